@@ -1,0 +1,243 @@
+"""Idempotent event consumption: inbox in the effect's transaction, ack after commit, DLQ.
+
+One FastStream batch subscriber per service covers all the topics it consumes (one consumer
+group joins much faster on Tansu than one group per topic). A batch is applied in one
+transaction; if that fails, each event is retried on its own, a bounded number of times,
+and a poison event goes to ``<topic>.dlq`` with the reason in its headers, so the partition
+moves on. Infrastructure failures (database unreachable) are never dead-lettered: the
+consumer waits and retries, because the event itself is fine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import structlog
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from pydantic import ValidationError
+from wattline_contracts import Envelope, Event
+
+from wattline_platform import inbox, metrics
+from wattline_platform.broker import CONSUMER_SETTINGS
+from wattline_platform.db import Database
+from wattline_platform.logging import causation_id_var, correlation_id_var, get_logger
+from wattline_platform.topics import DLQ_SUFFIX
+
+log = get_logger(__name__)
+
+Handler = Callable[[asyncpg.Connection, Any, Envelope], Awaitable[None]]
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+class PoisonEvent(Exception):
+    """An event that can never be applied (bad payload, unknown type)."""
+
+
+@dataclass(frozen=True)
+class Item:
+    record: ConsumerRecord[Any, Any]
+    envelope: Envelope
+    event: Event
+    handler: Handler
+
+
+class EventConsumer:
+    """Routes events of the subscribed topics to handlers, exactly once in effect."""
+
+    def __init__(
+        self,
+        service: str,
+        db: Database,
+        broker: KafkaBroker,
+        *,
+        batch_size: int = 500,
+        max_retries: int = 3,
+        retry_backoff_s: float = 0.2,
+    ) -> None:
+        self.service = service
+        self.db = db
+        self.broker = broker
+        self.batch_size = batch_size
+        self.max_retries = max_retries
+        self.retry_backoff_s = retry_backoff_s
+        self.routes: dict[tuple[str, int], tuple[type[Event], Handler]] = {}
+
+    def on(self, event_cls: type[Event]) -> Callable[[Handler], Handler]:
+        """Register a handler ``async (tx, event, envelope)`` for *event_cls*."""
+
+        def register(fn: Handler) -> Handler:
+            self.routes[(event_cls.TYPE, event_cls.VERSION)] = (event_cls, fn)
+            return fn
+
+        return register
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({cls.topic() for cls, _ in self.routes.values()})
+
+    def attach(self) -> None:
+        """Create the service's single batch subscriber on the broker."""
+        if not self.routes:
+            return
+
+        async def on_batch(body: list[Any], msg: KafkaMessage) -> None:
+            records: Sequence[ConsumerRecord[Any, Any]] = msg.raw_message  # type: ignore[assignment]
+            if not isinstance(records, tuple | list):
+                records = (records,)
+            await self.process(records)
+            await self.acknowledge(msg)
+
+        self.broker.subscriber(
+            *self.topics,
+            group_id=self.service,
+            batch=True,
+            max_records=self.batch_size,
+            batch_timeout_ms=100,
+            ack_policy=AckPolicy.MANUAL,
+            **CONSUMER_SETTINGS,
+        )(on_batch)
+
+    async def acknowledge(self, msg: KafkaMessage) -> None:
+        """Commit the batch's offsets: only ever after its effects are committed."""
+        await msg.ack()
+
+    def decode(self, record: ConsumerRecord[Any, Any]) -> Item:
+        """Turn a record into an envelope and its typed event, or raise PoisonEvent."""
+        try:
+            envelope = Envelope.model_validate_json(record.value)
+        except ValidationError as exc:
+            raise PoisonEvent(f"invalid envelope: {_short(exc)}") from exc
+        route = self.routes.get((envelope.type, envelope.version))
+        if route is None:
+            raise PoisonEvent(f"no handler for {envelope.type} v{envelope.version}")
+        event_cls, handler = route
+        try:
+            event = event_cls.model_validate(envelope.payload)
+        except ValidationError as exc:
+            raise PoisonEvent(f"invalid {envelope.type} v{envelope.version}: {_short(exc)}") from exc
+        return Item(record, envelope, event, handler)
+
+    async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        """Apply a batch of records; return when every record is applied or dead-lettered."""
+        items: list[Item] = []
+        for record in records:
+            try:
+                items.append(self.decode(record))
+            except PoisonEvent as exc:
+                await self.dead_letter(record, str(exc), attempts=1)
+        if not items:
+            return
+        try:
+            await self._with_transient_retry(lambda: self._apply(items))
+        except Exception:
+            # Isolate the event(s) that fail: each on its own, with bounded retries.
+            for item in items:
+                await self._apply_alone(item)
+
+    async def _apply(self, items: Sequence[Item]) -> None:
+        async with self.db.transaction() as tx:
+            new = await inbox.record_many(
+                tx, [(i.envelope.event_id, i.record.topic, i.envelope.type) for i in items]
+            )
+            applied: set[uuid.UUID] = set()
+            for item in items:
+                outcome = "duplicate"
+                if item.envelope.event_id in new and item.envelope.event_id not in applied:
+                    applied.add(item.envelope.event_id)
+                    await self._call(tx, item)
+                    outcome = "applied"
+                metrics.EVENTS_CONSUMED.labels(self.service, item.record.topic, outcome).inc()
+
+    async def _call(self, tx: asyncpg.Connection, item: Item) -> None:
+        cid = correlation_id_var.set(item.envelope.correlation_id)
+        caus = causation_id_var.set(item.envelope.event_id)
+        try:
+            with structlog.contextvars.bound_contextvars(
+                event_id=str(item.envelope.event_id), event_type=item.envelope.type
+            ):
+                await item.handler(tx, item.event, item.envelope)
+        finally:
+            correlation_id_var.reset(cid)
+            causation_id_var.reset(caus)
+
+    async def _apply_alone(self, item: Item) -> None:
+        last_error = ""
+        for attempt in range(1, self.max_retries + 1):
+            try:
+                await self._with_transient_retry(lambda: self._apply([item]))
+                return
+            except Exception as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                log.warning(
+                    "event_failed",
+                    event_id=str(item.envelope.event_id),
+                    topic=item.record.topic,
+                    attempt=attempt,
+                    error=last_error,
+                )
+                await asyncio.sleep(self.retry_backoff_s * attempt)
+        await self.dead_letter(item.record, last_error, attempts=self.max_retries)
+
+    async def _with_transient_retry(self, fn: Callable[[], Awaitable[None]]) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await fn()
+                return
+            except TRANSIENT_ERRORS as exc:
+                log.warning("consumer_transient_error", error=repr(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def dead_letter(
+        self, record: ConsumerRecord[Any, Any], reason: str, *, attempts: int
+    ) -> None:
+        """Send *record* unchanged to ``<topic>.dlq`` with why, where from and how often tried."""
+        headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
+        headers.update(
+            {
+                "x-dlq-reason": reason[:2000],
+                "x-dlq-original-topic": record.topic,
+                "x-dlq-partition": str(record.partition),
+                "x-dlq-offset": str(record.offset),
+                "x-dlq-attempts": str(attempts),
+                "x-dlq-consumer": self.service,
+            }
+        )
+        await self.broker.publish(
+            record.value, record.topic + DLQ_SUFFIX, key=record.key, headers=headers
+        )
+        metrics.EVENTS_DEAD_LETTERED.labels(self.service, record.topic).inc()
+        log.error(
+            "event_dead_lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason[:500],
+        )
+
+
+def _short(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
+    )
+
+
+__all__ = ["EventConsumer", "PoisonEvent"]

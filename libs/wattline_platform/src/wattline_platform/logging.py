@@ -1,0 +1,76 @@
+"""structlog JSON logging with a correlation id carried through HTTP and Kafka."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+import uuid
+from typing import Any
+
+import structlog
+
+CORRELATION_HEADER = "X-Correlation-ID"
+
+correlation_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "correlation_id", default=None
+)
+causation_id_var: contextvars.ContextVar[uuid.UUID | None] = contextvars.ContextVar(
+    "causation_id", default=None
+)
+
+# Keys whose values must never reach a log line (personal data and secrets).
+_REDACTED_KEYS = frozenset(
+    {"cpr", "cvr", "password", "token", "access_token", "api_key", "authorization", "secret"}
+)
+
+
+def _redact(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    for key in list(event_dict):
+        if key.lower() in _REDACTED_KEYS:
+            event_dict[key] = "***"
+    return event_dict
+
+
+def _add_correlation(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    cid = correlation_id_var.get()
+    if cid is not None:
+        event_dict.setdefault("correlation_id", cid)
+    return event_dict
+
+
+def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
+    """Configure structlog (and stdlib logging) to write one JSON event per line to stdout."""
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=False)
+        if fmt == "console"
+        else structlog.processors.JSONRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            _add_correlation,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.bind_contextvars(service=service)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stdout, format="%(name)s %(message)s")
+
+
+def new_correlation_id() -> str:
+    """A fresh correlation id for work that starts here."""
+    return uuid.uuid4().hex
+
+
+def get_logger(name: str | None = None) -> Any:
+    """Return a structlog logger."""
+    return structlog.get_logger(name)

@@ -1,0 +1,307 @@
+"""The transactional outbox: append in the caller's transaction; a relay publishes.
+
+Ordering: ``append`` takes a *shared* transaction-scoped advisory lock before it draws an id,
+and the relay takes the same lock *exclusively* while it reads a batch. Every row the relay
+sees therefore belongs to a committed transaction, and no transaction still in flight can
+later commit a row with a smaller id. Publishing in id order is publishing in commit order,
+and for one aggregate (whose writers serialise on its row) in the order its events happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+from wattline_contracts import Envelope, Event
+
+from wattline_platform import metrics
+from wattline_platform.logging import causation_id_var, correlation_id_var, get_logger, new_correlation_id
+
+log = get_logger(__name__)
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key for *name*."""
+    raw = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
+    return raw - (1 << 64) if raw >= 1 << 63 else raw
+
+
+def _append_lock(schema: str) -> int:
+    return lock_key(f"outbox-append:{schema}")
+
+
+def _leader_lock(schema: str) -> int:
+    return lock_key(f"outbox-relay:{schema}")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An event ready to append: the envelope and its topic."""
+
+    envelope: Envelope
+    topic: str
+
+
+def envelope_for(event: Event, key: str, producer: str) -> Envelope:
+    """Wrap *event*, carrying the current correlation and causation ids."""
+    return Envelope.wrap(
+        event,
+        key=key,
+        producer=producer,
+        correlation_id=correlation_id_var.get() or new_correlation_id(),
+        causation_id=causation_id_var.get(),
+    )
+
+
+async def append(
+    tx: asyncpg.Connection, event: Event, *, key: str, producer: str, schema: str
+) -> Envelope:
+    """Write *event* to the outbox of *schema* inside the caller's transaction *tx*."""
+    env = envelope_for(event, key, producer)
+    await append_envelopes(tx, [env], schema=schema)
+    return env
+
+
+async def append_envelopes(
+    tx: asyncpg.Connection, envelopes: Sequence[Envelope], *, schema: str
+) -> None:
+    """Write already wrapped events (one statement for the whole batch)."""
+    if not envelopes:
+        return
+    await tx.execute(
+        """
+        WITH lock AS (SELECT pg_advisory_xact_lock_shared($1))
+        INSERT INTO outbox (event_id, topic, key, event_type, envelope, occurred_at)
+        SELECT e.event_id, e.topic, e.key, e.event_type, e.envelope::json, e.occurred_at
+        FROM lock, unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+                          $7::timestamptz[])
+             AS e(event_id, topic, key, event_type, envelope, occurred_at)
+        """,
+        _append_lock(schema),
+        [e.event_id for e in envelopes],
+        [e.type for e in envelopes],
+        [e.key for e in envelopes],
+        [e.type for e in envelopes],
+        [e.model_dump_json() for e in envelopes],
+        [e.occurred_at for e in envelopes],
+    )
+
+
+@dataclass
+class Row:
+    """An outbox row as the relay publishes it."""
+
+    id: int
+    topic: str
+    key: str
+    envelope: str
+    headers: dict[str, str]
+
+
+class Publisher:
+    """What the relay needs from a broker: send a batch and wait until all are acknowledged."""
+
+    async def publish_batch(self, rows: Sequence[Row]) -> None:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    async def current_epoch(self) -> str | None:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+
+@dataclass
+class OutboxRelay:
+    """Publishes a schema's outbox in commit order; one leader per schema across replicas."""
+
+    pool: asyncpg.Pool
+    schema: str
+    publisher: Publisher
+    batch_size: int = 1000
+    poll_interval_s: float = 0.05
+    retention: timedelta = timedelta(days=30)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self) -> None:
+        """Run until ``stop``: wait for the leader lease, then publish batches."""
+        while not self._stopping.is_set():
+            try:
+                async with self.pool.acquire() as lease:
+                    if not await lease.fetchval(
+                        "SELECT pg_try_advisory_lock($1)", _leader_lock(self.schema)
+                    ):
+                        await self._sleep(1.0)
+                        continue
+                    try:
+                        await self._lead()
+                    finally:
+                        if not lease.is_closed():
+                            await lease.execute(
+                                "SELECT pg_advisory_unlock($1)", _leader_lock(self.schema)
+                            )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database down: back off, then retry
+                log.warning("relay_error", schema=self.schema, error=repr(exc))
+                await self._sleep(1.0)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _lead(self) -> None:
+        await self.sync_epoch()
+        loop = asyncio.get_running_loop()
+        next_prune = loop.time()
+        while not self._stopping.is_set():
+            published = await self.publish_once()
+            now = loop.time()
+            if now >= next_prune:
+                await self.prune()
+                next_prune = now + 3600
+            if published == 0:
+                await self._sleep(self.poll_interval_s)
+
+    async def sync_epoch(self) -> bool:
+        """Re-publish everything retained when the broker is not the one we last published to.
+
+        Returns True when a replay was scheduled.
+        """
+        epoch = await self.publisher.current_epoch()
+        if epoch is None:
+            raise RuntimeError("broker has no epoch marker yet: topics not created")
+        async with self.pool.acquire() as conn, conn.transaction():
+            known = await conn.fetchval(
+                f"SELECT broker_epoch FROM {self.schema}.relay_state FOR UPDATE"
+            )
+            if known == epoch:
+                return False
+            count = await conn.fetchval(
+                f"""WITH r AS (UPDATE {self.schema}.outbox SET published_at = NULL
+                               WHERE published_at IS NOT NULL RETURNING 1)
+                    SELECT count(*) FROM r"""
+            )
+            await conn.execute(
+                f"UPDATE {self.schema}.relay_state SET broker_epoch = $1, updated_at = now()",
+                epoch,
+            )
+        if known is not None:
+            log.warning("broker_epoch_changed", schema=self.schema, republish=count)
+        return True
+
+    async def fetch_batch(self) -> list[Row]:
+        """Read the next unpublished rows, committed ones only, in commit order."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _append_lock(self.schema))
+            records = await conn.fetch(
+                f"""SELECT id, topic, key, envelope, event_id::text AS event_id, event_type,
+                           envelope->>'version' AS version,
+                           envelope->>'correlation_id' AS correlation_id
+                    FROM {self.schema}.outbox
+                    WHERE published_at IS NULL ORDER BY id LIMIT $1""",
+                self.batch_size,
+            )
+        return [
+            Row(
+                r["id"],
+                r["topic"],
+                r["key"],
+                r["envelope"],
+                {
+                    # Headers let consumers route, correlate and dead-letter without parsing.
+                    "event_id": r["event_id"],
+                    "event_type": r["event_type"],
+                    "event_version": r["version"],
+                    "correlation_id": r["correlation_id"],
+                    "content-type": "application/json",
+                },
+            )
+            for r in records
+        ]
+
+    async def mark_published(self, rows: Sequence[Row]) -> None:
+        """Record that *rows* reached the broker."""
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                f"UPDATE {self.schema}.outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                [r.id for r in rows],
+            )
+
+    async def publish_once(self) -> int:
+        """Publish one batch; return how many rows were published."""
+        rows = await self.fetch_batch()
+        if not rows:
+            metrics.OUTBOX_LAG.labels(self.schema).set(0)
+            return 0
+        await self.publisher.publish_batch(rows)
+        # A crash here re-publishes the batch: consumers deduplicate by event id.
+        await self.mark_published(rows)
+        metrics.EVENTS_PUBLISHED.labels(self.schema).inc(len(rows))
+        await self._update_lag()
+        return len(rows)
+
+    async def _update_lag(self) -> None:
+        async with self.pool.acquire() as conn:
+            oldest = await conn.fetchval(
+                f"""SELECT extract(epoch FROM now() - min(occurred_at))
+                    FROM {self.schema}.outbox WHERE published_at IS NULL"""
+            )
+        metrics.OUTBOX_LAG.labels(self.schema).set(float(oldest or 0))
+
+    async def prune(self) -> int:
+        """Delete published rows older than the retention period."""
+        async with self.pool.acquire() as conn:
+            status: str = await conn.execute(
+                f"""DELETE FROM {self.schema}.outbox
+                    WHERE published_at IS NOT NULL AND occurred_at < now() - $1::interval""",
+                self.retention,
+            )
+        return int(status.split()[-1])
+
+
+async def schedule_replay(
+    conn: asyncpg.Connection,
+    schema: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    from_event: uuid.UUID | None = None,
+) -> int:
+    """Mark a range of the outbox unpublished so the relay publishes it again.
+
+    The range is chosen by time (``since``/``until`` on ``occurred_at``) or from an event id
+    onwards (that event and every later row). Returns the number of rows scheduled.
+    """
+    conditions = ["published_at IS NOT NULL"]
+    args: list[Any] = []
+    if from_event is not None:
+        args.append(from_event)
+        conditions.append(
+            f"id >= (SELECT id FROM {schema}.outbox WHERE event_id = ${len(args)})"
+        )
+        if not await conn.fetchval(
+            f"SELECT 1 FROM {schema}.outbox WHERE event_id = $1", from_event
+        ):
+            raise LookupError(f"event {from_event} is not in {schema}.outbox")
+    if since is not None:
+        args.append(since)
+        conditions.append(f"occurred_at >= ${len(args)}")
+    if until is not None:
+        args.append(until)
+        conditions.append(f"occurred_at < ${len(args)}")
+    count: int = await conn.fetchval(
+        f"""WITH r AS (UPDATE {schema}.outbox SET published_at = NULL
+                       WHERE {' AND '.join(conditions)} RETURNING 1)
+            SELECT count(*) FROM r""",
+        *args,
+    )
+    return count

@@ -1,0 +1,331 @@
+"""A service's runtime: database, broker, consumers, outbox relay and its Litestar app.
+
+``bootstrap.py`` of each service builds a :class:`Service` (the composition root) and
+``__main__`` calls :meth:`Service.run`. Everything long-running is started in the app's
+lifespan and stopped gracefully on SIGTERM/SIGINT (uvicorn's signal handling).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import uvicorn
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.types import ASGIApp, Receive, Scope, Send
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from wattline_contracts import Envelope, Event
+
+from wattline_platform import metrics, migrations, outbox
+from wattline_platform.broker import KafkaPublisher, make_broker
+from wattline_platform.config import PlatformSettings, ServiceSettings
+from wattline_platform.consumer import EventConsumer
+from wattline_platform.db import Database
+from wattline_platform.logging import (
+    CORRELATION_HEADER,
+    configure_logging,
+    correlation_id_var,
+    get_logger,
+    new_correlation_id,
+)
+from wattline_platform.problem import EXCEPTION_HANDLERS
+from wattline_platform.topics import read_epoch
+
+log = get_logger(__name__)
+
+ReadyCheck = Callable[[], Awaitable[tuple[bool, str]]]
+
+# Exit code of a service that saw the broker lose its state: the supervisor restarts it at once.
+EXIT_BROKER_RESET = 75
+
+
+@dataclass
+class ServiceSpec:
+    """What a service is: its name, its schema and where its migrations live."""
+
+    name: str
+    migrations_dir: Path | None
+    schema: str | None = None
+
+    @property
+    def db_schema(self) -> str | None:
+        if self.migrations_dir is None:
+            return None
+        return self.schema or self.name
+
+    def migrations(self) -> list[migrations.Migration]:
+        """The ordered migration set of this service."""
+        if self.migrations_dir is None:
+            return []
+        return migrations.migrations_for(self.migrations_dir)
+
+
+@dataclass
+class Service:
+    """The running parts of one service process."""
+
+    spec: ServiceSpec
+    settings: ServiceSettings
+    platform: PlatformSettings = field(default_factory=PlatformSettings)
+    route_handlers: list[Any] = field(default_factory=list)
+    ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    uses_broker: bool = True
+
+    def __post_init__(self) -> None:
+        schema = self.spec.db_schema
+        self.db: Database | None = (
+            Database(
+                self.settings.database_url or self.platform.database_url,
+                schema,
+                min_size=self.settings.db_pool_min,
+                max_size=self.settings.db_pool_max,
+            )
+            if schema
+            else None
+        )
+        self.broker = make_broker(self.platform, client_id=f"wattline-{self.spec.name}")
+        self.consumer: EventConsumer | None = (
+            EventConsumer(
+                self.spec.name,
+                self.db,
+                self.broker,
+                batch_size=self.settings.consumer_batch_size,
+                max_retries=self.settings.consumer_max_retries,
+            )
+            if self.db
+            else None
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self._relay: outbox.OutboxRelay | None = None
+        self._broker_started = False
+        self._epoch: str | None = None
+
+    # -- used by handlers -------------------------------------------------------------
+    @property
+    def database(self) -> Database:
+        assert self.db is not None, f"{self.spec.name} has no database"
+        return self.db
+
+    async def emit(self, tx: asyncpg.Connection, event: Event, *, key: str) -> Envelope:
+        """Append *event* to this service's outbox inside transaction *tx*."""
+        return await outbox.append(
+            tx, event, key=key, producer=self.spec.name, schema=self.database.schema
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------
+    @asynccontextmanager
+    async def lifespan(self, _: Litestar) -> AsyncIterator[None]:
+        if self.db is not None:
+            await self.db.open()
+        if self.uses_broker:
+            if self.consumer is not None:
+                self.consumer.attach()
+            self._tasks.append(asyncio.create_task(self._start_broker()))
+            if self.db is not None:
+                self._relay = outbox.OutboxRelay(
+                    self.db.pool,
+                    self.db.schema,
+                    KafkaPublisher(self.broker, self.platform.kafka_bootstrap),
+                    batch_size=self.settings.relay_batch_size,
+                    poll_interval_s=self.settings.relay_poll_interval_s,
+                    retention=timedelta(days=self.settings.outbox_retention_days),
+                )
+                self._tasks.append(asyncio.create_task(self._relay.run()))
+            self._tasks.append(asyncio.create_task(self._watch_epoch()))
+        for job in self.background:
+            self._tasks.append(asyncio.create_task(job()))
+        log.info("service_started", port=self.settings.port)
+        try:
+            yield
+        finally:
+            log.info("service_stopping")
+            if self._relay is not None:
+                self._relay.stop()
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._broker_started:
+                await self.broker.stop()
+            if self.db is not None:
+                await self.db.close()
+
+    async def _start_broker(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self.broker.start()
+                self._broker_started = True
+                log.info("broker_started", topics=self.consumer.topics if self.consumer else [])
+                return
+            except Exception as exc:
+                log.warning("broker_start_failed", error=repr(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    async def _watch_epoch(self) -> None:
+        """Exit when the broker lost its state (an embedded broker restarted).
+
+        A clean restart is the simplest correct recovery: consumers rejoin from scratch and
+        the relay, seeing the new epoch, re-publishes the outbox.
+        """
+        while True:
+            try:
+                epoch = await read_epoch(self.platform.kafka_bootstrap)
+                if epoch is not None:
+                    if self._epoch is None:
+                        self._epoch = epoch
+                    elif epoch != self._epoch:
+                        log.warning("broker_reset_detected", old=self._epoch, new=epoch)
+                        os._exit(EXIT_BROKER_RESET)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("epoch_check_failed", error=repr(exc))
+            await asyncio.sleep(self.settings.epoch_check_interval_s)
+
+    # -- health -------------------------------------------------------------------------
+    async def readiness(self) -> dict[str, Any]:
+        """Each check's outcome; ready only when all pass."""
+        checks: dict[str, dict[str, Any]] = {}
+        if self.db is not None:
+            checks["database"] = await _check(self._check_db)
+            checks["migrations"] = await _check(self._check_migrations)
+        if self.uses_broker:
+            checks["broker"] = await _check(self._check_broker)
+        for name, fn in self.ready_checks.items():
+            checks[name] = await _check(fn)
+        return {
+            "service": self.spec.name,
+            "status": "ready" if all(c["ok"] for c in checks.values()) else "not-ready",
+            "checks": checks,
+        }
+
+    async def _check_db(self) -> tuple[bool, str]:
+        async with self.database.connection() as conn:
+            await conn.fetchval("SELECT 1")
+        return True, "ok"
+
+    async def _check_migrations(self) -> tuple[bool, str]:
+        async with self.database.connection() as conn:
+            todo = await migrations.pending(conn, self.database.schema, self.spec.migrations())
+        return (not todo, "up to date" if not todo else f"pending: {', '.join(todo)}")
+
+    async def _check_broker(self) -> tuple[bool, str]:
+        if not self._broker_started:
+            return False, "connecting"
+        ok = await self.broker.ping(timeout=3.0)
+        return ok, "ok" if ok else "unreachable"
+
+    # -- HTTP -----------------------------------------------------------------------------
+    def app(self) -> Litestar:
+        """The Litestar app: the service's routes plus health and metrics."""
+        service = self
+
+        @get("/health/live", include_in_schema=False)
+        async def live() -> dict[str, str]:
+            return {"service": service.spec.name, "status": "alive"}
+
+        @get("/health/ready", include_in_schema=False)
+        async def ready() -> Response[dict[str, Any]]:
+            body = await service.readiness()
+            return Response(body, status_code=200 if body["status"] == "ready" else 503)
+
+        @get("/metrics", include_in_schema=False, media_type=MediaType.TEXT)
+        async def prometheus() -> Response[bytes]:
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+        return Litestar(
+            route_handlers=[live, ready, prometheus, *self.route_handlers],
+            lifespan=[self.lifespan],
+            # Controllers receive the running service (database, outbox) as ``service``.
+            dependencies={"service": Provide(lambda: service, sync_to_thread=False)},
+            exception_handlers=EXCEPTION_HANDLERS,
+            middleware=[observability_middleware],
+            openapi_config=OpenAPIConfig(
+                title=f"Wattline {self.spec.name}", version="0.1.0", path="/schema"
+            ),
+            cors_config=CORSConfig(allow_origins=[]),
+            debug=False,
+        )
+
+    def run(self) -> None:
+        """Serve until SIGTERM/SIGINT."""
+        configure_logging(self.spec.name, self.platform.log_level, self.platform.log_format)
+        config = uvicorn.Config(
+            self.app(),
+            host=self.settings.host,
+            port=self.settings.port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=20,
+        )
+        uvicorn.Server(config).run()
+
+
+async def _check(fn: ReadyCheck) -> dict[str, Any]:
+    try:
+        ok, detail = await asyncio.wait_for(fn(), timeout=5.0)
+    except Exception as exc:
+        ok, detail = False, f"{type(exc).__name__}: {exc}"[:300]
+    return {"ok": ok, "detail": detail}
+
+
+def observability_middleware(app: ASGIApp) -> ASGIApp:
+    """Correlation id in and out (``X-Correlation-ID``) and HTTP metrics by route template."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or ())
+        incoming = headers.get(CORRELATION_HEADER.lower().encode())
+        cid = incoming.decode()[:128] if incoming else new_correlation_id()
+        token = correlation_id_var.set(cid)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_wrapper(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (CORRELATION_HEADER.lower().encode(), cid.encode()),
+                ]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_wrapper)
+        finally:
+            correlation_id_var.reset(token)
+            route = _route_template(scope)
+            method = scope.get("method", "")
+            metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            metrics.HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
+
+    return middleware
+
+
+def _route_template(scope: Scope) -> str:
+    handler = scope.get("route_handler")
+    paths: Sequence[str] | None = getattr(handler, "paths", None)
+    if paths:
+        return sorted(paths)[0]
+    return "unmatched"
+
+
+__all__ = ["EXIT_BROKER_RESET", "Request", "Service", "ServiceSpec"]

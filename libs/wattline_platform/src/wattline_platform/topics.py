@@ -1,0 +1,137 @@
+"""Topic definitions (``deploy/topics.yaml``), explicit topic creation and the broker epoch.
+
+Topics are always created explicitly at start-up (Tansu cannot add partitions later, and real
+Kafka clusters usually forbid auto-creation). Every topic gets a ``<topic>.dlq`` twin.
+
+The *broker epoch* is a random id written once to a one-partition marker topic when the topics
+are created. An embedded broker that restarts forgets everything, the marker included, so the
+next ``ensure_topics`` writes a new epoch; relays notice and re-publish their outboxes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from wattline_platform.logging import get_logger
+
+EPOCH_TOPIC = "wattline.broker-epoch"
+DLQ_SUFFIX = ".dlq"
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic as defined in the topics file."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    config: dict[str, str]
+
+
+def default_topics_file() -> Path:
+    """``deploy/topics.yaml`` of the repository, unless ``WATTLINE_TOPICS_FILE`` says otherwise."""
+    override = os.environ.get("WATTLINE_TOPICS_FILE")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[4] / "deploy" / "topics.yaml"
+
+
+def load_topics(path: Path | None = None) -> list[TopicSpec]:
+    """Read the topic definitions, adding a ``.dlq`` twin for each and the epoch marker."""
+    doc: dict[str, Any] = yaml.safe_load((path or default_topics_file()).read_text())
+    defaults = doc.get("defaults", {})
+    specs: list[TopicSpec] = []
+    for entry in doc["topics"]:
+        partitions = int(entry.get("partitions", defaults.get("partitions", 1)))
+        rf = int(entry.get("replication_factor", defaults.get("replication_factor", 1)))
+        config = {str(k): str(v) for k, v in entry.get("config", {}).items()}
+        specs.append(TopicSpec(entry["name"], partitions, rf, config))
+        specs.append(TopicSpec(entry["name"] + DLQ_SUFFIX, 1, rf, {}))
+    specs.append(TopicSpec(EPOCH_TOPIC, 1, int(defaults.get("replication_factor", 1)), {}))
+    return specs
+
+
+async def ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> str:
+    """Create the missing topics and the epoch marker; return the broker epoch."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=40000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        for spec in missing:
+            try:
+                await admin.create_topics(
+                    [
+                        NewTopic(
+                            spec.name,
+                            spec.partitions,
+                            spec.replication_factor,
+                            topic_configs=spec.config or None,
+                        )
+                    ]
+                )
+            except TopicAlreadyExistsError:
+                pass
+        if missing:
+            log.info("topics_created", count=len(missing))
+    finally:
+        await admin.close()
+    epoch = await read_epoch(bootstrap)
+    if epoch is None:
+        epoch = uuid.uuid4().hex
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", request_timeout_ms=40000
+        )
+        await producer.start()
+        try:
+            await producer.send_and_wait(EPOCH_TOPIC, epoch.encode(), partition=0)
+        finally:
+            await producer.stop()
+        log.info("broker_epoch_written", epoch=epoch)
+    return epoch
+
+
+async def read_epoch(bootstrap: str, timeout_s: float = 3.0) -> str | None:
+    """The epoch written to this broker, or None when the marker is missing or empty."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        request_timeout_ms=40000,
+        fetch_max_wait_ms=100,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(EPOCH_TOPIC)
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(EPOCH_TOPIC)
+        if not partitions:
+            return None
+        tp = TopicPartition(EPOCH_TOPIC, 0)
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(tp, timeout_ms=200, max_records=1)
+            for records in batch.values():
+                for record in records:
+                    value: bytes = record.value
+                    return value.decode()
+            highwater = consumer.highwater(tp)
+            if highwater == 0:
+                return None
+        return None
+    finally:
+        await consumer.stop()

@@ -1,0 +1,1 @@
+"""DataHub 3 integration: OAuth2 client, queue polling, CIM JSON, outbound BRS requests."""

@@ -1,0 +1,1 @@
+"""Datahub adapters: the only I/O."""

@@ -1,0 +1,1 @@
+"""Datahub domain: pure rules, no I/O."""

@@ -1,0 +1,1 @@
+"""Datahub commands and event handlers: one transaction each (state + outbox)."""

@@ -1,0 +1,1 @@
+"""The thin public gateway: API keys, routing to services, rate limits, one OpenAPI document."""

@@ -1,0 +1,74 @@
+"""SQL for api_keys."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    id: uuid.UUID
+    name: str
+    key_hash: str
+    scopes: frozenset[str]
+    rate_limit_per_minute: int
+    revoked_at: datetime | None
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    name: str,
+    prefix: str,
+    key_hash: str,
+    scopes: list[str],
+    rate_limit_per_minute: int,
+) -> uuid.UUID:
+    key_id = uuid.uuid4()
+    await conn.execute(
+        """INSERT INTO api_keys (id, name, prefix, key_hash, scopes, rate_limit_per_minute)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        key_id,
+        name,
+        prefix,
+        key_hash,
+        scopes,
+        rate_limit_per_minute,
+    )
+    return key_id
+
+
+async def by_prefix(conn: asyncpg.Connection, prefix: str) -> StoredKey | None:
+    row = await conn.fetchrow(
+        """SELECT id, name, key_hash, scopes, rate_limit_per_minute, revoked_at
+           FROM api_keys WHERE prefix = $1""",
+        prefix,
+    )
+    if row is None:
+        return None
+    return StoredKey(
+        row["id"],
+        row["name"],
+        row["key_hash"],
+        frozenset(row["scopes"]),
+        row["rate_limit_per_minute"],
+        row["revoked_at"],
+    )
+
+
+async def revoke(conn: asyncpg.Connection, name: str) -> bool:
+    status: str = await conn.execute(
+        "UPDATE api_keys SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL", name
+    )
+    return status.endswith(" 1")
+
+
+async def list_keys(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """SELECT name, prefix, scopes, rate_limit_per_minute, created_at, revoked_at
+           FROM api_keys ORDER BY name"""
+    )
+    return rows

@@ -1,0 +1,175 @@
+"""Gateway routes: authenticate, rate-limit, forward ``/api/<service>/...``; merged OpenAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from litestar import Request, Response, get, route
+from litestar.enums import HttpMethod
+from wattline_platform.logging import CORRELATION_HEADER, correlation_id_var
+from wattline_platform.problem import Problem
+from wattline_platform.service import Service
+
+from wattline_gateway.adapters import api_keys as repo
+from wattline_gateway.domain import api_keys
+from wattline_gateway.domain.rate_limit import TokenBucket
+
+# Request headers passed on to services; credentials stay at the gateway.
+FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "if-none-match")
+FORWARDED_RESPONSE_HEADERS = ("content-type", "etag", "location", "retry-after", "content-disposition")
+KEY_CACHE_SECONDS = 30.0
+
+
+@dataclass
+class Gateway:
+    """Routing table, HTTP client, key cache and rate-limit buckets of one gateway process."""
+
+    services: dict[str, str]
+    client: httpx.AsyncClient
+    _keys: dict[str, tuple[float, repo.StoredKey | None]] = field(default_factory=dict)
+    _buckets: dict[str, TokenBucket] = field(default_factory=dict)
+
+    async def authenticate(self, service: Service, request: Request[Any, Any, Any]) -> repo.StoredKey:
+        key = request.headers.get("x-api-key") or _bearer(request.headers.get("authorization"))
+        if not key:
+            raise Problem(401, "unauthenticated", "API key required",
+                          "send it as 'Authorization: Bearer <key>' or 'X-API-Key'")
+        prefix = api_keys.parse_prefix(key)
+        stored = await self._lookup(service, prefix) if prefix else None
+        if stored is None or stored.revoked_at is not None or not api_keys.verify(key, stored.key_hash):
+            raise Problem(401, "invalid-api-key", "Invalid API key")
+        return stored
+
+    async def _lookup(self, service: Service, prefix: str) -> repo.StoredKey | None:
+        now = time.monotonic()
+        cached = self._keys.get(prefix)
+        if cached and now - cached[0] < KEY_CACHE_SECONDS:
+            return cached[1]
+        async with service.database.connection() as conn:
+            stored = await repo.by_prefix(conn, prefix)
+        self._keys[prefix] = (now, stored)
+        return stored
+
+    def throttle(self, key: repo.StoredKey) -> None:
+        bucket = self._buckets.get(key.name)
+        if bucket is None or bucket.per_minute != key.rate_limit_per_minute:
+            bucket = self._buckets[key.name] = TokenBucket(key.rate_limit_per_minute)
+        wait = bucket.take(time.monotonic())
+        if wait:
+            retry_after = max(1, int(wait + 0.999))
+            raise Problem(
+                429,
+                "rate-limited",
+                "Too many requests",
+                f"key '{key.name}' allows {key.rate_limit_per_minute} requests per minute",
+                retry_after=retry_after,
+            )
+
+    async def forward(self, target: str, request: Request[Any, Any, Any], path: str) -> Response[bytes]:
+        headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST_HEADERS}
+        headers[CORRELATION_HEADER] = correlation_id_var.get() or ""
+        try:
+            upstream = await self.client.request(
+                request.method,
+                f"{target}{path}",
+                params=request.url.query,
+                headers=headers,
+                content=await request.body(),
+            )
+        except httpx.TimeoutException as exc:
+            raise Problem(504, "service-timeout", "Service did not answer in time", path) from exc
+        except httpx.TransportError as exc:
+            raise Problem(503, "service-unavailable", "Service unavailable", path) from exc
+        return Response(
+            upstream.content,
+            status_code=upstream.status_code,
+            headers={k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS},
+        )
+
+
+def _bearer(value: str | None) -> str | None:
+    if value and value.lower().startswith("bearer "):
+        return value[7:].strip()
+    return None
+
+
+def routes(gateway: Gateway) -> list[Any]:
+    """The gateway's route handlers bound to *gateway*."""
+
+    @route(
+        "/api/{target:str}/{path:path}",
+        http_method=[HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE],
+        include_in_schema=False,
+    )
+    async def proxy(
+        request: Request[Any, Any, Any], target: str, path: str, service: Service
+    ) -> Response[bytes]:
+        base = gateway.services.get(target)
+        if base is None:
+            raise Problem(404, "unknown-api", "No such API", f"/api/{target}")
+        key = await gateway.authenticate(service, request)
+        if not api_keys.allows(key.scopes, target, request.method):
+            raise Problem(403, "forbidden", "Missing scope",
+                          f"key '{key.name}' lacks {target}:{'read' if request.method == 'GET' else 'write'}")
+        gateway.throttle(key)
+        return await gateway.forward(base, request, f"/api/{target}{path}")
+
+    @get("/docs/openapi.json", include_in_schema=False)
+    async def openapi() -> dict[str, Any]:
+        return await merged_openapi(gateway)
+
+    @get("/docs", include_in_schema=False, media_type="text/html")
+    async def docs() -> str:
+        return DOCS_HTML
+
+    return [proxy, openapi, docs]
+
+
+async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
+    """One OpenAPI document for the public API: every service's ``/api`` paths together."""
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "Wattline API", "version": "0.1.0",
+                 "description": "All public endpoints, served through the gateway."},
+        "paths": {},
+        "components": {
+            "schemas": {},
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"apiKey": []}],
+        "x-unavailable": [],
+    }
+
+    async def fetch(name: str, base: str) -> tuple[str, dict[str, Any] | None]:
+        try:
+            response = await gateway.client.get(f"{base}/schema/openapi.json")
+            response.raise_for_status()
+            result: dict[str, Any] = response.json()
+            return name, result
+        except httpx.HTTPError:
+            return name, None
+
+    for name, part in await asyncio.gather(*(fetch(n, b) for n, b in sorted(gateway.services.items()))):
+        if part is None:
+            doc["x-unavailable"].append(name)
+            continue
+        for path, item in part.get("paths", {}).items():
+            if path.startswith("/api/"):
+                doc["paths"][path] = item
+        doc["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
+    return doc
+
+
+DOCS_HTML = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Wattline API</title></head>
+<body>
+<redoc spec-url="/docs/openapi.json"></redoc>
+<noscript>The OpenAPI document is at <a href="/docs/openapi.json">/docs/openapi.json</a>.</noscript>
+<script src="https://cdn.redoc.ly/redoc/latest/bundles/redoc.standalone.js"></script>
+<p>Machine-readable document: <a href="/docs/openapi.json">/docs/openapi.json</a></p>
+</body></html>
+"""

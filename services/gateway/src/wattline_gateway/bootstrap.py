@@ -1,0 +1,60 @@
+"""Composition root of the gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+from wattline_platform.config import ServiceSettings
+from wattline_platform.service import Service, ServiceSpec
+
+from wattline_gateway import api
+
+SPEC = ServiceSpec("gateway", Path(__file__).resolve().parents[2] / "migrations")
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="WATTLINE_GATEWAY_", extra="ignore")
+
+    port: int = 8000
+    services: dict[str, str] = Field(
+        default_factory=lambda: {
+            "portfolio": "http://127.0.0.1:8101",
+            "datahub": "http://127.0.0.1:8102",
+            "settlement": "http://127.0.0.1:8103",
+            "invoicing": "http://127.0.0.1:8104",
+            "reconciliation": "http://127.0.0.1:8105",
+            "simulator": "http://127.0.0.1:8106",
+        },
+        description="service name -> base URL; /api/<name>/... is forwarded there",
+    )
+    connect_timeout_s: float = 2.0
+    read_timeout_s: float = 30.0
+
+
+def build(settings: GatewaySettings | None = None) -> Service:
+    """Wire the gateway: no broker, its own schema for API keys."""
+    settings = settings or GatewaySettings()
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
+    )
+    gateway = api.Gateway(dict(settings.services), client)
+    service = Service(SPEC, settings, uses_broker=False)
+    service.route_handlers.extend(api.routes(gateway))
+    for name, base in sorted(settings.services.items()):
+        service.ready_checks[name] = _downstream_ready(client, base)
+    return service
+
+
+def _downstream_ready(client: httpx.AsyncClient, base: str) -> Callable[[], Awaitable[tuple[bool, str]]]:
+    async def check() -> tuple[bool, str]:
+        response = await client.get(f"{base}/health/ready", timeout=4.0)
+        if response.status_code == 200:
+            return True, "ready"
+        failing = [k for k, v in response.json().get("checks", {}).items() if not v.get("ok")]
+        return False, f"not ready: {', '.join(failing) or response.status_code}"
+
+    return check

@@ -1,0 +1,1 @@
+"""The gateway consumes no events: it only routes HTTP."""

@@ -1,0 +1,1 @@
+"""Gateway rules: API keys, scopes and rate limits. No I/O."""

@@ -1,0 +1,23 @@
+"""Gateway commands: create and revoke API keys (used by ``wattline apikey``)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from wattline_gateway.adapters import api_keys as repo
+from wattline_gateway.domain import api_keys
+
+
+async def create_api_key(
+    conn: asyncpg.Connection, name: str, scopes: list[str], rate_limit_per_minute: int = 600
+) -> str:
+    """Store a new key with *scopes*; return the key itself (shown once, never stored)."""
+    checked = api_keys.validate_scopes(scopes)
+    new = api_keys.generate()
+    await repo.insert(conn, name, new.prefix, new.key_hash, checked, rate_limit_per_minute)
+    return new.secret
+
+
+async def revoke_api_key(conn: asyncpg.Connection, name: str) -> bool:
+    """Revoke the key called *name*; False when there is no such active key."""
+    return await repo.revoke(conn, name)

@@ -1,0 +1,1 @@
+"""Invoicing: invoices, credit notes, aconto, payments and ERP export."""

@@ -1,0 +1,1 @@
+"""Invoicing adapters: the only I/O."""

@@ -1,0 +1,1 @@
+"""Invoicing domain: pure rules, no I/O."""

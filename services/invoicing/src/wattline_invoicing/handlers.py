@@ -1,0 +1,1 @@
+"""Invoicing commands and event handlers: one transaction each (state + outbox)."""

@@ -1,0 +1,1 @@
+"""Portfolio: products, signups, customers, metering points, supply periods, BRS processes."""

@@ -1,0 +1,1 @@
+"""Portfolio adapters: SQL repositories."""

@@ -1,0 +1,1 @@
+"""Portfolio domain: pure rules, no I/O."""

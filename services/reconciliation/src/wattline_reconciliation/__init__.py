@@ -1,0 +1,1 @@
+"""Reconciliation: DataHub's RSM-014 totals against Wattline's own."""

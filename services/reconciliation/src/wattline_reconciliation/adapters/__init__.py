@@ -1,0 +1,1 @@
+"""Reconciliation adapters: the only I/O."""

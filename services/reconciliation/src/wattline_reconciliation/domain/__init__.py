@@ -1,0 +1,1 @@
+"""Reconciliation domain: pure rules, no I/O."""

@@ -1,0 +1,1 @@
+"""Reconciliation commands and event handlers: one transaction each (state + outbox)."""

@@ -1,0 +1,1 @@
+"""Settlement: metering data, prices, charges, the settlement engine and corrections."""

@@ -1,0 +1,1 @@
+"""Settlement adapters: SQL repositories."""

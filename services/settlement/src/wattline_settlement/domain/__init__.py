@@ -1,0 +1,1 @@
+"""Settlement domain: pure rules, no I/O."""

@@ -1,0 +1,1 @@
+"""The simulator stands in for DataHub: it talks HTTP, not Kafka."""

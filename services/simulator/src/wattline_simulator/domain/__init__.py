@@ -1,0 +1,1 @@
+"""Simulator market model: pure rules, no I/O."""

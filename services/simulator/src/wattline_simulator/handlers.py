@@ -1,0 +1,1 @@
+"""Simulator commands: the market model's reactions arrive with the DataHub issue."""

@@ -1,0 +1,289 @@
+"""`wattline up`: start the embedded stack and every service, supervise, stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import asyncpg
+from wattline_platform.service import EXIT_BROKER_RESET
+from wattline_platform.topics import ensure_topics, load_topics
+
+from wattline.registry import SERVICES
+from wattline.stack import EmbeddedKafka, EmbeddedPostgres, child_preexec, migrate_all, wait_port
+
+COLORS = ["36", "32", "33", "35", "34", "91", "96", "92", "93"]
+
+
+def say(message: str) -> None:
+    print(f"wattline     | {message}", flush=True)
+
+
+@dataclass
+class Child:
+    """One supervised process and its restart policy."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    color: str
+    uid: int | None = None
+    gid: int | None = None
+    stop_signal: int = signal.SIGTERM
+    proc: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+    pidfile: Path | None = None
+    quiet: bool = False
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.argv,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            preexec_fn=child_preexec(self.uid, self.gid),
+            start_new_session=True,  # Ctrl-C reaches only us; we stop children in order
+            limit=1 << 20,
+        )
+        self.started_at = time.monotonic()
+        if self.pidfile:
+            self.pidfile.write_text(str(self.proc.pid))
+        asyncio.create_task(self._pump(self.proc))
+
+    async def _pump(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        prefix = f"\x1b[{self.color}m{self.name:<12}|\x1b[0m " if sys.stdout.isatty() else f"{self.name:<12}| "
+        while line := await proc.stdout.readline():
+            if not self.quiet:
+                sys.stdout.write(prefix + line.decode(errors="replace"))
+                sys.stdout.flush()
+
+    async def stop(self, timeout: float = 20.0) -> None:
+        proc = self.proc
+        if proc is None or proc.returncode is not None:
+            return
+        try:
+            proc.send_signal(self.stop_signal)
+            await asyncio.wait_for(proc.wait(), timeout)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+        except ProcessLookupError:
+            pass
+
+
+@dataclass
+class Supervisor:
+    """Runs the whole system; restarts what dies, with backoff."""
+
+    home: Path
+    base_port: int = 8000
+    pg_port: int = 54329
+    kafka_port: int = 19092
+    fast_db: bool = False
+    quiet_services: bool = False
+    database_url: str | None = None
+    kafka_bootstrap: str | None = None
+    children: dict[str, Child] = field(default_factory=dict)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.base_port}"
+
+    def service_port(self, name: str) -> int:
+        return next(self.base_port + e.port_offset for e in SERVICES if e.name == name)
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopping.set)
+        started = time.monotonic()
+        (self.home / "run").mkdir(parents=True, exist_ok=True)
+        try:
+            await self._start_stack()
+            await self._start_services()
+            await self._announce(started)
+            await self._watch()
+        finally:
+            await self._shutdown()
+        return 0
+
+    # -- infrastructure ---------------------------------------------------------------
+    async def _start_stack(self) -> None:
+        env = dict(os.environ)
+        self.pg: EmbeddedPostgres | None = None
+        if self.database_url is None:
+            self.pg = EmbeddedPostgres(self.home, self.pg_port)
+            uid, gid = self.pg.prepare()
+            self.children["postgres"] = Child(
+                "postgres", self.pg.argv(self.fast_db), env, "90", uid, gid,
+                stop_signal=signal.SIGINT, pidfile=self.home / "run" / "postgres.pid",
+            )
+            await self.children["postgres"].start()
+            await self.pg.wait_ready()
+            await self.pg.provision()
+            self.admin_dsn = self.pg.admin_dsn
+            say(f"postgres ready on 127.0.0.1:{self.pg_port} (data in {self.pg.pgdata})")
+        else:
+            self.admin_dsn = self.database_url
+        if self.kafka_bootstrap is None:
+            kafka = EmbeddedKafka(self.kafka_port)
+            self.bootstrap = kafka.bootstrap
+            self.children["kafka"] = Child(
+                "kafka", kafka.argv(), env, "90", pidfile=self.home / "run" / "kafka.pid", quiet=True
+            )
+            await self.children["kafka"].start()
+            await wait_port("127.0.0.1", self.kafka_port, 20)
+        else:
+            self.bootstrap = self.kafka_bootstrap
+        epoch = await ensure_topics(self.bootstrap, load_topics())
+        say(f"broker ready on {self.bootstrap} (epoch {epoch[:8]}), topics created")
+        applied = await migrate_all(self.admin_dsn, as_service_roles=self.pg is not None)
+        count = sum(len(v) for v in applied.values())
+        say(f"migrations applied: {count}" if count else "migrations up to date")
+
+    def _service_env(self, name: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "DATABASE_URL": self.admin_dsn,
+                "KAFKA_BOOTSTRAP": self.bootstrap,
+                "PYTHONUNBUFFERED": "1",
+                f"WATTLINE_{name.upper()}_HOST": "127.0.0.1",
+                f"WATTLINE_{name.upper()}_PORT": str(self.service_port(name)),
+            }
+        )
+        if self.pg is not None:
+            env[f"WATTLINE_{name.upper()}_DATABASE_URL"] = self.pg.service_dsn(name)
+        if name == "gateway":
+            env["WATTLINE_GATEWAY_SERVICES"] = json.dumps(
+                {
+                    e.name: f"http://127.0.0.1:{self.service_port(e.name)}"
+                    for e in SERVICES
+                    if e.name != "gateway"
+                }
+            )
+        return env
+
+    async def _start_services(self) -> None:
+        for i, entry in enumerate(SERVICES):
+            child = Child(
+                entry.name,
+                [sys.executable, "-m", entry.module],
+                self._service_env(entry.name),
+                COLORS[i % len(COLORS)],
+                pidfile=self.home / "run" / f"{entry.name}.pid",
+                quiet=self.quiet_services,
+            )
+            self.children[entry.name] = child
+            await child.start()
+
+    async def _announce(self, started: float) -> None:
+        async with httpx.AsyncClient(timeout=5) as client:
+            body: dict[str, object] = {}
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not self.stopping.is_set():
+                try:
+                    response = await client.get(f"{self.gateway_url}/health/ready")
+                    body = response.json()
+                    if response.status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.5)
+        key_note = await self._dev_key()
+        checks = body.get("checks", {}) if isinstance(body, dict) else {}
+        say("readiness:")
+        for name, check in sorted(checks.items()):  # type: ignore[union-attr]
+            say(f"  {name:<15} {'ok ' if check.get('ok') else 'NOT'} {check.get('detail', '')}")
+        state = "ready" if body.get("status") == "ready" else "NOT READY (see above)"
+        say(f"Wattline is {state} in {time.monotonic() - started:.1f}s")
+        say(f"gateway: {self.gateway_url}   API docs: {self.gateway_url}/docs")
+        say(key_note)
+        say("Ctrl-C stops everything")
+
+    async def _dev_key(self) -> str:
+        """Create an admin key for local use on first start; it lives in <home>/dev-api-key."""
+        path = self.home / "dev-api-key"
+        if not path.exists():
+            from wattline_gateway.handlers import create_api_key
+
+            conn = await asyncpg.connect(self.admin_dsn, server_settings={"search_path": "gateway"})
+            try:
+                secret = await create_api_key(
+                    conn, f"dev-{os.urandom(3).hex()}", ["admin"], rate_limit_per_minute=100_000
+                )
+            finally:
+                await conn.close()
+            path.write_text(secret + "\n")
+            path.chmod(0o600)
+        return f"dev API key (admin): {path}"
+
+    # -- supervision ----------------------------------------------------------------------
+    async def _watch(self) -> None:
+        backoff: dict[str, float] = {}
+        while not self.stopping.is_set():
+            waiters = {
+                asyncio.ensure_future(c.proc.wait()): c
+                for c in self.children.values()
+                if c.proc is not None
+            }
+            stop = asyncio.ensure_future(self.stopping.wait())
+            done, _ = await asyncio.wait([*waiters, stop], return_when=asyncio.FIRST_COMPLETED)
+            for fut in [*waiters, stop]:
+                if fut not in done:
+                    fut.cancel()
+            if self.stopping.is_set():
+                return
+            for fut in done:
+                child = waiters.get(fut)  # type: ignore[call-overload]
+                if child is None:
+                    continue
+                code = fut.result()
+                uptime = time.monotonic() - child.started_at
+                if code == EXIT_BROKER_RESET:
+                    delay = 0.0
+                    say(f"{child.name} saw the broker reset; restarting it")
+                else:
+                    delay = 1.0 if uptime > 60 else min(backoff.get(child.name, 0.5) * 2, 30.0)
+                    say(f"{child.name} exited with code {code} after {uptime:.0f}s; restart in {delay:.0f}s")
+                backoff[child.name] = delay or 0.5
+                await self._sleep(delay)
+                if self.stopping.is_set():
+                    return
+                child.restarts += 1
+                await child.start()
+                if child.name == "kafka":
+                    await wait_port("127.0.0.1", self.kafka_port, 20)
+                    epoch = await ensure_topics(self.bootstrap, load_topics())
+                    say(f"broker restarted empty: topics re-created, new epoch {epoch[:8]}")
+                elif child.name == "postgres" and self.pg is not None:
+                    await self.pg.wait_ready()
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _shutdown(self) -> None:
+        say("stopping")
+        services = [self.children[e.name] for e in reversed(SERVICES) if e.name in self.children]
+        await asyncio.gather(*(c.stop() for c in services))
+        for name in ("kafka", "postgres"):
+            if name in self.children:
+                await self.children[name].stop()
+        for child in self.children.values():
+            if child.pidfile and child.pidfile.exists():
+                child.pidfile.unlink()
+        say("stopped")
