@@ -17,7 +17,9 @@ from wattline_platform.service import EXIT_BROKER_RESET
 from wattline_platform.topics import ensure_topics, load_topics
 
 from wattline.registry import SERVICES
-from wattline.stack import EmbeddedKafka, EmbeddedPostgres, child_preexec, migrate_all, wait_port
+from wattline_platform.embedded import EmbeddedKafka, EmbeddedPostgres, child_preexec, wait_port
+
+from wattline.stack import migrate_all, provision
 
 COLORS = ["36", "32", "33", "35", "34", "91", "96", "92", "93"]
 
@@ -131,7 +133,7 @@ class Supervisor:
             )
             await self.children["postgres"].start()
             await self.pg.wait_ready()
-            await self.pg.provision()
+            await provision(self.pg_port)
             self.admin_dsn = self.pg.admin_dsn
             say(f"postgres ready on 127.0.0.1:{self.pg_port} (data in {self.pg.pgdata})")
         else:

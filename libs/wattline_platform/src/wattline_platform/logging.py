@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import sys
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -63,7 +65,33 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stdout, format="%(name)s %(message)s")
+    # Libraries (uvicorn, aiokafka, asyncpg) log through stdlib: warnings and up, as JSON too.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(_JsonFormatter(service))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+
+
+class _JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "event": record.getMessage(),
+            "logger": record.name,
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
+        }
+        cid = correlation_id_var.get()
+        if cid:
+            doc["correlation_id"] = cid
+        if record.exc_info:
+            doc["exception"] = self.formatException(record.exc_info)
+        return json.dumps(doc)
 
 
 def new_correlation_id() -> str:

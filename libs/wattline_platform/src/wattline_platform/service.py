@@ -258,6 +258,7 @@ class Service:
             ),
             cors_config=CORSConfig(allow_origins=[]),
             debug=False,
+            logging_config=None,
         )
 
     def run(self) -> None:

