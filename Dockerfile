@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for every Wattline process. Compose (or Kubernetes) picks the process with the
 # command: `python -m wattline_<service>` for a service, `wattline migrate` / `wattline topics`
 # for the one-shot jobs.

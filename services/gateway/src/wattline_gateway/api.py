@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from litestar import Request, Response, get, route
 from litestar.enums import HttpMethod
+from litestar.params import FromPath
 from wattline_platform.logging import CORRELATION_HEADER, correlation_id_var
 from wattline_platform.problem import Problem
 from wattline_platform.service import Service
@@ -106,7 +107,7 @@ def routes(gateway: Gateway) -> list[Any]:
         include_in_schema=False,
     )
     async def proxy(
-        request: Request[Any, Any, Any], target: str, path: str, service: Service
+        request: Request[Any, Any, Any], target: FromPath[str], path: FromPath[str], service: Service
     ) -> Response[bytes]:
         base = gateway.services.get(target)
         if base is None:

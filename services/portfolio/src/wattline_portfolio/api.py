@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any, Literal
 
 from litestar import Controller, get, post
+from litestar.params import FromPath
 from pydantic import BaseModel, ConfigDict
 from wattline_platform.problem import Problem
 from wattline_platform.service import Service
@@ -44,7 +45,7 @@ class MeteringPointController(Controller):
         return MeteringPointOut(**asdict(mp), changed=changed)
 
     @get("/{gsrn:str}", summary="A metering point's master data")
-    async def fetch(self, gsrn: str, service: Service) -> dict[str, Any]:
+    async def fetch(self, gsrn: FromPath[str], service: Service) -> dict[str, Any]:
         async with service.database.connection() as conn:
             mp = await metering_points.get(conn, gsrn)
         if mp is None:

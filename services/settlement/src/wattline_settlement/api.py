@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get
+from litestar.params import FromPath
 from wattline_platform.problem import Problem
 from wattline_platform.service import Service
 
@@ -21,7 +22,7 @@ class MeteringPointController(Controller):
             return await metering_points.stats(conn)
 
     @get("/{gsrn:str}", summary="Settlement's view of a metering point's master data")
-    async def fetch(self, gsrn: str, service: Service) -> dict[str, Any]:
+    async def fetch(self, gsrn: FromPath[str], service: Service) -> dict[str, Any]:
         async with service.database.connection() as conn:
             mp = await metering_points.get(conn, gsrn)
         if mp is None:

@@ -1,0 +1,35 @@
+"""API key rules and the token bucket (pure)."""
+
+import pytest
+from wattline_gateway.domain import api_keys
+from wattline_gateway.domain.rate_limit import TokenBucket
+
+
+def test_generated_keys_verify_against_their_hash_only() -> None:
+    new = api_keys.generate()
+    assert api_keys.parse_prefix(new.secret) == new.prefix
+    assert api_keys.verify(new.secret, new.key_hash)
+    assert not api_keys.verify(new.secret + "x", new.key_hash)
+    assert new.secret not in new.key_hash
+    assert api_keys.parse_prefix("not-a-key") is None
+
+
+def test_scopes() -> None:
+    assert api_keys.validate_scopes(["settlement:read", "settlement:read"]) == ["settlement:read"]
+    with pytest.raises(api_keys.InvalidScope):
+        api_keys.validate_scopes(["settlement:delete"])
+    with pytest.raises(api_keys.InvalidScope):
+        api_keys.validate_scopes([])
+    read = frozenset({"settlement:read"})
+    assert api_keys.allows(read, "settlement", "GET")
+    assert not api_keys.allows(read, "settlement", "POST")
+    assert not api_keys.allows(read, "portfolio", "GET")
+    assert api_keys.allows(frozenset({"portfolio:write"}), "portfolio", "GET")
+    assert api_keys.allows(frozenset({"admin"}), "invoicing", "DELETE")
+
+
+def test_token_bucket_allows_the_limit_then_refills() -> None:
+    bucket = TokenBucket(per_minute=3)
+    assert [bucket.take(100.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert bucket.take(100.0) == pytest.approx(20.0)  # one token per 20 s
+    assert bucket.take(120.0) == 0.0
