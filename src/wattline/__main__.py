@@ -1,0 +1,5 @@
+"""`python -m wattline` is the `wattline` command."""
+
+from wattline.cli import app
+
+app()

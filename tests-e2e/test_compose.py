@@ -1,0 +1,249 @@
+"""Static checks of the container deployment (docker-compose.yml, Dockerfile, Prometheus, Grafana).
+
+No Docker is needed: the files are parsed and cross-checked, so a service that is dropped from
+compose, a port that drifts from its command, or a dashboard that queries an unknown metric fails
+here instead of at `docker compose up`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+PROMETHEUS_FILE = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+DASHBOARDS_DIR = ROOT / "deploy" / "grafana" / "dashboards"
+DATASOURCES_DIR = ROOT / "deploy" / "grafana" / "provisioning" / "datasources"
+
+WATTLINE_SERVICES = {
+    "gateway": 8000,
+    "portfolio": 8101,
+    "datahub": 8102,
+    "settlement": 8103,
+    "invoicing": 8104,
+    "reconciliation": 8105,
+    "simulator": 8106,
+}
+INFRASTRUCTURE = {"kafka", "postgres", "prometheus", "grafana", "migrate"}
+
+# Every metric the services expose (wattline_platform.metrics); histograms add suffixes.
+KNOWN_METRICS = {
+    "wattline_http_requests_total",
+    "wattline_http_request_seconds",
+    "wattline_events_published_total",
+    "wattline_events_consumed_total",
+    "wattline_events_dead_lettered_total",
+    "wattline_outbox_lag_seconds",
+}
+HISTOGRAMS = {"wattline_http_request_seconds"}
+HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
+
+
+def _compose() -> dict[str, Any]:
+    doc = yaml.safe_load(COMPOSE_FILE.read_text())
+    assert isinstance(doc, dict)
+    return doc
+
+
+def _services() -> dict[str, Any]:
+    services = _compose()["services"]
+    assert isinstance(services, dict)
+    return services
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    """`environment` as a mapping, whether compose has it as a list or a (merged) mapping."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        result: dict[str, str] = {}
+        for item in env:
+            key, sep, value = str(item).partition("=")
+            result[key] = value if sep else ""
+        return result
+    assert isinstance(env, dict), f"unexpected environment: {env!r}"
+    return {str(k): "" if v is None else str(v) for k, v in env.items()}
+
+
+def _command(service: dict[str, Any]) -> list[str]:
+    command = service.get("command")
+    if isinstance(command, str):
+        return command.split()
+    assert isinstance(command, list), f"no command: {service!r}"
+    return [str(part) for part in command]
+
+
+def _depends_on(service: dict[str, Any]) -> dict[str, str]:
+    """Dependency name -> condition (the short list form means service_started)."""
+    deps = service.get("depends_on") or {}
+    if isinstance(deps, list):
+        return {str(d): "service_started" for d in deps}
+    return {str(k): str((v or {}).get("condition", "service_started")) for k, v in deps.items()}
+
+
+def _build(service: dict[str, Any]) -> tuple[str, str]:
+    """(context, dockerfile) of a service, normalised."""
+    build = service.get("build")
+    assert build is not None, f"service has no build: {service!r}"
+    if isinstance(build, str):
+        build = {"context": build}
+    context = (ROOT / str(build.get("context", "."))).resolve()
+    dockerfile = (context / str(build.get("dockerfile", "Dockerfile"))).resolve()
+    return context.as_posix(), dockerfile.as_posix()
+
+
+def test_compose_has_infrastructure_and_every_service() -> None:
+    services = _services()
+    missing = (INFRASTRUCTURE | set(WATTLINE_SERVICES)) - set(services)
+    assert not missing, f"missing from docker-compose.yml: {sorted(missing)}"
+
+
+def test_kafka_runs_in_kraft_mode_without_zookeeper() -> None:
+    services = _services()
+    assert not any("zookeeper" in name for name in services)
+    kafka = services["kafka"]
+    assert "zookeeper" not in str(kafka.get("image", ""))
+    env = _environment(kafka)
+    roles = {r.strip() for r in env["KAFKA_PROCESS_ROLES"].split(",")}
+    assert {"broker", "controller"} <= roles
+    assert "KAFKA_ZOOKEEPER_CONNECT" not in env
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"]
+    assert "PLAINTEXT://kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"].lower() == "false"
+    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
+    assert "healthcheck" in kafka
+
+
+def test_postgres_and_migrate_job() -> None:
+    services = _services()
+    postgres = services["postgres"]
+    env = _environment(postgres)
+    assert env["POSTGRES_DB"] == "wattline"
+    assert any("pg_isready" in part for part in postgres["healthcheck"]["test"])
+    assert postgres.get("volumes"), "postgres data must live on a volume"
+
+    migrate = services["migrate"]
+    command = " ".join(_command(migrate))
+    assert "wattline migrate" in command
+    assert "wattline topics" in command
+    deps = _depends_on(migrate)
+    assert deps.get("postgres") == "service_healthy"
+    assert deps.get("kafka") == "service_healthy"
+    assert _environment(migrate)["DATABASE_URL"].startswith("postgresql://")
+
+
+def test_every_wattline_service_is_wired_the_same_way() -> None:
+    services = _services()
+    builds = {_build(services[name]) for name in [*WATTLINE_SERVICES, "migrate"]}
+    assert len(builds) == 1, f"services build from different Dockerfiles: {builds}"
+    assert Path(next(iter(builds))[1]) == DOCKERFILE.resolve()
+
+    for name, port in WATTLINE_SERVICES.items():
+        service = services[name]
+        command = _command(service)
+        assert command[-2:] == ["-m", f"wattline_{name}"], f"{name}: command {command}"
+        module_service = command[-1].removeprefix("wattline_")
+        env = _environment(service)
+        assert env.get("DATABASE_URL", "").startswith("postgresql://"), name
+        assert env.get("KAFKA_BOOTSTRAP"), name
+        assert env.get(f"WATTLINE_{module_service.upper()}_PORT") == str(port), name
+        assert env.get(f"WATTLINE_{module_service.upper()}_HOST") == "0.0.0.0", name
+        healthcheck = " ".join(str(p) for p in service["healthcheck"]["test"])
+        assert f":{port}/health/live" in healthcheck, f"{name}: healthcheck {healthcheck}"
+        assert _depends_on(service).get("migrate") == "service_completed_successfully", name
+
+    assert "8000:8000" in [str(p) for p in services["gateway"].get("ports", [])]
+
+
+def test_gateway_routes_to_the_six_other_services() -> None:
+    services = _services()
+    routes = json.loads(_environment(services["gateway"])["WATTLINE_GATEWAY_SERVICES"])
+    others = set(WATTLINE_SERVICES) - {"gateway"}
+    assert set(routes) == others
+    for name, url in routes.items():
+        assert url == f"http://{name}:{WATTLINE_SERVICES[name]}", f"{name}: {url}"
+        assert name in services
+
+
+def test_prometheus_scrapes_every_service_in_compose() -> None:
+    services = _services()
+    config = yaml.safe_load(PROMETHEUS_FILE.read_text())
+    scraped: dict[str, str] = {}
+    for job in config["scrape_configs"]:
+        for static in job.get("static_configs", []):
+            for target in static["targets"]:
+                host, _, port = str(target).rpartition(":")
+                assert host in services, f"job {job['job_name']} scrapes {target}, not in compose"
+                scraped[host] = port
+    for name, port in WATTLINE_SERVICES.items():
+        assert scraped.get(name) == str(port), f"{name} is not scraped on :{port}"
+    volumes = " ".join(str(v) for v in services["prometheus"].get("volumes", []))
+    assert "./deploy/prometheus/prometheus.yml" in volumes
+
+
+def _panels(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    flat: list[dict[str, Any]] = []
+    for panel in panels:
+        flat.append(panel)
+        flat.extend(_panels(panel.get("panels", [])))
+    return flat
+
+
+def _metric_names(expr: str) -> set[str]:
+    # Strip label matchers, strings and range selectors so label values are not read as names.
+    stripped = re.sub(r'"[^"]*"', "", expr)
+    stripped = re.sub(r"\{[^}]*\}", "", stripped)
+    stripped = re.sub(r"\[[^\]]*\]", "", stripped)
+    names = set(re.findall(r"\bwattline_[a-z0-9_]+", stripped))
+    if re.search(r"\bup\b", stripped):
+        names.add("up")
+    return names
+
+
+def _known(name: str) -> bool:
+    if name == "up" or name in KNOWN_METRICS:
+        return True
+    return any(
+        name.endswith(suffix) and name.removesuffix(suffix) in HISTOGRAMS
+        for suffix in HISTOGRAM_SUFFIXES
+    )
+
+
+def test_grafana_dashboard_queries_known_metrics() -> None:
+    dashboards = sorted(DASHBOARDS_DIR.glob("*.json"))
+    assert dashboards, "no Grafana dashboard"
+    datasource = yaml.safe_load((DATASOURCES_DIR / "prometheus.yml").read_text())
+    assert datasource["datasources"][0]["uid"] == "prometheus"
+
+    used: set[str] = set()
+    for path in dashboards:
+        dashboard = json.loads(path.read_text())
+        assert dashboard["schemaVersion"] == 39
+        queried = [p for p in _panels(dashboard["panels"]) if p.get("targets")]
+        assert queried, f"{path.name} has no queries"
+        for panel in queried:
+            assert panel["datasource"]["uid"] == "prometheus", panel["title"]
+            for target in panel["targets"]:
+                names = _metric_names(target["expr"])
+                assert names, f"{panel['title']}: no metric in {target['expr']!r}"
+                unknown = {n for n in names if not _known(n)}
+                assert not unknown, f"{panel['title']}: unknown metrics {unknown}"
+                used |= names
+    assert "up" in used
+    bases = {n.removesuffix("_bucket") for n in used}
+    assert bases >= KNOWN_METRICS, f"metrics without a panel: {KNOWN_METRICS - bases}"
+
+
+def test_dockerfile_is_multi_stage_and_uses_the_lock() -> None:
+    text = DOCKERFILE.read_text()
+    stages = [line for line in text.splitlines() if re.match(r"^\s*FROM\s", line, re.IGNORECASE)]
+    assert len(stages) >= 2, stages
+    assert "uv sync --locked" in text
+    assert "pip install uv" in text
+    assert "ghcr.io/astral-sh/uv" not in text
+    assert re.search(r"^\s*USER\s+wattline\s*$", text, re.MULTILINE)
