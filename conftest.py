@@ -1,3 +1,3 @@
-"""Shared fixtures: real PostgreSQL and a real Kafka-protocol broker (see wattline_platform.testing)."""
+"""Shared fixtures: real PostgreSQL and a Kafka-protocol broker (wattline_platform.testing)."""
 
 pytest_plugins = ["wattline_platform.testing"]

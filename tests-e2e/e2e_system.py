@@ -1,4 +1,4 @@
-"""A whole Wattline system started exactly as `make run` starts it (`wattline up`), on free ports."""
+"""A whole Wattline system started as `make run` starts it (`wattline up`), on free ports."""
 
 from __future__ import annotations
 
@@ -59,7 +59,11 @@ class System:
     @property
     def cli_env(self) -> dict[str, str]:
         """Environment for `wattline <command>` against this system."""
-        return {**self.env, "DATABASE_URL": self.admin_dsn, "KAFKA_BOOTSTRAP": f"127.0.0.1:{self.kafka_port}"}
+        return {
+            **self.env,
+            "DATABASE_URL": self.admin_dsn,
+            "KAFKA_BOOTSTRAP": f"127.0.0.1:{self.kafka_port}",
+        }
 
     @property
     def log(self) -> Path:
@@ -69,9 +73,23 @@ class System:
         self.home.mkdir(parents=True, exist_ok=True)
         offset = self.log.stat().st_size if self.log.exists() else 0
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "wattline", "up", "--base-port", str(self.base_port),
-             "--pg-port", str(self.pg_port), "--kafka-port", str(self.kafka_port), "--fast-db"],
-            stdout=self.log.open("ab"), stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "wattline",
+                "up",
+                "--base-port",
+                str(self.base_port),
+                "--pg-port",
+                str(self.pg_port),
+                "--kafka-port",
+                str(self.kafka_port),
+                "--fast-db",
+            ],
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            env=self.env,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -168,6 +186,6 @@ class System:
 
 
 def new_gsrns(n: int) -> list[str]:
-    return [gsrn_with_check_digit("57" + "".join(random.choices("0123456789", k=15))) for _ in range(n)]
-
-
+    return [
+        gsrn_with_check_digit("57" + "".join(random.choices("0123456789", k=15))) for _ in range(n)
+    ]

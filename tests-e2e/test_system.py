@@ -44,12 +44,21 @@ async def test_walking_skeleton_through_the_gateway(system: System) -> None:
             assert seen.status_code == 404
             await asyncio.sleep(0.1)
         assert seen.json() == {
-            "gsrn": gsrn, "grid_area": "344", "price_area": "DK2", "metering_point_type": "E17",
-            "settlement_method": "D01", "resolution": "PT15M", "master_data_versions": 1,
+            "gsrn": gsrn,
+            "grid_area": "344",
+            "price_area": "DK2",
+            "metering_point_type": "E17",
+            "settlement_method": "D01",
+            "resolution": "PT15M",
+            "master_data_versions": 1,
         }
         bad = await client.post(
             "/api/portfolio/metering-points",
-            json={"gsrn": gsrn[:-1] + str((int(gsrn[-1]) + 1) % 10), "grid_area": "344", "price_area": "DK1"},
+            json={
+                "gsrn": gsrn[:-1] + str((int(gsrn[-1]) + 1) % 10),
+                "grid_area": "344",
+                "price_area": "DK1",
+            },
         )
         assert bad.status_code == 422
         assert bad.headers["content-type"].startswith("application/problem+json")
@@ -76,7 +85,9 @@ async def test_c_kill_9_a_consumer_while_1000_events_flow(system: System) -> Non
     assert system.pid("settlement") != victim  # the supervisor restarted it
 
 
-async def test_d_broker_restart_topics_recreated_outbox_republished_effects_once(system: System) -> None:
+async def test_d_broker_restart_topics_recreated_outbox_republished_effects_once(
+    system: System,
+) -> None:
     before = new_gsrns(200)
     await system.register(before)
     await system.wait_applied(before)
@@ -99,10 +110,16 @@ async def test_d_broker_restart_topics_recreated_outbox_republished_effects_once
     assert len(counts) == 400 and set(counts.values()) == {1}
     # The restarted settlement received the old events again (re-published) and skipped them.
     for _ in range(100):
-        if await system.metric("settlement", "wattline_events_consumed_total", outcome="duplicate") >= 200:
+        if (
+            await system.metric("settlement", "wattline_events_consumed_total", outcome="duplicate")
+            >= 200
+        ):
             break
         await asyncio.sleep(0.3)
-    assert await system.metric("settlement", "wattline_events_consumed_total", outcome="duplicate") >= 200
+    assert (
+        await system.metric("settlement", "wattline_events_consumed_total", outcome="duplicate")
+        >= 200
+    )
 
 
 async def test_replay_command_republishes_and_consumers_skip(system: System) -> None:
@@ -110,14 +127,31 @@ async def test_replay_command_republishes_and_consumers_skip(system: System) -> 
     since = datetime.now(UTC)
     await system.register(gsrns)
     await system.wait_applied(gsrns)
-    duplicates_before = await system.metric("settlement", "wattline_events_consumed_total", outcome="duplicate")
+    duplicates_before = await system.metric(
+        "settlement", "wattline_events_consumed_total", outcome="duplicate"
+    )
     out = subprocess.run(
-        [sys.executable, "-m", "wattline", "replay", "--service", "portfolio", "--since", since.isoformat()],
-        env=system.cli_env, capture_output=True, text=True, timeout=60, check=True,
+        [
+            sys.executable,
+            "-m",
+            "wattline",
+            "replay",
+            "--service",
+            "portfolio",
+            "--since",
+            since.isoformat(),
+        ],
+        env=system.cli_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert "portfolio: 50 events scheduled" in out.stdout
     for _ in range(100):
-        now = await system.metric("settlement", "wattline_events_consumed_total", outcome="duplicate")
+        now = await system.metric(
+            "settlement", "wattline_events_consumed_total", outcome="duplicate"
+        )
         if now - duplicates_before >= 50:
             break
         await asyncio.sleep(0.2)
@@ -127,8 +161,22 @@ async def test_replay_command_republishes_and_consumers_skip(system: System) -> 
 
 async def test_apikey_cli_scopes_a_key(system: System) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "wattline", "apikey", "create", "--name", "erp-e2e", "--scopes", "settlement:read"],
-        env=system.cli_env, capture_output=True, text=True, timeout=60, check=True,
+        [
+            sys.executable,
+            "-m",
+            "wattline",
+            "apikey",
+            "create",
+            "--name",
+            "erp-e2e",
+            "--scopes",
+            "settlement:read",
+        ],
+        env=system.cli_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     key = out.stdout.strip().splitlines()[-1]
     async with httpx.AsyncClient(base_url=system.url, headers={"X-API-Key": key}) as client:
@@ -137,7 +185,9 @@ async def test_apikey_cli_scopes_a_key(system: System) -> None:
         assert denied.status_code == 403
 
 
-def test_data_survives_a_restart_and_ctrl_c_leaves_no_process(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_data_survives_a_restart_and_ctrl_c_leaves_no_process(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     s = System(tmp_path_factory.mktemp("wattline-restart"))
     s.start()
     gsrn = new_gsrns(1)[0]
@@ -145,7 +195,11 @@ def test_data_survives_a_restart_and_ctrl_c_leaves_no_process(tmp_path_factory: 
     asyncio.run(s.wait_applied([gsrn]))
     pids = [s.pid(name) for name in ("postgres", "kafka", "portfolio", "settlement", "gateway")]
     assert s.stop() == 0
-    children = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    children = [
+        p
+        for p in pids
+        if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+    ]
     assert children == [], "processes left behind after Ctrl-C"
 
     s.start()

@@ -45,8 +45,14 @@ def test_envelope_round_trip_and_utc() -> None:
 def test_envelope_rejects_naive_times_and_events_reject_bad_fields() -> None:
     with pytest.raises(ValidationError):
         Envelope(
-            event_id=uuid.uuid4(), type="x", version=1, occurred_at=datetime(2025, 1, 1),
-            correlation_id="c", producer="p", key="k", payload={},
+            event_id=uuid.uuid4(),
+            type="x",
+            version=1,
+            occurred_at=datetime(2025, 1, 1),
+            correlation_id="c",
+            producer="p",
+            key="k",
+            payload={},
         )
     with pytest.raises(ValidationError):
         MeteringPointRegisteredV1(gsrn="12345", grid_area="344", price_area="DK1")

@@ -19,8 +19,11 @@ from wattline_platform.topics import ensure_topics, load_topics
 
 from wattline.registry import SERVICES, by_name
 
-app = typer.Typer(help="Wattline: settlement and DataHub integration for Danish suppliers.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Wattline: settlement and DataHub integration for Danish suppliers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 apikey_app = typer.Typer(help="Manage API keys of the public gateway.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 
@@ -39,13 +42,18 @@ def main() -> None:
 @app.command()
 def up(
     home: Home = Path(".wattline"),
-    base_port: Annotated[int, typer.Option(envvar="WATTLINE_BASE_PORT", help="gateway port; services use base+101..")] = 8000,
+    base_port: Annotated[
+        int, typer.Option(envvar="WATTLINE_BASE_PORT", help="gateway port; services use base+101..")
+    ] = 8000,
     pg_port: Annotated[int, typer.Option(envvar="WATTLINE_PG_PORT")] = 54329,
     kafka_port: Annotated[int, typer.Option(envvar="WATTLINE_KAFKA_PORT")] = 19092,
     fast_db: Annotated[bool, typer.Option(help="fsync off: for tests only")] = False,
     quiet: Annotated[bool, typer.Option(help="hide service log lines")] = False,
 ) -> None:
-    """Start the whole system (embedded PostgreSQL and broker unless DATABASE_URL/KAFKA_BOOTSTRAP are set)."""
+    """Start the whole system.
+
+    PostgreSQL and the broker are embedded unless DATABASE_URL / KAFKA_BOOTSTRAP are set.
+    """
     from wattline.supervisor import Supervisor
 
     home = home.resolve()
@@ -83,14 +91,24 @@ def topics() -> None:
 
 @app.command()
 def replay(
-    service: Annotated[list[str] | None, typer.Option("--service", "-s", help="service(s) whose outbox to replay; default all")] = None,
-    since: Annotated[datetime | None, typer.Option(help="events that occurred at or after (ISO 8601, UTC if no offset)")] = None,
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", "-s", help="service(s) whose outbox to replay; default all"),
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(help="events that occurred at or after (ISO 8601, UTC if no offset)"),
+    ] = None,
     until: Annotated[datetime | None, typer.Option(help="events that occurred before")] = None,
-    from_event: Annotated[uuid.UUID | None, typer.Option(help="this event and every later one")] = None,
+    from_event: Annotated[
+        uuid.UUID | None, typer.Option(help="this event and every later one")
+    ] = None,
 ) -> None:
     """Re-publish a range of outbox events; consumers skip what they already applied."""
     if since is None and from_event is None:
-        raise typer.BadParameter("give --since and/or --from-event (a whole-outbox replay needs --since 1970-01-01)")
+        raise typer.BadParameter(
+            "give --since and/or --from-event (a whole-outbox replay needs --since 1970-01-01)"
+        )
     names = service or [e.name for e in SERVICES]
 
     async def run() -> None:
@@ -98,7 +116,9 @@ def replay(
         try:
             for name in names:
                 schema = by_name(name).spec().db_schema
-                if schema is None or not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{schema}.outbox"):
+                if schema is None or not await conn.fetchval(
+                    "SELECT to_regclass($1) IS NOT NULL", f"{schema}.outbox"
+                ):
                     continue
                 try:
                     count = await schedule_replay(
@@ -149,9 +169,12 @@ def status(
         try:
             for entry in SERVICES:
                 schema = entry.spec().db_schema
-                if schema and await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{schema}.outbox"):
+                if schema and await conn.fetchval(
+                    "SELECT to_regclass($1) IS NOT NULL", f"{schema}.outbox"
+                ):
                     row = await conn.fetchrow(
-                        f"SELECT count(*) FILTER (WHERE published_at IS NULL) AS pending, count(*) AS total FROM {schema}.outbox"
+                        f"""SELECT count(*) FILTER (WHERE published_at IS NULL) AS pending,
+                                   count(*) AS total FROM {schema}.outbox"""
                     )
                     assert row is not None
                     typer.echo(f"outbox {schema:<15} {row['pending']} pending of {row['total']}")
@@ -182,7 +205,9 @@ def apikey_create(
     async def run() -> str:
         conn = await _gateway_conn()
         try:
-            return await create_api_key(conn, name, [s.strip() for s in scopes.split(",") if s.strip()], rate_limit)
+            return await create_api_key(
+                conn, name, [s.strip() for s in scopes.split(",") if s.strip()], rate_limit
+            )
         finally:
             await conn.close()
 
@@ -222,7 +247,10 @@ def apikey_list() -> None:
         try:
             for row in await list_keys(conn):
                 state = "revoked" if row["revoked_at"] else "active"
-                typer.echo(f"{row['name']:<20} {state:<8} {','.join(row['scopes']):<30} {row['rate_limit_per_minute']}/min")
+                typer.echo(
+                    f"{row['name']:<20} {state:<8} {','.join(row['scopes']):<30} "
+                    f"{row['rate_limit_per_minute']}/min"
+                )
         finally:
             await conn.close()
 

@@ -10,15 +10,16 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import httpx
 import asyncpg
+import httpx
+from wattline_platform.asyncutil import sleep_unless
+from wattline_platform.embedded import EmbeddedKafka, EmbeddedPostgres, child_preexec, wait_port
 from wattline_platform.service import EXIT_BROKER_RESET
 from wattline_platform.topics import ensure_topics, load_topics
 
 from wattline.registry import SERVICES
-from wattline_platform.embedded import EmbeddedKafka, EmbeddedPostgres, child_preexec, wait_port
-
 from wattline.stack import migrate_all, provision
 
 COLORS = ["36", "32", "33", "35", "34", "91", "96", "92", "93"]
@@ -44,6 +45,7 @@ class Child:
     started_at: float = 0.0
     pidfile: Path | None = None
     quiet: bool = False
+    _pump_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
@@ -59,11 +61,15 @@ class Child:
         self.started_at = time.monotonic()
         if self.pidfile:
             self.pidfile.write_text(str(self.proc.pid))
-        asyncio.create_task(self._pump(self.proc))
+        self._pump_task = asyncio.create_task(self._pump(self.proc))
 
     async def _pump(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stdout is not None
-        prefix = f"\x1b[{self.color}m{self.name:<12}|\x1b[0m " if sys.stdout.isatty() else f"{self.name:<12}| "
+        prefix = (
+            f"\x1b[{self.color}m{self.name:<12}|\x1b[0m "
+            if sys.stdout.isatty()
+            else f"{self.name:<12}| "
+        )
         while line := await proc.stdout.readline():
             if not self.quiet:
                 sys.stdout.write(prefix + line.decode(errors="replace"))
@@ -128,8 +134,14 @@ class Supervisor:
             self.pg = EmbeddedPostgres(self.home, self.pg_port)
             uid, gid = self.pg.prepare()
             self.children["postgres"] = Child(
-                "postgres", self.pg.argv(self.fast_db), env, "90", uid, gid,
-                stop_signal=signal.SIGINT, pidfile=self.home / "run" / "postgres.pid",
+                "postgres",
+                self.pg.argv(self.fast_db),
+                env,
+                "90",
+                uid,
+                gid,
+                stop_signal=signal.SIGINT,
+                pidfile=self.home / "run" / "postgres.pid",
             )
             await self.children["postgres"].start()
             await self.pg.wait_ready()
@@ -142,7 +154,12 @@ class Supervisor:
             kafka = EmbeddedKafka(self.kafka_port)
             self.bootstrap = kafka.bootstrap
             self.children["kafka"] = Child(
-                "kafka", kafka.argv(), env, "90", pidfile=self.home / "run" / "kafka.pid", quiet=True
+                "kafka",
+                kafka.argv(),
+                env,
+                "90",
+                pidfile=self.home / "run" / "kafka.pid",
+                quiet=True,
             )
             await self.children["kafka"].start()
             await wait_port("127.0.0.1", self.kafka_port, 20)
@@ -192,7 +209,7 @@ class Supervisor:
 
     async def _announce(self, started: float) -> None:
         async with httpx.AsyncClient(timeout=5) as client:
-            body: dict[str, object] = {}
+            body: dict[str, Any] = {}
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not self.stopping.is_set():
                 try:
@@ -204,9 +221,9 @@ class Supervisor:
                     pass
                 await asyncio.sleep(0.5)
         key_note = await self._dev_key()
-        checks = body.get("checks", {}) if isinstance(body, dict) else {}
+        checks: dict[str, Any] = body.get("checks", {})
         say("readiness:")
-        for name, check in sorted(checks.items()):  # type: ignore[union-attr]
+        for name, check in sorted(checks.items()):
             say(f"  {name:<15} {'ok ' if check.get('ok') else 'NOT'} {check.get('detail', '')}")
         state = "ready" if body.get("status") == "ready" else "NOT READY (see above)"
         say(f"Wattline is {state} in {time.monotonic() - started:.1f}s")
@@ -248,7 +265,7 @@ class Supervisor:
             if self.stopping.is_set():
                 return
             for fut in done:
-                child = waiters.get(fut)  # type: ignore[call-overload]
+                child = waiters.get(fut)
                 if child is None:
                     continue
                 code = fut.result()
@@ -258,7 +275,10 @@ class Supervisor:
                     say(f"{child.name} saw the broker reset; restarting it")
                 else:
                     delay = 1.0 if uptime > 60 else min(backoff.get(child.name, 0.5) * 2, 30.0)
-                    say(f"{child.name} exited with code {code} after {uptime:.0f}s; restart in {delay:.0f}s")
+                    say(
+                        f"{child.name} exited with code {code} after {uptime:.0f}s; "
+                        f"restart in {delay:.0f}s"
+                    )
                 backoff[child.name] = delay or 0.5
                 await self._sleep(delay)
                 if self.stopping.is_set():
@@ -273,10 +293,7 @@ class Supervisor:
                     await self.pg.wait_ready()
 
     async def _sleep(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
+        await sleep_unless(self.stopping, seconds)
 
     async def _shutdown(self) -> None:
         say("stopping")

@@ -60,9 +60,7 @@ def documents() -> dict[Path, str]:
                 ]
             },
         }
-        channel = channels.setdefault(
-            event.topic(), {"address": event.topic(), "messages": {}}
-        )
+        channel = channels.setdefault(event.topic(), {"address": event.topic(), "messages": {}})
         channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
         operations[f"publish{name}"] = {
             "action": "send",

@@ -42,7 +42,9 @@ async def wait_until(predicate: Callable[[], Awaitable[bool]], timeout: float = 
 class Harness:
     """A producing schema with a relay, and consumers applying ``effects`` rows."""
 
-    def __init__(self, bootstrap: str, producer_db: Database, consumer_db: Database, evt: type[Event]) -> None:
+    def __init__(
+        self, bootstrap: str, producer_db: Database, consumer_db: Database, evt: type[Event]
+    ) -> None:
         self.bootstrap = bootstrap
         self.producer_db = producer_db
         self.consumer_db = consumer_db
@@ -57,7 +59,9 @@ class Harness:
         async with self.producer_db.transaction() as tx:
             for n in values:
                 envelopes.append(
-                    await outbox.append(tx, self.evt(n=n), key=key, producer="test", schema=self.producer_db.schema)  # type: ignore[call-arg]
+                    await outbox.append(
+                        tx, self.evt(n=n), key=key, producer="test", schema=self.producer_db.schema
+                    )  # type: ignore[call-arg]
                 )
         return envelopes
 
@@ -65,19 +69,25 @@ class Harness:
         broker = make_broker(self.settings, "test-relay")
         await broker.start()
         self._brokers.append(broker)
-        relay = outbox.OutboxRelay(self.producer_db.pool, self.producer_db.schema, KafkaPublisher(broker, self.bootstrap))
+        relay = outbox.OutboxRelay(
+            self.producer_db.pool, self.producer_db.schema, KafkaPublisher(broker, self.bootstrap)
+        )
         await relay.sync_epoch()
         return relay
 
     async def consumer(self, **kwargs: Any) -> EventConsumer:
         broker = make_broker(self.settings, "test-consumer")
-        consumer = EventConsumer(self.group, self.consumer_db, broker, retry_backoff_s=0.01, **kwargs)
+        consumer = EventConsumer(
+            self.group, self.consumer_db, broker, retry_backoff_s=0.01, **kwargs
+        )
 
         @consumer.on(self.evt)
         async def apply(tx: asyncpg.Connection, event: Any, envelope: Envelope) -> None:
             if event.n < 0:
                 raise ValueError(f"cannot apply negative n={event.n}")
-            await tx.execute("INSERT INTO effects (n, event_id) VALUES ($1, $2)", event.n, envelope.event_id)
+            await tx.execute(
+                "INSERT INTO effects (n, event_id) VALUES ($1, $2)", event.n, envelope.event_id
+            )
 
         original = consumer.process
 
@@ -110,7 +120,9 @@ class Harness:
 async def harness(make_schema_db: SchemaFactory, kafka_bootstrap: str) -> AsyncIterator[Harness]:
     evt = event_class()
     await create_topics(kafka_bootstrap, evt.TYPE)
-    h = Harness(kafka_bootstrap, await make_schema_db(), await make_schema_db(extra_sql=EFFECTS_SQL), evt)
+    h = Harness(
+        kafka_bootstrap, await make_schema_db(), await make_schema_db(extra_sql=EFFECTS_SQL), evt
+    )
     try:
         yield h
     finally:
@@ -123,8 +135,12 @@ async def test_relay_publishes_in_commit_order_per_key(harness: Harness) -> None
     assert await relay.publish_once() == 50
     assert await relay.publish_once() == 0
     consumer = AIOKafkaConsumer(
-        harness.evt.TYPE, bootstrap_servers=harness.bootstrap, auto_offset_reset="earliest",
-        enable_auto_commit=False, group_id=None, fetch_max_wait_ms=100,
+        harness.evt.TYPE,
+        bootstrap_servers=harness.bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        fetch_max_wait_ms=100,
     )
     await consumer.start()
     try:
@@ -167,7 +183,9 @@ async def test_a_relay_crash_after_publishing_before_marking_applies_each_effect
     assert await restarted.publish_once() == 0
 
 
-async def test_b_a_consumer_crash_after_its_effect_before_ack_applies_each_effect_once(harness: Harness) -> None:
+async def test_b_a_consumer_crash_after_its_effect_before_ack_applies_each_effect_once(
+    harness: Harness,
+) -> None:
     await harness.append(range(30))
     await (await harness.relay()).publish_once()
 
@@ -192,7 +210,9 @@ async def test_b_a_consumer_crash_after_its_effect_before_ack_applies_each_effec
     assert dupes is not None and dupes["n"] == 30
 
 
-async def test_e_a_poison_message_goes_to_the_dlq_and_the_partition_moves_on(harness: Harness) -> None:
+async def test_e_a_poison_message_goes_to_the_dlq_and_the_partition_moves_on(
+    harness: Harness,
+) -> None:
     await harness.append([1], key="same")
     # A message no contract accepts: it can never be applied.
     producer = AIOKafkaProducer(bootstrap_servers=harness.bootstrap)
@@ -213,8 +233,11 @@ async def test_e_a_poison_message_goes_to_the_dlq_and_the_partition_moves_on(har
     assert await harness.effects() == [1, 2, 3]
 
     dlq = AIOKafkaConsumer(
-        harness.evt.TYPE + ".dlq", bootstrap_servers=harness.bootstrap, auto_offset_reset="earliest",
-        enable_auto_commit=False, fetch_max_wait_ms=100,
+        harness.evt.TYPE + ".dlq",
+        bootstrap_servers=harness.bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=100,
     )
     await dlq.start()
     try:
@@ -233,7 +256,9 @@ async def test_e_a_poison_message_goes_to_the_dlq_and_the_partition_moves_on(har
     assert dead[1]["x-dlq-original-topic"] == harness.evt.TYPE
 
 
-async def test_replay_republishes_a_range_and_consumers_ignore_what_they_applied(harness: Harness) -> None:
+async def test_replay_republishes_a_range_and_consumers_ignore_what_they_applied(
+    harness: Harness,
+) -> None:
     early = await harness.append(range(10))
     await asyncio.sleep(0.05)
     cut = datetime.now(UTC)
@@ -249,7 +274,9 @@ async def test_replay_republishes_a_range_and_consumers_ignore_what_they_applied
     assert by_time == 5
     assert await relay.publish_once() == 5
     async with harness.producer_db.transaction() as tx:
-        by_event = await outbox.schedule_replay(tx, harness.producer_db.schema, from_event=early[7].event_id)
+        by_event = await outbox.schedule_replay(
+            tx, harness.producer_db.schema, from_event=early[7].event_id
+        )
     assert by_event == 8  # events 7..14
     assert await relay.publish_once() == 8
     await wait_until(lambda: _true_when(harness.records_seen >= 28))
@@ -258,9 +285,12 @@ async def test_replay_republishes_a_range_and_consumers_ignore_what_they_applied
     async with harness.producer_db.transaction() as tx:
         with pytest.raises(LookupError):
             await outbox.schedule_replay(tx, harness.producer_db.schema, from_event=uuid.uuid4())
-        assert await outbox.schedule_replay(
-            tx, harness.producer_db.schema, since=cut - timedelta(days=1), until=cut
-        ) == 10
+        assert (
+            await outbox.schedule_replay(
+                tx, harness.producer_db.schema, since=cut - timedelta(days=1), until=cut
+            )
+            == 10
+        )
 
 
 async def test_a_new_broker_epoch_makes_the_relay_republish_everything(harness: Harness) -> None:
@@ -274,12 +304,16 @@ async def test_a_new_broker_epoch_makes_the_relay_republish_everything(harness: 
     assert await relay.publish_once() == 3
 
 
-async def test_uncommitted_outbox_rows_are_not_published_before_earlier_commits(harness: Harness) -> None:
+async def test_uncommitted_outbox_rows_are_not_published_before_earlier_commits(
+    harness: Harness,
+) -> None:
     """A slow transaction holding an earlier id blocks the relay until it commits, so later
     rows are never published ahead of it."""
     relay = await harness.relay()
     async with harness.producer_db.transaction() as slow:
-        await outbox.append(slow, harness.evt(n=1), key="k", producer="t", schema=harness.producer_db.schema)  # type: ignore[call-arg]
+        await outbox.append(
+            slow, harness.evt(n=1), key="k", producer="t", schema=harness.producer_db.schema
+        )  # type: ignore[call-arg]
         fetch = asyncio.create_task(relay.fetch_batch())
         await asyncio.sleep(0.3)
         assert not fetch.done()  # waits for the writer instead of skipping its row

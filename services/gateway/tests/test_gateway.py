@@ -18,7 +18,9 @@ async def gateway(postgres_dsn: str) -> AsyncIterator[tuple[AsyncTestClient, asy
     conn = await asyncpg.connect(postgres_dsn, server_settings={"search_path": "gateway"})
     await migrations.apply(conn, "gateway", SPEC.migrations())
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    service = build(GatewaySettings(database_url=postgres_dsn, services={"portfolio": dead, "settlement": dead}))
+    service = build(
+        GatewaySettings(database_url=postgres_dsn, services={"portfolio": dead, "settlement": dead})
+    )
     try:
         async with AsyncTestClient(app=service.app()) as client:
             yield client, conn
@@ -27,7 +29,9 @@ async def gateway(postgres_dsn: str) -> AsyncIterator[tuple[AsyncTestClient, asy
         await conn.close()
 
 
-async def test_keys_scopes_and_a_service_that_is_down(gateway: tuple[AsyncTestClient, asyncpg.Connection]) -> None:
+async def test_keys_scopes_and_a_service_that_is_down(
+    gateway: tuple[AsyncTestClient, asyncpg.Connection],
+) -> None:
     client, conn = gateway
     key = await create_api_key(conn, "erp", ["settlement:read"])
     stored = await conn.fetchval("SELECT key_hash FROM api_keys WHERE name = 'erp'")
@@ -38,7 +42,9 @@ async def test_keys_scopes_and_a_service_that_is_down(gateway: tuple[AsyncTestCl
     assert missing.headers["content-type"].startswith("application/problem+json")
     assert missing.json()["type"].endswith("/unauthenticated")
 
-    wrong = await client.get("/api/settlement/metering-points", headers={"X-API-Key": key[:-2] + "xx"})
+    wrong = await client.get(
+        "/api/settlement/metering-points", headers={"X-API-Key": key[:-2] + "xx"}
+    )
     assert wrong.status_code == 401
 
     forbidden = await client.post(
@@ -64,14 +70,17 @@ async def test_rate_limit_per_key(gateway: tuple[AsyncTestClient, asyncpg.Connec
     client, conn = gateway
     key = await create_api_key(conn, "portal", ["settlement:read"], rate_limit_per_minute=2)
     codes = [
-        (await client.get("/api/settlement/x", headers={"X-API-Key": key})).status_code for _ in range(3)
+        (await client.get("/api/settlement/x", headers={"X-API-Key": key})).status_code
+        for _ in range(3)
     ]
     assert codes == [503, 503, 429]
     limited = await client.get("/api/settlement/x", headers={"X-API-Key": key})
     assert limited.json()["retry_after"] >= 1
 
 
-async def test_readiness_names_every_service_and_docs_merge(gateway: tuple[AsyncTestClient, asyncpg.Connection]) -> None:
+async def test_readiness_names_every_service_and_docs_merge(
+    gateway: tuple[AsyncTestClient, asyncpg.Connection],
+) -> None:
     client, _ = gateway
     ready = await client.get("/health/ready")
     assert ready.status_code == 503  # the services it routes to are down

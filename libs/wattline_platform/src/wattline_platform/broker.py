@@ -59,4 +59,3 @@ class KafkaPublisher(Publisher):
 
     async def current_epoch(self) -> str | None:
         return await read_epoch(self.bootstrap)
-

@@ -43,4 +43,3 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = 500
     consumer_max_retries: int = 3
     epoch_check_interval_s: float = 5.0
-

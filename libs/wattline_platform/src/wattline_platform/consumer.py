@@ -98,7 +98,7 @@ class EventConsumer:
             return
 
         async def on_batch(body: list[Any], msg: KafkaMessage) -> None:
-            records: Sequence[ConsumerRecord[Any, Any]] = msg.raw_message  # type: ignore[assignment]
+            records: Any = msg.raw_message
             if not isinstance(records, tuple | list):
                 records = (records,)
             await self.process(records)
@@ -131,7 +131,9 @@ class EventConsumer:
         try:
             event = event_cls.model_validate(envelope.payload)
         except ValidationError as exc:
-            raise PoisonEvent(f"invalid {envelope.type} v{envelope.version}: {_short(exc)}") from exc
+            raise PoisonEvent(
+                f"invalid {envelope.type} v{envelope.version}: {_short(exc)}"
+            ) from exc
         return Item(record, envelope, event, handler)
 
     async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
@@ -235,9 +237,7 @@ class EventConsumer:
 
 
 def _short(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
-    )
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
 
 
 __all__ = ["EventConsumer", "PoisonEvent"]

@@ -8,6 +8,7 @@ epoch in ``wattline_platform.topics`` for how the system recovers from that).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import os
 import pwd
@@ -29,10 +30,8 @@ DATABASE = "wattline"
 
 def _pdeathsig(sig: int = signal.SIGTERM) -> None:
     # Linux: the child gets *sig* when `wattline up` dies, so nothing is left orphaned.
-    try:
+    with contextlib.suppress(OSError):  # not Linux: no parent-death signal
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 def child_preexec(uid: int | None = None, gid: int | None = None) -> Callable[[], None]:
@@ -164,7 +163,14 @@ class EmbeddedPostgres:
             "log_min_messages=warning",
         ]
         if fast:  # test runs only: durability traded for speed
-            args += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+            args += [
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ]
         return args
 
     async def wait_ready(self, timeout: float = 30.0) -> None:

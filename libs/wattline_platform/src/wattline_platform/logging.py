@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import uuid
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,14 +28,16 @@ _REDACTED_KEYS = frozenset(
 )
 
 
-def _redact(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event_dict):
         if key.lower() in _REDACTED_KEYS:
             event_dict[key] = "***"
     return event_dict
 
 
-def _add_correlation(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _add_correlation(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     cid = correlation_id_var.get()
     if cid is not None:
         event_dict.setdefault("correlation_id", cid)

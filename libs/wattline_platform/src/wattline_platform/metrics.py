@@ -19,7 +19,9 @@ EVENTS_CONSUMED = Counter(
     ["service", "topic", "outcome"],
 )
 EVENTS_DEAD_LETTERED = Counter(
-    "wattline_events_dead_lettered_total", "Events sent to a dead-letter topic", ["service", "topic"]
+    "wattline_events_dead_lettered_total",
+    "Events sent to a dead-letter topic",
+    ["service", "topic"],
 )
 OUTBOX_LAG = Gauge(
     "wattline_outbox_lag_seconds", "Age of the oldest unpublished outbox event", ["schema"]

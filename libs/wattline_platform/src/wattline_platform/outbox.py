@@ -21,7 +21,13 @@ import asyncpg
 from wattline_contracts import Envelope, Event
 
 from wattline_platform import metrics
-from wattline_platform.logging import causation_id_var, correlation_id_var, get_logger, new_correlation_id
+from wattline_platform.asyncutil import sleep_unless
+from wattline_platform.logging import (
+    causation_id_var,
+    correlation_id_var,
+    get_logger,
+    new_correlation_id,
+)
 
 log = get_logger(__name__)
 
@@ -153,10 +159,7 @@ class OutboxRelay:
         self._stopping.set()
 
     async def _sleep(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
+        await sleep_unless(self._stopping, seconds)
 
     async def _lead(self) -> None:
         await self.sync_epoch()
@@ -232,7 +235,8 @@ class OutboxRelay:
         """Record that *rows* reached the broker."""
         async with self.pool.acquire() as conn:
             await conn.execute(
-                f"UPDATE {self.schema}.outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                f"""UPDATE {self.schema}.outbox SET published_at = now()
+                    WHERE id = ANY($1::bigint[])""",
                 [r.id for r in rows],
             )
 
@@ -285,9 +289,7 @@ async def schedule_replay(
     args: list[Any] = []
     if from_event is not None:
         args.append(from_event)
-        conditions.append(
-            f"id >= (SELECT id FROM {schema}.outbox WHERE event_id = ${len(args)})"
-        )
+        conditions.append(f"id >= (SELECT id FROM {schema}.outbox WHERE event_id = ${len(args)})")
         if not await conn.fetchval(
             f"SELECT 1 FROM {schema}.outbox WHERE event_id = $1", from_event
         ):
@@ -300,7 +302,7 @@ async def schedule_replay(
         conditions.append(f"occurred_at < ${len(args)}")
     count: int = await conn.fetchval(
         f"""WITH r AS (UPDATE {schema}.outbox SET published_at = NULL
-                       WHERE {' AND '.join(conditions)} RETURNING 1)
+                       WHERE {" AND ".join(conditions)} RETURNING 1)
             SELECT count(*) FROM r""",
         *args,
     )

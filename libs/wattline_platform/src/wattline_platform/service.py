@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -80,7 +80,7 @@ class Service:
     platform: PlatformSettings = field(default_factory=PlatformSettings)
     route_handlers: list[Any] = field(default_factory=list)
     ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
-    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     uses_broker: bool = True
 
     def __post_init__(self) -> None:
@@ -288,7 +288,7 @@ def observability_middleware(app: ASGIApp) -> ASGIApp:
     """Correlation id in and out (``X-Correlation-ID``) and HTTP metrics by route template."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http":  # type: ignore[comparison-overlap]
             await app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or ())

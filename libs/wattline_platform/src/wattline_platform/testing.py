@@ -66,8 +66,8 @@ def postgres_dsn() -> Iterator[str]:
     if docker_available():
         from testcontainers.postgres import PostgresContainer
 
-        with PostgresContainer("postgres:17", dbname="wattline", driver=None) as pg:
-            yield pg.get_connection_url()
+        with PostgresContainer("postgres:17", dbname="wattline", driver=None) as container:
+            yield container.get_connection_url()
         return
     from wattline_platform.embedded import EmbeddedPostgres, child_preexec
 
@@ -198,9 +198,7 @@ async def schema_db(make_schema_db: SchemaFactory) -> Database:
 def event_class(name: str | None = None, **fields: Any) -> type[Event]:
     """A throw-away event type on its own topic, for tests of the event machinery."""
     topic = name or f"test.{uuid.uuid4().hex[:10]}"
-    cls = create_model(  # type: ignore[call-overload]
-        "TestEventV1", __base__=Event, **(fields or {"n": (int, ...)})
-    )
+    cls: Any = create_model("TestEventV1", __base__=Event, **(fields or {"n": (int, ...)}))
     cls.TYPE = topic
     cls.VERSION = 1
     result: type[Event] = cls

@@ -11,6 +11,7 @@ next ``ensure_topics`` writes a new epoch; relays notice and re-publish their ou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from dataclasses import dataclass
@@ -70,7 +71,7 @@ async def ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> str:
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
         for spec in missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # a racing creator
                 await admin.create_topics(
                     [
                         NewTopic(
@@ -81,8 +82,6 @@ async def ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> str:
                         )
                     ]
                 )
-            except TopicAlreadyExistsError:
-                pass
         if missing:
             log.info("topics_created", count=len(missing))
     finally:

@@ -21,7 +21,13 @@ from wattline_gateway.domain.rate_limit import TokenBucket
 
 # Request headers passed on to services; credentials stay at the gateway.
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "if-none-match")
-FORWARDED_RESPONSE_HEADERS = ("content-type", "etag", "location", "retry-after", "content-disposition")
+FORWARDED_RESPONSE_HEADERS = (
+    "content-type",
+    "etag",
+    "location",
+    "retry-after",
+    "content-disposition",
+)
 KEY_CACHE_SECONDS = 30.0
 
 
@@ -34,14 +40,24 @@ class Gateway:
     _keys: dict[str, tuple[float, repo.StoredKey | None]] = field(default_factory=dict)
     _buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
-    async def authenticate(self, service: Service, request: Request[Any, Any, Any]) -> repo.StoredKey:
+    async def authenticate(
+        self, service: Service, request: Request[Any, Any, Any]
+    ) -> repo.StoredKey:
         key = request.headers.get("x-api-key") or _bearer(request.headers.get("authorization"))
         if not key:
-            raise Problem(401, "unauthenticated", "API key required",
-                          "send it as 'Authorization: Bearer <key>' or 'X-API-Key'")
+            raise Problem(
+                401,
+                "unauthenticated",
+                "API key required",
+                "send it as 'Authorization: Bearer <key>' or 'X-API-Key'",
+            )
         prefix = api_keys.parse_prefix(key)
         stored = await self._lookup(service, prefix) if prefix else None
-        if stored is None or stored.revoked_at is not None or not api_keys.verify(key, stored.key_hash):
+        if (
+            stored is None
+            or stored.revoked_at is not None
+            or not api_keys.verify(key, stored.key_hash)
+        ):
             raise Problem(401, "invalid-api-key", "Invalid API key")
         return stored
 
@@ -70,8 +86,12 @@ class Gateway:
                 retry_after=retry_after,
             )
 
-    async def forward(self, target: str, request: Request[Any, Any, Any], path: str) -> Response[bytes]:
-        headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST_HEADERS}
+    async def forward(
+        self, target: str, request: Request[Any, Any, Any], path: str
+    ) -> Response[bytes]:
+        headers = {
+            k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST_HEADERS
+        }
         headers[CORRELATION_HEADER] = correlation_id_var.get() or ""
         try:
             upstream = await self.client.request(
@@ -88,7 +108,9 @@ class Gateway:
         return Response(
             upstream.content,
             status_code=upstream.status_code,
-            headers={k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS},
+            headers={
+                k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS
+            },
         )
 
 
@@ -103,19 +125,32 @@ def routes(gateway: Gateway) -> list[Any]:
 
     @route(
         "/api/{target:str}/{path:path}",
-        http_method=[HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE],
+        http_method=[
+            HttpMethod.GET,
+            HttpMethod.POST,
+            HttpMethod.PUT,
+            HttpMethod.PATCH,
+            HttpMethod.DELETE,
+        ],
         include_in_schema=False,
     )
     async def proxy(
-        request: Request[Any, Any, Any], target: FromPath[str], path: FromPath[str], service: Service
+        request: Request[Any, Any, Any],
+        target: FromPath[str],
+        path: FromPath[str],
+        service: Service,
     ) -> Response[bytes]:
         base = gateway.services.get(target)
         if base is None:
             raise Problem(404, "unknown-api", "No such API", f"/api/{target}")
         key = await gateway.authenticate(service, request)
         if not api_keys.allows(key.scopes, target, request.method):
-            raise Problem(403, "forbidden", "Missing scope",
-                          f"key '{key.name}' lacks {target}:{'read' if request.method == 'GET' else 'write'}")
+            raise Problem(
+                403,
+                "forbidden",
+                "Missing scope",
+                f"key '{key.name}' lacks {target}:{'read' if request.method == 'GET' else 'write'}",
+            )
         gateway.throttle(key)
         return await gateway.forward(base, request, f"/api/{target}{path}")
 
@@ -134,8 +169,11 @@ async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
     """One OpenAPI document for the public API: every service's ``/api`` paths together."""
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {"title": "Wattline API", "version": "0.1.0",
-                 "description": "All public endpoints, served through the gateway."},
+        "info": {
+            "title": "Wattline API",
+            "version": "0.1.0",
+            "description": "All public endpoints, served through the gateway.",
+        },
         "paths": {},
         "components": {
             "schemas": {},
@@ -154,7 +192,9 @@ async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
         except httpx.HTTPError:
             return name, None
 
-    for name, part in await asyncio.gather(*(fetch(n, b) for n, b in sorted(gateway.services.items()))):
+    for name, part in await asyncio.gather(
+        *(fetch(n, b) for n, b in sorted(gateway.services.items()))
+    ):
         if part is None:
             doc["x-unavailable"].append(name)
             continue

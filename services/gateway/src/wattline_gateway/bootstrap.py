@@ -49,7 +49,9 @@ def build(settings: GatewaySettings | None = None) -> Service:
     return service
 
 
-def _downstream_ready(client: httpx.AsyncClient, base: str) -> Callable[[], Awaitable[tuple[bool, str]]]:
+def _downstream_ready(
+    client: httpx.AsyncClient, base: str
+) -> Callable[[], Awaitable[tuple[bool, str]]]:
     async def check() -> tuple[bool, str]:
         response = await client.get(f"{base}/health/ready", timeout=4.0)
         if response.status_code == 200:

@@ -40,7 +40,9 @@ class MeteringPointController(Controller):
         try:
             mp = MeteringPoint(**data.model_dump())
         except InvalidMeteringPoint as exc:
-            raise Problem(422, "invalid-metering-point", "Invalid metering point", str(exc)) from exc
+            raise Problem(
+                422, "invalid-metering-point", "Invalid metering point", str(exc)
+            ) from exc
         changed = await handlers.register_metering_point(service, mp)
         return MeteringPointOut(**asdict(mp), changed=changed)
 
@@ -51,4 +53,3 @@ class MeteringPointController(Controller):
         if mp is None:
             raise Problem(404, "metering-point-not-found", "Unknown metering point", gsrn)
         return asdict(mp)
-

@@ -13,7 +13,9 @@ def _from_row(row: asyncpg.Record) -> MeteringPoint:
     return MeteringPoint(**{k: row[k] for k in _COLUMNS.split(", ")})
 
 
-async def get(conn: asyncpg.Connection, gsrn: str, *, for_update: bool = False) -> MeteringPoint | None:
+async def get(
+    conn: asyncpg.Connection, gsrn: str, *, for_update: bool = False
+) -> MeteringPoint | None:
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM metering_points WHERE gsrn = $1"
         + (" FOR UPDATE" if for_update else ""),

@@ -57,4 +57,7 @@ async def stats(conn: asyncpg.Connection) -> dict[str, int]:
                   (SELECT count(*) FROM metering_point_history) AS master_data_versions"""
     )
     assert row is not None
-    return {"metering_points": row["metering_points"], "master_data_versions": row["master_data_versions"]}
+    return {
+        "metering_points": row["metering_points"],
+        "master_data_versions": row["master_data_versions"],
+    }
