@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from litestar import get
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.testing import AsyncTestClient
 from wattline_platform.config import PlatformSettings, ServiceSettings
 from wattline_platform.logging import correlation_id_var
@@ -16,7 +16,7 @@ from wattline_platform.testing import SchemaFactory
 
 
 @get("/api/demo/things/{n:int}")
-async def thing(n: FromPath[int], limit: int = 10) -> dict[str, object]:
+async def thing(n: FromPath[int], limit: FromQuery[int] = 10) -> dict[str, object]:
     if n > 9:
         raise Problem(404, "thing-not-found", "No such thing", f"thing {n}")
     return {"n": n, "correlation_id": correlation_id_var.get()}

@@ -21,7 +21,7 @@ import asyncpg
 import uvicorn
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.cors import CORSConfig
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -329,4 +329,7 @@ def _route_template(scope: Scope) -> str:
     return "unmatched"
 
 
-__all__ = ["EXIT_BROKER_RESET", "Request", "Service", "ServiceSpec"]
+# Type of the ``service`` parameter of a route handler: the running service.
+ServiceDep = NamedDependency[Service]
+
+__all__ = ["EXIT_BROKER_RESET", "Request", "Service", "ServiceDep", "ServiceSpec"]

@@ -13,7 +13,7 @@ from litestar.enums import HttpMethod
 from litestar.params import FromPath
 from wattline_platform.logging import CORRELATION_HEADER, correlation_id_var
 from wattline_platform.problem import Problem
-from wattline_platform.service import Service
+from wattline_platform.service import ServiceDep
 
 from wattline_gateway.adapters import api_keys as repo
 from wattline_gateway.domain import api_keys
@@ -41,7 +41,7 @@ class Gateway:
     _buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
     async def authenticate(
-        self, service: Service, request: Request[Any, Any, Any]
+        self, service: ServiceDep, request: Request[Any, Any, Any]
     ) -> repo.StoredKey:
         key = request.headers.get("x-api-key") or _bearer(request.headers.get("authorization"))
         if not key:
@@ -61,7 +61,7 @@ class Gateway:
             raise Problem(401, "invalid-api-key", "Invalid API key")
         return stored
 
-    async def _lookup(self, service: Service, prefix: str) -> repo.StoredKey | None:
+    async def _lookup(self, service: ServiceDep, prefix: str) -> repo.StoredKey | None:
         now = time.monotonic()
         cached = self._keys.get(prefix)
         if cached and now - cached[0] < KEY_CACHE_SECONDS:
@@ -138,7 +138,7 @@ def routes(gateway: Gateway) -> list[Any]:
         request: Request[Any, Any, Any],
         target: FromPath[str],
         path: FromPath[str],
-        service: Service,
+        service: ServiceDep,
     ) -> Response[bytes]:
         base = gateway.services.get(target)
         if base is None:

@@ -9,7 +9,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath
 from pydantic import BaseModel, ConfigDict
 from wattline_platform.problem import Problem
-from wattline_platform.service import Service
+from wattline_platform.service import ServiceDep
 
 from wattline_portfolio import handlers
 from wattline_portfolio.adapters import metering_points
@@ -36,7 +36,7 @@ class MeteringPointController(Controller):
     tags = ["portfolio"]
 
     @post("/", status_code=201, summary="Register or update a metering point's master data")
-    async def register(self, data: MeteringPointIn, service: Service) -> MeteringPointOut:
+    async def register(self, data: MeteringPointIn, service: ServiceDep) -> MeteringPointOut:
         try:
             mp = MeteringPoint(**data.model_dump())
         except InvalidMeteringPoint as exc:
@@ -47,7 +47,7 @@ class MeteringPointController(Controller):
         return MeteringPointOut(**asdict(mp), changed=changed)
 
     @get("/{gsrn:str}", summary="A metering point's master data")
-    async def fetch(self, gsrn: FromPath[str], service: Service) -> dict[str, Any]:
+    async def fetch(self, gsrn: FromPath[str], service: ServiceDep) -> dict[str, Any]:
         async with service.database.connection() as conn:
             mp = await metering_points.get(conn, gsrn)
         if mp is None:
