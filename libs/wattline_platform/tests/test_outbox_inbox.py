@@ -256,6 +256,34 @@ async def test_e_a_poison_message_goes_to_the_dlq_and_the_partition_moves_on(
     assert dead[1]["x-dlq-original-topic"] == harness.evt.TYPE
 
 
+async def test_a_batch_that_could_not_be_dead_lettered_comes_again(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await harness.append([-1, 4, 5], key="same")
+    await (await harness.relay()).publish_once()
+    consumer = await _consumer_with_flaky_dlq(harness, failures=1)
+    # The first pass fails when the DLQ publish fails; the rewound batch then completes.
+    await wait_until(lambda: _true_when(consumer.dead_lettered == 1 and harness.records_seen >= 3))
+    assert await harness.effects() == [4, 5]
+
+
+async def _consumer_with_flaky_dlq(harness: Harness, failures: int) -> Any:
+    consumer: Any = await harness.consumer(max_retries=1)
+    consumer.dead_lettered = 0
+    original = consumer.dead_letter
+
+    async def flaky(record: Any, reason: str, *, attempts: int) -> None:
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise ConnectionError("DLQ publish failed")
+        await original(record, reason, attempts=attempts)
+        consumer.dead_lettered += 1
+
+    consumer.dead_letter = flaky
+    return consumer
+
+
 async def test_replay_republishes_a_range_and_consumers_ignore_what_they_applied(
     harness: Harness,
 ) -> None:

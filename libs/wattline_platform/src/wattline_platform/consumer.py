@@ -101,7 +101,15 @@ class EventConsumer:
             records: Any = msg.raw_message
             if not isinstance(records, tuple | list):
                 records = (records,)
-            await self.process(records)
+            try:
+                await self.process(records)
+            except Exception as exc:
+                # Neither applied nor dead-lettered (e.g. the DLQ publish failed): rewind so
+                # the batch comes again, rather than let a later commit skip past it.
+                log.error("batch_failed", error=repr(exc), records=len(records))
+                await msg.nack()
+                await asyncio.sleep(1.0)
+                return
             await self.acknowledge(msg)
 
         self.broker.subscriber(

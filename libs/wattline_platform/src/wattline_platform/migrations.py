@@ -49,11 +49,6 @@ def load(directory: Path, prefix: str) -> list[Migration]:
     return migrations
 
 
-def migrations_for(service_dir: Path) -> list[Migration]:
-    """The platform's migrations followed by the service's own."""
-    return load(PLATFORM_SQL, "platform") + load(service_dir, "service")
-
-
 async def apply(conn: asyncpg.Connection, schema: str, migrations: list[Migration]) -> list[str]:
     """Apply the pending *migrations* to *schema*; return the names applied."""
     if not _SCHEMA.match(schema):

@@ -57,6 +57,7 @@ class ServiceSpec:
     name: str
     migrations_dir: Path | None
     schema: str | None = None
+    messaging: bool = True  # publishes/consumes events: gets outbox, inbox and a broker
 
     @property
     def db_schema(self) -> str | None:
@@ -68,7 +69,10 @@ class ServiceSpec:
         """The ordered migration set of this service."""
         if self.migrations_dir is None:
             return []
-        return migrations.migrations_for(self.migrations_dir)
+        own = migrations.load(self.migrations_dir, "service")
+        if not self.messaging:
+            return own
+        return migrations.load(migrations.PLATFORM_SQL, "platform") + own
 
 
 @dataclass
@@ -81,9 +85,9 @@ class Service:
     route_handlers: list[Any] = field(default_factory=list)
     ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
     background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
-    uses_broker: bool = True
 
     def __post_init__(self) -> None:
+        self.uses_broker = self.spec.messaging
         schema = self.spec.db_schema
         self.db: Database | None = (
             Database(
@@ -104,7 +108,7 @@ class Service:
                 batch_size=self.settings.consumer_batch_size,
                 max_retries=self.settings.consumer_max_retries,
             )
-            if self.db
+            if self.db and self.uses_broker
             else None
         )
         self._tasks: list[asyncio.Task[None]] = []

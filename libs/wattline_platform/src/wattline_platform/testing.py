@@ -98,7 +98,7 @@ def postgres_dsn() -> Iterator[str]:
 
 
 class BrokerHandle:
-    """A session broker that tests may restart (Tansu forgets everything when it does)."""
+    """The embedded broker (Tansu) as a child process of the test session."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -126,32 +126,22 @@ class BrokerHandle:
             self.proc.wait(10)
             self.proc = None
 
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
 
 @pytest.fixture(scope="session")
-def broker_handle() -> Iterator[BrokerHandle]:
-    """The session's Kafka-protocol broker (Tansu), restartable."""
-    handle = BrokerHandle()
-    handle.start()
-    try:
-        yield handle
-    finally:
-        handle.stop()
-
-
-@pytest.fixture(scope="session")
-def kafka_bootstrap(broker_handle: BrokerHandle) -> str:
+def kafka_bootstrap() -> Iterator[str]:
     """Bootstrap address of a session-wide Kafka-protocol broker."""
     if docker_available():  # pragma: no cover - only where Docker runs
         from testcontainers.kafka import KafkaContainer
 
-        container = KafkaContainer().with_kraft()
-        container.start()
-        return str(container.get_bootstrap_server())
-    return broker_handle.bootstrap
+        with KafkaContainer().with_kraft() as container:
+            yield str(container.get_bootstrap_server())
+        return
+    handle = BrokerHandle()
+    handle.start()
+    try:
+        yield handle.bootstrap
+    finally:
+        handle.stop()
 
 
 SchemaFactory = Callable[..., Awaitable[Database]]

@@ -13,7 +13,7 @@ from wattline_platform.service import Service, ServiceSpec
 
 from wattline_gateway import api
 
-SPEC = ServiceSpec("gateway", Path(__file__).resolve().parents[2] / "migrations")
+SPEC = ServiceSpec("gateway", Path(__file__).resolve().parents[2] / "migrations", messaging=False)
 
 
 class GatewaySettings(ServiceSettings):
@@ -42,7 +42,7 @@ def build(settings: GatewaySettings | None = None) -> Service:
         timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
     )
     gateway = api.Gateway(dict(settings.services), client)
-    service = Service(SPEC, settings, uses_broker=False)
+    service = Service(SPEC, settings)
     service.route_handlers.extend(api.routes(gateway))
     for name, base in sorted(settings.services.items()):
         service.ready_checks[name] = _downstream_ready(client, base)

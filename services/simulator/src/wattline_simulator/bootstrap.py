@@ -8,7 +8,7 @@ from wattline_platform.service import Service, ServiceSpec
 
 from wattline_simulator import api
 
-SPEC = ServiceSpec("simulator", migrations_dir=None)
+SPEC = ServiceSpec("simulator", migrations_dir=None, messaging=False)
 
 
 class SimulatorSettings(ServiceSettings):
@@ -19,6 +19,6 @@ class SimulatorSettings(ServiceSettings):
 
 def build(settings: SimulatorSettings | None = None) -> Service:
     """Wire the simulator (HTTP only: DataHub is not on our bus)."""
-    service = Service(SPEC, settings or SimulatorSettings(), uses_broker=False)
+    service = Service(SPEC, settings or SimulatorSettings())
     service.route_handlers.extend(api.ROUTES)
     return service
