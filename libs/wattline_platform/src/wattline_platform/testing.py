@@ -203,3 +203,39 @@ async def create_topics(bootstrap: str, *names: str, partitions: int = 3) -> str
 
     specs.append(TopicSpec(EPOCH_TOPIC, 1, 1, {}))
     return await ensure_topics(bootstrap, specs)
+
+
+BootService = Callable[[Callable[[], Any]], Awaitable[dict[str, Any]]]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def boot_service(
+    postgres_dsn: str, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> BootService:
+    """Start a service's app (built by its ``build``) on the session's real database and broker,
+    with its migrations applied to its own schema; return its readiness document."""
+    monkeypatch.setenv("DATABASE_URL", postgres_dsn)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP", kafka_bootstrap)
+
+    async def boot(build: Callable[[], Any]) -> dict[str, Any]:
+        from litestar.testing import AsyncTestClient
+
+        service = build()
+        schema = service.spec.db_schema
+        if schema is not None:
+            conn = await asyncpg.connect(postgres_dsn)
+            try:
+                await migrations.apply(conn, schema, service.spec.migrations())
+            finally:
+                await conn.close()
+        async with AsyncTestClient(app=service.app()) as client:
+            for _ in range(150):
+                response = await client.get("/health/ready")
+                if response.status_code == 200:
+                    break
+                await asyncio.sleep(0.1)
+            body: dict[str, Any] = response.json()
+            body["live"] = (await client.get("/health/live")).json()
+            return body
+
+    return boot

@@ -1,0 +1,9 @@
+"""The simulator starts and reports itself ready (it needs no database or broker yet)."""
+
+from wattline_platform.testing import BootService
+from wattline_simulator.bootstrap import build
+
+
+async def test_simulator_starts_ready(boot_service: BootService) -> None:
+    ready = await boot_service(build)
+    assert (ready["service"], ready["status"], ready["checks"]) == ("simulator", "ready", {})
