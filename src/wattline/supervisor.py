@@ -250,47 +250,53 @@ class Supervisor:
 
     # -- supervision ----------------------------------------------------------------------
     async def _watch(self) -> None:
-        backoff: dict[str, float] = {}
+        """Keep every child alive, each on its own, until stopping."""
+        keepers = [asyncio.create_task(self._keep_alive(c)) for c in self.children.values()]
+        try:
+            await self.stopping.wait()
+        finally:
+            for keeper in keepers:
+                keeper.cancel()
+            await asyncio.gather(*keepers, return_exceptions=True)
+
+    async def _keep_alive(self, child: Child) -> None:
+        backoff = 0.5
         while not self.stopping.is_set():
-            waiters = {
-                asyncio.ensure_future(c.proc.wait()): c
-                for c in self.children.values()
-                if c.proc is not None
-            }
-            stop = asyncio.ensure_future(self.stopping.wait())
-            done, _ = await asyncio.wait([*waiters, stop], return_when=asyncio.FIRST_COMPLETED)
-            for fut in [*waiters, stop]:
-                if fut not in done:
-                    fut.cancel()
+            assert child.proc is not None
+            code = await child.proc.wait()
             if self.stopping.is_set():
                 return
-            for fut in done:
-                child = waiters.get(fut)
-                if child is None:
-                    continue
-                code = fut.result()
-                uptime = time.monotonic() - child.started_at
-                if code == EXIT_BROKER_RESET:
-                    delay = 0.0
-                    say(f"{child.name} saw the broker reset; restarting it")
-                else:
-                    delay = 1.0 if uptime > 60 else min(backoff.get(child.name, 0.5) * 2, 30.0)
-                    say(
-                        f"{child.name} exited with code {code} after {uptime:.0f}s; "
-                        f"restart in {delay:.0f}s"
-                    )
-                backoff[child.name] = delay or 0.5
+            uptime = time.monotonic() - child.started_at
+            if code == EXIT_BROKER_RESET:
+                delay = 0.0
+                say(f"{child.name} saw the broker reset; restarting it")
+            else:
+                backoff = 0.5 if uptime > 60 else min(backoff * 2, 30.0)
+                delay = backoff
+                say(
+                    f"{child.name} exited with code {code} after {uptime:.0f}s; "
+                    f"restart in {delay:.0f}s"
+                )
+            while not self.stopping.is_set():
                 await self._sleep(delay)
                 if self.stopping.is_set():
                     return
-                child.restarts += 1
-                await child.start()
-                if child.name == "kafka":
-                    await wait_port("127.0.0.1", self.kafka_port, 20)
-                    epoch = await ensure_topics(self.bootstrap, load_topics())
-                    say(f"broker restarted empty: topics re-created, new epoch {epoch[:8]}")
-                elif child.name == "postgres" and self.pg is not None:
-                    await self.pg.wait_ready()
+                try:
+                    await self._restart(child)
+                    break
+                except Exception as exc:  # keep trying; never take the rest down
+                    delay = min(max(delay, 0.5) * 2, 30.0)
+                    say(f"{child.name} restart failed ({exc!r}); next try in {delay:.0f}s")
+
+    async def _restart(self, child: Child) -> None:
+        child.restarts += 1
+        await child.start()
+        if child.name == "kafka":
+            await wait_port("127.0.0.1", self.kafka_port, 20)
+            epoch = await ensure_topics(self.bootstrap, load_topics())
+            say(f"broker restarted empty: topics re-created, new epoch {epoch[:8]}")
+        elif child.name == "postgres" and self.pg is not None:
+            await self.pg.wait_ready()
 
     async def _sleep(self, seconds: float) -> None:
         await sleep_unless(self.stopping, seconds)

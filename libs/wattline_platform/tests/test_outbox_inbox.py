@@ -221,6 +221,13 @@ async def test_e_a_poison_message_goes_to_the_dlq_and_the_partition_moves_on(
     body = bad.model_dump(mode="json")
     body["payload"] = {"n": "not a number"}
     await producer.send_and_wait(harness.evt.TYPE, json.dumps(body).encode(), key=b"same")
+    # Not JSON at all, and a header that is not UTF-8: still poison, not a lost batch.
+    await producer.send_and_wait(
+        harness.evt.TYPE, b"{not json", key=b"same", headers=[("content-type", b"application/json")]
+    )
+    await producer.send_and_wait(
+        harness.evt.TYPE, json.dumps(body).encode(), key=b"same", headers=[("x-odd", b"\xff\xfe")]
+    )
     await producer.stop()
     # One the handler rejects every time, then a good one behind it on the same partition.
     await harness.append([-5], key="same")
@@ -229,7 +236,7 @@ async def test_e_a_poison_message_goes_to_the_dlq_and_the_partition_moves_on(
     while await relay.publish_once():
         pass
     await harness.consumer(max_retries=3)
-    await wait_until(lambda: _true_when(harness.records_seen >= 5))
+    await wait_until(lambda: _true_when(harness.records_seen >= 7))
     assert await harness.effects() == [1, 2, 3]
 
     dlq = AIOKafkaConsumer(
@@ -243,17 +250,19 @@ async def test_e_a_poison_message_goes_to_the_dlq_and_the_partition_moves_on(
     try:
         dead: list[dict[str, str]] = []
         deadline = asyncio.get_running_loop().time() + 20
-        while len(dead) < 2 and asyncio.get_running_loop().time() < deadline:
+        while len(dead) < 4 and asyncio.get_running_loop().time() < deadline:
             for records in (await dlq.getmany(timeout_ms=500)).values():
                 dead += [{k: v.decode() for k, v in r.headers} for r in records]
     finally:
         await dlq.stop()
-    assert len(dead) == 2
+    assert len(dead) == 4
     assert "invalid" in dead[0]["x-dlq-reason"] and "n" in dead[0]["x-dlq-reason"]
     assert dead[0]["x-dlq-attempts"] == "1"
-    assert "cannot apply negative n=-5" in dead[1]["x-dlq-reason"]
-    assert dead[1]["x-dlq-attempts"] == "3"
-    assert dead[1]["x-dlq-original-topic"] == harness.evt.TYPE
+    assert "invalid envelope" in dead[1]["x-dlq-reason"]
+    assert "invalid" in dead[2]["x-dlq-reason"]
+    assert "cannot apply negative n=-5" in dead[3]["x-dlq-reason"]
+    assert dead[3]["x-dlq-attempts"] == "3"
+    assert dead[3]["x-dlq-original-topic"] == harness.evt.TYPE
 
 
 async def test_a_batch_that_could_not_be_dead_lettered_comes_again(
@@ -335,18 +344,35 @@ async def test_a_new_broker_epoch_makes_the_relay_republish_everything(harness: 
 async def test_uncommitted_outbox_rows_are_not_published_before_earlier_commits(
     harness: Harness,
 ) -> None:
-    """A slow transaction holding an earlier id blocks the relay until it commits, so later
-    rows are never published ahead of it."""
+    """Rows behind a writer that has appended but not committed are not published: the
+    relay neither skips the writer's row nor waits long (which would stall every writer)."""
     relay = await harness.relay()
+    await harness.append([0])
     async with harness.producer_db.transaction() as slow:
         await outbox.append(
             slow, harness.evt(n=1), key="k", producer="t", schema=harness.producer_db.schema
         )  # type: ignore[call-arg]
-        fetch = asyncio.create_task(relay.fetch_batch())
-        await asyncio.sleep(0.3)
-        assert not fetch.done()  # waits for the writer instead of skipping its row
-    rows = await fetch
-    assert [json.loads(r.envelope)["payload"]["n"] for r in rows] == [1]
+        # A later writer commits while the slow one is still open.
+        later = asyncio.create_task(harness.append([2]))
+        started = asyncio.get_running_loop().time()
+        assert await relay.fetch_batch() == []
+        assert asyncio.get_running_loop().time() - started < 0.5
+    await later
+    rows = await relay.fetch_batch()
+    assert [json.loads(r.envelope)["payload"]["n"] for r in rows] == [0, 1, 2]
+
+
+async def test_an_oversized_event_is_refused_in_the_writers_transaction(harness: Harness) -> None:
+    big = event_class(blob=(str, ...))
+    async with harness.producer_db.transaction() as tx:
+        with pytest.raises(ValueError, match="must stay under"):
+            await outbox.append(
+                tx,
+                big(blob="x" * 1_000_000),
+                key="k",
+                producer="t",  # type: ignore[call-arg]
+                schema=harness.producer_db.schema,
+            )
 
 
 async def _true_when(value: bool) -> bool:

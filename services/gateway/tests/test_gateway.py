@@ -62,6 +62,11 @@ async def test_keys_scopes_and_a_service_that_is_down(
     unknown = await client.get("/api/nothing/here", headers={"X-API-Key": key})
     assert unknown.status_code == 404
 
+    for sneaky in ("/api/settlement/..%2F..%2Fmetrics", "/api/settlement/%2E%2E/%2E%2E/metrics"):
+        escaped = await client.get(sneaky, headers={"X-API-Key": key})
+        assert escaped.status_code in (400, 404), sneaky
+        assert escaped.headers["content-type"].startswith("application/problem+json")
+
     assert await revoke_api_key(conn, "erp")
     assert not await revoke_api_key(conn, "erp")
 

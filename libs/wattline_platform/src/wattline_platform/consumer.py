@@ -11,6 +11,8 @@ consumer waits and retries, because the event itself is fine.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from typing import Any
 
 import asyncpg
 import structlog
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import ValidationError
@@ -34,12 +36,13 @@ log = get_logger(__name__)
 
 Handler = Callable[[asyncpg.Connection, Any, Envelope], Awaitable[None]]
 
+# Failures of the database connection, not of the event: wait and retry, never dead-letter.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
+    ConnectionError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.SerializationError,
     asyncpg.exceptions.DeadlockDetectedError,
     asyncpg.exceptions.TooManyConnectionsError,
@@ -70,6 +73,7 @@ class EventConsumer:
         batch_size: int = 500,
         max_retries: int = 3,
         retry_backoff_s: float = 0.2,
+        on_fatal: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.service = service
         self.db = db
@@ -78,6 +82,9 @@ class EventConsumer:
         self.max_retries = max_retries
         self.retry_backoff_s = retry_backoff_s
         self.routes: dict[tuple[str, int], tuple[type[Event], Handler]] = {}
+        # Called when a batch can neither be finished nor rewound: the process should exit so
+        # the uncommitted batch is delivered again after a restart.
+        self.on_fatal = on_fatal or _exit_process
 
     def on(self, event_cls: type[Event]) -> Callable[[Handler], Handler]:
         """Register a handler ``async (tx, event, envelope)`` for *event_cls*."""
@@ -92,8 +99,12 @@ class EventConsumer:
     def topics(self) -> list[str]:
         return sorted({cls.topic() for cls, _ in self.routes.values()})
 
-    def attach(self) -> None:
-        """Create the service's single batch subscriber on the broker."""
+    def attach(self, group_suffix: str = "") -> None:
+        """Create the service's single batch subscriber on the broker.
+
+        *group_suffix* (the broker epoch) keeps a consumer of a previous broker incarnation
+        from committing stale offsets into the new one's group.
+        """
         if not self.routes:
             return
 
@@ -103,22 +114,28 @@ class EventConsumer:
                 records = (records,)
             try:
                 await self.process(records)
+                await self.acknowledge(msg)
             except Exception as exc:
-                # Neither applied nor dead-lettered (e.g. the DLQ publish failed): rewind so
-                # the batch comes again, rather than let a later commit skip past it.
+                # Not finished (e.g. the DLQ publish failed): rewind so the batch comes
+                # again, rather than let a later commit skip past it.
                 log.error("batch_failed", error=repr(exc), records=len(records))
-                await msg.nack()
+                try:
+                    rewind(msg.consumer, records)
+                except Exception as rewind_exc:
+                    self.on_fatal(rewind_exc)
                 await asyncio.sleep(1.0)
-                return
-            await self.acknowledge(msg)
 
         self.broker.subscriber(
             *self.topics,
-            group_id=self.service,
+            group_id=f"{self.service}.{group_suffix}" if group_suffix else self.service,
             batch=True,
             max_records=self.batch_size,
             batch_timeout_ms=100,
             ack_policy=AckPolicy.MANUAL,
+            # Our own parsing: FastStream's would raise on one odd header or body before
+            # our poison handling runs, and the batch would be skipped.
+            parser=_lenient_parser,
+            decoder=_raw_decoder,
             **CONSUMER_SETTINGS,
         )(on_batch)
 
@@ -129,7 +146,7 @@ class EventConsumer:
     def decode(self, record: ConsumerRecord[Any, Any]) -> Item:
         """Turn a record into an envelope and its typed event, or raise PoisonEvent."""
         try:
-            envelope = Envelope.model_validate_json(record.value)
+            envelope = Envelope.model_validate_json(record.value or b"")
         except ValidationError as exc:
             raise PoisonEvent(f"invalid envelope: {_short(exc)}") from exc
         route = self.routes.get((envelope.type, envelope.version))
@@ -242,6 +259,52 @@ class EventConsumer:
             offset=record.offset,
             reason=reason[:500],
         )
+
+
+def rewind(consumer: Any, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+    """Seek each still-assigned partition back to its earliest record in *records*.
+
+    A partition taken away meanwhile needs nothing: its next owner starts from the last
+    committed offset, which is before these records.
+    """
+    earliest: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        earliest[tp] = min(earliest.get(tp, record.offset), record.offset)
+    assigned = consumer.assignment()
+    for tp, offset in earliest.items():
+        if tp in assigned:
+            consumer.seek(tp, offset)
+
+
+async def _lenient_parser(records: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    return await original(tuple(_clean(r) for r in records))
+
+
+def _clean(record: ConsumerRecord[Any, Any]) -> ConsumerRecord[Any, Any]:
+    headers = tuple((k, _utf8(v)) for k, v in (record.headers or ()))
+    if headers == tuple(record.headers or ()):
+        return record
+    return dataclasses.replace(record, headers=headers)
+
+
+def _utf8(value: bytes | None) -> bytes:
+    if value is None:
+        return b""
+    try:
+        value.decode()
+        return value
+    except UnicodeDecodeError:
+        return value.decode(errors="replace").encode()
+
+
+async def _raw_decoder(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    return [r.value or b"" for r in msg.raw_message]
+
+
+def _exit_process(exc: BaseException) -> None:
+    log.critical("consumer_cannot_recover", error=repr(exc))
+    os._exit(70)
 
 
 def _short(exc: ValidationError) -> str:

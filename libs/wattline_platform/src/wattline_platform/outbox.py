@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from wattline_contracts import Envelope, Event
@@ -30,6 +30,9 @@ from wattline_platform.logging import (
 )
 
 log = get_logger(__name__)
+
+# Kafka's default message limit is 1 MiB; leave room for headers and batching overhead.
+MAX_ENVELOPE_BYTES = 900_000
 
 
 def lock_key(name: str) -> int:
@@ -77,9 +80,20 @@ async def append(
 async def append_envelopes(
     tx: asyncpg.Connection, envelopes: Sequence[Envelope], *, schema: str
 ) -> None:
-    """Write already wrapped events (one statement for the whole batch)."""
+    """Write already wrapped events (one statement for the whole batch).
+
+    An event too large for the broker is refused here, in the caller's transaction, rather
+    than blocking the relay later.
+    """
     if not envelopes:
         return
+    bodies = [e.model_dump_json() for e in envelopes]
+    for env, body in zip(envelopes, bodies, strict=True):
+        if len(body.encode()) > MAX_ENVELOPE_BYTES:
+            raise ValueError(
+                f"{env.type} {env.event_id} is {len(body.encode())} bytes; "
+                f"events must stay under {MAX_ENVELOPE_BYTES} (split it)"
+            )
     await tx.execute(
         """
         WITH lock AS (SELECT pg_advisory_xact_lock_shared($1))
@@ -94,7 +108,7 @@ async def append_envelopes(
         [e.type for e in envelopes],
         [e.key for e in envelopes],
         [e.type for e in envelopes],
-        [e.model_dump_json() for e in envelopes],
+        bodies,
         [e.occurred_at for e in envelopes],
     )
 
@@ -110,14 +124,23 @@ class Row:
     headers: dict[str, str]
 
 
-class Publisher:
-    """What the relay needs from a broker: send a batch and wait until all are acknowledged."""
+class PublishError(Exception):
+    """Publishing a batch failed after its first ``acknowledged`` rows reached the broker."""
 
-    async def publish_batch(self, rows: Sequence[Row]) -> None:  # pragma: no cover - protocol
-        raise NotImplementedError
+    def __init__(self, acknowledged: int, cause: BaseException) -> None:
+        super().__init__(f"publish failed after {acknowledged} rows: {cause!r}")
+        self.acknowledged = acknowledged
+        self.cause = cause
 
-    async def current_epoch(self) -> str | None:  # pragma: no cover - protocol
-        raise NotImplementedError
+
+class Publisher(Protocol):
+    """What the relay needs from a broker."""
+
+    async def publish_batch(self, rows: Sequence[Row]) -> int:
+        """Send *rows* in order; return how many were acknowledged or raise PublishError."""
+
+    async def current_epoch(self) -> str | None:
+        """The broker's epoch marker (None when it has none yet)."""
 
 
 @dataclass
@@ -130,6 +153,7 @@ class OutboxRelay:
     batch_size: int = 1000
     poll_interval_s: float = 0.05
     retention: timedelta = timedelta(days=30)
+    append_lock_wait_ms: int = 50
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self) -> None:
@@ -137,22 +161,22 @@ class OutboxRelay:
         while not self._stopping.is_set():
             try:
                 async with self.pool.acquire() as lease:
-                    if not await lease.fetchval(
+                    if await lease.fetchval(
                         "SELECT pg_try_advisory_lock($1)", _leader_lock(self.schema)
                     ):
-                        await self._sleep(1.0)
-                        continue
-                    try:
-                        await self._lead()
-                    finally:
-                        if not lease.is_closed():
-                            await lease.execute(
-                                "SELECT pg_advisory_unlock($1)", _leader_lock(self.schema)
-                            )
+                        try:
+                            await self._lead(lease)
+                        finally:
+                            if not lease.is_closed():
+                                await lease.execute(
+                                    "SELECT pg_advisory_unlock($1)", _leader_lock(self.schema)
+                                )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # broker or database down: back off, then retry
                 log.warning("relay_error", schema=self.schema, error=repr(exc))
+            if not self._stopping.is_set():
+                # Another replica leads (or we just failed): wait without holding a connection.
                 await self._sleep(1.0)
 
     def stop(self) -> None:
@@ -161,13 +185,19 @@ class OutboxRelay:
     async def _sleep(self, seconds: float) -> None:
         await sleep_unless(self._stopping, seconds)
 
-    async def _lead(self) -> None:
+    async def _lead(self, lease: asyncpg.Connection) -> None:
         await self.sync_epoch()
         loop = asyncio.get_running_loop()
         next_prune = loop.time()
+        next_lease_check = loop.time() + 5.0
         while not self._stopping.is_set():
             published = await self.publish_once()
             now = loop.time()
+            if now >= next_lease_check:
+                # The lease lives as long as its session: a dead one means another replica
+                # may lead now, so stop publishing.
+                await lease.fetchval("SELECT 1")
+                next_lease_check = now + 5.0
             if now >= next_prune:
                 await self.prune()
                 next_prune = now + 3600
@@ -202,17 +232,34 @@ class OutboxRelay:
         return True
 
     async def fetch_batch(self) -> list[Row]:
-        """Read the next unpublished rows, committed ones only, in commit order."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _append_lock(self.schema))
-            records = await conn.fetch(
-                f"""SELECT id, topic, key, envelope, event_id::text AS event_id, event_type,
+        """Read the next unpublished rows, committed ones only, in commit order.
+
+        Returns nothing when a writer is between its append and its commit for longer than
+        ``append_lock_wait``: waiting longer would queue every new writer behind the relay.
+        """
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                if not await conn.fetchval(
+                    "SELECT pg_try_advisory_xact_lock($1)", _append_lock(self.schema)
+                ):
+                    await conn.execute(f"SET LOCAL lock_timeout = '{self.append_lock_wait_ms}ms'")
+                    await conn.execute(
+                        "SELECT pg_advisory_xact_lock($1)", _append_lock(self.schema)
+                    )
+                records = await self._read(conn)
+        except asyncpg.LockNotAvailableError:
+            return []
+        return records
+
+    async def _read(self, conn: asyncpg.Connection) -> list[Row]:
+        records = await conn.fetch(
+            f"""SELECT id, topic, key, envelope, event_id::text AS event_id, event_type,
                            envelope->>'version' AS version,
                            envelope->>'correlation_id' AS correlation_id
                     FROM {self.schema}.outbox
                     WHERE published_at IS NULL ORDER BY id LIMIT $1""",
-                self.batch_size,
-            )
+            self.batch_size,
+        )
         return [
             Row(
                 r["id"],
@@ -246,7 +293,14 @@ class OutboxRelay:
         if not rows:
             metrics.OUTBOX_LAG.labels(self.schema).set(0)
             return 0
-        await self.publisher.publish_batch(rows)
+        try:
+            await self.publisher.publish_batch(rows)
+        except PublishError as exc:
+            # Keep what the broker has; the rest is retried, in order, from the first failure.
+            if exc.acknowledged:
+                await self.mark_published(rows[: exc.acknowledged])
+                metrics.EVENTS_PUBLISHED.labels(self.schema).inc(exc.acknowledged)
+            raise
         # A crash here re-publishes the batch: consumers deduplicate by event id.
         await self.mark_published(rows)
         metrics.EVENTS_PUBLISHED.labels(self.schema).inc(len(rows))

@@ -8,6 +8,7 @@ lifespan and stopped gracefully on SIGTERM/SIGINT (uvicorn's signal handling).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
@@ -85,6 +86,7 @@ class Service:
     route_handlers: list[Any] = field(default_factory=list)
     ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
     background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.uses_broker = self.spec.messaging
@@ -134,8 +136,6 @@ class Service:
         if self.db is not None:
             await self.db.open()
         if self.uses_broker:
-            if self.consumer is not None:
-                self.consumer.attach()
             self._tasks.append(asyncio.create_task(self._start_broker()))
             if self.db is not None:
                 self._relay = outbox.OutboxRelay(
@@ -160,8 +160,11 @@ class Service:
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
-            if self._broker_started:
-                await self.broker.stop()
+            if self.uses_broker:
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+            for hook in self.shutdown_hooks:
+                await hook()
             if self.db is not None:
                 await self.db.close()
 
@@ -169,6 +172,12 @@ class Service:
         delay = 0.5
         while True:
             try:
+                if self._epoch is None:
+                    self._epoch = await read_epoch(self.platform.kafka_bootstrap)
+                    if self._epoch is None:
+                        raise RuntimeError("broker has no epoch marker yet: topics not created")
+                    if self.consumer is not None:
+                        self.consumer.attach(group_suffix=self._epoch[:12])
                 await self.broker.start()
                 self._broker_started = True
                 log.info("broker_started", topics=self.consumer.topics if self.consumer else [])
@@ -187,12 +196,9 @@ class Service:
         while True:
             try:
                 epoch = await read_epoch(self.platform.kafka_bootstrap)
-                if epoch is not None:
-                    if self._epoch is None:
-                        self._epoch = epoch
-                    elif epoch != self._epoch:
-                        log.warning("broker_reset_detected", old=self._epoch, new=epoch)
-                        os._exit(EXIT_BROKER_RESET)
+                if epoch is not None and self._epoch is not None and epoch != self._epoch:
+                    log.warning("broker_reset_detected", old=self._epoch, new=epoch)
+                    os._exit(EXIT_BROKER_RESET)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

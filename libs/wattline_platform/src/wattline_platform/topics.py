@@ -59,15 +59,20 @@ def load_topics(path: Path | None = None) -> list[TopicSpec]:
         config = {str(k): str(v) for k, v in entry.get("config", {}).items()}
         specs.append(TopicSpec(entry["name"], partitions, rf, config))
         specs.append(TopicSpec(entry["name"] + DLQ_SUFFIX, 1, rf, {}))
-    specs.append(TopicSpec(EPOCH_TOPIC, 1, int(defaults.get("replication_factor", 1)), {}))
+    # The marker must outlive any retention period: deleting it would look like a new broker.
+    specs.append(
+        TopicSpec(
+            EPOCH_TOPIC, 1, int(defaults.get("replication_factor", 1)), {"retention.ms": "-1"}
+        )
+    )
     return specs
 
 
 async def ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> str:
     """Create the missing topics and the epoch marker; return the broker epoch."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=40000)
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
         for spec in missing:
@@ -92,8 +97,8 @@ async def ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> str:
         producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap, acks="all", request_timeout_ms=40000
         )
-        await producer.start()
         try:
+            await producer.start()
             await producer.send_and_wait(EPOCH_TOPIC, epoch.encode(), partition=0)
         finally:
             await producer.stop()
@@ -101,8 +106,15 @@ async def ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> str:
     return epoch
 
 
+class EpochUnknown(RuntimeError):
+    """The marker exists but could not be read in time: don't take that for 'no epoch'."""
+
+
 async def read_epoch(bootstrap: str, timeout_s: float = 3.0) -> str | None:
-    """The epoch written to this broker, or None when the marker is missing or empty."""
+    """The epoch written to this broker, or None when the marker is missing or empty.
+
+    Raises EpochUnknown when the marker has records that could not be read in time.
+    """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
@@ -110,8 +122,8 @@ async def read_epoch(bootstrap: str, timeout_s: float = 3.0) -> str | None:
         fetch_max_wait_ms=100,
         auto_offset_reset="earliest",
     )
-    await consumer.start()
     try:
+        await consumer.start()
         partitions = consumer.partitions_for_topic(EPOCH_TOPIC)
         if not partitions:
             await consumer._client.force_metadata_update()
@@ -128,9 +140,8 @@ async def read_epoch(bootstrap: str, timeout_s: float = 3.0) -> str | None:
                 for record in records:
                     value: bytes = record.value
                     return value.decode()
-            highwater = consumer.highwater(tp)
-            if highwater == 0:
+            if consumer.highwater(tp) == 0:
                 return None
-        return None
+        raise EpochUnknown(f"could not read {EPOCH_TOPIC} within {timeout_s}s")
     finally:
         await consumer.stop()

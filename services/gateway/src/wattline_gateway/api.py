@@ -29,6 +29,8 @@ FORWARDED_RESPONSE_HEADERS = (
     "content-disposition",
 )
 KEY_CACHE_SECONDS = 30.0
+UNKNOWN_KEY_CACHE_SECONDS = 5.0
+KEY_CACHE_MAX = 10_000
 
 
 @dataclass
@@ -64,10 +66,14 @@ class Gateway:
     async def _lookup(self, service: ServiceDep, prefix: str) -> repo.StoredKey | None:
         now = time.monotonic()
         cached = self._keys.get(prefix)
-        if cached and now - cached[0] < KEY_CACHE_SECONDS:
-            return cached[1]
+        if cached:
+            ttl = KEY_CACHE_SECONDS if cached[1] is not None else UNKNOWN_KEY_CACHE_SECONDS
+            if now - cached[0] < ttl:
+                return cached[1]
         async with service.database.connection() as conn:
             stored = await repo.by_prefix(conn, prefix)
+        if len(self._keys) >= KEY_CACHE_MAX:  # random prefixes must not grow it for ever
+            self._keys.clear()
         self._keys[prefix] = (now, stored)
         return stored
 
@@ -143,6 +149,9 @@ def routes(gateway: Gateway) -> list[Any]:
         base = gateway.services.get(target)
         if base is None:
             raise Problem(404, "unknown-api", "No such API", f"/api/{target}")
+        if any(segment in (".", "..") for segment in path.replace("\\", "/").split("/")):
+            # Dot segments would be normalised away and reach routes outside /api.
+            raise Problem(400, "invalid-path", "Invalid path", "dot segments are not allowed")
         key = await gateway.authenticate(service, request)
         if not api_keys.allows(key.scopes, target, request.method):
             raise Problem(

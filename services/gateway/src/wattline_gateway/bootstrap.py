@@ -44,6 +44,7 @@ def build(settings: GatewaySettings | None = None) -> Service:
     gateway = api.Gateway(dict(settings.services), client)
     service = Service(SPEC, settings)
     service.route_handlers.extend(api.routes(gateway))
+    service.shutdown_hooks.append(client.aclose)
     for name, base in sorted(settings.services.items()):
         service.ready_checks[name] = _downstream_ready(client, base)
     return service
