@@ -21,7 +21,7 @@ run: sync
 lint: sync
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
-	$(UV) run --no-sync mypy libs/wattline_platform/src contracts/src src services/*/src
+	$(UV) run --no-sync mypy libs/wattline_platform/src libs/wattline_cim/src contracts/src src services/*/src
 	$(UV) run --no-sync lint-imports
 
 unit: sync

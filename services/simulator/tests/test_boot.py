@@ -1,4 +1,4 @@
-"""The simulator starts and reports itself ready (it needs no database or broker yet)."""
+"""The simulator starts and reports itself ready (its own schema, no broker)."""
 
 from wattline_platform.testing import BootService
 from wattline_simulator.bootstrap import build
@@ -6,4 +6,8 @@ from wattline_simulator.bootstrap import build
 
 async def test_simulator_starts_ready(boot_service: BootService) -> None:
     ready = await boot_service(build)
-    assert (ready["service"], ready["status"], ready["checks"]) == ("simulator", "ready", {})
+    assert (ready["service"], ready["status"], set(ready["checks"])) == (
+        "simulator",
+        "ready",
+        {"database", "migrations"},
+    )

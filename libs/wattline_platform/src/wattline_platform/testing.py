@@ -220,6 +220,10 @@ async def boot_service(
     async def boot(build: Callable[[], Any]) -> dict[str, Any]:
         from litestar.testing import AsyncTestClient
 
+        from wattline_platform.topics import load_topics
+
+        await ensure_topics(kafka_bootstrap, load_topics())  # as `wattline up` does first
+
         service = build()
         schema = service.spec.db_schema
         if schema is not None:

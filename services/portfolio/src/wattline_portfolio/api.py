@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any, Literal
 
 from litestar import Controller, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from pydantic import BaseModel, ConfigDict
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
@@ -36,7 +36,9 @@ class MeteringPointController(Controller):
     tags = ["portfolio"]
 
     @post("/", status_code=201, summary="Register or update a metering point's master data")
-    async def register(self, data: MeteringPointIn, service: ServiceDep) -> MeteringPointOut:
+    async def register(
+        self, data: JSONBody[MeteringPointIn], service: ServiceDep
+    ) -> MeteringPointOut:
         try:
             mp = MeteringPoint(**data.model_dump())
         except InvalidMeteringPoint as exc:

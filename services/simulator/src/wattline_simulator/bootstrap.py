@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic_settings import SettingsConfigDict
-from wattline_platform.config import ServiceSettings
+from pathlib import Path
+
 from wattline_platform.service import Service, ServiceSpec
 
 from wattline_simulator import api
+from wattline_simulator.settings import SimulatorSettings
 
-SPEC = ServiceSpec("simulator", migrations_dir=None, messaging=False)
-
-
-class SimulatorSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="WATTLINE_SIMULATOR_", extra="ignore")
-
-    port: int = 8106
+SPEC = ServiceSpec("simulator", Path(__file__).resolve().parents[2] / "migrations", messaging=False)
 
 
 def build(settings: SimulatorSettings | None = None) -> Service:
-    """Wire the simulator (HTTP only: DataHub is not on our bus)."""
+    """Wire the simulator (HTTP and its own schema: DataHub is not on our bus)."""
     service = Service(SPEC, settings or SimulatorSettings())
     service.route_handlers.extend(api.ROUTES)
     return service

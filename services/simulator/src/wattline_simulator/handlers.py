@@ -1,1 +1,95 @@
-"""Simulator commands: the market model's reactions arrive with the DataHub issue."""
+"""The simulated DataHub's behaviour on each B2B call, faults included."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from wattline_platform.service import Service
+
+from wattline_simulator.adapters import store
+from wattline_simulator.domain.faults import Answer, Fault, answer_for, pick
+
+
+@dataclass(frozen=True)
+class Peeked:
+    """A peek answer: a message, nothing (204) or an injected failure."""
+
+    status: int
+    message_id: str | None = None
+    body: bytes | None = None
+    document_type: str | None = None
+    failure: Answer | None = None
+
+
+async def _response_fault(service: Service, category: str) -> Answer | None:
+    """Apply the response fault for the next call on *category*, if any."""
+    async with service.database.transaction() as tx:
+        fault = pick(await store.faults(tx), category)
+        if fault is None:
+            return None
+        await store.consume_fault(tx, fault)
+    if fault.kind == "slow":
+        await asyncio.sleep(fault.delay_ms / 1000)
+        return None
+    answer = answer_for(fault)
+    if answer is not None:
+        async with service.database.transaction() as tx:
+            await store.log_served(tx, category, answer.status, None, fault.kind)
+    return answer
+
+
+async def check_faults(service: Service, category: str) -> Answer | None:
+    """The injected failure for a non-peek call on *category* (dequeue, incoming)."""
+    return await _response_fault(service, category)
+
+
+async def peek(service: Service, category: str) -> Peeked:
+    """The oldest message of *category*, logged in the served log."""
+    failure = await _response_fault(service, category)
+    if failure is not None:
+        return Peeked(failure.status, failure=failure)
+    async with service.database.transaction() as tx:
+        row = await store.peek(tx, category)
+        if row is None:
+            await store.log_served(tx, category, 204, None, None)
+            return Peeked(204)
+        await store.log_served(tx, category, 200, row["message_id"], row["fault"])
+    return Peeked(200, row["message_id"], bytes(row["body"]), row["document_type"])
+
+
+async def dequeue(service: Service, message_id: str) -> bool:
+    """Remove a message; a ``duplicate`` fault queues it once more with the same id."""
+    async with service.database.transaction() as tx:
+        row = await store.dequeue(tx, message_id)
+        if row is None:
+            return False
+        dup = next(
+            (
+                f
+                for f in await store.faults(tx)
+                if f.kind == "duplicate" and f.applies_to(row["category"])
+            ),
+            None,
+        )
+        if dup is not None:
+            await store.consume_fault(tx, dup)
+            await store.enqueue(
+                tx,
+                row["category"],
+                row["document_type"],
+                bytes(row["body"]),
+                message_id=row["message_id"],
+                fault="duplicate",
+            )
+    return True
+
+
+async def inject(service: Service, fault: Fault, broken_documents: list[bytes]) -> None:
+    """Store *fault*; queue faults put their broken documents in the queue at once."""
+    async with service.database.transaction() as tx:
+        if broken_documents:
+            for body in broken_documents:
+                await store.enqueue(tx, fault.category, "unknown", body, fault=fault.kind)
+        else:
+            await store.set_fault(tx, fault)

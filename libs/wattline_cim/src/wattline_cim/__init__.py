@@ -1,0 +1,1 @@
+"""DataHub 3 CIM JSON: typed documents, parsing, building and validation."""

@@ -1,0 +1,64 @@
+"""Fault injection rules: which injected fault answers a call, and what it answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+CATEGORIES = ("MeasureData", "Aggregations", "MasterData", "Wholesale")
+
+# Faults that replace the answer to a call (seed 000 A2).
+RESPONSE_FAULTS = ("unauthorized", "unavailable", "throttled", "down", "slow")
+# Faults that change what is queued or served rather than the HTTP status.
+QUEUE_FAULTS = ("malformed", "schema_invalid", "duplicate")
+FaultKind = Literal[
+    "unauthorized",
+    "unavailable",
+    "throttled",
+    "down",
+    "slow",
+    "malformed",
+    "schema_invalid",
+    "duplicate",
+]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """An injected fault on a category (``*`` for every category)."""
+
+    category: str
+    kind: str
+    remaining: int  # -1: until cleared
+    retry_after: int = 1
+    delay_ms: int = 0
+
+    def applies_to(self, category: str) -> bool:
+        return self.remaining != 0 and self.category in ("*", category)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a faulty call gets instead of the normal answer."""
+
+    status: int
+    reason: str
+    retry_after: int | None = None
+
+
+def answer_for(fault: Fault) -> Answer | None:
+    """The HTTP answer an active response fault gives (None for ``slow``: answer, but late)."""
+    if fault.kind == "unauthorized":
+        return Answer(401, "token revoked")
+    if fault.kind in ("unavailable", "down"):
+        return Answer(503, "service unavailable")
+    if fault.kind == "throttled":
+        return Answer(429, "too many requests", retry_after=fault.retry_after)
+    return None
+
+
+def pick(faults: list[Fault], category: str) -> Fault | None:
+    """The response fault that governs the next call on *category*, most severe first."""
+    order = {kind: i for i, kind in enumerate(RESPONSE_FAULTS)}
+    active = [f for f in faults if f.kind in order and f.applies_to(category)]
+    return min(active, key=lambda f: order[f.kind], default=None)
