@@ -184,6 +184,8 @@ class Supervisor:
         )
         if self.pg is not None:
             env[f"WATTLINE_{name.upper()}_DATABASE_URL"] = self.pg.service_dsn(name)
+        if name == "datahub":  # locally, DataHub is the simulator
+            env["WATTLINE_DATAHUB_URL"] = f"http://127.0.0.1:{self.service_port('simulator')}"
         if name == "gateway":
             env["WATTLINE_GATEWAY_SERVICES"] = json.dumps(
                 {

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+from wattline_contracts.datahub import (
+    AggregationsReceivedV1,
+    ChargeLinkReceivedV1,
+    ChargeReceivedV1,
+    MasterDataReceivedV1,
+    MeasureDataReceivedV1,
+    NotificationReceivedV1,
+    ProcessAnsweredV1,
+    RequestFailedV1,
+    RequestSentV1,
+)
 from wattline_contracts.envelope import Event
 from wattline_contracts.portfolio import MeteringPointRegisteredV1
 
-EVENTS: tuple[type[Event], ...] = (MeteringPointRegisteredV1,)
+EVENTS: tuple[type[Event], ...] = (
+    MeteringPointRegisteredV1,
+    MeasureDataReceivedV1,
+    AggregationsReceivedV1,
+    MasterDataReceivedV1,
+    ProcessAnsweredV1,
+    NotificationReceivedV1,
+    ChargeReceivedV1,
+    ChargeLinkReceivedV1,
+    RequestSentV1,
+    RequestFailedV1,
+)
 
 _BY_KEY = {(e.TYPE, e.VERSION): e for e in EVENTS}
 

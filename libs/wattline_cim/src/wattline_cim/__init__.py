@@ -1,1 +1,74 @@
-"""DataHub 3 CIM JSON: typed documents, parsing, building and validation."""
+"""DataHub 3 CIM JSON: typed documents, parsing, building and validation.
+
+`parse_document` turns wire JSON into the models below (validating it against DataHub's
+official JSON schema where one exists); `build_document` + `dumps` turn a model back into
+wire JSON; `validate` checks a dict against its schema; `local_days` gives the Danish
+local-day view of an RSM-012 series.
+"""
+
+from wattline_cim.build import build_document, dumps
+from wattline_cim.errors import CimError
+from wattline_cim.localday import LocalDay, local_day_json, local_days
+from wattline_cim.models import (
+    ACTIVE_ENERGY,
+    DATAHUB_GLN,
+    AccountingPointCharacteristics,
+    Address,
+    AggregationDocument,
+    AggregationRequest,
+    AggregationSeries,
+    AnswerTransaction,
+    ChangeOfSupplierAnswer,
+    ChangeOfSupplierRequest,
+    Charge,
+    ChargeLink,
+    ChargeLinksDocument,
+    ChargeRef,
+    CimDocument,
+    GenericNotification,
+    MeasureDataDocument,
+    MeasureDataRequest,
+    MeasurePoint,
+    MeasureSeries,
+    PriceListDocument,
+    PricePoint,
+    PriceSeries,
+    WholesaleSettlementRequest,
+)
+from wattline_cim.parse import parse_document
+from wattline_cim.schema import validate
+
+__all__ = [
+    "ACTIVE_ENERGY",
+    "DATAHUB_GLN",
+    "AccountingPointCharacteristics",
+    "Address",
+    "AggregationDocument",
+    "AggregationRequest",
+    "AggregationSeries",
+    "AnswerTransaction",
+    "ChangeOfSupplierAnswer",
+    "ChangeOfSupplierRequest",
+    "Charge",
+    "ChargeLink",
+    "ChargeLinksDocument",
+    "ChargeRef",
+    "CimDocument",
+    "CimError",
+    "GenericNotification",
+    "LocalDay",
+    "MeasureDataDocument",
+    "MeasureDataRequest",
+    "MeasurePoint",
+    "MeasureSeries",
+    "PriceListDocument",
+    "PricePoint",
+    "PriceSeries",
+    "WholesaleSettlementRequest",
+    "build_document",
+    "dumps",
+    "local_day_json",
+    "local_days",
+    "parse_document",
+    "validate",
+]

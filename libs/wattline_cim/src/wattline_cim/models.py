@@ -22,7 +22,7 @@ DATAHUB_GLN = "5790001330552"
 ACTIVE_ENERGY = "8716867000030"
 QUALITIES = ("A01", "A02", "A03", "A04", "A05", "A06")
 CHARGE_TYPES = ("D01", "D02", "D03")
-SETTLEMENT_METHODS = ("D01", "E01", "E02")
+SETTLEMENT_METHODS = ("D01", "E01", "E02", "E15")
 CUSTOMER_SCHEMES = {"ARR": 10, "VAT": 8}  # CPR has 10 digits, CVR 8
 
 
@@ -95,7 +95,7 @@ Quality = Annotated[str, AfterValidator(_one_of(QUALITIES, "quality"))]
 ChargeTypeCode = Annotated[str, AfterValidator(_one_of(CHARGE_TYPES, "charge type"))]
 SettlementMethod = Annotated[str, AfterValidator(_one_of(SETTLEMENT_METHODS, "settlement method"))]
 MeteringPointType = Annotated[
-    str, AfterValidator(_matching(r"E17|E18|E20|D[0-9]{2}", "metering point type"))
+    str, AfterValidator(_matching(r"E1[7-9]|E20|D[0-9]{2}", "metering point type"))
 ]
 
 
@@ -250,9 +250,13 @@ class ChangeOfSupplierRequest(_Header):
         if self.customer_scheme is not None and self.customer_id is not None:
             digits = CUSTOMER_SCHEMES.get(self.customer_scheme)
             if digits is None:
-                raise ValueError(f"customer_scheme must be ARR or VAT, got {self.customer_scheme!r}")
+                raise ValueError(
+                    f"customer_scheme must be ARR or VAT, got {self.customer_scheme!r}"
+                )
             if not (len(self.customer_id) == digits and self.customer_id.isdigit()):
-                raise ValueError(f"customer id for scheme {self.customer_scheme} needs {digits} digits")
+                raise ValueError(
+                    f"customer id for scheme {self.customer_scheme} needs {digits} digits"
+                )
         return self
 
 

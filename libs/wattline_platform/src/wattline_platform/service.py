@@ -130,6 +130,14 @@ class Service:
             tx, event, key=key, producer=self.spec.name, schema=self.database.schema
         )
 
+    async def emit_many(self, tx: asyncpg.Connection, events: Sequence[tuple[Event, str]]) -> None:
+        """Append several ``(event, key)`` pairs to the outbox in one statement."""
+        await outbox.append_envelopes(
+            tx,
+            [outbox.envelope_for(event, key, self.spec.name) for event, key in events],
+            schema=self.database.schema,
+        )
+
     # -- lifecycle ----------------------------------------------------------------------
     @asynccontextmanager
     async def lifespan(self, _: Litestar) -> AsyncIterator[None]:

@@ -8,6 +8,7 @@ ports. Each test gets its own schema and its own topics, so tests don't see each
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -205,7 +206,7 @@ async def create_topics(bootstrap: str, *names: str, partitions: int = 3) -> str
     return await ensure_topics(bootstrap, specs)
 
 
-BootService = Callable[[Callable[[], Any]], Awaitable[dict[str, Any]]]
+BootService = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -217,7 +218,7 @@ async def boot_service(
     monkeypatch.setenv("DATABASE_URL", postgres_dsn)
     monkeypatch.setenv("KAFKA_BOOTSTRAP", kafka_bootstrap)
 
-    async def boot(build: Callable[[], Any]) -> dict[str, Any]:
+    async def boot(build: Callable[[], Any], wait_s: float = 15.0) -> dict[str, Any]:
         from litestar.testing import AsyncTestClient
 
         from wattline_platform.topics import load_topics
@@ -233,7 +234,7 @@ async def boot_service(
             finally:
                 await conn.close()
         async with AsyncTestClient(app=service.app()) as client:
-            for _ in range(150):
+            for _ in range(int(wait_s * 10)):
                 response = await client.get("/health/ready")
                 if response.status_code == 200:
                     break
@@ -243,3 +244,24 @@ async def boot_service(
             return body
 
     return boot
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI *app* over real HTTP on a free loopback port; yield its base URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

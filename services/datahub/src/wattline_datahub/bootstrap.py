@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from pydantic_settings import SettingsConfigDict
-from wattline_platform.config import ServiceSettings
 from wattline_platform.service import Service, ServiceSpec
 
-from wattline_datahub import api, consumers
+from wattline_datahub import api, consumers, pollers
+from wattline_datahub.adapters.datahub_client import DataHubClient
+from wattline_datahub.settings import DatahubSettings
 
 SPEC = ServiceSpec("datahub", Path(__file__).resolve().parents[2] / "migrations")
 
 
-class DatahubSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="WATTLINE_DATAHUB_", extra="ignore")
-
-    port: int = 8102
-
-
 def build(settings: DatahubSettings | None = None) -> Service:
-    """Wire the datahub service."""
-    service = Service(SPEC, settings or DatahubSettings())
+    """Wire the datahub service: pollers, the dead-letter API, DataHub reachability."""
+    settings = settings or DatahubSettings()
+    service = Service(SPEC, settings)
+    client = DataHubClient(settings.url, settings.client_id, settings.client_secret)
     service.route_handlers.extend(api.ROUTES)
     consumers.register(service)
+    pollers.start_pollers(service, client, settings)
+    service.ready_checks["datahub"] = _reachable(client)
+    service.shutdown_hooks.append(client.close)
     return service
+
+
+def _reachable(client: DataHubClient) -> Callable[[], Awaitable[tuple[bool, str]]]:
+    async def check() -> tuple[bool, str]:
+        ok = await client.reachable()
+        return ok, "token endpoint answers" if ok else f"{client.base_url} unreachable"
+
+    return check

@@ -1,0 +1,206 @@
+"""Events published by the datahub service: what DataHub told us, and what we asked it.
+
+Quantities are kWh as exact decimals (strings on the wire); ``None`` is a missing value.
+Every inbound event names the DataHub message it came from (``datahub_message_id``: the
+MessageId DataHub served it under, which is also what makes storing it idempotent).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from wattline_contracts.envelope import Event
+
+Gsrn = Field(pattern=r"^57\d{16}$")
+
+
+class MeasureDataReceivedV1(Event):
+    """Validated metered data (RSM-012) for one metering point and one Danish local day."""
+
+    TYPE: ClassVar[str] = "datahub.measure_data.received"
+    VERSION: ClassVar[int] = 1
+
+    datahub_message_id: str
+    transaction_id: str
+    original_transaction_id: str | None = None
+    gsrn: str = Gsrn
+    metering_point_type: str
+    local_date: date
+    resolution: Literal["PT15M", "PT1H"]
+    quantities_kwh: list[Decimal | None] = Field(description="in time order, one per position")
+    qualities: list[str | None]
+
+
+class AggregationsReceivedV1(Event):
+    """DataHub's own totals (RSM-014) for a grid area, supplier and balance responsible."""
+
+    TYPE: ClassVar[str] = "datahub.aggregations.received"
+    VERSION: ClassVar[int] = 1
+
+    datahub_message_id: str
+    transaction_id: str
+    process_type: str
+    grid_area: str
+    metering_point_type: str
+    settlement_method: str | None = None
+    energy_supplier_gln: str | None = None
+    balance_responsible_gln: str | None = None
+    settlement_version: str | None = None
+    resolution: str
+    start: AwareDatetime
+    end: AwareDatetime
+    quantities_kwh: list[Decimal | None]
+    qualities: list[str | None]
+
+
+class MasterDataReceivedV1(Event):
+    """Metering point master data (RSM-022), e.g. when our supply starts."""
+
+    TYPE: ClassVar[str] = "datahub.master_data.received"
+    VERSION: ClassVar[int] = 1
+
+    datahub_message_id: str
+    transaction_id: str
+    process_type: str
+    process_reference: str | None = None
+    gsrn: str = Gsrn
+    validity_start: AwareDatetime
+    metering_point_type: str
+    settlement_method: str | None = None
+    resolution: str | None = None
+    grid_area: str
+    connection_state: str | None = None
+    energy_supplier_gln: str | None = None
+    supply_start: AwareDatetime | None = None
+    estimated_annual_volume_kwh: Decimal | None = None
+    dar_id: str | None = None
+
+
+class Reason(BaseModel):
+    """A rejection reason from DataHub's code list (E10, E16, E17, E22, D16, D17, ...)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str
+    text: str | None = None
+
+
+class ProcessAnsweredV1(Event):
+    """DataHub confirmed or rejected one of our requests (RSM-001 answer)."""
+
+    TYPE: ClassVar[str] = "datahub.process.answered"
+    VERSION: ClassVar[int] = 1
+
+    datahub_message_id: str
+    process_type: str
+    original_transaction_id: str = Field(description="the transaction id of our request")
+    gsrn: str | None = None
+    accepted: bool
+    process_reference: str | None = Field(default=None, description="DataHub's process id")
+    reasons: list[Reason] = []
+
+
+class NotificationReceivedV1(Event):
+    """A generic notification (RSM-004), e.g. another supplier takes over from a date."""
+
+    TYPE: ClassVar[str] = "datahub.notification.received"
+    VERSION: ClassVar[int] = 1
+
+    datahub_message_id: str
+    transaction_id: str
+    process_type: str
+    gsrn: str = Gsrn
+    validity_start: AwareDatetime
+    process_reference: str | None = None
+
+
+class PriceSeriesV1(BaseModel):
+    """Prices of a charge over an interval; one price per resolution step."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    resolution: str
+    start: AwareDatetime
+    end: AwareDatetime
+    prices: list[Decimal]
+
+
+class ChargeReceivedV1(Event):
+    """A charge's master data (RSM-034 D18) and/or prices (D08) from its owner."""
+
+    TYPE: ClassVar[str] = "datahub.charge.received"
+    VERSION: ClassVar[int] = 1
+
+    datahub_message_id: str
+    process_type: str
+    owner_gln: str
+    charge_type: Literal["D01", "D02", "D03"]
+    charge_id: str
+    name: str | None = None
+    description: str | None = None
+    resolution: str | None = None
+    effective_date: AwareDatetime | None = None
+    termination_date: AwareDatetime | None = None
+    vat_payer: str | None = None
+    transparent_invoicing: bool | None = None
+    tax_indicator: bool | None = None
+    price_series: list[PriceSeriesV1] = []
+
+
+class ChargeLinkReceivedV1(Event):
+    """A metering point linked to a charge for a period (RSM-031)."""
+
+    TYPE: ClassVar[str] = "datahub.charge_link.received"
+    VERSION: ClassVar[int] = 1
+
+    datahub_message_id: str
+    transaction_id: str
+    gsrn: str = Gsrn
+    owner_gln: str
+    charge_type: Literal["D01", "D02", "D03"]
+    charge_id: str
+    factor: int
+    start: AwareDatetime
+    end: AwareDatetime | None = None
+
+
+RequestKind = Literal[
+    "BRS-001",
+    "BRS-002",
+    "BRS-003",
+    "BRS-009",
+    "BRS-010",
+    "BRS-011",
+    "RSM-002",
+    "RSM-015",
+    "RSM-016",
+]
+
+
+class RequestSentV1(Event):
+    """A request reached DataHub (202); its answer arrives later on a queue."""
+
+    TYPE: ClassVar[str] = "datahub.request.sent"
+    VERSION: ClassVar[int] = 1
+
+    request_id: str
+    kind: RequestKind
+    gsrn: str | None = None
+    transaction_id: str
+    sent_at: datetime
+
+
+class RequestFailedV1(Event):
+    """DataHub refused a request outright (400), or it could not be built."""
+
+    TYPE: ClassVar[str] = "datahub.request.failed"
+    VERSION: ClassVar[int] = 1
+
+    request_id: str
+    kind: RequestKind
+    gsrn: str | None = None
+    reason: str

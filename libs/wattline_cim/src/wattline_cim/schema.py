@@ -1,0 +1,114 @@
+"""Validation against DataHub's official CIM JSON schemas (Draft 7)."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft7Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT7
+
+from wattline_cim.errors import CimError
+
+SCHEMAS_ENV = "WATTLINE_CIM_SCHEMAS"
+_RELATIVE = Path("shared", "reference", "fixtures", "cim", "schemas")
+_MAX_MESSAGE = 160
+
+
+@lru_cache(maxsize=1)
+def _found_schema_dir() -> Path:
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / _RELATIVE
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"CIM JSON schemas not found; set {SCHEMAS_ENV}")
+
+
+def schema_dir() -> Path:
+    """The schema folder: $WATTLINE_CIM_SCHEMAS, else `shared/reference/fixtures/cim/schemas`
+    found by walking up from this file. FileNotFoundError (not CimError) if there is none."""
+    env = os.environ.get(SCHEMAS_ENV)
+    return Path(env) if env else _found_schema_dir()
+
+
+@lru_cache(maxsize=4)
+def _validators(folder: str) -> dict[str, Any]:
+    paths = sorted(Path(folder).glob("*.schema.json"))
+    if not paths:
+        raise FileNotFoundError(f"no *.schema.json files in {folder}")
+    # utf-8-sig: one official schema starts with a byte order mark.
+    schemas = [json.loads(p.read_text(encoding="utf-8-sig")) for p in paths]
+    registry: Registry[Any] = Registry().with_resources(
+        (s["$id"], DRAFT7.create_resource(s)) for s in schemas
+    )
+    validators = {}
+    for schema in schemas:
+        try:
+            fast = _inline(schema, registry.resolver(schema["$id"]), frozenset({id(schema)}))
+        except _Recursive:
+            fast = schema
+        for root in schema.get("properties", {}):
+            validators[root] = Draft7Validator(fast, registry=registry)
+    return validators
+
+
+class _Recursive(Exception):
+    pass
+
+
+def _inline(node: Any, resolver: Any, seen: frozenset[int]) -> Any:
+    """Replace every `$ref` by the schema it points to (resolved once, here, instead of on
+    every validation: about 3x faster). Draft 7 ignores a `$ref`'s siblings, so dropping
+    them keeps the meaning. Recursive schemas are left as they are."""
+    if isinstance(node, list):
+        return [_inline(item, resolver, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        target = resolver.lookup(ref)
+        if id(target.contents) in seen:
+            raise _Recursive
+        return _inline(target.contents, target.resolver, seen | {id(target.contents)})
+    # `definitions` are only reached through `$ref`s, which are now inlined.
+    return {
+        key: _inline(value, resolver, seen)
+        for key, value in node.items()
+        if key not in ("$id", "definitions")
+    }
+
+
+def _describe(error: Any) -> str:
+    path = "/" + "/".join(str(p) for p in error.absolute_path)
+    if any("customer" in str(p) for p in error.absolute_path):
+        message = f"invalid value ({error.validator})"  # never echo a CPR number
+    elif error.validator == "pattern":
+        message = f"{error.instance!r} does not have the required format"
+    else:
+        message = str(error.message)
+    if len(message) > _MAX_MESSAGE:
+        message = message[:_MAX_MESSAGE] + "..."
+    return f"{path}: {message}".replace("\n", " ")
+
+
+def validate(doc: dict[str, Any]) -> None:
+    """Validate a CIM JSON document against its official schema, if its root has one.
+
+    Raises CimError naming the first failing path (and how many more there are). A root
+    without an official schema is a no-op; a document that is not a single-root object is
+    a CimError.
+    """
+    if not isinstance(doc, dict) or len(doc) != 1:
+        raise CimError("a CIM document is a JSON object with exactly one root key")
+    root = next(iter(doc))
+    validator = _validators(str(schema_dir())).get(root)
+    if validator is None:
+        return
+    errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise CimError(f"schema: {_describe(errors[0])}{more}")

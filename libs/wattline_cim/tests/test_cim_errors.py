@@ -1,0 +1,194 @@
+"""Anything unparseable or invalid raises CimError with a one-line reason."""
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from wattline_cim import CimError, build_document, dumps, parse_document, validate
+from wattline_cim.schema import schema_dir
+
+FIXTURES = schema_dir().parent
+RSM012 = "rsm012-validated-measure-data-pt1h-2025-01-15.json"
+RSM012_ROOT = "NotifyValidatedMeasureData_MarketDocument"
+
+
+def _load(name: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((FIXTURES / name).read_bytes(), parse_float=Decimal)
+    return doc
+
+
+def _reason(doc: dict[str, Any] | bytes | str) -> str:
+    raw = doc if isinstance(doc, bytes | str) else dumps(doc)
+    with pytest.raises(CimError) as info:
+        parse_document(raw)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def _rsm012() -> tuple[dict[str, Any], dict[str, Any]]:
+    doc = _load(RSM012)
+    return doc, doc[RSM012_ROOT]["Series"][0]["Period"]
+
+
+def test_cim_error_is_a_value_error() -> None:
+    assert issubclass(CimError, ValueError)
+
+
+def test_malformed_json() -> None:
+    assert _reason(b'{"NotifyValidatedMeasureData_MarketDocument": {').startswith("malformed JSON:")
+    assert "not UTF-8" in _reason(b"\xff\xfe{}")
+    assert "NaN" in _reason('{"X_MarketDocument": {"q": NaN}}')
+
+
+def test_unknown_root_and_not_a_single_root() -> None:
+    assert _reason({"Foo_MarketDocument": {}}) == "unknown root 'Foo_MarketDocument'"
+    assert "exactly one root" in _reason({})
+    assert "exactly one root" in _reason({"A": {}, "B": {}})
+    assert "exactly one root" in _reason("[1, 2]")
+
+
+def test_point_count_mismatch() -> None:
+    doc, period = _rsm012()
+    period["Point"].pop()
+    reason = _reason(doc)
+    assert "Series/0" in reason
+    assert "23 points, but 2025-01-14T23:00Z..2025-01-15T23:00Z at PT1H needs 24" in reason
+
+
+def test_positions_with_gap_or_duplicate() -> None:
+    doc, period = _rsm012()
+    period["Point"][23]["position"]["value"] = 25
+    assert "positions must be 1..24 without gaps or duplicates" in _reason(doc)
+    period["Point"][23]["position"]["value"] = 23
+    assert "positions must be 1..24 without gaps or duplicates" in _reason(doc)
+
+
+def test_points_out_of_order_are_sorted() -> None:
+    doc, period = _rsm012()
+    period["Point"].reverse()
+    parsed = parse_document(dumps(doc))
+    assert [p.position for p in parsed.series[0].points] == list(range(1, 25))  # type: ignore[union-attr]
+
+
+def test_interval_with_seconds_fails_the_schema() -> None:
+    doc, period = _rsm012()
+    period["timeInterval"]["start"]["value"] = "2025-01-14T23:00:00Z"
+    reason = _reason(doc)
+    assert reason.startswith("schema: /NotifyValidatedMeasureData_MarketDocument/Series/0/Period")
+    assert "timeInterval/start/value" in reason
+    assert "'2025-01-14T23:00:00Z' does not have the required format" in reason
+    with pytest.raises(CimError, match="timeInterval/start/value"):
+        validate(doc)
+
+
+def test_schema_rejects_unknown_keys_and_bad_codes() -> None:
+    doc, period = _rsm012()
+    doc[RSM012_ROOT]["extra"] = 1
+    assert "Additional properties are not allowed ('extra' was unexpected)" in _reason(doc)
+    doc, period = _rsm012()
+    period["Point"][0]["quality"]["value"] = "A99"
+    assert "Point/0/quality/value" in _reason(doc)
+
+
+def test_created_without_seconds_in_a_document_without_schema() -> None:
+    doc = _load("rsm004-generic-notification-end-of-supply.json")
+    doc["GenericNotification_MarketDocument"]["createdDateTime"] = "2025-03-03T10:02Z"
+    reason = _reason(doc)
+    assert reason.startswith("/GenericNotification_MarketDocument/createdDateTime:")
+    assert "with seconds" in reason
+
+
+def test_missing_field_wrong_code_wrong_scheme_bad_check_digit() -> None:
+    doc = _load("rsm022-accounting-point-characteristics.json")
+    del doc["AccountingPointCharacteristics_MarketDocument"]["MktActivityRecord"][0][
+        "MarketEvaluationPoint"
+    ]["mRID"]
+    assert _reason(doc) == (
+        "/AccountingPointCharacteristics_MarketDocument/MktActivityRecord/0/"
+        "MarketEvaluationPoint/mRID: missing"
+    )
+
+    doc = _load("rsm004-generic-notification-end-of-supply.json")
+    body = doc["GenericNotification_MarketDocument"]
+    body["type"]["value"] = "E99"
+    assert "type: expected E44, got 'E99'" in _reason(doc)
+
+    doc = _load("rsm004-generic-notification-end-of-supply.json")
+    record = doc["GenericNotification_MarketDocument"]["MktActivityRecord"][0]
+    record["marketEvaluationPoint.mRID"]["codingScheme"] = "NDK"
+    assert "codingScheme must be A10, got 'NDK'" in _reason(doc)
+    record["marketEvaluationPoint.mRID"] = {"codingScheme": "A10", "value": "571313199900000016"}
+    assert "wrong GS1 check digit" in _reason(doc)
+
+
+def test_answer_reason_code_must_match_root() -> None:
+    doc = _load("rsm001-reject-request-change-of-supplier.json")
+    doc["RejectRequestChangeOfSupplier_MarketDocument"]["reason.code"]["value"] = "A01"
+    assert "reason.code: expected A02, got 'A01'" in _reason(doc)
+
+
+def test_point_without_quantity_needs_a02() -> None:
+    doc, period = _rsm012()
+    del period["Point"][4]["quantity"]
+    assert "point 5 has no quantity but quality is not A02" in _reason(doc)
+    period["Point"][4]["quality"]["value"] = "A02"
+    parsed = parse_document(dumps(doc))
+    point = parsed.series[0].points[4]  # type: ignore[union-attr]
+    assert (point.quantity, point.quality) == (None, "A02")
+
+
+def test_rsm014_point_without_quality_and_a02_without_quantity_are_accepted() -> None:
+    doc = _load("rsm014-aggregated-measure-data-ga344-2025-01-15.json")
+    point = doc["NotifyAggregatedMeasureData_MarketDocument"]["Series"][0]["Period"]["Point"][3]
+    del point["quantity"]
+    point["quality"] = {"value": "A02"}
+    parsed = parse_document(dumps(doc))
+    points = parsed.series[0].points  # type: ignore[union-attr]
+    assert (points[3].quantity, points[3].quality) == (None, "A02")
+    assert points[0].quality is None
+
+
+def test_price_point_count_must_match_the_month() -> None:
+    doc = _load("rsm034-notify-price-list-prices.json")
+    record = doc["NotifyPriceList_MarketDocument"]["MktActivityRecord"][1]
+    period = record["ChargeGroup"]["ChargeType"][0]["Series_Period"][0]
+    period["timeInterval"]["end"]["value"] = "2025-03-31T22:00Z"
+    assert "1 points, but 2025-01-31T23:00Z..2025-03-31T22:00Z at P1M needs 2" in _reason(doc)
+
+
+def test_cpr_never_appears_in_errors() -> None:
+    doc = _load("rsm001-request-change-of-supplier.json")
+    record = doc["RequestChangeOfSupplier_MarketDocument"]["MktActivityRecord"][0]
+    record["marketEvaluationPoint.customer_MarketParticipant.mRID"] = {
+        "codingScheme": "ARR",
+        "value": "010190123",  # 9 digits: wrong
+    }
+    reason = _reason(doc)
+    assert "needs 10 digits" in reason
+    assert "010190123" not in reason
+    record["marketEvaluationPoint.customer_MarketParticipant.mRID"]["value"] = "01019012345678901"
+    reason = _reason(doc)  # too long for the schema
+    assert reason.startswith("schema:")
+    assert "01019012345678901" not in reason
+
+
+def test_validate_is_a_no_op_without_schema_and_rejects_non_documents() -> None:
+    validate(_load("rsm022-accounting-point-characteristics.json"))
+    with pytest.raises(CimError):
+        validate({"A": {}, "B": {}})
+
+
+def test_schema_folder_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("WATTLINE_CIM_SCHEMAS", str(schema_dir()))
+    validate(_load(RSM012))
+    monkeypatch.setenv("WATTLINE_CIM_SCHEMAS", str(tmp_path))
+    with pytest.raises(FileNotFoundError):
+        validate(_load(RSM012))
+
+
+def test_build_document_rejects_non_models() -> None:
+    with pytest.raises(TypeError):
+        build_document(object())  # type: ignore[arg-type]

@@ -1,0 +1,24 @@
+"""Prometheus metrics of the DataHub integration."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+MESSAGES = Counter(
+    "wattline_datahub_messages_total",
+    "DataHub messages by category and outcome (stored, dead_lettered, duplicate, retried)",
+    ["category", "outcome"],
+)
+QUEUE_DEPTH = Gauge(
+    "wattline_datahub_queue_depth_estimate",
+    "Messages taken from a category since it was last empty (a lower bound of its depth)",
+    ["category"],
+)
+REQUEST_SECONDS = Histogram(
+    "wattline_datahub_request_seconds", "Latency of calls to DataHub", ["operation"]
+)
+FAILURES = Counter(
+    "wattline_datahub_call_failures_total",
+    "Calls to DataHub that failed transiently (429, 5xx, network)",
+    ["operation"],
+)
