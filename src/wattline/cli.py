@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 apikey_app = typer.Typer(help="Manage API keys of the public gateway.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
+datahub_app = typer.Typer(help="Look at DataHub documents as Wattline does.", no_args_is_help=True)
+app.add_typer(datahub_app, name="datahub")
 
 Home = Annotated[Path, typer.Option(envvar="WATTLINE_HOME", help="where local state lives")]
 
@@ -255,3 +257,46 @@ def apikey_list() -> None:
             await conn.close()
 
     asyncio.run(run())
+
+
+@datahub_app.command("parse")
+def datahub_parse(
+    file: Annotated[Path, typer.Argument(help="a CIM JSON document, e.g. a message from DataHub")],
+) -> None:
+    """Show what the datahub service makes of a document.
+
+    RSM-012: one JSON line per metering point and Danish local day. Anything else: the events
+    it would publish, one JSON line each. An invalid document exits with code 2 and a reason.
+    """
+    import json as _json
+
+    from wattline_cim import (
+        CimError,
+        MeasureDataDocument,
+        local_day_json,
+        local_days,
+        parse_document,
+    )
+    from wattline_datahub.domain.inbound import interpret
+
+    try:
+        doc = parse_document(file.read_bytes())
+        if isinstance(doc, MeasureDataDocument):
+            lines = [local_day_json(day) for s in doc.series for day in local_days(s)]
+        else:
+            lines = [
+                _json.dumps(
+                    {
+                        "type": event.TYPE,
+                        "version": event.VERSION,
+                        "key": key,
+                        "payload": event.model_dump(mode="json"),
+                    }
+                )
+                for event, key in interpret(doc, doc.message_id)
+            ]
+    except (CimError, OSError) as exc:
+        typer.echo(f"{file}: {exc}".splitlines()[0], err=True)
+        raise typer.Exit(2) from exc
+    for line in lines:
+        typer.echo(line)
