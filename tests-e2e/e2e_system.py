@@ -47,6 +47,11 @@ class System:
         return f"http://127.0.0.1:{self.base_port}"
 
     @property
+    def simulator_url(self) -> str:
+        port = self.base_port + next(e.port_offset for e in SERVICES if e.name == "simulator")
+        return f"http://127.0.0.1:{port}"
+
+    @property
     def admin_dsn(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.pg_port}/wattline"
 

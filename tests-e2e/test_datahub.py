@@ -1,0 +1,140 @@
+"""DataHub integration end to end: the simulator serves a day, faults and all; the datahub
+service stores and publishes every good message exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from e2e_system import System
+
+pytestmark = pytest.mark.e2e
+
+FAULTS: list[dict[str, Any]] = [
+    {"kind": "unauthorized", "count": 1},
+    {"category": "MeasureData", "kind": "unavailable", "count": 3},
+    {"kind": "throttled", "count": 2, "retry_after": 1},
+    {"category": "MeasureData", "kind": "malformed", "count": 2},
+    {"category": "Aggregations", "kind": "schema_invalid", "count": 1},
+    {"category": "MeasureData", "kind": "duplicate", "count": 2},
+    {"category": "MeasureData", "kind": "slow", "count": 2, "delay_ms": 300},
+    {"category": "Wholesale", "kind": "down", "count": -1},
+]
+
+
+async def _drained(sim: httpx.AsyncClient, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not (await sim.get("/sim/queues")).json():
+            return
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"queues not drained: {(await sim.get('/sim/queues')).json()}")
+
+
+async def _stored(system: System) -> dict[str, Any]:
+    conn = await asyncpg.connect(system.admin_dsn)
+    try:
+        rows = await conn.fetch("SELECT message_id, status, reason FROM datahub.inbound_messages")
+        events = await conn.fetch(
+            """SELECT event_type, envelope->'payload'->>'gsrn' AS gsrn,
+                      envelope->'payload'->>'local_date' AS day,
+                      envelope->'payload'->>'transaction_id' AS tx
+               FROM datahub.outbox"""
+        )
+    finally:
+        await conn.close()
+    return {"messages": rows, "events": events}
+
+
+async def test_a_day_with_every_fault_kind_is_stored_exactly_once(system: System) -> None:
+    async with httpx.AsyncClient(base_url=system.simulator_url, timeout=60) as sim:
+        seeded = await sim.post("/sim/seed", json={"metering_points": 1000, "seed": 7})
+        assert seeded.status_code in (200, 201), seeded.text
+        for fault in FAULTS:
+            assert (await sim.post("/sim/faults", json=fault)).status_code == 201
+        await sim.post("/sim/clock", json={"advance_days": 1})
+        await _drained(sim)
+        await asyncio.sleep(2)  # the last dequeue's transaction is long committed by now
+        served = (await sim.get("/sim/served")).json()
+        generated = (await sim.get("/sim/generated")).json()
+        await sim.delete("/sim/faults")
+
+    stored = await _stored(system)
+    by_status: dict[str, set[str]] = {}
+    for row in stored["messages"]:
+        by_status.setdefault(row["status"], set()).add(row["message_id"])
+    good = {
+        e["message_id"] for e in served if e["status"] == 200 and e["fault"] in (None, "duplicate")
+    }
+    broken = {
+        e["message_id"]
+        for e in served
+        if e["status"] == 200 and e["fault"] in ("malformed", "schema_invalid")
+    }
+    faults_seen = {e["fault"] for e in served if e["fault"]}
+    print(
+        f"\nsimulator served {len(served)} answers: {len(good)} good messages, "
+        f"{len(broken)} broken, faults {sorted(faults_seen)}; datahub stored "
+        f"{len(by_status.get('stored', ()))}, "
+        f"dead-lettered {len(by_status.get('dead_lettered', ()))}"
+    )
+
+    assert {
+        "unauthorized",
+        "unavailable",
+        "throttled",
+        "malformed",
+        "schema_invalid",
+        "duplicate",
+        "down",
+    } <= faults_seen
+    assert by_status.get("stored", set()) == good
+    assert by_status.get("dead_lettered", set()) == broken
+    assert len(broken) == 3
+    reasons = {r["reason"] for r in stored["messages"] if r["status"] == "dead_lettered"}
+    assert all(reasons) and any("JSON" in r for r in reasons)
+
+    measure = [
+        (e["gsrn"], e["day"])
+        for e in stored["events"]
+        if e["event_type"] == "datahub.measure_data.received"
+    ]
+    assert len(measure) == len(set(measure)) == generated["series"]["MeasureData"]
+    aggregations = [
+        e for e in stored["events"] if e["event_type"] == "datahub.aggregations.received"
+    ]
+    assert len(aggregations) == generated["series"]["Aggregations"]
+
+
+async def test_kill_9_of_the_datahub_service_while_it_polls_loses_and_duplicates_nothing(
+    system: System,
+) -> None:
+    async with httpx.AsyncClient(base_url=system.simulator_url, timeout=60) as sim:
+        await sim.post("/sim/seed", json={"metering_points": 1000, "seed": 7})
+        before = len((await sim.get("/sim/served")).json())
+        await sim.post("/sim/clock", json={"advance_days": 1})
+        victim = system.pid("datahub")
+        while len((await sim.get("/sim/served")).json()) < before + 5:
+            await asyncio.sleep(0.05)
+        os.kill(victim, signal.SIGKILL)
+        await _drained(sim)
+        await asyncio.sleep(2)
+        served = (await sim.get("/sim/served")).json()
+    assert system.pid("datahub") != victim
+    stored = await _stored(system)
+    good = {
+        e["message_id"] for e in served if e["status"] == 200 and e["fault"] in (None, "duplicate")
+    }
+    assert {r["message_id"] for r in stored["messages"] if r["status"] == "stored"} == good
+    measure = [
+        (e["gsrn"], e["day"])
+        for e in stored["events"]
+        if e["event_type"] == "datahub.measure_data.received"
+    ]
+    assert len(measure) == len(set(measure)), "a metering point's day was published twice"
