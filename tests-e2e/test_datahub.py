@@ -37,6 +37,13 @@ async def _drained(sim: httpx.AsyncClient, timeout: float = 240) -> None:
     raise TimeoutError(f"queues not drained: {(await sim.get('/sim/queues')).json()}")
 
 
+def _classify(served: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """Message ids the simulator served deliberately broken, and the good ones."""
+    ids = {e["message_id"] for e in served if e["status"] == 200}
+    broken = {e["message_id"] for e in served if e["fault"] in ("malformed", "schema_invalid")}
+    return broken, ids - broken
+
+
 async def _stored(system: System) -> dict[str, Any]:
     conn = await asyncpg.connect(system.admin_dsn)
     try:
@@ -69,14 +76,7 @@ async def test_a_day_with_every_fault_kind_is_stored_exactly_once(system: System
     by_status: dict[str, set[str]] = {}
     for row in stored["messages"]:
         by_status.setdefault(row["status"], set()).add(row["message_id"])
-    good = {
-        e["message_id"] for e in served if e["status"] == 200 and e["fault"] in (None, "duplicate")
-    }
-    broken = {
-        e["message_id"]
-        for e in served
-        if e["status"] == 200 and e["fault"] in ("malformed", "schema_invalid")
-    }
+    broken, good = _classify(served)
     faults_seen = {e["fault"] for e in served if e["fault"]}
     print(
         f"\nsimulator served {len(served)} answers: {len(good)} good messages, "
@@ -101,7 +101,7 @@ async def test_a_day_with_every_fault_kind_is_stored_exactly_once(system: System
     assert all(reasons) and any("JSON" in r for r in reasons)
 
     measure = [
-        (e["gsrn"], e["day"])
+        (e["tx"], e["gsrn"], e["day"])
         for e in stored["events"]
         if e["event_type"] == "datahub.measure_data.received"
     ]
@@ -128,12 +128,10 @@ async def test_kill_9_of_the_datahub_service_while_it_polls_loses_and_duplicates
         served = (await sim.get("/sim/served")).json()
     assert system.pid("datahub") != victim
     stored = await _stored(system)
-    good = {
-        e["message_id"] for e in served if e["status"] == 200 and e["fault"] in (None, "duplicate")
-    }
+    _, good = _classify(served)
     assert {r["message_id"] for r in stored["messages"] if r["status"] == "stored"} == good
     measure = [
-        (e["gsrn"], e["day"])
+        (e["tx"], e["gsrn"], e["day"])
         for e in stored["events"]
         if e["event_type"] == "datahub.measure_data.received"
     ]

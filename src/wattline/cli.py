@@ -28,6 +28,8 @@ apikey_app = typer.Typer(help="Manage API keys of the public gateway.", no_args_
 app.add_typer(apikey_app, name="apikey")
 datahub_app = typer.Typer(help="Look at DataHub documents as Wattline does.", no_args_is_help=True)
 app.add_typer(datahub_app, name="datahub")
+sim_app = typer.Typer(help="Drive the DataHub simulator.", no_args_is_help=True)
+app.add_typer(sim_app, name="sim")
 
 Home = Annotated[Path, typer.Option(envvar="WATTLINE_HOME", help="where local state lives")]
 
@@ -300,3 +302,24 @@ def datahub_parse(
         raise typer.Exit(2) from exc
     for line in lines:
         typer.echo(line)
+
+
+@sim_app.command("seed")
+def sim_seed(
+    metering_points: Annotated[int, typer.Option(help="how many metering points DataHub knows")],
+    seed: Annotated[int, typer.Option(help="same seed, same market")] = 1,
+) -> None:
+    """Give the simulator a market of metering points we supply (bulk, in seconds)."""
+    from wattline_simulator.seed import seed as seed_market
+
+    async def run() -> int:
+        conn = await asyncpg.connect(
+            _platform().database_url, server_settings={"search_path": "simulator"}
+        )
+        try:
+            return await seed_market(conn, metering_points, seed=seed)
+        finally:
+            await conn.close()
+
+    added = asyncio.run(run())
+    typer.echo(f"{added} metering points added ({metering_points} requested, seed {seed})")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
+from wattline_cim import ChangeOfSupplierRequest, build_document, dumps
 from wattline_platform import migrations
 from wattline_simulator.bootstrap import SPEC, build
 from wattline_simulator.settings import SimulatorSettings
@@ -117,12 +119,28 @@ async def test_injected_faults(sim: AsyncTestClient) -> None:
 
 async def test_incoming_documents_and_clock(sim: AsyncTestClient) -> None:
     auth = await _token(sim)
+    request = ChangeOfSupplierRequest(
+        message_id="78d00b40-e9b6-59f2-b447-4ed4fef52105",
+        sender_gln="5799994000015",
+        created=datetime(2025, 1, 1, tzinfo=UTC),
+        transaction_id="2038bd3d-84b7-56d9-ad13-77083e4c5ec9",
+        gsrn="571313199900000015",
+        effective_start=datetime(2025, 1, 31, 23, tzinfo=UTC),
+        energy_supplier_gln="5799994000015",
+    )
     ok = await sim.post(
+        f"{CIM}/incomingMessages/RequestChangeOfSupplier",
+        headers=auth,
+        content=dumps(build_document(request)),
+    )
+    assert ok.status_code == 202
+    # A document wattline_cim cannot parse is refused outright, with the reason.
+    empty = await sim.post(
         f"{CIM}/incomingMessages/RequestChangeOfSupplier",
         headers=auth,
         content=b'{"RequestChangeOfSupplier_MarketDocument": {}}',
     )
-    assert ok.status_code == 202
+    assert empty.status_code == 400 and empty.json()["error"].startswith("schema: ")
     bad = await sim.post(
         f"{CIM}/incomingMessages/RequestChangeOfSupplier", headers=auth, content=b"{nope"
     )

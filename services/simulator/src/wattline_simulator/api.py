@@ -11,13 +11,21 @@ from litestar import Request, Response, delete, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, Field
+from wattline_cim import ChangeOfSupplierRequest, CimDocument, CimError, parse_document
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_simulator import handlers
-from wattline_simulator.adapters import store
+from wattline_simulator import generation, handlers, processes
+from wattline_simulator.adapters import market, store
 from wattline_simulator.domain import tokens
-from wattline_simulator.domain.faults import CATEGORIES, QUEUE_FAULTS, Answer, Fault, FaultKind
+from wattline_simulator.domain.faults import (
+    CATEGORIES,
+    GENERATION_FAULTS,
+    QUEUE_FAULTS,
+    Answer,
+    Fault,
+    FaultKind,
+)
 from wattline_simulator.settings import SimulatorSettings
 
 CIM = "/v1.0/cim"
@@ -113,8 +121,21 @@ async def incoming(
     _authorise(request, service)
     body = await request.body()
     reason = validate_incoming(body)
+    doc: CimDocument | None = None
+    if reason is None:
+        try:
+            doc = parse_document(body)
+        except CimError as exc:
+            reason = str(exc)
+    settings = _settings(service)
     async with service.database.transaction() as tx:
         await store.record_incoming(tx, document_type, body, reason is None, reason)
+        if isinstance(doc, ChangeOfSupplierRequest):
+            now = await store.now(tx) or settings.start
+            answer = await processes.answer_request(tx, doc, settings, now)
+            if answer is not None and answer.accepted:
+                # A move-in may be effective today or earlier: complete it at once.
+                await processes.complete_due(tx, now, settings)
     if reason is not None:
         return Response({"error": reason}, status_code=400)
     return Response({"status": "accepted"}, status_code=202)
@@ -168,7 +189,28 @@ async def move_clock(data: JSONBody[ClockIn], service: ServiceDep) -> dict[str, 
         if target < now:
             raise Problem(409, "clock-backwards", "The clock only moves forward", now.isoformat())
         await store.set_now(tx, target)
-    return {"now": target.isoformat(), "previous": now.isoformat()}
+    # Generate the days that have passed; processes effective by a day's start complete
+    # before that day is generated, the rest once the clock has moved.
+    settings = _settings(service)
+    generated = await generation.catch_up(
+        service.database, settings, before_day=processes.completer(settings)
+    )
+    async with service.database.transaction() as tx:
+        await market.lock_generation(tx)
+        await processes.complete_due(tx, target, settings)
+    return {
+        "now": target.isoformat(),
+        "previous": now.isoformat(),
+        "generated": [
+            {
+                "local_date": r.day.isoformat(),
+                "documents": r.documents,
+                "series": r.series,
+                "duration_ms": r.duration_ms,
+            }
+            for r in generated
+        ],
+    }
 
 
 class FaultIn(BaseModel):
@@ -188,7 +230,9 @@ MALFORMED = b'{"NotifyValidatedMeasureData_MarketDocument": {"mRID": "broken", '
 async def inject_fault(data: JSONBody[FaultIn], service: ServiceDep) -> dict[str, Any]:
     fault = Fault(data.category, data.kind, data.count, data.retry_after, data.delay_ms)
     broken: list[bytes] = []
-    if data.kind in QUEUE_FAULTS and data.kind != "duplicate":
+    if data.kind in GENERATION_FAULTS and data.category not in ("*", "Aggregations"):
+        raise Problem(400, "invalid-fault", "aggregation_deviation applies to Aggregations")
+    if data.kind in QUEUE_FAULTS and data.kind not in ("duplicate", *GENERATION_FAULTS):
         if data.category == "*" or data.count < 1:
             raise Problem(400, "invalid-fault", "Broken documents need a category and a count")
         broken = (

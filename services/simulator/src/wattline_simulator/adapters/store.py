@@ -38,6 +38,17 @@ async def enqueue_many(conn: asyncpg.Connection, rows: list[tuple[str, str, str,
     )
 
 
+async def enqueue_rows(
+    conn: asyncpg.Connection, rows: list[tuple[str, str, str, bytes, str | None]]
+) -> None:
+    """Bulk-queue ``(message_id, category, document_type, body, fault)`` rows with COPY."""
+    await conn.copy_records_to_table(
+        "queue",
+        records=rows,
+        columns=["message_id", "category", "document_type", "body", "fault"],
+    )
+
+
 async def peek(conn: asyncpg.Connection, category: str) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await conn.fetchrow(
         """SELECT message_id, document_type, body, fault FROM queue
@@ -130,6 +141,18 @@ async def consume_fault(conn: asyncpg.Connection, fault: Fault) -> None:
                WHERE category = $1 AND kind = $2 AND remaining > 0""",
             fault.category,
             fault.kind,
+        )
+
+
+async def consume_fault_uses(conn: asyncpg.Connection, fault: Fault, uses: int) -> None:
+    """Count *uses* uses of a fault limited to N (a generation fault breaking N documents)."""
+    if fault.remaining > 0 and uses > 0:
+        await conn.execute(
+            """UPDATE faults SET remaining = greatest(remaining - $3, 0)
+               WHERE category = $1 AND kind = $2 AND remaining > 0""",
+            fault.category,
+            fault.kind,
+            uses,
         )
 
 

@@ -10,7 +10,13 @@ CATEGORIES = ("MeasureData", "Aggregations", "MasterData", "Wholesale")
 # Faults that replace the answer to a call (seed 000 A2).
 RESPONSE_FAULTS = ("unauthorized", "unavailable", "throttled", "down", "slow")
 # Faults that change what is queued or served rather than the HTTP status.
-QUEUE_FAULTS = ("malformed", "schema_invalid", "duplicate")
+QUEUE_FAULTS = ("malformed", "schema_invalid", "duplicate", "aggregation_deviation")
+# Queue faults applied when the daily generation builds documents, not when injected:
+# ``aggregation_deviation`` (count = how many RSM-014 grid-area documents) adds
+# AGGREGATION_DEVIATION_WH to one position of an aggregate, so it no longer equals the sum of
+# the RSM-012 values sent.
+GENERATION_FAULTS = ("aggregation_deviation",)
+AGGREGATION_DEVIATION_WH = 1000  # +1.000 kWh
 FaultKind = Literal[
     "unauthorized",
     "unavailable",
@@ -20,6 +26,7 @@ FaultKind = Literal[
     "malformed",
     "schema_invalid",
     "duplicate",
+    "aggregation_deviation",
 ]
 
 
@@ -62,3 +69,16 @@ def pick(faults: list[Fault], category: str) -> Fault | None:
     order = {kind: i for i, kind in enumerate(RESPONSE_FAULTS)}
     active = [f for f in faults if f.kind in order and f.applies_to(category)]
     return min(active, key=lambda f: order[f.kind], default=None)
+
+
+def generation_fault(faults: list[Fault], kind: str, category: str) -> Fault | None:
+    """The active generation fault of *kind* on *category* (a category's own before ``*``)."""
+    active = [f for f in faults if f.kind == kind and f.applies_to(category)]
+    return min(active, key=lambda f: f.category == "*", default=None)
+
+
+def budget(fault: Fault | None, wanted: int) -> int:
+    """How many of *wanted* documents a fault may still break (-1 remaining: all)."""
+    if fault is None:
+        return 0
+    return wanted if fault.remaining < 0 else min(wanted, fault.remaining)

@@ -1,0 +1,151 @@
+"""Market rules for RSM-001 requests: BRS-001 change of supplier (E03), BRS-009 move-in (E65).
+
+DataHub checks a request in this order and rejects with the official reason codes:
+
+* ``E10`` metering point not identifiable (unknown GSRN);
+* ``E16`` unauthorised supplier (the sender is not a known supplier, or asks on behalf of
+  another supplier);
+* ``E22`` metering point blocked for switching, or another process already open on it
+  (the simulator uses E22 for both, with a text saying which);
+* ``E17`` requested date not within the time limits: a Danish local midnight, for a change of
+  supplier from ``min_days_ahead`` to ``max_days_ahead`` days after today, for a move-in from
+  ``move_in_business_days_back`` business days back to ``move_in_max_days_ahead`` days ahead;
+* ``D17`` incorrect CPR/CVR: a change of supplier must name the registered customer, a move-in
+  must name its (new) customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+DANISH_TZ = ZoneInfo("Europe/Copenhagen")
+CHANGE_OF_SUPPLIER = "E03"
+MOVE_IN = "E65"
+HANDLED_PROCESSES = (CHANGE_OF_SUPPLIER, MOVE_IN)
+
+
+def _easter(year: int) -> date:
+    """Easter Sunday (anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l_) // 451
+    month, day = divmod(h + l_ - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+@lru_cache(maxsize=64)
+def danish_holidays(year: int, closed_eves: bool = True) -> frozenset[date]:
+    """Danish public holidays of *year* (Store Bededag only until 2023), plus Christmas Eve
+    and New Year's Eve when *closed_eves*."""
+    easter = _easter(year)
+    offsets = [-3, -2, 0, 1, 39, 49, 50] + ([26] if year <= 2023 else [])
+    days = {easter + timedelta(days=o) for o in offsets}
+    days |= {date(year, 1, 1), date(year, 12, 25), date(year, 12, 26)}
+    if closed_eves:
+        days |= {date(year, 12, 24), date(year, 12, 31)}
+    return frozenset(days)
+
+
+def is_business_day(day: date, closed_eves: bool = True) -> bool:
+    return day.weekday() < 5 and day not in danish_holidays(day.year, closed_eves)
+
+
+def business_days_back(day: date, count: int, closed_eves: bool = True) -> date:
+    """The date *count* business days before *day*."""
+    cursor = day
+    while count > 0:
+        cursor -= timedelta(days=1)
+        if is_business_day(cursor, closed_eves):
+            count -= 1
+    return cursor
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The configurable time limits of the two processes."""
+
+    min_days_ahead: int = 1
+    max_days_ahead: int = 365
+    move_in_business_days_back: int = 5
+    move_in_max_days_ahead: int = 60
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the rules need from an RSM-001 request."""
+
+    process_type: str
+    sender_gln: str
+    supplier_gln: str
+    effective_start: datetime
+    customer_key: str | None  # hash of scheme + CPR/CVR; None when the request has none
+
+
+@dataclass(frozen=True)
+class PointState:
+    """What the rules need from the metering point (None: unknown GSRN)."""
+
+    supplier_gln: str | None
+    customer_key: str | None
+    blocked: bool
+    open_process: bool
+
+
+Reason = tuple[str, str]
+
+
+def decide(
+    request: Request,
+    point: PointState | None,
+    known_suppliers: frozenset[str],
+    now: datetime,
+    limits: Limits,
+) -> list[Reason]:
+    """The reasons to reject *request* (empty: confirm), first failing rule only."""
+    if point is None:
+        return [("E10", "metering point not identifiable")]
+    if request.sender_gln not in known_suppliers or request.supplier_gln != request.sender_gln:
+        return [("E16", "unauthorised supplier")]
+    if point.blocked:
+        return [("E22", "metering point blocked for switching")]
+    if point.open_process:
+        return [("E22", "another process is already open on the metering point")]
+    dated = _date_reason(request, now, limits)
+    if dated is not None:
+        return [dated]
+    if request.customer_key is None:
+        return [("D17", "CPR/CVR missing")]
+    if request.process_type == CHANGE_OF_SUPPLIER and request.customer_key != point.customer_key:
+        return [("D17", "CPR/CVR does not match the customer of the metering point")]
+    return []
+
+
+def _date_reason(request: Request, now: datetime, limits: Limits) -> Reason | None:
+    local = request.effective_start.astimezone(DANISH_TZ)
+    if (local.hour, local.minute, local.second) != (0, 0, 0):
+        return ("E17", "requested date must be a Danish local midnight")
+    day, today = local.date(), now.astimezone(DANISH_TZ).date()
+    if request.process_type == MOVE_IN:
+        earliest = business_days_back(today, limits.move_in_business_days_back)
+        latest = today + timedelta(days=limits.move_in_max_days_ahead)
+    else:
+        earliest = today + timedelta(days=limits.min_days_ahead)
+        latest = today + timedelta(days=limits.max_days_ahead)
+    if not earliest <= day <= latest:
+        return (
+            "E17",
+            f"requested date {day.isoformat()} not within {earliest.isoformat()}"
+            f"..{latest.isoformat()}",
+        )
+    return None
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=DANISH_TZ).astimezone(UTC)

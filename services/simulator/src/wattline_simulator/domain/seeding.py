@@ -1,0 +1,140 @@
+"""A deterministic market of metering points, addresses and customers from a seed.
+
+Metering points come out of one random stream per seed, address by address, so the first N
+of a seed are always the same N: seeding 80,000 and later 100,000 adds exactly 20,000.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from wattline_platform.identifiers import gsrn_with_check_digit
+
+from wattline_simulator.domain.market import GRID_AREA_WEIGHTS, OTHER_SUPPLIER_GLN, PRICE_AREA
+
+MAX_SEED = 9_999
+MAX_METERING_POINTS = 999_999_999
+DAR_NAMESPACE = uuid.UUID("6f1c5b0e-2a47-5d1e-9c3b-7a0f4e2d8b61")
+
+
+@dataclass(frozen=True)
+class SeededPoint:
+    """One seeded metering point (the columns of ``metering_point``)."""
+
+    gsrn: str
+    grid_area: str
+    price_area: str
+    metering_point_type: str
+    settlement_method: str
+    resolution: str
+    profile: str
+    annual_kwh: int
+    supplier_gln: str
+    dar_id: uuid.UUID
+    customer_key: str
+    blocked: bool
+    seed_index: int
+
+
+def gsrn_for(seed: int, index: int) -> str:
+    """The GSRN of the *index*-th metering point of *seed*: ``5713`` + seed + index + check."""
+    return gsrn_with_check_digit(f"5713{seed:04d}{index:09d}")
+
+
+def dar_id_for(seed: int, address: int) -> uuid.UUID:
+    """The (synthetic) DAR address id of the *address*-th address of *seed*."""
+    return uuid.uuid5(DAR_NAMESPACE, f"{seed}/{address}")
+
+
+def customer_id_for(dar_id: uuid.UUID | str, business: bool) -> tuple[str, str]:
+    """``(scheme, id)`` of the synthetic customer registered at an address: a CVR (``VAT``, 8
+    digits) for a business, a CPR (``ARR``, 10 digits, a valid birth date) otherwise."""
+    digest = hashlib.sha256(f"customer/{dar_id}".encode()).digest()
+    number = int.from_bytes(digest[:8], "big")
+    if business:
+        return "VAT", str(10_000_000 + number % 90_000_000)
+    day, month, year = 1 + number % 28, 1 + (number >> 8) % 12, (number >> 16) % 100
+    serial = (number >> 24) % 10_000
+    return "ARR", f"{day:02d}{month:02d}{year:02d}{serial:04d}"
+
+
+def customer_key(scheme: str, customer_id: str) -> str:
+    """What the simulator stores instead of a CPR/CVR: its SHA-256 with the scheme."""
+    return hashlib.sha256(f"{scheme}:{customer_id}".encode()).hexdigest()
+
+
+def _grid_area(rng: random.Random) -> str:
+    pick = rng.randrange(1000)
+    for area, weight in GRID_AREA_WEIGHTS:
+        if pick < weight:
+            return area
+        pick -= weight
+    raise AssertionError("grid area weights must sum to 1000")
+
+
+def seeded_points(
+    seed: int,
+    count: int,
+    *,
+    supplier_gln: str,
+    pt15m_share: float = 0.1,
+    ours_share: float = 1.0,
+) -> Iterator[SeededPoint]:
+    """The first *count* metering points of *seed*.
+
+    Addresses hold one metering point (85 %), a consumption and a solar production point
+    (10 %) or three (5 %: consumption, production and a second consumption point, e.g. a heat
+    pump). About 6 % of addresses are businesses (of which half non-profiled, E02). About
+    0.5 % of metering points are blocked for switching.
+    """
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be 0..{MAX_SEED}")
+    if not 0 <= count <= MAX_METERING_POINTS:
+        raise ValueError(f"metering_points must be 0..{MAX_METERING_POINTS}")
+    rng = random.Random(f"wattline-simulator/{seed}")  # synthetic data, not security
+    index = address = 0
+    while index < count:
+        size_draw = rng.randrange(100)
+        size = 1 if size_draw < 85 else 2 if size_draw < 95 else 3
+        grid_area = _grid_area(rng)
+        business = rng.randrange(100) < 6
+        non_profiled = business and rng.randrange(2) == 0
+        dar_id = dar_id_for(seed, address)
+        scheme, customer = customer_id_for(dar_id, business)
+        key = customer_key(scheme, customer)
+        for member in range(size):
+            solar = member == 1
+            pt15m = rng.random() < pt15m_share
+            ours = rng.random() < ours_share
+            blocked = rng.randrange(1000) < 5
+            if solar:
+                profile, annual = "solar", rng.randint(3_000, 9_000)
+            elif business:
+                profile = "business"
+                annual = (
+                    rng.randint(40_000, 200_000) if non_profiled else rng.randint(8_000, 40_000)
+                )
+            else:
+                profile, annual = "household", rng.randint(1_500, 6_500)
+            if index < count:
+                yield SeededPoint(
+                    gsrn=gsrn_for(seed, index),
+                    grid_area=grid_area,
+                    price_area=PRICE_AREA[grid_area],
+                    metering_point_type="E18" if solar else "E17",
+                    settlement_method="E02" if non_profiled and not solar else "D01",
+                    resolution="PT15M" if pt15m else "PT1H",
+                    profile=profile,
+                    annual_kwh=annual,
+                    supplier_gln=supplier_gln if ours else OTHER_SUPPLIER_GLN,
+                    dar_id=dar_id,
+                    customer_key=key,
+                    blocked=blocked,
+                    seed_index=index,
+                )
+            index += 1
+        address += 1

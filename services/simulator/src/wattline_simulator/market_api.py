@@ -1,0 +1,188 @@
+"""The ``/sim`` endpoints of the simulated market: seeding, generation log, addresses."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import get, post
+from litestar.params import FromPath, JSONBody
+from pydantic import BaseModel, Field
+from wattline_platform.identifiers import is_valid_gln
+from wattline_platform.problem import Problem
+from wattline_platform.service import ServiceDep
+
+from wattline_simulator import processes
+from wattline_simulator.adapters import market
+from wattline_simulator.domain.market import OTHER_SUPPLIER_GLN, PRICE_AREA
+from wattline_simulator.domain.seeding import MAX_METERING_POINTS, MAX_SEED
+from wattline_simulator.seed import seed as seed_market
+from wattline_simulator.settings import SimulatorSettings
+
+
+def _settings(service: ServiceDep) -> SimulatorSettings:
+    settings = service.settings
+    assert isinstance(settings, SimulatorSettings)
+    return settings
+
+
+class SeedIn(BaseModel):
+    metering_points: int = Field(ge=0, le=MAX_METERING_POINTS)
+    seed: int = Field(default=1, ge=0, le=MAX_SEED)
+    pt15m_share: float = Field(default=0.1, ge=0, le=1)
+    ours_share: float = Field(default=1.0, ge=0, le=1)
+
+
+@post("/sim/seed", status_code=200, summary="Seed N metering points (deterministic, idempotent)")
+async def seed(data: JSONBody[SeedIn], service: ServiceDep) -> dict[str, Any]:
+    async with service.database.transaction() as tx:
+        added = await seed_market(
+            tx,
+            data.metering_points,
+            supplier_gln=_settings(service).supplier_gln,
+            seed=data.seed,
+            pt15m_share=data.pt15m_share,
+            ours_share=data.ours_share,
+        )
+        counts = await market.market_counts(tx)
+    return {"added": added, **counts}
+
+
+@get("/sim/market", summary="Metering points per supplier, grid area, resolution and type")
+async def market_summary(service: ServiceDep) -> dict[str, Any]:
+    async with service.database.connection() as conn:
+        counts = await market.market_counts(conn)
+    return {**counts, "price_areas": dict(PRICE_AREA)}
+
+
+@get("/sim/generated", summary="What the daily generation queued, in total and per day")
+async def generated(service: ServiceDep) -> dict[str, Any]:
+    async with service.database.connection() as conn:
+        days, logs, aggregates = await market.generated_summary(conn)
+    documents: dict[str, int] = {}
+    series: dict[str, int] = {}
+    per_day: dict[str, dict[str, Any]] = {
+        d["local_date"].isoformat(): {
+            "local_date": d["local_date"].isoformat(),
+            "start": d["day_start"].isoformat(),
+            "end": d["day_end"].isoformat(),
+            "duration_ms": d["duration_ms"],
+            "documents": {},
+            "series": {},
+            "by_kind": {},
+            "aggregates": [],
+        }
+        for d in days
+    }
+    for log in logs:
+        category = log["category"]
+        documents[category] = documents.get(category, 0) + log["documents"]
+        series[category] = series.get(category, 0) + log["series"]
+        day = per_day[log["local_date"].isoformat()]
+        day["documents"][category] = day["documents"].get(category, 0) + log["documents"]
+        day["series"][category] = day["series"].get(category, 0) + log["series"]
+        day["by_kind"][log["kind"]] = {"documents": log["documents"], "series": log["series"]}
+    for agg in aggregates:
+        per_day[agg["local_date"].isoformat()]["aggregates"].append(
+            {
+                "grid_area": agg["grid_area"],
+                "message_id": agg["message_id"],
+                "transaction_id": agg["transaction_id"],
+                "metering_points": agg["metering_points"],
+                "total_kwh": str(agg["total_kwh"]),
+                "sent_total_kwh": str(agg["sent_total_kwh"]),
+                "deviation": None
+                if agg["deviation_position"] is None
+                else {"position": agg["deviation_position"], "kwh": str(agg["deviation_kwh"])},
+            }
+        )
+    return {"documents": documents, "series": series, "days": list(per_day.values())}
+
+
+@get("/sim/addresses/{dar_id:str}", summary="The metering points at a DAR address")
+async def address(dar_id: FromPath[str], service: ServiceDep) -> dict[str, Any]:
+    try:
+        key = uuid.UUID(dar_id)
+    except ValueError:
+        raise Problem(404, "unknown-address", "No such address", dar_id) from None
+    async with service.database.connection() as conn:
+        gsrns = await market.address_gsrns(conn, key)
+    if not gsrns:
+        raise Problem(404, "unknown-address", "No such address", dar_id)
+    return {"dar_id": str(key), "gsrns": gsrns}
+
+
+@get("/sim/metering-points/{gsrn:str}", summary="A metering point's master data")
+async def metering_point(gsrn: FromPath[str], service: ServiceDep) -> dict[str, Any]:
+    async with service.database.connection() as conn:
+        row = await market.metering_point(conn, gsrn)
+    if row is None:
+        raise Problem(404, "unknown-metering-point", "No such metering point", gsrn)
+    return {
+        "gsrn": row["gsrn"],
+        "grid_area": row["grid_area"],
+        "price_area": row["price_area"],
+        "metering_point_type": row["metering_point_type"],
+        "settlement_method": row["settlement_method"],
+        "resolution": row["resolution"],
+        "profile": row["profile"],
+        "annual_kwh": row["annual_kwh"],
+        "supplier_gln": row["supplier_gln"],
+        "supply_start": None if row["supply_start"] is None else row["supply_start"].isoformat(),
+        "dar_id": str(row["dar_id"]),
+        "blocked": row["blocked"],
+    }
+
+
+@get("/sim/processes", summary="RSM-001 processes: open, completed and rejected")
+async def list_processes(service: ServiceDep) -> list[dict[str, Any]]:
+    async with service.database.connection() as conn:
+        rows = await conn.fetch("SELECT * FROM market_process ORDER BY received_at, gsrn")
+    return [
+        {
+            "process_reference": r["process_reference"],
+            "process_type": r["process_type"],
+            "gsrn": r["gsrn"],
+            "request_transaction_id": r["request_transaction_id"],
+            "supplier_gln": r["supplier_gln"],
+            "previous_supplier_gln": r["previous_supplier_gln"],
+            "effective_start": r["effective_start"].isoformat(),
+            "state": r["state"],
+            "reasons": list(r["reasons"]),
+        }
+        for r in rows
+    ]
+
+
+class SwitchIn(BaseModel):
+    gsrn: str
+    effective_start: datetime
+    supplier_gln: str = OTHER_SUPPLIER_GLN
+
+
+@post("/sim/processes/switch", status_code=201, summary="Another supplier takes a metering point")
+async def switch(data: JSONBody[SwitchIn], service: ServiceDep) -> dict[str, str]:
+    if not is_valid_gln(data.supplier_gln):
+        raise Problem(400, "invalid-gln", "supplier_gln is not a valid GLN", data.supplier_gln)
+    effective = data.effective_start
+    if effective.tzinfo is None:
+        effective = effective.replace(tzinfo=UTC)
+    async with service.database.transaction() as tx:
+        reference = await processes.start_switch(tx, data.gsrn, data.supplier_gln, effective)
+    if reference is None:
+        raise Problem(
+            409, "switch-refused", "Unknown metering point or a process is already open", data.gsrn
+        )
+    return {"process_reference": reference}
+
+
+ROUTES: list[Any] = [
+    seed,
+    market_summary,
+    generated,
+    address,
+    metering_point,
+    list_processes,
+    switch,
+]

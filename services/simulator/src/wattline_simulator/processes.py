@@ -1,0 +1,264 @@
+"""RSM-001 requests answered by DataHub's rules, and their completion on the effective date.
+
+A request is answered at once in ``MasterData`` (confirm A01 / reject A02 with reasons). A
+confirmed process stays open until the simulated clock passes its effective date; then the
+metering point changes supplier, the new supplier (if it is ours) gets RSM-022 master data,
+and the previous supplier, if it is ours, gets an RSM-004 E44 (our supply ends).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+
+import asyncpg
+from wattline_cim import (
+    AccountingPointCharacteristics,
+    Address,
+    AnswerTransaction,
+    ChangeOfSupplierAnswer,
+    ChangeOfSupplierRequest,
+    GenericNotification,
+    build_document,
+    dumps,
+)
+
+from wattline_simulator.adapters import market, store
+from wattline_simulator.domain.market import OTHER_SUPPLIER_GLN
+from wattline_simulator.domain.processes import (
+    HANDLED_PROCESSES,
+    Limits,
+    PointState,
+    Reason,
+    Request,
+    decide,
+)
+from wattline_simulator.domain.seeding import customer_key
+from wattline_simulator.settings import SimulatorSettings
+
+
+def limits(settings: SimulatorSettings) -> Limits:
+    return Limits(
+        min_days_ahead=settings.change_of_supplier_min_days_ahead,
+        max_days_ahead=settings.change_of_supplier_max_days_ahead,
+        move_in_business_days_back=settings.move_in_max_business_days_back,
+        move_in_max_days_ahead=settings.move_in_max_days_ahead,
+    )
+
+
+async def _open_process(conn: asyncpg.Connection, gsrn: str) -> bool:
+    found = await conn.fetchval(
+        "SELECT 1 FROM market_process WHERE gsrn = $1 AND state = 'open'", gsrn
+    )
+    return found is not None
+
+
+async def answer_request(
+    conn: asyncpg.Connection,
+    request: ChangeOfSupplierRequest,
+    settings: SimulatorSettings,
+    now: datetime,
+) -> ChangeOfSupplierAnswer | None:
+    """Decide an RSM-001 request, record the process and queue the answer (None: a process
+    type the simulator does not run, e.g. E20 end of supply: accepted without an answer)."""
+    if request.process_type not in HANDLED_PROCESSES:
+        return None
+    await market.lock_generation(conn)
+    point = await market.metering_point(conn, request.gsrn)
+    key = (
+        customer_key(request.customer_scheme, request.customer_id)
+        if request.customer_scheme is not None and request.customer_id is not None
+        else None
+    )
+    state = (
+        None
+        if point is None
+        else PointState(
+            supplier_gln=point["supplier_gln"],
+            customer_key=point["customer_key"],
+            blocked=point["blocked"],
+            open_process=await _open_process(conn, request.gsrn),
+        )
+    )
+    reasons: list[Reason] = decide(
+        Request(
+            request.process_type,
+            request.sender_gln,
+            request.energy_supplier_gln,
+            request.effective_start,
+            key,
+        ),
+        state,
+        frozenset({settings.supplier_gln, OTHER_SUPPLIER_GLN}),
+        now,
+        limits(settings),
+    )
+    reference = str(uuid.uuid4())
+    await conn.execute(
+        """INSERT INTO market_process (process_reference, process_type, gsrn,
+               request_message_id, request_transaction_id, supplier_gln,
+               balance_responsible_gln, customer_key, effective_start, state, reasons)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        reference,
+        request.process_type,
+        request.gsrn,
+        request.message_id,
+        request.transaction_id,
+        request.energy_supplier_gln,
+        request.balance_responsible_gln,
+        key,
+        request.effective_start,
+        "rejected" if reasons else "open",
+        [code for code, _ in reasons],
+    )
+    answer = ChangeOfSupplierAnswer(
+        message_id=str(uuid.uuid4()),
+        receiver_gln=request.sender_gln,
+        created=now,
+        process_type=request.process_type,
+        accepted=not reasons,
+        transactions=(
+            AnswerTransaction(
+                transaction_id=str(uuid.uuid4()),
+                original_transaction_id=request.transaction_id,
+                gsrn=request.gsrn,
+                process_reference=None if reasons else reference,
+                reasons=tuple((code, text) for code, text in reasons),
+            ),
+        ),
+    )
+    document_type = "RejectRequestChangeOfSupplier" if reasons else "ConfirmRequestChangeOfSupplier"
+    await store.enqueue(
+        conn, "MasterData", document_type, dumps(build_document(answer)), answer.message_id
+    )
+    return answer
+
+
+async def complete_due(
+    conn: asyncpg.Connection, until: datetime, settings: SimulatorSettings
+) -> int:
+    """Complete the open processes effective at or before *until* (the caller holds the
+    generation lock); return how many."""
+    due = await conn.fetch(
+        """SELECT * FROM market_process WHERE state = 'open' AND effective_start <= $1
+           ORDER BY effective_start, received_at""",
+        until,
+    )
+    ours = settings.supplier_gln
+    for process in due:
+        point = await market.metering_point(conn, process["gsrn"])
+        assert point is not None
+        previous, new = point["supplier_gln"], process["supplier_gln"]
+        await conn.execute(
+            """UPDATE metering_point SET supplier_gln = $2, supply_start = $3,
+                   customer_key = coalesce($4, customer_key) WHERE gsrn = $1""",
+            process["gsrn"],
+            new,
+            process["effective_start"],
+            process["customer_key"],
+        )
+        if new == ours:
+            await _queue_master_data(conn, process, point, until, settings)
+        if previous == ours and new != ours:
+            notice = GenericNotification(
+                message_id=str(uuid.uuid4()),
+                receiver_gln=ours,
+                created=until,
+                process_type=process["process_type"],
+                transaction_id=str(uuid.uuid4()),
+                gsrn=process["gsrn"],
+                validity_start=process["effective_start"],
+                process_reference=process["process_reference"],
+            )
+            await store.enqueue(
+                conn,
+                "MasterData",
+                "GenericNotification",
+                dumps(build_document(notice)),
+                notice.message_id,
+            )
+        await conn.execute(
+            """UPDATE market_process SET state = 'completed', completed_at = $2,
+                   previous_supplier_gln = $3 WHERE process_reference = $1""",
+            process["process_reference"],
+            until,
+            previous,
+        )
+    return len(due)
+
+
+def completer(
+    settings: SimulatorSettings,
+) -> Callable[[asyncpg.Connection, datetime], Awaitable[None]]:
+    """``complete_due`` as a hook for the daily generation (run before each day)."""
+
+    async def complete(conn: asyncpg.Connection, until: datetime) -> None:
+        await complete_due(conn, until, settings)
+
+    return complete
+
+
+async def _queue_master_data(
+    conn: asyncpg.Connection,
+    process: asyncpg.Record,
+    point: asyncpg.Record,
+    created: datetime,
+    settings: SimulatorSettings,
+) -> None:
+    """RSM-022: the metering point's master data for its new supplier."""
+    document = AccountingPointCharacteristics(
+        message_id=str(uuid.uuid4()),
+        receiver_gln=process["supplier_gln"],
+        created=created,
+        process_type=process["process_type"],
+        transaction_id=str(uuid.uuid4()),
+        process_reference=process["process_reference"],
+        original_transaction_id=process["request_transaction_id"],
+        validity_start=process["effective_start"],
+        gsrn=point["gsrn"],
+        grid_operator_gln=settings.grid_operator_gln,
+        metering_point_type=point["metering_point_type"],
+        settlement_method=point["settlement_method"],
+        metering_method="D01",
+        connection_state="E22",
+        read_cycle=point["resolution"],
+        net_settlement_group="0",
+        grid_area=point["grid_area"],
+        product="8716867000030",
+        estimated_annual_volume_kwh=Decimal(point["annual_kwh"]),
+        energy_supplier_gln=process["supplier_gln"],
+        supply_start=process["effective_start"],
+        address=Address(dar_id=str(point["dar_id"]), country="DK", actual_address=True),
+    )
+    await store.enqueue(
+        conn,
+        "MasterData",
+        "AccountingPointCharacteristics",
+        dumps(build_document(document)),
+        document.message_id,
+    )
+
+
+async def start_switch(
+    conn: asyncpg.Connection, gsrn: str, supplier_gln: str, effective_start: datetime
+) -> str | None:
+    """Open a change of supplier by another supplier (as DataHub would after confirming
+    that supplier's request); None if the metering point is unknown or busy."""
+    await market.lock_generation(conn)
+    if await market.metering_point(conn, gsrn) is None or await _open_process(conn, gsrn):
+        return None
+    reference = str(uuid.uuid4())
+    await conn.execute(
+        """INSERT INTO market_process (process_reference, process_type, gsrn,
+               request_message_id, request_transaction_id, supplier_gln, effective_start, state)
+           VALUES ($1, 'E03', $2, $3, $4, $5, $6, 'open')""",
+        reference,
+        gsrn,
+        f"sim-{reference}",
+        f"sim-{reference}",
+        supplier_gln,
+        effective_start,
+    )
+    return reference
