@@ -171,10 +171,23 @@ class Supervisor:
         count = sum(len(v) for v in applied.values())
         say(f"migrations applied: {count}" if count else "migrations up to date")
 
+    def _pii_key(self) -> str:
+        """The local PII key: made on first start, kept in <home>/pii.key (mode 600)."""
+        if os.environ.get("PII_KEY"):
+            return os.environ["PII_KEY"]
+        path = self.home / "pii.key"
+        if not path.exists():
+            from wattline_platform.pii import PiiCipher
+
+            path.write_text(PiiCipher.new_key())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
     def _service_env(self, name: str) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             {
+                "PII_KEY": self._pii_key(),
                 "DATABASE_URL": self.admin_dsn,
                 "KAFKA_BOOTSTRAP": self.bootstrap,
                 "PYTHONUNBUFFERED": "1",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from wattline_contracts.envelope import Event
 
@@ -23,3 +24,28 @@ class MeteringPointRegisteredV1(Event):
     metering_point_type: Literal["E17", "E18", "E20"] = "E17"
     settlement_method: Literal["D01", "E02", "E01"] | None = "D01"
     resolution: Literal["PT1H", "PT15M"] = "PT1H"
+
+
+class DataHubRequestRaisedV1(Event):
+    """The portfolio asks DataHub for something (a BRS process, data): datahub sends it.
+
+    ``customer_id_sealed`` is the CPR/CVR number sealed with the shared PII key, never the
+    number itself.
+    """
+
+    TYPE: ClassVar[str] = "portfolio.datahub_request.raised"
+    VERSION: ClassVar[int] = 1
+
+    request_id: str = Field(description="unique per request; sending is idempotent on it")
+    kind: Literal["BRS-001", "BRS-002", "BRS-009", "RSM-015", "RSM-016"]
+    gsrn: str | None = Field(default=None, pattern=r"^57\d{16}$")
+    effective_date: date | None = Field(default=None, description="Danish local date")
+    period_start: AwareDatetime | None = None
+    period_end: AwareDatetime | None = None
+    grid_area: str | None = Field(default=None, pattern=r"^\d{3}$")
+    balance_responsible_gln: str | None = None
+    customer_scheme: Literal["ARR", "VAT"] | None = Field(
+        default=None, description="ARR: CPR, VAT: CVR"
+    )
+    customer_id_sealed: str | None = None
+    customer_name: str | None = None

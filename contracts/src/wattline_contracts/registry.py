@@ -14,10 +14,11 @@ from wattline_contracts.datahub import (
     RequestSentV1,
 )
 from wattline_contracts.envelope import Event
-from wattline_contracts.portfolio import MeteringPointRegisteredV1
+from wattline_contracts.portfolio import DataHubRequestRaisedV1, MeteringPointRegisteredV1
 
 EVENTS: tuple[type[Event], ...] = (
     MeteringPointRegisteredV1,
+    DataHubRequestRaisedV1,
     MeasureDataReceivedV1,
     AggregationsReceivedV1,
     MasterDataReceivedV1,

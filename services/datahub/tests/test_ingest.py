@@ -2,68 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import asyncpg
-import httpx
-import pytest
-from wattline_datahub import pollers
-from wattline_datahub.adapters.datahub_client import DataHubClient
-from wattline_datahub.bootstrap import SPEC
-from wattline_datahub.settings import DatahubSettings
-from wattline_platform import migrations
-from wattline_platform.service import Service
-from wattline_platform.testing import SchemaFactory, serve_app
-from wattline_simulator.bootstrap import SPEC as SIM_SPEC
-from wattline_simulator.bootstrap import build as build_simulator
-from wattline_simulator.settings import SimulatorSettings
-
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "fixtures" / "cim"
-
-
-@dataclass
-class Rig:
-    service: Service
-    client: DataHubClient
-    sim: httpx.AsyncClient
-    settings: DatahubSettings
-
-    async def queue(self, category: str, fixture: str) -> str:
-        body = (FIXTURES / fixture).read_bytes()
-        response = await self.sim.post(f"/sim/messages/{category}", content=body)
-        return str(response.json()["message_id"])
-
-    async def drain(self, category: str) -> list[pollers.handlers.Stored]:
-        results = []
-        while stored := await pollers.poll_once(self.service, self.client, category, self.settings):
-            results.append(stored)
-        return results
-
-    async def outbox(self) -> list[dict[str, object]]:
-        rows = await self.service.database.fetch("SELECT envelope FROM outbox ORDER BY id")
-        return [json.loads(r["envelope"]) for r in rows]
-
-
-@pytest.fixture
-async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator[Rig]:
-    conn = await asyncpg.connect(postgres_dsn)
-    await conn.execute("DROP SCHEMA IF EXISTS simulator CASCADE")
-    await migrations.apply(conn, "simulator", SIM_SPEC.migrations())
-    simulator = build_simulator(SimulatorSettings(database_url=postgres_dsn))
-    settings = DatahubSettings(database_url=postgres_dsn, max_backoff_s=0.2)
-    service = Service(SPEC, settings)
-    service.db = await make_schema_db(SPEC.migrations_dir)
-    try:
-        async with serve_app(simulator.app()) as url, httpx.AsyncClient(base_url=url) as sim:
-            client = DataHubClient(url, settings.client_id, settings.client_secret)
-            yield Rig(service, client, sim, settings)
-            await client.close()
-    finally:
-        await conn.execute("DROP SCHEMA simulator CASCADE")
-        await conn.close()
+if TYPE_CHECKING:
+    from conftest import Rig
 
 
 async def test_measure_data_is_stored_published_per_local_day_and_dequeued(rig: Rig) -> None:

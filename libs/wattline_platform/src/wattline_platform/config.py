@@ -6,7 +6,7 @@ Infrastructure locations use the plain names a deployer expects (``DATABASE_URL`
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +23,9 @@ class PlatformSettings(BaseSettings):
     # Tansu refuses InitProducerId: idempotence and transactions stay off unless a real
     # Kafka cluster is configured. Correctness never depends on them (outbox + inbox).
     kafka_idempotence: bool = False
+    pii_key: SecretStr | None = Field(
+        default=None, description="Fernet key sealing CPR/CVR numbers in events and tables"
+    )
     log_level: str = "INFO"
     log_format: str = Field(default="json", description="json or console")
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from wattline_platform.pii import PiiCipher
 from wattline_platform.service import Service, ServiceSpec
 
 from wattline_datahub import api, consumers, pollers
 from wattline_datahub.adapters.datahub_client import DataHubClient
+from wattline_datahub.outbound import Outbound
 from wattline_datahub.settings import DatahubSettings
 
 SPEC = ServiceSpec("datahub", Path(__file__).resolve().parents[2] / "migrations")
@@ -19,9 +21,12 @@ def build(settings: DatahubSettings | None = None) -> Service:
     settings = settings or DatahubSettings()
     service = Service(SPEC, settings)
     client = DataHubClient(settings.url, settings.client_id, settings.client_secret)
+    cipher = PiiCipher(key.get_secret_value()) if (key := service.platform.pii_key) else None
+    outbound = Outbound(service, client, settings, cipher)
     service.route_handlers.extend(api.ROUTES)
-    consumers.register(service)
+    consumers.register(service, outbound)
     pollers.start_pollers(service, client, settings)
+    service.background.append(outbound.run_sender)
     service.ready_checks["datahub"] = _reachable(client)
     service.shutdown_hooks.append(client.close)
     return service

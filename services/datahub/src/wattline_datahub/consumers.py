@@ -1,10 +1,14 @@
-"""Datahub subscriptions: none yet."""
+"""Datahub subscriptions: requests the portfolio raises."""
 
 from __future__ import annotations
 
+from wattline_contracts.portfolio import DataHubRequestRaisedV1
 from wattline_platform.service import Service
 
+from wattline_datahub.outbound import Outbound
 
-def register(service: Service) -> None:
-    """Route consumed event types to handlers (none yet)."""
-    del service
+
+def register(service: Service, outbound: Outbound) -> None:
+    """Route consumed event types to handlers."""
+    assert service.consumer is not None
+    service.consumer.on(DataHubRequestRaisedV1)(outbound.record)

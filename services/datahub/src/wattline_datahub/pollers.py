@@ -36,7 +36,7 @@ def _wait(max_backoff_s: float) -> Callable[[RetryCallState], float]:
     return wait
 
 
-async def _call(operation: str, fn: Callable[[], Awaitable[T]], max_backoff_s: float) -> T:
+async def call_datahub(operation: str, fn: Callable[[], Awaitable[T]], max_backoff_s: float) -> T:
     """Call DataHub until it answers, backing off (and honouring Retry-After) on failures."""
 
     def note(state: RetryCallState) -> None:
@@ -65,7 +65,7 @@ async def poll_once(
     service: Service, client: DataHubClient, category: str, settings: DatahubSettings
 ) -> handlers.Stored | None:
     """Take one message from *category* through to dequeue; None when the queue is empty."""
-    peeked = await _call("peek", lambda: client.peek(category), settings.max_backoff_s)
+    peeked = await call_datahub("peek", lambda: client.peek(category), settings.max_backoff_s)
     if peeked is None:
         metrics.QUEUE_DEPTH.labels(category).set(0)
         return None
@@ -77,7 +77,7 @@ async def poll_once(
             message_id=peeked.message_id,
             reason=stored.reason,
         )
-    await _call("dequeue", lambda: client.dequeue(peeked.message_id), settings.max_backoff_s)
+    await call_datahub("dequeue", lambda: client.dequeue(peeked.message_id), settings.max_backoff_s)
     metrics.QUEUE_DEPTH.labels(category).inc()
     return stored
 

@@ -12,6 +12,7 @@ class DatahubSettings(ServiceSettings):
 
     port: int = 8102
     url: str = Field(default="http://127.0.0.1:8106", description="DataHub's B2B base URL")
+    supplier_gln: str = Field(default="5799994000015", description="our GLN (role DDQ)")
     client_id: str = "wattline"
     client_secret: str = "dev-secret"  # noqa: S105 - the local simulator's credential
     categories: list[str] = ["MeasureData", "Aggregations", "MasterData", "Wholesale"]

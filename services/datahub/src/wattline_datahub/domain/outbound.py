@@ -1,0 +1,112 @@
+"""The CIM document a portfolio request becomes (pure: no I/O, no clock of its own)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from wattline_cim import (
+    AggregationRequest,
+    ChangeOfSupplierRequest,
+    CimDocument,
+    MeasureDataRequest,
+)
+from wattline_contracts.portfolio import DataHubRequestRaisedV1
+
+T = TypeVar("T")
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+# RSM-001 process types per BRS (fixtures/cim/README.md).
+PROCESS_TYPES = {"BRS-001": "E03", "BRS-009": "E65", "BRS-002": "E20"}
+# The incomingMessages document type each request is posted as.
+DOCUMENT_TYPES = {
+    "BRS-001": "RequestChangeOfSupplier",
+    "BRS-009": "RequestChangeOfSupplier",
+    "BRS-002": "RequestChangeOfSupplier",
+    "RSM-015": "RequestValidatedMeasureData",
+    "RSM-016": "RequestAggregatedMeasureData",
+}
+
+
+class InvalidRequest(ValueError):
+    """A request that cannot become a valid document (missing field, bad value)."""
+
+
+def local_midnight(day: date) -> datetime:
+    """Danish local midnight of *day*, as an aware datetime (UTC offset included)."""
+    return datetime.combine(day, time(), tzinfo=COPENHAGEN)
+
+
+def to_document(
+    request: DataHubRequestRaisedV1,
+    *,
+    customer_id: str | None,
+    supplier_gln: str,
+    message_id: str,
+    transaction_id: str,
+    now: datetime,
+) -> tuple[str, CimDocument]:
+    """The document type and document for *request*; *customer_id* already unsealed."""
+    try:
+        if request.kind in PROCESS_TYPES:
+            return DOCUMENT_TYPES[request.kind], _change_of_supplier(
+                request, customer_id, supplier_gln, message_id, transaction_id, now
+            )
+        if request.kind == "RSM-015":
+            return DOCUMENT_TYPES[request.kind], MeasureDataRequest(
+                message_id=message_id,
+                sender_gln=supplier_gln,
+                created=now,
+                transaction_id=transaction_id,
+                gsrn=_required(request.gsrn, "gsrn"),
+                start=_required(request.period_start, "period_start"),
+                end=request.period_end,
+            )
+        return DOCUMENT_TYPES[request.kind], AggregationRequest(
+            message_id=message_id,
+            sender_gln=supplier_gln,
+            created=now,
+            transaction_id=transaction_id,
+            start=_required(request.period_start, "period_start"),
+            end=request.period_end,
+            grid_area=request.grid_area,
+            energy_supplier_gln=supplier_gln,
+            balance_responsible_gln=request.balance_responsible_gln,
+        )
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise InvalidRequest(f"{request.kind} {request.request_id}: {_first_line(exc)}") from None
+
+
+def _change_of_supplier(
+    request: DataHubRequestRaisedV1,
+    customer_id: str | None,
+    supplier_gln: str,
+    message_id: str,
+    transaction_id: str,
+    now: datetime,
+) -> ChangeOfSupplierRequest:
+    effective = _required(request.effective_date, "effective_date")
+    return ChangeOfSupplierRequest(
+        message_id=message_id,
+        sender_gln=supplier_gln,
+        created=now,
+        process_type=PROCESS_TYPES[request.kind],
+        transaction_id=transaction_id,
+        gsrn=_required(request.gsrn, "gsrn"),
+        effective_start=local_midnight(effective),
+        energy_supplier_gln=supplier_gln,
+        balance_responsible_gln=request.balance_responsible_gln,
+        customer_id=customer_id,
+        customer_scheme=request.customer_scheme if customer_id else None,
+        customer_name=request.customer_name,
+    )
+
+
+def _required(value: T | None, name: str) -> T:
+    if value is None:
+        raise ValueError(f"{name} is required")
+    return value
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:300]

@@ -1,0 +1,187 @@
+"""Requests to DataHub: recorded by the consumer, sent by one sender job.
+
+The consumer only turns a request event into a (sealed) document row, in the inbox's
+transaction: no HTTP inside a consumer callback. The sender, one per service across replicas
+(a Postgres lease), posts pending documents, retrying transient failures with backoff, and
+records the outcome with its event in one transaction. A request id is recorded once, so one
+request is never sent as two documents; the document's ids are fixed when it is recorded,
+so a resend after a crash mid-send is the same message to DataHub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+from wattline_cim import build_document, dumps, validate
+from wattline_contracts import Envelope
+from wattline_contracts.datahub import RequestFailedV1, RequestSentV1
+from wattline_contracts.portfolio import DataHubRequestRaisedV1
+from wattline_platform.logging import get_logger
+from wattline_platform.outbox import lock_key
+from wattline_platform.pii import PiiCipher, PiiError
+from wattline_platform.service import Service
+
+from wattline_datahub import pollers
+from wattline_datahub.adapters import outbound_requests
+from wattline_datahub.adapters.datahub_client import DataHubClient, Rejected
+from wattline_datahub.domain.outbound import InvalidRequest, to_document
+from wattline_datahub.settings import DatahubSettings
+
+log = get_logger(__name__)
+_IDS = uuid.UUID("6f1c5c3e-3f0d-4a53-9b0e-2f7d8c1a9e51")
+
+
+class Outbound:
+    """Request recording (consumer side) and sending (sender job) of one service."""
+
+    def __init__(
+        self,
+        service: Service,
+        client: DataHubClient,
+        settings: DatahubSettings,
+        cipher: PiiCipher | None,
+    ) -> None:
+        self.service = service
+        self.client = client
+        self.settings = settings
+        self.cipher = cipher
+
+    async def record(
+        self, tx: asyncpg.Connection, event: DataHubRequestRaisedV1, envelope: Envelope
+    ) -> None:
+        """Consumer handler: build, check and keep the document (sealed), or fail the request."""
+        message_id = str(uuid.uuid5(_IDS, f"message:{event.request_id}"))
+        transaction_id = str(uuid.uuid5(_IDS, f"transaction:{event.request_id}"))
+        try:
+            customer_id = self._unseal(event.customer_id_sealed)
+            document_type, doc = to_document(
+                event,
+                customer_id=customer_id,
+                supplier_gln=self.settings.supplier_gln,
+                message_id=message_id,
+                transaction_id=transaction_id,
+                now=envelope.occurred_at,
+            )
+            body = build_document(doc)
+            validate(body)
+            sealed = self._seal(dumps(body))
+        except (InvalidRequest, PiiError, ValueError) as exc:
+            if await outbound_requests.insert(
+                tx,
+                event.request_id,
+                event.kind,
+                event.gsrn,
+                "none",
+                b"",
+                transaction_id,
+                "failed",
+                str(exc),
+            ):
+                await self.service.emit(
+                    tx,
+                    RequestFailedV1(
+                        request_id=event.request_id,
+                        kind=event.kind,
+                        gsrn=event.gsrn,
+                        reason=str(exc),
+                    ),
+                    key=event.gsrn or event.request_id,
+                )
+            return
+        await outbound_requests.insert(
+            tx,
+            event.request_id,
+            event.kind,
+            event.gsrn,
+            document_type,
+            sealed,
+            transaction_id,
+            "pending",
+        )
+
+    def _unseal(self, sealed: str | None) -> str | None:
+        if sealed is None:
+            return None
+        if self.cipher is None:
+            raise InvalidRequest("a sealed customer id needs PII_KEY")
+        return self.cipher.open(sealed)
+
+    def _seal(self, document: bytes) -> bytes:
+        # The document may hold a CPR number: at rest it is sealed like any personal data.
+        return self.cipher.seal(document.decode()).encode() if self.cipher else document
+
+    def _open(self, stored: bytes) -> bytes:
+        return self.cipher.open(stored.decode()).encode() if self.cipher else stored
+
+    async def send_pending(self) -> int:
+        """Send what is pending; return how many requests got an outcome."""
+        async with self.service.database.connection() as conn:
+            rows = await outbound_requests.pending(conn, 20)
+        for row in rows:
+            body = self._open(bytes(row["document"]))
+            document_type: str = row["document_type"]
+
+            async def send(document_type: str = document_type, body: bytes = body) -> None:
+                await self.client.send(document_type, body)
+
+            try:
+                await pollers.call_datahub("send", send, self.settings.max_backoff_s)
+                state, error = "sent", None
+            except Rejected as exc:
+                state, error = "failed", str(exc)
+            async with self.service.database.transaction() as tx:
+                if not await outbound_requests.finish(tx, str(row["request_id"]), state, error):
+                    continue
+                key = row["gsrn"] or str(row["request_id"])
+                if state == "sent":
+                    await self.service.emit(
+                        tx,
+                        RequestSentV1(
+                            request_id=str(row["request_id"]),
+                            kind=row["kind"],
+                            gsrn=row["gsrn"],
+                            transaction_id=row["transaction_id"],
+                            sent_at=datetime.now(UTC),
+                        ),
+                        key=key,
+                    )
+                else:
+                    log.error(
+                        "datahub_request_rejected",
+                        request_id=str(row["request_id"]),
+                        kind=row["kind"],
+                        error=error,
+                    )
+                    await self.service.emit(
+                        tx,
+                        RequestFailedV1(
+                            request_id=str(row["request_id"]),
+                            kind=row["kind"],
+                            gsrn=row["gsrn"],
+                            reason=error or "rejected",
+                        ),
+                        key=key,
+                    )
+        return len(rows)
+
+    async def run_sender(self) -> None:
+        """Send pending requests for as long as the service runs, holding the sender lease."""
+        while True:
+            try:
+                async with self.service.database.connection() as lease:
+                    if not await lease.fetchval(
+                        "SELECT pg_try_advisory_lock($1)", lock_key("datahub-sender")
+                    ):
+                        await asyncio.sleep(5.0)
+                        continue
+                    while True:
+                        if not await self.send_pending():
+                            await asyncio.sleep(self.settings.idle_poll_s)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("datahub_sender_error", error=repr(exc))
+                await asyncio.sleep(1.0)

@@ -1,0 +1,70 @@
+"""Requests to DataHub: recorded once, sent, answered, failed."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from typing import TYPE_CHECKING
+
+from wattline_contracts import Envelope
+from wattline_contracts.portfolio import DataHubRequestRaisedV1
+
+if TYPE_CHECKING:
+    from conftest import Rig
+
+UNKNOWN_GSRN = "571313199900000015"  # not in the simulator's market
+
+
+def _request(rig: Rig, **fields: object) -> tuple[DataHubRequestRaisedV1, Envelope]:
+    assert rig.outbound.cipher is not None
+    values: dict[str, object] = {
+        "request_id": str(uuid.uuid4()),
+        "kind": "BRS-001",
+        "gsrn": UNKNOWN_GSRN,
+        "effective_date": date(2025, 2, 1),
+        "balance_responsible_gln": "5799994000022",
+        "customer_scheme": "VAT",
+        "customer_id_sealed": rig.outbound.cipher.seal("30000005"),
+        "customer_name": "Eksempel ApS",
+    }
+    event = DataHubRequestRaisedV1.model_validate({**values, **fields})
+    return event, Envelope.wrap(event, key=UNKNOWN_GSRN, producer="portfolio", correlation_id="c")
+
+
+async def _outbox(rig: Rig) -> list[dict[str, object]]:
+    rows = await rig.service.database.fetch("SELECT envelope FROM outbox ORDER BY id")
+    return [json.loads(r["envelope"]) for r in rows]
+
+
+async def test_a_change_of_supplier_is_sent_once_and_its_rejection_comes_back(rig: Rig) -> None:
+    event, envelope = _request(rig)
+    for _ in range(2):  # a redelivered request event is recorded once
+        async with rig.service.database.transaction() as tx:
+            await rig.outbound.record(tx, event, envelope)
+    stored = await rig.service.database.fetchrow("SELECT document FROM outbound_requests")
+    assert stored is not None and b"30000005" not in bytes(stored["document"])  # sealed at rest
+
+    assert await rig.outbound.send_pending() == 1
+    assert await rig.outbound.send_pending() == 0
+    [process] = (await rig.sim.get("/sim/processes")).json()
+    assert process["gsrn"] == UNKNOWN_GSRN
+    sent = [e for e in await _outbox(rig) if e["type"] == "datahub.request.sent"]
+    assert len(sent) == 1 and sent[0]["payload"]["kind"] == "BRS-001"
+    transaction_id = sent[0]["payload"]["transaction_id"]
+
+    await rig.drain("MasterData")  # DataHub's answer: the metering point is unknown
+    [answer] = [e for e in await _outbox(rig) if e["type"] == "datahub.process.answered"]
+    assert answer["payload"]["original_transaction_id"] == transaction_id
+    assert answer["payload"]["accepted"] is False
+    assert answer["payload"]["reasons"][0]["code"] == "E10"
+
+
+async def test_a_request_that_cannot_become_a_document_fails_at_once(rig: Rig) -> None:
+    event, envelope = _request(rig, effective_date=None)
+    async with rig.service.database.transaction() as tx:
+        await rig.outbound.record(tx, event, envelope)
+    [failed] = await _outbox(rig)
+    assert failed["type"] == "datahub.request.failed"
+    assert "effective_date is required" in failed["payload"]["reason"]
+    assert await rig.outbound.send_pending() == 0
