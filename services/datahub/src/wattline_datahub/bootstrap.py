@@ -21,7 +21,8 @@ def build(settings: DatahubSettings | None = None) -> Service:
     settings = settings or DatahubSettings()
     service = Service(SPEC, settings)
     client = DataHubClient(settings.url, settings.client_id, settings.client_secret)
-    cipher = PiiCipher(key.get_secret_value()) if (key := service.platform.pii_key) else None
+    key = service.platform.pii_key.get_secret_value() if service.platform.pii_key else ""
+    cipher = PiiCipher(key) if key else None
     outbound = Outbound(service, client, settings, cipher)
     service.route_handlers.extend(api.ROUTES)
     consumers.register(service, outbound)
