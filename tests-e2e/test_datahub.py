@@ -106,6 +106,14 @@ async def test_a_day_with_every_fault_kind_is_stored_exactly_once(system: System
         if e["event_type"] == "datahub.measure_data.received"
     ]
     assert len(measure) == len(set(measure)) == generated["series"]["MeasureData"]
+
+    # Back office sees the dead letters through the gateway; retrying one still fails.
+    async with system.client() as api:
+        listed = (await api.get("/api/datahub/dead-letters")).json()
+        assert listed["total"] == 3 and {i["id"] for i in listed["items"]} == broken
+        retry = await api.post(f"/api/datahub/dead-letters/{listed['items'][0]['id']}/retry")
+        assert retry.status_code == 422
+        assert retry.headers["content-type"].startswith("application/problem+json")
     aggregations = [
         e for e in stored["events"] if e["event_type"] == "datahub.aggregations.received"
     ]

@@ -9,7 +9,8 @@ import pytest
 from wattline_cim import CimError, build_document, dumps, parse_document, validate
 from wattline_cim.schema import schema_dir
 
-FIXTURES = schema_dir().parent
+# The reference examples live beside the repository, in shared/ (as in CI).
+FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "fixtures" / "cim"
 RSM012 = "rsm012-validated-measure-data-pt1h-2025-01-15.json"
 RSM012_ROOT = "NotifyValidatedMeasureData_MarketDocument"
 
@@ -192,3 +193,13 @@ def test_schema_folder_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_pat
 def test_build_document_rejects_non_models() -> None:
     with pytest.raises(TypeError):
         build_document(object())  # type: ignore[arg-type]
+
+
+def test_packaged_schemas_are_the_reference_copies() -> None:
+    from wattline_cim.schema import PACKAGED
+
+    reference = FIXTURES / "schemas"
+    names = sorted(p.name for p in reference.glob("*.schema.json"))
+    assert names == sorted(p.name for p in PACKAGED.glob("*.schema.json"))
+    for name in names:
+        assert (PACKAGED / name).read_bytes() == (reference / name).read_bytes(), name

@@ -3,6 +3,7 @@
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from wattline_cim import (
     AccountingPointCharacteristics,
@@ -21,9 +22,9 @@ from wattline_cim import (
     parse_document,
     validate,
 )
-from wattline_cim.schema import schema_dir
 
-FIXTURES = schema_dir().parent
+# The reference examples live beside the repository, in shared/ (as in CI).
+FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "fixtures" / "cim"
 GSRN = "571313199900000015"
 SUPPLIER = "5799994000015"
 BRP = "5799994000022"

@@ -3,6 +3,7 @@
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from wattline_cim import (
@@ -17,9 +18,9 @@ from wattline_cim import (
     local_days,
     parse_document,
 )
-from wattline_cim.schema import schema_dir
 
-FIXTURES = schema_dir().parent
+# The reference examples live beside the repository, in shared/ (as in CI).
+FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "fixtures" / "cim"
 GSRN = "571313199900000015"
 
 

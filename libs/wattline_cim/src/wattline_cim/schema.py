@@ -16,24 +16,16 @@ from referencing.jsonschema import DRAFT7
 from wattline_cim.errors import CimError
 
 SCHEMAS_ENV = "WATTLINE_CIM_SCHEMAS"
-_RELATIVE = Path("shared", "reference", "fixtures", "cim", "schemas")
 _MAX_MESSAGE = 160
 
 
-@lru_cache(maxsize=1)
-def _found_schema_dir() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / _RELATIVE
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"CIM JSON schemas not found; set {SCHEMAS_ENV}")
+PACKAGED = Path(__file__).parent / "schemas"
 
 
 def schema_dir() -> Path:
-    """The schema folder: $WATTLINE_CIM_SCHEMAS, else `shared/reference/fixtures/cim/schemas`
-    found by walking up from this file. FileNotFoundError (not CimError) if there is none."""
+    """The schema folder: $WATTLINE_CIM_SCHEMAS, else the copies shipped with this package."""
     env = os.environ.get(SCHEMAS_ENV)
-    return Path(env) if env else _found_schema_dir()
+    return Path(env) if env else PACKAGED
 
 
 @lru_cache(maxsize=4)
