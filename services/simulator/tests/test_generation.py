@@ -59,8 +59,17 @@ async def test_each_local_day_is_generated_once(sim: Sim) -> None:
     # The totals equal what is in the queue.
     counts = await sim.db.fetch("SELECT category, count(*) AS n FROM queue GROUP BY category")
     queued = {r["category"]: r["n"] for r in counts}
-    assert queued == generated["documents"] == {"MeasureData": 41, "Aggregations": 10}
-    assert generated["series"] == {"MeasureData": 2009, "Aggregations": 10}
+    # Wholesale: 6 owners x (D18 + D08) and 1000 points' charge links at 50 per document.
+    assert (
+        queued
+        == generated["documents"]
+        == {
+            "MeasureData": 41,
+            "Aggregations": 10,
+            "Wholesale": 12 + 20,
+        }
+    )
+    assert generated["series"] == {"MeasureData": 2009, "Aggregations": 10, "Wholesale": 1012}
 
 
 async def test_documents_parse_and_aggregates_equal_the_sum_of_measure_data(

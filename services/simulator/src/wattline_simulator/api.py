@@ -11,11 +11,18 @@ from litestar import Request, Response, delete, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, Field
-from wattline_cim import ChangeOfSupplierRequest, CimDocument, CimError, parse_document
+from wattline_cim import (
+    AggregationRequest,
+    ChangeOfSupplierRequest,
+    CimDocument,
+    CimError,
+    MeasureDataRequest,
+    parse_document,
+)
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_simulator import generation, handlers, processes
+from wattline_simulator import generation, handlers, processes, requests
 from wattline_simulator.adapters import market, store
 from wattline_simulator.domain import tokens
 from wattline_simulator.domain.faults import (
@@ -136,6 +143,12 @@ async def incoming(
             if answer is not None and answer.accepted:
                 # A move-in may be effective today or earlier: complete it at once.
                 await processes.complete_due(tx, now, settings)
+        elif isinstance(doc, MeasureDataRequest):
+            now = await store.now(tx) or settings.start
+            await requests.answer_measure_data(tx, doc, settings, now)
+        elif isinstance(doc, AggregationRequest):
+            now = await store.now(tx) or settings.start
+            await requests.answer_aggregation(tx, doc, settings, now)
     if reason is not None:
         return Response({"error": reason}, status_code=400)
     return Response({"status": "accepted"}, status_code=202)

@@ -5,6 +5,7 @@ For each day, in one transaction (so a day is queued exactly once, also across r
 * ``MeasureData``: RSM-012 for every metering point our supplier supplies, bundled
   ``series_per_message`` series per document; about 1 % of the series carry an estimated
   (A03) block; then the corrections (all A04) of the estimates of earlier days.
+* ``Wholesale``: RSM-034 price lists and RSM-031 charge links (see ``charges``).
 * ``Aggregations``: one RSM-014 per grid area with the hourly totals of the values sent for
   our flex (D01) consumption (E17) metering points there, unless an ``aggregation_deviation``
   fault adds a known delta to one of them.
@@ -30,6 +31,7 @@ from wattline_cim import (
 )
 from wattline_platform.db import Database
 
+from wattline_simulator import charges
 from wattline_simulator.adapters import market, store
 from wattline_simulator.domain.cimtext import SeriesHead, measure_document, points_text, series_text
 from wattline_simulator.domain.faults import (
@@ -173,12 +175,14 @@ async def generate_day(
     aggregate_rows, aggregate_queue = await _aggregations(conn, day, plan, areas, settings)
     if aggregate_queue:
         await store.enqueue_rows(conn, aggregate_queue)
+    charge_logs = await charges.generate_charges(conn, plan, settings)
 
     duration_ms = int((time.perf_counter() - began) * 1000)
     logs = [
         ("MeasureData", "measure", *measure_counts),
         ("MeasureData", "correction", *correction_counts),
         ("Aggregations", "aggregation", len(aggregate_queue), len(aggregate_queue)),
+        *charge_logs,
     ]
     await market.record_day(conn, day, plan.start, plan.end, duration_ms, logs, aggregate_rows)
     return DayResult(
@@ -186,10 +190,12 @@ async def generate_day(
         documents={
             "MeasureData": measure_counts[0] + correction_counts[0],
             "Aggregations": len(aggregate_queue),
+            "Wholesale": sum(log[2] for log in charge_logs),
         },
         series={
             "MeasureData": measure_counts[1] + correction_counts[1],
             "Aggregations": len(aggregate_queue),
+            "Wholesale": sum(log[3] for log in charge_logs),
         },
         duration_ms=duration_ms,
     )
