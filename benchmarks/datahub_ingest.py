@@ -129,9 +129,8 @@ async def run(args: argparse.Namespace) -> None:
             await sim.post("/sim/clock", json={"advance_days": 1})
             generated = (await sim.get("/sim/generated")).json()
             messages = sum(generated["documents"].values()) - first
-            series = sum(generated["series"].values())
             print(
-                f"simulator generated {messages} documents ({series} series) in "
+                f"simulator generated day two ({messages} documents) in "
                 f"{time.perf_counter() - t1:.1f}s",
                 flush=True,
             )
@@ -153,7 +152,7 @@ async def run(args: argparse.Namespace) -> None:
                     break
         total = time.perf_counter() - t1
         print(
-            f"\nRESULT one day for {args.metering_points} metering points: {messages} messages, "
+            f"\nRESULT day two for {args.metering_points} metering points: {messages} messages, "
             f"{events} events stored and published in {total:.1f}s "
             f"({events / total:,.0f} metering-point-days/s) from clock advance to the last event"
         )
