@@ -17,9 +17,9 @@ from wattline_cim import (
     dumps,
     parse_document,
 )
+from wattline_platform.business_days import business_days_back, is_business_day
 from wattline_platform.identifiers import gsrn_with_check_digit
 from wattline_simulator.domain.market import OTHER_SUPPLIER_GLN
-from wattline_simulator.domain.processes import business_days_back, is_business_day
 from wattline_simulator.domain.seeding import customer_id_for
 from wattline_simulator.testing import Sim
 

@@ -18,53 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from wattline_platform.business_days import business_days_back
 
 DANISH_TZ = ZoneInfo("Europe/Copenhagen")
 CHANGE_OF_SUPPLIER = "E03"
 MOVE_IN = "E65"
 HANDLED_PROCESSES = (CHANGE_OF_SUPPLIER, MOVE_IN)
-
-
-def _easter(year: int) -> date:
-    """Easter Sunday (anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    l_ = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * l_) // 451
-    month, day = divmod(h + l_ - 7 * m + 114, 31)
-    return date(year, month, day + 1)
-
-
-@lru_cache(maxsize=64)
-def danish_holidays(year: int, closed_eves: bool = True) -> frozenset[date]:
-    """Danish public holidays of *year* (Store Bededag only until 2023), plus Christmas Eve
-    and New Year's Eve when *closed_eves*."""
-    easter = _easter(year)
-    offsets = [-3, -2, 0, 1, 39, 49, 50] + ([26] if year <= 2023 else [])
-    days = {easter + timedelta(days=o) for o in offsets}
-    days |= {date(year, 1, 1), date(year, 12, 25), date(year, 12, 26)}
-    if closed_eves:
-        days |= {date(year, 12, 24), date(year, 12, 31)}
-    return frozenset(days)
-
-
-def is_business_day(day: date, closed_eves: bool = True) -> bool:
-    return day.weekday() < 5 and day not in danish_holidays(day.year, closed_eves)
-
-
-def business_days_back(day: date, count: int, closed_eves: bool = True) -> date:
-    """The date *count* business days before *day*."""
-    cursor = day
-    while count > 0:
-        cursor -= timedelta(days=1)
-        if is_business_day(cursor, closed_eves):
-            count -= 1
-    return cursor
 
 
 @dataclass(frozen=True)

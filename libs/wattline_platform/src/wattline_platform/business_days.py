@@ -1,0 +1,34 @@
+"""Danish business days: Monday to Friday except public holidays (the `holidays` package's
+DK calendar, which has no Store Bededag from 2024), with Christmas Eve and New Year's Eve
+closed unless a caller says otherwise."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+
+@lru_cache(maxsize=64)
+def danish_holidays(year: int, closed_eves: bool = True) -> frozenset[date]:
+    """Public holidays of *year*, plus 24 and 31 December when *closed_eves*."""
+    days = set(holidays.country_holidays("DK", years=year))
+    if closed_eves:
+        days |= {date(year, 12, 24), date(year, 12, 31)}
+    return frozenset(days)
+
+
+def is_business_day(day: date, closed_eves: bool = True) -> bool:
+    """True on a Danish business day."""
+    return day.weekday() < 5 and day not in danish_holidays(day.year, closed_eves)
+
+
+def business_days_back(day: date, count: int, closed_eves: bool = True) -> date:
+    """The date *count* business days before *day*."""
+    cursor = day
+    while count > 0:
+        cursor -= timedelta(days=1)
+        if is_business_day(cursor, closed_eves):
+            count -= 1
+    return cursor
