@@ -290,3 +290,23 @@ async def test_move_in_today_or_business_days_back(sim: Sim) -> None:
         customer=new_customer,
     )
     assert _codes(ahead) == ["E17"]  # a move-in at most 60 days ahead
+
+
+async def test_end_of_supply_by_us_confirms_and_hands_the_point_over(sim: Sim) -> None:
+    await sim.client.post("/sim/seed", json={"metering_points": 200, "seed": 1, "ours_share": 0.5})
+    auth = await _auth(sim)
+    ours, theirs = (await _points(sim, OURS, 2)), (await _points(sim, OTHER_SUPPLIER_GLN, 1))
+    _, ended = await _request(sim, auth, ours[0], FEB_1, process_type="E20")
+    assert ended.accepted
+    _, not_ours = await _request(sim, auth, theirs[0], FEB_1, process_type="E20")
+    assert _codes(not_ours) == ["E16"]
+    _, too_soon = await _request(
+        sim, auth, ours[1], datetime(2024, 12, 31, 23, tzinfo=UTC), process_type="E20"
+    )
+    assert _codes(too_soon) == ["E17"]
+    seq = await sim.db.fetchval("SELECT max(seq) FROM queue WHERE category = 'MasterData'")
+
+    await sim.client.post("/sim/clock", json={"to": "2025-02-02T00:00:00Z"})
+    point = (await sim.client.get(f"/sim/metering-points/{ours[0]}")).json()
+    assert point["supplier_gln"] == OTHER_SUPPLIER_GLN
+    assert await _master_data(sim, seq) == []  # we asked for it: no notification to us

@@ -28,6 +28,7 @@ from wattline_cim import (
 from wattline_simulator.adapters import market, store
 from wattline_simulator.domain.market import OTHER_SUPPLIER_GLN
 from wattline_simulator.domain.processes import (
+    END_OF_SUPPLY,
     HANDLED_PROCESSES,
     Limits,
     PointState,
@@ -62,7 +63,7 @@ async def answer_request(
     now: datetime,
 ) -> ChangeOfSupplierAnswer | None:
     """Decide an RSM-001 request, record the process and queue the answer (None: a process
-    type the simulator does not run, e.g. E20 end of supply: accepted without an answer)."""
+    type the simulator does not run: accepted without an answer)."""
     if request.process_type not in HANDLED_PROCESSES:
         return None
     await market.lock_generation(conn)
@@ -151,6 +152,9 @@ async def complete_due(
         point = await market.metering_point(conn, process["gsrn"])
         assert point is not None
         previous, new = point["supplier_gln"], process["supplier_gln"]
+        ending = process["process_type"] == END_OF_SUPPLY
+        if ending:  # the supplier of last resort takes over; the one who ended knows already
+            new = OTHER_SUPPLIER_GLN
         await conn.execute(
             """UPDATE metering_point SET supplier_gln = $2, supply_start = $3,
                    customer_key = coalesce($4, customer_key) WHERE gsrn = $1""",
@@ -161,7 +165,7 @@ async def complete_due(
         )
         if new == ours:
             await _queue_master_data(conn, process, point, until, settings)
-        if previous == ours and new != ours:
+        if previous == ours and new != ours and not ending:
             notice = GenericNotification(
                 message_id=str(uuid.uuid4()),
                 receiver_gln=ours,

@@ -1,4 +1,5 @@
-"""Market rules for RSM-001 requests: BRS-001 change of supplier (E03), BRS-009 move-in (E65).
+"""Market rules for RSM-001 requests: BRS-001 change of supplier (E03), BRS-009 move-in (E65),
+BRS-002 end of supply (E20).
 
 DataHub checks a request in this order and rejects with the official reason codes:
 
@@ -25,7 +26,8 @@ from wattline_platform.business_days import business_days_back
 DANISH_TZ = ZoneInfo("Europe/Copenhagen")
 CHANGE_OF_SUPPLIER = "E03"
 MOVE_IN = "E65"
-HANDLED_PROCESSES = (CHANGE_OF_SUPPLIER, MOVE_IN)
+END_OF_SUPPLY = "E20"
+HANDLED_PROCESSES = (CHANGE_OF_SUPPLIER, MOVE_IN, END_OF_SUPPLY)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ def decide(
         return [("E10", "metering point not identifiable")]
     if request.sender_gln not in known_suppliers or request.supplier_gln != request.sender_gln:
         return [("E16", "unauthorised supplier")]
+    if request.process_type == END_OF_SUPPLY and point.supplier_gln != request.sender_gln:
+        return [("E16", "only the current supplier can end the supply")]
     if point.blocked:
         return [("E22", "metering point blocked for switching")]
     if point.open_process:
@@ -81,6 +85,8 @@ def decide(
     dated = _date_reason(request, now, limits)
     if dated is not None:
         return [dated]
+    if request.process_type == END_OF_SUPPLY:
+        return []  # ending our own supply names no customer
     if request.customer_key is None:
         return [("D17", "CPR/CVR missing")]
     if request.process_type == CHANGE_OF_SUPPLIER and request.customer_key != point.customer_key:
