@@ -37,7 +37,9 @@ class DataHubRequestRaisedV1(Event):
     VERSION: ClassVar[int] = 1
 
     request_id: str = Field(description="unique per request; sending is idempotent on it")
-    kind: Literal["BRS-001", "BRS-002", "BRS-009", "RSM-015", "RSM-016"]
+    kind: Literal[
+        "BRS-001", "BRS-002", "BRS-003", "BRS-009", "BRS-010", "BRS-011", "RSM-015", "RSM-016"
+    ]
     gsrn: str | None = Field(default=None, pattern=r"^57\d{16}$")
     effective_date: date | None = Field(default=None, description="Danish local date")
     period_start: AwareDatetime | None = None

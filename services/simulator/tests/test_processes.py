@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from wattline_cim import (
     AccountingPointCharacteristics,
     ChangeOfSupplierAnswer,
@@ -292,16 +293,19 @@ async def test_move_in_today_or_business_days_back(sim: Sim) -> None:
     assert _codes(ahead) == ["E17"]  # a move-in at most 60 days ahead
 
 
-async def test_end_of_supply_by_us_confirms_and_hands_the_point_over(sim: Sim) -> None:
+@pytest.mark.parametrize("process_type", ["E20", "E66"])  # end of supply, move-out
+async def test_ending_our_supply_confirms_and_hands_the_point_over(
+    sim: Sim, process_type: str
+) -> None:
     await sim.client.post("/sim/seed", json={"metering_points": 200, "seed": 1, "ours_share": 0.5})
     auth = await _auth(sim)
     ours, theirs = (await _points(sim, OURS, 2)), (await _points(sim, OTHER_SUPPLIER_GLN, 1))
-    _, ended = await _request(sim, auth, ours[0], FEB_1, process_type="E20")
+    _, ended = await _request(sim, auth, ours[0], FEB_1, process_type=process_type)
     assert ended.accepted
-    _, not_ours = await _request(sim, auth, theirs[0], FEB_1, process_type="E20")
+    _, not_ours = await _request(sim, auth, theirs[0], FEB_1, process_type=process_type)
     assert _codes(not_ours) == ["E16"]
     _, too_soon = await _request(
-        sim, auth, ours[1], datetime(2024, 12, 31, 23, tzinfo=UTC), process_type="E20"
+        sim, auth, ours[1], datetime(2024, 12, 31, 23, tzinfo=UTC), process_type=process_type
     )
     assert _codes(too_soon) == ["E17"]
     seq = await sim.db.fetchval("SELECT max(seq) FROM queue WHERE category = 'MasterData'")

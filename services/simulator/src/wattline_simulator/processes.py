@@ -28,7 +28,7 @@ from wattline_cim import (
 from wattline_simulator.adapters import market, store
 from wattline_simulator.domain.market import OTHER_SUPPLIER_GLN
 from wattline_simulator.domain.processes import (
-    END_OF_SUPPLY,
+    ENDING_PROCESSES,
     HANDLED_PROCESSES,
     Limits,
     PointState,
@@ -152,7 +152,7 @@ async def complete_due(
         point = await market.metering_point(conn, process["gsrn"])
         assert point is not None
         previous, new = point["supplier_gln"], process["supplier_gln"]
-        ending = process["process_type"] == END_OF_SUPPLY
+        ending = process["process_type"] in ENDING_PROCESSES
         if ending:  # the supplier of last resort takes over; the one who ended knows already
             new = OTHER_SUPPLIER_GLN
         await conn.execute(

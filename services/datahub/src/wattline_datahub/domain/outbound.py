@@ -16,13 +16,21 @@ from wattline_contracts.portfolio import DataHubRequestRaisedV1
 
 T = TypeVar("T")
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
-# RSM-001 process types per BRS (fixtures/cim/README.md).
-PROCESS_TYPES = {"BRS-001": "E03", "BRS-009": "E65", "BRS-002": "E20"}
+# RSM-001 process types per BRS, from Energinet's process type code list
+# (urn-entsoe-eu-wgedi-codelists): E03 change of balance supplier, E65 customer move-in,
+# E20 end of supply, D07 rollback change-of-supplier, E66 customer move-out, D33 incorrect
+# move. The request shape for the last three follows RSM-001; check it against a real message.
+PROCESS_TYPES = {
+    "BRS-001": "E03",
+    "BRS-002": "E20",
+    "BRS-003": "D07",
+    "BRS-009": "E65",
+    "BRS-010": "E66",
+    "BRS-011": "D33",
+}
 # The incomingMessages document type each request is posted as.
 DOCUMENT_TYPES = {
-    "BRS-001": "RequestChangeOfSupplier",
-    "BRS-009": "RequestChangeOfSupplier",
-    "BRS-002": "RequestChangeOfSupplier",
+    **dict.fromkeys(PROCESS_TYPES, "RequestChangeOfSupplier"),
     "RSM-015": "RequestValidatedMeasureData",
     "RSM-016": "RequestAggregatedMeasureData",
 }

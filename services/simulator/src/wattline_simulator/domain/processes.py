@@ -1,5 +1,5 @@
 """Market rules for RSM-001 requests: BRS-001 change of supplier (E03), BRS-009 move-in (E65),
-BRS-002 end of supply (E20).
+BRS-002 end of supply (E20), BRS-010 move-out (E66).
 
 DataHub checks a request in this order and rejects with the official reason codes:
 
@@ -27,7 +27,10 @@ DANISH_TZ = ZoneInfo("Europe/Copenhagen")
 CHANGE_OF_SUPPLIER = "E03"
 MOVE_IN = "E65"
 END_OF_SUPPLY = "E20"
-HANDLED_PROCESSES = (CHANGE_OF_SUPPLIER, MOVE_IN, END_OF_SUPPLY)
+MOVE_OUT = "E66"
+# Processes that end the requesting supplier's own supply (no customer named).
+ENDING_PROCESSES = (END_OF_SUPPLY, MOVE_OUT)
+HANDLED_PROCESSES = (CHANGE_OF_SUPPLIER, MOVE_IN, *ENDING_PROCESSES)
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def decide(
         return [("E10", "metering point not identifiable")]
     if request.sender_gln not in known_suppliers or request.supplier_gln != request.sender_gln:
         return [("E16", "unauthorised supplier")]
-    if request.process_type == END_OF_SUPPLY and point.supplier_gln != request.sender_gln:
+    if request.process_type in ENDING_PROCESSES and point.supplier_gln != request.sender_gln:
         return [("E16", "only the current supplier can end the supply")]
     if point.blocked:
         return [("E22", "metering point blocked for switching")]
@@ -85,8 +88,8 @@ def decide(
     dated = _date_reason(request, now, limits)
     if dated is not None:
         return [dated]
-    if request.process_type == END_OF_SUPPLY:
-        return []  # ending our own supply names no customer
+    if request.process_type in ENDING_PROCESSES:
+        return []  # ending one's own supply names no customer
     if request.customer_key is None:
         return [("D17", "CPR/CVR missing")]
     if request.process_type == CHANGE_OF_SUPPLIER and request.customer_key != point.customer_key:
