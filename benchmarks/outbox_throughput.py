@@ -15,13 +15,8 @@ import argparse
 import asyncio
 import os
 import platform
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -31,153 +26,125 @@ from wattline_platform.broker import KafkaPublisher, make_broker
 from wattline_platform.config import PlatformSettings
 from wattline_platform.consumer import EventConsumer
 from wattline_platform.db import Database
-from wattline_platform.embedded import EmbeddedKafka, EmbeddedPostgres, child_preexec, wait_port
-from wattline_platform.testing import create_topics, event_class, free_port
+from wattline_platform.embedded import Stack, throwaway_stack
+from wattline_platform.testing import create_topics, event_class
 
 
 async def run(args: argparse.Namespace) -> None:
-    home = Path(tempfile.mkdtemp(prefix="wattline-bench-"))
-    pg = EmbeddedPostgres(home, free_port())
-    uid, gid = pg.prepare()
-    procs = [
-        subprocess.Popen(
-            pg.argv(fast=args.fast_db),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=child_preexec(uid, gid),
-        ),
-    ]
-    kafka = EmbeddedKafka(free_port())
-    procs.append(
-        subprocess.Popen(
-            kafka.argv(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=child_preexec(),
-        )
+    async with throwaway_stack(fast_db=args.fast_db) as stack:
+        await _run(args, stack)
+
+
+async def _run(args: argparse.Namespace, stack: Stack) -> None:
+    dsn = stack.dsn
+    conn = await asyncpg.connect(dsn)
+    platform_sql = migrations.load(migrations.PLATFORM_SQL, "platform")
+    await migrations.apply(conn, "producer", platform_sql)
+    await migrations.apply(
+        conn,
+        "consumer",
+        [
+            *platform_sql,
+            migrations.Migration("bench/0001.sql", "CREATE TABLE effects (n int NOT NULL);"),
+        ],
     )
-    try:
-        await pg.wait_ready()
-        await wait_port("127.0.0.1", kafka.port, 20)
-        admin = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg.port}/postgres")
-        await admin.execute("CREATE DATABASE wattline")
-        await admin.close()
-        dsn = pg.admin_dsn
-        conn = await asyncpg.connect(dsn)
-        platform_sql = migrations.load(migrations.PLATFORM_SQL, "platform")
-        await migrations.apply(conn, "producer", platform_sql)
-        await migrations.apply(
-            conn,
-            "consumer",
-            [
-                *platform_sql,
-                migrations.Migration("bench/0001.sql", "CREATE TABLE effects (n int NOT NULL);"),
-            ],
-        )
-        await conn.close()
-        evt = event_class("bench.event.happened")
-        await create_topics(kafka.bootstrap, evt.TYPE, partitions=args.partitions)
-        print(
-            f"stack up: postgres :{pg.port} (fsync {'off' if args.fast_db else 'on'}), "
-            f"tansu :{kafka.port}, {args.partitions} partitions",
-            flush=True,
-        )
+    await conn.close()
+    evt = event_class("bench.event.happened")
+    await create_topics(stack.bootstrap, evt.TYPE, partitions=args.partitions)
+    print(
+        f"stack up: postgres :{stack.pg_port} (fsync {'off' if args.fast_db else 'on'}), "
+        f"tansu :{stack.kafka_port}, {args.partitions} partitions",
+        flush=True,
+    )
 
-        settings = PlatformSettings(database_url=dsn, kafka_bootstrap=kafka.bootstrap)
-        producer_db = await Database(dsn, "producer", max_size=8).open()
-        consumer_db = await Database(dsn, "consumer", max_size=8).open()
-        relay_broker = make_broker(settings, "bench-relay")
-        await relay_broker.start()
-        relay = outbox.OutboxRelay(
-            producer_db.pool,
-            "producer",
-            KafkaPublisher(relay_broker, kafka.bootstrap),
-            batch_size=args.relay_batch,
-            poll_interval_s=0.01,
-        )
-        consumer_broker = make_broker(settings, "bench-consumer")
-        consumer = EventConsumer(
-            "bench", consumer_db, consumer_broker, batch_size=args.consumer_batch
-        )
-        applied = 0
+    settings = PlatformSettings(database_url=dsn, kafka_bootstrap=stack.bootstrap)
+    producer_db = await Database(dsn, "producer", max_size=8).open()
+    consumer_db = await Database(dsn, "consumer", max_size=8).open()
+    relay_broker = make_broker(settings, "bench-relay")
+    await relay_broker.start()
+    relay = outbox.OutboxRelay(
+        producer_db.pool,
+        "producer",
+        KafkaPublisher(relay_broker, stack.bootstrap),
+        batch_size=args.relay_batch,
+        poll_interval_s=0.01,
+    )
+    consumer_broker = make_broker(settings, "bench-consumer")
+    consumer = EventConsumer("bench", consumer_db, consumer_broker, batch_size=args.consumer_batch)
+    applied = 0
 
-        @consumer.on(evt)
-        async def apply(tx: asyncpg.Connection, event: Any, envelope: Envelope) -> None:
-            await tx.execute("INSERT INTO effects (n) VALUES ($1)", event.n)
+    @consumer.on(evt)
+    async def apply(tx: asyncpg.Connection, event: Any, envelope: Envelope) -> None:
+        await tx.execute("INSERT INTO effects (n) VALUES ($1)", event.n)
 
-        original_ack = consumer.acknowledge
-        done = asyncio.Event()
+    original_ack = consumer.acknowledge
+    done = asyncio.Event()
 
-        async def counting_ack(msg: Any) -> None:
-            nonlocal applied
-            await original_ack(msg)
-            applied += len(msg.raw_message)
-            if applied >= args.events:
-                done.set()
+    async def counting_ack(msg: Any) -> None:
+        nonlocal applied
+        await original_ack(msg)
+        applied += len(msg.raw_message)
+        if applied >= args.events:
+            done.set()
 
-        consumer.acknowledge = counting_ack  # type: ignore[method-assign]
-        consumer.attach()
-        t_join = time.perf_counter()
-        await consumer_broker.start()
-        await asyncio.sleep(args.warmup)
-        print(f"consumer joined in {time.perf_counter() - t_join:.1f}s", flush=True)
+    consumer.acknowledge = counting_ack  # type: ignore[method-assign]
+    consumer.attach()
+    t_join = time.perf_counter()
+    await consumer_broker.start()
+    await asyncio.sleep(args.warmup)
+    print(f"consumer joined in {time.perf_counter() - t_join:.1f}s", flush=True)
 
-        inserted = 0
-        started = time.perf_counter()
+    inserted = 0
+    started = time.perf_counter()
 
-        async def produce() -> None:
-            nonlocal inserted
-            while inserted < args.events:
-                n = min(args.tx_size, args.events - inserted)
-                envs = [
-                    outbox.envelope_for(
-                        evt(n=inserted + i),
-                        f"key-{(inserted + i) % 997}",  # type: ignore[call-arg]
-                        "bench",
-                    )
-                    for i in range(n)
-                ]
-                async with producer_db.transaction() as tx:
-                    await outbox.append_envelopes(tx, envs, schema="producer")
-                inserted += n
-
-        async def progress() -> None:
-            while not done.is_set():
-                await asyncio.sleep(1.0)
-                elapsed = time.perf_counter() - started
-                print(
-                    f"  {elapsed:5.1f}s inserted {inserted:>7} consumed+committed {applied:>7} "
-                    f"({applied / elapsed:,.0f}/s)",
-                    flush=True,
+    async def produce() -> None:
+        nonlocal inserted
+        while inserted < args.events:
+            n = min(args.tx_size, args.events - inserted)
+            envs = [
+                outbox.envelope_for(
+                    evt(n=inserted + i),
+                    f"key-{(inserted + i) % 997}",  # type: ignore[call-arg]
+                    "bench",
                 )
+                for i in range(n)
+            ]
+            async with producer_db.transaction() as tx:
+                await outbox.append_envelopes(tx, envs, schema="producer")
+            inserted += n
 
-        relay_task = asyncio.create_task(relay.run())
-        progress_task = asyncio.create_task(progress())
-        await produce()
-        await asyncio.wait_for(done.wait(), timeout=600)
-        elapsed = time.perf_counter() - started
-        relay.stop()
-        await relay_task
-        progress_task.cancel()
-        effects = await consumer_db.fetchrow("SELECT count(*) AS n FROM effects")
-        assert effects is not None and effects["n"] == args.events, effects
-        print(
-            f"\nRESULT {args.events} events in {elapsed:.2f}s = {args.events / elapsed:,.0f} events/s "
-            f"(insert -> relay -> broker -> consume -> commit), effects exactly {effects['n']}"
-        )
-        print(
-            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-            f"relay batch {args.relay_batch}, consumer batch {args.consumer_batch}, tx size {args.tx_size}"
-        )
-        await consumer_broker.stop()
-        await relay_broker.stop()
-        await producer_db.close()
-        await consumer_db.close()
-    finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(30)
-        shutil.rmtree(home, ignore_errors=True)
+    async def progress() -> None:
+        while not done.is_set():
+            await asyncio.sleep(1.0)
+            elapsed = time.perf_counter() - started
+            print(
+                f"  {elapsed:5.1f}s inserted {inserted:>7} consumed+committed {applied:>7} "
+                f"({applied / elapsed:,.0f}/s)",
+                flush=True,
+            )
+
+    relay_task = asyncio.create_task(relay.run())
+    progress_task = asyncio.create_task(progress())
+    await produce()
+    await asyncio.wait_for(done.wait(), timeout=600)
+    elapsed = time.perf_counter() - started
+    relay.stop()
+    await relay_task
+    progress_task.cancel()
+    effects = await consumer_db.fetchrow("SELECT count(*) AS n FROM effects")
+    assert effects is not None and effects["n"] == args.events, effects
+    print(
+        f"\nRESULT {args.events} events in {elapsed:.2f}s = {args.events / elapsed:,.0f} events/s "
+        f"(insert -> relay -> broker -> consume -> commit), effects exactly {effects['n']}"
+    )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"relay batch {args.relay_batch}, consumer batch {args.consumer_batch}, tx size {args.tx_size}"
+    )
+    await consumer_broker.stop()
+    await relay_broker.stop()
+    await producer_db.close()
+    await consumer_db.close()
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import pwd
 import signal
 import socket
 import subprocess
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,3 +212,56 @@ class EmbeddedKafka:
             "--storage-engine",
             "memory://tansu/",
         ]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A running throw-away stack: its admin DSN and broker bootstrap address."""
+
+    dsn: str
+    bootstrap: str
+    pg_port: int
+    kafka_port: int
+
+
+@contextlib.asynccontextmanager
+async def throwaway_stack(*, fast_db: bool = False) -> AsyncIterator[Stack]:
+    """PostgreSQL (with a ``wattline`` database) and Tansu on free ports, removed afterwards.
+
+    For benchmarks and tools; `wattline up` supervises its own, persistent stack.
+    """
+    import shutil
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="wattline-stack-"))
+    pg = EmbeddedPostgres(home, free_port())
+    uid, gid = pg.prepare()
+    kafka = EmbeddedKafka(free_port())
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    procs = [
+        subprocess.Popen(pg.argv(fast=fast_db), preexec_fn=child_preexec(uid, gid), **quiet),
+        subprocess.Popen(kafka.argv(), preexec_fn=child_preexec(), **quiet),
+    ]
+    try:
+        await pg.wait_ready()
+        await wait_port("127.0.0.1", kafka.port, 20)
+        admin = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg.port}/postgres")
+        try:
+            await admin.execute(f"CREATE DATABASE {DATABASE}")
+        finally:
+            await admin.close()
+        yield Stack(pg.admin_dsn, kafka.bootstrap, pg.port, kafka.port)
+    finally:
+        procs[0].send_signal(signal.SIGINT)  # PostgreSQL: fast shutdown
+        procs[1].kill()
+        for proc in procs:
+            proc.wait(30)
+        shutil.rmtree(home, ignore_errors=True)

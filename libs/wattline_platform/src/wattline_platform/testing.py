@@ -28,15 +28,8 @@ from wattline_contracts import Event
 
 from wattline_platform import migrations
 from wattline_platform.db import Database
+from wattline_platform.embedded import free_port
 from wattline_platform.topics import TopicSpec, ensure_topics
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def docker_available() -> bool:
