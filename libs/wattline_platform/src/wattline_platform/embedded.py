@@ -232,6 +232,17 @@ class Stack:
     kafka_port: int
 
 
+def _spawn(
+    argv: list[str], uid: int | None = None, gid: int | None = None
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=child_preexec(uid, gid),
+    )
+
+
 @contextlib.asynccontextmanager
 async def throwaway_stack(*, fast_db: bool = False) -> AsyncIterator[Stack]:
     """PostgreSQL (with a ``wattline`` database) and Tansu on free ports, removed afterwards.
@@ -245,11 +256,7 @@ async def throwaway_stack(*, fast_db: bool = False) -> AsyncIterator[Stack]:
     pg = EmbeddedPostgres(home, free_port())
     uid, gid = pg.prepare()
     kafka = EmbeddedKafka(free_port())
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    procs = [
-        subprocess.Popen(pg.argv(fast=fast_db), preexec_fn=child_preexec(uid, gid), **quiet),
-        subprocess.Popen(kafka.argv(), preexec_fn=child_preexec(), **quiet),
-    ]
+    procs = [_spawn(pg.argv(fast=fast_db), uid, gid), _spawn(kafka.argv())]
     try:
         await pg.wait_ready()
         await wait_port("127.0.0.1", kafka.port, 20)
