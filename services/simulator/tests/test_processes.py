@@ -314,3 +314,58 @@ async def test_ending_our_supply_confirms_and_hands_the_point_over(
     point = (await sim.client.get(f"/sim/metering-points/{ours[0]}")).json()
     assert point["supplier_gln"] == OTHER_SUPPLIER_GLN
     assert await _master_data(sim, seq) == []  # we asked for it: no notification to us
+
+
+async def test_the_previous_supplier_rolls_back_a_wrong_switch(sim: Sim) -> None:
+    await sim.client.post("/sim/seed", json={"metering_points": 200, "seed": 1, "ours_share": 0.5})
+    auth = await _auth(sim)
+    (point,) = await _points(sim, OTHER_SUPPLIER_GLN, 1)
+    _, switched = await _request(sim, auth, point, FEB_1, customer=await _customer(sim, point))
+    assert switched.accepted
+    await sim.client.post("/sim/clock", json={"to": "2025-02-02T00:00:00Z"})
+    assert (await sim.client.get(f"/sim/metering-points/{point}")).json()["supplier_gln"] == OURS
+
+    _, not_previous = await _request(sim, auth, point, FEB_1, process_type="D07")
+    assert _codes(not_previous) == ["E16"]  # we are the new supplier, not the previous one
+    other = {"sender": OTHER_SUPPLIER_GLN, "supplier": OTHER_SUPPLIER_GLN}
+    _, wrong_date = await _request(
+        sim, auth, point, datetime(2025, 2, 1, 23, tzinfo=UTC), process_type="D07", **other
+    )
+    assert _codes(wrong_date) == ["E17"]
+    seq = await sim.db.fetchval("SELECT max(seq) FROM queue WHERE category = 'MasterData'")
+    _, rolled_back = await _request(sim, auth, point, FEB_1, process_type="D07", **other)
+    assert rolled_back.accepted
+    after = (await sim.client.get(f"/sim/metering-points/{point}")).json()
+    assert after["supplier_gln"] == OTHER_SUPPLIER_GLN  # effective in the past: at once
+    notices = [d for d in await _master_data(sim, seq) if isinstance(d, GenericNotification)]
+    assert [(n.gsrn, n.receiver_gln, n.validity_start) for n in notices] == [(point, OURS, FEB_1)]
+
+
+async def test_the_supplier_that_moved_a_customer_in_corrects_the_date(sim: Sim) -> None:
+    await sim.client.post("/sim/seed", json={"metering_points": 200, "seed": 1, "ours_share": 0.5})
+    auth = await _auth(sim)
+    (point,) = await _points(sim, OTHER_SUPPLIER_GLN, 1)
+    dec_19, dec_20 = datetime(2024, 12, 18, 23, tzinfo=UTC), datetime(2024, 12, 19, 23, tzinfo=UTC)
+    _, moved_in = await _request(
+        sim, auth, point, dec_19, process_type="E65", customer=("ARR", "0101901234")
+    )
+    assert moved_in.accepted
+    _, not_ours = await _request(
+        sim,
+        auth,
+        point,
+        dec_20,
+        process_type="D33",
+        sender=OTHER_SUPPLIER_GLN,
+        supplier=OTHER_SUPPLIER_GLN,
+    )
+    assert _codes(not_ours) == ["E16"]
+    seq = await sim.db.fetchval("SELECT max(seq) FROM queue WHERE category = 'MasterData'")
+    _, corrected = await _request(sim, auth, point, dec_20, process_type="D33")
+    assert corrected.accepted
+    after = (await sim.client.get(f"/sim/metering-points/{point}")).json()
+    assert (after["supplier_gln"], after["supply_start"]) == (OURS, dec_20.isoformat())
+    master = [
+        d for d in await _master_data(sim, seq) if isinstance(d, AccountingPointCharacteristics)
+    ]
+    assert [(m.process_type, m.supply_start) for m in master] == [("D33", dec_20)]

@@ -30,6 +30,7 @@ from wattline_simulator.domain.market import OTHER_SUPPLIER_GLN
 from wattline_simulator.domain.processes import (
     ENDING_PROCESSES,
     HANDLED_PROCESSES,
+    Completed,
     Limits,
     PointState,
     Reason,
@@ -54,6 +55,16 @@ async def _open_process(conn: asyncpg.Connection, gsrn: str) -> bool:
         "SELECT 1 FROM market_process WHERE gsrn = $1 AND state = 'open'", gsrn
     )
     return found is not None
+
+
+async def _last_completed(conn: asyncpg.Connection, gsrn: str) -> Completed | None:
+    row = await conn.fetchrow(
+        """SELECT process_type, supplier_gln, previous_supplier_gln, effective_start
+           FROM market_process WHERE gsrn = $1 AND state = 'completed'
+           ORDER BY completed_at DESC, received_at DESC LIMIT 1""",
+        gsrn,
+    )
+    return Completed(**dict(row)) if row else None
 
 
 async def answer_request(
@@ -81,6 +92,7 @@ async def answer_request(
             customer_key=point["customer_key"],
             blocked=point["blocked"],
             open_process=await _open_process(conn, request.gsrn),
+            last_completed=await _last_completed(conn, request.gsrn),
         )
     )
     reasons: list[Reason] = decide(

@@ -1,5 +1,6 @@
 """Market rules for RSM-001 requests: BRS-001 change of supplier (E03), BRS-009 move-in (E65),
-BRS-002 end of supply (E20), BRS-010 move-out (E66).
+BRS-002 end of supply (E20), BRS-010 move-out (E66), BRS-003 rollback of a change of supplier
+(D07) and BRS-011 incorrect move (D33).
 
 DataHub checks a request in this order and rejects with the official reason codes:
 
@@ -30,7 +31,11 @@ END_OF_SUPPLY = "E20"
 MOVE_OUT = "E66"
 # Processes that end the requesting supplier's own supply (no customer named).
 ENDING_PROCESSES = (END_OF_SUPPLY, MOVE_OUT)
-HANDLED_PROCESSES = (CHANGE_OF_SUPPLIER, MOVE_IN, *ENDING_PROCESSES)
+ROLLBACK = "D07"  # BRS-003: the previous supplier takes back a wrongly switched point
+INCORRECT_MOVE = "D33"  # BRS-011: a move-in's date corrected by the supplier that moved in
+# Processes that correct an earlier one and so name no customer either.
+CORRECTING_PROCESSES = (ROLLBACK, INCORRECT_MOVE)
+HANDLED_PROCESSES = (CHANGE_OF_SUPPLIER, MOVE_IN, *ENDING_PROCESSES, *CORRECTING_PROCESSES)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,17 @@ class PointState:
     customer_key: str | None
     blocked: bool
     open_process: bool
+    last_completed: Completed | None = None
+
+
+@dataclass(frozen=True)
+class Completed:
+    """The most recent completed process on the metering point."""
+
+    process_type: str
+    supplier_gln: str
+    previous_supplier_gln: str | None
+    effective_start: datetime
 
 
 Reason = tuple[str, str]
@@ -81,6 +97,16 @@ def decide(
         return [("E16", "unauthorised supplier")]
     if request.process_type in ENDING_PROCESSES and point.supplier_gln != request.sender_gln:
         return [("E16", "only the current supplier can end the supply")]
+    corrected = _corrects(request, point)
+    if corrected is not None:
+        return [corrected]
+    last = point.last_completed
+    if (
+        request.process_type == ROLLBACK
+        and last
+        and request.effective_start != last.effective_start
+    ):
+        return [("E17", "a rollback starts when the switch it undoes started")]
     if point.blocked:
         return [("E22", "metering point blocked for switching")]
     if point.open_process:
@@ -88,8 +114,8 @@ def decide(
     dated = _date_reason(request, now, limits)
     if dated is not None:
         return [dated]
-    if request.process_type in ENDING_PROCESSES:
-        return []  # ending one's own supply names no customer
+    if request.process_type in (*ENDING_PROCESSES, *CORRECTING_PROCESSES):
+        return []  # ending or correcting one's own supply names no customer
     if request.customer_key is None:
         return [("D17", "CPR/CVR missing")]
     if request.process_type == CHANGE_OF_SUPPLIER and request.customer_key != point.customer_key:
@@ -97,12 +123,32 @@ def decide(
     return []
 
 
+def _corrects(request: Request, point: PointState) -> Reason | None:
+    """Why a rollback or an incorrect-move request does not fit the process it corrects."""
+    last = point.last_completed
+    if request.process_type == ROLLBACK:
+        if last is None or last.process_type != CHANGE_OF_SUPPLIER:
+            return ("E16", "no change of supplier to roll back")
+        if last.previous_supplier_gln != request.sender_gln:
+            return ("E16", "only the previous supplier can roll the change back")
+    if request.process_type == INCORRECT_MOVE and (
+        last is None
+        or last.process_type != MOVE_IN
+        or last.supplier_gln != request.sender_gln
+        or point.supplier_gln != request.sender_gln
+    ):
+        return ("E16", "only the supplier that moved the customer in can correct the move")
+    return None
+
+
 def _date_reason(request: Request, now: datetime, limits: Limits) -> Reason | None:
     local = request.effective_start.astimezone(DANISH_TZ)
     if (local.hour, local.minute, local.second) != (0, 0, 0):
         return ("E17", "requested date must be a Danish local midnight")
     day, today = local.date(), now.astimezone(DANISH_TZ).date()
-    if request.process_type == MOVE_IN:
+    if request.process_type == ROLLBACK:
+        return None  # checked against the switch it undoes (see decide)
+    if request.process_type in (MOVE_IN, INCORRECT_MOVE):
         earliest = business_days_back(today, limits.move_in_business_days_back)
         latest = today + timedelta(days=limits.move_in_max_days_ahead)
     else:
