@@ -38,7 +38,15 @@ class DataHubRequestRaisedV1(Event):
 
     request_id: str = Field(description="unique per request; sending is idempotent on it")
     kind: Literal[
-        "BRS-001", "BRS-002", "BRS-003", "BRS-009", "BRS-010", "BRS-011", "RSM-015", "RSM-016"
+        "BRS-001",
+        "BRS-002",
+        "BRS-003",
+        "BRS-009",
+        "BRS-010",
+        "BRS-011",
+        "RSM-002",
+        "RSM-015",
+        "RSM-016",
     ]
     gsrn: str | None = Field(default=None, pattern=r"^57\d{16}$")
     effective_date: date | None = Field(default=None, description="Danish local date")
@@ -51,3 +59,9 @@ class DataHubRequestRaisedV1(Event):
     )
     customer_id_sealed: str | None = None
     customer_name: str | None = None
+    cancels_request_id: str | None = Field(
+        default=None, description="RSM-002: the request (of the same process) to cancel"
+    )
+    cancels_kind: (
+        Literal["BRS-001", "BRS-002", "BRS-003", "BRS-009", "BRS-010", "BRS-011"] | None
+    ) = Field(default=None, description="RSM-002: the kind of the request to cancel")

@@ -422,3 +422,41 @@ def test_created_is_normalised_to_utc_seconds() -> None:
     assert rebuilt.created == datetime(2025, 2, 3, 12, 4, 19, tzinfo=UTC)
     assert rebuilt.created.utcoffset() == timedelta(0)
     _roundtrip(rebuilt)
+
+
+def test_rsm002_cancellation_and_its_answers_round_trip() -> None:
+    from wattline_cim import CancelAnswer, CancelRequest
+
+    request = CancelRequest(
+        message_id="c-1",
+        sender_gln="5799994000015",
+        created=datetime(2025, 1, 20, 8, tzinfo=UTC),
+        process_type="E65",
+        transaction_id="t-9",
+        gsrn="571313199900000015",
+        original_transaction_id="t-1",
+    )
+    body = build_document(request)
+    assert set(body) == {"RequestCancelChangeOfSupplier_MarketDocument"}
+    assert body["RequestCancelChangeOfSupplier_MarketDocument"]["type"] == {"value": "E67"}
+    assert parse_document(dumps(body)) == request
+    for accepted, reasons in ((True, ()), (False, (("D20", "process not open"),))):
+        answer = CancelAnswer(
+            message_id="c-2",
+            receiver_gln="5799994000015",
+            created=datetime(2025, 1, 20, tzinfo=UTC),
+            accepted=accepted,
+            transactions=(
+                AnswerTransaction(
+                    transaction_id="x",
+                    original_transaction_id="t-9",
+                    gsrn="571313199900000015",
+                    reasons=reasons,
+                ),
+            ),
+        )
+        built = build_document(answer)
+        root = f"{'Confirm' if accepted else 'Reject'}RequestCancelChangeOfSupplier_MarketDocument"
+        assert set(built) == {root} and built[root]["type"] == {"value": "E68"}
+        parsed = parse_document(dumps(built))
+        assert parsed == answer and type(parsed) is CancelAnswer

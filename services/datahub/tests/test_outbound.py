@@ -68,3 +68,21 @@ async def test_a_request_that_cannot_become_a_document_fails_at_once(rig: Rig) -
     assert failed["type"] == "datahub.request.failed"
     assert "effective_date is required" in failed["payload"]["reason"]
     assert await rig.outbound.send_pending() == 0
+
+
+async def test_a_cancellation_of_an_unknown_request_is_rejected_with_d06(rig: Rig) -> None:
+    event = DataHubRequestRaisedV1(
+        request_id=str(uuid.uuid4()),
+        kind="RSM-002",
+        gsrn=UNKNOWN_GSRN,
+        cancels_request_id=str(uuid.uuid4()),
+        cancels_kind="BRS-001",
+    )
+    envelope = Envelope.wrap(event, key=UNKNOWN_GSRN, producer="portfolio", correlation_id="c")
+    async with rig.service.database.transaction() as tx:
+        await rig.outbound.record(tx, event, envelope)
+    assert await rig.outbound.send_pending() == 1
+    await rig.drain("MasterData")
+    [answer] = [e for e in await _outbox(rig) if e["type"] == "datahub.process.answered"]
+    assert answer["payload"]["accepted"] is False
+    assert answer["payload"]["reasons"][0]["code"] == "D06"

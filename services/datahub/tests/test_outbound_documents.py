@@ -78,3 +78,39 @@ def test_missing_fields_are_named() -> None:
         _document("BRS-001")
     with pytest.raises(InvalidRequest, match="period_start is required"):
         _document("RSM-015")
+
+
+def test_a_cancellation_refers_to_the_request_it_cancels() -> None:
+    from wattline_datahub.domain.outbound import transaction_id_for
+
+    request = DataHubRequestRaisedV1(
+        request_id="r-2",
+        kind="RSM-002",
+        gsrn=GSRN,
+        cancels_request_id="r-1",
+        cancels_kind="BRS-009",
+    )
+    document_type, doc = to_document(
+        request,
+        customer_id=None,
+        supplier_gln="5799994000015",
+        message_id="m-2",
+        transaction_id="t-2",
+        now=NOW,
+    )
+    assert document_type == "RequestCancelChangeOfSupplier"
+    root = build_document(doc)["RequestCancelChangeOfSupplier_MarketDocument"]
+    assert root["process.processType"] == {"value": "E65"}
+    [record] = root["MktActivityRecord"]
+    assert record["originalTransactionIDReference_MktActivityRecord.mRID"] == transaction_id_for(
+        "r-1"
+    )
+    with pytest.raises(InvalidRequest, match="cancels_request_id is required"):
+        to_document(
+            DataHubRequestRaisedV1(request_id="r-3", kind="RSM-002", gsrn=GSRN),
+            customer_id=None,
+            supplier_gln="5799994000015",
+            message_id="m",
+            transaction_id="t",
+            now=NOW,
+        )

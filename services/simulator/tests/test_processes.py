@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from wattline_cim import (
     AccountingPointCharacteristics,
+    CancelAnswer,
+    CancelRequest,
     ChangeOfSupplierAnswer,
     ChangeOfSupplierRequest,
     GenericNotification,
@@ -369,3 +371,51 @@ async def test_the_supplier_that_moved_a_customer_in_corrects_the_date(sim: Sim)
         d for d in await _master_data(sim, seq) if isinstance(d, AccountingPointCharacteristics)
     ]
     assert [(m.process_type, m.supply_start) for m in master] == [("D33", dec_20)]
+
+
+async def _cancel(sim: Sim, auth: dict[str, str], gsrn: str, original: str) -> CancelAnswer:
+    request = CancelRequest(
+        message_id=str(uuid.uuid4()),
+        sender_gln=OURS,
+        created=datetime(2025, 1, 1, tzinfo=UTC),
+        transaction_id=str(uuid.uuid4()),
+        gsrn=gsrn,
+        original_transaction_id=original,
+    )
+    before = await sim.db.fetchval("SELECT coalesce(max(seq), 0) FROM queue")
+    posted = await sim.client.post(
+        f"{CIM}/incomingMessages/RequestCancelChangeOfSupplier",
+        headers=auth,
+        content=dumps(build_document(request)),
+    )
+    assert posted.status_code == 202, posted.text
+    row = await sim.db.fetchrow(
+        "SELECT body FROM queue WHERE category = 'MasterData' AND seq > $1 ORDER BY seq LIMIT 1",
+        before,
+    )
+    answer = parse_document(bytes(row["body"]))
+    assert isinstance(answer, CancelAnswer)
+    assert answer.transactions[0].original_transaction_id == request.transaction_id
+    return answer
+
+
+async def test_a_request_is_cancelled_while_its_process_is_open(sim: Sim) -> None:
+    await sim.client.post("/sim/seed", json={"metering_points": 200, "seed": 1, "ours_share": 0.5})
+    auth = await _auth(sim)
+    point, other = await _points(sim, OTHER_SUPPLIER_GLN, 2)
+    switch_tx, switched = await _request(
+        sim, auth, point, FEB_1, customer=await _customer(sim, point)
+    )
+    assert switched.accepted
+
+    assert _codes(await _cancel(sim, auth, point, str(uuid.uuid4()))) == ["D06"]
+    assert _codes(await _cancel(sim, auth, other, switch_tx)) == ["D05"]
+    cancelled = await _cancel(sim, auth, point, switch_tx)
+    assert cancelled.accepted
+    assert _codes(await _cancel(sim, auth, point, switch_tx)) == ["D20"]  # no longer open
+
+    await sim.client.post("/sim/clock", json={"to": "2025-02-02T00:00:00Z"})
+    after = (await sim.client.get(f"/sim/metering-points/{point}")).json()
+    assert after["supplier_gln"] == OTHER_SUPPLIER_GLN  # the cancelled switch never happened
+    processes = {p["gsrn"]: p for p in (await sim.client.get("/sim/processes")).json()}
+    assert processes[point]["state"] == "cancelled"

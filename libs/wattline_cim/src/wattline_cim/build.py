@@ -15,6 +15,8 @@ from wattline_cim.models import (
     Address,
     AggregationDocument,
     AggregationRequest,
+    CancelAnswer,
+    CancelRequest,
     ChangeOfSupplierAnswer,
     ChangeOfSupplierRequest,
     Charge,
@@ -160,8 +162,21 @@ def _change_of_supplier_request(doc: ChangeOfSupplierRequest) -> Json:
     return {"RequestChangeOfSupplier_MarketDocument": body}
 
 
+def _cancel_request(doc: CancelRequest) -> Json:
+    body = _header(doc, "E67")
+    body["MktActivityRecord"] = [
+        {
+            "mRID": doc.transaction_id,
+            "marketEvaluationPoint.mRID": _gs1(doc.gsrn),
+            "originalTransactionIDReference_MktActivityRecord.mRID": doc.original_transaction_id,
+        }
+    ]
+    return {"RequestCancelChangeOfSupplier_MarketDocument": body}
+
+
 def _answer(doc: ChangeOfSupplierAnswer) -> Json:
-    body = _header(doc, "414", "A01" if doc.accepted else "A02")
+    cancel = isinstance(doc, CancelAnswer)
+    body = _header(doc, "E68" if cancel else "414", "A01" if doc.accepted else "A02")
     records = []
     for tx in doc.transactions:
         rec: Json = {"mRID": tx.transaction_id}
@@ -178,7 +193,8 @@ def _answer(doc: ChangeOfSupplierAnswer) -> Json:
         records.append(rec)
     body["MktActivityRecord"] = records
     root = "Confirm" if doc.accepted else "Reject"
-    return {f"{root}RequestChangeOfSupplier_MarketDocument": body}
+    name = "CancelChangeOfSupplier" if cancel else "ChangeOfSupplier"
+    return {f"{root}Request{name}_MarketDocument": body}
 
 
 def _generic_notification(doc: GenericNotification) -> Json:
@@ -382,6 +398,8 @@ _BUILDERS: dict[type[Any], Callable[[Any], Json]] = {
     AggregationDocument: _aggregation,
     ChangeOfSupplierRequest: _change_of_supplier_request,
     ChangeOfSupplierAnswer: _answer,
+    CancelRequest: _cancel_request,
+    CancelAnswer: _answer,
     GenericNotification: _generic_notification,
     AccountingPointCharacteristics: _accounting_point,
     PriceListDocument: _price_list,

@@ -292,6 +292,30 @@ class ChangeOfSupplierAnswer(_Header):
         return self
 
 
+# --- RSM-002 -----------------------------------------------------------------------------
+
+
+class CancelRequest(_Header):
+    """RSM-002 RequestCancelChangeOfSupplier (message type E67, "request regarding
+    cancellation"): cancel our still-open request of the same process.
+
+    No official JSON schema or example exists; the shape follows RSM-001's conventions and the
+    names of Energinet's RSM-002 documents. Check it against a real message before relying on it.
+    """
+
+    sender_role: str = "DDQ"
+    receiver_gln: Gln = DATAHUB_GLN
+    receiver_role: str = "DDZ"
+    process_type: str = "E03"
+    transaction_id: str
+    gsrn: Gsrn
+    original_transaction_id: str  # the transaction of the request to cancel
+
+
+class CancelAnswer(ChangeOfSupplierAnswer):
+    """RSM-002 Confirm/RejectRequestCancelChangeOfSupplier (E68, reason A01 / A02)."""
+
+
 # --- RSM-004 / RSM-022 --------------------------------------------------------------------
 
 
@@ -499,6 +523,8 @@ CimDocument: TypeAlias = (
     | AggregationDocument
     | ChangeOfSupplierRequest
     | ChangeOfSupplierAnswer
+    | CancelRequest
+    | CancelAnswer
     | GenericNotification
     | AccountingPointCharacteristics
     | PriceListDocument

@@ -19,6 +19,8 @@ from wattline_cim.models import (
     AggregationRequest,
     AggregationSeries,
     AnswerTransaction,
+    CancelAnswer,
+    CancelRequest,
     ChangeOfSupplierAnswer,
     ChangeOfSupplierRequest,
     Charge,
@@ -307,7 +309,23 @@ def _change_of_supplier_request(root: _Node) -> ChangeOfSupplierRequest:
     )
 
 
-def _answer(accepted: bool) -> Callable[[_Node], ChangeOfSupplierAnswer]:
+def _cancel_request(root: _Node) -> CancelRequest:
+    rec = root.single("MktActivityRecord")
+    return _make(
+        CancelRequest,
+        rec.path,
+        **_header(root, "E67"),
+        transaction_id=rec.text("mRID"),
+        gsrn=rec.id("marketEvaluationPoint.mRID", "A10"),
+        original_transaction_id=rec.text("originalTransactionIDReference_MktActivityRecord.mRID"),
+    )
+
+
+def _answer(
+    accepted: bool,
+    model: type[ChangeOfSupplierAnswer] = ChangeOfSupplierAnswer,
+    doc_type: str = "414",
+) -> Callable[[_Node], ChangeOfSupplierAnswer]:
     def parse(root: _Node) -> ChangeOfSupplierAnswer:
         expected = "A01" if accepted else "A02"
         reason = root.opt_code("reason.code")
@@ -331,9 +349,9 @@ def _answer(accepted: bool) -> Callable[[_Node], ChangeOfSupplierAnswer]:
             for rec in root.nodes("MktActivityRecord")
         )
         return _make(
-            ChangeOfSupplierAnswer,
+            model,
             root.path,
-            **_header(root, "414"),
+            **_header(root, doc_type),
             accepted=accepted,
             transactions=transactions,
         )
@@ -565,6 +583,9 @@ PARSERS: dict[str, Callable[[_Node], CimDocument]] = {
     "RequestChangeOfSupplier_MarketDocument": _change_of_supplier_request,
     "ConfirmRequestChangeOfSupplier_MarketDocument": _answer(accepted=True),
     "RejectRequestChangeOfSupplier_MarketDocument": _answer(accepted=False),
+    "RequestCancelChangeOfSupplier_MarketDocument": _cancel_request,
+    "ConfirmRequestCancelChangeOfSupplier_MarketDocument": _answer(True, CancelAnswer, "E68"),
+    "RejectRequestCancelChangeOfSupplier_MarketDocument": _answer(False, CancelAnswer, "E68"),
     "GenericNotification_MarketDocument": _generic_notification,
     "AccountingPointCharacteristics_MarketDocument": _accounting_point,
     "NotifyPriceList_MarketDocument": _price_list,

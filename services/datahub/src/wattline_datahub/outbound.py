@@ -11,7 +11,6 @@ so a resend after a crash mid-send is the same message to DataHub.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 
 import asyncpg
@@ -27,11 +26,15 @@ from wattline_platform.service import Service
 from wattline_datahub import pollers
 from wattline_datahub.adapters import outbound_requests
 from wattline_datahub.adapters.datahub_client import DataHubClient, Rejected
-from wattline_datahub.domain.outbound import InvalidRequest, to_document
+from wattline_datahub.domain.outbound import (
+    InvalidRequest,
+    message_id_for,
+    to_document,
+    transaction_id_for,
+)
 from wattline_datahub.settings import DatahubSettings
 
 log = get_logger(__name__)
-_IDS = uuid.UUID("6f1c5c3e-3f0d-4a53-9b0e-2f7d8c1a9e51")
 
 
 class Outbound:
@@ -53,8 +56,8 @@ class Outbound:
         self, tx: asyncpg.Connection, event: DataHubRequestRaisedV1, envelope: Envelope
     ) -> None:
         """Consumer handler: build, check and keep the document (sealed), or fail the request."""
-        message_id = str(uuid.uuid5(_IDS, f"message:{event.request_id}"))
-        transaction_id = str(uuid.uuid5(_IDS, f"transaction:{event.request_id}"))
+        message_id = message_id_for(event.request_id)
+        transaction_id = transaction_id_for(event.request_id)
         try:
             customer_id = self._unseal(event.customer_id_sealed)
             document_type, doc = to_document(

@@ -13,6 +13,7 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, Field
 from wattline_cim import (
     AggregationRequest,
+    CancelRequest,
     ChangeOfSupplierRequest,
     CimDocument,
     CimError,
@@ -143,6 +144,8 @@ async def incoming(
             if answer is not None and answer.accepted:
                 # A move-in may be effective today or earlier: complete it at once.
                 await processes.complete_due(tx, now, settings)
+        elif isinstance(doc, CancelRequest):
+            await processes.answer_cancel(tx, doc, await store.now(tx) or settings.start)
         elif isinstance(doc, MeasureDataRequest):
             now = await store.now(tx) or settings.start
             await requests.answer_measure_data(tx, doc, settings, now)

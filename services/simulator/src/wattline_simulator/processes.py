@@ -18,6 +18,8 @@ from wattline_cim import (
     AccountingPointCharacteristics,
     Address,
     AnswerTransaction,
+    CancelAnswer,
+    CancelRequest,
     ChangeOfSupplierAnswer,
     ChangeOfSupplierRequest,
     GenericNotification,
@@ -143,6 +145,57 @@ async def answer_request(
         ),
     )
     document_type = "RejectRequestChangeOfSupplier" if reasons else "ConfirmRequestChangeOfSupplier"
+    await store.enqueue(
+        conn, "MasterData", document_type, dumps(build_document(answer)), answer.message_id
+    )
+    return answer
+
+
+async def answer_cancel(
+    conn: asyncpg.Connection, request: CancelRequest, now: datetime
+) -> CancelAnswer:
+    """RSM-002: cancel the sender's open process named by the request, and queue the answer.
+
+    Rejections use the official reason codes: D06 no request with that transaction id, D05
+    a different metering point, E16 someone else's request, D20 the process is no longer open.
+    """
+    process = await conn.fetchrow(
+        "SELECT * FROM market_process WHERE request_transaction_id = $1 FOR UPDATE",
+        request.original_transaction_id,
+    )
+    reason: tuple[str, str] | None = None
+    if process is None:
+        reason = ("D06", "no request with that transaction id")
+    elif process["gsrn"] != request.gsrn:
+        reason = ("D05", "the metering point differs from the request's")
+    elif process["supplier_gln"] != request.sender_gln:
+        reason = ("E16", "only the requester can cancel its request")
+    elif process["state"] != "open":
+        reason = ("D20", f"the process is {process['state']}, not open")
+    else:
+        await conn.execute(
+            "UPDATE market_process SET state = 'cancelled', completed_at = $2 "
+            "WHERE process_reference = $1",
+            process["process_reference"],
+            now,
+        )
+    answer = CancelAnswer(
+        message_id=str(uuid.uuid4()),
+        receiver_gln=request.sender_gln,
+        created=now,
+        process_type=request.process_type,
+        accepted=reason is None,
+        transactions=(
+            AnswerTransaction(
+                transaction_id=str(uuid.uuid4()),
+                original_transaction_id=request.transaction_id,
+                gsrn=request.gsrn,
+                process_reference=None if process is None else process["process_reference"],
+                reasons=() if reason is None else (reason,),
+            ),
+        ),
+    )
+    document_type = f"{'Confirm' if reason is None else 'Reject'}RequestCancelChangeOfSupplier"
     await store.enqueue(
         conn, "MasterData", document_type, dumps(build_document(answer)), answer.message_id
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, time
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from wattline_cim import (
     AggregationRequest,
+    CancelRequest,
     ChangeOfSupplierRequest,
     CimDocument,
     MeasureDataRequest,
@@ -31,9 +33,23 @@ PROCESS_TYPES = {
 # The incomingMessages document type each request is posted as.
 DOCUMENT_TYPES = {
     **dict.fromkeys(PROCESS_TYPES, "RequestChangeOfSupplier"),
+    "RSM-002": "RequestCancelChangeOfSupplier",
     "RSM-015": "RequestValidatedMeasureData",
     "RSM-016": "RequestAggregatedMeasureData",
 }
+
+
+_IDS = uuid.UUID("6f1c5c3e-3f0d-4a53-9b0e-2f7d8c1a9e51")
+
+
+def message_id_for(request_id: str) -> str:
+    """The document id of a request, fixed by its request id (a resend is the same message)."""
+    return str(uuid.uuid5(_IDS, f"message:{request_id}"))
+
+
+def transaction_id_for(request_id: str) -> str:
+    """The transaction id of a request; DataHub's answer (and a cancellation) refers to it."""
+    return str(uuid.uuid5(_IDS, f"transaction:{request_id}"))
 
 
 class InvalidRequest(ValueError):
@@ -59,6 +75,17 @@ def to_document(
         if request.kind in PROCESS_TYPES:
             return DOCUMENT_TYPES[request.kind], _change_of_supplier(
                 request, customer_id, supplier_gln, message_id, transaction_id, now
+            )
+        if request.kind == "RSM-002":
+            cancels = _required(request.cancels_request_id, "cancels_request_id")
+            return DOCUMENT_TYPES[request.kind], CancelRequest(
+                message_id=message_id,
+                sender_gln=supplier_gln,
+                created=now,
+                process_type=PROCESS_TYPES[_required(request.cancels_kind, "cancels_kind")],
+                transaction_id=transaction_id,
+                gsrn=_required(request.gsrn, "gsrn"),
+                original_transaction_id=transaction_id_for(cancels),
             )
         if request.kind == "RSM-015":
             return DOCUMENT_TYPES[request.kind], MeasureDataRequest(
