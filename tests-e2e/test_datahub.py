@@ -109,6 +109,18 @@ async def test_a_day_with_every_fault_kind_is_stored_exactly_once(system: System
     ]
     assert len(measure) == len(set(measure)) == generated["series"]["MeasureData"]
 
+    # ... and the relay published every one of those events to the broker.
+    for _ in range(50):
+        conn = await asyncpg.connect(system.admin_dsn)
+        unpublished = await conn.fetchval(
+            "SELECT count(*) FROM datahub.outbox WHERE published_at IS NULL"
+        )
+        await conn.close()
+        if unpublished == 0:
+            break
+        await asyncio.sleep(0.2)
+    assert unpublished == 0
+
     # Back office sees the dead letters through the gateway; retrying one still fails.
     async with system.client() as api:
         listed = (await api.get("/api/datahub/dead-letters")).json()
