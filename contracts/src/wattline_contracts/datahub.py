@@ -14,6 +14,7 @@ from typing import ClassVar, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from wattline_contracts.envelope import Event
+from wattline_contracts.portfolio import RequestKind
 
 Gsrn = Field(pattern=r"^57\d{16}$")
 
@@ -166,19 +167,6 @@ class ChargeLinkReceivedV1(Event):
     factor: int
     start: AwareDatetime
     end: AwareDatetime | None = None
-
-
-RequestKind = Literal[
-    "BRS-001",
-    "BRS-002",
-    "BRS-003",
-    "BRS-009",
-    "BRS-010",
-    "BRS-011",
-    "RSM-002",
-    "RSM-015",
-    "RSM-016",
-]
 
 
 class RequestSentV1(Event):

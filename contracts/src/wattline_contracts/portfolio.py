@@ -26,6 +26,21 @@ class MeteringPointRegisteredV1(Event):
     resolution: Literal["PT1H", "PT15M"] = "PT1H"
 
 
+# The business processes a supplier starts at DataHub, and everything it can ask DataHub for.
+BrsKind = Literal["BRS-001", "BRS-002", "BRS-003", "BRS-009", "BRS-010", "BRS-011"]
+RequestKind = Literal[
+    "BRS-001",
+    "BRS-002",
+    "BRS-003",
+    "BRS-009",
+    "BRS-010",
+    "BRS-011",
+    "RSM-002",
+    "RSM-015",
+    "RSM-016",
+]
+
+
 class DataHubRequestRaisedV1(Event):
     """The portfolio asks DataHub for something (a BRS process, data): datahub sends it.
 
@@ -37,17 +52,7 @@ class DataHubRequestRaisedV1(Event):
     VERSION: ClassVar[int] = 1
 
     request_id: str = Field(description="unique per request; sending is idempotent on it")
-    kind: Literal[
-        "BRS-001",
-        "BRS-002",
-        "BRS-003",
-        "BRS-009",
-        "BRS-010",
-        "BRS-011",
-        "RSM-002",
-        "RSM-015",
-        "RSM-016",
-    ]
+    kind: RequestKind
     gsrn: str | None = Field(default=None, pattern=r"^57\d{16}$")
     effective_date: date | None = Field(default=None, description="Danish local date")
     period_start: AwareDatetime | None = None
@@ -62,6 +67,6 @@ class DataHubRequestRaisedV1(Event):
     cancels_request_id: str | None = Field(
         default=None, description="RSM-002: the request (of the same process) to cancel"
     )
-    cancels_kind: (
-        Literal["BRS-001", "BRS-002", "BRS-003", "BRS-009", "BRS-010", "BRS-011"] | None
-    ) = Field(default=None, description="RSM-002: the kind of the request to cancel")
+    cancels_kind: BrsKind | None = Field(
+        default=None, description="RSM-002: the kind of the request to cancel"
+    )

@@ -462,29 +462,28 @@ class ChargeLinksDocument(_Header):
 # --- RSM-015 / RSM-016 / RSM-017 requests -------------------------------------------------
 
 
-class MeasureDataRequest(_Header):
+class _DataRequest(_Header):
+    """A supplier's request to DataHub's metered data administrator (DGL) for a period."""
+
+    sender_role: str = "DDQ"
+    receiver_gln: Gln = DATAHUB_GLN
+    receiver_role: str = "DGL"
+    transaction_id: str
+    start: Instant
+    end: Instant | None = None
+
+
+class MeasureDataRequest(_DataRequest):
     """RSM-015 RequestValidatedMeasureData (E73): ask for a metering point's validated data."""
 
-    sender_role: str = "DDQ"
-    receiver_gln: Gln = DATAHUB_GLN
-    receiver_role: str = "DGL"
     process_type: str = "E23"
-    transaction_id: str
     gsrn: Gsrn
-    start: Instant
-    end: Instant | None = None
 
 
-class AggregationRequest(_Header):
+class AggregationRequest(_DataRequest):
     """RSM-016 RequestAggregatedMeasureData (E74): ask for aggregates (balance fixing etc.)."""
 
-    sender_role: str = "DDQ"
-    receiver_gln: Gln = DATAHUB_GLN
-    receiver_role: str = "DGL"
     process_type: str = "D04"
-    transaction_id: str
-    start: Instant
-    end: Instant | None = None
     grid_area: GridArea | None = None
     energy_supplier_gln: Gln | None = None
     balance_responsible_gln: Gln | None = None
@@ -500,16 +499,10 @@ class ChargeRef(_Model):
     charge_id: str | None = None
 
 
-class WholesaleSettlementRequest(_Header):
+class WholesaleSettlementRequest(_DataRequest):
     """RSM-017 RequestWholesaleSettlement (D21): ask for wholesale settlement results."""
 
-    sender_role: str = "DDQ"
-    receiver_gln: Gln = DATAHUB_GLN
-    receiver_role: str = "DGL"
     process_type: str = "D05"
-    transaction_id: str
-    start: Instant
-    end: Instant | None = None
     grid_area: GridArea | None = None
     energy_supplier_gln: Gln | None = None
     charge_owner_gln: Gln | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from wattline_cim import (
@@ -71,37 +71,34 @@ def to_document(
     now: datetime,
 ) -> tuple[str, CimDocument]:
     """The document type and document for *request*; *customer_id* already unsealed."""
+    head = {
+        "message_id": message_id,
+        "sender_gln": supplier_gln,
+        "created": now,
+        "transaction_id": transaction_id,
+    }
     try:
         if request.kind in PROCESS_TYPES:
             return DOCUMENT_TYPES[request.kind], _change_of_supplier(
-                request, customer_id, supplier_gln, message_id, transaction_id, now
+                request, customer_id, supplier_gln, head
             )
         if request.kind == "RSM-002":
             cancels = _required(request.cancels_request_id, "cancels_request_id")
             return DOCUMENT_TYPES[request.kind], CancelRequest(
-                message_id=message_id,
-                sender_gln=supplier_gln,
-                created=now,
+                **head,
                 process_type=PROCESS_TYPES[_required(request.cancels_kind, "cancels_kind")],
-                transaction_id=transaction_id,
                 gsrn=_required(request.gsrn, "gsrn"),
                 original_transaction_id=transaction_id_for(cancels),
             )
         if request.kind == "RSM-015":
             return DOCUMENT_TYPES[request.kind], MeasureDataRequest(
-                message_id=message_id,
-                sender_gln=supplier_gln,
-                created=now,
-                transaction_id=transaction_id,
+                **head,
                 gsrn=_required(request.gsrn, "gsrn"),
                 start=_required(request.period_start, "period_start"),
                 end=request.period_end,
             )
         return DOCUMENT_TYPES[request.kind], AggregationRequest(
-            message_id=message_id,
-            sender_gln=supplier_gln,
-            created=now,
-            transaction_id=transaction_id,
+            **head,
             start=_required(request.period_start, "period_start"),
             end=request.period_end,
             grid_area=request.grid_area,
@@ -116,17 +113,12 @@ def _change_of_supplier(
     request: DataHubRequestRaisedV1,
     customer_id: str | None,
     supplier_gln: str,
-    message_id: str,
-    transaction_id: str,
-    now: datetime,
+    head: dict[str, Any],
 ) -> ChangeOfSupplierRequest:
     effective = _required(request.effective_date, "effective_date")
     return ChangeOfSupplierRequest(
-        message_id=message_id,
-        sender_gln=supplier_gln,
-        created=now,
+        **head,
         process_type=PROCESS_TYPES[request.kind],
-        transaction_id=transaction_id,
         gsrn=_required(request.gsrn, "gsrn"),
         effective_start=local_midnight(effective),
         energy_supplier_gln=supplier_gln,
