@@ -197,6 +197,15 @@ class Supervisor:
         )
         if self.pg is not None:
             env[f"WATTLINE_{name.upper()}_DATABASE_URL"] = self.pg.service_dsn(name)
+        if name == "simulator":
+            # The simulator owns the clock the others follow; it must never follow one itself.
+            env.pop("CLOCK_URL", None)
+        else:
+            # Locally the whole system lives in the simulator's time; an explicit CLOCK_URL
+            # in the environment wins.
+            env.setdefault(
+                "CLOCK_URL", f"http://127.0.0.1:{self.service_port('simulator')}/sim/clock"
+            )
         if name == "datahub":  # locally, DataHub is the simulator
             env["WATTLINE_DATAHUB_URL"] = f"http://127.0.0.1:{self.service_port('simulator')}"
         if name == "gateway":

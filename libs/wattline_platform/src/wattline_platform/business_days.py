@@ -4,10 +4,25 @@ closed unless a caller says otherwise."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
+
+DANISH_TZ = ZoneInfo("Europe/Copenhagen")
+
+
+def danish_today(now: datetime) -> date:
+    """The Danish (Europe/Copenhagen) calendar date at the aware instant *now*.
+
+    Lives here rather than in :mod:`wattline_platform.clock` so that domain code can use it
+    without importing an HTTP client.
+    """
+    if now.tzinfo is None:
+        # astimezone() would read a naive value in the machine's zone: wrong on a UTC server.
+        raise ValueError("danish_today needs an aware datetime")
+    return now.astimezone(DANISH_TZ).date()
 
 
 @lru_cache(maxsize=64)
@@ -29,6 +44,16 @@ def business_days_back(day: date, count: int, closed_eves: bool = True) -> date:
     cursor = day
     while count > 0:
         cursor -= timedelta(days=1)
+        if is_business_day(cursor, closed_eves):
+            count -= 1
+    return cursor
+
+
+def business_days_ahead(day: date, count: int, closed_eves: bool = True) -> date:
+    """The date *count* business days after *day*."""
+    cursor = day
+    while count > 0:
+        cursor += timedelta(days=1)
         if is_business_day(cursor, closed_eves):
             count -= 1
     return cursor

@@ -28,6 +28,13 @@ class PlatformSettings(BaseSettings):
     )
     log_level: str = "INFO"
     log_format: str = Field(default="json", description="json or console")
+    clock_url: str | None = Field(
+        default=None,
+        description=(
+            "Follow this clock (e.g. the DataHub simulator's /sim/clock) for business time "
+            "instead of the system clock; unset in production"
+        ),
+    )
 
 
 class ServiceSettings(BaseSettings):

@@ -30,6 +30,7 @@ from wattline_contracts import Envelope, Event
 
 from wattline_platform import metrics, migrations, outbox
 from wattline_platform.broker import KafkaPublisher, make_broker
+from wattline_platform.clock import Clock, RemoteClock, make_clock
 from wattline_platform.config import PlatformSettings, ServiceSettings
 from wattline_platform.consumer import EventConsumer
 from wattline_platform.db import Database
@@ -117,8 +118,23 @@ class Service:
         self._relay: outbox.OutboxRelay | None = None
         self._broker_started = False
         self._epoch: str | None = None
+        self._clock: Clock | None = None
 
     # -- used by handlers -------------------------------------------------------------
+    @property
+    def clock(self) -> Clock:
+        """Business time: the system clock, or the one ``CLOCK_URL`` points at.
+
+        Built on first use, so a test that assigns its own clock never creates the default.
+        """
+        if self._clock is None:
+            self._clock = make_clock(self.platform.clock_url)
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self._clock = clock
+
     @property
     def database(self) -> Database:
         assert self.db is not None, f"{self.spec.name} has no database"
@@ -173,6 +189,8 @@ class Service:
                     await self.broker.stop()
             for hook in self.shutdown_hooks:
                 await hook()
+            if isinstance(self._clock, RemoteClock):
+                await self._clock.aclose()
             if self.db is not None:
                 await self.db.close()
 
