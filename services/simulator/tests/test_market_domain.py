@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from stdnum.dk import cpr as stdnum_cpr
+from stdnum.dk import cvr as stdnum_cvr
 from wattline_cim import MeasureDataDocument, build_document, dumps, parse_document
 from wattline_platform.identifiers import is_valid_gln, is_valid_gsrn
 from wattline_simulator.domain.cimtext import SeriesHead, measure_document, points_text, series_text
@@ -215,6 +217,16 @@ def test_synthetic_customers() -> None:
     assert scheme == "VAT" and len(cvr) == 8 and cvr.isdigit()
     assert customer_key("VAT", cvr) != customer_key("ARR", cvr)
     assert len(customer_key("VAT", cvr)) == 64
+
+
+def test_synthetic_customers_have_valid_cpr_and_cvr_numbers() -> None:
+    dars = [dar_id_for(seed, address) for seed in (0, 1, 4711) for address in range(1500)]
+    cprs = [customer_id_for(dar, business=False)[1] for dar in dars]
+    cvrs = [customer_id_for(dar, business=True)[1] for dar in dars]
+    assert all(map(stdnum_cpr.is_valid, cprs)), [n for n in cprs if not stdnum_cpr.is_valid(n)]
+    assert all(map(stdnum_cvr.is_valid, cvrs)), [n for n in cvrs if not stdnum_cvr.is_valid(n)]
+    assert len(set(cprs)) > 0.99 * len(dars) and len(set(cvrs)) > 0.99 * len(dars)
+    assert customer_id_for(dars[7], business=True) == customer_id_for(str(dars[7]), True)
 
 
 def test_generation_fault_budget() -> None:

@@ -11,16 +11,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from wattline_platform.grid_areas import PRICE_AREAS, PriceArea
+
 DANISH_TZ = ZoneInfo("Europe/Copenhagen")
 DATAHUB_GLN = "5790001330552"
 # A second (made-up) supplier holding the metering points that are not ours; valid GS1 check.
 OTHER_SUPPLIER_GLN = "5799994000046"
 
-# The simulator's fixed grid-area -> price-area convention: Jutland/Funen areas are west of
-# the Great Belt (DK1), Zealand/Copenhagen areas east of it (DK2).
-PRICE_AREA = {"344": "DK1", "131": "DK1", "543": "DK1", "740": "DK2", "791": "DK2"}
-# Share of the seeded addresses per grid area, in per mille (sums to 1000).
+# Share of the seeded addresses per grid area, in per mille (sums to 1000): three areas west
+# of the Great Belt (DK1), two east of it (DK2).
 GRID_AREA_WEIGHTS = (("344", 250), ("131", 150), ("543", 150), ("740", 250), ("791", 200))
+# The price area of each simulated grid area, from the platform's one table of real areas.
+PRICE_AREA: dict[str, PriceArea] = {area: PRICE_AREAS[area] for area, _ in GRID_AREA_WEIGHTS}
 
 PROFILES = ("household", "business", "solar")
 

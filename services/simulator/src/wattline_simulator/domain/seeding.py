@@ -52,14 +52,33 @@ def dar_id_for(seed: int, address: int) -> uuid.UUID:
 
 def customer_id_for(dar_id: uuid.UUID | str, business: bool) -> tuple[str, str]:
     """``(scheme, id)`` of the synthetic customer registered at an address: a CVR (``VAT``, 8
-    digits) for a business, a CPR (``ARR``, 10 digits, a valid birth date) otherwise."""
+    digits, valid mod-11 check) for a business, a CPR (``ARR``, 10 digits) otherwise.
+
+    Both pass python-stdnum's ``dk.cvr``/``dk.cpr`` validation, as a real number would.
+    """
     digest = hashlib.sha256(f"customer/{dar_id}".encode()).digest()
     number = int.from_bytes(digest[:8], "big")
     if business:
-        return "VAT", str(10_000_000 + number % 90_000_000)
-    day, month, year = 1 + number % 28, 1 + (number >> 8) % 12, (number >> 16) % 100
-    serial = (number >> 24) % 10_000
+        return "VAT", _cvr(1_000_000 + number % 9_000_000)
+    # Born 1930-1999: a serial starting 0-3 puts the year in the 1900s whatever its two digits
+    # (the CPR century rule), so the birth date is never in the future.
+    day, month, year = 1 + number % 28, 1 + (number >> 8) % 12, 30 + (number >> 16) % 70
+    serial = (number >> 24) % 4_000
     return "ARR", f"{day:02d}{month:02d}{year:02d}{serial:04d}"
+
+
+_CVR_WEIGHTS = (2, 7, 6, 5, 4, 3, 2)
+
+
+def _cvr(base: int) -> str:
+    """The first valid CVR from the 7-digit *base* on: the 8th digit makes the weighted sum
+    divisible by 11; a base that would need a check value of 10 has none and is skipped."""
+    while True:
+        digits = f"{base:07d}"
+        check = -sum(w * int(d) for w, d in zip(_CVR_WEIGHTS, digits, strict=True)) % 11
+        if check < 10:
+            return f"{digits}{check}"
+        base = base + 1 if base < 9_999_999 else 1_000_000
 
 
 def customer_key(scheme: str, customer_id: str) -> str:
