@@ -1,4 +1,9 @@
-"""Gateway routes: authenticate, rate-limit, forward ``/api/<service>/...``; merged OpenAPI."""
+"""Gateway routes: authenticate, rate-limit, forward ``/api/<service>/...``; merged OpenAPI.
+
+Besides a service's own name, the first segment may be an alias the service owns (``products``
+is the portfolio's): ``/api/products/...`` goes to the portfolio at that same path, authorised
+with the portfolio's scopes.
+"""
 
 from __future__ import annotations
 
@@ -39,8 +44,22 @@ class Gateway:
 
     services: dict[str, str]
     client: httpx.AsyncClient
+    aliases: dict[str, str] = field(default_factory=dict)  # first segment -> owning service
     _keys: dict[str, tuple[float, repo.StoredKey | None]] = field(default_factory=dict)
     _buckets: dict[str, TokenBucket] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        shadowed = sorted(set(self.aliases) & set(self.services))
+        if shadowed:
+            raise ValueError(f"aliases {shadowed} are also service names")
+
+    def owner(self, first_segment: str) -> str | None:
+        """The service that serves ``/api/<first_segment>/...``, or None."""
+        if first_segment in self.services:
+            return first_segment
+        owner = self.aliases.get(first_segment)
+        # An alias of a service this gateway does not route to is as unknown as any name.
+        return owner if owner in self.services else None
 
     async def authenticate(
         self, service: ServiceDep, request: Request[Any, Any, Any]
@@ -129,8 +148,10 @@ def _bearer(value: str | None) -> str | None:
 def routes(gateway: Gateway) -> list[Any]:
     """The gateway's route handlers bound to *gateway*."""
 
+    # The first path also takes /api/<target> alone (and with a query string): a `path`
+    # parameter never matches an empty rest.
     @route(
-        "/api/{target:str}/{path:path}",
+        ["/api/{target:str}", "/api/{target:str}/{path:path}"],
         http_method=[
             HttpMethod.GET,
             HttpMethod.POST,
@@ -143,25 +164,25 @@ def routes(gateway: Gateway) -> list[Any]:
     async def proxy(
         request: Request[Any, Any, Any],
         target: FromPath[str],
-        path: FromPath[str],
         service: ServiceDep,
+        path: FromPath[str] = "",
     ) -> Response[bytes]:
-        base = gateway.services.get(target)
-        if base is None:
+        owner = gateway.owner(target)
+        if owner is None:
             raise Problem(404, "unknown-api", "No such API", f"/api/{target}")
         if any(segment in (".", "..") for segment in path.replace("\\", "/").split("/")):
             # Dot segments would be normalised away and reach routes outside /api.
             raise Problem(400, "invalid-path", "Invalid path", "dot segments are not allowed")
         key = await gateway.authenticate(service, request)
-        if not api_keys.allows(key.scopes, target, request.method):
+        if not api_keys.allows(key.scopes, owner, request.method):
             raise Problem(
                 403,
                 "forbidden",
                 "Missing scope",
-                f"key '{key.name}' lacks {target}:{'read' if request.method == 'GET' else 'write'}",
+                f"key '{key.name}' lacks {owner}:{'read' if request.method == 'GET' else 'write'}",
             )
         gateway.throttle(key)
-        return await gateway.forward(base, request, f"/api/{target}{path}")
+        return await gateway.forward(gateway.services[owner], request, f"/api/{target}{path}")
 
     @get("/docs/openapi.json", include_in_schema=False)
     async def openapi() -> dict[str, Any]:
@@ -175,7 +196,11 @@ def routes(gateway: Gateway) -> list[Any]:
 
 
 async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
-    """One OpenAPI document for the public API: every service's ``/api`` paths together."""
+    """One OpenAPI document for the public API: every service's ``/api`` paths together.
+
+    A service contributes the paths the gateway routes to it: under its own name and under
+    the aliases it owns.
+    """
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -208,10 +233,15 @@ async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
             doc["x-unavailable"].append(name)
             continue
         for path, item in part.get("paths", {}).items():
-            if path.startswith("/api/"):
+            if path.startswith("/api/") and gateway.owner(_first_segment(path)) == name:
                 doc["paths"][path] = item
         doc["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
     return doc
+
+
+def _first_segment(api_path: str) -> str:
+    """``products`` of ``/api/products/{id}``."""
+    return api_path.removeprefix("/api/").split("/", 1)[0]
 
 
 DOCS_HTML = """<!doctype html>

@@ -31,6 +31,16 @@ class GatewaySettings(ServiceSettings):
         },
         description="service name -> base URL; /api/<name>/... is forwarded there",
     )
+    aliases: dict[str, str] = Field(
+        default_factory=lambda: dict.fromkeys(
+            ("products", "signup", "signups", "address", "customers", "processes", "contracts"),
+            "portfolio",
+        ),
+        description=(
+            "public first path segment -> owning service; /api/<alias>/... is forwarded to that "
+            "service at the same path and authorised with its scopes"
+        ),
+    )
     connect_timeout_s: float = 2.0
     read_timeout_s: float = 30.0
 
@@ -41,7 +51,7 @@ def build(settings: GatewaySettings | None = None) -> Service:
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
     )
-    gateway = api.Gateway(dict(settings.services), client)
+    gateway = api.Gateway(dict(settings.services), client, aliases=dict(settings.aliases))
     service = Service(SPEC, settings)
     service.route_handlers.extend(api.routes(gateway))
     service.shutdown_hooks.append(client.aclose)
