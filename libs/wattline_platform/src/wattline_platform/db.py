@@ -73,6 +73,17 @@ class Database:
             row: asyncpg.Record | None = await conn.fetchrow(sql, *args)
             return row
 
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        """Run a read query returning one value."""
+        async with self.pool.acquire() as conn:
+            return await conn.fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        """Run one statement in its own transaction; returns the status tag."""
+        async with self.pool.acquire() as conn:
+            status: str = await conn.execute(sql, *args)
+            return status
+
     async def close(self) -> None:
         """Close the pool."""
         if self._pool is not None:

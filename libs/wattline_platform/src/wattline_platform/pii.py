@@ -7,6 +7,9 @@ of the number; only a service holding ``PII_KEY`` can open it, and only where it
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from cryptography.fernet import Fernet, InvalidToken
 
 
@@ -19,6 +22,8 @@ class PiiCipher:
 
     def __init__(self, key: str) -> None:
         self._fernet = Fernet(key.encode())
+        # A separate key for blind indexes, derived so one secret is all a deployer manages.
+        self._index_key = hashlib.sha256(b"wattline blind index\0" + key.encode()).digest()
 
     @staticmethod
     def new_key() -> str:
@@ -35,6 +40,12 @@ class PiiCipher:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
             raise PiiError("personal data token does not open with this key") from exc
+
+    def blind_index(self, value: str) -> str:
+        """A keyed hash of *value* (normalised: trimmed, case-folded) to find rows by an exact
+        personal value without storing it; equal values give equal indexes."""
+        normal = " ".join(value.split()).casefold()
+        return hmac.new(self._index_key, normal.encode(), hashlib.sha256).hexdigest()
 
 
 def mask(value: str, visible: int = 6) -> str:
