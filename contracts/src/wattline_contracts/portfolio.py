@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
+from decimal import Decimal
 from typing import ClassVar, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from wattline_contracts.envelope import Event
 
@@ -70,3 +72,152 @@ class DataHubRequestRaisedV1(Event):
     cancels_kind: BrsKind | None = Field(
         default=None, description="RSM-002: the kind of the request to cancel"
     )
+
+
+# A request's DataHub ids follow from its request id, so the portfolio knows the transaction id
+# DataHub's answer will refer to before the request is even sent.
+_IDS = uuid.UUID("6f1c5c3e-3f0d-4a53-9b0e-2f7d8c1a9e51")
+
+
+def message_id_for(request_id: str) -> str:
+    """The document id of a request, fixed by its request id (a resend is the same message)."""
+    return str(uuid.uuid5(_IDS, f"message:{request_id}"))
+
+
+def transaction_id_for(request_id: str) -> str:
+    """The transaction id of a request; DataHub's answer (and a cancellation) refers to it."""
+    return str(uuid.uuid5(_IDS, f"transaction:{request_id}"))
+
+
+class ProductVersionPublishedV1(Event):
+    """A product's prices from a Danish local date on. Contracts name the version they signed."""
+
+    TYPE: ClassVar[str] = "portfolio.product.version_published"
+    VERSION: ClassVar[int] = 1
+
+    product_id: str
+    version: int = Field(ge=1)
+    name: str
+    price_type: Literal["spot", "fixed"]
+    margin_dkk_per_kwh: Decimal = Field(description="spot: added to the spot price; excl. VAT")
+    fixed_price_dkk_per_kwh: Decimal | None = Field(
+        default=None, description="fixed: the energy price instead of spot + margin; excl. VAT"
+    )
+    subscription_dkk_per_month: Decimal = Field(description="excl. VAT, charged per day")
+    green_energy: bool
+    valid_from: date
+
+
+SupplyReason = Literal[
+    "started",  # RSM-022 confirmed our supply from start_date
+    "ended",  # our supply ends at end_date (move-out, end of supply, another supplier)
+    "start_corrected",  # BRS-011: the move-in date was corrected
+    "reopened",  # BRS-003 by us: a wrong switch away from us was rolled back
+    "rolled_back",  # BRS-003 by the previous supplier: the period was never ours
+]
+
+
+class SupplyPeriodChangedV1(Event):
+    """The current state of one supply period: we supply ``gsrn`` from ``start_date`` until
+    ``end_date`` (exclusive; None: open). ``rolled_back``: the period is void in full."""
+
+    TYPE: ClassVar[str] = "portfolio.supply_period.changed"
+    VERSION: ClassVar[int] = 1
+
+    supply_period_id: str
+    gsrn: str = Gsrn
+    customer_id: str
+    start_date: date = Field(description="Danish local date, first day supplied")
+    end_date: date | None = Field(default=None, description="Danish local date, first day not")
+    reason: SupplyReason
+    process_id: str | None = Field(default=None, description="the process that changed it")
+
+
+class ContractChangedV1(Event):
+    """The current state of one contract: which product version applies to a metering point
+    for a customer, and how it is billed. A new product version is a new contract."""
+
+    TYPE: ClassVar[str] = "portfolio.contract.changed"
+    VERSION: ClassVar[int] = 1
+
+    contract_id: str
+    gsrn: str = Gsrn
+    customer_id: str
+    payer_id: str | None = Field(default=None, description="None: the customer pays")
+    product_id: str
+    product_version: int = Field(ge=1)
+    start_date: date
+    end_date: date | None = None
+    billing_frequency: Literal["monthly", "quarterly"]
+    payment_model: Literal["aconto", "arrears"]
+
+
+class Party(BaseModel):
+    """Who a customer or payer is, sealed: ``sealed`` opens (with the PII key) to the JSON of
+    name, CPR/CVR, e-mail, phone and postal address."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    party_id: str
+    contact_type: Literal["private", "business"]
+    cpr_cvr_masked: str
+    sealed: str
+
+
+class CustomerActivatedV1(Event):
+    """Our supply for a signed-up customer started (RSM-022 on the effective date)."""
+
+    TYPE: ClassVar[str] = "portfolio.customer.activated"
+    VERSION: ClassVar[int] = 1
+
+    customer: Party
+    payer: Party | None = None
+    signup_id: str
+    gsrn: str = Gsrn
+    effective_date: date
+    contract_id: str
+    supply_period_id: str
+
+
+OffboardReason = Literal["move_out", "end_of_supply", "switched_away", "erroneous_switch"]
+
+
+class CustomerOffboardedV1(Event):
+    """Our supply of a metering point for a customer ended (``end_date`` exclusive)."""
+
+    TYPE: ClassVar[str] = "portfolio.customer.offboarded"
+    VERSION: ClassVar[int] = 1
+
+    customer_id: str
+    gsrn: str = Gsrn
+    supply_period_id: str
+    end_date: date
+    reason: OffboardReason
+
+
+ProcessStatus = Literal[
+    "pending",
+    "sent_to_datahub",
+    "acknowledged",
+    "effectuation_pending",
+    "completed",
+    "rejected",
+    "cancellation_pending",
+    "cancelled",
+]
+
+
+class ProcessStatusChangedV1(Event):
+    """A BRS process we run at DataHub moved to ``status``."""
+
+    TYPE: ClassVar[str] = "portfolio.process.status_changed"
+    VERSION: ClassVar[int] = 1
+
+    process_id: str
+    kind: BrsKind
+    gsrn: str = Gsrn
+    signup_id: str | None = None
+    status: ProcessStatus
+    previous_status: ProcessStatus | None = None
+    effective_date: date
+    reasons: list[str] = Field(default=[], description="DataHub's codes with their text")

@@ -14,10 +14,25 @@ from wattline_contracts.datahub import (
     RequestSentV1,
 )
 from wattline_contracts.envelope import Event
-from wattline_contracts.portfolio import DataHubRequestRaisedV1, MeteringPointRegisteredV1
+from wattline_contracts.portfolio import (
+    ContractChangedV1,
+    CustomerActivatedV1,
+    CustomerOffboardedV1,
+    DataHubRequestRaisedV1,
+    MeteringPointRegisteredV1,
+    ProcessStatusChangedV1,
+    ProductVersionPublishedV1,
+    SupplyPeriodChangedV1,
+)
 
 EVENTS: tuple[type[Event], ...] = (
     MeteringPointRegisteredV1,
+    ProductVersionPublishedV1,
+    SupplyPeriodChangedV1,
+    ContractChangedV1,
+    CustomerActivatedV1,
+    CustomerOffboardedV1,
+    ProcessStatusChangedV1,
     DataHubRequestRaisedV1,
     MeasureDataReceivedV1,
     AggregationsReceivedV1,

@@ -81,7 +81,7 @@ def test_missing_fields_are_named() -> None:
 
 
 def test_a_cancellation_refers_to_the_request_it_cancels() -> None:
-    from wattline_datahub.domain.outbound import transaction_id_for
+    from wattline_contracts.portfolio import transaction_id_for
 
     request = DataHubRequestRaisedV1(
         request_id="r-2",

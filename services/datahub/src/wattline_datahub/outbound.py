@@ -17,7 +17,11 @@ import asyncpg
 from wattline_cim import build_document, dumps, validate
 from wattline_contracts import Envelope
 from wattline_contracts.datahub import RequestFailedV1, RequestSentV1
-from wattline_contracts.portfolio import DataHubRequestRaisedV1
+from wattline_contracts.portfolio import (
+    DataHubRequestRaisedV1,
+    message_id_for,
+    transaction_id_for,
+)
 from wattline_platform.logging import get_logger
 from wattline_platform.outbox import lock_key
 from wattline_platform.pii import PiiCipher, PiiError
@@ -26,12 +30,7 @@ from wattline_platform.service import Service
 from wattline_datahub import pollers
 from wattline_datahub.adapters import outbound_requests
 from wattline_datahub.adapters.datahub_client import DataHubClient, Rejected
-from wattline_datahub.domain.outbound import (
-    InvalidRequest,
-    message_id_for,
-    to_document,
-    transaction_id_for,
-)
+from wattline_datahub.domain.outbound import InvalidRequest, to_document
 from wattline_datahub.settings import DatahubSettings
 
 log = get_logger(__name__)

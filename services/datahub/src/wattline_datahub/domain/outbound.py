@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -14,7 +13,7 @@ from wattline_cim import (
     CimDocument,
     MeasureDataRequest,
 )
-from wattline_contracts.portfolio import DataHubRequestRaisedV1
+from wattline_contracts.portfolio import DataHubRequestRaisedV1, transaction_id_for
 
 T = TypeVar("T")
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -37,19 +36,6 @@ DOCUMENT_TYPES = {
     "RSM-015": "RequestValidatedMeasureData",
     "RSM-016": "RequestAggregatedMeasureData",
 }
-
-
-_IDS = uuid.UUID("6f1c5c3e-3f0d-4a53-9b0e-2f7d8c1a9e51")
-
-
-def message_id_for(request_id: str) -> str:
-    """The document id of a request, fixed by its request id (a resend is the same message)."""
-    return str(uuid.uuid5(_IDS, f"message:{request_id}"))
-
-
-def transaction_id_for(request_id: str) -> str:
-    """The transaction id of a request; DataHub's answer (and a cancellation) refers to it."""
-    return str(uuid.uuid5(_IDS, f"transaction:{request_id}"))
 
 
 class InvalidRequest(ValueError):
