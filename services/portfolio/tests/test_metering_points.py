@@ -6,6 +6,7 @@ import json
 
 import pytest
 from wattline_platform.logging import correlation_id_var
+from wattline_platform.pii import PiiCipher
 from wattline_platform.testing import SchemaFactory
 from wattline_portfolio import handlers
 from wattline_portfolio.bootstrap import SPEC, PortfolioSettings, build
@@ -28,7 +29,7 @@ def test_master_data_rules() -> None:
 async def test_registering_writes_state_and_event_together_and_only_on_change(
     make_schema_db: SchemaFactory, postgres_dsn: str
 ) -> None:
-    service = build(PortfolioSettings(database_url=postgres_dsn))
+    service = build(PortfolioSettings(database_url=postgres_dsn), PiiCipher(PiiCipher.new_key()))
     service.db = await make_schema_db(SPEC.migrations_dir)
     token = correlation_id_var.set("signup-42")
     try:
@@ -58,7 +59,7 @@ async def test_registering_writes_state_and_event_together_and_only_on_change(
 async def test_a_failed_transaction_leaves_neither_state_nor_event(
     make_schema_db: SchemaFactory, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service = build(PortfolioSettings(database_url=postgres_dsn))
+    service = build(PortfolioSettings(database_url=postgres_dsn), PiiCipher(PiiCipher.new_key()))
     service.db = await make_schema_db(SPEC.migrations_dir)
 
     async def broken_emit(*args: object, **kwargs: object) -> None:

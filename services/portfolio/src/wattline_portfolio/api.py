@@ -1,19 +1,39 @@
-"""Portfolio HTTP API (thin: parse, call a handler, map errors)."""
+"""Portfolio HTTP API (thin: parse, call a handler, map errors).
+
+Sales channels: ``/api/products``, ``/api/signup`` (seed 000 B1). Back office: ``/api/signups``,
+``/api/address``, ``/api/customers``, ``/api/processes``, ``/api/contracts`` (B1b). The gateway
+routes these public prefixes here.
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get, post
-from litestar.params import FromPath, JSONBody
+from litestar import Controller, Response, get, patch, post
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from pydantic import BaseModel, ConfigDict
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_portfolio import handlers
-from wattline_portfolio.adapters import metering_points
+from wattline_portfolio import handlers, queries
+from wattline_portfolio.adapters import metering_points, store
+from wattline_portfolio.adapters import products as product_store
+from wattline_portfolio.adapters.address_lookup import AddressLookupUnavailable
 from wattline_portfolio.domain.metering_point import InvalidMeteringPoint, MeteringPoint
+from wattline_portfolio.handlers import Portfolio
+from wattline_portfolio.models import (
+    PricesIn,
+    ProcessIn,
+    ProductChangeIn,
+    ProductIn,
+    ProductPatch,
+    ResubmitIn,
+    SignupIn,
+)
+
+SignupStatus = Literal["registered", "processing", "active", "rejected", "cancelled"]
 
 
 class MeteringPointIn(BaseModel):
@@ -55,3 +75,256 @@ class MeteringPointController(Controller):
         if mp is None:
             raise Problem(404, "metering-point-not-found", "Unknown metering point", gsrn)
         return asdict(mp)
+
+
+def _uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Problem(404, f"{what}-not-found", f"No such {what}", value) from None
+
+
+def routes(p: Portfolio) -> list[Any]:
+    """The portfolio's route handlers bound to *p*."""
+
+    class ProductController(Controller):
+        path = "/api/products"
+        tags = ["products"]
+
+        @get("/", summary="Products to offer: our margin and subscription, spot or fixed")
+        async def list_products(self, include_inactive: FromQuery[bool] = False) -> list[Any]:
+            today = await p.today()
+            async with p.service.database.connection() as conn:
+                products = await product_store.all_products(conn, only_active=not include_inactive)
+            views = (queries.product_view(x, today) for x in products)
+            return [v for v in views if v is not None]
+
+        @get("/{product_id:str}", summary="A product with all its price versions")
+        async def get_product(self, product_id: FromPath[str]) -> dict[str, Any]:
+            async with p.service.database.connection() as conn:
+                product = await product_store.get(conn, str(_uuid(product_id, "product")))
+            if product is None:
+                raise Problem(404, "product-not-found", "No such product", product_id)
+            return queries.product_detail(product, await p.today())
+
+        @post("/", status_code=201, summary="Create a product (its first price version)")
+        async def create_product(self, data: JSONBody[ProductIn]) -> dict[str, Any]:
+            product = await handlers.create_product(p, data)
+            return queries.product_detail(product, await p.today())
+
+        @post(
+            "/{product_id:str}/versions",
+            status_code=201,
+            summary="A price change from a date (contracts keep the version they signed)",
+        )
+        async def add_version(
+            self, product_id: FromPath[str], data: JSONBody[PricesIn]
+        ) -> dict[str, Any]:
+            version = await handlers.add_product_version(p, str(_uuid(product_id, "product")), data)
+            return queries._prices(version)
+
+        @patch("/{product_id:str}", summary="Description, order, green flag, active")
+        async def edit(self, product_id: FromPath[str], data: JSONBody[ProductPatch]) -> Any:
+            key = str(_uuid(product_id, "product"))
+            async with p.service.database.transaction() as tx:
+                await product_store.update_presentation(tx, key, **data.model_dump())
+                product = await product_store.get(tx, key)
+            if product is None:
+                raise Problem(404, "product-not-found", "No such product", product_id)
+            return queries.product_detail(product, await p.today())
+
+    class SignupController(Controller):
+        path = "/api/signup"
+        tags = ["signup"]
+
+        @post(
+            "/",
+            status_code=201,
+            summary="Sign a customer up (switch or move-in) at a DAR address",
+        )
+        async def submit(
+            self,
+            data: JSONBody[SignupIn],
+            idempotency_key: Annotated[
+                str | None, HeaderParameter(name="Idempotency-Key", max_length=200)
+            ] = None,
+        ) -> Response[dict[str, str]]:
+            result = await handlers.submit_signup(p, data, idempotency_key)
+            headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+            return Response(result.body(), status_code=201, headers=headers)
+
+        @get("/{signup_id:str}/status", summary="Where a signup is")
+        async def status(self, signup_id: FromPath[str]) -> dict[str, Any]:
+            async with p.service.database.connection() as conn:
+                row = await store.signup(conn, signup_id)
+            if row is None:
+                raise Problem(404, "signup-not-found", "No such signup", signup_id)
+            return {
+                "signup_id": row["signup_id"],
+                "status": row["status"],
+                "gsrn": row["gsrn"],
+                "effective_date": row["effective_date"].isoformat(),
+                "rejection_reason": row["rejection_reason"],
+            }
+
+        @post("/{signup_id:str}/cancel", status_code=200, summary="Cancel before activation")
+        async def cancel(self, signup_id: FromPath[str]) -> Response[dict[str, Any]]:
+            status, asked = await handlers.cancel_signup(p, signup_id)
+            body = {
+                "signup_id": signup_id,
+                "status": status,
+                "cancellation": "requested" if asked else "done",
+            }
+            return Response(body, status_code=202 if asked else 200)
+
+    class BackOfficeSignupController(Controller):
+        path = "/api/signups"
+        tags = ["back office"]
+
+        @get("/", summary="Signups by status and search (id, GSRN, CPR/CVR, name, e-mail)")
+        async def list_signups(
+            self,
+            status: FromQuery[SignupStatus | None] = None,
+            search: FromQuery[str | None] = None,
+            page: FromQuery[int] = 1,
+            page_size: FromQuery[int] = 50,
+        ) -> dict[str, Any]:
+            async with p.service.database.connection() as conn:
+                return await queries.signups(
+                    conn, p.vault, status=status, search=search, page=page, page_size=page_size
+                )
+
+        @get("/{signup_id:str}", summary="A signup with its customer, payer and process")
+        async def detail(self, signup_id: FromPath[str]) -> dict[str, Any]:
+            async with p.service.database.connection() as conn:
+                found = await queries.signup_detail(conn, p.vault, signup_id)
+            if found is None:
+                raise Problem(404, "signup-not-found", "No such signup", signup_id)
+            return found
+
+        @get("/{signup_id:str}/events", summary="The signup's process timeline")
+        async def events(self, signup_id: FromPath[str]) -> list[dict[str, Any]]:
+            async with p.service.database.connection() as conn:
+                found = await queries.signup_timeline(conn, signup_id)
+            if found is None:
+                raise Problem(404, "signup-not-found", "No such signup", signup_id)
+            return found
+
+        @post(
+            "/{signup_id:str}/resubmit",
+            status_code=201,
+            summary="Correct a rejected signup and submit it again (a new signup)",
+        )
+        async def resubmit(
+            self, signup_id: FromPath[str], data: JSONBody[ResubmitIn]
+        ) -> dict[str, Any]:
+            result = await handlers.resubmit_signup(p, signup_id, data.model_dump(mode="json"))
+            return {**result.body(), "resubmission_of": signup_id}
+
+    @get("/api/address/{dar_id:str}", tags=["back office"], summary="Metering points at a DAR id")
+    async def address(dar_id: FromPath[str]) -> dict[str, Any]:
+        key = _uuid(dar_id, "address")
+        try:
+            gsrns = await p.addresses.gsrns(key)
+        except AddressLookupUnavailable as exc:
+            raise Problem(
+                503, "address-lookup-unavailable", "Address lookup failed", str(exc)
+            ) from None
+        if not gsrns:
+            raise Problem(404, "address-not-found", "No metering point at that address", dar_id)
+        async with p.service.database.connection() as conn:
+            points = await queries.address_points(conn, gsrns)
+        return {"dar_id": str(key), "gsrns": gsrns, "metering_points": points}
+
+    class CustomerController(Controller):
+        path = "/api/customers"
+        tags = ["back office"]
+
+        @get("/", summary="Customers (search: exact CPR/CVR, name or e-mail)")
+        async def list_customers(
+            self,
+            search: FromQuery[str | None] = None,
+            page: FromQuery[int] = 1,
+            page_size: FromQuery[int] = 50,
+        ) -> dict[str, Any]:
+            async with p.service.database.connection() as conn:
+                return await queries.customers(
+                    conn, p.vault, search=search, page=page, page_size=page_size
+                )
+
+        @get("/{customer_id:str}", summary="A customer: contracts, metering points, payer")
+        async def detail(self, customer_id: FromPath[str]) -> dict[str, Any]:
+            async with p.service.database.connection() as conn:
+                found = await queries.customer_detail(conn, p.vault, _uuid(customer_id, "customer"))
+            if found is None:
+                raise Problem(404, "customer-not-found", "No such customer", customer_id)
+            return found
+
+    class ProcessController(Controller):
+        path = "/api/processes"
+        tags = ["back office"]
+
+        @post("/", status_code=201, summary="End of supply, move-out, erroneous switch or move")
+        async def start(self, data: JSONBody[ProcessIn]) -> dict[str, Any]:
+            row = await handlers.start_process(p, data.kind, data.gsrn, data.effective_date)
+            return queries.process_view(row)
+
+        @get("/", summary="Processes by metering point and status")
+        async def list_processes(
+            self,
+            gsrn: FromQuery[str | None] = None,
+            status: FromQuery[str | None] = None,
+            page: FromQuery[int] = 1,
+            page_size: FromQuery[int] = 50,
+        ) -> dict[str, Any]:
+            async with p.service.database.connection() as conn:
+                return await queries.processes(
+                    conn, gsrn=gsrn, status=status, page=page, page_size=page_size
+                )
+
+        @get("/{process_id:str}", summary="A process with its timeline")
+        async def detail(self, process_id: FromPath[str]) -> dict[str, Any]:
+            key = _uuid(process_id, "process")
+            async with p.service.database.connection() as conn:
+                row = await store.process_by(conn, "process_id", key, for_update=False)
+                if row is None:
+                    raise Problem(404, "process-not-found", "No such process", process_id)
+                events = await store.timeline(conn, [key])
+            return {**queries.process_view(row), "events": queries.timeline_view(events)}
+
+        @post("/{process_id:str}/cancel", status_code=200, summary="Cancel (RSM-002 if sent)")
+        async def cancel(self, process_id: FromPath[str]) -> Response[dict[str, Any]]:
+            asked = await handlers.cancel_process(p, _uuid(process_id, "process"))
+            body = {"process_id": process_id, "cancellation": "requested" if asked else "done"}
+            return Response(body, status_code=202 if asked else 200)
+
+    @post(
+        "/api/contracts/{contract_id:str}/product-change",
+        status_code=201,
+        tags=["back office"],
+        summary="Move a contract to another product from a date (a new contract)",
+    )
+    async def product_change(
+        contract_id: FromPath[str], data: JSONBody[ProductChangeIn]
+    ) -> dict[str, Any]:
+        row = await handlers.change_product(
+            p, str(_uuid(contract_id, "contract")), str(data.product_id), data.from_date
+        )
+        return {
+            "contract_id": str(row["contract_id"]),
+            "product_id": str(row["product_id"]),
+            "product_version": row["product_version"],
+            "start_date": row["start_date"].isoformat(),
+            "end_date": None if row["end_date"] is None else row["end_date"].isoformat(),
+        }
+
+    return [
+        MeteringPointController,
+        ProductController,
+        SignupController,
+        BackOfficeSignupController,
+        address,
+        CustomerController,
+        ProcessController,
+        product_change,
+    ]

@@ -2,26 +2,73 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from pydantic_settings import SettingsConfigDict
-from wattline_platform.config import ServiceSettings
+import httpx
+from wattline_platform.logging import get_logger
+from wattline_platform.pii import PiiCipher
 from wattline_platform.service import Service, ServiceSpec
 
-from wattline_portfolio import api, consumers
+from wattline_portfolio import api, consumers, handlers
+from wattline_portfolio.adapters.address_lookup import AddressLookup
+from wattline_portfolio.adapters.vault import Vault
+from wattline_portfolio.settings import PortfolioSettings
 
 SPEC = ServiceSpec("portfolio", Path(__file__).resolve().parents[2] / "migrations")
+log = get_logger(__name__)
+
+__all__ = ["SPEC", "PortfolioSettings", "build", "portfolio_of", "wire"]
 
 
-class PortfolioSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="WATTLINE_PORTFOLIO_", extra="ignore")
+def portfolio_of(
+    service: Service, settings: PortfolioSettings, cipher: PiiCipher
+) -> handlers.Portfolio:
+    """The handlers' context for *service*."""
+    client = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0))
+    service.shutdown_hooks.append(client.aclose)
+    return handlers.Portfolio(
+        service, settings, Vault(cipher), AddressLookup(settings.address_lookup_url, client)
+    )
 
-    port: int = 8101
+
+def build(settings: PortfolioSettings | None = None, cipher: PiiCipher | None = None) -> Service:
+    """Wire the portfolio service: API, DataHub answers, the scheduler."""
+    return wire(settings, cipher).service
 
 
-def build(settings: PortfolioSettings | None = None) -> Service:
-    """Wire the portfolio service."""
-    service = Service(SPEC, settings or PortfolioSettings())
-    service.route_handlers.append(api.MeteringPointController)
-    consumers.register(service)
-    return service
+def wire(
+    settings: PortfolioSettings | None = None, cipher: PiiCipher | None = None
+) -> handlers.Portfolio:
+    """The portfolio service and the context its handlers run in."""
+    settings = settings or PortfolioSettings()
+    service = Service(SPEC, settings)
+    if cipher is None:
+        key = service.platform.pii_key
+        if key is None:
+            raise RuntimeError("PII_KEY is not set: the portfolio seals personal data with it")
+        cipher = PiiCipher(key.get_secret_value())
+    p = portfolio_of(service, settings, cipher)
+    service.route_handlers.extend(api.routes(p))
+    consumers.register(p)
+    service.background.append(lambda: scheduler(p))
+    return p
+
+
+async def scheduler(p: handlers.Portfolio) -> None:
+    """Create the default catalogue once, then raise due requests and complete due endings."""
+    while True:
+        try:
+            await handlers.ensure_default_products(p)
+            break
+        except Exception as exc:
+            log.warning("default_products_failed", error=repr(exc))
+            await asyncio.sleep(2)
+    while True:
+        try:
+            while await handlers.raise_due(p) > 0:
+                pass
+            await handlers.complete_due(p)
+        except Exception as exc:
+            log.error("scheduler_failed", error=repr(exc))
+        await asyncio.sleep(p.settings.scheduler_interval_s)

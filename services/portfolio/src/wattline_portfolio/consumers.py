@@ -1,10 +1,39 @@
-"""Portfolio consumes no events yet; DataHub answers arrive here in later issues."""
+"""Portfolio subscriptions: what became of our DataHub requests, and DataHub's news."""
 
 from __future__ import annotations
 
-from wattline_platform.service import Service
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from wattline_contracts.datahub import (
+    MasterDataReceivedV1,
+    NotificationReceivedV1,
+    ProcessAnsweredV1,
+    RequestFailedV1,
+    RequestSentV1,
+)
+from wattline_contracts.envelope import Envelope
+
+from wattline_portfolio import handlers
+from wattline_portfolio.handlers import Portfolio
 
 
-def register(service: Service) -> None:
-    """Subscribe the portfolio's event handlers (none yet)."""
-    del service
+def register(p: Portfolio) -> None:
+    """Route consumed event types to handlers."""
+    consumer = p.service.consumer
+    assert consumer is not None
+
+    def bound(
+        fn: Callable[[Portfolio, asyncpg.Connection, Any, Envelope], Awaitable[None]],
+    ) -> Callable[[asyncpg.Connection, Any, Envelope], Awaitable[None]]:
+        async def handle(tx: asyncpg.Connection, event: Any, envelope: Envelope) -> None:
+            await fn(p, tx, event, envelope)
+
+        return handle
+
+    consumer.on(RequestSentV1)(bound(handlers.on_request_sent))
+    consumer.on(RequestFailedV1)(bound(handlers.on_request_failed))
+    consumer.on(ProcessAnsweredV1)(bound(handlers.on_process_answered))
+    consumer.on(MasterDataReceivedV1)(bound(handlers.on_master_data))
+    consumer.on(NotificationReceivedV1)(bound(handlers.on_notification))

@@ -1,0 +1,176 @@
+"""Request bodies of the portfolio API (what sales channels and back office send)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from wattline_portfolio.domain.identity import ContactType, Person, PostalAddress
+from wattline_portfolio.domain.process import BackOfficeKind, SignupType
+
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_POSTAL_CODE = r"^\d{4}$"
+
+
+class SignupIn(BaseModel):
+    """A signup from a sales channel (seed 000 B1). The supply point is a DAR address id; the
+    billing address is the customer's postal address; a separate payer is optional."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    dar_id: uuid.UUID
+    gsrn: str | None = Field(
+        default=None, description="which metering point, when the address has several"
+    )
+    customer_name: str = Field(min_length=1, max_length=200)
+    cpr_cvr: str = Field(min_length=8, max_length=11, description="CPR (private) or CVR")
+    contact_type: ContactType
+    email: str | None = Field(default=None, pattern=_EMAIL, max_length=254)
+    phone: str | None = Field(default=None, max_length=20)
+    product_id: uuid.UUID
+    type: SignupType
+    effective_date: date
+    billing_street: str = Field(min_length=1, max_length=200)
+    billing_house_number: str = Field(min_length=1, max_length=20)
+    billing_floor: str | None = Field(default=None, max_length=10)
+    billing_door: str | None = Field(default=None, max_length=10)
+    billing_postal_code: str = Field(pattern=_POSTAL_CODE)
+    billing_city: str = Field(min_length=1, max_length=100)
+    payer_name: str | None = Field(default=None, max_length=200)
+    payer_cpr_cvr: str | None = Field(default=None, max_length=11)
+    payer_contact_type: ContactType | None = None
+    payer_email: str | None = Field(default=None, pattern=_EMAIL, max_length=254)
+    payer_phone: str | None = Field(default=None, max_length=20)
+    payer_billing_street: str | None = Field(default=None, max_length=200)
+    payer_billing_house_number: str | None = Field(default=None, max_length=20)
+    payer_billing_floor: str | None = Field(default=None, max_length=10)
+    payer_billing_door: str | None = Field(default=None, max_length=10)
+    payer_billing_postal_code: str | None = Field(default=None, pattern=_POSTAL_CODE)
+    payer_billing_city: str | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="after")
+    def _payer_complete(self) -> Self:
+        given = {k: v for k, v in self if k.startswith("payer_") and v is not None}
+        required = (
+            "payer_name",
+            "payer_cpr_cvr",
+            "payer_contact_type",
+            "payer_billing_street",
+            "payer_billing_house_number",
+            "payer_billing_postal_code",
+            "payer_billing_city",
+        )
+        missing = [k for k in required if k not in given]
+        if given and missing:
+            raise ValueError(f"a separate payer needs {', '.join(missing)}")
+        return self
+
+    def customer(self) -> Person:
+        """The customer (InvalidIdentity when the CPR/CVR is not valid)."""
+        return Person.checked(
+            name=self.customer_name,
+            cpr_cvr=self.cpr_cvr,
+            contact_type=self.contact_type,
+            address=PostalAddress(
+                self.billing_street,
+                self.billing_house_number,
+                self.billing_postal_code,
+                self.billing_city,
+                self.billing_floor,
+                self.billing_door,
+            ),
+            email=self.email,
+            phone=self.phone,
+        )
+
+    def payer(self) -> Person | None:
+        """The separate payer, if any."""
+        if self.payer_name is None:
+            return None
+        assert self.payer_cpr_cvr and self.payer_contact_type and self.payer_billing_street
+        assert self.payer_billing_house_number and self.payer_billing_postal_code
+        assert self.payer_billing_city
+        return Person.checked(
+            name=self.payer_name,
+            cpr_cvr=self.payer_cpr_cvr,
+            contact_type=self.payer_contact_type,
+            address=PostalAddress(
+                self.payer_billing_street,
+                self.payer_billing_house_number,
+                self.payer_billing_postal_code,
+                self.payer_billing_city,
+                self.payer_billing_floor,
+                self.payer_billing_door,
+            ),
+            email=self.payer_email,
+            phone=self.payer_phone,
+        )
+
+
+class ResubmitIn(BaseModel):
+    """Corrections to a rejected signup; everything not given is taken from it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    dar_id: uuid.UUID | None = None
+    gsrn: str | None = None
+    customer_name: str | None = Field(default=None, min_length=1, max_length=200)
+    cpr_cvr: str | None = Field(default=None, min_length=8, max_length=11)
+    contact_type: ContactType | None = None
+    email: str | None = Field(default=None, pattern=_EMAIL, max_length=254)
+    phone: str | None = Field(default=None, max_length=20)
+    product_id: uuid.UUID | None = None
+    type: SignupType | None = None
+    effective_date: date | None = None
+
+
+class ProcessIn(BaseModel):
+    """A process back office starts for a metering point we supply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: BackOfficeKind
+    gsrn: str
+    effective_date: date | None = Field(
+        default=None,
+        description="required except for erroneous_switch (the date of the switch it undoes)",
+    )
+
+
+class PricesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    valid_from: date
+    price_type: Literal["spot", "fixed"] = "spot"
+    margin_dkk_per_kwh: Decimal = Field(max_digits=12, decimal_places=6)
+    subscription_dkk_per_month: Decimal = Field(ge=0, max_digits=12, decimal_places=6)
+    fixed_price_dkk_per_kwh: Decimal | None = Field(default=None, max_digits=12, decimal_places=6)
+
+
+class ProductIn(PricesIn):
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=2000)
+    green_energy: bool = False
+    display_order: int = 100
+
+
+class ProductPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = Field(default=None, max_length=2000)
+    green_energy: bool | None = None
+    display_order: int | None = None
+    active: bool | None = None
+
+
+class ProductChangeIn(BaseModel):
+    """Move a contract to another product (or a newer version) from a date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: uuid.UUID
+    from_date: date

@@ -1,0 +1,381 @@
+"""What back office and sales channels read: signups, customers, processes, products.
+
+CPR/CVR numbers are only ever shown masked; other personal data is opened for the API
+(behind the gateway's keys) and never logged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from wattline_portfolio.adapters import store
+from wattline_portfolio.adapters.vault import Vault
+from wattline_portfolio.domain.identity import Person
+from wattline_portfolio.domain.products import Product
+
+
+def page_clause(page: int, page_size: int) -> tuple[int, int]:
+    return max(1, min(page_size, 500)), (max(1, page) - 1) * max(1, min(page_size, 500))
+
+
+def product_view(product: Product, today: date) -> dict[str, Any] | None:
+    """A product as a sales channel offers it today (None: no price in force yet)."""
+    current = product.on(today)
+    if current is None:
+        return None
+    upcoming = [v for v in product.versions if v.valid_from > today]
+    return {
+        "product_id": product.product_id,
+        "name": product.name,
+        "description": product.description,
+        "green_energy": product.green_energy,
+        "display_order": product.display_order,
+        "active": product.active,
+        **_prices(current),
+        "next_version": _prices(min(upcoming, key=lambda v: v.valid_from)) if upcoming else None,
+    }
+
+
+def _prices(v: Any) -> dict[str, Any]:
+    return {
+        "version": v.version,
+        "valid_from": v.valid_from.isoformat(),
+        "price_type": v.prices.price_type,
+        "margin_dkk_per_kwh": str(v.prices.margin_dkk_per_kwh),
+        "fixed_price_dkk_per_kwh": None
+        if v.prices.fixed_price_dkk_per_kwh is None
+        else str(v.prices.fixed_price_dkk_per_kwh),
+        "subscription_dkk_per_month": str(v.prices.subscription_dkk_per_month),
+    }
+
+
+def product_detail(product: Product, today: date) -> dict[str, Any]:
+    view = product_view(product, today) or {
+        "product_id": product.product_id,
+        "name": product.name,
+        "description": product.description,
+        "green_energy": product.green_energy,
+        "display_order": product.display_order,
+        "active": product.active,
+    }
+    return {**view, "versions": [_prices(v) for v in product.versions]}
+
+
+def person_view(vault: Vault, party: asyncpg.Record) -> dict[str, Any]:
+    person: Person = vault.open_person(party["sealed"])
+    address = person.address
+    return {
+        "id": str(party["party_id"]),
+        "name": person.name,
+        "cpr_cvr": party["cpr_cvr_masked"],
+        "contact_type": party["contact_type"],
+        "email": person.email,
+        "phone": person.phone,
+        "billing_address": {
+            "street": address.street,
+            "house_number": address.house_number,
+            "floor": address.floor,
+            "door": address.door,
+            "postal_code": address.postal_code,
+            "city": address.city,
+        },
+    }
+
+
+def _signup_row(vault: Vault, row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "signup_id": row["signup_id"],
+        "status": row["status"],
+        "gsrn": row["gsrn"],
+        "type": row["type"],
+        "effective_date": row["effective_date"].isoformat(),
+        "customer_name": vault.open_person(row["customer_sealed"]).name,
+        "rejection_reason": row["rejection_reason"],
+        "created_at": row["created_at"].isoformat(),
+    }
+
+
+_MP_COLUMNS = (
+    "gsrn",
+    "grid_area",
+    "price_area",
+    "metering_point_type",
+    "settlement_method",
+    "resolution",
+)
+_MP_COLUMNS = (
+    "gsrn",
+    "grid_area",
+    "price_area",
+    "metering_point_type",
+    "settlement_method",
+    "resolution",
+)
+_SIGNUPS = """SELECT s.*, c.sealed AS customer_sealed FROM signup s
+              JOIN party c ON c.party_id = s.customer_id"""
+
+
+async def signups(
+    conn: asyncpg.Connection,
+    vault: Vault,
+    *,
+    status: str | None,
+    search: str | None,
+    page: int,
+    page_size: int,
+) -> dict[str, Any]:
+    """Signups, newest first, by status and/or a search term: a signup id, a GSRN, or an exact
+    CPR/CVR number, name or e-mail (matched by blind index)."""
+    where, args = _signup_filter(vault, status, search)
+    limit, offset = page_clause(page, page_size)
+    total = await conn.fetchval(
+        f"SELECT count(*) FROM signup s JOIN party c ON c.party_id = s.customer_id {where}", *args
+    )
+    rows = await conn.fetch(
+        f"{_SIGNUPS} {where} ORDER BY s.created_at DESC, s.signup_id DESC "
+        f"LIMIT {limit} OFFSET {offset}",
+        *args,
+    )
+    return {
+        "items": [_signup_row(vault, r) for r in rows],
+        "total": total,
+        "page": max(1, page),
+        "page_size": limit,
+    }
+
+
+def _signup_filter(vault: Vault, status: str | None, search: str | None) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if status:
+        args.append(status)
+        clauses.append(f"s.status = ${len(args)}")
+    if search:
+        term = search.strip()
+        digits = term.replace("-", "").replace(" ", "")
+        indexes = [vault.index(term)]
+        if digits.isdigit():
+            indexes += [vault.index(f"private:{digits}"), vault.index(f"business:{digits}")]
+        args += [term.upper(), term, indexes]
+        n = len(args)
+        clauses.append(
+            f"(s.signup_id = ${n - 2} OR s.gsrn = ${n - 1} OR c.cpr_cvr_index = ANY(${n}) "
+            f"OR c.name_index = ANY(${n}) OR c.email_index = ANY(${n}))"
+        )
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+async def signup_detail(
+    conn: asyncpg.Connection, vault: Vault, signup_id: str
+) -> dict[str, Any] | None:
+    row = await conn.fetchrow(f"{_SIGNUPS} WHERE s.signup_id = $1", signup_id)
+    if row is None:
+        return None
+    process = await store.process_by(conn, "process_id", row["process_id"], for_update=False)
+    assert process is not None
+    customer = await store.party(conn, str(row["customer_id"]))
+    payer = await store.party(conn, str(row["payer_id"])) if row["payer_id"] else None
+    resubmitted_as = await conn.fetchval(
+        "SELECT signup_id FROM signup WHERE resubmission_of = $1", signup_id
+    )
+    assert customer is not None
+    return {
+        **_signup_row(vault, row),
+        "dar_id": str(row["dar_id"]),
+        "product_id": str(row["product_id"]),
+        "product_version": row["product_version"],
+        "customer": person_view(vault, customer),
+        "payer": person_view(vault, payer) if payer else None,
+        "process": process_view(process),
+        "resubmission_of": row["resubmission_of"],
+        "resubmitted_as": resubmitted_as,
+        "updated_at": row["updated_at"].isoformat(),
+    }
+
+
+def process_view(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "process_id": str(row["process_id"]),
+        "kind": row["kind"],
+        "gsrn": row["gsrn"],
+        "effective_date": row["effective_date"].isoformat(),
+        "status": row["status"],
+        "signup_id": row["signup_id"],
+        "datahub_reference": row["datahub_reference"],
+        "reasons": list(row["reasons"]),
+        "sent": row["raised_at"] is not None,
+        "created_at": row["created_at"].isoformat(),
+    }
+
+
+def timeline_view(rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": r["at"].isoformat(),
+            "process_id": str(r["process_id"]),
+            "kind": r["kind"],
+            "status": r["status"],
+            "source": r["source"],
+            "detail": r["detail"],
+        }
+        for r in rows
+    ]
+
+
+async def signup_timeline(conn: asyncpg.Connection, signup_id: str) -> list[dict[str, Any]] | None:
+    row = await store.signup(conn, signup_id)
+    if row is None:
+        return None
+    return timeline_view(await store.timeline(conn, [row["process_id"]]))
+
+
+async def customers(
+    conn: asyncpg.Connection, vault: Vault, *, search: str | None, page: int, page_size: int
+) -> dict[str, Any]:
+    args: list[Any] = []
+    where = "WHERE p.role = 'customer'"
+    if search:
+        term = search.strip()
+        digits = term.replace("-", "").replace(" ", "")
+        indexes = [vault.index(term)]
+        if digits.isdigit():
+            indexes += [vault.index(f"private:{digits}"), vault.index(f"business:{digits}")]
+        args.append(indexes)
+        where += (
+            " AND (p.cpr_cvr_index = ANY($1) OR p.name_index = ANY($1) OR p.email_index = ANY($1))"
+        )
+    limit, offset = page_clause(page, page_size)
+    total = await conn.fetchval(f"SELECT count(*) FROM party p {where}", *args)
+    rows = await conn.fetch(
+        f"""SELECT p.*, EXISTS (SELECT 1 FROM supply_period sp WHERE sp.customer_id = p.party_id
+                 AND sp.status = 'active' AND sp.end_date IS NULL) AS supplied
+            FROM party p {where} ORDER BY p.created_at DESC LIMIT {limit} OFFSET {offset}""",
+        *args,
+    )
+    return {
+        "items": [
+            {
+                "customer_id": str(r["party_id"]),
+                "name": vault.open_person(r["sealed"]).name,
+                "cpr_cvr": r["cpr_cvr_masked"],
+                "contact_type": r["contact_type"],
+                "status": "active" if r["supplied"] else "inactive",
+                "created_at": r["created_at"].isoformat(),
+            }
+            for r in rows
+        ],
+        "total": total,
+        "page": max(1, page),
+        "page_size": limit,
+    }
+
+
+async def customer_detail(
+    conn: asyncpg.Connection, vault: Vault, customer_id: uuid.UUID
+) -> dict[str, Any] | None:
+    party = await conn.fetchrow(
+        "SELECT * FROM party WHERE party_id = $1 AND role = 'customer'", customer_id
+    )
+    if party is None:
+        return None
+    signup_rows = await conn.fetch(
+        f"{_SIGNUPS} WHERE s.customer_id = $1 ORDER BY s.created_at DESC", customer_id
+    )
+    periods = await conn.fetch(
+        "SELECT * FROM supply_period WHERE customer_id = $1 ORDER BY start_date", customer_id
+    )
+    contracts = await conn.fetch(
+        """SELECT c.*, p.name AS product_name FROM contract c JOIN product p USING (product_id)
+           WHERE c.customer_id = $1 ORDER BY c.start_date""",
+        customer_id,
+    )
+    gsrns = sorted({r["gsrn"] for r in periods})
+    points = await conn.fetch("SELECT * FROM metering_points WHERE gsrn = ANY($1)", gsrns)
+    payer_ids = {c["payer_id"] for c in contracts if c["payer_id"] is not None}
+    payers = [await store.party(conn, str(pid)) for pid in sorted(payer_ids, key=str)]
+    return {
+        **person_view(vault, party),
+        "customer_id": str(party["party_id"]),
+        "signups": [_signup_row(vault, r) for r in signup_rows],
+        "supply_periods": [
+            {
+                "supply_period_id": str(r["supply_period_id"]),
+                "gsrn": r["gsrn"],
+                "start_date": r["start_date"].isoformat(),
+                "end_date": None if r["end_date"] is None else r["end_date"].isoformat(),
+                "status": r["status"],
+                "end_reason": r["end_reason"],
+            }
+            for r in periods
+        ],
+        "contracts": [
+            {
+                "contract_id": str(r["contract_id"]),
+                "gsrn": r["gsrn"],
+                "product_id": str(r["product_id"]),
+                "product_name": r["product_name"],
+                "product_version": r["product_version"],
+                "start_date": r["start_date"].isoformat(),
+                "end_date": None if r["end_date"] is None else r["end_date"].isoformat(),
+                "billing_frequency": r["billing_frequency"],
+                "payment_model": r["payment_model"],
+                "payer_id": None if r["payer_id"] is None else str(r["payer_id"]),
+            }
+            for r in contracts
+        ],
+        "metering_points": [{k: r[k] for k in _MP_COLUMNS} for r in points],
+        "payers": [person_view(vault, p) for p in payers if p is not None],
+    }
+
+
+async def processes(
+    conn: asyncpg.Connection, *, gsrn: str | None, status: str | None, page: int, page_size: int
+) -> dict[str, Any]:
+    limit, offset = page_clause(page, page_size)
+    rows = await conn.fetch(
+        f"""SELECT * FROM process WHERE ($1::text IS NULL OR gsrn = $1)
+              AND ($2::text IS NULL OR status = $2)
+            ORDER BY created_at DESC LIMIT {limit} OFFSET {offset}""",
+        gsrn,
+        status,
+    )
+    return {"items": [process_view(r) for r in rows], "page": max(1, page), "page_size": limit}
+
+
+async def address_points(conn: asyncpg.Connection, gsrns: list[str]) -> list[dict[str, Any]]:
+    """Each GSRN at an address, with whether we supply it and any open process on it."""
+    supplied = {
+        r["gsrn"]
+        for r in await conn.fetch(
+            """SELECT gsrn FROM supply_period WHERE gsrn = ANY($1) AND status = 'active'
+               AND end_date IS NULL""",
+            gsrns,
+        )
+    }
+    open_rows = {
+        r["gsrn"]: r
+        for r in await conn.fetch(
+            """SELECT gsrn, process_id, kind, status, signup_id FROM process WHERE gsrn = ANY($1)
+               AND status NOT IN ('completed', 'rejected', 'cancelled')""",
+            gsrns,
+        )
+    }
+    return [
+        {
+            "gsrn": g,
+            "supplied_by_us": g in supplied,
+            "open_process": None
+            if g not in open_rows
+            else {
+                "process_id": str(open_rows[g]["process_id"]),
+                "kind": open_rows[g]["kind"],
+                "status": open_rows[g]["status"],
+                "signup_id": open_rows[g]["signup_id"],
+            },
+        }
+        for g in gsrns
+    ]

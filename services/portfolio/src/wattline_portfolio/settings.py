@@ -1,0 +1,56 @@
+"""Settings of the portfolio service."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+from wattline_platform.config import ServiceSettings
+
+from wattline_portfolio.domain.dates import DateRules
+
+
+class PortfolioSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="WATTLINE_PORTFOLIO_", extra="ignore")
+
+    port: int = 8101
+    address_lookup_url: str = Field(
+        default="http://127.0.0.1:8106/sim/addresses/{dar_id}",
+        description="DAR id -> GSRNs; answers {'gsrns': [...]} or 404",
+    )
+    balance_responsible_gln: str = Field(
+        default="5799994000022", description="our balance responsible party, named in requests"
+    )
+    # Effective-date policy (Danish business days; see domain/dates.py).
+    switch_notice_business_days: int = Field(default=15, ge=0)
+    switch_max_days_ahead: int = 365
+    move_in_business_days_back: int = Field(default=5, ge=0)
+    move_in_max_days_ahead: int = 60
+    end_min_days_ahead: int = 1
+    end_max_days_ahead: int = 365
+    closed_eves: bool = Field(default=True, description="24 and 31 December are not business days")
+    send_delay_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="hold before a new process is sent to DataHub (cancelled in the hold: "
+        "DataHub never hears of it)",
+    )
+    scheduler_interval_s: float = Field(default=0.5, gt=0)
+    billing_frequency: Literal["monthly", "quarterly"] = "quarterly"
+    payment_model: Literal["aconto", "arrears"] = "aconto"
+    default_products: bool = Field(
+        default=True, description="create the default product catalogue when there is none"
+    )
+
+    @property
+    def date_rules(self) -> DateRules:
+        return DateRules(
+            switch_notice_business_days=self.switch_notice_business_days,
+            switch_max_days_ahead=self.switch_max_days_ahead,
+            move_in_business_days_back=self.move_in_business_days_back,
+            move_in_max_days_ahead=self.move_in_max_days_ahead,
+            end_min_days_ahead=self.end_min_days_ahead,
+            end_max_days_ahead=self.end_max_days_ahead,
+            closed_eves=self.closed_eves,
+        )
