@@ -206,8 +206,13 @@ class Supervisor:
             env.setdefault(
                 "CLOCK_URL", f"http://127.0.0.1:{self.service_port('simulator')}/sim/clock"
             )
+        simulator = f"http://127.0.0.1:{self.service_port('simulator')}"
         if name == "datahub":  # locally, DataHub is the simulator
-            env["WATTLINE_DATAHUB_URL"] = f"http://127.0.0.1:{self.service_port('simulator')}"
+            env["WATTLINE_DATAHUB_URL"] = simulator
+        if name == "portfolio":  # ... and it answers DAR address lookups too
+            env.setdefault(
+                "WATTLINE_PORTFOLIO_ADDRESS_LOOKUP_URL", simulator + "/sim/addresses/{dar_id}"
+            )
         if name == "gateway":
             env["WATTLINE_GATEWAY_SERVICES"] = json.dumps(
                 {
