@@ -41,6 +41,7 @@ class System:
     pg_port: int = field(default_factory=lambda: free_base_port() + 150)
     kafka_port: int = field(default_factory=lambda: free_base_port() + 160)
     proc: subprocess.Popen[bytes] | None = None
+    settings: dict[str, str] = field(default_factory=dict)  # extra environment for services
 
     @property
     def url(self) -> str:
@@ -59,6 +60,7 @@ class System:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
         env["WATTLINE_HOME"] = str(self.home)
+        env.update(self.settings)
         return env
 
     @property

@@ -455,7 +455,8 @@ async def _cancel(p: Portfolio, tx: asyncpg.Connection, row: asyncpg.Record, sou
             409, "not-cancellable", f"Cannot cancel: {status}", str(exc), current_status=status
         ) from None
     if ask:
-        request_id = f"{row['process_id']}:cancel"
+        # A UUID like every request id; fixed by the process, so asking twice is one request.
+        request_id = str(uuid.uuid5(row["process_id"], "cancel"))
         await store.set_cancel_request(
             tx, row["process_id"], request_id, transaction_id_for(request_id)
         )
