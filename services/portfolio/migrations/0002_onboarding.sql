@@ -42,6 +42,7 @@ CREATE TABLE party (
     updated_at     timestamptz NOT NULL DEFAULT now(),
     UNIQUE (role, cpr_cvr_index)
 );
+CREATE INDEX party_cpr_cvr ON party (cpr_cvr_index);
 CREATE INDEX party_name ON party (name_index);
 CREATE INDEX party_email ON party (email_index);
 
@@ -70,6 +71,7 @@ CREATE TABLE signup (
     FOREIGN KEY (product_id, product_version) REFERENCES product_version
 );
 CREATE INDEX signup_status ON signup (status, created_at DESC);
+CREATE INDEX signup_created ON signup (created_at DESC);
 CREATE INDEX signup_gsrn ON signup (gsrn);
 CREATE INDEX signup_customer ON signup (customer_id);
 CREATE UNIQUE INDEX signup_one_resubmission ON signup (resubmission_of);
@@ -140,6 +142,7 @@ CREATE UNIQUE INDEX process_one_open_per_gsrn ON process (gsrn)
     WHERE status NOT IN ('completed', 'rejected', 'cancelled');
 CREATE INDEX process_to_raise ON process (send_after) WHERE raised_at IS NULL AND status = 'pending';
 CREATE INDEX process_due ON process (effective_date) WHERE status = 'effectuation_pending';
+CREATE INDEX process_gsrn ON process (gsrn, created_at DESC);
 
 -- The timeline of a process: every status it passed and why.
 CREATE TABLE process_event (

@@ -403,3 +403,97 @@ async def test_back_office_lists_searches_and_shows_customers_with_payer(rig: Ri
     assert customer["supply_periods"][0]["start_date"] == "2025-03-24"
     assert customer["payers"][0]["cpr_cvr"] == "1358****"
     assert (await rig.client.get(f"/api/customers/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_a_refused_cancellation_can_be_asked_again(rig: Rig) -> None:
+    point = rig.single(0)
+    signup_id = (await rig.client.post("/api/signup", json=rig.signup_body(point))).json()[
+        "signup_id"
+    ]
+    process = await rig.process_of(signup_id)
+    await rig.raise_and_send()
+    await rig.answer(process["request_id"], point.gsrn)
+    first = await rig.client.post(f"/api/signup/{signup_id}/cancel")
+    again = await rig.client.post(f"/api/signup/{signup_id}/cancel")  # while DataHub decides
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json()["cancellation"] == "requested"
+    cancels = [
+        r for r in await rig.events("portfolio.datahub_request.raised") if r["kind"] == "RSM-002"
+    ]
+    assert len(cancels) == 1
+    await rig.answer(
+        cancels[0]["request_id"], point.gsrn, accepted=False, reasons=("E16: not yours",)
+    )
+    assert (await rig.process_of(signup_id))["status"] == "effectuation_pending"
+    retry = await rig.client.post(f"/api/signup/{signup_id}/cancel")
+    assert retry.status_code == 202
+    cancels = [
+        r for r in await rig.events("portfolio.datahub_request.raised") if r["kind"] == "RSM-002"
+    ]
+    assert len(cancels) == 2 and cancels[0]["request_id"] != cancels[1]["request_id"]
+    await rig.answer(cancels[1]["request_id"], point.gsrn)
+    assert await rig.status(signup_id) == "cancelled"
+
+
+async def test_concurrent_retries_with_one_key_all_get_the_first_result(rig: Rig) -> None:
+    body = rig.signup_body(rig.single(0))
+    headers = {"Idempotency-Key": "retry-after-timeout"}
+    results = await asyncio.gather(
+        *(rig.client.post("/api/signup", json=body, headers=headers) for _ in range(6))
+    )
+    assert [r.status_code for r in results] == [201] * 6
+    assert len({r.json()["signup_id"] for r in results}) == 1
+
+
+async def test_a_switch_for_a_metering_point_we_supply_is_refused(rig: Rig) -> None:
+    point = rig.single(0)
+    await rig.activate(point)
+    again = await rig.client.post("/api/signup", json=rig.signup_body(point))
+    assert again.status_code == 409 and again.json()["type"].endswith("/already-supplied")
+
+
+async def test_a_signup_never_changes_a_customer_until_it_is_confirmed(rig: Rig) -> None:
+    point, other = rig.single(0), rig.single(1)
+    signup_id = await rig.activate(point)
+    customer_id = (await rig.client.get(f"/api/signups/{signup_id}")).json()["customer"]["id"]
+    body = rig.signup_body(
+        other, cpr_cvr=rig.cpr_of(point), customer_name="Mallory", email="m@example.dk"
+    )
+    second = await rig.client.post("/api/signup", json=body)
+    assert second.status_code == 201
+    customer = (await rig.client.get(f"/api/customers/{customer_id}")).json()
+    assert (customer["name"], customer["email"]) == ("Anders Jensen", "anders@example.dk")
+
+
+async def test_master_data_for_another_date_does_not_complete_an_open_process(rig: Rig) -> None:
+    point = rig.single(0)
+    await rig.activate(point)
+    moved = await rig.client.post(
+        "/api/processes",
+        json={"kind": "move_out", "gsrn": point.gsrn, "effective_date": "2025-05-15"},
+    )
+    assert moved.status_code == 201
+    signup_id = (
+        await rig.client.post("/api/signup", json=rig.signup_body(rig.single(1)))
+    ).json()["signup_id"]
+    process = await rig.process_of(signup_id)
+    await rig.raise_and_send()
+    await rig.answer(process["request_id"], rig.single(1).gsrn)
+    # A master-data update (another date) for the point with a switch pending.
+    await rig.master_data(rig.single(1), date(2025, 3, 10), process_type="E34")
+    assert await rig.status(signup_id) == "processing"
+    await rig.master_data(rig.single(1), date(2025, 3, 24))
+    assert await rig.status(signup_id) == "active"
+
+
+async def test_one_bad_process_does_not_stop_the_others_being_sent(rig: Rig) -> None:
+    first = await rig.client.post("/api/signup", json=rig.signup_body(rig.single(0)))
+    await rig.client.post("/api/signup", json=rig.signup_body(rig.single(1)))
+    await rig.service.database.execute(
+        "UPDATE party SET sealed = 'not-a-token' WHERE party_id = "
+        "(SELECT customer_id FROM signup WHERE signup_id = $1)",
+        first.json()["signup_id"],
+    )
+    raised = await rig.raise_and_send()
+    assert [r["gsrn"] for r in raised] == [rig.single(1).gsrn]
+    assert (await rig.process_of(first.json()["signup_id"]))["raised_at"] is None

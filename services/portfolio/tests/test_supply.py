@@ -187,3 +187,53 @@ async def test_a_contract_keeps_its_version_until_changed(rig: Rig) -> None:
         (spot["product_id"], "2025-05-01"),
         (green["product_id"], None),
     ]
+
+
+async def test_correcting_a_move_in_moves_the_previous_customers_move_out(rig: Rig) -> None:
+    point = rig.single(0)
+    await rig.activate(point, type="move_in", effective_date="2025-02-24")
+    # A new customer of ours moves in on the 28th; the move-in was really on the 27th.
+    response = await rig.client.post(
+        "/api/signup",
+        json=rig.signup_body(
+            point, type="move_in", effective_date="2025-02-28", cpr_cvr="0101901234"
+        ),
+    )
+    assert response.status_code == 201, response.text
+    process = await rig.process_of(response.json()["signup_id"])
+    await rig.raise_and_send()
+    await rig.answer(process["request_id"], point.gsrn)
+    await rig.master_data(point, date(2025, 2, 28), process_type="E65")
+    await _process(
+        rig, {"kind": "erroneous_move", "gsrn": point.gsrn, "effective_date": "2025-02-27"}
+    )
+    [request] = [r for r in await rig.raise_and_send() if r["kind"] == "BRS-011"]
+    await rig.answer(request["request_id"], point.gsrn)
+    await rig.master_data(point, date(2025, 2, 27), process_type="D33")
+    rows = await rig.service.database.fetch(
+        "SELECT start_date, end_date, status FROM supply_period WHERE gsrn = $1 "
+        "ORDER BY start_date",
+        point.gsrn,
+    )
+    assert [tuple(r) for r in rows] == [
+        (date(2025, 2, 24), date(2025, 2, 27), "ended"),
+        (date(2025, 2, 27), None, "active"),
+    ]
+
+
+async def test_only_our_move_in_can_be_corrected(rig: Rig) -> None:
+    point = rig.single(0)
+    await rig.activate(point)  # a switch
+    response = await rig.client.post(
+        "/api/processes",
+        json={"kind": "erroneous_move", "gsrn": point.gsrn, "effective_date": "2025-03-04"},
+    )
+    assert response.status_code == 409 and response.json()["type"].endswith("/not-a-move-in")
+
+
+async def test_a_late_notice_dated_before_our_start_changes_nothing(rig: Rig) -> None:
+    point = rig.single(0)
+    await rig.activate(point)
+    await rig.notification(point.gsrn, date(2025, 3, 20))
+    assert await _period(rig, point.gsrn) == (date(2025, 3, 24), None, "active")
+    assert await rig.events("portfolio.customer.offboarded") == []

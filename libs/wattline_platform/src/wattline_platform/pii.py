@@ -41,11 +41,12 @@ class PiiCipher:
         except InvalidToken as exc:
             raise PiiError("personal data token does not open with this key") from exc
 
-    def blind_index(self, value: str) -> str:
-        """A keyed hash of *value* (normalised: trimmed, case-folded) to find rows by an exact
-        personal value without storing it; equal values give equal indexes."""
-        normal = " ".join(value.split()).casefold()
-        return hmac.new(self._index_key, normal.encode(), hashlib.sha256).hexdigest()
+    def blind_index(self, value: str, *, normalise: bool = True) -> str:
+        """A keyed hash of *value* to find rows by an exact personal value without storing it;
+        equal values give equal indexes. Normalised (trimmed, case-folded) unless told not."""
+        if normalise:
+            value = " ".join(value.split()).casefold()
+        return hmac.new(self._index_key, value.encode(), hashlib.sha256).hexdigest()
 
 
 def mask(value: str, visible: int = 6) -> str:

@@ -65,10 +65,10 @@ async def scheduler(p: handlers.Portfolio) -> None:
             log.warning("default_products_failed", error=repr(exc))
             await asyncio.sleep(2)
     while True:
-        try:
-            while await handlers.raise_due(p) > 0:
-                pass
-            await handlers.complete_due(p)
-        except Exception as exc:
-            log.error("scheduler_failed", error=repr(exc))
+        for name, job in (("raise", handlers.raise_due), ("complete", handlers.complete_due)):
+            try:
+                while await job(p) > 0:
+                    pass
+            except Exception as exc:
+                log.error("scheduler_failed", job=name, error=repr(exc))
         await asyncio.sleep(p.settings.scheduler_interval_s)

@@ -269,7 +269,9 @@ async def resolve_gsrn(p: Portfolio, dar_id: uuid.UUID, chosen: str | None) -> s
     return gsrns[0]
 
 
-async def _party(p: Portfolio, tx: asyncpg.Connection, role: str, person: Person) -> str:
+async def _party(
+    p: Portfolio, tx: asyncpg.Connection, role: str, person: Person, *, overwrite: bool = False
+) -> str:
     return await store.upsert_party(
         tx,
         role=role,
@@ -279,6 +281,7 @@ async def _party(p: Portfolio, tx: asyncpg.Connection, role: str, person: Person
         name_index=p.vault.index(person.name),
         email_index=p.vault.index(person.email) if person.email else None,
         sealed=p.vault.seal_person(person),
+        overwrite=overwrite,
     )
 
 
@@ -305,7 +308,7 @@ async def submit_signup(
     process in one transaction. No metering point, contract or supply period yet: those come
     with DataHub's master data on the effective date."""
     request_json = body.model_dump_json()
-    request_index = p.vault.index(request_json)
+    request_index = p.vault.fingerprint(request_json)
     if idempotency_key is not None:
         async with p.service.database.connection() as conn:
             first = await store.signup_by_key(conn, idempotency_key)
@@ -338,6 +341,13 @@ async def submit_signup(
                     400, "product-not-available", "No such active product", str(body.product_id)
                 )
             await _refuse_open_process(tx, gsrn)
+            if body.type == "switch" and await store.current_period(tx, gsrn, for_update=False):
+                raise Problem(
+                    409,
+                    "already-supplied",
+                    "We already supply that metering point",
+                    f"{gsrn}: a new customer there is a move-in, not a switch",
+                )
             customer_id = await _party(p, tx, "customer", customer)
             payer_id = await _party(p, tx, "payer", payer) if payer else None
             signup_id = await store.next_signup_id(tx, today.year)
@@ -381,6 +391,11 @@ async def submit_signup(
             assert first is not None
             return _replay(first, request_index)
         if exc.constraint_name == "process_one_open_per_gsrn":
+            if idempotency_key:  # a concurrent retry of the same request may have won
+                async with p.service.database.connection() as conn:
+                    first = await store.signup_by_key(conn, idempotency_key)
+                if first is not None:
+                    return _replay(first, request_index)
             raise _open_process_problem(gsrn, None) from None
         if exc.constraint_name == "signup_one_resubmission":
             raise Problem(
@@ -434,16 +449,20 @@ async def resubmit_signup(
 
 async def cancel_signup(p: Portfolio, signup_id: str) -> tuple[str, bool]:
     """Cancel a signup: at once if DataHub never heard of it, else through RSM-002.
-    Returns (external status, whether DataHub was asked). 409 once active or rejected."""
+    Returns (external status, whether the cancellation waits for DataHub). 409 once active or
+    rejected."""
     async with p.service.database.transaction() as tx:
-        signup = await store.signup(tx, signup_id, for_update=True)
+        signup = await store.signup(tx, signup_id)
         if signup is None:
             raise Problem(404, "signup-not-found", "No such signup", signup_id)
+        # The process first, then the signup: the order DataHub's events take them in.
         row = await store.process_by(tx, "process_id", signup["process_id"])
         assert row is not None
-        asked = await _cancel(p, tx, row, "api")
+        await _cancel(p, tx, row, "api")
+        process = await store.process_by(tx, "process_id", signup["process_id"])
         status = await tx.fetchval("SELECT status FROM signup WHERE signup_id = $1", signup_id)
-    return str(status), asked
+    assert process is not None
+    return str(status), process["status"] == "cancellation_pending"
 
 
 async def _cancel(p: Portfolio, tx: asyncpg.Connection, row: asyncpg.Record, source: str) -> bool:
@@ -455,8 +474,8 @@ async def _cancel(p: Portfolio, tx: asyncpg.Connection, row: asyncpg.Record, sou
             409, "not-cancellable", f"Cannot cancel: {status}", str(exc), current_status=status
         ) from None
     if ask:
-        # A UUID like every request id; fixed by the process, so asking twice is one request.
-        request_id = str(uuid.uuid5(row["process_id"], "cancel"))
+        # A new request per attempt: DataHub may refuse one and a later one go through.
+        request_id = str(uuid.uuid4())
         await store.set_cancel_request(
             tx, row["process_id"], request_id, transaction_id_for(request_id)
         )
@@ -519,10 +538,8 @@ async def start_process(
                         "Effective date not allowed",
                         f"the supply started {period['start_date'].isoformat()}",
                     )
-                if kind == "BRS-011" and effective_date == period["start_date"]:
-                    raise Problem(
-                        400, "invalid-effective-date", "The supply already starts on that date"
-                    )
+                if kind == "BRS-011":
+                    await _refuse_move_correction(tx, period, effective_date)
             assert effective_date is not None
             await store.insert_process(
                 tx,
@@ -549,12 +566,35 @@ async def start_process(
     return row
 
 
+async def _refuse_move_correction(
+    tx: asyncpg.Connection, period: asyncpg.Record, corrected: date
+) -> None:
+    """BRS-011 corrects the date of our own move-in, before anything else changed on it."""
+    moved_in = await tx.fetchval(
+        "SELECT type = 'move_in' FROM signup WHERE signup_id = $1", period["signup_id"]
+    )
+    if not moved_in:
+        raise Problem(409, "not-a-move-in", "Only a move-in's date can be corrected (BRS-011)")
+    if len(await store.contracts_of_period(tx, period["supply_period_id"])) != 1:
+        raise Problem(
+            409,
+            "contract-changed",
+            "The product changed since the move-in",
+            "correct the move-in date before changing the product",
+        )
+    if corrected == period["start_date"]:
+        raise Problem(400, "invalid-effective-date", "The supply already starts on that date")
+
+
 async def cancel_process(p: Portfolio, process_id: uuid.UUID) -> bool:
+    """Cancel a back-office process; True while the cancellation waits for DataHub."""
     async with p.service.database.transaction() as tx:
         row = await store.process_by(tx, "process_id", process_id)
         if row is None:
             raise Problem(404, "process-not-found", "No such process", str(process_id))
-        return await _cancel(p, tx, row, "api")
+        await _cancel(p, tx, row, "api")
+        status = await tx.fetchval("SELECT status FROM process WHERE process_id = $1", process_id)
+    return bool(status == "cancellation_pending")
 
 
 # -- the process state, its timeline and its events ---------------------------------------------
@@ -627,34 +667,45 @@ async def raise_due(p: Portfolio, limit: int = 200) -> int:
     skip each other's rows)."""
     async with p.service.database.transaction() as tx:
         rows = await store.due_to_raise(tx, limit)
+        raised = 0
         for row in rows:
-            scheme: str | None = None
-            sealed: str | None = None
-            if row["kind"] in _STARTING:
-                party = await store.party(tx, str(row["customer_id"]))
-                assert party is not None
-                person = p.vault.open_person(party["sealed"])
-                scheme, sealed = person.scheme, p.vault.seal(person.cpr_cvr)
-            await p.emit(
-                tx,
-                DataHubRequestRaisedV1(
-                    request_id=row["request_id"],
-                    kind=row["kind"],
-                    gsrn=row["gsrn"],
-                    effective_date=row["effective_date"],
-                    balance_responsible_gln=p.settings.balance_responsible_gln
-                    if row["kind"] in (*_STARTING, "BRS-003")
-                    else None,
-                    customer_scheme=scheme,
-                    customer_id_sealed=sealed,
-                ),
-                row["gsrn"],
-            )
-            process, _ = store.to_domain(row).raise_request()
-            await store.save_process(
-                tx, row, process, [Step("pending", "request handed to DataHub")], "scheduler"
-            )
-    return len(rows)
+            try:
+                async with tx.transaction():  # a savepoint: one bad row never blocks the rest
+                    await _raise(p, tx, row)
+                raised += 1
+            except Exception as exc:
+                log.error("raise_failed", process_id=str(row["process_id"]), error=repr(exc))
+    return raised
+
+
+async def _raise(p: Portfolio, tx: asyncpg.Connection, row: asyncpg.Record) -> None:
+    """Hand one process to the datahub service."""
+    scheme: str | None = None
+    sealed: str | None = None
+    if row["kind"] in _STARTING:
+        party = await store.party(tx, str(row["customer_id"]))
+        assert party is not None
+        person = p.vault.open_person(party["sealed"])
+        scheme, sealed = person.scheme, p.vault.seal(person.cpr_cvr)
+    await p.emit(
+        tx,
+        DataHubRequestRaisedV1(
+            request_id=row["request_id"],
+            kind=row["kind"],
+            gsrn=row["gsrn"],
+            effective_date=row["effective_date"],
+            balance_responsible_gln=p.settings.balance_responsible_gln
+            if row["kind"] in (*_STARTING, "BRS-003")
+            else None,
+            customer_scheme=scheme,
+            customer_id_sealed=sealed,
+        ),
+        row["gsrn"],
+    )
+    process, _ = store.to_domain(row).raise_request()
+    await store.save_process(
+        tx, row, process, [Step("pending", "request handed to DataHub")], "scheduler"
+    )
 
 
 async def complete_due(p: Portfolio, limit: int = 200) -> int:
@@ -695,14 +746,15 @@ async def on_request_sent(
 async def on_request_failed(
     p: Portfolio, tx: asyncpg.Connection, event: RequestFailedV1, _: Envelope
 ) -> None:
+    reason = event.reason[:300]  # the datahub service's own words, maybe DataHub's response
     row = await store.process_by(tx, "request_id", event.request_id)
     if row is not None:
-        process, steps = store.to_domain(row).send_failed(event.reason)
-        await _apply(p, tx, row, process, steps, "datahub", reasons=[event.reason])
+        process, steps = store.to_domain(row).send_failed(reason)
+        await _apply(p, tx, row, process, steps, "datahub", reasons=[reason])
         return
     row = await store.process_by(tx, "cancel_request_id", event.request_id)
     if row is not None:
-        process, steps = store.to_domain(row).cancel_answered(False, [event.reason])
+        process, steps = store.to_domain(row).cancel_answered(False, [reason])
         await _apply(p, tx, row, process, steps, "datahub")
 
 
@@ -738,12 +790,12 @@ async def on_master_data(
     """RSM-022: on the effective date of one of our processes it completes it (our supply
     starts, restarts or moves its start); otherwise it updates a metering point we supply."""
     row = await store.open_process(tx, event.gsrn, for_update=True)
-    if row is not None and row["kind"] in COMPLETED_BY_MASTER_DATA:
+    start = _local_date(event.supply_start or event.validity_start)
+    if row is not None and _effectuates(row, event, start):
         mp = _metering_point(event)
         await _store_metering_point(p.service, tx, mp)
         process, steps = store.to_domain(row).effectuated("master data (RSM-022) received")
         await _apply(p, tx, row, process, steps, "datahub")
-        start = _local_date(event.supply_start or event.validity_start)
         if row["kind"] in _STARTING:
             await _activate(p, tx, row, start)
         elif row["kind"] == "BRS-011":
@@ -755,11 +807,22 @@ async def on_master_data(
         await _store_metering_point(p.service, tx, _metering_point(event))
 
 
+def _effectuates(row: asyncpg.Record, event: MasterDataReceivedV1, start: date) -> bool:
+    """Whether this RSM-022 is the one that completes our open process *row*: a process that
+    DataHub completes with master data, the same effective date, and DataHub's process id
+    when both sides know it (a master-data update for the metering point is not)."""
+    if row["kind"] not in COMPLETED_BY_MASTER_DATA or start != row["effective_date"]:
+        return False
+    reference, ours = event.process_reference, row["datahub_reference"]
+    return reference is None or ours is None or reference == ours
+
+
 async def on_notification(
     p: Portfolio, tx: asyncpg.Connection, event: NotificationReceivedV1, _: Envelope
 ) -> None:
     """RSM-004: another supplier takes over from a date (our supply ends the day before), or
-    rolls back a switch to us (D07: the period was never ours)."""
+    rolls back a switch to us (D07: the period was never ours). A notice for a date on or
+    before our period's start (late or replayed) changes nothing."""
     day = _local_date(event.validity_start)
     if event.process_type == "D07":
         period = await tx.fetchrow(
@@ -772,15 +835,12 @@ async def on_notification(
             await _roll_back(p, tx, period)
         return
     period = await store.current_period(tx, event.gsrn)
-    if period is None:
-        period = await tx.fetchrow(
-            """SELECT * FROM supply_period WHERE gsrn = $1 AND status = 'active'
-               AND end_date > $2 FOR UPDATE""",
-            event.gsrn,
-            day,
-        )
-    if period is not None:
-        await _end_period(p, tx, period, day, "switched_away", None)
+    if period is None or period["start_date"] >= day:
+        log.warning("notification_ignored", gsrn=event.gsrn, date=day.isoformat())
+        return
+    # Another supplier's move-in means our customer moved out; anything else is a switch.
+    reason: OffboardReason = "move_out" if event.process_type == "E65" else "switched_away"
+    await _end_period(p, tx, period, day, reason, None)
 
 
 def _metering_point(event: MasterDataReceivedV1) -> MeteringPoint:
@@ -845,6 +905,12 @@ async def _activate(
     signup = await store.signup(tx, process["signup_id"], for_update=True)
     assert signup is not None
     gsrn, customer_id = signup["gsrn"], str(signup["customer_id"])
+    # The customer (and payer) are now confirmed: their details become the signup's.
+    request = SignupIn.model_validate_json(p.vault.open(signup["request_sealed"]))
+    await _party(p, tx, "customer", request.customer(), overwrite=True)
+    payer_person = request.payer()
+    if payer_person is not None:
+        await _party(p, tx, "payer", payer_person, overwrite=True)
     current = await store.current_period(tx, gsrn)
     if current is not None:  # a new customer of ours moved in: the previous one moved out
         await _end_period(p, tx, current, start, "move_out", process)
@@ -987,14 +1053,32 @@ async def _correct_start(
         process["supply_period_id"],
     )
     assert period is not None
+    old_start = period["start_date"]
+    events: list[tuple[Event, str]] = []
+    # A customer of ours who moved out when this one moved in moved out on the corrected date.
+    before = await tx.fetchrow(
+        """SELECT * FROM supply_period WHERE gsrn = $1 AND status = 'ended' AND end_date = $2
+           AND supply_period_id <> $3 FOR UPDATE""",
+        period["gsrn"],
+        old_start,
+        period["supply_period_id"],
+    )
+    if before is not None:
+        new_end = max(start, before["start_date"])
+        moved = await store.update_period(tx, before["supply_period_id"], end_date=new_end)
+        events.append((_period_event(moved, "ended", process["process_id"]), moved["gsrn"]))
+        for contract in await store.contracts_of_period(tx, before["supply_period_id"]):
+            if contract["end_date"] == old_start:
+                changed = await store.update_contract(
+                    tx, contract["contract_id"], end_date=max(new_end, contract["start_date"])
+                )
+                events.append((_contract_event(changed), moved["gsrn"]))
     row = await store.update_period(tx, period["supply_period_id"], start_date=start)
-    events: list[tuple[Event, str]] = [
-        (_period_event(row, "start_corrected", process["process_id"]), row["gsrn"])
-    ]
-    contracts = await store.contracts_of_period(tx, period["supply_period_id"])
-    if contracts:
-        changed = await store.update_contract(tx, contracts[0]["contract_id"], start_date=start)
-        events.append((_contract_event(changed), row["gsrn"]))
+    events.append((_period_event(row, "start_corrected", process["process_id"]), row["gsrn"]))
+    for contract in await store.contracts_of_period(tx, period["supply_period_id"]):
+        if contract["start_date"] == old_start:
+            changed = await store.update_contract(tx, contract["contract_id"], start_date=start)
+            events.append((_contract_event(changed), row["gsrn"]))
     await p.service.emit_many(tx, events)
 
 
@@ -1007,6 +1091,13 @@ async def change_product(
     if from_date < today:
         raise Problem(400, "invalid-date", "A product change cannot be retroactive", str(from_date))
     async with p.service.database.transaction() as tx:
+        # The period before its contracts: the order supply changes lock them in.
+        await tx.execute(
+            """SELECT 1 FROM supply_period WHERE supply_period_id =
+                   (SELECT supply_period_id FROM contract WHERE contract_id = $1::uuid)
+               FOR UPDATE""",
+            contract_id,
+        )
         old = await store.contract(tx, contract_id, for_update=True)
         if old is None:
             raise Problem(404, "contract-not-found", "No such contract", contract_id)

@@ -336,12 +336,15 @@ async def processes(
     conn: asyncpg.Connection, *, gsrn: str | None, status: str | None, page: int, page_size: int
 ) -> dict[str, Any]:
     limit, offset = page_clause(page, page_size)
+    clauses, args = [], []
+    for column, value in (("gsrn", gsrn), ("status", status)):
+        if value is not None:
+            args.append(value)
+            clauses.append(f"{column} = ${len(args)}")
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     rows = await conn.fetch(
-        f"""SELECT * FROM process WHERE ($1::text IS NULL OR gsrn = $1)
-              AND ($2::text IS NULL OR status = $2)
-            ORDER BY created_at DESC LIMIT {limit} OFFSET {offset}""",
-        gsrn,
-        status,
+        f"SELECT * FROM process {where} ORDER BY created_at DESC LIMIT {limit} OFFSET {offset}",
+        *args,
     )
     return {"items": [process_view(r) for r in rows], "page": max(1, page), "page_size": limit}
 

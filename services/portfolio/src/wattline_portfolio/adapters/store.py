@@ -24,15 +24,19 @@ async def upsert_party(
     name_index: str,
     email_index: str | None,
     sealed: str,
+    overwrite: bool,
 ) -> str:
-    """The party with this CPR/CVR in *role*, created or given the latest contact details."""
+    """The party with this CPR/CVR in *role*: created, and given these contact details when new
+    or when *overwrite* (a confirmed activation; a mere signup never changes a customer)."""
     party_id = await conn.fetchval(
         """INSERT INTO party (party_id, role, contact_type, cpr_cvr_index, cpr_cvr_masked,
                name_index, email_index, sealed)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT (role, cpr_cvr_index) DO UPDATE SET contact_type = EXCLUDED.contact_type,
-               name_index = EXCLUDED.name_index, email_index = EXCLUDED.email_index,
-               sealed = EXCLUDED.sealed, updated_at = now()
+           ON CONFLICT (role, cpr_cvr_index) DO UPDATE SET
+               name_index = CASE WHEN $9 THEN EXCLUDED.name_index ELSE party.name_index END,
+               email_index = CASE WHEN $9 THEN EXCLUDED.email_index ELSE party.email_index END,
+               sealed = CASE WHEN $9 THEN EXCLUDED.sealed ELSE party.sealed END,
+               updated_at = CASE WHEN $9 THEN now() ELSE party.updated_at END
            RETURNING party_id""",
         uuid.uuid4(),
         role,
@@ -42,6 +46,7 @@ async def upsert_party(
         name_index,
         email_index,
         sealed,
+        overwrite,
     )
     return str(party_id)
 

@@ -28,5 +28,9 @@ class Vault:
         return self.cipher.open(sealed)
 
     def index(self, value: str) -> str:
-        """Blind index of a personal value (CPR/CVR, name, e-mail, a request body)."""
+        """Blind index of a personal value (CPR/CVR, name, e-mail), normalised."""
         return self.cipher.blind_index(value)
+
+    def fingerprint(self, value: str) -> str:
+        """Blind index of an exact text (a request body: any difference is a difference)."""
+        return self.cipher.blind_index(value, normalise=False)
