@@ -473,9 +473,9 @@ async def test_master_data_for_another_date_does_not_complete_an_open_process(ri
         json={"kind": "move_out", "gsrn": point.gsrn, "effective_date": "2025-05-15"},
     )
     assert moved.status_code == 201
-    signup_id = (
-        await rig.client.post("/api/signup", json=rig.signup_body(rig.single(1)))
-    ).json()["signup_id"]
+    signup_id = (await rig.client.post("/api/signup", json=rig.signup_body(rig.single(1)))).json()[
+        "signup_id"
+    ]
     process = await rig.process_of(signup_id)
     await rig.raise_and_send()
     await rig.answer(process["request_id"], rig.single(1).gsrn)
