@@ -78,7 +78,9 @@ class Market:
         )
         assert response.status_code == 200, response.text
 
-    async def signup(self, point: SeededPoint, **changes: Any) -> httpx.Response:
+    async def signup(
+        self, point: SeededPoint, headers: dict[str, str] | None = None, **changes: Any
+    ) -> httpx.Response:
         products = (await self.call("GET", "/api/products")).json()
         body = {
             "dar_id": str(point.dar_id),
@@ -95,7 +97,7 @@ class Market:
             "billing_city": "København N",
             **changes,
         }
-        return await self.call("POST", "/api/signup", json=body)
+        return await self.call("POST", "/api/signup", json=body, headers=headers or {})
 
     async def detail(self, signup_id: str) -> dict[str, Any]:
         response = await self.call("GET", f"/api/signups/{signup_id}")
@@ -303,8 +305,12 @@ async def test_no_cpr_number_in_logs_events_or_api_responses(market: Market) -> 
     numbers = {market.cpr(p) for p in points} | {"0101901234"}
     # Produce some traffic of its own so the test stands alone too.
     point = market.take()
-    response = await market.signup(point)
+    key = {"Idempotency-Key": f"e2e-{point.gsrn}"}
+    response = await market.signup(point, headers=key)
     assert response.status_code == 201
+    replayed = await market.signup(point, headers=key)  # a retry through the gateway
+    assert replayed.status_code == 201 and replayed.json() == response.json()
+    assert replayed.headers["idempotent-replayed"] == "true"
     await market.wait_process(response.json()["signup_id"], "effectuation_pending")
     for signup in (await market.call("GET", "/api/signups", params={"page_size": 500})).json()[
         "items"

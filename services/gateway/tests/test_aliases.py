@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from litestar import Litestar, Request, get, post
+from litestar import Litestar, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from wattline_gateway.api import Gateway
 from wattline_gateway.bootstrap import SPEC, GatewaySettings, build
@@ -41,8 +41,13 @@ async def signup_status(
 @post("/api/signup", status_code=201)
 async def submit_signup(
     request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
-) -> dict[str, Any]:
-    return _echo(request, data)
+) -> Response[dict[str, Any]]:
+    key = request.headers.get("idempotency-key")
+    return Response(
+        {**_echo(request, data), "idempotency_key": key},
+        status_code=201,
+        headers={"Idempotent-Replayed": "true"} if key else {},
+    )
 
 
 @get("/api/portfolio/metering-points")
@@ -104,6 +109,13 @@ async def test_an_alias_is_forwarded_to_its_owner_at_the_same_path(gateway: Rig)
     submitted = await client.post("/api/signup", headers=key, json={"product": "spot-basic"})
     assert submitted.status_code == 201
     assert submitted.json()["body"] == {"product": "spot-basic"}
+    assert submitted.json()["idempotency_key"] is None
+    # A sales channel's retry key reaches the portfolio, and the replay mark comes back.
+    retried = await client.post(
+        "/api/signup", headers={**key, "Idempotency-Key": "web-4711"}, json={}
+    )
+    assert retried.json()["idempotency_key"] == "web-4711"
+    assert retried.headers["idempotent-replayed"] == "true"
 
     own = await client.get("/api/portfolio/metering-points", headers=key)
     assert own.json()["path"] == "/api/portfolio/metering-points"

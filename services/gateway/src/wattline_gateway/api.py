@@ -25,9 +25,16 @@ from wattline_gateway.domain import api_keys
 from wattline_gateway.domain.rate_limit import TokenBucket
 
 # Request headers passed on to services; credentials stay at the gateway.
-FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "if-none-match")
+FORWARDED_REQUEST_HEADERS = (
+    "content-type",
+    "accept",
+    "accept-language",
+    "if-none-match",
+    "idempotency-key",
+)
 FORWARDED_RESPONSE_HEADERS = (
     "content-type",
+    "idempotent-replayed",
     "etag",
     "location",
     "retry-after",

@@ -49,7 +49,9 @@ def build(settings: GatewaySettings | None = None) -> Service:
     """Wire the gateway: no broker, its own schema for API keys."""
     settings = settings or GatewaySettings()
     client = httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
+        timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s),
+        # Keep a connection per request in flight: with fewer, bursts reconnect per request.
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
     )
     gateway = api.Gateway(dict(settings.services), client, aliases=dict(settings.aliases))
     service = Service(SPEC, settings)

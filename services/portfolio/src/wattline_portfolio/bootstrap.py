@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+from wattline_platform.business_days import danish_holidays
 from wattline_platform.logging import get_logger
 from wattline_platform.pii import PiiCipher
 from wattline_platform.service import Service, ServiceSpec
@@ -60,6 +61,11 @@ async def scheduler(p: handlers.Portfolio) -> None:
     while True:
         try:
             await handlers.ensure_default_products(p)
+            # The holiday calendar takes ~0.3 s to build per year, on the event loop: build
+            # the years signups will touch now, not in the first customer's request.
+            today = await p.today()
+            for year in range(today.year - 1, today.year + 3):
+                danish_holidays(year, p.settings.closed_eves)
             break
         except Exception as exc:
             log.warning("default_products_failed", error=repr(exc))
