@@ -65,7 +65,7 @@ async def test_health_metrics_correlation_and_problems(
         assert set(body["checks"]) == {"database", "migrations", "broker"}
 
         metrics = (await client.get("/metrics")).text
-        route = 'route="/api/demo/things/{n:int}"'
+        route = 'route="/api/demo/things/{n}"'
         assert f'wattline_http_requests_total{{method="GET",{route},status="404"}} 1.0' in metrics
         assert (
             "wattline_outbox_lag_seconds" in metrics or "wattline_events_published_total" in metrics

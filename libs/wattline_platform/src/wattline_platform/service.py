@@ -358,6 +358,10 @@ def observability_middleware(app: ASGIApp) -> ASGIApp:
 
 
 def _route_template(scope: Scope) -> str:
+    # The full template (a controller's handlers only know their own relative path).
+    template = scope.get("path_template")
+    if isinstance(template, str) and template:
+        return template
     handler = scope.get("route_handler")
     paths: Sequence[str] | None = getattr(handler, "paths", None)
     if paths:
