@@ -20,7 +20,6 @@ from wattline_platform.service import ServiceDep
 from wattline_portfolio import handlers, queries
 from wattline_portfolio.adapters import metering_points, store
 from wattline_portfolio.adapters import products as product_store
-from wattline_portfolio.adapters.address_lookup import AddressLookupUnavailable
 from wattline_portfolio.domain.metering_point import InvalidMeteringPoint, MeteringPoint
 from wattline_portfolio.handlers import Portfolio
 from wattline_portfolio.models import (
@@ -224,12 +223,7 @@ def routes(p: Portfolio) -> list[Any]:
     @get("/api/address/{dar_id:str}", tags=["back office"], summary="Metering points at a DAR id")
     async def address(dar_id: FromPath[str]) -> dict[str, Any]:
         key = _uuid(dar_id, "address")
-        try:
-            gsrns = await p.addresses.gsrns(key)
-        except AddressLookupUnavailable as exc:
-            raise Problem(
-                503, "address-lookup-unavailable", "Address lookup failed", str(exc)
-            ) from None
+        gsrns = await handlers.address_gsrns(p, key)
         if not gsrns:
             raise Problem(404, "address-not-found", "No metering point at that address", dar_id)
         async with p.service.database.connection() as conn:

@@ -236,14 +236,19 @@ class SignupResult:
         }
 
 
-async def resolve_gsrn(p: Portfolio, dar_id: uuid.UUID, chosen: str | None) -> str:
-    """The metering point of the signup: the one at the address, or the chosen one of several."""
+async def address_gsrns(p: Portfolio, dar_id: uuid.UUID) -> list[str]:
+    """The GSRNs at a DAR address (503 problem when the lookup fails)."""
     try:
-        gsrns = await p.addresses.gsrns(dar_id)
+        return await p.addresses.gsrns(dar_id)
     except AddressLookupUnavailable as exc:
         raise Problem(
             503, "address-lookup-unavailable", "Address lookup failed", str(exc)
         ) from None
+
+
+async def resolve_gsrn(p: Portfolio, dar_id: uuid.UUID, chosen: str | None) -> str:
+    """The metering point of the signup: the one at the address, or the chosen one of several."""
+    gsrns = await address_gsrns(p, dar_id)
     if not gsrns:
         raise Problem(
             400, "no-metering-point", "No metering point at that address", f"DAR id {dar_id}"
@@ -889,6 +894,16 @@ def _contract_event(row: asyncpg.Record) -> ContractChangedV1:
     )
 
 
+def _offboarded(period: asyncpg.Record, end: date, reason: OffboardReason) -> CustomerOffboardedV1:
+    return CustomerOffboardedV1(
+        customer_id=str(period["customer_id"]),
+        gsrn=period["gsrn"],
+        supply_period_id=str(period["supply_period_id"]),
+        end_date=end,
+        reason=reason,
+    )
+
+
 def _party_event(row: asyncpg.Record) -> Party:
     return Party(
         party_id=str(row["party_id"]),
@@ -978,18 +993,7 @@ async def _end_period(
                 tx, contract["contract_id"], end_date=max(end, contract["start_date"])
             )
             events.append((_contract_event(changed), row["gsrn"]))
-    events.append(
-        (
-            CustomerOffboardedV1(
-                customer_id=str(row["customer_id"]),
-                gsrn=row["gsrn"],
-                supply_period_id=str(row["supply_period_id"]),
-                end_date=end,
-                reason=reason,
-            ),
-            row["gsrn"],
-        )
-    )
+    events.append((_offboarded(row, end, reason), row["gsrn"]))
     await p.service.emit_many(tx, events)
     log.info("supply_ended", gsrn=row["gsrn"], end_date=end.isoformat(), reason=reason)
 
@@ -1008,18 +1012,7 @@ async def _roll_back(p: Portfolio, tx: asyncpg.Connection, period: asyncpg.Recor
     for contract in await store.contracts_of_period(tx, period["supply_period_id"]):
         changed = await store.update_contract(tx, contract["contract_id"], end_date=start)
         events.append((_contract_event(changed), row["gsrn"]))
-    events.append(
-        (
-            CustomerOffboardedV1(
-                customer_id=str(row["customer_id"]),
-                gsrn=row["gsrn"],
-                supply_period_id=str(row["supply_period_id"]),
-                end_date=start,
-                reason="erroneous_switch",
-            ),
-            row["gsrn"],
-        )
-    )
+    events.append((_offboarded(row, start, "erroneous_switch"), row["gsrn"]))
     await p.service.emit_many(tx, events)
 
 

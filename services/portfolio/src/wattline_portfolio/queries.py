@@ -107,14 +107,6 @@ _MP_COLUMNS = (
     "settlement_method",
     "resolution",
 )
-_MP_COLUMNS = (
-    "gsrn",
-    "grid_area",
-    "price_area",
-    "metering_point_type",
-    "settlement_method",
-    "resolution",
-)
 _SIGNUPS = """SELECT s.*, c.sealed AS customer_sealed FROM signup s
               JOIN party c ON c.party_id = s.customer_id"""
 
@@ -148,6 +140,17 @@ async def signups(
     }
 
 
+def search_indexes(vault: Vault, term: str) -> list[str]:
+    """The blind indexes a search term can match: a name or e-mail as typed, or a CPR/CVR
+    number (with or without its dash)."""
+    term = term.strip()
+    digits = term.replace("-", "").replace(" ", "")
+    indexes = [vault.index(term)]
+    if digits.isdigit():
+        indexes += [vault.index(f"private:{digits}"), vault.index(f"business:{digits}")]
+    return indexes
+
+
 def _signup_filter(vault: Vault, status: str | None, search: str | None) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     args: list[Any] = []
@@ -156,11 +159,7 @@ def _signup_filter(vault: Vault, status: str | None, search: str | None) -> tupl
         clauses.append(f"s.status = ${len(args)}")
     if search:
         term = search.strip()
-        digits = term.replace("-", "").replace(" ", "")
-        indexes = [vault.index(term)]
-        if digits.isdigit():
-            indexes += [vault.index(f"private:{digits}"), vault.index(f"business:{digits}")]
-        args += [term.upper(), term, indexes]
+        args += [term.upper(), term, search_indexes(vault, term)]
         n = len(args)
         clauses.append(
             f"(s.signup_id = ${n - 2} OR s.gsrn = ${n - 1} OR c.cpr_cvr_index = ANY(${n}) "
@@ -239,12 +238,7 @@ async def customers(
     args: list[Any] = []
     where = "WHERE p.role = 'customer'"
     if search:
-        term = search.strip()
-        digits = term.replace("-", "").replace(" ", "")
-        indexes = [vault.index(term)]
-        if digits.isdigit():
-            indexes += [vault.index(f"private:{digits}"), vault.index(f"business:{digits}")]
-        args.append(indexes)
+        args.append(search_indexes(vault, search))
         where += (
             " AND (p.cpr_cvr_index = ANY($1) OR p.name_index = ANY($1) OR p.email_index = ANY($1))"
         )
