@@ -129,9 +129,21 @@ async def test_an_alias_is_authorised_with_its_owners_scopes(gateway: Rig) -> No
     assert (await client.get("/api/products", headers=reader)).status_code == 200
     denied = await client.post("/api/signup", headers=reader, json={})
     assert denied.status_code == 403
-    assert denied.json()["detail"] == "key 'catalogue' lacks portfolio:write"
+    assert denied.json()["detail"] == "key 'catalogue' lacks portfolio:write or signup:write"
     assert (await client.get("/api/products", headers=other)).status_code == 403
     assert (await client.get("/api/products")).status_code == 401
+
+
+async def test_a_sales_channel_key_holds_only_its_prefixes(gateway: Rig) -> None:
+    client, conn = gateway
+    shop = {"X-API-Key": await create_api_key(conn, "web", ["signup:write", "products:read"])}
+    assert (await client.get("/api/products", headers=shop)).status_code == 200
+    assert (await client.post("/api/signup", headers=shop, json={})).status_code == 201
+    assert (await client.get("/api/signup/SGN-1/status", headers=shop)).status_code == 200
+    for path in ("/api/portfolio/metering-points", "/api/signups", "/api/customers"):
+        refused = await client.get(path, headers=shop)
+        assert refused.status_code == 403, path
+    assert (await client.post("/api/products", headers=shop, json={})).status_code == 403
 
 
 async def test_unknown_first_segments_and_dot_segments_are_refused(gateway: Rig) -> None:

@@ -181,13 +181,15 @@ def routes(gateway: Gateway) -> list[Any]:
             # Dot segments would be normalised away and reach routes outside /api.
             raise Problem(400, "invalid-path", "Invalid path", "dot segments are not allowed")
         key = await gateway.authenticate(service, request)
-        if not api_keys.allows(key.scopes, owner, request.method):
-            raise Problem(
-                403,
-                "forbidden",
-                "Missing scope",
-                f"key '{key.name}' lacks {owner}:{'read' if request.method == 'GET' else 'write'}",
-            )
+        # The owner's scope, or the public prefix's own (a sales channel's key can hold
+        # signup:write and products:read without seeing back office's customers).
+        if not (
+            api_keys.allows(key.scopes, owner, request.method)
+            or (target != owner and api_keys.allows(key.scopes, target, request.method))
+        ):
+            access = "read" if request.method == "GET" else "write"
+            wanted = f"{owner}:{access}" + (f" or {target}:{access}" if target != owner else "")
+            raise Problem(403, "forbidden", "Missing scope", f"key '{key.name}' lacks {wanted}")
         gateway.throttle(key)
         return await gateway.forward(gateway.services[owner], request, f"/api/{target}{path}")
 
