@@ -32,10 +32,13 @@ class GatewaySettings(ServiceSettings):
         description="service name -> base URL; /api/<name>/... is forwarded there",
     )
     aliases: dict[str, str] = Field(
-        default_factory=lambda: dict.fromkeys(
-            ("products", "signup", "signups", "address", "customers", "processes", "contracts"),
-            "portfolio",
-        ),
+        default_factory=lambda: {
+            **dict.fromkeys(
+                ("products", "signup", "signups", "address", "customers", "processes", "contracts"),
+                "portfolio",
+            ),
+            **dict.fromkeys(("metering-points", "settlements"), "settlement"),
+        },
         description=(
             "public first path segment -> owning service; /api/<alias>/... is forwarded to that "
             "service at the same path and authorised with its scopes"

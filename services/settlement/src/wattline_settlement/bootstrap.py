@@ -8,7 +8,7 @@ from pydantic_settings import SettingsConfigDict
 from wattline_platform.config import ServiceSettings
 from wattline_platform.service import Service, ServiceSpec
 
-from wattline_settlement import api, consumers
+from wattline_settlement import api, consumers, metering, pricing
 
 SPEC = ServiceSpec("settlement", Path(__file__).resolve().parents[2] / "migrations")
 
@@ -23,5 +23,7 @@ def build(settings: SettlementSettings | None = None) -> Service:
     """Wire the settlement service."""
     service = Service(SPEC, settings or SettlementSettings())
     service.route_handlers.append(api.MeteringPointController)
+    service.route_handlers.extend(metering.ROUTES)
+    service.route_handlers.extend(pricing.ROUTES)
     consumers.register(service)
     return service

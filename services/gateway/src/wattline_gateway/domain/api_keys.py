@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 
 KEY_PATTERN = re.compile(r"^wl_([0-9a-f]{12})_([A-Za-z0-9_-]{20,})$")
-SCOPE_PATTERN = re.compile(r"^(admin|[a-z]+:(read|write))$")
+SCOPE_PATTERN = re.compile(r"^(admin|[a-z][a-z-]*:(read|write))$")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -1,0 +1,152 @@
+"""What a settlement calculation takes and gives, for one metering point and one period.
+
+The shapes follow the scenario and result JSON of the shared specification
+(``shared/reference/settlement/README.md``): the ``wattline settle`` command parses a scenario
+file into these, the service builds them from its tables; both hand them to the same engine.
+Series are materialised: one value per interval of the period, in time order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+Resolution = Literal["PT1H", "PT15M"]
+Kind = Literal["settlement", "correction", "erroneous_switch"]
+
+LINE_CODES = (
+    "spot_energy",
+    "supplier_margin",
+    "grid_tariff",
+    "system_tariff",
+    "transmission_tariff",
+    "electricity_tax",
+    "grid_subscription",
+    "supplier_subscription",
+)
+SOLAR_LINE = "solar_export_credit"
+
+
+@dataclass(frozen=True)
+class Period:
+    """Danish local dates ``[start, end)``."""
+
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class Series:
+    """One value per interval from ``start`` (UTC, local midnight of the period's first day)
+    at ``resolution``, covering the period exactly (92/96/100 or 23/24/25 a day)."""
+
+    resolution: Resolution
+    start: datetime
+    values: tuple[Decimal, ...]
+
+
+@dataclass(frozen=True)
+class PriceVersion:
+    """A price from a local date on: DKK/kWh, or DKK/month for subscriptions."""
+
+    valid_from: date
+    dkk: Decimal
+
+
+@dataclass(frozen=True)
+class TariffVersion:
+    """A grid tariff from a local date on: 24 hourly positions (local hour + 1) or flat."""
+
+    valid_from: date
+    hourly: tuple[Decimal, ...] | None = None
+    flat: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Charges:
+    """Every price of the calculation, each a list of versions."""
+
+    supplier_margin: tuple[PriceVersion, ...]
+    grid_tariff: tuple[TariffVersion, ...]
+    system_tariff: tuple[PriceVersion, ...]
+    transmission_tariff: tuple[PriceVersion, ...]
+    electricity_tax: tuple[PriceVersion, ...]
+    grid_subscription: tuple[PriceVersion, ...]
+    supplier_subscription: tuple[PriceVersion, ...]
+
+
+@dataclass(frozen=True)
+class Elvarme:
+    """Reduced electricity tax above a yearly threshold (spec §5.7)."""
+
+    threshold_kwh: Decimal
+    consumed_kwh_before_period: Decimal
+    reduced_electricity_tax: tuple[PriceVersion, ...]
+
+
+@dataclass(frozen=True)
+class Aconto:
+    paid: Decimal
+    next_prepayment: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One calculation (spec §4)."""
+
+    period: Period
+    vat_rate: Decimal
+    consumption: Series
+    spot: Series
+    charges: Charges
+    kind: Kind = "settlement"
+    production: Series | None = None
+    elvarme: Elvarme | None = None
+    aconto: Aconto | None = None
+    corrected_consumption: Series | None = None
+    invoice_periods: tuple[Period, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Line:
+    code: str
+    quantity_kwh: Decimal | None  # per-kWh lines; None for subscriptions
+    days: int | None  # subscriptions; None otherwise
+    amount: Decimal  # rounded half up to 2 decimals
+
+
+@dataclass(frozen=True)
+class Document:
+    """A settled (or credited) invoice period: lines, subtotal, VAT, total."""
+
+    period: Period
+    consumption_kwh: Decimal
+    lines: tuple[Line, ...]
+    subtotal: Decimal
+    vat: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class AcontoResult:
+    paid: Decimal
+    difference: Decimal
+    next_prepayment: Decimal
+    amount_due: Decimal
+
+
+@dataclass(frozen=True)
+class Result:
+    """The result JSON (spec §6)."""
+
+    kind: Kind
+    period: Period
+    consumption_kwh: Decimal
+    lines: tuple[Line, ...]
+    subtotal: Decimal
+    vat: Decimal
+    total: Decimal
+    aconto: AcontoResult | None = None
+    documents: tuple[Document, ...] | None = None
