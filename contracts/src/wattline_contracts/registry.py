@@ -24,6 +24,7 @@ from wattline_contracts.portfolio import (
     ProductVersionPublishedV1,
     SupplyPeriodChangedV1,
 )
+from wattline_contracts.settlement import SettlementCompletedV1, SettlementCorrectionV1
 
 EVENTS: tuple[type[Event], ...] = (
     MeteringPointRegisteredV1,
@@ -43,6 +44,8 @@ EVENTS: tuple[type[Event], ...] = (
     ChargeLinkReceivedV1,
     RequestSentV1,
     RequestFailedV1,
+    SettlementCompletedV1,
+    SettlementCorrectionV1,
 )
 
 _BY_KEY = {(e.TYPE, e.VERSION): e for e in EVENTS}

@@ -1,0 +1,92 @@
+"""Events published by the settlement service: settled periods and their corrections.
+
+Amounts are DKK excl. VAT unless named ``vat``/``total``, exact decimals rounded half up to
+2 decimals (strings on the wire); quantities kWh with 3 decimals.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from wattline_contracts.envelope import Event
+
+Gsrn = Field(pattern=r"^57\d{16}$")
+
+
+class SettlementLineV1(BaseModel):
+    """One invoice line: ``spot_energy``, ``supplier_margin``, ``grid_tariff``,
+    ``system_tariff``, ``transmission_tariff``, ``electricity_tax``, ``grid_subscription``,
+    ``supplier_subscription`` or ``solar_export_credit``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str
+    quantity_kwh: Decimal | None = Field(description="per-kWh lines; None for subscriptions")
+    days: int | None = Field(description="subscriptions: local days; None otherwise")
+    amount: Decimal
+    unit_price: Decimal | None = Field(
+        default=None, description="amount / quantity (or per day), 6 decimals, informative"
+    )
+
+
+class ProductUsedV1(BaseModel):
+    """A product version that applied during part of the settled period."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    product_id: str
+    product_version: int
+    start_date: date
+    end_date: date
+
+
+class SettlementCompletedV1(Event):
+    """A metering point settled for (part of) a billing period: what ERP and invoicing bill."""
+
+    TYPE: ClassVar[str] = "settlement.completed"
+    VERSION: ClassVar[int] = 1
+
+    settlement_id: str
+    run_id: str
+    gsrn: str = Gsrn
+    customer_id: str
+    supply_period_id: str
+    billing_period: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (local)")
+    period_start: date = Field(description="local date, first day settled")
+    period_end: date = Field(description="local date, exclusive")
+    grid_area: str
+    price_area: Literal["DK1", "DK2"]
+    resolution: Literal["PT1H", "PT15M"]
+    products: list[ProductUsedV1]
+    consumption_kwh: Decimal
+    lines: list[SettlementLineV1]
+    subtotal: Decimal
+    vat_rate: Decimal
+    vat: Decimal
+    total: Decimal
+
+
+class SettlementCorrectionV1(Event):
+    """A delta to an earlier settlement (seed 002's adjustment): added to what was settled
+    before, it gives what the current data settles to, line by line, to the øre."""
+
+    TYPE: ClassVar[str] = "settlement.correction"
+    VERSION: ClassVar[int] = 1
+
+    correction_id: str
+    settlement_id: str = Field(description="the settlement it corrects")
+    gsrn: str = Gsrn
+    customer_id: str
+    billing_period: str = Field(pattern=r"^\d{4}-\d{2}$")
+    period_start: date = Field(description="the period settled now (may differ: BRS-011)")
+    period_end: date
+    reason: Literal["metering_data_corrected", "supply_period_changed", "erroneous_switch"]
+    consumption_kwh: Decimal
+    lines: list[SettlementLineV1]
+    subtotal: Decimal
+    vat: Decimal
+    total: Decimal
