@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from wattline_platform.config import ServiceSettings
 from wattline_platform.service import Service, ServiceSpec
 
-from wattline_settlement import api, consumers, metering, pricing
+from wattline_settlement import api, consumers, metering, pricing, runs
 
 SPEC = ServiceSpec("settlement", Path(__file__).resolve().parents[2] / "migrations")
 
@@ -17,13 +19,23 @@ class SettlementSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WATTLINE_SETTLEMENT_", extra="ignore")
 
     port: int = 8103
+    vat_rate: Decimal = Field(default=Decimal("0.25"), description="Danish VAT (moms)")
+    run_after_days: int = Field(
+        default=5, ge=0, description="days into a month before the previous month's run starts"
+    )
+    jobs: bool = Field(default=True, description="run the run worker, corrections and schedule")
 
 
 def build(settings: SettlementSettings | None = None) -> Service:
-    """Wire the settlement service."""
-    service = Service(SPEC, settings or SettlementSettings())
-    service.route_handlers.append(api.MeteringPointController)
+    """Wire the settlement service: API, consumers, the run worker, corrections, schedule."""
+    settings = settings or SettlementSettings()
+    service = Service(SPEC, settings)
+    service.route_handlers.extend(api.ROUTES)
     service.route_handlers.extend(metering.ROUTES)
     service.route_handlers.extend(pricing.ROUTES)
     consumers.register(service)
+    if settings.jobs:
+        service.background.append(lambda: runs.run_worker(service))
+        service.background.append(lambda: runs.correction_worker(service))
+        service.background.append(lambda: runs.schedule(service, settings.run_after_days))
     return service

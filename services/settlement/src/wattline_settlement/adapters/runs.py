@@ -1,0 +1,200 @@
+"""SQL for settlement runs, settlements and corrections."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from wattline_settlement.domain.model import Line
+
+
+def lines_json(lines: Sequence[Line]) -> str:
+    return json.dumps(
+        [
+            {
+                "code": line.code,
+                "quantity_kwh": None if line.quantity_kwh is None else str(line.quantity_kwh),
+                "days": line.days,
+                "amount": str(line.amount),
+            }
+            for line in lines
+        ]
+    )
+
+
+def lines_from_json(text: str | list[Any]) -> tuple[Line, ...]:
+    items = json.loads(text) if isinstance(text, str) else text
+    return tuple(
+        Line(
+            item["code"],
+            None if item["quantity_kwh"] is None else Decimal(item["quantity_kwh"]),
+            item["days"],
+            Decimal(item["amount"]),
+        )
+        for item in items
+    )
+
+
+async def create_run(
+    conn: asyncpg.Connection, billing_period: str, grid_area: str | None, trigger: str
+) -> uuid.UUID | None:
+    """A queued run; None when the schedule already started this period's run."""
+    run_id = uuid.uuid4()
+    inserted = await conn.fetchval(
+        """INSERT INTO settlement_run (run_id, billing_period, grid_area, trigger, status)
+           VALUES ($1, $2, $3, $4, 'queued') ON CONFLICT DO NOTHING RETURNING run_id""",
+        run_id,
+        billing_period,
+        grid_area,
+        trigger,
+    )
+    return inserted if inserted is None else run_id
+
+
+async def claim_run(conn: asyncpg.Connection, owner: str, lease_s: float) -> asyncpg.Record | None:
+    """The oldest queued run, or a running one whose worker stopped renewing its lease."""
+    return await conn.fetchrow(
+        """UPDATE settlement_run SET status = 'running', lease_owner = $1,
+               lease_until = now() + make_interval(secs => $2),
+               started_at = coalesce(started_at, now())
+           WHERE run_id = (
+               SELECT run_id FROM settlement_run
+               WHERE status = 'queued' OR (status = 'running' AND lease_until < now())
+               ORDER BY requested_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+           RETURNING *""",
+        owner,
+        lease_s,
+    )
+
+
+async def progress(
+    conn: asyncpg.Connection,
+    run_id: uuid.UUID,
+    owner: str,
+    lease_s: float,
+    *,
+    total: int | None = None,
+    done: int = 0,
+    settled: int = 0,
+    blocked: int = 0,
+) -> bool:
+    """Count progress and renew the lease; False if another worker took the run over."""
+    status = await conn.execute(
+        """UPDATE settlement_run SET total_items = coalesce($4, total_items),
+               done_items = done_items + $5, settled_items = settled_items + $6,
+               blocked_items = blocked_items + $7,
+               lease_until = now() + make_interval(secs => $3)
+           WHERE run_id = $1 AND lease_owner = $2 AND status = 'running'""",
+        run_id,
+        owner,
+        lease_s,
+        total,
+        done,
+        settled,
+        blocked,
+    )
+    return bool(status.endswith(" 1"))
+
+
+async def finish_run(
+    conn: asyncpg.Connection, run_id: uuid.UUID, status: str, reason: str | None
+) -> None:
+    await conn.execute(
+        """UPDATE settlement_run SET status = $2, reason = $3, finished_at = now(),
+               lease_owner = NULL, lease_until = NULL WHERE run_id = $1""",
+        run_id,
+        status,
+        reason,
+    )
+
+
+async def reset_progress(conn: asyncpg.Connection, run_id: uuid.UUID) -> None:
+    """A run taken over restarts its counts (what is settled stays settled)."""
+    await conn.execute(
+        """UPDATE settlement_run SET done_items = 0, settled_items = 0, blocked_items = 0
+           WHERE run_id = $1""",
+        run_id,
+    )
+    await conn.execute("DELETE FROM settlement_blocked WHERE run_id = $1", run_id)
+
+
+async def settled_keys(
+    conn: asyncpg.Connection, billing_period: str, supply_period_ids: Sequence[str]
+) -> set[str]:
+    rows = await conn.fetch(
+        """SELECT supply_period_id FROM settlement WHERE billing_period = $1
+           AND supply_period_id = ANY($2::uuid[])""",
+        billing_period,
+        list(supply_period_ids),
+    )
+    return {str(r["supply_period_id"]) for r in rows}
+
+
+async def insert_settlements(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert settlements; one that exists already (a concurrent worker) is skipped.
+    Returns how many were new (the caller publishes only those)."""
+    if not rows:
+        return 0
+    columns = list(rows[0])
+    values = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    inserted = 0
+    for row in rows:
+        done = await conn.fetchval(
+            f"""INSERT INTO settlement ({", ".join(columns)}) VALUES ({values})
+                ON CONFLICT (supply_period_id, billing_period) DO NOTHING
+                RETURNING settlement_id""",
+            *row.values(),
+        )
+        inserted += done is not None
+        row["_new"] = done is not None
+    return inserted
+
+
+async def add_blocked(
+    conn: asyncpg.Connection, run_id: uuid.UUID, items: Sequence[tuple[str, str, str]]
+) -> None:
+    await conn.executemany(
+        """INSERT INTO settlement_blocked (run_id, gsrn, supply_period_id, reason)
+           VALUES ($1, $2, $3::uuid, $4) ON CONFLICT DO NOTHING""",
+        [(run_id, gsrn, sp, reason) for gsrn, sp, reason in items],
+    )
+
+
+async def queue_recheck(conn: asyncpg.Connection, gsrns: Sequence[str], reason: str) -> None:
+    await conn.executemany(
+        """INSERT INTO settlement_recheck (gsrn, reason) VALUES ($1, $2)
+           ON CONFLICT (gsrn) DO NOTHING""",
+        [(g, reason) for g in gsrns],
+    )
+
+
+async def watermark(conn: asyncpg.Connection, name: str) -> int:
+    value = await conn.fetchval(
+        "SELECT data_id FROM settlement_watermark WHERE name = $1 FOR UPDATE", name
+    )
+    if value is None:
+        await conn.execute(
+            "INSERT INTO settlement_watermark (name, data_id) VALUES ($1, 0) "
+            "ON CONFLICT DO NOTHING",
+            name,
+        )
+        return 0
+    return int(value)
+
+
+async def set_watermark(conn: asyncpg.Connection, name: str, data_id: int) -> None:
+    await conn.execute(
+        "UPDATE settlement_watermark SET data_id = greatest(data_id, $2) WHERE name = $1",
+        name,
+        data_id,
+    )
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

@@ -1,0 +1,589 @@
+"""Settlement runs and corrections: the jobs that turn stored data into settled periods.
+
+A run settles every supply period of ours that overlaps a billing period (a local month),
+clipped to it (partial periods at supply start and end), once: the settlement is keyed by
+supply period and billing period, so running again settles only what was not settled
+before and publishes nothing twice. Runs are jobs, claimed under a lease by any replica,
+never work inside a consumer callback.
+
+Corrections: when newer metering data arrives for a settled period, or the supply period
+changes (a move-in date corrected, a switch rolled back), the metering point is queued for a
+recheck; the recheck settles the period again from the current data and publishes the
+difference to what was settled so far (``settlement.correction``). Settled + corrections
+therefore always equal a fresh settlement of the current data, to the øre.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+from wattline_contracts.envelope import Event
+from wattline_contracts.settlement import (
+    ProductUsedV1,
+    SettlementCompletedV1,
+    SettlementCorrectionV1,
+    SettlementLineV1,
+)
+from wattline_platform.business_days import danish_today
+from wattline_platform.logging import get_logger
+from wattline_platform.service import Service
+
+from wattline_settlement.adapters import runs as store
+from wattline_settlement.domain.model import Line, Period, Result
+from wattline_settlement.inputs import Blocked, Inputs, load_inputs
+
+log = get_logger(__name__)
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def billing_period(value: str) -> Period:
+    """``YYYY-MM`` as local dates [first day, first day of the next month)."""
+    year, month = int(value[:4]), int(value[5:7])
+    start = date(year, month, 1)
+    end = date(year + month // 12, month % 12 + 1, 1)
+    return Period(start, end)
+
+
+def billing_periods_of(period: Period) -> list[str]:
+    """The billing periods (months) a period touches."""
+    out, cursor = [], period.start.replace(day=1)
+    while cursor < period.end:
+        out.append(f"{cursor.year:04d}-{cursor.month:02d}")
+        cursor = billing_period(out[-1]).end
+    return out
+
+
+@dataclass(frozen=True)
+class Item:
+    """A supply period of ours clipped to a billing period."""
+
+    gsrn: str
+    customer_id: str
+    supply_period_id: str
+    period: Period
+
+
+def _line_events(lines: Sequence[Line]) -> list[SettlementLineV1]:
+    out = []
+    for line in lines:
+        base = line.quantity_kwh if line.quantity_kwh else (line.days or None)
+        unit = (line.amount / Decimal(base)).quantize(Decimal("0.000001")) if base else None
+        out.append(
+            SettlementLineV1(
+                code=line.code,
+                quantity_kwh=line.quantity_kwh,
+                days=line.days,
+                amount=line.amount,
+                unit_price=unit,
+            )
+        )
+    return out
+
+
+def _minus(a: Sequence[Line], b: Sequence[Line]) -> tuple[Line, ...]:
+    """Line by line a minus b (codes in a's order; a code only in b counts as zero in a)."""
+    by_code = {line.code: line for line in b}
+    out = []
+    codes = [line.code for line in a] + [c for c in by_code if c not in {x.code for x in a}]
+    a_by = {line.code: line for line in a}
+    for code in codes:
+        x, y = a_by.get(code), by_code.get(code)
+
+        def q(line: Line | None) -> Decimal | None:
+            return None if line is None else line.quantity_kwh
+
+        qx, qy = q(x), q(y)
+        quantity = None if qx is None and qy is None else (qx or Decimal(0)) - (qy or Decimal(0))
+        dx = x.days if x else None
+        dy = y.days if y else None
+        days = None if dx is None and dy is None else (dx or 0) - (dy or 0)
+        amount = (x.amount if x else Decimal(0)) - (y.amount if y else Decimal(0))
+        out.append(Line(code, quantity, days, amount + Decimal("0.00")))
+    return tuple(out)
+
+
+# -- runs ---------------------------------------------------------------------------------
+
+
+async def start_run(
+    service: Service, billing: str, grid_area: str | None, trigger: str
+) -> uuid.UUID | None:
+    billing_period(billing)  # validates
+    async with service.database.transaction() as tx:
+        return await store.create_run(tx, billing, grid_area, trigger)
+
+
+async def items_for(conn: asyncpg.Connection, billing: str, grid_area: str | None) -> list[Item]:
+    """Our supply periods overlapping the billing period, clipped (rolled back ones excluded)."""
+    period = billing_period(billing)
+    rows = await conn.fetch(
+        """SELECT sp.supply_period_id, sp.gsrn, sp.customer_id,
+                  greatest(sp.start_date, $1) AS start_date,
+                  least(coalesce(sp.end_date, $2), $2) AS end_date
+           FROM supply_periods sp JOIN metering_points mp USING (gsrn)
+           WHERE sp.reason <> 'rolled_back' AND sp.start_date < $2
+             AND coalesce(sp.end_date, $2) > $1 AND ($3::text IS NULL OR mp.grid_area = $3)
+             AND greatest(sp.start_date, $1) < least(coalesce(sp.end_date, $2), $2)
+           ORDER BY sp.gsrn, sp.start_date""",
+        period.start,
+        period.end,
+        grid_area,
+    )
+    return [
+        Item(
+            r["gsrn"],
+            str(r["customer_id"]),
+            str(r["supply_period_id"]),
+            Period(r["start_date"], r["end_date"]),
+        )
+        for r in rows
+    ]
+
+
+async def work_once(service: Service, *, chunk: int = 200, lease_s: float = 60.0) -> bool:
+    """Claim one run and execute it; False when there was nothing to do."""
+    async with service.database.transaction() as tx:
+        run = await store.claim_run(tx, WORKER, lease_s)
+        if run is not None:
+            await store.reset_progress(tx, run["run_id"])
+    if run is None:
+        return False
+    try:
+        await execute_run(service, run, chunk=chunk, lease_s=lease_s)
+    except Exception as exc:
+        log.exception("settlement_run_failed", run_id=str(run["run_id"]))
+        async with service.database.transaction() as tx:
+            await store.finish_run(tx, run["run_id"], "failed", repr(exc)[:500])
+    return True
+
+
+async def execute_run(
+    service: Service, run: asyncpg.Record, *, chunk: int = 200, lease_s: float = 60.0
+) -> None:
+    """Settle every item of the run not settled before, a chunk per transaction."""
+    run_id, billing = run["run_id"], run["billing_period"]
+    vat_rate = _vat_rate(service)
+    async with service.database.connection() as conn:
+        items = await items_for(conn, billing, run["grid_area"])
+        done = await store.settled_keys(conn, billing, [i.supply_period_id for i in items])
+    todo = [i for i in items if i.supply_period_id not in done]
+    async with service.database.transaction() as tx:
+        await store.progress(tx, run_id, WORKER, lease_s, total=len(todo))
+    log.info("settlement_run_started", run_id=str(run_id), period=billing, items=len(todo))
+    reasons: list[str] = []
+    for first in range(0, len(todo), chunk):
+        part = todo[first : first + chunk]
+        async with service.database.transaction() as tx:
+            settled, blocked = await _settle_items(service, tx, run_id, billing, part, vat_rate)
+            reasons += [reason for _, _, reason in blocked]
+            if not await store.progress(
+                tx,
+                run_id,
+                WORKER,
+                lease_s,
+                done=len(part),
+                settled=settled,
+                blocked=len(blocked),
+            ):
+                raise RuntimeError("the run's lease was lost to another worker")
+    status = "blocked" if reasons else "completed"
+    summary = None
+    if reasons:
+        summary = f"{len(reasons)} not settled; first: {reasons[0]}"[:500]
+    async with service.database.transaction() as tx:
+        await store.finish_run(tx, run_id, status, summary)
+    log.info("settlement_run_finished", run_id=str(run_id), status=status)
+
+
+def _vat_rate(service: Service) -> Decimal:
+    rate = getattr(service.settings, "vat_rate", Decimal("0.25"))
+    return Decimal(str(rate))
+
+
+async def _settle_items(
+    service: Service,
+    tx: asyncpg.Connection,
+    run_id: uuid.UUID,
+    billing: str,
+    items: Sequence[Item],
+    vat_rate: Decimal,
+) -> tuple[int, list[tuple[str, str, str]]]:
+    blocked: list[tuple[str, str, str]] = []
+    rows: list[dict[str, Any]] = []
+    computed: list[tuple[Item, Inputs, Result]] = []
+    for item in items:
+        try:
+            inputs, result = await load_inputs(tx, item.gsrn, item.period, vat_rate)
+        except Blocked as exc:
+            blocked.append((item.gsrn, item.supply_period_id, str(exc)))
+            continue
+        computed.append((item, inputs, result))
+    for item, inputs, result in computed:
+        settlement_id = uuid.uuid5(uuid.UUID(item.supply_period_id), billing)
+        lines = store.lines_json(result.lines)
+        rows.append(
+            {
+                "settlement_id": settlement_id,
+                "run_id": run_id,
+                "gsrn": item.gsrn,
+                "customer_id": uuid.UUID(item.customer_id),
+                "supply_period_id": uuid.UUID(item.supply_period_id),
+                "billing_period": billing,
+                "grid_area": inputs.grid_area,
+                "price_area": inputs.price_area,
+                "period_start": item.period.start,
+                "period_end": item.period.end,
+                "consumption_kwh": result.consumption_kwh,
+                "lines": lines,
+                "subtotal": result.subtotal,
+                "vat": result.vat,
+                "total": result.total,
+                "current_start": item.period.start,
+                "current_end": item.period.end,
+                "current_lines": lines,
+                "current_subtotal": result.subtotal,
+                "current_vat": result.vat,
+                "current_total": result.total,
+                "current_consumption_kwh": result.consumption_kwh,
+                "data_id": inputs.data_id,
+            }
+        )
+    settled = await store.insert_settlements(tx, rows)
+    events: list[tuple[Event, str]] = []
+    for row, (item, inputs, result) in zip(rows, computed, strict=True):
+        if row["_new"]:
+            events.append((_completed(row, item, inputs, result, vat_rate), item.gsrn))
+    if events:
+        await service.emit_many(tx, events)
+    if blocked:
+        await store.add_blocked(tx, run_id, blocked)
+    return settled, blocked
+
+
+def _completed(
+    row: dict[str, Any], item: Item, inputs: Inputs, result: Result, vat_rate: Decimal
+) -> SettlementCompletedV1:
+    return SettlementCompletedV1(
+        settlement_id=str(row["settlement_id"]),
+        run_id=str(row["run_id"]),
+        gsrn=item.gsrn,
+        customer_id=item.customer_id,
+        supply_period_id=item.supply_period_id,
+        billing_period=row["billing_period"],
+        period_start=item.period.start,
+        period_end=item.period.end,
+        grid_area=inputs.grid_area,
+        price_area=inputs.price_area,  # type: ignore[arg-type]
+        resolution=inputs.resolution,
+        products=[
+            ProductUsedV1(
+                product_id=p.product_id,
+                product_version=p.version,
+                start_date=p.start,
+                end_date=p.end,
+            )
+            for p in inputs.products
+        ],
+        consumption_kwh=result.consumption_kwh,
+        lines=_line_events(result.lines),
+        subtotal=result.subtotal,
+        vat_rate=vat_rate,
+        vat=result.vat,
+        total=result.total,
+    )
+
+
+# -- corrections --------------------------------------------------------------------------
+
+
+async def queue_changed_data(service: Service, limit: int = 5000) -> int:
+    """Queue a recheck for metering points with metering data newer than the watermark in a
+    settled period. Returns how many data rows were looked at."""
+    async with service.database.transaction() as tx:
+        since = await store.watermark(tx, "metering_data")
+        rows = await tx.fetch(
+            """SELECT md.id, md.gsrn FROM metering_data md
+               WHERE md.id > $1 AND EXISTS (
+                   SELECT 1 FROM settlement s WHERE s.gsrn = md.gsrn AND NOT s.credited
+                     AND md.local_date >= s.current_start AND md.local_date < s.current_end
+                     AND md.id > s.data_id)
+               ORDER BY md.id LIMIT $2""",
+            since,
+            limit,
+        )
+        newest = await tx.fetchval(
+            "SELECT max(id) FROM (SELECT id FROM metering_data WHERE id > $1 ORDER BY id "
+            "LIMIT $2) AS seen",
+            since,
+            limit,
+        )
+        if rows:
+            await store.queue_recheck(
+                tx, sorted({r["gsrn"] for r in rows}), "metering_data_corrected"
+            )
+        if newest is not None:
+            await store.set_watermark(tx, "metering_data", int(newest))
+    return 0 if newest is None else int(newest) - since
+
+
+async def recheck_some(service: Service, limit: int = 50) -> int:
+    """Recheck queued metering points, one transaction each; returns how many."""
+    count = 0
+    for _ in range(limit):
+        async with service.database.transaction() as tx:
+            row = await tx.fetchrow(
+                """SELECT gsrn, reason FROM settlement_recheck ORDER BY queued_at
+                   LIMIT 1 FOR UPDATE SKIP LOCKED"""
+            )
+            if row is None:
+                break
+            await recheck(service, tx, row["gsrn"], row["reason"])
+            await tx.execute("DELETE FROM settlement_recheck WHERE gsrn = $1", row["gsrn"])
+        count += 1
+    return count
+
+
+async def recheck(service: Service, tx: asyncpg.Connection, gsrn: str, reason: str) -> None:
+    """Settle *gsrn*'s settled periods again and publish the differences; settle periods of
+    completed billing periods that its supply now covers but were never settled."""
+    vat_rate = _vat_rate(service)
+    settled = await tx.fetch(
+        """SELECT * FROM settlement WHERE gsrn = $1 AND NOT credited
+           ORDER BY period_start FOR UPDATE""",
+        gsrn,
+    )
+    events: list[tuple[Event, str]] = []
+    for row in settled:
+        event = await _correct(tx, row, reason, vat_rate)
+        if event is not None:
+            events.append((event, gsrn))
+    if events:
+        await service.emit_many(tx, events)
+    await _settle_newly_covered(service, tx, gsrn, vat_rate)
+
+
+async def _correct(
+    tx: asyncpg.Connection, row: asyncpg.Record, reason: str, vat_rate: Decimal
+) -> SettlementCorrectionV1 | None:
+    supply = await tx.fetchrow(
+        "SELECT * FROM supply_periods WHERE supply_period_id = $1", row["supply_period_id"]
+    )
+    billing = billing_period(row["billing_period"])
+    clip: Period | None = None
+    why = reason
+    if supply is None or supply["reason"] == "rolled_back":
+        why = "erroneous_switch"
+    else:
+        start = max(supply["start_date"], billing.start)
+        end = min(supply["end_date"] or billing.end, billing.end)
+        if start < end:
+            clip = Period(start, end)
+        if (start, end) != (row["current_start"], row["current_end"]):
+            why = "supply_period_changed"
+    current = store.lines_from_json(row["current_lines"])
+    if clip is None:  # nothing of it is ours (any more): credit what was settled in full
+        new_lines = tuple(Line(x.code, _zero_q(x), _zero_d(x), Decimal("0.00")) for x in current)
+        subtotal = vat = total = Decimal("0.00")
+        consumption = Decimal("0.000")
+        data_id = row["data_id"]
+        start, end = row["current_start"], row["current_start"]
+    else:
+        try:
+            inputs, result = await load_inputs(tx, row["gsrn"], clip, vat_rate)
+        except Blocked as exc:
+            log.warning("recheck_blocked", gsrn=row["gsrn"], reason=str(exc))
+            return None
+        new_lines, subtotal, vat, total = result.lines, result.subtotal, result.vat, result.total
+        consumption, data_id = result.consumption_kwh, inputs.data_id
+        start, end = clip.start, clip.end
+    delta = _minus(new_lines, current)
+    if (
+        all(line.amount == 0 and not line.quantity_kwh and not line.days for line in delta)
+        and (start, end) == (row["current_start"], row["current_end"])
+        and consumption == row["current_consumption_kwh"]
+    ):
+        await tx.execute(
+            "UPDATE settlement SET data_id = greatest(data_id, $2) WHERE settlement_id = $1",
+            row["settlement_id"],
+            data_id,
+        )
+        return None
+    correction_id = uuid.uuid4()
+    d_sub, d_vat, d_total = (
+        subtotal - row["current_subtotal"],
+        vat - row["current_vat"],
+        total - row["current_total"],
+    )
+    d_kwh = consumption - row["current_consumption_kwh"]
+    await tx.execute(
+        """INSERT INTO settlement_correction (correction_id, settlement_id, reason, period_start,
+               period_end, consumption_kwh, lines, subtotal, vat, total, data_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        correction_id,
+        row["settlement_id"],
+        why,
+        start,
+        end,
+        d_kwh,
+        store.lines_json(delta),
+        d_sub,
+        d_vat,
+        d_total,
+        data_id,
+    )
+    await tx.execute(
+        """UPDATE settlement SET current_start = $2, current_end = $3, current_lines = $4,
+               current_subtotal = $5, current_vat = $6, current_total = $7,
+               current_consumption_kwh = $8, data_id = greatest(data_id, $9), credited = $10
+           WHERE settlement_id = $1""",
+        row["settlement_id"],
+        start,
+        end,
+        store.lines_json(new_lines),
+        subtotal,
+        vat,
+        total,
+        consumption,
+        data_id,
+        clip is None,
+    )
+    log.info("settlement_corrected", gsrn=row["gsrn"], period=row["billing_period"], reason=why)
+    return SettlementCorrectionV1(
+        correction_id=str(correction_id),
+        settlement_id=str(row["settlement_id"]),
+        gsrn=row["gsrn"],
+        customer_id=str(row["customer_id"]),
+        billing_period=row["billing_period"],
+        period_start=start,
+        period_end=end,
+        reason=why,  # type: ignore[arg-type]
+        consumption_kwh=d_kwh,
+        lines=_line_events(delta),
+        subtotal=d_sub,
+        vat=d_vat,
+        total=d_total,
+    )
+
+
+def _zero_q(line: Line) -> Decimal | None:
+    return None if line.quantity_kwh is None else Decimal("0.000")
+
+
+def _zero_d(line: Line) -> int | None:
+    return None if line.days is None else 0
+
+
+async def _settle_newly_covered(
+    service: Service, tx: asyncpg.Connection, gsrn: str, vat_rate: Decimal
+) -> None:
+    """Billing periods already run that the supply now covers but nobody settled (e.g. a
+    move-in date corrected back into the previous month): settle them now."""
+    rows = await tx.fetch(
+        """SELECT r.billing_period, max(r.run_id::text) AS run_id FROM settlement_run r
+           WHERE r.status IN ('completed', 'blocked') GROUP BY r.billing_period"""
+    )
+    for row in rows:
+        items = [i for i in await items_for(tx, row["billing_period"], None) if i.gsrn == gsrn]
+        done = await store.settled_keys(
+            tx, row["billing_period"], [i.supply_period_id for i in items]
+        )
+        todo = [i for i in items if i.supply_period_id not in done]
+        if todo:
+            await _settle_items(
+                service, tx, uuid.UUID(row["run_id"]), row["billing_period"], todo, vat_rate
+            )
+
+
+# -- the background jobs ------------------------------------------------------------------
+
+
+async def run_worker(service: Service, interval_s: float = 1.0) -> None:
+    """Execute queued runs (any replica; a run is claimed under a lease)."""
+    while True:
+        try:
+            while await work_once(service):
+                pass
+        except Exception as exc:
+            log.error("run_worker_failed", error=repr(exc))
+        await asyncio.sleep(interval_s)
+
+
+async def correction_worker(service: Service, interval_s: float = 2.0) -> None:
+    """Find settled periods with newer data or a changed supply period; publish deltas."""
+    while True:
+        try:
+            await queue_changed_data(service)
+            while await recheck_some(service) > 0:
+                pass
+        except Exception as exc:
+            log.error("correction_worker_failed", error=repr(exc))
+        await asyncio.sleep(interval_s)
+
+
+async def schedule(service: Service, after_days: int, interval_s: float = 60.0) -> None:
+    """Start the run of the previous billing period once, *after_days* into the new month
+    (metering data for the month's last days arrives a few days late)."""
+    while True:
+        try:
+            today = danish_today(await service.clock.now())
+            month_start = today.replace(day=1)
+            if today >= month_start + timedelta(days=after_days):
+                previous = month_start - timedelta(days=1)
+                billing = f"{previous.year:04d}-{previous.month:02d}"
+                async with service.database.transaction() as tx:
+                    if await store.create_run(tx, billing, None, "schedule"):
+                        log.info("settlement_run_scheduled", period=billing)
+        except Exception as exc:
+            log.error("settlement_schedule_failed", error=repr(exc))
+        await asyncio.sleep(interval_s)
+
+
+def run_view(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "run_id": str(row["run_id"]),
+        "billing_period": row["billing_period"],
+        "grid_area": row["grid_area"],
+        "trigger": row["trigger"],
+        "status": row["status"],
+        "progress": {
+            "total": row["total_items"],
+            "done": row["done_items"],
+            "settled": row["settled_items"],
+            "blocked": row["blocked_items"],
+        },
+        "reason": row["reason"],
+        "requested_at": store.iso(row["requested_at"]),
+        "started_at": store.iso(row["started_at"]),
+        "finished_at": store.iso(row["finished_at"]),
+    }
+
+
+def settlement_view(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "settlement_id": str(row["settlement_id"]),
+        "run_id": str(row["run_id"]),
+        "gsrn": row["gsrn"],
+        "customer_id": str(row["customer_id"]),
+        "billing_period": row["billing_period"],
+        "period": {"start": row["period_start"].isoformat(), "end": row["period_end"].isoformat()},
+        "grid_area": row["grid_area"],
+        "consumption_kwh": str(row["consumption_kwh"]),
+        "lines": json.loads(row["lines"]),
+        "subtotal": str(row["subtotal"]),
+        "vat": str(row["vat"]),
+        "total": str(row["total"]),
+        "current_total": str(row["current_total"]),
+        "credited": row["credited"],
+        "invoice_id": row["invoice_id"],
+        "invoiced_at": store.iso(row["invoiced_at"]),
+    }
