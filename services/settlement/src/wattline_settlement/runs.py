@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from wattline_contracts.envelope import Event
@@ -40,7 +40,9 @@ from wattline_platform.service import Service
 
 from wattline_settlement.adapters import runs as store
 from wattline_settlement.domain.model import Line, Period, Result
-from wattline_settlement.inputs import Blocked, Inputs, load_inputs
+
+if TYPE_CHECKING:
+    from wattline_settlement.inputs import Inputs
 
 log = get_logger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -218,6 +220,8 @@ async def _settle_items(
     items: Sequence[Item],
     vat_rate: Decimal,
 ) -> tuple[int, list[tuple[str, str, str]]]:
+    from wattline_settlement.inputs import Blocked, load_inputs  # the engine's imports, lazily
+
     blocked: list[tuple[str, str, str]] = []
     rows: list[dict[str, Any]] = []
     computed: list[tuple[Item, Inputs, Result]] = []
@@ -375,6 +379,8 @@ async def recheck(service: Service, tx: asyncpg.Connection, gsrn: str, reason: s
 async def _correct(
     tx: asyncpg.Connection, row: asyncpg.Record, reason: str, vat_rate: Decimal
 ) -> SettlementCorrectionV1 | None:
+    from wattline_settlement.inputs import Blocked, load_inputs
+
     supply = await tx.fetchrow(
         "SELECT * FROM supply_periods WHERE supply_period_id = $1", row["supply_period_id"]
     )
