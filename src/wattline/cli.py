@@ -323,3 +323,32 @@ def sim_seed(
 
     added = asyncio.run(run())
     typer.echo(f"{added} metering points added ({metering_points} requested, seed {seed})")
+
+
+@app.command()
+def settle(
+    scenario: Annotated[Path, typer.Argument(help="a settlement scenario JSON file")],
+) -> None:
+    """Settle one scenario and print the result JSON.
+
+    Bad input (unreadable file, invalid JSON, a broken rule) prints nothing on stdout, one
+    line on stderr, and exits with code 2.
+    """
+    import json as _json
+
+    from wattline_settlement.domain.engine import settle as settle_scenario
+    from wattline_settlement.domain.scenario import (
+        BadScenario,
+        result_to_json,
+        scenario_from_json,
+    )
+
+    try:
+        result = settle_scenario(scenario_from_json(scenario.read_bytes()))
+    except OSError as exc:
+        typer.echo(f"{scenario}: cannot read: {exc.strerror or exc}".splitlines()[0], err=True)
+        raise typer.Exit(2) from exc
+    except BadScenario as exc:
+        typer.echo(f"{scenario}: {exc}".splitlines()[0], err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(_json.dumps(result_to_json(result), indent=2))

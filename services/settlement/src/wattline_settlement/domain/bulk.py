@@ -1,0 +1,452 @@
+"""Settlement of many metering points at once: shared period, spot and charges, own data.
+
+What a monthly run needs: one matrix of consumption in integer Wh (metering points by
+intervals) and the prices once. The result is, per metering point, exactly the
+:class:`~wattline_settlement.domain.model.Result` that :func:`engine.settle` gives for the same
+scenario — the same numbers, not approximately.
+
+How the integers map to the exact (Decimal) path:
+
+* Quantities are Wh = kWh * 1000, exact because a kWh has at most 3 decimals.
+* Prices come from :func:`engine.interval_prices`, the table :func:`engine.settle` uses
+  (versions by local date, grid positions by local hour, hourly means of quarter prices), so
+  both paths resolve prices in one place. Each line's price vector is written as integers
+  ``P`` over one denominator ``D`` (the lcm of its prices' denominators: at most 10⁶ for
+  6-decimal prices, 4·10⁶ for a mean of four quarters).
+* A line's exact amount ``Σ kWh·price`` is ``Σ Wh·P / (1000·D)`` DKK: an integer numerator,
+  so to round it once to øre is an integer division by ``10·D`` with ties away from zero —
+  the number :func:`engine.round_money` gives.
+* Subscriptions do not depend on consumption: computed once by the engine for all rows.
+* VAT is ``subtotal_øre * n / d`` (``vat_rate = n/d``), rounded the same way.
+* Production (net per interval, ``solar_export_credit``) and elvarme (the yearly counter is a
+  cumulative sum per local calendar year) are vectorised too.
+
+Rows that go through :func:`engine.settle` instead (same result, only slower) are listed in
+``BulkSettlement.decimal_rows``: a row whose sums could leave int64 (guarded from its peak Wh,
+the number of intervals and the largest scaled price: only absurd quantities, e.g. 2**52 Wh in
+one interval) and every row when a price has so many decimals that its denominator does not
+fit. Corrections and erroneous switches are per-metering-point events, not runs: use
+:func:`engine.settle` for them (a correction is ``engine.correction_of`` of two settlements).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from math import lcm
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from wattline_settlement.domain import engine
+from wattline_settlement.domain.model import (
+    LINE_CODES,
+    SOLAR_LINE,
+    Aconto,
+    Charges,
+    Elvarme,
+    Line,
+    Period,
+    PriceVersion,
+    Resolution,
+    Result,
+    Scenario,
+    Series,
+)
+
+Int64Array = npt.NDArray[np.int64]
+
+# Every sum stays below 2**61 in magnitude and every denominator below 2**56, so the
+# rounding's 2·|x| + 10·D cannot overflow int64.
+_LIMIT = 2**61
+_MAX_DENOMINATOR = 2**56
+_PER_KWH_CODES = LINE_CODES[:6]
+_SUBSCRIPTIONS = ("grid_subscription", "supplier_subscription")
+
+
+@dataclass(frozen=True)
+class BulkSettlement:
+    """Many metering points settled for one period, as integer arrays (one row each).
+
+    ``codes`` are the line codes in result order (with ``solar_export_credit`` last when
+    production was given). Money is in øre, quantities in Wh. :meth:`result` builds the
+    :class:`Result` of one row, equal to :func:`engine.settle`'s for that metering point.
+    """
+
+    period: Period
+    codes: tuple[str, ...]
+    consumption_wh: Int64Array  # (rows,) gross consumption
+    quantity_wh: Int64Array  # (rows, lines): Σ import; Σ export for the solar line; 0 for subs
+    days: int  # of each subscription line
+    amount_ore: Int64Array  # (rows, lines)
+    subtotal_ore: Int64Array  # (rows,)
+    vat_ore: Int64Array  # (rows,)
+    total_ore: Int64Array  # (rows,)
+    aconto: tuple[Aconto | None, ...] | None = None
+    decimal_rows: tuple[int, ...] = ()  # the rows settled by engine.settle (see module doc)
+
+    def __len__(self) -> int:
+        return int(self.amount_ore.shape[0])
+
+    def result(self, row: int) -> Result:
+        """The :class:`Result` of metering point *row* (kind ``settlement``)."""
+        lines = tuple(
+            Line(
+                code,
+                None if code in _SUBSCRIPTIONS else _kwh(self.quantity_wh[row, k]),
+                self.days if code in _SUBSCRIPTIONS else None,
+                _dkk(self.amount_ore[row, k]),
+            )
+            for k, code in enumerate(self.codes)
+        )
+        total = _dkk(self.total_ore[row])
+        aconto = None if self.aconto is None else self.aconto[row]
+        return Result(
+            "settlement",
+            self.period,
+            _kwh(self.consumption_wh[row]),
+            lines,
+            _dkk(self.subtotal_ore[row]),
+            _dkk(self.vat_ore[row]),
+            total,
+            aconto=None if aconto is None else engine.aconto_result(total, aconto),
+        )
+
+    def results(self) -> list[Result]:
+        """Every row's :class:`Result`, in row order."""
+        return [self.result(row) for row in range(len(self))]
+
+
+def _dkk(ore: Any) -> Decimal:
+    return Decimal(int(ore)).scaleb(-2, context=engine.EXACT)
+
+
+def _kwh(wh: Any) -> Decimal:
+    return Decimal(int(wh)).scaleb(-3, context=engine.EXACT)
+
+
+def _ore(dkk: Decimal) -> int:
+    return int(dkk.scaleb(2, context=engine.EXACT))
+
+
+def _wh(kwh: Decimal) -> int:
+    return int(kwh.scaleb(3, context=engine.EXACT))
+
+
+@dataclass(frozen=True)
+class _Scaled:
+    """A price vector as integers over one denominator: ``price[i] = ints[i] / denominator``."""
+
+    ints: Int64Array
+    denominator: int
+    peak: int  # max |ints|
+
+
+def _scale(*vectors: Sequence[Decimal]) -> tuple[list[list[int]], int]:
+    fractions = [[Fraction(p) for p in vector] for vector in vectors]
+    denominator = lcm(1, *(f.denominator for vector in fractions for f in vector))
+    if denominator >= _MAX_DENOMINATOR:
+        raise OverflowError("prices with too many decimals for int64")  # caught: Decimal path
+    return [[int(f * denominator) for f in vector] for vector in fractions], denominator
+
+
+def _scaled(values: Sequence[Decimal]) -> _Scaled:
+    [ints], denominator = _scale(values)
+    return _Scaled(_int64(ints), denominator, max((abs(i) for i in ints), default=0))
+
+
+def _int64(values: Sequence[int]) -> Int64Array:
+    if any(abs(v) >= _LIMIT for v in values):
+        raise OverflowError("a scaled price does not fit in int64")  # caught: Decimal path
+    return np.asarray(values, dtype=np.int64)
+
+
+def _round_div(numerator: Int64Array, denominator: int) -> Int64Array:
+    """``numerator / denominator`` rounded half away from zero (the §3 rule on integers)."""
+    magnitude = (2 * np.abs(numerator) + denominator) // (2 * denominator)
+    rounded: Int64Array = np.where(numerator < 0, -magnitude, magnitude).astype(np.int64)
+    return rounded
+
+
+def _matrix(values: Any, columns: int, name: str) -> Int64Array:
+    matrix = np.asarray(values)
+    if matrix.ndim != 2 or matrix.shape[1] != columns:
+        raise engine.BadScenario(
+            f"{name}: shape {matrix.shape}, need (metering points, {columns} intervals)"
+        )
+    if not np.issubdtype(matrix.dtype, np.integer):
+        raise engine.BadScenario(f"{name}: integer Wh needed, got {matrix.dtype}")
+    if matrix.size and int(matrix.min()) < 0:
+        raise engine.BadScenario(f"{name}: negative Wh")
+    converted: Int64Array = matrix.astype(np.int64, copy=False)
+    return converted
+
+
+def _per_row(values: Sequence[Any] | None, rows: int, name: str) -> tuple[Any, ...] | None:
+    if values is None:
+        return None
+    if len(values) != rows:
+        raise engine.BadScenario(f"{name}: {len(values)} entries for {rows} metering points")
+    return tuple(values)
+
+
+def _whole_wh(kwh: Decimal) -> int | None:
+    wh = Fraction(kwh) * 1000
+    return int(wh) if wh.denominator == 1 and abs(wh) < _LIMIT else None
+
+
+def _year_spans(dates: Sequence[date]) -> list[tuple[int, int]]:
+    """``[lo, hi)`` index ranges of the intervals of each local calendar year, in order."""
+    spans: list[tuple[int, int]] = []
+    lo = 0
+    for i in range(1, len(dates) + 1):
+        if i == len(dates) or dates[i].year != dates[lo].year:
+            spans.append((lo, i))
+            lo = i
+    return spans
+
+
+def _standard_wh(
+    imports: Int64Array, spans: Sequence[tuple[int, int]], threshold: Int64Array, before: Int64Array
+) -> Int64Array:
+    """Elvarme (spec §5.7): the Wh of each interval taxed at the normal rate. The counter
+    before an interval is the year's start value plus the cumulative import before it."""
+    standard = np.empty_like(imports)
+    for k, (lo, hi) in enumerate(spans):
+        part = imports[:, lo:hi]
+        start = before[:, None] if k == 0 else np.zeros((imports.shape[0], 1), np.int64)
+        counter = start + np.cumsum(part, axis=1) - part
+        standard[:, lo:hi] = np.minimum(part, np.maximum(threshold[:, None] - counter, 0))
+    return standard
+
+
+def settle_many(
+    consumption_wh: npt.ArrayLike,
+    *,
+    period: Period,
+    resolution: Resolution,
+    spot: Series,
+    charges: Charges,
+    vat_rate: Decimal,
+    production_wh: npt.ArrayLike | None = None,
+    elvarme: Sequence[Elvarme | None] | None = None,
+    aconto: Sequence[Aconto | None] | None = None,
+) -> BulkSettlement:
+    """Settle many metering points of one period with shared spot, charges and VAT rate.
+
+    *consumption_wh*: integer Wh, shape (metering points, intervals of the period at
+    *resolution*, in time order from local midnight of ``period.start``), never negative.
+    *production_wh*: the same shape, when every row is a solar (E18) customer.
+    *elvarme*, *aconto*: one entry (or ``None``) per row.
+
+    Row *i* of the answer equals ``engine.settle`` of the scenario made of row *i* (kind
+    ``settlement``), figure by figure. Raises :class:`engine.BadScenario` for bad input.
+    """
+    engine.check_common(period, spot, charges, vat_rate)
+    tl = engine.timeline(period, resolution)
+    n = len(tl)
+    cons = _matrix(consumption_wh, n, "consumption_wh")
+    rows = cons.shape[0]
+    prod = None if production_wh is None else _matrix(production_wh, n, "production_wh")
+    if prod is not None and prod.shape[0] != rows:
+        raise engine.BadScenario(f"production_wh: {prod.shape[0]} rows, consumption has {rows}")
+    elv: tuple[Elvarme | None, ...] = _per_row(elvarme, rows, "elvarme") or (None,) * rows
+    acontos = _per_row(aconto, rows, "aconto")
+    for e in elv:
+        if e is not None:
+            engine.check_elvarme(e, period)
+
+    prices = engine.interval_prices(tl, spot, charges)
+    grid_line, supplier_line = engine.subscription_lines(period, charges)
+    codes = (*LINE_CODES, SOLAR_LINE) if prod is not None else LINE_CODES
+    column = {code: k for k, code in enumerate(codes)}
+    quantity = np.zeros((rows, len(codes)), np.int64)
+    amount = np.zeros((rows, len(codes)), np.int64)
+    amount[:, column["grid_subscription"]] = _ore(grid_line.amount)
+    amount[:, column["supplier_subscription"]] = _ore(supplier_line.amount)
+
+    # A row is vectorised when every sum it needs stays below _LIMIT in magnitude:
+    # |Σ Wh·P| <= peak Wh * intervals * max |P|.
+    peak = cons.max(axis=1, initial=0)
+    if prod is not None:
+        peak = np.maximum(peak, prod.max(axis=1, initial=0))
+    try:
+        energy = {code: _scaled(values) for code, values in prices.energy_lines()}
+        tax = _scaled(prices.electricity_tax)
+        price_peak = max([s.peak for s in energy.values()] + [tax.peak, 1])
+        safe = peak <= _LIMIT // (price_peak * max(n, 1))
+    except OverflowError:
+        safe = np.zeros(rows, np.bool_)
+
+    decimal_rows = [int(r) for r in np.flatnonzero(~safe)]
+    elvarme_groups: dict[tuple[PriceVersion, ...], list[int]] = {}
+    for row in (int(r) for r in np.flatnonzero(safe)):
+        e = elv[row]
+        if e is None:
+            continue
+        if _whole_wh(e.threshold_kwh) is None or _whole_wh(e.consumed_kwh_before_period) is None:
+            decimal_rows.append(row)
+        else:
+            elvarme_groups.setdefault(e.reduced_electricity_tax, []).append(row)
+
+    if safe.any():
+        # A view, not a copy, in the usual case of every row vectorised.
+        rows_v: slice | Int64Array = slice(None) if safe.all() else np.flatnonzero(safe)
+        cons_v = cons[rows_v]
+        prod_v = None if prod is None else prod[rows_v]
+        imp = cons_v if prod_v is None else np.maximum(cons_v - prod_v, 0)
+        imported = imp.sum(axis=1)
+        for code in _PER_KWH_CODES:
+            quantity[rows_v, column[code]] = imported
+        for code, scaled in energy.items():
+            amount[rows_v, column[code]] = _round_div(imp @ scaled.ints, 10 * scaled.denominator)
+        if prod_v is not None:
+            exp = np.maximum(prod_v - cons_v, 0)
+            spot_scaled = energy["spot_energy"]
+            quantity[rows_v, column[SOLAR_LINE]] = exp.sum(axis=1)
+            amount[rows_v, column[SOLAR_LINE]] = -_round_div(
+                exp @ spot_scaled.ints, 10 * spot_scaled.denominator
+            )
+        # Elvarme rows are overwritten below (or by the Decimal path).
+        amount[rows_v, column["electricity_tax"]] = _round_div(imp @ tax.ints, 10 * tax.denominator)
+
+    for reduced_versions, group in elvarme_groups.items():
+        done = _elvarme_tax(tl, prices, reduced_versions, group, elv, cons, prod, peak)
+        if done is None:
+            decimal_rows.extend(group)
+            continue
+        vectorised, tax_ore = done
+        amount[vectorised, column["electricity_tax"]] = tax_ore
+        decimal_rows.extend(sorted(set(group) - set(vectorised)))
+
+    subtotal: Int64Array = amount.sum(axis=1)
+    vat = _vat(subtotal, vat_rate)
+    total: Int64Array = subtotal + vat
+
+    for row in sorted(decimal_rows):
+        _fill_from_engine(
+            row, tl, cons, prod, spot, charges, vat_rate, elv[row], codes,
+            quantity, amount, subtotal, vat, total,
+        )  # fmt: skip
+
+    return BulkSettlement(
+        period=period,
+        codes=codes,
+        consumption_wh=cons.sum(axis=1),
+        quantity_wh=quantity,
+        days=(period.end - period.start).days,
+        amount_ore=amount,
+        subtotal_ore=subtotal,
+        vat_ore=vat,
+        total_ore=total,
+        aconto=acontos,
+        decimal_rows=tuple(sorted(decimal_rows)),
+    )
+
+
+def _imports(cons: Int64Array, prod: Int64Array | None, rows: Sequence[int]) -> Int64Array:
+    if prod is None:
+        return cons[rows]
+    net: Int64Array = np.maximum(cons[rows] - prod[rows], 0)
+    return net
+
+
+def _elvarme_tax(
+    tl: engine.Timeline,
+    prices: engine.IntervalPrices,
+    reduced_versions: tuple[PriceVersion, ...],
+    group: Sequence[int],
+    elv: Sequence[Elvarme | None],
+    cons: Int64Array,
+    prod: Int64Array | None,
+    peak: Int64Array,
+) -> tuple[list[int], Int64Array] | None:
+    """The electricity tax (øre) of elvarme rows sharing one reduced rate: the rows it could
+    vectorise and their amounts, or ``None`` when the rates do not scale into int64."""
+    reduced = engine.reduced_tax_prices(tl, Elvarme(Decimal(0), Decimal(0), reduced_versions))
+    try:
+        (normal_ints, reduced_ints), denominator = _scale(prices.electricity_tax, reduced)
+        normal, reduced_vec = _int64(normal_ints), _int64(reduced_ints)
+    except OverflowError:
+        return None
+    rate_peak = max([1, *(abs(v) for v in normal_ints), *(abs(v) for v in reduced_ints)])
+    span = max(len(tl), 1)
+    rows: list[int] = []
+    thresholds: list[int] = []
+    befores: list[int] = []
+    for row in group:
+        e = elv[row]
+        assert e is not None
+        threshold, before = _whole_wh(e.threshold_kwh), _whole_wh(e.consumed_kwh_before_period)
+        assert threshold is not None and before is not None  # sorted out by the caller
+        volume = int(peak[row]) * span
+        # |tax| <= Σ import * max rate; the counter <= before + Σ import.
+        if volume * rate_peak < _LIMIT and threshold + before + volume < _LIMIT:
+            rows.append(row)
+            thresholds.append(threshold)
+            befores.append(before)
+    if not rows:
+        return rows, np.zeros(0, np.int64)
+    imp = _imports(cons, prod, rows)
+    standard = _standard_wh(
+        imp,
+        _year_spans(tl.local_dates),
+        np.asarray(thresholds, np.int64),
+        np.asarray(befores, np.int64),
+    )
+    raw: Int64Array = standard @ normal + (imp - standard) @ reduced_vec
+    return rows, _round_div(raw, 10 * denominator)
+
+
+def _vat(subtotal: Int64Array, vat_rate: Decimal) -> Int64Array:
+    rate = Fraction(vat_rate)
+    peak = int(np.abs(subtotal).max(initial=0))
+    if (peak + 1) * rate.numerator < _LIMIT and rate.denominator < _MAX_DENOMINATOR:
+        return _round_div(subtotal * rate.numerator, rate.denominator)
+    return np.asarray(
+        [_ore(engine.round_money(Fraction(int(s), 100) * rate)) for s in subtotal],
+        dtype=np.int64,
+    )
+
+
+def _fill_from_engine(
+    row: int,
+    tl: engine.Timeline,
+    cons: Int64Array,
+    prod: Int64Array | None,
+    spot: Series,
+    charges: Charges,
+    vat_rate: Decimal,
+    elvarme: Elvarme | None,
+    codes: Sequence[str],
+    quantity: Int64Array,
+    amount: Int64Array,
+    subtotal: Int64Array,
+    vat: Int64Array,
+    total: Int64Array,
+) -> None:
+    def series(wh: Int64Array) -> Series:
+        return Series(tl.resolution, tl.start, tuple(_kwh(v) for v in wh))
+
+    result = engine.settle(
+        Scenario(
+            period=tl.period,
+            vat_rate=vat_rate,
+            consumption=series(cons[row]),
+            spot=spot,
+            charges=charges,
+            production=None if prod is None else series(prod[row]),
+            elvarme=elvarme,
+        )
+    )
+    for k, line in enumerate(result.lines):
+        assert line.code == codes[k]
+        quantity[row, k] = 0 if line.quantity_kwh is None else _wh(line.quantity_kwh)
+        amount[row, k] = _ore(line.amount)
+    subtotal[row] = _ore(result.subtotal)
+    vat[row] = _ore(result.vat)
+    total[row] = _ore(result.total)

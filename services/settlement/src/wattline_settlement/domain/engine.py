@@ -1,0 +1,720 @@
+"""The settlement calculation of one metering point and one period (spec §5), exact to the øre.
+
+Specification: ``shared/reference/settlement/README.md``. All arithmetic is exact: quantities
+and prices are ``Decimal`` evaluated in a context of unbounded precision that traps
+``Inexact`` (so nothing can be rounded by accident), subscription day prices are ``Fraction``.
+The only rounding is :func:`round_money`: once per line over the whole period, once for VAT.
+
+The pieces the bulk path (:mod:`wattline_settlement.domain.bulk`) shares with :func:`settle`
+are public here: the :class:`Timeline` of settlement intervals, the per-interval price table
+(:func:`interval_prices`), the subscription lines and the document arithmetic. Both paths
+therefore resolve versions, local hours and spot means in exactly one place.
+"""
+
+from __future__ import annotations
+
+import bisect
+import calendar
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+from fractions import Fraction
+from typing import Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+from wattline_settlement.domain.model import (
+    LINE_CODES,
+    SOLAR_LINE,
+    Aconto,
+    AcontoResult,
+    Charges,
+    Document,
+    Elvarme,
+    Line,
+    Period,
+    PriceVersion,
+    Resolution,
+    Result,
+    Scenario,
+    Series,
+    TariffVersion,
+)
+
+DANISH_TZ = ZoneInfo("Europe/Copenhagen")
+STEPS: dict[str, timedelta] = {"PT1H": timedelta(hours=1), "PT15M": timedelta(minutes=15)}
+KINDS = ("settlement", "correction", "erroneous_switch")
+GRID_POSITIONS = 24
+
+# Unbounded precision with Inexact trapped: +, - and * are exact or fail loudly. Division is
+# never used on Decimals here (a quarter mean is a sum times 0.25; day prices are Fractions).
+EXACT = Context(
+    prec=MAX_PREC,
+    Emax=MAX_EMAX,
+    Emin=MIN_EMIN,
+    traps=[InvalidOperation, DivisionByZero, Overflow, Inexact],
+)
+_ZERO = Decimal(0)
+_QUARTER = Decimal("0.25")
+_KWH_PLACES = 3
+_MONEY_PLACES = 2
+
+
+class BadScenario(ValueError):
+    """A scenario that breaks a rule of the specification (§4, §7); the message is one line."""
+
+
+# --- time ------------------------------------------------------------------------------------
+
+
+def local_midnight_utc(day: date) -> datetime:
+    """The UTC instant at which the Danish local date *day* begins."""
+    return datetime.combine(day, time(0), tzinfo=DANISH_TZ).astimezone(UTC)
+
+
+def interval_count(period: Period, resolution: Resolution) -> int:
+    """How many intervals of *resolution* the period has (23/24/25 or 92/96/100 a day)."""
+    span = local_midnight_utc(period.end) - local_midnight_utc(period.start)
+    return span // STEPS[resolution]
+
+
+def format_instant(instant: datetime) -> str:
+    """``YYYY-MM-DDTHH:MMZ``, the way the scenario JSON writes an interval start."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def days_of(period: Period) -> Iterator[date]:
+    """The local dates of the period in order."""
+    day = period.start
+    while day < period.end:
+        yield day
+        day += timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The settlement intervals of a period (spec §5.1): the intervals of the consumption
+    series, each with the local date and local hour (0..23) of its start."""
+
+    period: Period
+    resolution: Resolution
+    start: datetime
+    local_dates: tuple[date, ...]
+    local_hours: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.local_dates)
+
+    @property
+    def step(self) -> timedelta:
+        """The length of one interval."""
+        return STEPS[self.resolution]
+
+    def index(self, day: date) -> int:
+        """The index of the first interval of local date *day* (``len`` for ``period.end``)."""
+        return (local_midnight_utc(day) - self.start) // self.step
+
+
+def timeline(period: Period, resolution: Resolution) -> Timeline:
+    """The intervals of *period* at *resolution*, with their local dates and hours.
+
+    On the autumn day UTC 00:00 and 01:00 both have local hour 2; on the spring day no
+    interval has local hour 2.
+    """
+    step = STEPS[resolution]
+    dates: list[date] = []
+    hours: list[int] = []
+    for day in days_of(period):
+        instant, end = local_midnight_utc(day), local_midnight_utc(day + timedelta(days=1))
+        while instant < end:
+            dates.append(day)
+            hours.append(instant.astimezone(DANISH_TZ).hour)
+            instant += step
+    return Timeline(
+        period, resolution, local_midnight_utc(period.start), tuple(dates), tuple(hours)
+    )
+
+
+# --- rounding ----------------------------------------------------------------------------------
+
+
+def round_money(amount: Decimal | Fraction) -> Decimal:
+    """Round to 2 decimals half up, ties away from zero (``1.025 → 1.03``, ``-0.425 → -0.43``).
+
+    Exact for any ``Decimal`` or ``Fraction``; a zero result is ``0.00``, never ``-0.00``.
+    """
+    exact = Fraction(amount) * 100
+    magnitude = abs(exact)
+    cents, remainder = divmod(magnitude.numerator, magnitude.denominator)
+    if 2 * remainder >= magnitude.denominator:
+        cents += 1
+    return Decimal(-cents if exact < 0 else cents).scaleb(-_MONEY_PLACES, context=EXACT)
+
+
+def _places_ok(value: Decimal, places: int) -> bool:
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN or infinity
+        return False
+    return exponent >= -places or value == value.quantize(Decimal(1).scaleb(-places), context=EXACT)
+
+
+# --- versions ----------------------------------------------------------------------------------
+
+
+class _Versioned(Protocol):
+    @property
+    def valid_from(self) -> date: ...
+
+
+V = TypeVar("V", bound=_Versioned)
+
+
+def _daily(versions: Sequence[V], period: Period, name: str) -> dict[date, V]:
+    ordered = sorted(versions, key=lambda v: v.valid_from)
+    starts = [v.valid_from for v in ordered]
+    daily: dict[date, V] = {}
+    for day in days_of(period):
+        position = bisect.bisect_right(starts, day)
+        if position == 0:
+            raise BadScenario(f"{name}: no version valid on {day.isoformat()}")
+        daily[day] = ordered[position - 1]
+    return daily
+
+
+def _per_interval(tl: Timeline, versions: Sequence[PriceVersion], name: str) -> tuple[Decimal, ...]:
+    daily = _daily(versions, tl.period, name)
+    return tuple(daily[day].dkk for day in tl.local_dates)
+
+
+# --- the price table ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntervalPrices:
+    """Every per-kWh price (DKK/kWh) of each settlement interval, versions resolved by local
+    date, the grid tariff by local hour, the spot price mapped to the consumption resolution.
+    The one table that both :func:`settle` and the bulk path multiply quantities with."""
+
+    spot: tuple[Decimal, ...]
+    supplier_margin: tuple[Decimal, ...]
+    grid_tariff: tuple[Decimal, ...]
+    system_tariff: tuple[Decimal, ...]
+    transmission_tariff: tuple[Decimal, ...]
+    electricity_tax: tuple[Decimal, ...]
+
+    def energy_lines(self) -> tuple[tuple[str, tuple[Decimal, ...]], ...]:
+        """The five per-kWh lines priced on the whole import, in line order (the sixth,
+        ``electricity_tax``, also depends on elvarme)."""
+        return (
+            ("spot_energy", self.spot),
+            ("supplier_margin", self.supplier_margin),
+            ("grid_tariff", self.grid_tariff),
+            ("system_tariff", self.system_tariff),
+            ("transmission_tariff", self.transmission_tariff),
+        )
+
+
+def spot_prices(tl: Timeline, spot: Series) -> tuple[Decimal, ...]:
+    """The spot price of every settlement interval (spec §5.1).
+
+    Same resolution: the spot value. PT15M consumption, PT1H spot: the price of the UTC hour
+    containing the quarter. PT1H consumption, PT15M spot: the exact mean of the four quarters.
+    """
+    values = spot.values
+    if spot.resolution == tl.resolution:
+        return values
+    if tl.resolution == "PT15M":
+        return tuple(values[i // 4] for i in range(len(tl)))
+    with localcontext(EXACT):
+        return tuple(
+            (values[4 * i] + values[4 * i + 1] + values[4 * i + 2] + values[4 * i + 3]) * _QUARTER
+            for i in range(len(tl))
+        )
+
+
+def _grid_price(version: TariffVersion, hour: int) -> Decimal:
+    if version.hourly is not None:
+        return version.hourly[hour]  # position = local hour + 1
+    assert version.flat is not None  # guaranteed by check_charges
+    return version.flat
+
+
+def interval_prices(tl: Timeline, spot: Series, charges: Charges) -> IntervalPrices:
+    """Resolve every per-kWh price for every interval of *tl* (spec §5.1, §5.3)."""
+    grid_daily = _daily(charges.grid_tariff, tl.period, "charges.grid_tariff")
+    return IntervalPrices(
+        spot=spot_prices(tl, spot),
+        supplier_margin=_per_interval(tl, charges.supplier_margin, "charges.supplier_margin"),
+        grid_tariff=tuple(
+            _grid_price(grid_daily[day], hour)
+            for day, hour in zip(tl.local_dates, tl.local_hours, strict=True)
+        ),
+        system_tariff=_per_interval(tl, charges.system_tariff, "charges.system_tariff"),
+        transmission_tariff=_per_interval(
+            tl, charges.transmission_tariff, "charges.transmission_tariff"
+        ),
+        electricity_tax=_per_interval(tl, charges.electricity_tax, "charges.electricity_tax"),
+    )
+
+
+def reduced_tax_prices(tl: Timeline, elvarme: Elvarme) -> tuple[Decimal, ...]:
+    """The reduced electricity tax (elvarme, spec §5.7) of every interval of *tl*."""
+    return _per_interval(tl, elvarme.reduced_electricity_tax, "elvarme.reduced_electricity_tax")
+
+
+# --- subscriptions -----------------------------------------------------------------------------
+
+
+def subscription_lines(period: Period, charges: Charges) -> tuple[Line, Line]:
+    """``grid_subscription`` and ``supplier_subscription`` (spec §5.4): per local date the
+    monthly price / days of that month, summed exactly as fractions and rounded once."""
+    days = (period.end - period.start).days
+    lines: list[Line] = []
+    for code, versions in (
+        ("grid_subscription", charges.grid_subscription),
+        ("supplier_subscription", charges.supplier_subscription),
+    ):
+        daily = _daily(versions, period, f"charges.{code}")
+        total = sum(
+            (
+                Fraction(daily[day].dkk) / calendar.monthrange(day.year, day.month)[1]
+                for day in days_of(period)
+            ),
+            Fraction(0),
+        )
+        lines.append(Line(code, None, days, round_money(total)))
+    return lines[0], lines[1]
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+def make_document(
+    period: Period, consumption_kwh: Decimal, lines: Sequence[Line], vat_rate: Decimal
+) -> Document:
+    """A document from its rounded lines: subtotal = Σ lines, VAT = round(subtotal * rate),
+    total = subtotal + VAT (spec §5.6)."""
+    with localcontext(EXACT):
+        subtotal = sum((line.amount for line in lines), Decimal("0.00"))
+        vat = round_money(Fraction(subtotal) * Fraction(vat_rate))
+        return Document(period, consumption_kwh, tuple(lines), subtotal, vat, subtotal + vat)
+
+
+def _difference(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if a is None or b is None else a - b
+
+
+def correction_of(corrected: Document, original: Document) -> Document:
+    """Corrected minus original, figure by figure (spec §5.8): rounded line - rounded line,
+    quantities, days, consumption, subtotal, VAT and total. Telescopes exactly."""
+    if [line.code for line in corrected.lines] != [line.code for line in original.lines]:
+        raise ValueError("a correction needs documents with the same lines")
+    with localcontext(EXACT):
+        lines = tuple(
+            Line(
+                c.code,
+                _difference(c.quantity_kwh, o.quantity_kwh),
+                None if c.days is None or o.days is None else c.days - o.days,
+                c.amount - o.amount,
+            )
+            for c, o in zip(corrected.lines, original.lines, strict=True)
+        )
+        return Document(
+            corrected.period,
+            corrected.consumption_kwh - original.consumption_kwh,
+            lines,
+            corrected.subtotal - original.subtotal,
+            corrected.vat - original.vat,
+            corrected.total - original.total,
+        )
+
+
+def credit_note(invoice: Document) -> Document:
+    """The credit note of an invoice (spec §5.9): every figure negated, its own VAT kept."""
+    with localcontext(EXACT):
+        lines = tuple(
+            Line(
+                line.code,
+                None if line.quantity_kwh is None else -line.quantity_kwh,
+                None if line.days is None else -line.days,
+                -line.amount,
+            )
+            for line in invoice.lines
+        )
+        return Document(
+            invoice.period,
+            -invoice.consumption_kwh,
+            lines,
+            -invoice.subtotal,
+            -invoice.vat,
+            -invoice.total,
+        )
+
+
+def _optional_sum(values: Sequence[Decimal | None]) -> Decimal | None:
+    if any(v is None for v in values):
+        return None
+    return sum((v for v in values if v is not None), _ZERO)
+
+
+def combine(period: Period, documents: Sequence[Document]) -> Document:
+    """The sums over *documents* of every figure, line by line (spec §5.9's top level)."""
+    with localcontext(EXACT):
+        first = documents[0]
+        lines = []
+        for k, line in enumerate(first.lines):
+            same = [doc.lines[k] for doc in documents]
+            days = [s.days for s in same]
+            lines.append(
+                Line(
+                    line.code,
+                    _optional_sum([s.quantity_kwh for s in same]),
+                    None if any(d is None for d in days) else sum(d for d in days if d is not None),
+                    sum((s.amount for s in same), Decimal("0.00")),
+                )
+            )
+        return Document(
+            period,
+            sum((doc.consumption_kwh for doc in documents), _ZERO),
+            tuple(lines),
+            sum((doc.subtotal for doc in documents), Decimal("0.00")),
+            sum((doc.vat for doc in documents), Decimal("0.00")),
+            sum((doc.total for doc in documents), Decimal("0.00")),
+        )
+
+
+def aconto_result(total: Decimal, aconto: Aconto) -> AcontoResult:
+    """Spec §5.10: ``difference = total - paid`` (positive: the customer paid too little),
+    ``amount_due = difference + next_prepayment`` (negative: money back)."""
+    with localcontext(EXACT):
+        difference = total - aconto.paid
+        return AcontoResult(
+            aconto.paid, difference, aconto.next_prepayment, difference + aconto.next_prepayment
+        )
+
+
+# --- the calculation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Flows:
+    """Per interval: gross consumption, import, export (with production) and the electricity
+    tax amount (which depends on the elvarme counter, so on everything before it)."""
+
+    consumption: tuple[Decimal, ...]
+    imports: tuple[Decimal, ...]
+    exports: tuple[Decimal, ...] | None
+    tax: tuple[Decimal, ...]
+
+
+def _flows(
+    tl: Timeline,
+    consumption: Series,
+    production: Series | None,
+    prices: IntervalPrices,
+    elvarme: Elvarme | None,
+) -> _Flows:
+    cons = consumption.values
+    exports: tuple[Decimal, ...] | None = None
+    if production is None:
+        imports = cons
+    else:
+        nets = [c - p for c, p in zip(cons, production.values, strict=True)]
+        imports = tuple(max(net, _ZERO) for net in nets)
+        exports = tuple(max(-net, _ZERO) for net in nets)
+    if elvarme is None:
+        tax = tuple(q * t for q, t in zip(imports, prices.electricity_tax, strict=True))
+    else:
+        reduced_prices = reduced_tax_prices(tl, elvarme)
+        threshold = elvarme.threshold_kwh
+        counter: dict[int, Decimal] = {tl.period.start.year: elvarme.consumed_kwh_before_period}
+        amounts: list[Decimal] = []
+        for q, day, normal, reduced_price in zip(
+            imports, tl.local_dates, prices.electricity_tax, reduced_prices, strict=True
+        ):
+            before = counter.get(day.year, _ZERO)
+            standard = min(q, max(_ZERO, threshold - before))
+            amounts.append(standard * normal + (q - standard) * reduced_price)
+            counter[day.year] = before + q
+        tax = tuple(amounts)
+    return _Flows(cons, imports, exports, tax)
+
+
+def _dot(quantities: Sequence[Decimal], prices: Sequence[Decimal]) -> Decimal:
+    return sum((q * p for q, p in zip(quantities, prices, strict=True)), _ZERO)
+
+
+def _document(
+    tl: Timeline,
+    period: Period,
+    flows: _Flows,
+    prices: IntervalPrices,
+    charges: Charges,
+    vat_rate: Decimal,
+) -> Document:
+    lo, hi = tl.index(period.start), tl.index(period.end)
+    imports = flows.imports[lo:hi]
+    quantity = sum(imports, _ZERO)
+    lines = [
+        Line(code, quantity, None, round_money(_dot(imports, values[lo:hi])))
+        for code, values in prices.energy_lines()
+    ]
+    lines.append(Line("electricity_tax", quantity, None, round_money(sum(flows.tax[lo:hi], _ZERO))))
+    lines.extend(subscription_lines(period, charges))
+    if flows.exports is not None:
+        exports = flows.exports[lo:hi]
+        credit = -_dot(exports, prices.spot[lo:hi])
+        lines.append(Line(SOLAR_LINE, sum(exports, _ZERO), None, round_money(credit)))
+    return make_document(period, sum(flows.consumption[lo:hi], _ZERO), lines, vat_rate)
+
+
+def _result(
+    scenario: Scenario,
+    doc: Document,
+    aconto: AcontoResult | None = None,
+    documents: tuple[Document, ...] | None = None,
+) -> Result:
+    return Result(
+        scenario.kind,
+        scenario.period,
+        doc.consumption_kwh,
+        doc.lines,
+        doc.subtotal,
+        doc.vat,
+        doc.total,
+        aconto=aconto,
+        documents=documents,
+    )
+
+
+def settle(scenario: Scenario) -> Result:
+    """Settle one metering point for one period (spec §5): a settlement, a correction
+    (corrected minus original, figure by figure) or the credit notes of an erroneous switch.
+
+    Raises :class:`BadScenario` for a scenario that breaks a rule of the specification.
+    """
+    check_scenario(scenario)
+    with localcontext(EXACT):
+        tl = timeline(scenario.period, scenario.consumption.resolution)
+        prices = interval_prices(tl, scenario.spot, scenario.charges)
+
+        def document(period: Period, consumption: Series) -> Document:
+            flows = _flows(tl, consumption, scenario.production, prices, scenario.elvarme)
+            return _document(tl, period, flows, prices, scenario.charges, scenario.vat_rate)
+
+        if scenario.kind == "correction":
+            assert scenario.corrected_consumption is not None  # check_scenario
+            original = document(scenario.period, scenario.consumption)
+            corrected = document(scenario.period, scenario.corrected_consumption)
+            return _result(scenario, correction_of(corrected, original))
+        if scenario.kind == "erroneous_switch":
+            # One pass over the whole period, so the elvarme counter runs on from one
+            # original invoice to the next.
+            flows = _flows(tl, scenario.consumption, scenario.production, prices, scenario.elvarme)
+            notes = tuple(
+                credit_note(_document(tl, part, flows, prices, scenario.charges, scenario.vat_rate))
+                for part in scenario.invoice_periods or (scenario.period,)
+            )
+            return _result(scenario, combine(scenario.period, notes), documents=notes)
+        invoice = document(scenario.period, scenario.consumption)
+        aconto = None if scenario.aconto is None else aconto_result(invoice.total, scenario.aconto)
+        return _result(scenario, invoice, aconto=aconto)
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+
+def check_period(period: Period, name: str = "period") -> None:
+    """``end`` after ``start``."""
+    if period.end <= period.start:
+        raise BadScenario(
+            f"{name}: end {period.end.isoformat()} is not after start {period.start.isoformat()}"
+        )
+
+
+def check_series(name: str, series: Series, period: Period, kwh: bool) -> None:
+    """A materialised series covers the period exactly; kWh have ≤ 3 decimals, never negative."""
+    if series.resolution not in STEPS:
+        raise BadScenario(f"{name}: unknown resolution {series.resolution!r}")
+    start = local_midnight_utc(period.start)
+    if series.start != start:
+        raise BadScenario(
+            f"{name}: starts at {format_instant(series.start)}, the period at "
+            f"{format_instant(start)}"
+        )
+    expected = interval_count(period, series.resolution)
+    if len(series.values) != expected:
+        raise BadScenario(
+            f"{name}: {len(series.values)} values for the {expected} "
+            f"{series.resolution} intervals of the period"
+        )
+    step = STEPS[series.resolution]
+    for i, value in enumerate(series.values):
+        if not value.is_finite() or (kwh and (value < 0 or not _places_ok(value, _KWH_PLACES))):
+            raise BadScenario(
+                f"{name}: value {value} at {format_instant(start + i * step)} is not "
+                + ("a kWh quantity (≥ 0, at most 3 decimals)" if kwh else "a finite decimal")
+            )
+
+
+def _check_versions(name: str, versions: Sequence[_Versioned], period: Period) -> None:
+    if not versions:
+        raise BadScenario(f"{name}: no versions")
+    starts = sorted(v.valid_from for v in versions)
+    for a, b in itertools.pairwise(starts):
+        if a == b:
+            raise BadScenario(f"{name}: two versions valid from {a.isoformat()}")
+    if starts[0] > period.start:
+        raise BadScenario(
+            f"{name}: no version valid on {period.start.isoformat()} "
+            f"(the first is valid from {starts[0].isoformat()})"
+        )
+
+
+def check_charges(charges: Charges, period: Period) -> None:
+    """Every charge has a version valid on every local date of the period, no two versions
+    share a ``valid_from``, grid tariff versions are either 24 positions or flat."""
+    for name in (
+        "supplier_margin",
+        "grid_tariff",
+        "system_tariff",
+        "transmission_tariff",
+        "electricity_tax",
+        "grid_subscription",
+        "supplier_subscription",
+    ):
+        _check_versions(f"charges.{name}", getattr(charges, name), period)
+    for version in charges.grid_tariff:
+        where = f"charges.grid_tariff (valid from {version.valid_from.isoformat()})"
+        if (version.hourly is None) == (version.flat is None):
+            raise BadScenario(f"{where}: give exactly one of hourly_dkk_per_kwh and dkk_per_kwh")
+        if version.hourly is not None and len(version.hourly) != GRID_POSITIONS:
+            raise BadScenario(
+                f"{where}: {len(version.hourly)} hourly positions, need {GRID_POSITIONS}"
+            )
+
+
+def check_elvarme(elvarme: Elvarme, period: Period) -> None:
+    """Threshold and counter are kWh (≥ 0, ≤ 3 decimals); the reduced rate has versions."""
+    for field in ("threshold_kwh", "consumed_kwh_before_period"):
+        value: Decimal = getattr(elvarme, field)
+        if not value.is_finite() or value < 0 or not _places_ok(value, _KWH_PLACES):
+            raise BadScenario(f"elvarme.{field}: {value} is not a kWh quantity")
+    _check_versions("elvarme.reduced_electricity_tax", elvarme.reduced_electricity_tax, period)
+
+
+def check_common(period: Period, spot: Series, charges: Charges, vat_rate: Decimal) -> None:
+    """The checks of the inputs that many metering points can share (period, spot, charges,
+    VAT rate); :func:`check_scenario` adds the metering point's own."""
+    check_period(period)
+    if not vat_rate.is_finite() or vat_rate < 0:
+        raise BadScenario(f"vat_rate: {vat_rate} is not a rate ≥ 0")
+    check_series("spot", spot, period, kwh=False)
+    check_charges(charges, period)
+
+
+def _check_invoice_periods(parts: Sequence[Period], period: Period) -> None:
+    if not parts:
+        raise BadScenario("invoice_periods: empty; they must split the period")
+    for k, part in enumerate(parts):
+        check_period(part, f"invoice_periods[{k}]")
+    if parts[0].start != period.start:
+        raise BadScenario(
+            f"invoice_periods[0]: starts {parts[0].start.isoformat()}, "
+            f"the period {period.start.isoformat()}"
+        )
+    for k in range(1, len(parts)):
+        if parts[k].start != parts[k - 1].end:
+            raise BadScenario(
+                f"invoice_periods[{k}]: starts {parts[k].start.isoformat()}, "
+                f"not where the previous one ends ({parts[k - 1].end.isoformat()})"
+            )
+    if parts[-1].end != period.end:
+        raise BadScenario(
+            f"invoice_periods[{len(parts) - 1}]: ends {parts[-1].end.isoformat()}, "
+            f"the period {period.end.isoformat()}"
+        )
+
+
+def check_scenario(scenario: Scenario) -> None:
+    """Raise :class:`BadScenario` unless *scenario* satisfies every rule of spec §4/§7 that
+    its model can express (the JSON-level rules are :func:`..scenario.parse_scenario`'s)."""
+    kind = scenario.kind
+    if kind not in KINDS:
+        raise BadScenario(f"kind: unknown kind {kind!r}")
+    period = scenario.period
+    check_common(period, scenario.spot, scenario.charges, scenario.vat_rate)
+    resolution = scenario.consumption.resolution
+    check_series("consumption", scenario.consumption, period, kwh=True)
+    for name, series in (
+        ("production", scenario.production),
+        ("corrected_consumption", scenario.corrected_consumption),
+    ):
+        if series is None:
+            continue
+        if series.resolution != resolution:
+            raise BadScenario(
+                f"{name}: resolution {series.resolution}, consumption's is {resolution}"
+            )
+        check_series(name, series, period, kwh=True)
+    if scenario.elvarme is not None:
+        check_elvarme(scenario.elvarme, period)
+    if scenario.aconto is not None:
+        if kind != "settlement":
+            raise BadScenario(f"aconto: only with kind settlement, not {kind}")
+        for field in ("paid", "next_prepayment"):
+            amount: Decimal = getattr(scenario.aconto, field)
+            if not amount.is_finite() or not _places_ok(amount, _MONEY_PLACES):
+                raise BadScenario(f"aconto.{field}: {amount} is not an amount in øre")
+    if kind == "correction" and scenario.corrected_consumption is None:
+        raise BadScenario("corrected_consumption: required with kind correction")
+    if kind != "correction" and scenario.corrected_consumption is not None:
+        raise BadScenario(f"corrected_consumption: only with kind correction, not {kind}")
+    if scenario.invoice_periods is not None:
+        if kind != "erroneous_switch":
+            raise BadScenario(f"invoice_periods: only with kind erroneous_switch, not {kind}")
+        _check_invoice_periods(scenario.invoice_periods, period)
+
+
+__all__ = [
+    "DANISH_TZ",
+    "EXACT",
+    "LINE_CODES",
+    "BadScenario",
+    "IntervalPrices",
+    "Timeline",
+    "aconto_result",
+    "check_charges",
+    "check_common",
+    "check_elvarme",
+    "check_period",
+    "check_scenario",
+    "check_series",
+    "combine",
+    "correction_of",
+    "credit_note",
+    "days_of",
+    "format_instant",
+    "interval_count",
+    "interval_prices",
+    "local_midnight_utc",
+    "make_document",
+    "reduced_tax_prices",
+    "round_money",
+    "settle",
+    "spot_prices",
+    "subscription_lines",
+    "timeline",
+]
