@@ -66,7 +66,7 @@ CREATE TABLE settlement (
     created_at        timestamptz NOT NULL DEFAULT now(),
     UNIQUE (supply_period_id, billing_period)
 );
-CREATE INDEX settlement_run ON settlement (run_id, gsrn);
+CREATE INDEX settlement_by_run ON settlement (run_id, gsrn);
 CREATE INDEX settlement_gsrn ON settlement (gsrn, period_start);
 CREATE INDEX settlement_uninvoiced ON settlement (created_at) WHERE invoiced_at IS NULL;
 

@@ -38,4 +38,5 @@ def build(settings: SettlementSettings | None = None) -> Service:
         service.background.append(lambda: runs.run_worker(service))
         service.background.append(lambda: runs.correction_worker(service))
         service.background.append(lambda: runs.schedule(service, settings.run_after_days))
+        service.background.append(lambda: pricing.import_job(service))
     return service

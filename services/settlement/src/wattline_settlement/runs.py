@@ -386,7 +386,9 @@ async def _correct(
     )
     billing = billing_period(row["billing_period"])
     clip: Period | None = None
-    why = reason
+    why = "metering_data_corrected"  # unless the supply period changed (the queued reason
+    # only says what woke the recheck up; the figures say what changed)
+    del reason
     if supply is None or supply["reason"] == "rolled_back":
         why = "erroneous_switch"
     else:

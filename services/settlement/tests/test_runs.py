@@ -1,0 +1,393 @@
+"""The service path: events in (master data, metering data, charges, products, supply), a
+settlement run, and `settlement.completed` / `settlement.correction` out, equal to the
+golden cases of the shared specification; re-runs and corrections."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from wattline_contracts.datahub import (
+    ChargeLinkReceivedV1,
+    ChargeReceivedV1,
+    MeasureDataReceivedV1,
+    PriceSeriesV1,
+)
+from wattline_contracts.envelope import Envelope, Event
+from wattline_contracts.portfolio import (
+    ContractChangedV1,
+    MeteringPointRegisteredV1,
+    ProductVersionPublishedV1,
+    SupplyPeriodChangedV1,
+)
+from wattline_platform.service import Service
+from wattline_platform.testing import SchemaFactory
+from wattline_settlement import pricing, runs
+from wattline_settlement.bootstrap import SPEC, SettlementSettings, build
+from wattline_settlement.domain.charge_rules import ENERGINET_GLN, local_midnight
+from wattline_settlement.domain.model import Charges, Period, PriceVersion, Scenario, Series
+from wattline_settlement.domain.scenario import parse_scenario
+
+GOLDEN = (
+    Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "settlement" / "golden"
+)
+GSRN = "571313180000000005"
+GRID = "5799994000039"
+SUPPLY_ID = "0b5e4a52-6a0e-4e4c-9a57-0c6f1a1f2d11"
+CUSTOMER = "7d1f0c2e-5a8b-4f7e-9c1d-2b3a4c5d6e7f"
+PRODUCT = "5f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b8"
+
+
+@dataclass
+class Rig:
+    service: Service
+
+    async def deliver(self, *events: Event) -> None:
+        assert self.service.consumer is not None
+        async with self.service.database.transaction() as tx:
+            for event in events:
+                envelope = Envelope.wrap(event, key="k", producer="test", correlation_id="t")
+                key = (event.TYPE, event.VERSION)
+                if key in self.service.consumer.batch_routes:
+                    await self.service.consumer.batch_routes[key](tx, [(event, envelope)])
+                else:
+                    _, handler = self.service.consumer.routes[key]
+                    await handler(tx, event, envelope)
+
+    async def outbox(self, topic: str) -> list[dict[str, Any]]:
+        rows = await self.service.database.fetch(
+            "SELECT envelope FROM outbox WHERE topic = $1 ORDER BY id", topic
+        )
+        return [json.loads(r["envelope"])["payload"] for r in rows]
+
+    async def run(self, billing: str) -> dict[str, Any]:
+        run_id = await runs.start_run(self.service, billing, None, "api")
+        assert run_id is not None
+        while await runs.work_once(self.service):
+            pass
+        row = await self.service.database.fetchrow(
+            "SELECT * FROM settlement_run WHERE run_id = $1", run_id
+        )
+        assert row is not None
+        return runs.run_view(row)
+
+    async def corrections(self) -> None:
+        await runs.queue_changed_data(self.service)
+        while await runs.recheck_some(self.service):
+            pass
+
+
+@pytest.fixture
+async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator[Rig]:
+    service = build(SettlementSettings(database_url=postgres_dsn, jobs=False))
+    service.db = await make_schema_db(SPEC.migrations_dir)
+    yield Rig(service)
+
+
+# -- turning a scenario into the events that would carry it --------------------------------
+
+
+def _days(series: Series, period: Period) -> dict[date, list[Decimal]]:
+    step = timedelta(minutes=15 if series.resolution == "PT15M" else 60)
+    out: dict[date, list[Decimal]] = {}
+    day = period.start
+    index = 0
+    while day < period.end:
+        n = int((local_midnight(day + timedelta(days=1)) - local_midnight(day)) / step)
+        out[day] = list(series.values[index : index + n])
+        index += n
+        day += timedelta(days=1)
+    return out
+
+
+def measure_events(series: Series, period: Period) -> list[MeasureDataReceivedV1]:
+    return [
+        MeasureDataReceivedV1(
+            datahub_message_id=str(uuid.uuid4()),
+            transaction_id=str(uuid.uuid4()),
+            gsrn=GSRN,
+            metering_point_type="E17",
+            local_date=day,
+            resolution=series.resolution,
+            quantities_kwh=values,
+            qualities=["A04"] * len(values),
+        )
+        for day, values in _days(series, period).items()
+    ]
+
+
+def spot_file(series: Series, period: Period) -> bytes:
+    step = timedelta(minutes=15 if series.resolution == "PT15M" else 60)
+    records = []
+    for i, price in enumerate(series.values):
+        start = series.start + i * step
+        stamp = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        mwh = str(price * 1000)
+        if series.resolution == "PT1H":
+            records.append({"HourUTC": stamp, "PriceArea": "DK1", "SpotPriceDKK": mwh})
+        else:
+            records.append({"TimeUTC": stamp, "PriceArea": "DK1", "DayAheadPriceDKK": mwh})
+    return json.dumps({"records": records}).encode()
+
+
+def _charge(
+    owner: str, kind: str, charge_id: str, versions: Sequence[tuple[date, list[Decimal], str]]
+) -> ChargeReceivedV1:
+    series = []
+    for valid_from, values, resolution in versions:
+        start = local_midnight(valid_from)
+        end = local_midnight(valid_from + timedelta(days=1))
+        series.append(PriceSeriesV1(resolution=resolution, start=start, end=end, prices=values))
+    return ChargeReceivedV1(
+        datahub_message_id=str(uuid.uuid4()),
+        process_type="D08",
+        owner_gln=owner,
+        charge_type=kind,  # type: ignore[arg-type]
+        charge_id=charge_id,
+        resolution=versions[0][2],
+        effective_date=local_midnight(versions[0][0]),
+        tax_indicator=charge_id == "EA-001",
+        price_series=series,
+    )
+
+
+def _flat(
+    versions: Sequence[PriceVersion], resolution: str
+) -> list[tuple[date, list[Decimal], str]]:
+    return [(v.valid_from, [v.dkk], resolution) for v in versions]
+
+
+def charge_events(charges: Charges, start: date) -> list[Event]:
+    grid = []
+    for v in charges.grid_tariff:
+        values = list(v.hourly) if v.hourly else [v.flat or Decimal(0)] * 24
+        grid.append((v.valid_from, values, "PT1H"))
+    made: list[ChargeReceivedV1] = [
+        _charge(GRID, "D03", "NET-T", grid),
+        _charge(ENERGINET_GLN, "D03", "41000", _flat(charges.system_tariff, "P1D")),
+        _charge(ENERGINET_GLN, "D03", "40000", _flat(charges.transmission_tariff, "P1D")),
+        _charge(ENERGINET_GLN, "D03", "EA-001", _flat(charges.electricity_tax, "P1D")),
+        _charge(GRID, "D01", "NET-ABO", _flat(charges.grid_subscription, "P1M")),
+    ]
+    links: list[Event] = [
+        ChargeLinkReceivedV1(
+            datahub_message_id=str(uuid.uuid4()),
+            transaction_id=str(uuid.uuid4()),
+            gsrn=GSRN,
+            owner_gln=c.owner_gln,
+            charge_type=c.charge_type,
+            charge_id=c.charge_id,
+            factor=1,
+            start=local_midnight(start - timedelta(days=400)),
+        )
+        for c in made
+    ]
+    return [*made, *links]
+
+
+def portfolio_events(charges: Charges, period: Period, resolution: str) -> list[Event]:
+    [margin], [subscription] = charges.supplier_margin, charges.supplier_subscription
+    return [
+        MeteringPointRegisteredV1(
+            gsrn=GSRN,
+            grid_area="344",
+            price_area="DK1",
+            resolution=resolution,  # type: ignore[arg-type]
+        ),
+        ProductVersionPublishedV1(
+            product_id=PRODUCT,
+            version=1,
+            name="Spot",
+            price_type="spot",
+            margin_dkk_per_kwh=margin.dkk,
+            subscription_dkk_per_month=subscription.dkk,
+            green_energy=False,
+            valid_from=date(2020, 1, 1),
+        ),
+        ContractChangedV1(
+            contract_id=str(uuid.uuid4()),
+            gsrn=GSRN,
+            customer_id=CUSTOMER,
+            product_id=PRODUCT,
+            product_version=1,
+            start_date=period.start,
+            end_date=None,
+            billing_frequency="quarterly",
+            payment_model="aconto",
+        ),
+        supply(period.start, None),
+    ]
+
+
+def supply(start: date, end: date | None, reason: str = "started") -> SupplyPeriodChangedV1:
+    return SupplyPeriodChangedV1(
+        supply_period_id=SUPPLY_ID,
+        gsrn=GSRN,
+        customer_id=CUSTOMER,
+        start_date=start,
+        end_date=end,
+        reason=reason,  # type: ignore[arg-type]
+    )
+
+
+def golden(name: str) -> tuple[Scenario, dict[str, Any]]:
+    case = json.loads((GOLDEN / f"{name}.json").read_text())
+    return parse_scenario(case["input"]), case["expected"]
+
+
+async def given(rig: Rig, scenario: Scenario, supply_end: date | None = None) -> None:
+    """The world of *scenario* as events: we supply GSRN over its period."""
+    period = scenario.period
+    await rig.deliver(*portfolio_events(scenario.charges, period, scenario.consumption.resolution))
+    if supply_end is not None:
+        await rig.deliver(supply(period.start, supply_end, "ended"))
+    await rig.deliver(*charge_events(scenario.charges, period.start))
+    await rig.deliver(*measure_events(scenario.consumption, period))
+    await pricing.import_spot_file(rig.service.database, spot_file(scenario.spot, period))
+
+
+def billing_of(period: Period) -> str:
+    return f"{period.start.year:04d}-{period.start.month:02d}"
+
+
+def lines_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {k: line[k] for k in ("code", "quantity_kwh", "days", "amount")}
+        for line in payload["lines"]
+    ]
+
+
+def expected_lines(expected: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": line["code"],
+            "quantity_kwh": line["quantity_kwh"],
+            "days": line["days"],
+            "amount": line["amount"],
+        }
+        for line in expected["lines"]
+    ]
+
+
+# -- the golden cases through the service -----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["GM01", "GM02", "GM03", "GM04", "GM10", "DST01", "SPOT01"])
+async def test_golden_settlements_through_the_service(rig: Rig, name: str) -> None:
+    scenario, expected = golden(name)
+    period = scenario.period
+    month_end = runs.billing_period(billing_of(period)).end
+    await given(rig, scenario, supply_end=None if period.end == month_end else period.end)
+    view = await rig.run(billing_of(period))
+    assert view["status"] == "completed", view
+    [completed] = await rig.outbox("settlement.completed")
+    assert (completed["period_start"], completed["period_end"]) == (
+        expected["period"]["start"],
+        expected["period"]["end"],
+    )
+    assert lines_of(completed) == expected_lines(expected)
+    assert (completed["consumption_kwh"], completed["subtotal"], completed["vat"]) == (
+        expected["consumption_kwh"],
+        expected["subtotal"],
+        expected["vat"],
+    )
+    assert completed["total"] == expected["total"]
+    assert completed["products"] == [
+        {
+            "product_id": PRODUCT,
+            "product_version": 1,
+            "start_date": expected["period"]["start"],
+            "end_date": expected["period"]["end"],
+        }
+    ]
+
+
+async def test_a_rerun_changes_nothing_and_publishes_nothing(rig: Rig) -> None:
+    scenario, _ = golden("GM01")
+    await given(rig, scenario)
+    first = await rig.run("2025-01")
+    again = await rig.run("2025-01")
+    assert first["progress"]["settled"] == 1 and again["progress"]["settled"] == 0
+    assert again["status"] == "completed"
+    assert len(await rig.outbox("settlement.completed")) == 1
+    assert await rig.service.database.fetchval("SELECT count(*) FROM settlement") == 1
+
+
+async def test_a_missing_spot_price_blocks_with_a_reason(rig: Rig) -> None:
+    scenario, _ = golden("GM01")
+    await given(rig, scenario)
+    await rig.service.database.execute(
+        "DELETE FROM spot_prices WHERE start_utc = '2025-01-15T10:00Z'"
+    )
+    view = await rig.run("2025-01")
+    assert view["status"] == "blocked"
+    assert "DK1 spot prices missing for 1 of 744" in view["reason"]
+    assert "2025-01-15T10:00Z" in view["reason"]
+    assert await rig.outbox("settlement.completed") == []
+
+
+@pytest.mark.parametrize("name", ["GM05", "GM09"])
+async def test_golden_corrections_through_the_service(rig: Rig, name: str) -> None:
+    scenario, expected = golden(name)
+    assert scenario.corrected_consumption is not None
+    period = scenario.period
+    month = runs.billing_period(billing_of(period))
+    await given(rig, scenario, supply_end=None if period.end == month.end else period.end)
+    await rig.run(billing_of(period))
+    corrected = [
+        day
+        for day, old, new in zip(
+            _days(scenario.consumption, period).items(),
+            _days(scenario.consumption, period).values(),
+            _days(scenario.corrected_consumption, period).values(),
+            strict=True,
+        )
+        if old != new
+    ]
+    changed = {d for d, _ in corrected}
+    await rig.deliver(
+        *[
+            e
+            for e in measure_events(scenario.corrected_consumption, period)
+            if e.local_date in changed
+        ]
+    )
+    await rig.corrections()
+    [correction] = await rig.outbox("settlement.correction")
+    assert correction["reason"] == "metering_data_corrected"
+    assert lines_of(correction) == expected_lines(expected)
+    assert (correction["subtotal"], correction["vat"], correction["total"]) == (
+        expected["subtotal"],
+        expected["vat"],
+        expected["total"],
+    )
+
+
+async def test_erroneous_switch_credits_every_settled_month_golden_gm06(rig: Rig) -> None:
+    scenario, expected = golden("GM06")
+    period = scenario.period
+    await given(rig, scenario)
+    for month in runs.billing_periods_of(period):
+        await rig.run(month)
+    assert len(await rig.outbox("settlement.completed")) == 2
+    await rig.deliver(supply(period.start, period.start, "rolled_back"))
+    await rig.corrections()
+    credits = await rig.outbox("settlement.correction")
+    assert [c["reason"] for c in credits] == ["erroneous_switch", "erroneous_switch"]
+    for credit, document in zip(credits, expected["documents"], strict=True):
+        assert [line["amount"] for line in credit["lines"]] == [
+            line["amount"] for line in document["lines"]
+        ]
+        assert (credit["subtotal"], credit["vat"], credit["total"]) == (
+            document["subtotal"],
+            document["vat"],
+            document["total"],
+        )
+    assert str(sum(Decimal(c["total"]) for c in credits)) == expected["total"]
