@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +31,8 @@ datahub_app = typer.Typer(help="Look at DataHub documents as Wattline does.", no
 app.add_typer(datahub_app, name="datahub")
 sim_app = typer.Typer(help="Drive the DataHub simulator.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
+settlement_app = typer.Typer(help="Settlement runs.", no_args_is_help=True)
+app.add_typer(settlement_app, name="settlement")
 
 Home = Annotated[Path, typer.Option(envvar="WATTLINE_HOME", help="where local state lives")]
 
@@ -352,3 +355,17 @@ def settle(
         typer.echo(f"{scenario}: {exc}".splitlines()[0], err=True)
         raise typer.Exit(2) from exc
     typer.echo(_json.dumps(result_to_json(result), indent=2))
+
+
+@settlement_app.command("run")
+def settlement_run(
+    period: Annotated[str, typer.Option(help="billing period YYYY-MM (Danish local month)")],
+    grid_area: Annotated[str | None, typer.Option(help="only this grid area")] = None,
+) -> None:
+    """Settle a billing period now (the same job the service runs), with progress."""
+    from wattline.settlement_run import run
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        typer.echo(f"--period {period!r} is not YYYY-MM", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(asyncio.run(run(_platform().database_url, period, grid_area)))

@@ -15,13 +15,13 @@ import uuid
 from wattline_platform.db import Database
 
 
-async def run(dsn: str, period: str, grid_area: str | None) -> int:
+async def run(dsn: str, period: str, grid_area: str | None, schema: str = "settlement") -> int:
     """Queue and execute the run; print progress; exit code 0 when completed."""
     from wattline_settlement import runs
-    from wattline_settlement.bootstrap import SPEC, SettlementSettings, build
+    from wattline_settlement.bootstrap import SettlementSettings, build
 
     service = build(SettlementSettings(database_url=dsn, jobs=False))
-    service.db = await Database(dsn, SPEC.db_schema or "settlement", max_size=4).open()
+    service.db = await Database(dsn, schema, max_size=4).open()
     try:
         run_id = await runs.start_run(service, period, grid_area, "cli")
         assert run_id is not None
@@ -30,7 +30,7 @@ async def run(dsn: str, period: str, grid_area: str | None) -> int:
         while await runs.work_once(service):
             if await _finished(service.database, run_id):
                 break
-        while not await _finished(service.database, run_id):
+        while not await _finished(service.database, run_id):  # noqa: ASYNC110 - polls the DB
             await asyncio.sleep(0.5)  # another worker has it: wait for it to finish
         watcher.cancel()
         row = await service.database.fetchrow(

@@ -391,3 +391,18 @@ async def test_erroneous_switch_credits_every_settled_month_golden_gm06(rig: Rig
             document["total"],
         )
     assert str(sum(Decimal(c["total"]) for c in credits)) == expected["total"]
+
+
+async def test_wattline_settlement_run_settles_with_progress(
+    rig: Rig, postgres_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wattline.settlement_run import run
+
+    scenario, expected = golden("GM01")
+    await given(rig, scenario)
+    code = await run(postgres_dsn, "2025-01", None, schema=rig.service.database.schema)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "completed, 1 settled, 0 not settled" in out
+    [completed] = await rig.outbox("settlement.completed")
+    assert completed["total"] == expected["total"] == "779.19"

@@ -287,7 +287,7 @@ def _completed(
         period_start=item.period.start,
         period_end=item.period.end,
         grid_area=inputs.grid_area,
-        price_area=inputs.price_area,  # type: ignore[arg-type]
+        price_area=inputs.price_area,
         resolution=inputs.resolution,
         products=[
             ProductUsedV1(
@@ -474,7 +474,7 @@ async def _correct(
         billing_period=row["billing_period"],
         period_start=start,
         period_end=end,
-        reason=why,  # type: ignore[arg-type]
+        reason=why,
         consumption_kwh=d_kwh,
         lines=_line_events(delta),
         subtotal=d_sub,
