@@ -242,12 +242,17 @@ def golden(name: str) -> tuple[Scenario, dict[str, Any]]:
     return parse_scenario(case["input"]), case["expected"]
 
 
-async def given(rig: Rig, scenario: Scenario, supply_end: date | None = None) -> None:
-    """The world of *scenario* as events: we supply GSRN over its period."""
+async def given(
+    rig: Rig,
+    scenario: Scenario,
+    supply_end: date | None = None,
+    supply_start: date | None = None,
+) -> None:
+    """The world of *scenario* as events: we supply GSRN over its period (or the given part)."""
     period = scenario.period
     await rig.deliver(*portfolio_events(scenario.charges, period, scenario.consumption.resolution))
-    if supply_end is not None:
-        await rig.deliver(supply(period.start, supply_end, "ended"))
+    if supply_end is not None or supply_start is not None:
+        await rig.deliver(supply(supply_start or period.start, supply_end, "ended"))
     await rig.deliver(*charge_events(scenario.charges, period.start))
     await rig.deliver(*measure_events(scenario.consumption, period))
     await pricing.import_spot_file(rig.service.database, spot_file(scenario.spot, period))
@@ -406,3 +411,105 @@ async def test_wattline_settlement_run_settles_with_progress(
     assert "completed, 1 settled, 0 not settled" in out
     [completed] = await rig.outbox("settlement.completed")
     assert completed["total"] == expected["total"] == "779.19"
+
+
+# -- seed 000's process scenarios (GM#11, GM#12, A4), with GM01's January -----------------------
+# GM01's inputs: 13.200 kWh a day (UTC hours 0-5 0.300, 6-15 0.500, 16-19 1.200, 20-23 0.400),
+# spot 0.45/0.85/1.25/0.55 in the same bands = 11.94 DKK of spot a day, margin 0.04,
+# subscriptions 49.00 + 39.00 a month, VAT 25 %.
+
+
+async def test_gm11_erroneous_move_recalculates_the_changed_days(rig: Rig) -> None:
+    scenario, _ = golden("GM01")
+    await given(rig, scenario, supply_start=date(2025, 1, 16))  # moved in on the 16th
+    await rig.run("2025-01")
+    [completed] = await rig.outbox("settlement.completed")
+    assert completed["total"] == "402.16"  # GM02: 16-31 January
+    # BRS-011: the move-in really was on the 10th; six more days are ours.
+    await rig.deliver(supply(date(2025, 1, 10), None, "start_corrected"))
+    await rig.corrections()
+    [correction] = await rig.outbox("settlement.correction")
+    assert correction["reason"] == "supply_period_changed"
+    assert (correction["period_start"], correction["period_end"]) == ("2025-01-10", "2025-02-01")
+    by_code = {line["code"]: line for line in correction["lines"]}
+    # 6 days x 13.2 kWh = 79.2 kWh, 6 x 11.94 = 71.64 DKK of spot, 79.2 x 0.04 = 3.168 margin
+    # (11.62 - 8.45 = 3.17 of the rounded lines); 22/31 - 16/31 of each subscription.
+    assert by_code["spot_energy"]["quantity_kwh"] == "79.200"
+    assert by_code["spot_energy"]["amount"] == "71.64"
+    assert by_code["supplier_margin"]["amount"] == "3.17"
+    assert by_code["grid_subscription"]["days"] == 6
+    assert by_code["grid_subscription"]["amount"] == "9.48"  # 34.77 - 25.29
+    assert (correction["subtotal"], correction["vat"], correction["total"]) == (
+        "120.64",  # 442.37 - 321.73
+        "30.16",  # 110.59 - 80.43
+        "150.80",  # 552.96 - 402.16: the fresh settlement of 10-31 January
+    )
+    assert await rig.service.database.fetchval("SELECT current_total FROM settlement") == Decimal(
+        "552.96"
+    )
+
+
+async def test_gm12_a_correction_during_a_switch_is_settled_only_inside_our_supply(
+    rig: Rig,
+) -> None:
+    scenario, _ = golden("GM01")
+    await given(rig, scenario, supply_end=date(2025, 1, 16))  # another supplier from the 16th
+    await rig.run("2025-01")
+    [completed] = await rig.outbox("settlement.completed")
+    assert (completed["period_end"], completed["total"]) == ("2025-01-16", "377.01")
+
+    # DataHub corrects 10:00-11:00 UTC on the 14th (ours) and the 17th (not ours any more)
+    # from 0.500 to 1.500 kWh.
+    def corrected(day: date) -> MeasureDataReceivedV1:
+        [event] = [e for e in measure_events(scenario.consumption, scenario.period)
+                   if e.local_date == day]  # fmt: skip
+        values = list(event.quantities_kwh)
+        values[11] = Decimal("1.500")  # local 11:00 = 10:00 UTC in winter
+        return event.model_copy(update={"quantities_kwh": values})
+
+    await rig.deliver(corrected(date(2025, 1, 14)), corrected(date(2025, 1, 17)))
+    await rig.corrections()
+    [correction] = await rig.outbox("settlement.correction")
+    amounts = {line["code"]: line["amount"] for line in correction["lines"]}
+    # Only the 14th: +1 kWh at spot 0.85, margin 0.04, grid position 12 (local 11-12) 0.18,
+    # system 0.054, transmission 0.049, tax 0.008; each line rounded corrected - original.
+    assert amounts == {
+        "spot_energy": "0.85",
+        "supplier_margin": "0.04",
+        "grid_tariff": "0.18",
+        "system_tariff": "0.06",  # 10.75 - 10.69
+        "transmission_tariff": "0.05",  # 9.75 - 9.70
+        "electricity_tax": "0.01",  # 1.59 - 1.58
+        "grid_subscription": "0.00",
+        "supplier_subscription": "0.00",
+    }
+    assert correction["consumption_kwh"] == "1.000"
+    assert (correction["subtotal"], correction["vat"], correction["total"]) == (
+        "1.19",
+        "0.30",
+        "1.49",
+    )
+    # Original + correction = a fresh settlement of the corrected data, to the øre.
+    assert Decimal(completed["total"]) + Decimal(correction["total"]) == Decimal("378.50")
+
+
+async def test_a4_a_move_out_in_the_middle_of_the_billing_period(rig: Rig) -> None:
+    scenario, _ = golden("GM01")
+    await given(rig, scenario, supply_end=date(2025, 1, 20))  # moved out on the 20th
+    await rig.run("2025-01")
+    [completed] = await rig.outbox("settlement.completed")
+    assert (completed["period_start"], completed["period_end"]) == ("2025-01-01", "2025-01-20")
+    by_code = {line["code"]: line for line in completed["lines"]}
+    # 19 days: 250.8 kWh, 19 x 11.94 = 226.86 of spot, 49.00 x 19/31 = 30.03, 39 x 19/31 = 23.90
+    assert by_code["spot_energy"]["quantity_kwh"] == "250.800"
+    assert by_code["spot_energy"]["amount"] == "226.86"
+    assert (by_code["grid_subscription"]["days"], by_code["grid_subscription"]["amount"]) == (
+        19,
+        "30.03",
+    )
+    assert by_code["supplier_subscription"]["amount"] == "23.90"
+    assert (completed["subtotal"], completed["vat"], completed["total"]) == (
+        "382.04",
+        "95.51",
+        "477.55",
+    )
