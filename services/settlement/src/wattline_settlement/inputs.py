@@ -7,9 +7,12 @@ events). Anything missing blocks the settlement with a reason; nothing is ever s
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -18,7 +21,11 @@ from wattline_settlement.adapters import charges as charge_store
 from wattline_settlement.adapters import metering_data
 from wattline_settlement.adapters import prices as price_store
 from wattline_settlement.domain import engine
+from wattline_settlement.domain.bulk import settle_many
 from wattline_settlement.domain.model import Period, Result, Scenario, Series
+
+if TYPE_CHECKING:
+    from wattline_settlement.runs import Item
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
@@ -63,7 +70,7 @@ async def load_inputs(
     try:
         margin, subscription = await charge_store.supplier_prices(conn, gsrn, period)
         charges = await charge_store.charges_for(conn, gsrn, period, margin, subscription)
-    except (charge_store.MissingCharges, charge_store.UnsupportedProduct) as exc:
+    except charge_store.ChargeError as exc:
         raise Blocked(f"{gsrn}: {exc}") from None
     scenario = Scenario(
         period=period,
@@ -74,7 +81,7 @@ async def load_inputs(
     )
     result = engine.settle(scenario)
     products = tuple(
-        ProductSpan(r["product_id"], r["product_version"], r["start_date"], r["end_date"])
+        ProductSpan(str(r["product_id"]), r["product_version"], r["start_date"], r["end_date"])
         for r in await charge_store.products_used(conn, gsrn, period)
     )
     return (
@@ -107,3 +114,124 @@ async def _consumption(conn: asyncpg.Connection, gsrn: str, period: Period) -> t
         raise Blocked(f"{gsrn}: metering data in several resolutions {sorted(resolutions)}")
     resolution = resolutions.pop()
     return Series(resolution, local_midnight(period.start), tuple(values)), data_id
+
+
+async def bulk_groups(
+    conn: asyncpg.Connection, items: Sequence[Item], vat_rate: Decimal
+) -> AsyncIterator[tuple[list[Item], list[tuple[Item, Inputs, Result]] | str]]:
+    """Settle *items* in groups that share every price: yields (items, results) per settled
+    group and (items, reason) for items that cannot be settled yet."""
+    gsrns = sorted({i.gsrn for i in items})
+    mps = {
+        r["gsrn"]: r
+        for r in await conn.fetch(
+            "SELECT gsrn, grid_area, price_area FROM metering_points WHERE gsrn = ANY($1)", gsrns
+        )
+    }
+    links: dict[str, list[asyncpg.Record]] = defaultdict(list)
+    for r in await conn.fetch(
+        """SELECT gsrn, owner_gln, charge_type, charge_id, start_date, end_date, factor
+           FROM charge_links WHERE gsrn = ANY($1)
+           ORDER BY gsrn, owner_gln, charge_type, charge_id, start_date""",
+        gsrns,
+    ):
+        links[r["gsrn"]].append(r)
+    contracts: dict[str, list[asyncpg.Record]] = defaultdict(list)
+    for r in await conn.fetch(
+        """SELECT gsrn, product_id::text AS product_id, product_version, start_date, end_date
+           FROM contracts WHERE gsrn = ANY($1) ORDER BY gsrn, start_date""",
+        gsrns,
+    ):
+        contracts[r["gsrn"]].append(r)
+
+    groups: dict[tuple[Any, ...], list[Item]] = defaultdict(list)
+    for item in items:
+        mp = mps.get(item.gsrn)
+        if mp is None:
+            yield [item], f"{item.gsrn}: no master data"
+            continue
+        groups[
+            (
+                item.period,
+                mp["price_area"],
+                mp["grid_area"],
+                _clipped(
+                    links[item.gsrn],
+                    item.period,
+                    ("owner_gln", "charge_type", "charge_id", "factor"),
+                ),
+                _clipped(contracts[item.gsrn], item.period, ("product_id", "product_version")),
+            )
+        ].append(item)
+
+    spots: dict[tuple[str, Period], Series] = {}
+    for (period, price_area, grid_area, _, _), group in groups.items():
+        rep = group[0].gsrn
+        try:
+            if (price_area, period) not in spots:
+                spots[price_area, period] = await price_store.spot_series(conn, price_area, period)
+            spot = spots[price_area, period]
+            margin, subscription = await charge_store.supplier_prices(conn, rep, period)
+            charges = await charge_store.charges_for(conn, rep, period, margin, subscription)
+        except (price_store.MissingPrices, charge_store.ChargeError) as exc:
+            yield group, str(exc)
+            continue
+        products = tuple(
+            ProductSpan(str(r["product_id"]), r["product_version"], r["start_date"], r["end_date"])
+            for r in await charge_store.products_used(conn, rep, period)
+        )
+        by_gsrn = {i.gsrn: i for i in group}
+        settled: set[str] = set()
+        matrices = await metering_data.bulk_latest(conn, list(by_gsrn), period.start, period.end)
+        for resolution, series in matrices.items():
+            complete = [
+                row
+                for row in range(len(series.gsrns))
+                if bool(series.days_present[row].all()) and not bool(series.missing[row].any())
+            ]
+            if not complete:
+                continue
+            try:
+                bulk = settle_many(
+                    series.wh[complete],
+                    period=period,
+                    resolution=resolution,
+                    spot=spot,
+                    charges=charges,
+                    vat_rate=vat_rate,
+                )
+            except engine.BadScenario as exc:
+                yield [by_gsrn[series.gsrns[row]] for row in complete], str(exc)
+                continue
+            results = bulk.results()
+            out = []
+            for k, row in enumerate(complete):
+                gsrn = series.gsrns[row]
+                settled.add(gsrn)
+                inputs = Inputs(
+                    grid_area, price_area, resolution, int(series.max_id[row]), products
+                )
+                out.append((by_gsrn[gsrn], inputs, results[k]))
+            yield [item for item, _, _ in out], out
+        unsettled = [i for i in group if i.gsrn not in settled]
+        if unsettled:
+            yield (
+                unsettled,
+                f"metering data missing or incomplete for {period.start.isoformat()}.."
+                f"{period.end.isoformat()}",
+            )
+
+
+def _clipped(
+    rows: Sequence[asyncpg.Record], period: Period, keys: tuple[str, ...]
+) -> tuple[tuple[Any, ...], ...]:
+    """Rows overlapping *period* with their dates clipped to it: what prices depend on."""
+    out = []
+    for r in rows:
+        start, end = (
+            max(r["start_date"], period.start),
+            min(r["end_date"] or period.end, period.end),
+        )
+        if start < end:
+            out.append((*(r[k] for k in keys), start, end))
+    return tuple(out)

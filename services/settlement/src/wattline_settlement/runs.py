@@ -186,7 +186,7 @@ async def execute_run(
     for first in range(0, len(todo), chunk):
         part = todo[first : first + chunk]
         async with service.database.transaction() as tx:
-            settled, blocked = await _settle_items(service, tx, run_id, billing, part, vat_rate)
+            settled, blocked = await _settle_bulk(service, tx, run_id, billing, part, vat_rate)
             reasons += [reason for _, _, reason in blocked]
             if not await store.progress(
                 tx,
@@ -223,7 +223,6 @@ async def _settle_items(
     from wattline_settlement.inputs import Blocked, load_inputs  # the engine's imports, lazily
 
     blocked: list[tuple[str, str, str]] = []
-    rows: list[dict[str, Any]] = []
     computed: list[tuple[Item, Inputs, Result]] = []
     for item in items:
         try:
@@ -232,6 +231,20 @@ async def _settle_items(
             blocked.append((item.gsrn, item.supply_period_id, str(exc)))
             continue
         computed.append((item, inputs, result))
+    return await _store(service, tx, run_id, billing, computed, blocked, vat_rate)
+
+
+async def _store(
+    service: Service,
+    tx: asyncpg.Connection,
+    run_id: uuid.UUID,
+    billing: str,
+    computed: Sequence[tuple[Item, Inputs, Result]],
+    blocked: list[tuple[str, str, str]],
+    vat_rate: Decimal,
+) -> tuple[int, list[tuple[str, str, str]]]:
+    """Store settlements (those not stored before) and publish them; record what was blocked."""
+    rows: list[dict[str, Any]] = []
     for item, inputs, result in computed:
         settlement_id = uuid.uuid5(uuid.UUID(item.supply_period_id), billing)
         lines = store.lines_json(result.lines)
@@ -272,6 +285,29 @@ async def _settle_items(
     if blocked:
         await store.add_blocked(tx, run_id, blocked)
     return settled, blocked
+
+
+async def _settle_bulk(
+    service: Service,
+    tx: asyncpg.Connection,
+    run_id: uuid.UUID,
+    billing: str,
+    items: Sequence[Item],
+    vat_rate: Decimal,
+) -> tuple[int, list[tuple[str, str, str]]]:
+    """Settle many items at once: items whose prices are the same (period, price area, linked
+    charges and product versions) share one price computation and are settled as one NumPy
+    matrix, equal figure for figure to the Decimal path (see domain/bulk.py)."""
+    from wattline_settlement.inputs import bulk_groups
+
+    computed: list[tuple[Item, Inputs, Result]] = []
+    blocked: list[tuple[str, str, str]] = []
+    async for group_items, outcome in bulk_groups(tx, items, vat_rate):
+        if isinstance(outcome, str):
+            blocked += [(i.gsrn, i.supply_period_id, outcome) for i in group_items]
+        else:
+            computed += outcome
+    return await _store(service, tx, run_id, billing, computed, blocked, vat_rate)
 
 
 def _completed(

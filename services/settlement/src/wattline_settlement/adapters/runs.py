@@ -142,18 +142,48 @@ async def insert_settlements(conn: asyncpg.Connection, rows: Sequence[dict[str, 
     if not rows:
         return 0
     columns = list(rows[0])
-    values = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    inserted = 0
-    for row in rows:
-        done = await conn.fetchval(
-            f"""INSERT INTO settlement ({", ".join(columns)}) VALUES ({values})
+    # One statement for the whole chunk: each column as an array, unnested in step.
+    arrays = ", ".join(f"${i}::{_TYPES[c]}[]" for i, c in enumerate(columns, start=1))
+    new = {
+        r["settlement_id"]
+        for r in await conn.fetch(
+            f"""INSERT INTO settlement ({", ".join(columns)})
+                SELECT * FROM unnest({arrays})
                 ON CONFLICT (supply_period_id, billing_period) DO NOTHING
                 RETURNING settlement_id""",
-            *row.values(),
+            *([row[c] for row in rows] for c in columns),
         )
-        inserted += done is not None
-        row["_new"] = done is not None
-    return inserted
+    }
+    for row in rows:
+        row["_new"] = row["settlement_id"] in new
+    return len(new)
+
+
+_TYPES = {
+    "settlement_id": "uuid",
+    "run_id": "uuid",
+    "gsrn": "text",
+    "customer_id": "uuid",
+    "supply_period_id": "uuid",
+    "billing_period": "text",
+    "grid_area": "text",
+    "price_area": "text",
+    "period_start": "date",
+    "period_end": "date",
+    "consumption_kwh": "numeric",
+    "lines": "jsonb",
+    "subtotal": "numeric",
+    "vat": "numeric",
+    "total": "numeric",
+    "current_start": "date",
+    "current_end": "date",
+    "current_lines": "jsonb",
+    "current_subtotal": "numeric",
+    "current_vat": "numeric",
+    "current_total": "numeric",
+    "current_consumption_kwh": "numeric",
+    "data_id": "int8",
+}
 
 
 async def add_blocked(
