@@ -69,7 +69,10 @@ async def test_price_lists_and_links_on_the_first_day(sim: Sim) -> None:
     assert {c.charge_id: c.price_series[0].points[0].price for c in energinet.charges} == {
         "40000": Decimal("0.074"),
         "41000": Decimal("0.051"),
+        "EA-001": Decimal("0.720"),  # elafgift 2025, flagged as a tax
     }
+    info_energinet = next(d for d in info if d.charges[0].owner_gln == ENERGINET_GLN)
+    assert {c.charge_id for c in info_energinet.charges if c.tax_indicator} == {"EA-001"}
     names = {c.name for d in info for c in d.charges}
     assert "Nettarif C time 344" in names
 
@@ -77,7 +80,7 @@ async def test_price_lists_and_links_on_the_first_day(sim: Sim) -> None:
     link_docs = [d for d in docs if isinstance(d, ChargeLinksDocument)]
     assert len(link_docs) == -(-len(ours) // 50)
     assert {link.gsrn for link in links} == set(ours)
-    assert len(links) == 4 * len(ours)
+    assert len(links) == 5 * len(ours)
     for link in links:
         assert link.factor == 1
         assert link.start == datetime(2024, 12, 31, 23, tzinfo=UTC)
@@ -110,4 +113,4 @@ async def test_price_lists_and_links_on_the_first_day(sim: Sim) -> None:
     (doc,) = await _wholesale(sim, seq)
     assert isinstance(doc, ChargeLinksDocument)
     assert {(link.gsrn, link.start) for link in doc.links} == {(other, start)}
-    assert len(doc.links) == 4
+    assert len(doc.links) == 5

@@ -28,6 +28,7 @@ from wattline_cim import (
 
 from wattline_simulator.adapters import store
 from wattline_simulator.domain.charges import (
+    ELECTRICITY_TAX_ID,
     GRID_COMPANY_GLN,
     GRID_SUBSCRIPTION_DKK_PER_MONTH,
     ChargeDef,
@@ -94,7 +95,7 @@ def price_list(
                         "resolution": c.resolution,
                         "vat_payer": "D02",
                         "transparent_invoicing": c.transparent_invoicing,
-                        "tax_indicator": False,
+                        "tax_indicator": c.charge_id == ELECTRICITY_TAX_ID,
                     }
                     if process_type == "D18"
                     else {"price_series": (_price_series(c, plan),)}

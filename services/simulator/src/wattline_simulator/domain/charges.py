@@ -45,6 +45,19 @@ GRID_SUBSCRIPTION_DKK_PER_MONTH = Decimal("21.25")
 # 5.1 ore), used for 2025 as datahub.md gives no 2025 rates.
 TRANSMISSION_TARIFF = Decimal("0.074")
 SYSTEM_TARIFF = Decimal("0.051")
+# Elafgift (electricity tax), DKK/kWh excl. VAT, from each date (datahub.md: 76.1 ore in 2024,
+# about 72 in 2025, 0.8 in 2026-2027): DataHub carries it as Energinet's tax-flagged tariff.
+ELECTRICITY_TAX_ID = "EA-001"
+ELECTRICITY_TAX = (
+    (date(2024, 1, 1), Decimal("0.761")),
+    (date(2025, 1, 1), Decimal("0.720")),
+    (date(2026, 1, 1), Decimal("0.008")),
+)
+
+
+def electricity_tax(day: date) -> Decimal:
+    """The electricity tax rate in force on *day*."""
+    return next(rate for since, rate in reversed(ELECTRICITY_TAX) if since <= day)
 
 
 def season(day: date) -> str:
@@ -135,6 +148,15 @@ ENERGINET_CHARGES = (
         "PT1H",
         True,
     ),
+    ChargeDef(
+        ENERGINET_GLN,
+        "D03",
+        ELECTRICITY_TAX_ID,
+        "Elafgift",
+        "Electricity tax",
+        "PT1H",
+        True,
+    ),
 )
 
 
@@ -157,4 +179,6 @@ def hourly_prices(charge: ChargeDef, day: date) -> list[Decimal]:
         return [TRANSMISSION_TARIFF for _ in local_hours(day)]
     if charge.charge_id == SYSTEM_TARIFF_ID:
         return [SYSTEM_TARIFF for _ in local_hours(day)]
+    if charge.charge_id == ELECTRICITY_TAX_ID:
+        return [electricity_tax(day) for _ in local_hours(day)]
     return [grid_tariff(day, h) for h in local_hours(day)]
