@@ -6,6 +6,9 @@ transaction; if that fails, each event is retried on its own, a bounded number o
 and a poison event goes to ``<topic>.dlq`` with the reason in its headers, so the partition
 moves on. Infrastructure failures (database unreachable) are never dead-lettered: the
 consumer waits and retries, because the event itself is fine.
+
+A handler takes one event (``on``), or all the new events of its type that follow each other in
+a batch (``on_batch``), so that a bulk store can load them with one COPY.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from wattline_platform.topics import DLQ_SUFFIX
 log = get_logger(__name__)
 
 Handler = Callable[[asyncpg.Connection, Any, Envelope], Awaitable[None]]
+BatchHandler = Callable[[asyncpg.Connection, Sequence[tuple[Any, Envelope]]], Awaitable[None]]
 
 # Failures of the database connection, not of the event: wait and retry, never dead-letter.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -82,6 +86,7 @@ class EventConsumer:
         self.max_retries = max_retries
         self.retry_backoff_s = retry_backoff_s
         self.routes: dict[tuple[str, int], tuple[type[Event], Handler]] = {}
+        self.batch_routes: dict[tuple[str, int], BatchHandler] = {}
         # Called when a batch can neither be finished nor rewound: the process should exit so
         # the uncommitted batch is delivered again after a restart.
         self.on_fatal = on_fatal or _exit_process
@@ -91,6 +96,26 @@ class EventConsumer:
 
         def register(fn: Handler) -> Handler:
             self.routes[(event_cls.TYPE, event_cls.VERSION)] = (event_cls, fn)
+            return fn
+
+        return register
+
+    def on_batch(self, event_cls: type[Event]) -> Callable[[BatchHandler], BatchHandler]:
+        """Register a handler ``async (tx, [(event, envelope), ...])`` for *event_cls*.
+
+        It is called once for each run of consecutive new events of that type in a batch, in
+        batch order, inside the batch's transaction; events of other types before and after
+        the run are applied before and after it. ``routes`` gets a one-event adapter, so the
+        event can still be applied alone.
+        """
+
+        def register(fn: BatchHandler) -> BatchHandler:
+            async def one(tx: asyncpg.Connection, event: Any, envelope: Envelope) -> None:
+                await fn(tx, [(event, envelope)])
+
+            key = (event_cls.TYPE, event_cls.VERSION)
+            self.routes[key] = (event_cls, one)
+            self.batch_routes[key] = fn
             return fn
 
         return register
@@ -184,13 +209,34 @@ class EventConsumer:
                 tx, [(i.envelope.event_id, i.record.topic, i.envelope.type) for i in items]
             )
             applied: set[uuid.UUID] = set()
+            run: list[Item] = []  # consecutive new events for one batch handler
             for item in items:
                 outcome = "duplicate"
                 if item.envelope.event_id in new and item.envelope.event_id not in applied:
                     applied.add(item.envelope.event_id)
-                    await self._call(tx, item)
+                    batch = self._batch_handler(item)
+                    if run and batch is not self._batch_handler(run[0]):
+                        await self._call_batch(tx, run)
+                        run = []
+                    if batch is not None:
+                        run.append(item)
+                    else:
+                        await self._call(tx, item)
                     outcome = "applied"
                 metrics.EVENTS_CONSUMED.labels(self.service, item.record.topic, outcome).inc()
+            if run:
+                await self._call_batch(tx, run)
+
+    def _batch_handler(self, item: Item) -> BatchHandler | None:
+        return self.batch_routes.get((item.envelope.type, item.envelope.version))
+
+    async def _call_batch(self, tx: asyncpg.Connection, run: Sequence[Item]) -> None:
+        handler = self._batch_handler(run[0])
+        assert handler is not None
+        with structlog.contextvars.bound_contextvars(
+            event_type=run[0].envelope.type, events=len(run)
+        ):
+            await handler(tx, [(i.event, i.envelope) for i in run])
 
     async def _call(self, tx: asyncpg.Connection, item: Item) -> None:
         cid = correlation_id_var.set(item.envelope.correlation_id)
@@ -311,4 +357,4 @@ def _short(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
 
 
-__all__ = ["EventConsumer", "PoisonEvent"]
+__all__ = ["BatchHandler", "EventConsumer", "PoisonEvent"]
