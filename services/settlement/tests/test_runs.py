@@ -513,3 +513,81 @@ async def test_a4_a_move_out_in_the_middle_of_the_billing_period(rig: Rig) -> No
         "95.51",
         "477.55",
     )
+
+
+async def test_the_export_api(rig: Rig) -> None:
+    import httpx
+    from wattline_platform.testing import serve_app
+
+    scenario, expected = golden("GM05")  # a January, then a correction
+    assert scenario.corrected_consumption is not None
+    await given(rig, scenario)
+    rig.service.uses_broker = False
+    async with serve_app(rig.service.app()) as url, httpx.AsyncClient(base_url=url) as api:
+        started = await api.post("/api/settlement/runs", json={"period": "2025-01"})
+        assert started.status_code == 202, started.text
+        run_id = started.json()["run_id"]
+        assert started.json()["status"] == "queued"
+        while await runs.work_once(rig.service):
+            pass
+        run = (await api.get(f"/api/settlement/runs/{run_id}")).json()
+        assert run["status"] == "completed"
+        assert run["progress"] == {"total": 1, "done": 1, "settled": 1, "blocked": 0}
+        listed = (await api.get("/api/settlement/runs", params={"period": "2025-01"})).json()
+        assert [r["run_id"] for r in listed["items"]] == [run_id] and listed["total"] == 1
+        assert (await api.get("/api/settlement/runs", params={"period": "2024-12"})).json()[
+            "total"
+        ] == 0
+        lines = (await api.get(f"/api/settlement/runs/{run_id}/lines")).json()
+        [settlement] = lines["items"]
+        assert (settlement["gsrn"], settlement["total"]) == (GSRN, "779.19")
+        assert settlement["lines"][0] == {
+            "code": "spot_energy",
+            "quantity_kwh": "409.200",
+            "days": None,
+            "amount": "370.14",
+        }
+
+        new_days = measure_events(scenario.corrected_consumption, scenario.period)
+        await rig.deliver(*[e for e in new_days if e.local_date == date(2025, 1, 15)])
+        await rig.corrections()
+        history = (await api.get(f"/api/settlement/metering-points/{GSRN}/settlements")).json()
+        [entry] = history["settlements"]
+        assert entry["current_total"] == "780.10"  # 779.19 + 0.91
+        assert [c["total"] for c in entry["corrections"]] == [expected["total"]]
+
+        uninvoiced = (await api.get("/api/settlements/uninvoiced")).json()
+        assert [s["settlement_id"] for s in uninvoiced["settlements"]] == [
+            settlement["settlement_id"]
+        ]
+        [adjustment] = uninvoiced["adjustments"]
+        marked = await api.post(
+            f"/api/settlements/{settlement['settlement_id']}/mark-invoiced",
+            json={"invoice_id": "INV-1"},
+        )
+        assert marked.status_code == 200 and marked.json()["kind"] == "settlement"
+        again = await api.post(
+            f"/api/settlements/{settlement['settlement_id']}/mark-invoiced",
+            json={"invoice_id": "INV-1"},
+        )
+        assert again.status_code == 200  # idempotent
+        other = await api.post(
+            f"/api/settlements/{settlement['settlement_id']}/mark-invoiced",
+            json={"invoice_id": "INV-2"},
+        )
+        assert other.status_code == 409
+        await api.post(
+            f"/api/settlements/{adjustment['correction_id']}/mark-invoiced",
+            json={"invoice_id": "INV-2"},
+        )
+        after = (await api.get("/api/settlements/uninvoiced")).json()
+        assert after["settlements"] == [] and after["adjustments"] == []
+        invoiced = (await api.get("/api/settlements/adjustments", params={"invoiced": True})).json()
+        assert [a["invoice_id"] for a in invoiced["items"]] == ["INV-2"]
+        missing = await api.post(
+            f"/api/settlements/{uuid.uuid4()}/mark-invoiced", json={"invoice_id": "X"}
+        )
+        assert missing.status_code == 404
+        bad = await api.post("/api/settlement/runs", json={"period": "2025-13"})
+        assert bad.status_code == 400
+        assert bad.headers["content-type"].startswith("application/problem+json")
