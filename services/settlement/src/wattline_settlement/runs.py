@@ -152,7 +152,7 @@ async def items_for(conn: asyncpg.Connection, billing: str, grid_area: str | Non
     ]
 
 
-async def work_once(service: Service, *, chunk: int = 200, lease_s: float = 60.0) -> bool:
+async def work_once(service: Service, *, chunk: int = 2000, lease_s: float = 60.0) -> bool:
     """Claim one run and execute it; False when there was nothing to do."""
     async with service.database.transaction() as tx:
         run = await store.claim_run(tx, WORKER, lease_s)
@@ -170,7 +170,7 @@ async def work_once(service: Service, *, chunk: int = 200, lease_s: float = 60.0
 
 
 async def execute_run(
-    service: Service, run: asyncpg.Record, *, chunk: int = 200, lease_s: float = 60.0
+    service: Service, run: asyncpg.Record, *, chunk: int = 2000, lease_s: float = 60.0
 ) -> None:
     """Settle every item of the run not settled before, a chunk per transaction."""
     run_id, billing = run["run_id"], run["billing_period"]
