@@ -125,8 +125,11 @@ async def start_run(
         return await store.create_run(tx, billing, grid_area, trigger)
 
 
-async def items_for(conn: asyncpg.Connection, billing: str, grid_area: str | None) -> list[Item]:
-    """Our supply periods overlapping the billing period, clipped (rolled back ones excluded)."""
+async def items_for(
+    conn: asyncpg.Connection, billing: str, grid_area: str | None, gsrn: str | None = None
+) -> list[Item]:
+    """Our supply periods (of one metering point, or all) overlapping the billing period,
+    clipped (rolled back ones excluded)."""
     period = billing_period(billing)
     rows = await conn.fetch(
         """SELECT sp.supply_period_id, sp.gsrn, sp.customer_id,
@@ -135,11 +138,13 @@ async def items_for(conn: asyncpg.Connection, billing: str, grid_area: str | Non
            FROM supply_periods sp JOIN metering_points mp USING (gsrn)
            WHERE sp.reason <> 'rolled_back' AND sp.start_date < $2
              AND coalesce(sp.end_date, $2) > $1 AND ($3::text IS NULL OR mp.grid_area = $3)
+             AND ($4::text IS NULL OR sp.gsrn = $4)
              AND greatest(sp.start_date, $1) < least(coalesce(sp.end_date, $2), $2)
            ORDER BY sp.gsrn, sp.start_date""",
         period.start,
         period.end,
         grid_area,
+        gsrn,
     )
     return [
         Item(
@@ -537,7 +542,7 @@ async def _settle_newly_covered(
            WHERE r.status IN ('completed', 'blocked') GROUP BY r.billing_period"""
     )
     for row in rows:
-        items = [i for i in await items_for(tx, row["billing_period"], None) if i.gsrn == gsrn]
+        items = await items_for(tx, row["billing_period"], None, gsrn)
         done = await store.settled_keys(
             tx, row["billing_period"], [i.supply_period_id for i in items]
         )
