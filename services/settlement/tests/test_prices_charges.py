@@ -24,7 +24,6 @@ from wattline_contracts.portfolio import (
     ProductVersionPublishedV1,
     SupplyPeriodChangedV1,
 )
-from wattline_platform import migrations
 from wattline_platform.config import ServiceSettings
 from wattline_platform.db import Database
 from wattline_platform.service import Service
@@ -46,7 +45,6 @@ OTHER_GSRN = "571313100000054321"
 GRID_OWNER = sim_charges.GRID_COMPANY_GLN["344"]
 ENERGINET = sim_charges.ENERGINET_GLN
 JANUARY = Period(date(2025, 1, 1), date(2025, 2, 1))
-MIGRATION = "service/0003_prices_charges.sql"
 
 
 def d(text: str) -> Decimal:
@@ -97,10 +95,7 @@ async def rig(
     simulator = build_simulator(SimulatorSettings(database_url=postgres_dsn))
     simulator.db = await make_schema_db(SIM_SPEC.migrations_dir)  # its own random schema
     service = Service(SPEC, ServiceSettings(database_url=postgres_dsn))
-    assert SPEC.migrations_dir is not None
-    # Settlement's migrations up to this one: the tables under test, whatever comes later.
-    own = [m for m in migrations.load(SPEC.migrations_dir, "service") if m.name <= MIGRATION]
-    service.db = await make_schema_db(own)
+    service.db = await make_schema_db(SPEC.migrations_dir)
     service.uses_broker = False
     service.route_handlers.extend(pricing.ROUTES)
     pricing.register(service)
@@ -376,16 +371,13 @@ def link(
     )
 
 
-ELAFGIFT = sim_charges.ChargeDef(
-    ENERGINET, "D03", "EA-001", "Elafgift", "Electricity tax", "PT1H", True
-)
 GRID_TARIFF, GRID_SUBSCRIPTION = sim_charges.grid_charges("344")
-TRANSMISSION, SYSTEM = sim_charges.ENERGINET_CHARGES
+TRANSMISSION, SYSTEM, ELAFGIFT = sim_charges.ENERGINET_CHARGES
 
 
 async def given_the_simulators_charges(rig: Rig, first_day: date) -> None:
-    """Every charge the simulator sends on its first day, plus the electricity tax (which the
-    simulator does not send) at 72.0 øre/kWh, all linked to GSRN from *first_day*."""
+    """Every charge the simulator sends on its first day (the electricity tax at its 2025 rate
+    of 72.0 øre/kWh), all linked to GSRN from *first_day*."""
     for charge in (GRID_TARIFF, GRID_SUBSCRIPTION, TRANSMISSION, SYSTEM):
         await rig.deliver(charge_information(charge, first_day))
     await rig.deliver(charge_information(ELAFGIFT, first_day, tax=True))

@@ -44,6 +44,20 @@ def _add_correlation(
     return event_dict
 
 
+class _CurrentStdout:
+    """``sys.stdout`` as it is when a line is written, not when logging was configured (a
+    test runner or CLI harness may swap it and close the old one)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+_STDOUT: Any = _CurrentStdout()
+
+
 def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
     """Configure structlog (and stdlib logging) to write one JSON event per line to stdout."""
     renderer: Any = (
@@ -64,12 +78,12 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(file=_STDOUT),
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
     # Libraries (uvicorn, aiokafka, asyncpg) log through stdlib: warnings and up, as JSON too.
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(_STDOUT)
     handler.setFormatter(_JsonFormatter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
