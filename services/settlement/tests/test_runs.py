@@ -591,3 +591,37 @@ async def test_the_export_api(rig: Rig) -> None:
         bad = await api.post("/api/settlement/runs", json={"period": "2025-13"})
         assert bad.status_code == 400
         assert bad.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_golden_gm08_solar_production_is_netted_through_the_service(rig: Rig) -> None:
+    scenario, expected = golden("GM08")
+    assert scenario.production is not None
+    period = scenario.period
+    await given(rig, scenario, supply_end=period.end)
+    solar = "571313180000000012"  # the customer's production (E18) metering point
+    await rig.deliver(
+        MeteringPointRegisteredV1(
+            gsrn=solar, grid_area="344", price_area="DK1", metering_point_type="E18",
+            settlement_method=None,
+        ),
+        SupplyPeriodChangedV1(
+            supply_period_id=str(uuid.uuid4()), gsrn=solar, customer_id=CUSTOMER,
+            start_date=period.start, end_date=period.end, reason="started",
+        ),
+        *[
+            e.model_copy(update={"gsrn": solar, "metering_point_type": "E18"})
+            for e in measure_events(scenario.production, period)
+        ],
+    )  # fmt: skip
+    view = await rig.run(billing_of(period))
+    assert view["progress"] == {"total": 1, "done": 1, "settled": 1, "blocked": 0}
+    [completed] = await rig.outbox("settlement.completed")
+    assert completed["gsrn"] == GSRN
+    assert lines_of(completed) == expected_lines(expected)
+    assert lines_of(completed)[-1] == {
+        "code": "solar_export_credit",
+        "quantity_kwh": "0.500",
+        "days": None,
+        "amount": "-0.43",
+    }
+    assert completed["total"] == expected["total"] == "19.51"

@@ -55,14 +55,47 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=COPENHAGEN).astimezone(UTC)
 
 
+async def production_point(conn: asyncpg.Connection, gsrn: str, period: Period) -> str | None:
+    """The solar production (E18) metering point settled with consumption point *gsrn*: the
+    customer's one E18 point we supply in *period* (spec §5.5, per-interval net). Blocked when
+    the pairing is ambiguous (several E17 or E18 points of the customer)."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT mp.gsrn, mp.metering_point_type FROM supply_periods own
+           JOIN supply_periods sp ON sp.customer_id = own.customer_id
+           JOIN metering_points mp ON mp.gsrn = sp.gsrn
+           WHERE own.gsrn = $1 AND sp.reason <> 'rolled_back'
+             AND sp.start_date < $3 AND coalesce(sp.end_date, $3) > $2
+             AND own.start_date < $3 AND coalesce(own.end_date, $3) > $2""",
+        gsrn,
+        period.start,
+        period.end,
+    )
+    production = sorted(r["gsrn"] for r in rows if r["metering_point_type"] == "E18")
+    if not production:
+        return None
+    consumption = [r["gsrn"] for r in rows if r["metering_point_type"] == "E17"]
+    if len(production) > 1 or len(consumption) > 1:
+        raise Blocked(
+            f"{gsrn}: which production point nets against which consumption point is "
+            f"ambiguous (E17 {sorted(consumption)}, E18 {production})"
+        )
+    return str(production[0])
+
+
 async def load_inputs(
     conn: asyncpg.Connection, gsrn: str, period: Period, vat_rate: Decimal
 ) -> tuple[Inputs, Result]:
-    """Gather *gsrn*'s inputs for *period* and settle it (Blocked when something is missing)."""
+    """Gather *gsrn*'s inputs for *period* and settle it (Blocked when something is missing);
+    a solar customer's production point is netted per interval."""
     mp = await conn.fetchrow("SELECT * FROM metering_points WHERE gsrn = $1", gsrn)
     if mp is None:
         raise Blocked(f"{gsrn}: no master data")
     consumption, data_id = await _consumption(conn, gsrn, period)
+    production: Series | None = None
+    solar = await production_point(conn, gsrn, period)
+    if solar is not None:
+        production, solar_id = await _consumption(conn, solar, period)
+        data_id = max(data_id, solar_id)
     try:
         spot = await price_store.spot_series(conn, mp["price_area"], period)
     except price_store.MissingPrices as exc:
@@ -78,8 +111,12 @@ async def load_inputs(
         consumption=consumption,
         spot=spot,
         charges=charges,
+        production=production,
     )
-    result = engine.settle(scenario)
+    try:
+        result = engine.settle(scenario)
+    except engine.BadScenario as exc:
+        raise Blocked(f"{gsrn}: {exc}") from None
     products = tuple(
         ProductSpan(str(r["product_id"]), r["product_version"], r["start_date"], r["end_date"])
         for r in await charge_store.products_used(conn, gsrn, period)
@@ -144,11 +181,28 @@ async def bulk_groups(
     ):
         contracts[r["gsrn"]].append(r)
 
+    solar_customers = {
+        str(r["customer_id"])
+        for r in await conn.fetch(
+            """SELECT DISTINCT sp.customer_id FROM supply_periods sp
+               JOIN metering_points mp USING (gsrn)
+               WHERE mp.metering_point_type = 'E18' AND sp.customer_id::text = ANY($1::text[])""",
+            sorted({i.customer_id for i in items}),
+        )
+    }
     groups: dict[tuple[Any, ...], list[Item]] = defaultdict(list)
     for item in items:
         mp = mps.get(item.gsrn)
         if mp is None:
             yield [item], f"{item.gsrn}: no master data"
+            continue
+        if item.customer_id in solar_customers:  # netted with production: one at a time
+            try:
+                inputs, result = await load_inputs(conn, item.gsrn, item.period, vat_rate)
+            except Blocked as exc:
+                yield [item], str(exc)
+            else:
+                yield [item], [(item, inputs, result)]
             continue
         groups[
             (

@@ -137,6 +137,7 @@ async def items_for(
                   least(coalesce(sp.end_date, $2), $2) AS end_date
            FROM supply_periods sp JOIN metering_points mp USING (gsrn)
            WHERE sp.reason <> 'rolled_back' AND sp.start_date < $2
+             AND mp.metering_point_type <> 'E18' -- production is netted in its consumption
              AND coalesce(sp.end_date, $2) > $1 AND ($3::text IS NULL OR mp.grid_area = $3)
              AND ($4::text IS NULL OR sp.gsrn = $4)
              AND greatest(sp.start_date, $1) < least(coalesce(sp.end_date, $2), $2)
@@ -356,13 +357,16 @@ async def queue_changed_data(service: Service, limit: int = 5000) -> int:
     settled period. Returns how many data rows were looked at."""
     async with service.database.transaction() as tx:
         since = await store.watermark(tx, "metering_data")
+        # A settlement of the metering point itself, or of the customer's consumption point
+        # that a production point's data is netted into.
         rows = await tx.fetch(
-            """SELECT md.id, md.gsrn FROM metering_data md
-               WHERE md.id > $1 AND EXISTS (
-                   SELECT 1 FROM settlement s WHERE s.gsrn = md.gsrn AND NOT s.credited
-                     AND md.local_date >= s.current_start AND md.local_date < s.current_end
-                     AND md.id > s.data_id)
-               ORDER BY md.id LIMIT $2""",
+            """SELECT DISTINCT s.gsrn
+               FROM (SELECT id, gsrn, local_date FROM metering_data WHERE id > $1
+                     ORDER BY id LIMIT $2) AS md
+               JOIN settlement s ON NOT s.credited AND md.id > s.data_id
+                 AND md.local_date >= s.current_start AND md.local_date < s.current_end
+                 AND (s.gsrn = md.gsrn OR s.customer_id::text IN (
+                        SELECT sp.customer_id FROM supply_periods sp WHERE sp.gsrn = md.gsrn))""",
             since,
             limit,
         )
