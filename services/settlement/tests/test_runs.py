@@ -625,3 +625,32 @@ async def test_golden_gm08_solar_production_is_netted_through_the_service(rig: R
         "amount": "-0.43",
     }
     assert completed["total"] == expected["total"] == "19.51"
+
+
+async def test_golden_gm07_elvarme_through_the_service(rig: Rig) -> None:
+    import httpx
+    from wattline_platform.testing import serve_app
+
+    scenario, expected = golden("GM07")
+    assert scenario.elvarme is not None
+    await given(rig, scenario)
+    rig.service.uses_broker = False
+    async with serve_app(rig.service.app()) as url, httpx.AsyncClient(base_url=url) as api:
+        # Back office registers the electric heating with the kWh the customer already used
+        # this year, and the reduced rate is set from its date.
+        registered = await api.put(
+            f"/api/settlement/metering-points/{GSRN}/elvarme",
+            json={"from_date": "2025-01-01", "consumed_kwh_before": "3800.000"},
+        )
+        assert registered.status_code == 200, registered.text
+        rate = await api.put(
+            "/api/settlement/reduced-electricity-tax",
+            json={"valid_from": "2025-01-01", "dkk_per_kwh": "0.005"},
+        )
+        assert rate.status_code == 200, rate.text
+        await rig.run("2025-01")
+        [completed] = await rig.outbox("settlement.completed")
+    tax = next(line for line in completed["lines"] if line["code"] == "electricity_tax")
+    assert tax["amount"] == "2.65"  # 200 kWh x 0.008 + 209.2 kWh x 0.005 = 2.646
+    assert lines_of(completed) == expected_lines(expected)
+    assert completed["total"] == expected["total"] == "778.41"

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, ConfigDict, Field
+from wattline_platform.identifiers import is_valid_gsrn
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
 from wattline_settlement import runs
 from wattline_settlement.adapters import metering_points
+from wattline_settlement.adapters import runs as run_store
 
 
 class MeteringPointController(Controller):
@@ -277,7 +281,67 @@ class ExportController(Controller):
         raise Problem(404, "settlement-not-found", "No such settlement or adjustment", item_id)
 
 
+class ElvarmeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    from_date: date
+    consumed_kwh_before: Decimal = Field(
+        default=Decimal(0), ge=0, decimal_places=3, description="kWh counted in from_date's year"
+    )
+    threshold_kwh: Decimal = Field(default=Decimal(4000), ge=0, decimal_places=3)
+
+
+class ReducedTaxIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    valid_from: date
+    dkk_per_kwh: Decimal = Field(ge=0, decimal_places=6)
+
+
+@put(
+    "/api/settlement/metering-points/{gsrn:str}/elvarme",
+    tags=["settlement"],
+    summary="Register electric heating (reduced electricity tax above the yearly threshold)",
+)
+async def register_elvarme(
+    gsrn: FromPath[str], data: JSONBody[ElvarmeIn], service: ServiceDep
+) -> dict[str, Any]:
+    if not is_valid_gsrn(gsrn):
+        raise Problem(400, "invalid-gsrn", "Invalid GSRN", gsrn)
+    async with service.database.transaction() as tx:
+        await tx.execute(
+            """INSERT INTO elvarme (gsrn, from_date, opening_kwh, threshold_kwh)
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (gsrn) DO UPDATE SET from_date = $2, opening_kwh = $3,
+                   threshold_kwh = $4, updated_at = now()""",
+            gsrn,
+            data.from_date,
+            data.consumed_kwh_before,
+            data.threshold_kwh,
+        )
+        await run_store.queue_recheck(tx, [gsrn], "elvarme")  # settled periods may change
+    return {"gsrn": gsrn, **data.model_dump(mode="json")}
+
+
+@put(
+    "/api/settlement/reduced-electricity-tax",
+    tags=["settlement"],
+    summary="The reduced electricity tax rate (elvarme) from a date",
+)
+async def reduced_tax(data: JSONBody[ReducedTaxIn], service: ServiceDep) -> dict[str, Any]:
+    async with service.database.transaction() as tx:
+        await tx.execute(
+            """INSERT INTO reduced_electricity_tax (valid_from, dkk_per_kwh) VALUES ($1, $2)
+               ON CONFLICT (valid_from) DO UPDATE SET dkk_per_kwh = $2""",
+            data.valid_from,
+            data.dkk_per_kwh,
+        )
+    return data.model_dump(mode="json")
+
+
 ROUTES: list[Any] = [
+    register_elvarme,
+    reduced_tax,
     MeteringPointController,
     RunController,
     metering_point_settlements,

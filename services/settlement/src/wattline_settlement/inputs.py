@@ -22,7 +22,14 @@ from wattline_settlement.adapters import metering_data
 from wattline_settlement.adapters import prices as price_store
 from wattline_settlement.domain import engine
 from wattline_settlement.domain.bulk import settle_many
-from wattline_settlement.domain.model import Period, Result, Scenario, Series
+from wattline_settlement.domain.model import (
+    Elvarme,
+    Period,
+    PriceVersion,
+    Result,
+    Scenario,
+    Series,
+)
 
 if TYPE_CHECKING:
     from wattline_settlement.runs import Item
@@ -82,6 +89,38 @@ async def production_point(conn: asyncpg.Connection, gsrn: str, period: Period) 
     return str(production[0])
 
 
+async def elvarme_of(conn: asyncpg.Connection, gsrn: str, period: Period) -> Elvarme | None:
+    """*gsrn*'s electric-heating counter at the start of *period*, if it is registered: the
+    registration's opening kWh (in its own year) plus what we settled in the year before
+    the period."""
+    row = await conn.fetchrow(
+        "SELECT * FROM elvarme WHERE gsrn = $1 AND from_date <= $2", gsrn, period.start
+    )
+    if row is None:
+        return None
+    year_start = period.start.replace(month=1, day=1)
+    settled = await conn.fetchval(
+        """SELECT coalesce(sum(current_consumption_kwh), 0) FROM settlement
+           WHERE gsrn = $1 AND NOT credited AND current_start >= $2 AND current_end <= $3""",
+        gsrn,
+        max(year_start, row["from_date"]),
+        period.start,
+    )
+    opening = row["opening_kwh"] if row["from_date"].year == period.start.year else Decimal(0)
+    rates = await conn.fetch(
+        "SELECT valid_from, dkk_per_kwh FROM reduced_electricity_tax ORDER BY valid_from"
+    )
+    if not rates or rates[0]["valid_from"] > period.start:
+        raise Blocked(f"{gsrn}: elvarme registered, but no reduced electricity tax rate in force")
+    return Elvarme(
+        threshold_kwh=Decimal(row["threshold_kwh"]),
+        consumed_kwh_before_period=(opening + settled).quantize(Decimal("0.001")),
+        reduced_electricity_tax=tuple(
+            PriceVersion(r["valid_from"], Decimal(r["dkk_per_kwh"])) for r in rates
+        ),
+    )
+
+
 async def load_inputs(
     conn: asyncpg.Connection, gsrn: str, period: Period, vat_rate: Decimal
 ) -> tuple[Inputs, Result]:
@@ -112,6 +151,7 @@ async def load_inputs(
         spot=spot,
         charges=charges,
         production=production,
+        elvarme=await elvarme_of(conn, gsrn, period),
     )
     try:
         result = engine.settle(scenario)
@@ -181,6 +221,9 @@ async def bulk_groups(
     ):
         contracts[r["gsrn"]].append(r)
 
+    one_by_one = {
+        r["gsrn"] for r in await conn.fetch("SELECT gsrn FROM elvarme WHERE gsrn = ANY($1)", gsrns)
+    }
     solar_customers = {
         str(r["customer_id"])
         for r in await conn.fetch(
@@ -196,7 +239,8 @@ async def bulk_groups(
         if mp is None:
             yield [item], f"{item.gsrn}: no master data"
             continue
-        if item.customer_id in solar_customers:  # netted with production: one at a time
+        # Netted with production, or with an elvarme counter: one at a time.
+        if item.customer_id in solar_customers or item.gsrn in one_by_one:
             try:
                 inputs, result = await load_inputs(conn, item.gsrn, item.period, vat_rate)
             except Blocked as exc:
