@@ -4,7 +4,7 @@ CREATE TABLE settlement_run (
     run_id          uuid PRIMARY KEY,
     billing_period  text NOT NULL CHECK (billing_period ~ '^[0-9]{4}-[0-9]{2}$'),
     grid_area       text,
-    trigger         text NOT NULL CHECK (trigger IN ('schedule', 'api', 'cli')),
+    trigger         text NOT NULL CHECK (trigger IN ('schedule', 'retry', 'api', 'cli')),
     status          text NOT NULL
         CHECK (status IN ('queued', 'running', 'completed', 'blocked', 'failed')),
     total_items     integer NOT NULL DEFAULT 0,
@@ -96,7 +96,7 @@ CREATE INDEX settlement_correction_uninvoiced ON settlement_correction (created_
 CREATE TABLE settlement_recheck (
     gsrn        text PRIMARY KEY,
     reason      text NOT NULL,
-    queued_at   timestamptz NOT NULL DEFAULT now()
+    queued_at   timestamptz NOT NULL DEFAULT now()  -- not before (a blocked recheck waits)
 );
 
 -- How far the correction job has read the metering data (one row).

@@ -157,8 +157,14 @@ async def on_supply_period_changed(
     tx: asyncpg.Connection, event: SupplyPeriodChangedV1, envelope: Envelope
 ) -> None:
     await charges.apply_supply_period(tx, event, envelope.event_id, envelope.occurred_at)
-    # A settled period may now be settled differently (or not be ours at all).
-    await run_store.queue_recheck(tx, [event.gsrn], "supply_period_changed")
+    # A settled period may now be settled differently (or not be ours at all); a production
+    # point's change shows in the customer's consumption point's settlement.
+    gsrns = await tx.fetch(
+        "SELECT DISTINCT gsrn FROM supply_periods WHERE customer_id = $1", event.customer_id
+    )
+    await run_store.queue_recheck(
+        tx, [event.gsrn, *(r["gsrn"] for r in gsrns)], "supply_period_changed"
+    )
 
 
 def register(service: Service) -> None:

@@ -135,10 +135,12 @@ async def items_for(
         """SELECT sp.supply_period_id, sp.gsrn, sp.customer_id,
                   greatest(sp.start_date, $1) AS start_date,
                   least(coalesce(sp.end_date, $2), $2) AS end_date
-           FROM supply_periods sp JOIN metering_points mp USING (gsrn)
+           FROM supply_periods sp LEFT JOIN metering_points mp USING (gsrn)
            WHERE sp.reason <> 'rolled_back' AND sp.start_date < $2
-             AND mp.metering_point_type <> 'E18' -- production is netted in its consumption
-             AND coalesce(sp.end_date, $2) > $1 AND ($3::text IS NULL OR mp.grid_area = $3)
+             -- production is netted into its consumption; no master data: blocked, not skipped
+             AND coalesce(mp.metering_point_type, 'E17') <> 'E18'
+             AND coalesce(sp.end_date, $2) > $1
+             AND ($3::text IS NULL OR mp.grid_area = $3)
              AND ($4::text IS NULL OR sp.gsrn = $4)
              AND greatest(sp.start_date, $1) < least(coalesce(sp.end_date, $2), $2)
            ORDER BY sp.gsrn, sp.start_date""",
@@ -158,7 +160,7 @@ async def items_for(
     ]
 
 
-async def work_once(service: Service, *, chunk: int = 2000, lease_s: float = 60.0) -> bool:
+async def work_once(service: Service, *, chunk: int = 2000, lease_s: float = 300.0) -> bool:
     """Claim one run and execute it; False when there was nothing to do."""
     async with service.database.transaction() as tx:
         run = await store.claim_run(tx, WORKER, lease_s)
@@ -171,12 +173,12 @@ async def work_once(service: Service, *, chunk: int = 2000, lease_s: float = 60.
     except Exception as exc:
         log.exception("settlement_run_failed", run_id=str(run["run_id"]))
         async with service.database.transaction() as tx:
-            await store.finish_run(tx, run["run_id"], "failed", repr(exc)[:500])
+            await store.finish_run(tx, run["run_id"], WORKER, "failed", repr(exc)[:500])
     return True
 
 
 async def execute_run(
-    service: Service, run: asyncpg.Record, *, chunk: int = 2000, lease_s: float = 60.0
+    service: Service, run: asyncpg.Record, *, chunk: int = 2000, lease_s: float = 300.0
 ) -> None:
     """Settle every item of the run not settled before, a chunk per transaction."""
     run_id, billing = run["run_id"], run["billing_period"]
@@ -191,26 +193,82 @@ async def execute_run(
     reasons: list[str] = []
     for first in range(0, len(todo), chunk):
         part = todo[first : first + chunk]
-        async with service.database.transaction() as tx:
-            settled, blocked = await _settle_bulk(service, tx, run_id, billing, part, vat_rate)
-            reasons += [reason for _, _, reason in blocked]
-            if not await store.progress(
-                tx,
-                run_id,
-                WORKER,
-                lease_s,
-                done=len(part),
-                settled=settled,
-                blocked=len(blocked),
-            ):
-                raise RuntimeError("the run's lease was lost to another worker")
+        for attempt in range(1, 4):
+            try:
+                async with service.database.transaction() as tx:
+                    settled, blocked = await _settle_chunk(
+                        service, tx, run_id, billing, part, vat_rate
+                    )
+                    if not await store.progress(
+                        tx,
+                        run_id,
+                        WORKER,
+                        lease_s,
+                        done=len(part),
+                        settled=settled,
+                        blocked=len(blocked),
+                    ):
+                        raise LeaseLost("the run's lease was lost to another worker")
+                break
+            except asyncpg.DeadlockDetectedError:
+                if attempt == 3:
+                    raise
+                log.warning("settlement_chunk_retried", run_id=str(run_id), attempt=attempt)
+        reasons += [reason for _, _, reason in blocked]
     status = "blocked" if reasons else "completed"
     summary = None
     if reasons:
         summary = f"{len(reasons)} not settled; first: {reasons[0]}"[:500]
     async with service.database.transaction() as tx:
-        await store.finish_run(tx, run_id, status, summary)
+        if not await store.finish_run(tx, run_id, WORKER, status, summary):
+            raise LeaseLost("the run's lease was lost to another worker")
     log.info("settlement_run_finished", run_id=str(run_id), status=status)
+
+
+class LeaseLost(Exception):
+    """Another worker took the run over (this one was too slow to renew its lease)."""
+
+
+# Metering-data writers hold this lock until they commit (adapters/metering_data.py): a chunk
+# that holds it too reads every day committed before it, and data committed after it is seen
+# by the correction job together with the chunk's settlements.
+METERING_LOCK = "SELECT pg_advisory_xact_lock('metering_data'::regclass::oid::integer, 0)"
+
+
+async def _settle_chunk(
+    service: Service,
+    tx: asyncpg.Connection,
+    run_id: uuid.UUID,
+    billing: str,
+    items: Sequence[Item],
+    vat_rate: Decimal,
+) -> tuple[int, list[tuple[str, str, str]]]:
+    """Settle *items* as they are now: their supply periods are read again and locked (a
+    change waits for this chunk, then rechecks what it settled), metering data likewise."""
+    await tx.execute(METERING_LOCK)
+    period = billing_period(billing)
+    rows = await tx.fetch(
+        """SELECT supply_period_id, gsrn, customer_id,
+                  greatest(start_date, $2) AS start_date,
+                  least(coalesce(end_date, $3), $3) AS end_date
+           FROM supply_periods WHERE supply_period_id = ANY($1::uuid[])
+             AND reason <> 'rolled_back'
+           ORDER BY supply_period_id FOR SHARE""",
+        [i.supply_period_id for i in items],
+        period.start,
+        period.end,
+    )
+    current = [
+        Item(r["gsrn"], str(r["customer_id"]), str(r["supply_period_id"]),
+             Period(r["start_date"], r["end_date"]))
+        for r in rows
+        if r["start_date"] < r["end_date"]
+    ]  # fmt: skip
+    done = await store.settled_keys(tx, billing, [i.supply_period_id for i in current])
+    return await _settle_bulk(
+        service, tx, run_id, billing, [i for i in current if i.supply_period_id not in done],
+        vat_rate,
+    )  # fmt: skip
 
 
 def _vat_rate(service: Service) -> Decimal:
@@ -354,35 +412,47 @@ def _completed(
 
 async def queue_changed_data(service: Service, limit: int = 5000) -> int:
     """Queue a recheck for metering points with metering data newer than the watermark in a
-    settled period. Returns how many data rows were looked at."""
+    settled period (their own, or the consumption point a production point is netted into).
+    Returns how many data rows were looked at."""
     async with service.database.transaction() as tx:
         since = await store.watermark(tx, "metering_data")
-        # A settlement of the metering point itself, or of the customer's consumption point
-        # that a production point's data is netted into.
-        rows = await tx.fetch(
-            """SELECT DISTINCT s.gsrn
-               FROM (SELECT id, gsrn, local_date FROM metering_data WHERE id > $1
-                     ORDER BY id LIMIT $2) AS md
-               JOIN settlement s ON NOT s.credited AND md.id > s.data_id
-                 AND md.local_date >= s.current_start AND md.local_date < s.current_end
-                 AND (s.gsrn = md.gsrn OR s.customer_id::text IN (
-                        SELECT sp.customer_id FROM supply_periods sp WHERE sp.gsrn = md.gsrn))""",
+        # One statement, one snapshot: the watermark moves exactly past the rows looked at.
+        seen = await tx.fetch(
+            "SELECT id, gsrn, local_date FROM metering_data WHERE id > $1 ORDER BY id LIMIT $2",
             since,
             limit,
         )
-        newest = await tx.fetchval(
-            "SELECT max(id) FROM (SELECT id FROM metering_data WHERE id > $1 ORDER BY id "
-            "LIMIT $2) AS seen",
-            since,
-            limit,
+        if not seen:
+            return 0
+        columns = (
+            [r["gsrn"] for r in seen],
+            [r["local_date"] for r in seen],
+            [r["id"] for r in seen],
+        )
+        rows = await tx.fetch(
+            """WITH md AS (SELECT * FROM unnest($1::text[], $2::date[], $3::int8[])
+                           AS md(gsrn, local_date, id)),
+                    target AS (
+                        SELECT md.gsrn AS owner, md.* FROM md
+                        UNION ALL
+                        SELECT own.gsrn, md.* FROM md
+                        JOIN metering_points mp ON mp.gsrn = md.gsrn
+                             AND mp.metering_point_type = 'E18'
+                        JOIN supply_periods prod ON prod.gsrn = md.gsrn
+                        JOIN supply_periods own ON own.customer_id = prod.customer_id
+                             AND own.gsrn <> md.gsrn)
+               SELECT DISTINCT s.gsrn FROM target t
+               JOIN settlement s ON s.gsrn = t.owner AND NOT s.credited AND t.id > s.data_id
+                    AND t.local_date >= s.current_start AND t.local_date < s.current_end""",
+            *columns,
         )
         if rows:
-            await store.queue_recheck(
-                tx, sorted({r["gsrn"] for r in rows}), "metering_data_corrected"
-            )
-        if newest is not None:
-            await store.set_watermark(tx, "metering_data", int(newest))
-    return 0 if newest is None else int(newest) - since
+            await store.queue_recheck(tx, [r["gsrn"] for r in rows], "metering_data_corrected")
+        await store.set_watermark(tx, "metering_data", int(seen[-1]["id"]))
+    return len(seen)
+
+
+RECHECK_RETRY_S = 300.0  # a recheck that cannot settle yet (data or prices missing) waits
 
 
 async def recheck_some(service: Service, limit: int = 50) -> int:
@@ -390,21 +460,19 @@ async def recheck_some(service: Service, limit: int = 50) -> int:
     count = 0
     for _ in range(limit):
         async with service.database.transaction() as tx:
-            row = await tx.fetchrow(
-                """SELECT gsrn, reason FROM settlement_recheck ORDER BY queued_at
-                   LIMIT 1 FOR UPDATE SKIP LOCKED"""
-            )
+            row = await store.claim_recheck(tx)
             if row is None:
                 break
-            await recheck(service, tx, row["gsrn"], row["reason"])
-            await tx.execute("DELETE FROM settlement_recheck WHERE gsrn = $1", row["gsrn"])
+            if await recheck(service, tx, row["gsrn"], row["reason"]):
+                await store.queue_recheck(tx, [row["gsrn"]], row["reason"], RECHECK_RETRY_S)
         count += 1
     return count
 
 
-async def recheck(service: Service, tx: asyncpg.Connection, gsrn: str, reason: str) -> None:
+async def recheck(service: Service, tx: asyncpg.Connection, gsrn: str, reason: str) -> bool:
     """Settle *gsrn*'s settled periods again and publish the differences; settle periods of
-    completed billing periods that its supply now covers but were never settled."""
+    completed billing periods that its supply now covers but were never settled. Returns
+    True when something could not be settled yet (the caller tries again later)."""
     vat_rate = _vat_rate(service)
     settled = await tx.fetch(
         """SELECT * FROM settlement WHERE gsrn = $1 AND NOT credited
@@ -412,13 +480,22 @@ async def recheck(service: Service, tx: asyncpg.Connection, gsrn: str, reason: s
         gsrn,
     )
     events: list[tuple[Event, str]] = []
+    blocked = False
     for row in settled:
-        event = await _correct(tx, row, reason, vat_rate)
+        try:
+            event = await _correct(tx, row, reason, vat_rate)
+        except _NotYet:
+            blocked = True
+            continue
         if event is not None:
             events.append((event, gsrn))
     if events:
         await service.emit_many(tx, events)
-    await _settle_newly_covered(service, tx, gsrn, vat_rate)
+    return await _settle_newly_covered(service, tx, gsrn, vat_rate) or blocked
+
+
+class _NotYet(Exception):
+    """A settlement cannot be recalculated yet."""
 
 
 async def _correct(
@@ -455,7 +532,7 @@ async def _correct(
             inputs, result = await load_inputs(tx, row["gsrn"], clip, vat_rate)
         except Blocked as exc:
             log.warning("recheck_blocked", gsrn=row["gsrn"], reason=str(exc))
-            return None
+            raise _NotYet from None
         new_lines, subtotal, vat, total = result.lines, result.subtotal, result.vat, result.total
         consumption, data_id = result.consumption_kwh, inputs.data_id
         start, end = clip.start, clip.end
@@ -538,13 +615,14 @@ def _zero_d(line: Line) -> int | None:
 
 async def _settle_newly_covered(
     service: Service, tx: asyncpg.Connection, gsrn: str, vat_rate: Decimal
-) -> None:
+) -> bool:
     """Billing periods already run that the supply now covers but nobody settled (e.g. a
     move-in date corrected back into the previous month): settle them now."""
     rows = await tx.fetch(
         """SELECT r.billing_period, max(r.run_id::text) AS run_id FROM settlement_run r
            WHERE r.status IN ('completed', 'blocked') GROUP BY r.billing_period"""
     )
+    not_yet = False
     for row in rows:
         items = await items_for(tx, row["billing_period"], None, gsrn)
         done = await store.settled_keys(
@@ -552,9 +630,11 @@ async def _settle_newly_covered(
         )
         todo = [i for i in items if i.supply_period_id not in done]
         if todo:
-            await _settle_items(
+            _, blocked = await _settle_items(
                 service, tx, uuid.UUID(row["run_id"]), row["billing_period"], todo, vat_rate
             )
+            not_yet = not_yet or bool(blocked)
+    return not_yet
 
 
 # -- the background jobs ------------------------------------------------------------------
@@ -596,9 +676,28 @@ async def schedule(service: Service, after_days: int, interval_s: float = 60.0) 
                 async with service.database.transaction() as tx:
                     if await store.create_run(tx, billing, None, "schedule"):
                         log.info("settlement_run_scheduled", period=billing)
+            await retry_blocked(service)
         except Exception as exc:
             log.error("settlement_schedule_failed", error=repr(exc))
         await asyncio.sleep(interval_s)
+
+
+async def retry_blocked(service: Service, after_s: float = 600.0) -> int:
+    """Run again the billing periods whose latest run left items unsettled (late data or
+    prices), some minutes after it finished; a run settles only what is still unsettled."""
+    async with service.database.transaction() as tx:
+        await tx.execute("SELECT pg_advisory_xact_lock(hashtext('settlement.retry_blocked'))")
+        periods = await tx.fetch(
+            """SELECT billing_period FROM (
+                   SELECT DISTINCT ON (billing_period) billing_period, status, finished_at
+                   FROM settlement_run ORDER BY billing_period, requested_at DESC) AS latest
+               WHERE status = 'blocked'
+                 AND finished_at < now() - make_interval(secs => $1)""",
+            after_s,
+        )
+        for row in periods:
+            await store.create_run(tx, row["billing_period"], None, "retry")
+    return len(periods)
 
 
 def run_view(row: asyncpg.Record) -> dict[str, Any]:

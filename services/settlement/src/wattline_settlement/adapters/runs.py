@@ -103,15 +103,20 @@ async def progress(
 
 
 async def finish_run(
-    conn: asyncpg.Connection, run_id: uuid.UUID, status: str, reason: str | None
-) -> None:
-    await conn.execute(
-        """UPDATE settlement_run SET status = $2, reason = $3, finished_at = now(),
-               lease_owner = NULL, lease_until = NULL WHERE run_id = $1""",
+    conn: asyncpg.Connection, run_id: uuid.UUID, owner: str, status: str, reason: str | None
+) -> bool:
+    """Finish the run if *owner* still holds it (a worker that lost its lease finishes
+    nothing: the run belongs to whoever took it over)."""
+    done = await conn.execute(
+        """UPDATE settlement_run SET status = $3, reason = $4, finished_at = now(),
+               lease_owner = NULL, lease_until = NULL
+           WHERE run_id = $1 AND lease_owner = $2 AND status = 'running'""",
         run_id,
+        owner,
         status,
         reason,
     )
+    return bool(done.endswith(" 1"))
 
 
 async def reset_progress(conn: asyncpg.Connection, run_id: uuid.UUID) -> None:
@@ -196,11 +201,27 @@ async def add_blocked(
     )
 
 
-async def queue_recheck(conn: asyncpg.Connection, gsrns: Sequence[str], reason: str) -> None:
+async def queue_recheck(
+    conn: asyncpg.Connection, gsrns: Sequence[str], reason: str, delay_s: float = 0
+) -> None:
+    """Queue rechecks. A recheck in progress deletes its row first, so a request made while
+    it runs waits for it and is queued again afterwards, never lost."""
     await conn.executemany(
-        """INSERT INTO settlement_recheck (gsrn, reason) VALUES ($1, $2)
-           ON CONFLICT (gsrn) DO NOTHING""",
-        [(g, reason) for g in gsrns],
+        """INSERT INTO settlement_recheck (gsrn, reason, queued_at)
+           VALUES ($1, $2, now() + make_interval(secs => $3))
+           ON CONFLICT (gsrn) DO UPDATE SET queued_at = least(settlement_recheck.queued_at,
+                                                              EXCLUDED.queued_at)""",
+        [(g, reason, delay_s) for g in sorted(set(gsrns))],
+    )
+
+
+async def claim_recheck(conn: asyncpg.Connection) -> asyncpg.Record | None:
+    """Take the next due recheck off the queue (the delete commits with the recheck)."""
+    return await conn.fetchrow(
+        """DELETE FROM settlement_recheck WHERE gsrn = (
+               SELECT gsrn FROM settlement_recheck WHERE queued_at <= now()
+               ORDER BY queued_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+           RETURNING gsrn, reason"""
     )
 
 
