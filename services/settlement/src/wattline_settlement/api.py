@@ -57,11 +57,11 @@ def _page(page: int, page_size: int) -> tuple[int, int]:
     return page_size, (page - 1) * page_size
 
 
-def _run_id(value: str) -> uuid.UUID:
+def _run_id(value: str, what: str = "run") -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise Problem(404, "run-not-found", "No such run", value) from None
+        raise Problem(404, f"{what}-not-found", f"No such {what}", value) from None
 
 
 class RunController(Controller):
@@ -89,12 +89,15 @@ class RunController(Controller):
     ) -> dict[str, Any]:
         limit, offset = _page(page, page_size)
         async with service.database.connection() as conn:
+            where = """WHERE ($1::text IS NULL OR billing_period = $1)
+                         AND ($2::text IS NULL OR grid_area = $2)
+                         AND ($3::text IS NULL OR status = $3)"""
+            total = await conn.fetchval(
+                f"SELECT count(*) FROM settlement_run {where}", period, grid_area, status
+            )
             rows = await conn.fetch(
-                """SELECT *, count(*) OVER () AS total FROM settlement_run
-                   WHERE ($1::text IS NULL OR billing_period = $1)
-                     AND ($2::text IS NULL OR grid_area = $2)
-                     AND ($3::text IS NULL OR status = $3)
-                   ORDER BY requested_at DESC LIMIT $4 OFFSET $5""",
+                f"""SELECT * FROM settlement_run {where}
+                    ORDER BY requested_at DESC LIMIT $4 OFFSET $5""",
                 period,
                 grid_area,
                 status,
@@ -103,7 +106,7 @@ class RunController(Controller):
             )
         return {
             "items": [runs.run_view(r) for r in rows],
-            "total": rows[0]["total"] if rows else 0,
+            "total": total,
             "page": page,
             "page_size": page_size,
         }
@@ -253,7 +256,7 @@ class ExportController(Controller):
     async def mark_invoiced(
         self, item_id: FromPath[str], data: JSONBody[MarkInvoicedIn], service: ServiceDep
     ) -> dict[str, Any]:
-        key = _run_id(item_id)
+        key = _run_id(item_id, "settlement")
         async with service.database.transaction() as tx:
             for table, column in (
                 ("settlement", "settlement_id"),
