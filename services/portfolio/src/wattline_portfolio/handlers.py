@@ -389,6 +389,14 @@ async def submit_signup(
             await store.add_timeline(tx, process_id, [step], "api")
             await p.emit(tx, _status_event(process_id, kind, gsrn, signup_id, step, None,
                                            body.effective_date), gsrn)  # fmt: skip
+    except Problem as exc:
+        # A concurrent retry of the same request may have committed first: its result wins.
+        if exc.type == "open-process" and idempotency_key:
+            async with p.service.database.connection() as conn:
+                first = await store.signup_by_key(conn, idempotency_key)
+            if first is not None:
+                return _replay(first, request_index)
+        raise
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "signup_idempotency_key_key" and idempotency_key:
             async with p.service.database.connection() as conn:
