@@ -654,3 +654,36 @@ async def test_golden_gm07_elvarme_through_the_service(rig: Rig) -> None:
     assert tax["amount"] == "2.65"  # 200 kWh x 0.008 + 209.2 kWh x 0.005 = 2.646
     assert lines_of(completed) == expected_lines(expected)
     assert completed["total"] == expected["total"] == "778.41"
+
+
+async def test_the_elvarme_counter_carries_into_the_next_month(rig: Rig) -> None:
+    import httpx
+    from wattline_platform.testing import serve_app
+
+    scenario, _ = golden("GM06")  # January and February of GM01's profile
+    await given(rig, scenario)
+    rig.service.uses_broker = False
+    async with serve_app(rig.service.app()) as url, httpx.AsyncClient(base_url=url) as api:
+        await api.put(
+            f"/api/settlement/metering-points/{GSRN}/elvarme",
+            json={"from_date": "2025-01-01", "consumed_kwh_before": "3800.000"},
+        )
+        await api.put(
+            "/api/settlement/reduced-electricity-tax",
+            json={"valid_from": "2025-01-01", "dkk_per_kwh": "0.005"},
+        )
+        await rig.run("2025-01")
+        kinds = await rig.service.database.fetch(
+            "SELECT jsonb_typeof(current_lines) FROM settlement"
+        )
+        assert [k[0] for k in kinds] == ["array"]  # a document, not a string holding one
+        await rig.run("2025-02")
+        january, february = await rig.outbox("settlement.completed")
+    tax = [
+        next(line for line in s["lines"] if line["code"] == "electricity_tax")
+        for s in (january, february)
+    ]
+    # January: 200 kWh at 0.008 up to 4,000, then 209.2 kWh at 0.005 = 2.646.
+    assert (tax[0]["quantity_kwh"], tax[0]["amount"]) == ("409.200", "2.65")
+    # February starts at 4,009.2 kWh: all 28 x 13.2 = 369.6 kWh at 0.005 = 1.848.
+    assert (tax[1]["quantity_kwh"], tax[1]["amount"]) == ("369.600", "1.85")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -191,7 +190,7 @@ def _correction_view(row: Any) -> dict[str, Any]:
         "reason": row["reason"],
         "period": {"start": row["period_start"].isoformat(), "end": row["period_end"].isoformat()},
         "consumption_kwh": str(row["consumption_kwh"]),
-        "lines": json.loads(row["lines"]),
+        "lines": row["lines"],
         "subtotal": str(row["subtotal"]),
         "vat": str(row["vat"]),
         "total": str(row["total"]),

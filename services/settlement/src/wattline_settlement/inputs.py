@@ -99,9 +99,13 @@ async def elvarme_of(conn: asyncpg.Connection, gsrn: str, period: Period) -> Elv
     if row is None:
         return None
     year_start = period.start.replace(month=1, day=1)
+    # The counter counts taxed kWh (the import, net of solar production: spec §5.5/§5.7),
+    # which is the electricity tax line's quantity.
     settled = await conn.fetchval(
-        """SELECT coalesce(sum(current_consumption_kwh), 0) FROM settlement
-           WHERE gsrn = $1 AND NOT credited AND current_start >= $2 AND current_end <= $3""",
+        """SELECT coalesce(sum((line ->> 'quantity_kwh')::numeric), 0)
+           FROM settlement s, jsonb_array_elements(s.current_lines) AS line
+           WHERE s.gsrn = $1 AND NOT s.credited AND s.current_start >= $2
+             AND s.current_end <= $3 AND line ->> 'code' = 'electricity_tax'""",
         gsrn,
         max(year_start, row["from_date"]),
         period.start,

@@ -16,7 +16,6 @@ therefore always equal a fresh settlement of the current data, to the øre.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import uuid
@@ -730,7 +729,7 @@ def settlement_view(row: asyncpg.Record) -> dict[str, Any]:
         "period": {"start": row["period_start"].isoformat(), "end": row["period_end"].isoformat()},
         "grid_area": row["grid_area"],
         "consumption_kwh": str(row["consumption_kwh"]),
-        "lines": json.loads(row["lines"]),
+        "lines": row["lines"],
         "subtotal": str(row["subtotal"]),
         "vat": str(row["vat"]),
         "total": str(row["total"]),

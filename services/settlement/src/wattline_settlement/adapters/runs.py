@@ -14,8 +14,9 @@ import asyncpg
 from wattline_settlement.domain.model import Line
 
 
-def lines_json(lines: Sequence[Line]) -> str:
-    return json.dumps(
+def lines_json(lines: Sequence[Line]) -> list[dict[str, Any]]:
+    """Lines as the jsonb document stored (the pool's codec encodes it)."""
+    return list(
         [
             {
                 "code": line.code,
@@ -146,17 +147,25 @@ async def insert_settlements(conn: asyncpg.Connection, rows: Sequence[dict[str, 
     Returns how many were new (the caller publishes only those)."""
     if not rows:
         return 0
-    columns = list(rows[0])
-    # One statement for the whole chunk: each column as an array, unnested in step.
-    arrays = ", ".join(f"${i}::{_TYPES[c]}[]" for i, c in enumerate(columns, start=1))
+    columns = [c for c in rows[0] if not c.startswith("_")]
+    # One statement for the whole chunk: each column as an array, unnested in step (jsonb
+    # documents travel as text: a list inside an array parameter would be a dimension).
+    arrays = ", ".join(
+        f"${i}::{'text' if _TYPES[c] == 'jsonb' else _TYPES[c]}[]"
+        for i, c in enumerate(columns, start=1)
+    )
+    selected = ", ".join(f"{c}::jsonb" if _TYPES[c] == "jsonb" else c for c in columns)
+    values = [
+        [json.dumps(row[c]) if _TYPES[c] == "jsonb" else row[c] for row in rows] for c in columns
+    ]
     new = {
         r["settlement_id"]
         for r in await conn.fetch(
             f"""INSERT INTO settlement ({", ".join(columns)})
-                SELECT * FROM unnest({arrays})
+                SELECT {selected} FROM unnest({arrays}) AS u({", ".join(columns)})
                 ON CONFLICT (supply_period_id, billing_period) DO NOTHING
                 RETURNING settlement_id""",
-            *([row[c] for row in rows] for c in columns),
+            *values,
         )
     }
     for row in rows:
