@@ -4,7 +4,7 @@ closed unless a caller says otherwise."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -57,3 +57,10 @@ def business_days_ahead(day: date, count: int, closed_eves: bool = True) -> date
         if is_business_day(cursor, closed_eves):
             count -= 1
     return cursor
+
+
+@lru_cache(maxsize=16_384)
+def local_midnight(day: date) -> datetime:
+    """The UTC instant at which the Danish local date *day* begins (23:00Z in winter,
+    22:00Z in summer the day before)."""
+    return datetime.combine(day, time(), tzinfo=DANISH_TZ).astimezone(UTC)

@@ -8,9 +8,8 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from wattline_contracts.datahub import (
@@ -70,7 +69,6 @@ from wattline_portfolio.models import PricesIn, ProductIn, SignupIn
 from wattline_portfolio.settings import PortfolioSettings
 
 log = get_logger(__name__)
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 _STARTING = ("BRS-001", "BRS-009")
 _OFFBOARD_REASON: dict[str, OffboardReason] = {"BRS-002": "end_of_supply", "BRS-010": "move_out"}
 
@@ -90,10 +88,6 @@ class Portfolio:
 
     async def emit(self, tx: asyncpg.Connection, event: Event, key: str) -> Envelope:
         return await self.service.emit(tx, event, key=key)
-
-
-def _local_date(moment: datetime) -> date:
-    return moment.astimezone(COPENHAGEN).date()
 
 
 def _reasons(answer: ProcessAnsweredV1) -> list[str]:
@@ -363,7 +357,7 @@ async def submit_signup(
                 gsrn=gsrn,
                 effective_date=body.effective_date,
                 transaction_id=transaction_id_for(str(process_id)),
-                send_after=datetime.now(COPENHAGEN) + timedelta(seconds=p.settings.send_delay_s),
+                send_after=datetime.now(UTC) + timedelta(seconds=p.settings.send_delay_s),
                 signup_id=signup_id,
                 customer_id=customer_id,
             )
@@ -561,7 +555,7 @@ async def start_process(
                 gsrn=gsrn,
                 effective_date=effective_date,
                 transaction_id=transaction_id_for(str(process_id)),
-                send_after=datetime.now(COPENHAGEN) + timedelta(seconds=p.settings.send_delay_s),
+                send_after=datetime.now(UTC) + timedelta(seconds=p.settings.send_delay_s),
                 supply_period_id=str(period["supply_period_id"]),
                 customer_id=str(period["customer_id"]),
             )
@@ -803,7 +797,7 @@ async def on_master_data(
     """RSM-022: on the effective date of one of our processes it completes it (our supply
     starts, restarts or moves its start); otherwise it updates a metering point we supply."""
     row = await store.open_process(tx, event.gsrn, for_update=True)
-    start = _local_date(event.supply_start or event.validity_start)
+    start = danish_today(event.supply_start or event.validity_start)
     if row is not None and _effectuates(row, event, start):
         mp = _metering_point(event)
         await _store_metering_point(p.service, tx, mp)
@@ -836,7 +830,7 @@ async def on_notification(
     """RSM-004: another supplier takes over from a date (our supply ends the day before), or
     rolls back a switch to us (D07: the period was never ours). A notice for a date on or
     before our period's start (late or replayed) changes nothing."""
-    day = _local_date(event.validity_start)
+    day = danish_today(event.validity_start)
     if event.process_type == "D07":
         period = await tx.fetchrow(
             """SELECT * FROM supply_period WHERE gsrn = $1 AND status <> 'rolled_back'

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
+from wattline_platform.business_days import local_midnight
 
 from wattline_settlement.adapters import charges as charge_store
 from wattline_settlement.adapters import metering_data
@@ -33,8 +33,6 @@ from wattline_settlement.domain.model import (
 
 if TYPE_CHECKING:
     from wattline_settlement.runs import Item
-
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 class Blocked(Exception):
@@ -56,10 +54,6 @@ class Inputs:
     resolution: str
     data_id: int  # the newest metering-data row used
     products: tuple[ProductSpan, ...]
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=COPENHAGEN).astimezone(UTC)
 
 
 async def production_point(conn: asyncpg.Connection, gsrn: str, period: Period) -> str | None:

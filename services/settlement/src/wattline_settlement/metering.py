@@ -20,6 +20,7 @@ from litestar import get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from wattline_contracts import Envelope
 from wattline_contracts.datahub import MeasureDataReceivedV1
+from wattline_platform.business_days import local_midnight
 from wattline_platform.identifiers import is_valid_gsrn
 from wattline_platform.logging import get_logger
 from wattline_platform.problem import Problem
@@ -30,7 +31,6 @@ from wattline_settlement.adapters.metering_data import (
     QUALITY_CODES,
     STEP,
     DayData,
-    local_midnight_utc,
 )
 
 log = get_logger(__name__)
@@ -76,7 +76,7 @@ def _kwh(wh: int) -> str:
 @lru_cache(maxsize=8192)
 def _stamps(day: date, resolution: str) -> tuple[str, ...]:
     """UTC ISO start of each interval of a local day."""
-    first, step = local_midnight_utc(day), STEP[resolution]
+    first, step = local_midnight(day), STEP[resolution]
     count = metering_data.positions(day, resolution)
     return tuple((first + k * step).strftime("%Y-%m-%dT%H:%M:%SZ") for k in range(count))
 

@@ -36,6 +36,7 @@ from wattline_contracts.portfolio import (
     ProductVersionPublishedV1,
     SupplyPeriodChangedV1,
 )
+from wattline_platform.business_days import danish_today
 from wattline_platform.db import Database
 from wattline_platform.logging import get_logger
 from wattline_platform.problem import Problem
@@ -284,7 +285,7 @@ async def import_recent(
 ) -> list[SpotImport]:
     """Import yesterday, today and tomorrow (local, by the service's clock) for each area."""
     settings = settings or pricing_settings()
-    today = charge_rules.local_date(await service.clock.now())
+    today = danish_today(await service.clock.now())
     start, end = _utc_range(today - timedelta(days=1), today + timedelta(days=1))
     return [
         await import_spot(service.database, client, area, start, end)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asyncpg
 from wattline_contracts.envelope import Event
@@ -39,9 +39,7 @@ from wattline_platform.service import Service
 
 from wattline_settlement.adapters import runs as store
 from wattline_settlement.domain.model import Line, Period, Result
-
-if TYPE_CHECKING:
-    from wattline_settlement.inputs import Inputs
+from wattline_settlement.inputs import Blocked, Inputs, bulk_groups, load_inputs
 
 log = get_logger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -283,8 +281,6 @@ async def _settle_items(
     items: Sequence[Item],
     vat_rate: Decimal,
 ) -> tuple[int, list[tuple[str, str, str]]]:
-    from wattline_settlement.inputs import Blocked, load_inputs  # the engine's imports, lazily
-
     blocked: list[tuple[str, str, str]] = []
     computed: list[tuple[Item, Inputs, Result]] = []
     for item in items:
@@ -361,8 +357,6 @@ async def _settle_bulk(
     """Settle many items at once: items whose prices are the same (period, price area, linked
     charges and product versions) share one price computation and are settled as one NumPy
     matrix, equal figure for figure to the Decimal path (see domain/bulk.py)."""
-    from wattline_settlement.inputs import bulk_groups
-
     computed: list[tuple[Item, Inputs, Result]] = []
     blocked: list[tuple[str, str, str]] = []
     async for group_items, outcome in bulk_groups(tx, items, vat_rate):
@@ -500,8 +494,6 @@ class _NotYet(Exception):
 async def _correct(
     tx: asyncpg.Connection, row: asyncpg.Record, reason: str, vat_rate: Decimal
 ) -> SettlementCorrectionV1 | None:
-    from wattline_settlement.inputs import Blocked, load_inputs
-
     supply = await tx.fetchrow(
         "SELECT * FROM supply_periods WHERE supply_period_id = $1", row["supply_period_id"]
     )

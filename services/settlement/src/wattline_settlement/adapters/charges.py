@@ -18,6 +18,7 @@ from wattline_contracts.portfolio import (
     ProductVersionPublishedV1,
     SupplyPeriodChangedV1,
 )
+from wattline_platform.business_days import danish_today
 
 from wattline_settlement.domain import charge_rules
 from wattline_settlement.domain.charge_rules import (
@@ -52,7 +53,7 @@ __all__ = [
 
 
 def _day(instant: datetime | None) -> date | None:
-    return None if instant is None else charge_rules.local_date(instant)
+    return None if instant is None else danish_today(instant)
 
 
 # --- DataHub: charges and their prices ------------------------------------------------------
@@ -153,7 +154,7 @@ async def apply_charge_link(
     conn: asyncpg.Connection, event: ChargeLinkReceivedV1, event_id: uuid.UUID
 ) -> None:
     """Store a metering point's link to a charge (upsert by charge and start date)."""
-    start = charge_rules.local_date(event.start)
+    start = danish_today(event.start)
     end = None if event.end is None else max(charge_rules.first_day_after(event.end), start)
     await conn.execute(
         """INSERT INTO charge_links (gsrn, owner_gln, charge_type, charge_id, start_date,

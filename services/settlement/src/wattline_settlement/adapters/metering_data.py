@@ -17,20 +17,19 @@ import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Literal, NamedTuple, cast
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import numpy as np
 import numpy.typing as npt
 from wattline_contracts.datahub import MeasureDataReceivedV1
+from wattline_platform.business_days import local_midnight
 
 Resolution = Literal["PT1H", "PT15M"]
 
-DANISH_TZ = ZoneInfo("Europe/Copenhagen")
 STEP: dict[str, timedelta] = {"PT1H": timedelta(hours=1), "PT15M": timedelta(minutes=15)}
 # DataHub's quality codes, stored as their number (A02 -> 2).
 QUALITY_CODES: dict[str, int] = {"A02": 2, "A03": 3, "A04": 4, "A05": 5, "A06": 6}
@@ -50,15 +49,9 @@ class InvalidMeasureDay(ValueError):
 
 # -- time --------------------------------------------------------------------------------------
 @lru_cache(maxsize=16_384)
-def local_midnight_utc(day: date) -> datetime:
-    """The UTC instant a Danish local day starts (23:00Z in winter, 22:00Z in summer)."""
-    return datetime.combine(day, time(), tzinfo=DANISH_TZ).astimezone(UTC)
-
-
-@lru_cache(maxsize=16_384)
 def positions(day: date, resolution: str) -> int:
     """Values in a Danish local day: 23/24/25 hours, or 92/96/100 quarters."""
-    length = local_midnight_utc(day + timedelta(days=1)) - local_midnight_utc(day)
+    length = local_midnight(day + timedelta(days=1)) - local_midnight(day)
     return length // STEP[resolution]
 
 
@@ -333,7 +326,7 @@ class BulkSeries:
     resolution, as matrices.
 
     Row ``i`` is ``gsrns[i]`` (``index`` maps back). Column ``j`` is the interval starting at
-    ``local_midnight_utc(start) + j * resolution``: the period's intervals in UTC order, DST
+    ``local_midnight(start) + j * resolution``: the period's intervals in UTC order, DST
     days with 23/25 hours (92/100 quarters); local day ``start + k`` is columns
     ``day_columns[k]:day_columns[k + 1]``.
     """

@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from wattline_platform.business_days import danish_today
 
 from wattline_settlement.domain import charge_rules
 from wattline_settlement.domain.charge_rules import MissingPrices
@@ -194,7 +195,7 @@ def parse_records(records: Iterable[Mapping[str, Any]]) -> Parsed:
         step = charge_rules.step_of(dataset.resolution)
         if (start - CUTOVER_UTC) % step:
             raise InvalidSpotFile(f"{dataset.name} record at {start} is not aligned to {step}")
-        if charge_rules.spot_resolution(charge_rules.local_date(start)) != dataset.resolution:
+        if charge_rules.spot_resolution(danish_today(start)) != dataset.resolution:
             parsed.outside += 1
             continue
         price = _decimal(record.get(dataset.price_field))

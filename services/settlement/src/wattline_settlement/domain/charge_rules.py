@@ -52,10 +52,12 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
-from zoneinfo import ZoneInfo
+
+from wattline_platform.business_days import DANISH_TZ, danish_today
+from wattline_platform.business_days import local_midnight as local_midnight
 
 from wattline_settlement.domain.model import (
     Charges,
@@ -66,7 +68,6 @@ from wattline_settlement.domain.model import (
     TariffVersion,
 )
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 HOUR = timedelta(hours=1)
 QUARTER = timedelta(minutes=15)
 
@@ -137,16 +138,6 @@ class UnsupportedProduct(ChargeError):
 # --- time --------------------------------------------------------------------------------------
 
 
-def local_midnight(day: date) -> datetime:
-    """The UTC instant a Danish local day starts."""
-    return datetime.combine(day, time(), tzinfo=COPENHAGEN).astimezone(UTC)
-
-
-def local_date(instant: datetime) -> date:
-    """The Danish local date of an instant."""
-    return instant.astimezone(COPENHAGEN).date()
-
-
 def days_of(period: Period) -> Iterator[date]:
     """Each local date of ``[start, end)``."""
     day = period.start
@@ -178,7 +169,7 @@ def spot_intervals(day: date) -> list[datetime]:
 
 def spot_intervals_between(start_utc: datetime, end_utc: datetime) -> list[datetime]:
     """The spot interval starts in ``[start_utc, end_utc)`` (aligned to each day's resolution)."""
-    first, last = local_date(start_utc), local_date(end_utc)
+    first, last = danish_today(start_utc), danish_today(end_utc)
     result: list[datetime] = []
     day = first
     while day <= last:
@@ -198,7 +189,7 @@ def _runs(instants: Sequence[datetime]) -> list[tuple[datetime, datetime, int]]:
     for t in sorted(instants):
         if runs:
             first, last, count = runs[-1]
-            if t - last == step_of(spot_resolution(local_date(last))):
+            if t - last == step_of(spot_resolution(danish_today(last))):
                 runs[-1] = (first, t, count + 1)
                 continue
         runs.append((t, t, 1))
@@ -292,7 +283,7 @@ class InvalidPriceSeries(ValueError):
 
 def first_day_after(end: datetime) -> date:
     """The first local day not covered by an interval that ends at *end* (exclusive)."""
-    day = local_date(end)
+    day = danish_today(end)
     return day if local_midnight(day) == end else day + timedelta(days=1)
 
 
@@ -312,7 +303,7 @@ def prices_from_series(
     then on the last of them stays in force until a later series. Consecutive days with equal
     prices make one version.
     """
-    first, after = local_date(start), first_day_after(end)
+    first, after = danish_today(start), first_day_after(end)
     by_day: list[tuple[date, tuple[Decimal | None, ...] | None, Decimal | None]] = []
     if resolution in ("PT1H", "PT15M"):
         step = HOUR if resolution == "PT1H" else QUARTER
@@ -323,7 +314,7 @@ def prices_from_series(
         days: dict[date, list[Decimal | None]] = {}
         seen: set[tuple[date, int, int]] = set()
         for i, price in enumerate(prices):
-            local = (start + i * step).astimezone(COPENHAGEN)
+            local = (start + i * step).astimezone(DANISH_TZ)
             hours = days.setdefault(local.date(), [None] * 24)
             # The autumn day's repeated 02:00 (fold 1) is the second hour 2: the first counts.
             slot = (local.date(), local.hour, local.minute)

@@ -18,7 +18,7 @@ import calendar
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import (
     MAX_EMAX,
     MAX_PREC,
@@ -33,7 +33,9 @@ from decimal import (
 )
 from fractions import Fraction
 from typing import Protocol, TypeVar
-from zoneinfo import ZoneInfo
+
+from wattline_platform.business_days import DANISH_TZ
+from wattline_platform.business_days import local_midnight as local_midnight_utc
 
 from wattline_settlement.domain.model import (
     LINE_CODES,
@@ -53,7 +55,6 @@ from wattline_settlement.domain.model import (
     TariffVersion,
 )
 
-DANISH_TZ = ZoneInfo("Europe/Copenhagen")
 STEPS: dict[str, timedelta] = {"PT1H": timedelta(hours=1), "PT15M": timedelta(minutes=15)}
 KINDS = ("settlement", "correction", "erroneous_switch")
 GRID_POSITIONS = 24
@@ -77,11 +78,6 @@ class BadScenario(ValueError):
 
 
 # --- time ------------------------------------------------------------------------------------
-
-
-def local_midnight_utc(day: date) -> datetime:
-    """The UTC instant at which the Danish local date *day* begins."""
-    return datetime.combine(day, time(0), tzinfo=DANISH_TZ).astimezone(UTC)
 
 
 def interval_count(period: Period, resolution: Resolution) -> int:
