@@ -6,20 +6,25 @@ the real pipeline: handlers append to a producer schema's outbox in transactions
 (inbox row + effect row, one transaction per batch) and commits its offsets. The figure is
 N divided by the time from the first insert to the last commit.
 
+Beside it, the floor measured in the same run: the same N effect rows INSERTed straight into
+the consumer's schema in transactions of ``--consumer-batch`` (no outbox, relay, broker or
+inbox). The checks: every event applied exactly once (N effect rows with N distinct values,
+N inbox rows) and every outbox row published; the exit code is non-zero when one fails.
+
     uv run python benchmarks/outbox_throughput.py --events 50000
+    uv run python benchmarks/outbox_throughput.py --smoke        # 200 events, seconds
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import sys
 import time
 from typing import Any
 
 import asyncpg
+from _bench import Checks, machine, parse_args
 from wattline_contracts import Envelope
 from wattline_platform import migrations, outbox
 from wattline_platform.broker import KafkaPublisher, make_broker
@@ -30,12 +35,24 @@ from wattline_platform.embedded import Stack, throwaway_stack
 from wattline_platform.testing import create_topics, event_class
 
 
-async def run(args: argparse.Namespace) -> None:
+async def run(args: argparse.Namespace) -> int:
     async with throwaway_stack(fast_db=args.fast_db) as stack:
-        await _run(args, stack)
+        return await _run(args, stack)
 
 
-async def _run(args: argparse.Namespace, stack: Stack) -> None:
+async def floor(db: Database, events: int, batch: int) -> float:
+    """Seconds to INSERT *events* effect rows straight, in transactions of *batch*."""
+    started = time.perf_counter()
+    for first in range(0, events, batch):
+        async with db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO floor_effects (n) VALUES ($1)",
+                [(n,) for n in range(first, min(first + batch, events))],
+            )
+    return time.perf_counter() - started
+
+
+async def _run(args: argparse.Namespace, stack: Stack) -> int:
     dsn = stack.dsn
     conn = await asyncpg.connect(dsn)
     platform_sql = migrations.load(migrations.PLATFORM_SQL, "platform")
@@ -45,7 +62,11 @@ async def _run(args: argparse.Namespace, stack: Stack) -> None:
         "consumer",
         [
             *platform_sql,
-            migrations.Migration("bench/0001.sql", "CREATE TABLE effects (n int NOT NULL);"),
+            migrations.Migration(
+                "bench/0001.sql",
+                "CREATE TABLE effects (n int NOT NULL); "
+                "CREATE TABLE floor_effects (n int NOT NULL);",
+            ),
         ],
     )
     await conn.close()
@@ -126,25 +147,52 @@ async def _run(args: argparse.Namespace, stack: Stack) -> None:
     relay_task = asyncio.create_task(relay.run())
     progress_task = asyncio.create_task(progress())
     await produce()
-    await asyncio.wait_for(done.wait(), timeout=600)
+    await asyncio.wait_for(done.wait(), timeout=args.timeout)
     elapsed = time.perf_counter() - started
     relay.stop()
     await relay_task
     progress_task.cancel()
-    effects = await consumer_db.fetchrow("SELECT count(*) AS n FROM effects")
-    assert effects is not None and effects["n"] == args.events, effects
+    await asyncio.sleep(0.5)  # let a late duplicate (if any) land before judging
+    await consumer_broker.stop()
+    await relay_broker.stop()
+    floor_s = await floor(consumer_db, args.events, args.consumer_batch)
+    effects = await consumer_db.fetchrow(
+        "SELECT count(*) AS n, count(DISTINCT n) AS d, min(n) AS lo, max(n) AS hi FROM effects"
+    )
+    inbox = await consumer_db.fetchval("SELECT count(*) FROM inbox")
+    unpublished = await producer_db.fetchval(
+        "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+    )
+    await producer_db.close()
+    await consumer_db.close()
+    assert effects is not None
+    rate, floor_rate = args.events / elapsed, args.events / floor_s
     print(
-        f"\nRESULT {args.events} events in {elapsed:.2f}s = {args.events / elapsed:,.0f} events/s "
+        f"\nRESULT {args.events} events in {elapsed:.2f}s = {rate:,.0f} events/s "
         f"(insert -> relay -> broker -> consume -> commit), effects exactly {effects['n']}"
     )
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-        f"relay batch {args.relay_batch}, consumer batch {args.consumer_batch}, tx size {args.tx_size}"
+        f"  floor: the same {args.events} effect rows INSERTed straight in transactions of "
+        f"{args.consumer_batch}: {floor_s:.2f}s = {floor_rate:,.0f} rows/s "
+        f"(the pipeline runs at {rate / floor_rate:.0%} of it)"
     )
-    await consumer_broker.stop()
-    await relay_broker.stop()
-    await producer_db.close()
-    await consumer_db.close()
+    checks = Checks()
+    checks.check(
+        effects["n"] == effects["d"] == args.events
+        and effects["lo"] == 0
+        and effects["hi"] == args.events - 1,
+        f"every event applied exactly once: {effects['n']} effect rows, {effects['d']} distinct, "
+        f"of {args.events}",
+    )
+    checks.check(inbox == args.events, f"one inbox row per event: {inbox} of {args.events}")
+    checks.check(unpublished == 0, f"every outbox row published: {unpublished} left")
+    print(
+        machine(
+            f"relay batch {args.relay_batch}, consumer batch {args.consumer_batch}, "
+            f"tx size {args.tx_size}, fsync {'off' if args.fast_db else 'on'}"
+        )
+    )
+    return checks.exit_code()
 
 
 def main() -> None:
@@ -160,7 +208,11 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--fast-db", action="store_true", help="fsync off (as in tests)")
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument(
+        "--timeout", type=float, default=600, help="seconds to wait for the last commit"
+    )
+    args = parse_args(parser, {"events": 200, "warmup": 0.5, "fast_db": True, "timeout": 60})
+    sys.exit(asyncio.run(run(args)))
 
 
 if __name__ == "__main__":
