@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 
 from wattline_platform.identifiers import is_valid_gsrn
 from wattline_simulator.domain.market import OTHER_SUPPLIER_GLN, PRICE_AREA
+from wattline_simulator.domain.seeding import customer_key
 from wattline_simulator.seed import seed
 from wattline_simulator.testing import Sim
 
@@ -97,3 +100,49 @@ async def test_address_lookup(sim: Sim) -> None:
     assert point.json()["dar_id"] == "4ab66ba4-1c3f-5a23-9aa8-4787ce89c8dd"
     assert point.json()["supplier_gln"] == OURS
     assert (await sim.client.get("/sim/metering-points/571300010000009999")).status_code == 404
+
+
+async def test_customers_are_switchable_and_carry_the_number_datahub_expects(sim: Sim) -> None:
+    await sim.client.post("/sim/seed", json={"metering_points": 300, "seed": 3, "ours_share": 0.5})
+    r = await sim.client.get("/sim/customers", params={"limit": 20})
+    assert r.status_code == 200, r.text
+    customers = r.json()
+    assert len(customers) == 20
+    assert [c["dar_id"] for c in customers] == sorted(c["dar_id"] for c in customers)
+    for c in customers:
+        rows = await sim.db.fetch("SELECT * FROM metering_point WHERE dar_id = $1", c["dar_id"])
+        assert {p["gsrn"] for p in c["points"]} == {row["gsrn"] for row in rows}
+        assert all(row["supplier_gln"] == OTHER_SUPPLIER_GLN and not row["blocked"] for row in rows)
+        assert c["several_points"] == (len(rows) > 1)
+        scheme = "VAT" if c["contact_type"] == "business" else "ARR"
+        assert {row["customer_key"] for row in rows} == {customer_key(scheme, c["cpr_cvr"])}
+        assert (
+            next(p for p in c["points"] if p["gsrn"] == c["gsrn"])["metering_point_type"] == "E17"
+        )
+    page2 = (
+        await sim.client.get("/sim/customers", params={"after": customers[-1]["dar_id"]})
+    ).json()
+    assert page2 and page2[0]["dar_id"] > customers[-1]["dar_id"]
+    assert (await sim.client.get("/sim/customers", params={"limit": 0})).status_code == 400
+
+
+async def test_portfolio_import_file_lists_exactly_our_points(sim: Sim) -> None:
+    await sim.client.post("/sim/seed", json={"metering_points": 200, "seed": 3, "ours_share": 0.3})
+    r = await sim.client.get("/sim/portfolio-import.csv", params={"product": "Spot Grøn"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    ours = await sim.db.fetch("SELECT * FROM metering_point WHERE supplier_gln = $1", OURS)
+    assert sorted(row["gsrn"] for row in rows) == sorted(p["gsrn"] for p in ours)
+    assert 0 < len(rows) < 200
+    by_gsrn = {p["gsrn"]: p for p in ours}
+    for row in rows:
+        point = by_gsrn[row["gsrn"]]
+        scheme = "VAT" if row["customer_type"] == "business" else "ARR"
+        assert customer_key(scheme, row["cpr_cvr"]) == point["customer_key"]
+        assert (row["grid_area"], row["resolution"], row["dar_id"]) == (
+            point["grid_area"],
+            point["resolution"],
+            str(point["dar_id"]),
+        )
+        assert row["supply_start"] == "2025-01-01" and row["product"] == "Spot Grøn"
+        assert row["external_id"] == f"SIM-{row['gsrn']}"

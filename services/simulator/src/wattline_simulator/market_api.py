@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import get, post
-from litestar.params import FromPath, JSONBody
+from litestar import Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
+from wattline_platform.business_days import danish_today
 from wattline_platform.identifiers import is_valid_gln
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
 from wattline_simulator import processes
-from wattline_simulator.adapters import market
+from wattline_simulator.adapters import market, store
+from wattline_simulator.domain import seeding
 from wattline_simulator.domain.market import OTHER_SUPPLIER_GLN, PRICE_AREA
 from wattline_simulator.domain.seeding import MAX_METERING_POINTS, MAX_SEED
 from wattline_simulator.seed import seed as seed_market
@@ -177,8 +181,120 @@ async def switch(data: JSONBody[SwitchIn], service: ServiceDep) -> dict[str, str
     return {"process_reference": reference}
 
 
+class PointOut(BaseModel):
+    gsrn: str
+    metering_point_type: str
+    grid_area: str
+    supplier_gln: str | None
+    blocked: bool
+
+
+class CustomerOut(BaseModel):
+    """A customer DataHub has registered at an address: what a signup for it needs."""
+
+    dar_id: uuid.UUID
+    contact_type: str = Field(description="private (CPR) or business (CVR)")
+    cpr_cvr: str = Field(description="the number DataHub expects (synthetic, valid)")
+    name: str
+    billing_street: str
+    billing_house_number: str
+    billing_postal_code: str
+    billing_city: str
+    email: str
+    gsrn: str = Field(description="the consumption metering point to sign up")
+    several_points: bool = Field(description="a signup must name gsrn")
+    points: list[PointOut]
+
+
+def _customers(
+    grouped: dict[uuid.UUID, list[Any]],
+) -> list[seeding.MarketCustomer]:
+    return [
+        seeding.market_customer(
+            dar_id,
+            tuple(
+                seeding.AddressPoint(
+                    gsrn=r["gsrn"],
+                    metering_point_type=r["metering_point_type"],
+                    profile=r["profile"],
+                    grid_area=r["grid_area"],
+                    price_area=r["price_area"],
+                    settlement_method=r["settlement_method"],
+                    resolution=r["resolution"],
+                    supplier_gln=r["supplier_gln"],
+                    blocked=r["blocked"],
+                )
+                for r in rows
+            ),
+        )
+        for dar_id, rows in grouped.items()
+    ]
+
+
+@get("/sim/customers", summary="Customers a newcomer can sign up (another supplier's, unblocked)")
+async def customers(
+    service: ServiceDep,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 10,
+    after: FromQuery[uuid.UUID | None] = None,
+) -> list[CustomerOut]:
+    async with service.database.connection() as conn:
+        grouped = await market.addresses(
+            conn, _settings(service).supplier_gln, ours=False, limit=limit, after=after
+        )
+    return [
+        CustomerOut(
+            dar_id=c.dar_id,
+            contact_type=c.contact_type,
+            cpr_cvr=c.cpr_cvr,
+            name=c.name,
+            billing_street=c.street,
+            billing_house_number=c.house_number,
+            billing_postal_code=c.postcode,
+            billing_city=c.city,
+            email=c.email,
+            gsrn=c.gsrn,
+            several_points=c.several_points,
+            points=[
+                PointOut(
+                    gsrn=p.gsrn,
+                    metering_point_type=p.metering_point_type,
+                    grid_area=p.grid_area,
+                    supplier_gln=p.supplier_gln,
+                    blocked=p.blocked,
+                )
+                for p in c.points
+            ],
+        )
+        for c in _customers(grouped)
+    ]
+
+
+@get(
+    "/sim/portfolio-import.csv",
+    media_type="text/csv",
+    summary="The metering points we supply, as a portfolio import file (an old CIS's export)",
+)
+async def portfolio_import_file(
+    service: ServiceDep, product: FromQuery[str] = "Spot"
+) -> Response[str]:
+    settings = _settings(service)
+    async with service.database.connection() as conn:
+        now = await store.now(conn) or settings.start
+        grouped = await market.addresses(conn, settings.supplier_gln, ours=True)
+    rows = seeding.import_rows(
+        _customers(grouped), settings.supplier_gln, danish_today(now), product
+    )
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=seeding.IMPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+
+
 ROUTES: list[Any] = [
     seed,
+    customers,
+    portfolio_import_file,
     market_summary,
     generated,
     address,

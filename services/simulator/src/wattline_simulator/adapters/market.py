@@ -148,3 +148,38 @@ async def market_counts(conn: asyncpg.Connection) -> dict[str, Any]:
         )
         by[column] = {r["k"]: r["n"] for r in rows}
     return by
+
+
+async def addresses(
+    conn: asyncpg.Connection,
+    our_gln: str,
+    *,
+    ours: bool,
+    limit: int | None = None,
+    after: uuid.UUID | None = None,
+) -> dict[uuid.UUID, list[asyncpg.Record]]:
+    """Addresses with all their metering points, in DAR id order after *after*.
+
+    *ours*: the addresses where we supply some point. Otherwise the addresses a newcomer can
+    switch to us: every point has another supplier and none is blocked.
+    """
+    rows = await conn.fetch(
+        """WITH picked AS (
+               SELECT dar_id FROM metering_point
+               WHERE ($3::uuid IS NULL OR dar_id > $3)
+               GROUP BY dar_id
+               HAVING CASE WHEN $2 THEN bool_or(supplier_gln = $1)
+                           ELSE NOT bool_or(blocked OR supplier_gln IS NULL
+                                            OR supplier_gln = $1) END
+               ORDER BY dar_id LIMIT $4)
+           SELECT m.* FROM metering_point m JOIN picked USING (dar_id)
+           ORDER BY m.dar_id, m.seed_index""",
+        our_gln,
+        ours,
+        after,
+        limit,
+    )
+    result: dict[uuid.UUID, list[asyncpg.Record]] = {}
+    for row in rows:
+        result.setdefault(row["dar_id"], []).append(row)
+    return result

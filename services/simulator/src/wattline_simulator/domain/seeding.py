@@ -11,6 +11,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date as date_type
 
 from wattline_platform.identifiers import gsrn_with_check_digit
 
@@ -157,3 +158,127 @@ def seeded_points(
                 )
             index += 1
         address += 1
+
+
+# --- what a newcomer needs: customers to sign up, and our own points as an import file -------
+
+# A (made-up) billing address per price area for the synthetic customers.
+_CITY = {"DK1": ("8000", "Aarhus C"), "DK2": ("2100", "København Ø")}
+
+
+@dataclass(frozen=True)
+class AddressPoint:
+    """One metering point at an address, as the market table has it."""
+
+    gsrn: str
+    metering_point_type: str
+    profile: str
+    grid_area: str
+    price_area: str
+    settlement_method: str
+    resolution: str
+    supplier_gln: str | None
+    blocked: bool
+
+
+@dataclass(frozen=True)
+class MarketCustomer:
+    """The customer DataHub has registered at an address, with the numbers a signup needs."""
+
+    dar_id: uuid.UUID
+    contact_type: str  # "private" (CPR) or "business" (CVR), as a signup names it
+    cpr_cvr: str
+    name: str
+    street: str
+    house_number: str
+    postcode: str
+    city: str
+    email: str
+    points: tuple[AddressPoint, ...]
+
+    @property
+    def gsrn(self) -> str:
+        """The consumption (E17) metering point to sign up (the first of the address)."""
+        return next(p.gsrn for p in self.points if p.metering_point_type == "E17")
+
+    @property
+    def several_points(self) -> bool:
+        """More than one metering point at the address: a signup must name ``gsrn``."""
+        return len(self.points) > 1
+
+
+def market_customer(dar_id: uuid.UUID, points: tuple[AddressPoint, ...]) -> MarketCustomer:
+    """The synthetic customer at *dar_id* (the CPR/CVR DataHub expects for its points)."""
+    business = any(p.profile == "business" for p in points)
+    scheme, number = customer_id_for(dar_id, business)
+    tag = dar_id.hex[:6]
+    postcode, city = _CITY[points[0].price_area]
+    return MarketCustomer(
+        dar_id=dar_id,
+        contact_type="business" if scheme == "VAT" else "private",
+        cpr_cvr=number,
+        name=f"Testkunde {tag}" + (" ApS" if business else ""),
+        street="Simulatorvej",
+        house_number=str(1 + int(tag, 16) % 999),
+        postcode=postcode,
+        city=city,
+        email=f"kunde-{tag}@example.dk",
+        points=points,
+    )
+
+
+# The columns of the portfolio's import file (POST /api/portfolio/imports), in order.
+IMPORT_COLUMNS = (
+    "external_id",
+    "gsrn",
+    "grid_area",
+    "price_area",
+    "metering_point_type",
+    "settlement_method",
+    "resolution",
+    "supply_start",
+    "customer_type",
+    "cpr_cvr",
+    "name",
+    "email",
+    "street",
+    "house_number",
+    "postcode",
+    "city",
+    "dar_id",
+    "product",
+)
+
+
+def import_rows(
+    customers: list[MarketCustomer], supplier_gln: str, supply_start: date_type, product: str
+) -> list[dict[str, str]]:
+    """Our supplier's points of *customers* as rows of a portfolio import (a CIS export)."""
+    rows: list[dict[str, str]] = []
+    for c in customers:
+        for p in c.points:
+            if p.supplier_gln != supplier_gln:
+                continue
+            rows.append(
+                {
+                    "external_id": f"SIM-{p.gsrn}",
+                    "gsrn": p.gsrn,
+                    "grid_area": p.grid_area,
+                    "price_area": p.price_area,
+                    "metering_point_type": p.metering_point_type,
+                    "settlement_method": p.settlement_method,
+                    "resolution": p.resolution,
+                    "supply_start": supply_start.isoformat(),
+                    "customer_type": c.contact_type,
+                    "cpr_cvr": c.cpr_cvr,
+                    "name": c.name,
+                    "email": c.email,
+                    "street": c.street,
+                    "house_number": c.house_number,
+                    "postcode": c.postcode,
+                    "city": c.city,
+                    "dar_id": str(c.dar_id),
+                    "product": product,
+                }
+            )
+    return rows
