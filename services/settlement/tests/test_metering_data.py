@@ -427,11 +427,14 @@ async def test_a_month_of_hourly_data_at_every_resolution(api: Api) -> None:
     assert (by_hour["gsrn"], by_hour["from"], by_hour["to"]) == (HOUSE, "2025-01-01", "2025-02-01")
     points = by_hour["points"]
     assert isinstance(points, list) and len(points) == 744
-    assert points[0] == {"start": "2024-12-31T23:00:00Z", "kwh": "0.100", "quality": "A04"}
-    assert points[23] == {"start": "2025-01-01T22:00:00Z", "kwh": "2.400", "quality": "A04"}
+    assert points[0] == {"start": "2024-12-31T23:00:00Z", "kwh": "0.100", "quality": "A04",
+                         "missing_intervals": 0}  # fmt: skip
+    assert points[23] == {"start": "2025-01-01T22:00:00Z", "kwh": "2.400", "quality": "A04",
+                          "missing_intervals": 0}  # fmt: skip
     assert points[-1]["start"] == "2025-01-31T22:00:00Z"
     # 31 days x 0.1 x (1 + ... + 24) kWh
     assert by_hour["total_kwh"] == "930.000" and by_hour["missing_points"] == 0
+    assert (by_hour["complete"], by_hour["missing"], by_hour["missing_intervals"]) == (True, [], 0)
 
     by_day = await api.ok(HOUSE, **month, resolution="P1D")
     assert len(by_day["points"]) == 31  # type: ignore[arg-type]
@@ -439,10 +442,16 @@ async def test_a_month_of_hourly_data_at_every_resolution(api: Api) -> None:
         "start": "2024-12-31T23:00:00Z",
         "kwh": "30.000",
         "quality": "A04",
+        "missing_intervals": 0,
     }
     by_month = await api.ok(HOUSE, **month, resolution="P1M")
     assert by_month["points"] == [
-        {"start": "2024-12-31T23:00:00Z", "kwh": "930.000", "quality": "A04"}
+        {
+            "start": "2024-12-31T23:00:00Z",
+            "kwh": "930.000",
+            "quality": "A04",
+            "missing_intervals": 0,
+        }
     ]
     assert by_month["total_kwh"] == "930.000"
 
@@ -451,9 +460,9 @@ async def test_a_month_of_hourly_data_at_every_resolution(api: Api) -> None:
     assert refused.json()["type"].endswith("/resolution-unavailable")
 
     part = await api.ok(HOUSE, **{"from": "2025-01-15", "to": "2025-02-02"}, resolution="P1M")
-    assert part["points"] == [
-        {"start": "2025-01-14T23:00:00Z", "kwh": "510.000", "quality": "A04"},  # 17 days
-        {"start": "2025-01-31T23:00:00Z", "kwh": "150.000", "quality": "A04"},  # 0.5 x 300
+    assert [(p["start"], p["kwh"], p["quality"]) for p in part["points"]] == [  # type: ignore[union-attr]
+        ("2025-01-14T23:00:00Z", "510.000", "A04"),  # 17 days
+        ("2025-01-31T23:00:00Z", "150.000", "A04"),  # 0.5 x 300
     ]
 
 
@@ -469,13 +478,13 @@ async def test_quarter_hours_sum_to_hours_days_and_months_across_dst(api: Api) -
     assert quarters["resolution"] == "PT15M"
     assert len(quarters["points"]) == 96 + 92 + 96  # type: ignore[arg-type]
     first = quarters["points"][0]  # type: ignore[index]
-    assert first == {"start": "2025-03-28T23:00:00Z", "kwh": "0.001", "quality": "A04"}
+    assert (first["start"], first["kwh"]) == ("2025-03-28T23:00:00Z", "0.001")
 
     by_hour = await api.ok(FLAT, **period, resolution="PT1H")
     points = by_hour["points"]
     assert isinstance(points, list) and len(points) == 24 + 23 + 24
     # Hour 1 of a day: quarters 1..4 = 0.001 + 0.002 + 0.003 + 0.004.
-    assert points[0] == {"start": "2025-03-28T23:00:00Z", "kwh": "0.010", "quality": "A04"}
+    assert (points[0]["start"], points[0]["kwh"]) == ("2025-03-28T23:00:00Z", "0.010")
     # 30 March starts 23:00Z (winter) and its third hour starts 01:00Z = 03:00 summer time.
     assert points[24]["start"] == "2025-03-29T23:00:00Z"
     assert points[26]["start"] == "2025-03-30T01:00:00Z"
@@ -527,26 +536,116 @@ async def test_missing_values_and_worst_quality(api: Api) -> None:
     by_hour = await api.ok(HOUSE, **period)
     points = by_hour["points"]
     assert isinstance(points, list)
-    assert points[2] == {"start": "2025-01-01T01:00:00Z", "kwh": None, "quality": "A02"}
-    assert points[34] == {"start": "2025-01-02T09:00:00Z", "kwh": "1.100", "quality": "A03"}
+    assert points[2] == {"start": "2025-01-01T01:00:00Z", "kwh": None, "quality": "A02",
+                         "missing_intervals": 1}  # fmt: skip
+    assert points[34] == {"start": "2025-01-02T09:00:00Z", "kwh": "1.100", "quality": "A03",
+                          "missing_intervals": 0}  # fmt: skip
     assert all(p == {**p, "kwh": None, "quality": "A02"} for p in points[48:72])
     assert points[72]["quality"] == "A04"
-    assert by_hour["total_kwh"] is None and by_hour["missing_points"] == 25
+    # What is there, counted: 30.000 - 0.300 on the 1st, 30.000 on the 2nd and the 4th.
+    assert by_hour["total_kwh"] == "89.700" and by_hour["missing_points"] == 25
+    missing = [
+        {"start": "2025-01-01T01:00:00Z", "end": "2025-01-01T02:00:00Z"},
+        {"start": "2025-01-02T23:00:00Z", "end": "2025-01-03T23:00:00Z"},  # the 3rd, local
+    ]
+    assert (by_hour["complete"], by_hour["missing_intervals"]) == (False, 25)
+    assert by_hour["missing"] == missing
 
     by_day = await api.ok(HOUSE, **period, resolution="P1D")
-    assert [(p["kwh"], p["quality"]) for p in by_day["points"]] == [  # type: ignore[union-attr]
-        (None, "A02"),
-        ("30.000", "A03"),
-        (None, "A02"),
-        ("30.000", "A04"),
+    assert [  # type: ignore[union-attr]
+        (p["kwh"], p["quality"], p["missing_intervals"]) for p in by_day["points"]
+    ] == [
+        ("29.700", "A05", 1),  # incomplete: 23 of 24 hours
+        ("30.000", "A03", 0),
+        (None, "A02", 24),
+        ("30.000", "A04", 0),
     ]
-    assert by_day["missing_points"] == 2
+    assert by_day["missing_points"] == 2 and by_day["total_kwh"] == "89.700"
+    assert by_day["missing"] == missing
     by_month = await api.ok(HOUSE, **period, resolution="P1M")
-    assert by_month["points"] == [{"start": "2024-12-31T23:00:00Z", "kwh": None, "quality": "A02"}]
+    assert by_month["points"] == [
+        {
+            "start": "2024-12-31T23:00:00Z",
+            "kwh": "89.700",
+            "quality": "A05",
+            "missing_intervals": 25,
+        }
+    ]
+    assert (by_month["total_kwh"], by_month["missing"]) == ("89.700", missing)
 
     # A period with no data at all for a metering point that has data: all missing.
     empty = await api.ok(HOUSE, **{"from": "2025-06-01", "to": "2025-06-02"})
     assert empty["resolution"] == "PT1H" and empty["missing_points"] == 24
+    assert empty["total_kwh"] is None  # nothing at all: not 0.000
+    assert empty["missing"] == [{"start": "2025-05-31T22:00:00Z", "end": "2025-06-01T22:00:00Z"}]
+
+
+async def test_a_month_with_ten_days_of_data_sums_those_and_names_the_other_21(api: Api) -> None:
+    # Data only for 5-14 January, a different amount each day: day d has d x 0.001 x (1..24).
+    sent = [measure(HOUSE, d, profile(24, f"0.{d.day:03d}")) for d in JANUARY[4:14]]
+    await deliver(api.db, *sent)
+    wh = sum(int(q * 1000) for e in sent for q in e.quantities_kwh if q is not None)
+    assert wh == 28_500  # 0.300 x (5 + ... + 14) kWh
+    month = {"from": "2025-01-01", "to": "2025-02-01"}
+    by_month = await api.ok(HOUSE, **month, resolution="P1M")
+    missing = [
+        {"start": "2024-12-31T23:00:00Z", "end": "2025-01-04T23:00:00Z"},  # 1-4 January
+        {"start": "2025-01-14T23:00:00Z", "end": "2025-01-31T23:00:00Z"},  # 15-31 January
+    ]
+    assert by_month["points"] == [
+        {"start": "2024-12-31T23:00:00Z", "kwh": "28.500", "quality": "A05",
+         "missing_intervals": 21 * 24},
+    ]  # fmt: skip
+    assert (by_month["total_kwh"], by_month["complete"], by_month["missing"]) == (
+        "28.500",
+        False,
+        missing,
+    )
+    assert (by_month["interval_resolution"], by_month["missing_intervals"]) == ("PT1H", 504)
+
+    by_day = await api.ok(HOUSE, **month, resolution="P1D")
+    kwh = [p["kwh"] for p in by_day["points"]]  # type: ignore[union-attr]
+    assert kwh[:4] == [None] * 4 and kwh[14:] == [None] * 17
+    assert kwh[4:14] == [f"{Decimal('0.3') * d:.3f}" for d in range(5, 15)]  # 1.500 ... 4.200
+    assert by_day["total_kwh"] == "28.500" and by_day["missing_points"] == 21
+    assert by_day["missing"] == missing
+    by_hour = await api.ok(HOUSE, **month)
+    assert (by_hour["total_kwh"], by_hour["missing_points"]) == ("28.500", 504)
+
+
+async def test_a_partial_october_counts_the_25_hour_day_and_a_march_quarter_gap(api: Api) -> None:
+    # October: hourly data for 1-10 October only; the missing 21 days include the 25-hour 26th.
+    await deliver(api.db, *(hourly(HOUSE, date(2025, 10, d), "0.010") for d in range(1, 11)))
+    october = await api.ok(HOUSE, **{"from": "2025-10-01", "to": "2025-11-01"}, resolution="P1M")
+    assert october["total_kwh"] == "30.000"  # 10 x 0.010 x (1 + ... + 24)
+    assert october["missing_intervals"] == 20 * 24 + 25
+    # 11 October starts 22:00Z (summer time), 1 November 23:00Z (winter time).
+    assert october["missing"] == [{"start": "2025-10-10T22:00:00Z", "end": "2025-10-31T23:00:00Z"}]
+    assert october["points"][0]["start"] == "2025-09-30T22:00:00Z"  # type: ignore[index]
+
+    # March in quarter hours for 29-31 March (the 30th has 92), one quarter missing on the 31st.
+    days = days_between(date(2025, 3, 29), date(2025, 4, 1))
+    values = {d: profile(hours(d) * 4, "0.001") for d in days}
+    values[date(2025, 3, 31)][40] = None  # 10:00-10:15 local summer time = 08:00Z
+    await deliver(api.db, *(measure(FLAT, d, v, resolution="PT15M") for d, v in values.items()))
+    march = await api.ok(FLAT, **{"from": "2025-03-01", "to": "2025-04-01"}, resolution="P1M")
+    # 0.001 x ((1 + ... + 96) x 2 + (1 + ... + 92)) - 0.041 = 9.312 + 4.278 - 0.041
+    assert march["total_kwh"] == "13.549"
+    assert (march["interval_resolution"], march["missing_intervals"]) == ("PT15M", 28 * 96 + 1)
+    assert march["missing"] == [
+        {"start": "2025-02-28T23:00:00Z", "end": "2025-03-28T23:00:00Z"},  # 1-28 March
+        {"start": "2025-03-31T08:00:00Z", "end": "2025-03-31T08:15:00Z"},
+    ]
+    # Asked in hours, the quarter's hour is incomplete: its 3 quarters count, it says A05.
+    hours_31 = await api.ok(FLAT, **{"from": "2025-03-31", "to": "2025-04-01"}, resolution="PT1H")
+    point = hours_31["points"][10]  # type: ignore[index]
+    assert point == {
+        "start": "2025-03-31T08:00:00Z",
+        "kwh": "0.129",
+        "quality": "A05",
+        "missing_intervals": 1,
+    }  # fmt: skip (0.042 + 0.043 + 0.044)
+    assert hours_31["total_kwh"] == "4.615"  # 4.656 - 0.041
 
 
 async def test_a_correction_is_what_the_api_shows(api: Api) -> None:
@@ -554,7 +653,9 @@ async def test_a_correction_is_what_the_api_shows(api: Api) -> None:
     await deliver(api.db, hourly(HOUSE, day, "0.100", "A03"))
     await deliver(api.db, hourly(HOUSE, day, "0.200", "A04"))
     body = await api.ok(HOUSE, **{"from": "2025-01-20", "to": "2025-01-21"}, resolution="P1D")
-    assert body["points"] == [{"start": "2025-01-19T23:00:00Z", "kwh": "60.000", "quality": "A04"}]
+    assert body["points"] == [
+        {"start": "2025-01-19T23:00:00Z", "kwh": "60.000", "quality": "A04", "missing_intervals": 0}
+    ]
 
 
 async def test_bad_parameters_are_problems(api: Api) -> None:

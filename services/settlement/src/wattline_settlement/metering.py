@@ -3,17 +3,18 @@
 ``datahub.measure_data.received`` events are stored by :func:`on_measure_data`, a batch of
 them at a time (one COPY; see ``adapters/metering_data.py``). ``GET
 /api/metering-points/{gsrn}/consumption`` reads the latest versions back at PT15M, PT1H, P1D or
-P1M. Missing values stay missing: a point with a missing value has ``kwh`` null and quality
-A02, and so does the total; they are never counted as zero.
+P1M. Missing values stay missing, never counted as zero, and are said: a point sums the values
+it has (``kwh`` null only when it has none), is marked incomplete (A05) and counts the
+intervals it lacks, and the response lists every stretch without values (UTC ``[start, end)``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple, TypedDict
 
 import asyncpg
 from litestar import get
@@ -42,6 +43,7 @@ MISSING = "A02"
 # A06 calculated > A04 measured. A value given without a quality counts as measured.
 _RANK = {None: 0, 4: 0, 6: 1, 3: 2, 5: 3, 2: 4}
 _WORST = {0: "A04", 1: "A06", 2: "A03", 3: "A05", 4: "A02"}
+_INCOMPLETE = 3  # A05: a point some of whose values are missing
 _CODE: dict[str | None, int | None] = {None: None}
 _CODE.update(QUALITY_CODES)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -68,39 +70,99 @@ def register(service: Service) -> None:
 
 
 # -- the consumption API -----------------------------------------------------------------------
+class ConsumptionPoint(TypedDict):
+    """One point at the asked resolution, starting at ``start`` (UTC)."""
+
+    start: str
+    kwh: str | None  # the sum of the values present; null only when none is
+    quality: str  # worst of the values present; A05 when some are missing, A02 when all are
+    missing_intervals: int  # intervals (of ``interval_resolution``) without a value
+
+
+class MissingRange(TypedDict):
+    """A stretch of time without values: ``[start, end)`` in UTC."""
+
+    start: str
+    end: str
+
+
+Consumption = TypedDict(
+    "Consumption",
+    {
+        "gsrn": str,
+        "resolution": str,
+        "from": str,
+        "to": str,
+        # what values are counted in: PT15M when every stored day is, else PT1H
+        "interval_resolution": str,
+        "total_kwh": str | None,  # everything present; null only when nothing is
+        "complete": bool,  # no interval is missing
+        "missing_points": int,  # points with a missing interval (quality A02 or A05)
+        "missing_intervals": int,
+        "missing": list[MissingRange],
+        "points": list[ConsumptionPoint],
+    },
+)
+
+
 def _kwh(wh: int) -> str:
     whole, part = divmod(abs(wh), 1000)
     return f"{'-' if wh < 0 else ''}{whole}.{part:03d}"
 
 
+def _utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@lru_cache(maxsize=8192)
+def _starts(day: date, resolution: str) -> tuple[datetime, ...]:
+    """UTC start of each interval of a local day."""
+    first, step = local_midnight(day), STEP[resolution]
+    return tuple(first + k * step for k in range(metering_data.positions(day, resolution)))
+
+
 @lru_cache(maxsize=8192)
 def _stamps(day: date, resolution: str) -> tuple[str, ...]:
-    """UTC ISO start of each interval of a local day."""
-    first, step = local_midnight(day), STEP[resolution]
-    count = metering_data.positions(day, resolution)
-    return tuple((first + k * step).strftime("%Y-%m-%dT%H:%M:%SZ") for k in range(count))
+    return tuple(_utc(s) for s in _starts(day, resolution))
 
 
-def _day_total(day: DayData | None) -> tuple[int | None, int]:
-    """A day's Wh (None when anything is missing) and the rank of its worst quality."""
-    if day is None or None in day.wh:
-        return None, 4
-    return sum(day.wh), max(_RANK[_CODE[q]] for q in day.qualities)  # type: ignore[arg-type]
+class _Day(NamedTuple):
+    """A local day at the interval resolution: per interval the Wh present (None: no value),
+    whether a value is missing, and the worst quality rank of the values present."""
+
+    wh: tuple[int | None, ...]
+    missing: tuple[bool, ...]
+    ranks: tuple[int, ...]
 
 
-def _intervals(day: DayData, resolution: str) -> tuple[tuple[int | None, ...], tuple[int, ...]]:
-    """A day's values and quality ranks at *resolution* (PT15M summed to hours if needed)."""
-    ranks = tuple(_RANK[_CODE[q]] for q in day.qualities)
+def _intervals(day: DayData | None, local_date: date, resolution: str) -> _Day:
+    """A day's values at *resolution* (PT15M summed to hours if needed: an hour with a missing
+    quarter is missing, and the quarters it has still count)."""
+    if day is None:
+        n = metering_data.positions(local_date, resolution)
+        return _Day((None,) * n, (True,) * n, (0,) * n)
+    ranks = tuple(
+        0 if wh is None else _RANK[_CODE[q]] for wh, q in zip(day.wh, day.qualities, strict=True)
+    )
     if day.resolution == resolution:
-        return day.wh, ranks
+        return _Day(day.wh, tuple(wh is None for wh in day.wh), ranks)
     # PT15M stored, PT1H wanted: hour h is quarters 4h..4h+3.
     values: list[int | None] = []
+    missing: list[bool] = []
     worst: list[int] = []
     for h in range(0, len(day.wh), 4):
-        quarter = day.wh[h : h + 4]
-        values.append(None if None in quarter else sum(quarter))  # type: ignore[arg-type]
+        present = [wh for wh in day.wh[h : h + 4] if wh is not None]
+        values.append(sum(present) if present else None)
+        missing.append(len(present) < 4)
         worst.append(max(ranks[h : h + 4]))
-    return tuple(values), tuple(worst)
+    return _Day(tuple(values), tuple(missing), tuple(worst))
+
+
+def _point(start: str, wh: int | None, missing: int, worst: int) -> ConsumptionPoint:
+    if wh is None:
+        return {"start": start, "kwh": None, "quality": MISSING, "missing_intervals": missing}
+    quality = _WORST[max(worst, _INCOMPLETE) if missing else worst]
+    return {"start": start, "kwh": _kwh(wh), "quality": quality, "missing_intervals": missing}
 
 
 def consumption_document(
@@ -109,59 +171,86 @@ def consumption_document(
     end: date,
     resolution: str,
     days: dict[date, DayData],
-) -> dict[str, Any]:
+    interval_resolution: str,
+) -> Consumption:
     """The response body: points at *resolution* over the local dates ``[start, end)``.
 
-    A point's quality is the worst of its values'; a point with a missing value (or a day
-    without data) has ``kwh`` null and quality A02, and then ``total_kwh`` is null too.
+    Values are counted at *interval_resolution* (PT15M or PT1H; *resolution* itself when it
+    is one of them). A point sums the values it has: ``kwh`` is null only when it has none
+    (quality A02); a point with some values missing has quality A05 (incomplete) and says how
+    many intervals it lacks. The total sums everything present, and ``missing`` lists the
+    stretches without values in UTC, so a partial month is never mistaken for a whole one
+    (nor is a missing value ever counted as zero).
     """
-    points: list[dict[str, Any]] = []
-    total = 0
-    missing = 0
-    n_days = (end - start).days
-    local_days = [start + timedelta(days=k) for k in range(n_days)]
     if resolution in ("PT15M", "PT1H"):
-        for d in local_days:
-            stamps = _stamps(d, resolution)
-            day = days.get(d)
-            if day is None:
-                missing += len(stamps)
-                points.extend({"start": s, "kwh": None, "quality": MISSING} for s in stamps)
-                continue
-            values, ranks = _intervals(day, resolution)
-            for stamp, wh, rank in zip(stamps, values, ranks, strict=True):
-                if wh is None:
-                    missing += 1
-                    points.append({"start": stamp, "kwh": None, "quality": MISSING})
+        interval_resolution = resolution
+    step = STEP[interval_resolution]
+    points: list[ConsumptionPoint] = []
+    ranges: list[MissingRange] = []
+    open_range: list[datetime] = []  # [start, end] of the stretch being extended
+    total: int | None = None
+    missing_total = 0
+    bucket_key: date | tuple[int, int] | None = None
+    bucket: list[Any] = []  # start, wh, missing, worst of the P1D/P1M point being summed
+
+    def close_range() -> None:
+        if open_range:
+            ranges.append({"start": _utc(open_range[0]), "end": _utc(open_range[1])})
+            open_range.clear()
+
+    def flush() -> None:
+        if bucket:
+            points.append(_point(*bucket))
+            bucket.clear()
+
+    for k in range((end - start).days):
+        d = start + timedelta(days=k)
+        day = _intervals(days.get(d), d, interval_resolution)
+        starts = _starts(d, interval_resolution)
+        if any(day.missing):
+            for moment, missing in zip(starts, day.missing, strict=True):
+                if not missing:
+                    close_range()
+                elif open_range and open_range[1] == moment:
+                    open_range[1] = moment + step
                 else:
-                    total += wh
-                    points.append({"start": stamp, "kwh": _kwh(wh), "quality": _WORST[rank]})
-    else:
+                    close_range()
+                    open_range.extend((moment, moment + step))
+            missing_total += sum(day.missing)
+        else:
+            close_range()
+        present = [wh for wh in day.wh if wh is not None]
+        if present:
+            total = (total or 0) + sum(present)
+        if resolution == interval_resolution:
+            for stamp, wh, missing, rank in zip(
+                _stamps(d, resolution), day.wh, day.missing, day.ranks, strict=True
+            ):
+                points.append(_point(stamp, wh, int(missing), rank))
+            continue
         # P1D: one point per local day; P1M: per local month (from the first day asked for).
-        buckets: dict[tuple[int, int] | date, list[date]] = {}
-        for d in local_days:
-            buckets.setdefault(d if resolution == "P1D" else (d.year, d.month), []).append(d)
-        for members in buckets.values():
-            wh_sum: int | None = 0
-            worst = 0
-            for d in members:
-                wh, rank = _day_total(days.get(d))
-                worst = max(worst, rank)
-                wh_sum = None if wh is None or wh_sum is None else wh_sum + wh
-            stamp = _stamps(members[0], "PT1H")[0]
-            if wh_sum is None:
-                missing += 1
-                points.append({"start": stamp, "kwh": None, "quality": MISSING})
-            else:
-                total += wh_sum
-                points.append({"start": stamp, "kwh": _kwh(wh_sum), "quality": _WORST[worst]})
+        key = d if resolution == "P1D" else (d.year, d.month)
+        if key != bucket_key:
+            flush()
+            bucket_key = key
+            bucket.extend((_stamps(d, "PT1H")[0], None, 0, 0))
+        if present:
+            bucket[1] = (bucket[1] or 0) + sum(present)
+            bucket[3] = max(bucket[3], max(day.ranks))
+        bucket[2] += sum(day.missing)
+    flush()
+    close_range()
     return {
         "gsrn": gsrn,
         "resolution": resolution,
         "from": start.isoformat(),
         "to": end.isoformat(),
-        "total_kwh": None if missing else _kwh(total),
-        "missing_points": missing,
+        "interval_resolution": interval_resolution,
+        "total_kwh": None if total is None else _kwh(total),
+        "complete": missing_total == 0,
+        "missing_points": sum(1 for p in points if p["missing_intervals"]),
+        "missing_intervals": missing_total,
+        "missing": ranges,
         "points": points,
     }
 
@@ -207,7 +296,11 @@ def _parameters(
     description=(
         "`from`/`to`: Danish local dates, `to` exclusive, at most 400 days. `resolution`: "
         "PT15M (only from PT15M data), PT1H, P1D or P1M; default the stored resolution. "
-        "kWh with 3 decimals; a point with a missing value has kwh null and quality A02."
+        "kWh with 3 decimals. A point sums the values it has: kwh is null (quality A02) only "
+        "when it has none; with some missing its quality is A05 and missing_intervals counts "
+        "them (at interval_resolution). total_kwh sums all values present; `missing` lists "
+        "the stretches without values as UTC [start, end); `complete` is true when there are "
+        "none."
     ),
     tags=["metering data"],
 )
@@ -217,7 +310,7 @@ async def consumption(
     from_: Annotated[str | None, QueryParameter(name="from")] = None,
     to: FromQuery[str | None] = None,
     resolution: FromQuery[str | None] = None,
-) -> dict[str, Any]:
+) -> Consumption:
     start, end = _parameters(gsrn, from_, to, resolution)
     async with service.database.connection() as conn:
         days = (await metering_data.latest_days(conn, [gsrn], start, end)).get(gsrn, {})
@@ -229,8 +322,9 @@ async def consumption(
                     404, "metering-data-not-found", "No metering data for this GSRN", gsrn
                 )
             stored = {last}
+    finest = "PT15M" if stored == {"PT15M"} else "PT1H"
     if resolution is None:
-        resolution = "PT15M" if stored == {"PT15M"} else "PT1H"
+        resolution = finest
     elif resolution == "PT15M" and stored != {"PT15M"}:
         raise Problem(
             400,
@@ -238,7 +332,7 @@ async def consumption(
             "Resolution unavailable",
             "PT15M needs quarter-hour data; this period has hourly data",
         )
-    return consumption_document(gsrn, start, end, resolution, days)
+    return consumption_document(gsrn, start, end, resolution, days, finest)
 
 
 ROUTES: list[Any] = [consumption]
