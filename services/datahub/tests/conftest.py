@@ -12,7 +12,7 @@ import httpx
 import pytest
 from wattline_datahub import pollers
 from wattline_datahub.adapters.datahub_client import DataHubClient
-from wattline_datahub.bootstrap import SPEC
+from wattline_datahub.bootstrap import SPEC, datahub_client
 from wattline_datahub.outbound import Outbound
 from wattline_datahub.settings import DatahubSettings
 from wattline_platform import migrations
@@ -52,18 +52,30 @@ class Rig:
         return [json.loads(r["envelope"]) for r in rows]
 
 
+def simulated_datahub(sim_url: str, **overrides: object) -> DatahubSettings:
+    """Settings pointing at a simulator served at *sim_url* with its default credential."""
+    sim = SimulatorSettings()
+    return DatahubSettings(
+        url=sim_url,
+        token_url=sim_url + "/oauth2/v2.0/token",
+        client_id=sim.client_id,
+        client_secret=sim.client_secret,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
 @pytest.fixture
 async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator[Rig]:
     conn = await asyncpg.connect(postgres_dsn)
     await conn.execute("DROP SCHEMA IF EXISTS simulator CASCADE")
     await migrations.apply(conn, "simulator", SIM_SPEC.migrations())
     simulator = build_simulator(SimulatorSettings(database_url=postgres_dsn))
-    settings = DatahubSettings(database_url=postgres_dsn, max_backoff_s=0.2)
-    service = Service(SPEC, settings)
-    service.db = await make_schema_db(SPEC.migrations_dir)
     try:
         async with serve_app(simulator.app()) as url, httpx.AsyncClient(base_url=url) as sim:
-            client = DataHubClient(url, settings.client_id, settings.client_secret)
+            settings = simulated_datahub(url, database_url=postgres_dsn, max_backoff_s=0.2)
+            service = Service(SPEC, settings)
+            service.db = await make_schema_db(SPEC.migrations_dir)
+            client = datahub_client(settings)
             outbound = Outbound(service, client, settings, PiiCipher(PiiCipher.new_key()))
             yield Rig(service, client, sim, settings, outbound)
             await client.close()

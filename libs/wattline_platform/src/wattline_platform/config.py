@@ -10,6 +10,32 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class MissingSettings(SystemExit):
+    """A service was started without settings it cannot work without.
+
+    A ``SystemExit`` so that ``python -m wattline_<service>`` ends with this one line on
+    stderr and exit code 1 instead of a traceback; callers catch it by name in tests.
+    """
+
+    def __init__(self, service: str, env_names: list[str]) -> None:
+        self.env_names = env_names
+        super().__init__(f"{service}: not configured, set {', '.join(env_names)}")
+
+
+def require(settings: BaseSettings, service: str, *fields: str) -> None:
+    """Raise :class:`MissingSettings` naming the environment variable of every empty *field*."""
+    prefix = settings.model_config.get("env_prefix") or ""
+    missing = [f"{prefix}{name}".upper() for name in fields if _empty(getattr(settings, name))]
+    if missing:
+        raise MissingSettings(service, missing)
+
+
+def _empty(value: object) -> bool:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return value is None or value == "" or value == {} or value == []
+
+
 class PlatformSettings(BaseSettings):
     """Where the database and the broker are, and how to talk to them."""
 

@@ -19,8 +19,8 @@ SPEC = ServiceSpec("datahub", Path(__file__).resolve().parents[2] / "migrations"
 def build(settings: DatahubSettings | None = None) -> Service:
     """Wire the datahub service: pollers, the dead-letter API, DataHub reachability."""
     settings = settings or DatahubSettings()
+    client = datahub_client(settings)
     service = Service(SPEC, settings)
-    client = DataHubClient(settings.url, settings.client_id, settings.client_secret)
     key = service.platform.pii_key.get_secret_value() if service.platform.pii_key else ""
     cipher = PiiCipher(key) if key else None
     outbound = Outbound(service, client, settings, cipher)
@@ -31,6 +31,19 @@ def build(settings: DatahubSettings | None = None) -> Service:
     service.ready_checks["datahub"] = _reachable(client)
     service.shutdown_hooks.append(client.close)
     return service
+
+
+def datahub_client(settings: DatahubSettings) -> DataHubClient:
+    """The DataHub client of *settings*; MissingSettings when DataHub is not configured."""
+    settings.require_datahub()
+    assert settings.url and settings.token_url and settings.client_id and settings.client_secret
+    return DataHubClient(
+        settings.url,
+        settings.token_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        scope=settings.scope or None,
+    )
 
 
 def _reachable(client: DataHubClient) -> Callable[[], Awaitable[tuple[bool, str]]]:

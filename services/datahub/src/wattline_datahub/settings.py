@@ -1,21 +1,47 @@
-"""Settings of the datahub service."""
+"""Settings of the datahub service.
+
+DataHub's address and our credentials have no defaults: a deployment names them
+(``wattline up`` points them at the simulator; see wattline_platform.endpoints) and
+:func:`wattline_datahub.bootstrap.build` refuses to start without them.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
-from wattline_platform.config import ServiceSettings
+from wattline_platform.config import ServiceSettings, require
 
 
 class DatahubSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WATTLINE_DATAHUB_", extra="ignore")
 
     port: int = 8102
-    url: str = Field(default="http://127.0.0.1:8106", description="DataHub's B2B base URL")
+    url: str | None = Field(
+        default=None, description="DataHub 3's B2B API root (peek, dequeue, incomingMessages)"
+    )
+    token_url: str | None = Field(
+        default=None,
+        description="OAuth2 token endpoint (DataHub 3: Microsoft Entra ID's "
+        "https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token)",
+    )
+    client_id: str | None = Field(default=None, description="our client id at the token endpoint")
+    client_secret: SecretStr | None = Field(
+        default=None, description="our client secret at the token endpoint"
+    )
+    scope: str | None = Field(
+        default=None, description="OAuth2 scope of the token request; not sent when empty"
+    )
     supplier_gln: str = Field(default="5799994000015", description="our GLN (role DDQ)")
-    client_id: str = "wattline"
-    client_secret: str = "dev-secret"  # noqa: S105 - the local simulator's credential
-    categories: list[str] = ["MeasureData", "Aggregations", "MasterData", "Wholesale"]
+    categories: list[str] = Field(
+        default=["MeasureData", "Aggregations", "MasterData", "Wholesale"],
+        description="DataHub message queues polled (a JSON list)",
+    )
     concurrency: int = Field(default=4, ge=1, description="categories polled at the same time")
     idle_poll_s: float = Field(default=1.0, description="wait after an empty queue")
-    max_backoff_s: float = 30.0
+    max_backoff_s: float = Field(
+        default=30.0, description="longest wait after DataHub failed or asked us to back off"
+    )
+
+    def require_datahub(self) -> None:
+        """Raise MissingSettings (one line naming the variables) unless DataHub is configured."""
+        require(self, "datahub", "url", "token_url", "client_id", "client_secret")

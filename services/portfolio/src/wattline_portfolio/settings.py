@@ -15,9 +15,10 @@ class PortfolioSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WATTLINE_PORTFOLIO_", extra="ignore")
 
     port: int = 8101
-    address_lookup_url: str = Field(
-        default="http://127.0.0.1:8106/sim/addresses/{dar_id}",
-        description="DAR id -> GSRNs; answers {'gsrns': [...]} or 404",
+    address_lookup_url: str | None = Field(
+        default=None,
+        description="DAR id -> GSRNs, a URL template ({dar_id} is filled in) answering "
+        "{'gsrns': [...]} or 404; unset: signups that need it answer 503",
     )
     balance_responsible_gln: str = Field(
         default="5799994000022", description="our balance responsible party, named in requests"

@@ -99,9 +99,9 @@ class PricingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WATTLINE_SETTLEMENT_", extra="ignore")
 
     eds_base_url: str = Field(
-        default="http://127.0.0.1:8106",
-        description="Energi Data Service's API root (https://api.energidataservice.dk) or the "
-        "simulator's",
+        default="https://api.energidataservice.dk",
+        description="Energi Data Service's API root, where spot prices are fetched (`wattline "
+        "up` points it at the simulator's)",
     )
     eds_timeout_s: float = 30.0
     eds_page_size: int = Field(default=10_000, ge=1)

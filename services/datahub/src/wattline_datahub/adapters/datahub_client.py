@@ -1,5 +1,8 @@
 """DataHub 3 B2B client: OAuth2 client credentials, peek/dequeue per category, send documents.
 
+The token endpoint is its own URL: DataHub 3's is Microsoft Entra ID's, on another host than
+the B2B API (the simulator serves both).
+
 The token is cached and refreshed a minute before it expires; a 401 drops it and the call is
 retried once with a fresh one. 429 and 5xx answers raise :class:`Transient` carrying the
 server's ``Retry-After`` so callers back off as asked.
@@ -41,9 +44,10 @@ class DataHubClient:
     """One client per process; safe to share between pollers."""
 
     base_url: str
+    token_url: str
     client_id: str
-    client_secret: str
-    token_path: str = "/oauth2/v2.0/token"  # noqa: S105 - a URL path, not a secret
+    client_secret: str = field(repr=False)
+    scope: str | None = None
     timeout_s: float = 30.0
     http: httpx.AsyncClient = field(init=False)
     _token: str | None = field(default=None, init=False)
@@ -57,16 +61,15 @@ class DataHubClient:
 
     async def _bearer(self) -> str:
         if self._token is None or time.monotonic() > self._expires - 60:
-            response = await self._call(
-                "POST",
-                self.token_path,
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": self.client_id,
-                    "client_secret": self.client_secret,
-                },
-                auth=False,
-            )
+            form = {
+                "grant_type": "client_credentials",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+            }
+            if self.scope:
+                form["scope"] = self.scope
+            # An absolute URL: httpx leaves base_url out of it.
+            response = await self._call("POST", self.token_url, data=form, auth=False)
             if response.status_code != 200:
                 raise Transient(f"token endpoint answered {response.status_code}")
             body = response.json()

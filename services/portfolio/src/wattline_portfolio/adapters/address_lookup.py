@@ -18,12 +18,16 @@ class AddressLookupUnavailable(RuntimeError):
 class AddressLookup:
     """Resolve DAR ids to GSRNs."""
 
-    def __init__(self, url_template: str, client: httpx.AsyncClient) -> None:
+    def __init__(self, url_template: str | None, client: httpx.AsyncClient) -> None:
         self.url_template = url_template
         self.client = client
 
     async def gsrns(self, dar_id: uuid.UUID) -> list[str]:
         """The GSRNs at *dar_id*, sorted; empty when the address has none (or is unknown)."""
+        if not self.url_template:
+            raise AddressLookupUnavailable(
+                "the address lookup is not configured (WATTLINE_PORTFOLIO_ADDRESS_LOOKUP_URL)"
+            )
         try:
             response = await self.client.get(self.url_template.format(dar_id=dar_id))
         except httpx.HTTPError as exc:
