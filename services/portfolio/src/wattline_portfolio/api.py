@@ -21,6 +21,7 @@ from wattline_portfolio import handlers, queries
 from wattline_portfolio.adapters import metering_points, store
 from wattline_portfolio.adapters import products as product_store
 from wattline_portfolio.domain.metering_point import InvalidMeteringPoint, MeteringPoint
+from wattline_portfolio.domain.process import SignupStatus
 from wattline_portfolio.handlers import Portfolio
 from wattline_portfolio.models import (
     PricesIn,
@@ -31,8 +32,6 @@ from wattline_portfolio.models import (
     ResubmitIn,
     SignupIn,
 )
-
-SignupStatus = Literal["registered", "processing", "active", "rejected", "cancelled"]
 
 
 class MeteringPointIn(BaseModel):
@@ -164,6 +163,8 @@ def routes(p: Portfolio) -> list[Any]:
                 "gsrn": row["gsrn"],
                 "effective_date": row["effective_date"].isoformat(),
                 "rejection_reason": row["rejection_reason"],
+                "end_reason": row["end_reason"],
+                "end_date": None if row["end_date"] is None else row["end_date"].isoformat(),
             }
 
         @post("/{signup_id:str}/cancel", status_code=200, summary="Cancel before activation")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 
 import asyncpg
 from wattline_contracts.datahub import (
@@ -64,6 +65,7 @@ from wattline_portfolio.domain.products import (
     Product,
     ProductVersion,
     next_version,
+    version_to_sign,
 )
 from wattline_portfolio.models import PricesIn, ProductIn, SignupIn
 from wattline_portfolio.settings import PortfolioSettings
@@ -334,20 +336,15 @@ async def submit_signup(
     try:
         async with p.service.database.transaction() as tx:
             product = await product_store.get(tx, str(body.product_id))
-            version = product.on(body.effective_date) if product else None
-            if product is None or not product.active or version is None:
+            version = version_to_sign(product, body.effective_date)
+            if version is None:
                 raise Problem(
                     400, "product-not-available", "No such active product", str(body.product_id)
                 )
+            await store.lock_gsrn(tx, gsrn)
             await _refuse_open_process(tx, gsrn)
-            if body.type == "switch" and await store.current_period(tx, gsrn, for_update=False):
-                raise Problem(
-                    409,
-                    "already-supplied",
-                    "We already supply that metering point",
-                    f"{gsrn}: a new customer there is a move-in, not a switch",
-                )
             customer_id = await _party(p, tx, "customer", customer)
+            await _refuse_supplied(tx, gsrn, body.effective_date, body.type, customer_id)
             payer_id = await _party(p, tx, "payer", payer) if payer else None
             signup_id = await store.next_signup_id(tx, today.year)
             await store.insert_process(
@@ -422,6 +419,36 @@ def _open_process_problem(gsrn: str, row: asyncpg.Record | None) -> Problem:
         if row["signup_id"]:
             extra["signup_id"] = row["signup_id"]
     return Problem(409, "open-process", "The metering point has an open process", detail, **extra)
+
+
+def already_supplied_problem(gsrn: str, period: asyncpg.Record, hint: str) -> Problem:
+    """409 ``already-supplied``: we supply *gsrn* under *period* (from a signup or an import)."""
+    end = period["end_date"]
+    until = f" until {end.isoformat()}" if end is not None else ""
+    return Problem(
+        409,
+        "already-supplied",
+        "We already supply that metering point",
+        f"{gsrn} is supplied by us from {period['start_date'].isoformat()}{until}: {hint}",
+        gsrn=gsrn,
+        supply_period_id=str(period["supply_period_id"]),
+    )
+
+
+async def _refuse_supplied(
+    tx: asyncpg.Connection, gsrn: str, effective_date: date, kind: str, customer_id: str
+) -> None:
+    """A switch to us, or a move-in of the customer we already supply there, onto a metering
+    point we supply on or after the effective date is refused. A supply of ours that has ended
+    by then is no obstacle; a new customer of ours moving in (BRS-009) is not refused either:
+    the previous one moves out on that date."""
+    period = await store.supplying_period(tx, gsrn, effective_date)
+    if period is None:
+        return
+    if kind == "switch":
+        raise already_supplied_problem(gsrn, period, "a new customer there is a move-in")
+    if str(period["customer_id"]) == customer_id:
+        raise already_supplied_problem(gsrn, period, "the customer already lives there")
 
 
 async def _refuse_open_process(tx: asyncpg.Connection, gsrn: str) -> None:
@@ -921,18 +948,61 @@ async def _activate(
     """A signup's supply starts: supply period, contract and the customer activated."""
     signup = await store.signup(tx, process["signup_id"], for_update=True)
     assert signup is not None
-    gsrn, customer_id = signup["gsrn"], str(signup["customer_id"])
     # The customer (and payer) are now confirmed: their details become the signup's.
     request = SignupIn.model_validate_json(p.vault.open(signup["request_sealed"]))
     await _party(p, tx, "customer", request.customer(), overwrite=True)
     payer_person = request.payer()
     if payer_person is not None:
         await _party(p, tx, "payer", payer_person, overwrite=True)
+    await start_supply(
+        p,
+        tx,
+        NewSupply(
+            gsrn=signup["gsrn"],
+            customer_id=str(signup["customer_id"]),
+            payer_id=None if signup["payer_id"] is None else str(signup["payer_id"]),
+            product_id=str(signup["product_id"]),
+            product_version=signup["product_version"],
+            start=start,
+            billing_frequency=p.settings.billing_frequency,
+            payment_model=p.settings.payment_model,
+            signup_id=signup["signup_id"],
+        ),
+        process,
+    )
+    log.info("customer_activated", signup_id=signup["signup_id"], gsrn=signup["gsrn"])
+
+
+@dataclass(frozen=True)
+class NewSupply:
+    """A supply of ours that starts: a signup DataHub confirmed, or a row of a portfolio
+    import (``signup_id`` None; ``reference`` names the row in ``customer.activated``)."""
+
+    gsrn: str
+    customer_id: str
+    payer_id: str | None
+    product_id: str
+    product_version: int
+    start: date
+    billing_frequency: Literal["monthly", "quarterly"]
+    payment_model: Literal["aconto", "arrears"]
+    signup_id: str | None = None
+    reference: str | None = None
+
+
+async def start_supply(
+    p: Portfolio, tx: asyncpg.Connection, supply: NewSupply, process: asyncpg.Record | None
+) -> tuple[str, str]:
+    """Our supply of a metering point starts: its supply period, its contract and the customer
+    activated, with the events settlement and invoicing build on. A customer of ours supplied
+    there before moved out. Returns (supply period id, contract id)."""
+    gsrn, customer_id = supply.gsrn, supply.customer_id
+    process_id = None if process is None else process["process_id"]
     current = await store.current_period(tx, gsrn)
     if current is not None:  # a new customer of ours moved in: the previous one moved out
-        await _end_period(p, tx, current, start, "move_out", process)
+        await _end_period(p, tx, current, supply.start, "move_out", process)
     period_id = await store.insert_supply_period(
-        tx, gsrn=gsrn, customer_id=customer_id, start_date=start, signup_id=signup["signup_id"]
+        tx, gsrn=gsrn, customer_id=customer_id, start_date=supply.start, signup_id=supply.signup_id
     )
     period = await tx.fetchrow(
         "SELECT * FROM supply_period WHERE supply_period_id = $1::uuid", period_id
@@ -942,28 +1012,30 @@ async def _activate(
         supply_period_id=period_id,
         gsrn=gsrn,
         customer_id=customer_id,
-        payer_id=None if signup["payer_id"] is None else str(signup["payer_id"]),
-        product_id=str(signup["product_id"]),
-        product_version=signup["product_version"],
-        start_date=start,
-        billing_frequency=p.settings.billing_frequency,
-        payment_model=p.settings.payment_model,
+        payer_id=supply.payer_id,
+        product_id=supply.product_id,
+        product_version=supply.product_version,
+        start_date=supply.start,
+        billing_frequency=supply.billing_frequency,
+        payment_model=supply.payment_model,
     )
     customer = await store.party(tx, customer_id)
-    payer = await store.party(tx, str(signup["payer_id"])) if signup["payer_id"] else None
-    assert customer is not None
+    payer = await store.party(tx, supply.payer_id) if supply.payer_id else None
+    assert customer is not None and period is not None
+    reference = supply.signup_id or supply.reference
+    assert reference is not None
     await p.service.emit_many(
         tx,
         [
-            (_period_event(period, "started", process["process_id"]), gsrn),
+            (_period_event(period, "started", process_id), gsrn),
             (_contract_event(contract), gsrn),
             (
                 CustomerActivatedV1(
                     customer=_party_event(customer),
                     payer=_party_event(payer) if payer else None,
-                    signup_id=signup["signup_id"],
+                    signup_id=reference,
                     gsrn=gsrn,
-                    effective_date=start,
+                    effective_date=supply.start,
                     contract_id=str(contract["contract_id"]),
                     supply_period_id=period_id,
                 ),
@@ -971,7 +1043,7 @@ async def _activate(
             ),
         ],
     )
-    log.info("customer_activated", signup_id=signup["signup_id"], gsrn=gsrn)
+    return period_id, str(contract["contract_id"])
 
 
 async def _end_period(
@@ -996,6 +1068,8 @@ async def _end_period(
             )
             events.append((_contract_event(changed), row["gsrn"]))
     events.append((_offboarded(row, end, reason), row["gsrn"]))
+    if row["signup_id"] is not None:
+        await store.end_signup(tx, row["signup_id"], reason, end)
     await p.service.emit_many(tx, events)
     log.info("supply_ended", gsrn=row["gsrn"], end_date=end.isoformat(), reason=reason)
 
@@ -1015,6 +1089,8 @@ async def _roll_back(p: Portfolio, tx: asyncpg.Connection, period: asyncpg.Recor
         changed = await store.update_contract(tx, contract["contract_id"], end_date=start)
         events.append((_contract_event(changed), row["gsrn"]))
     events.append((_offboarded(row, start, "erroneous_switch"), row["gsrn"]))
+    if row["signup_id"] is not None:
+        await store.end_signup(tx, row["signup_id"], "erroneous_switch", start)
     await p.service.emit_many(tx, events)
 
 
@@ -1036,6 +1112,8 @@ async def _reopen(p: Portfolio, tx: asyncpg.Connection, process: asyncpg.Record)
         if contract["end_date"] == old_end:
             changed = await store.update_contract(tx, contract["contract_id"], end_date=None)
             events.append((_contract_event(changed), row["gsrn"]))
+    if row["signup_id"] is not None:
+        await store.reopen_signup(tx, row["signup_id"])
     await p.service.emit_many(tx, events)
 
 
@@ -1062,6 +1140,8 @@ async def _correct_start(
         new_end = max(start, before["start_date"])
         moved = await store.update_period(tx, before["supply_period_id"], end_date=new_end)
         events.append((_period_event(moved, "ended", process["process_id"]), moved["gsrn"]))
+        if moved["signup_id"] is not None and moved["end_reason"] is not None:
+            await store.end_signup(tx, moved["signup_id"], moved["end_reason"], new_end)
         for contract in await store.contracts_of_period(tx, before["supply_period_id"]):
             if contract["end_date"] == old_start:
                 changed = await store.update_contract(
@@ -1100,9 +1180,8 @@ async def change_product(
             raise Problem(409, "contract-ended", "The contract has ended", contract_id)
         if from_date <= old["start_date"]:
             raise Problem(400, "invalid-date", "from_date must be after the contract's start")
-        product = await product_store.get(tx, product_id)
-        version = product.on(from_date) if product and product.active else None
-        if product is None or version is None:
+        version = version_to_sign(await product_store.get(tx, product_id), from_date)
+        if version is None:
             raise Problem(400, "product-not-available", "No such active product", product_id)
         ended = await store.update_contract(tx, old["contract_id"], end_date=from_date)
         new = await store.insert_contract(

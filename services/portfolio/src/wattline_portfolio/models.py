@@ -9,11 +9,17 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from wattline_portfolio.domain.identity import ContactType, Person, PostalAddress
+from wattline_portfolio.domain.identity import (
+    EMAIL_PATTERN,
+    POSTAL_CODE_PATTERN,
+    ContactType,
+    Person,
+    PostalAddress,
+)
 from wattline_portfolio.domain.process import BackOfficeKind, SignupType
 
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-_POSTAL_CODE = r"^\d{4}$"
+_EMAIL = EMAIL_PATTERN
+_POSTAL_CODE = POSTAL_CODE_PATTERN
 
 
 class SignupIn(BaseModel):

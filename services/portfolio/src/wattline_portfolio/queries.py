@@ -95,6 +95,8 @@ def _signup_row(vault: Vault, row: asyncpg.Record) -> dict[str, Any]:
         "effective_date": row["effective_date"].isoformat(),
         "customer_name": vault.open_person(row["customer_sealed"]).name,
         "rejection_reason": row["rejection_reason"],
+        "end_reason": row["end_reason"],
+        "end_date": None if row["end_date"] is None else row["end_date"].isoformat(),
         "created_at": row["created_at"].isoformat(),
     }
 

@@ -247,6 +247,26 @@ async def sync_signup(
     )
 
 
+async def end_signup(conn: asyncpg.Connection, signup_id: str, reason: str, end_date: date) -> None:
+    """The signup's supply ended (or ends) on *end_date* (exclusive), for *reason*."""
+    await conn.execute(
+        """UPDATE signup SET status = 'ended', end_reason = $2, end_date = $3, updated_at = now()
+           WHERE signup_id = $1""",
+        signup_id,
+        reason,
+        end_date,
+    )
+
+
+async def reopen_signup(conn: asyncpg.Connection, signup_id: str) -> None:
+    """The end of the signup's supply was undone (our BRS-003): it is active again."""
+    await conn.execute(
+        """UPDATE signup SET status = 'active', end_reason = NULL, end_date = NULL,
+               updated_at = now() WHERE signup_id = $1 AND status = 'ended'""",
+        signup_id,
+    )
+
+
 # -- supply periods and contracts -------------------------------------------------------------
 
 
@@ -279,6 +299,26 @@ async def current_period(
         "SELECT * FROM supply_period WHERE gsrn = $1 AND status = 'active' AND end_date IS NULL"
         + (" FOR UPDATE" if for_update else ""),
         gsrn,
+    )
+
+
+async def supplying_period(conn: asyncpg.Connection, gsrn: str, day: date) -> asyncpg.Record | None:
+    """Our supply period of *gsrn* that covers *day* or starts after it (active or ended, not
+    rolled back; ``end_date`` is exclusive)."""
+    return await conn.fetchrow(
+        """SELECT * FROM supply_period WHERE gsrn = $1 AND status <> 'rolled_back'
+             AND (end_date IS NULL OR end_date > $2)
+           ORDER BY start_date DESC LIMIT 1""",
+        gsrn,
+        day,
+    )
+
+
+async def lock_gsrn(conn: asyncpg.Connection, gsrn: str) -> None:
+    """Serialise, until the transaction ends, everything that starts a supply or a process on
+    *gsrn* (a signup, a row of an import): each checks what is there, then adds to it."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('portfolio.gsrn'), hashtext($1))", gsrn
     )
 
 

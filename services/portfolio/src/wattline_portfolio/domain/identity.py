@@ -10,6 +10,9 @@ from stdnum.exceptions import ValidationError
 from wattline_platform.pii import mask
 
 ContactType = Literal["private", "business"]
+# What a signup and an import accept as an e-mail address and a Danish postcode.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+POSTAL_CODE_PATTERN = r"^\d{4}$"
 
 
 class InvalidIdentity(ValueError):

@@ -20,7 +20,9 @@ from wattline_contracts.portfolio import BrsKind, ProcessStatus
 
 SignupType = Literal["switch", "move_in"]
 BackOfficeKind = Literal["end_of_supply", "move_out", "erroneous_switch", "erroneous_move"]
-SignupStatus = Literal["registered", "processing", "active", "rejected", "cancelled"]
+# What a sales channel sees of a signup. ``ended``: the supply it started has ended (or is known
+# to end: another supplier takes over from a date), with the offboarding reason and end date.
+SignupStatus = Literal["registered", "processing", "active", "rejected", "cancelled", "ended"]
 
 SIGNUP_KINDS: dict[SignupType, BrsKind] = {"switch": "BRS-001", "move_in": "BRS-009"}
 BACK_OFFICE_KINDS: dict[BackOfficeKind, BrsKind] = {
@@ -49,7 +51,8 @@ _EXTERNAL: dict[ProcessStatus, SignupStatus] = {
 
 
 def external_status(status: ProcessStatus) -> SignupStatus:
-    """What a sales channel sees: registered, processing, active, rejected or cancelled."""
+    """What a sales channel sees of the signup's process: registered, processing, active,
+    rejected or cancelled (``ended`` comes from the supply period, never from the process)."""
     return _EXTERNAL[status]
 
 

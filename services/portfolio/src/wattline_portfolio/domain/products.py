@@ -89,3 +89,12 @@ class Product:
 
     def version(self, number: int) -> ProductVersion | None:
         return next((v for v in self.versions if v.version == number), None)
+
+
+def version_to_sign(product: Product | None, day: date) -> ProductVersion | None:
+    """The version a new contract from *day* signs: None when there is no such product, it is
+    withdrawn, or it has no price in force on *day* (a signup, a product change and an import
+    all refuse it then)."""
+    if product is None or not product.active:
+        return None
+    return product.on(day)
