@@ -65,12 +65,9 @@ class System:
 
     @property
     def cli_env(self) -> dict[str, str]:
-        """Environment for `wattline <command>` against this system."""
-        return {
-            **self.env,
-            "DATABASE_URL": self.admin_dsn,
-            "KAFKA_BOOTSTRAP": f"127.0.0.1:{self.kafka_port}",
-        }
+        """Environment for `wattline <command>` against this system: only its home (the
+        commands read where everything is from <home>/system.json)."""
+        return self.env
 
     @property
     def log(self) -> Path:

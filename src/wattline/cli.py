@@ -1,4 +1,10 @@
-"""The `wattline` command line."""
+"""The `wattline` command line.
+
+Every command but `up`, `settle` and `datahub parse` acts on a running system: the one
+`wattline up` recorded in its home (wattline.system), or what the environment names.
+Imports are made inside the commands, so `wattline --help` and `wattline status` start fast
+(benchmarks/cli_startup.py measures them).
+"""
 
 from __future__ import annotations
 
@@ -8,22 +14,22 @@ import re
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import asyncpg
-import httpx
 import typer
-from wattline_platform.config import PlatformSettings
-from wattline_platform.logging import configure_logging
-from wattline_platform.outbox import schedule_replay
-from wattline_platform.topics import ensure_topics, load_topics
 
+from wattline import system
 from wattline.registry import SERVICES, by_name
+
+if TYPE_CHECKING:
+    import asyncpg
+    import httpx
 
 app = typer.Typer(
     help="Wattline: settlement and DataHub integration for Danish suppliers.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 apikey_app = typer.Typer(help="Manage API keys of the public gateway.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
@@ -33,22 +39,53 @@ sim_app = typer.Typer(help="Drive the DataHub simulator.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
 settlement_app = typer.Typer(help="Settlement runs.", no_args_is_help=True)
 app.add_typer(settlement_app, name="settlement")
+portfolio_app = typer.Typer(help="The supplier's portfolio.", no_args_is_help=True)
+app.add_typer(portfolio_app, name="portfolio")
 
-Home = Annotated[Path, typer.Option(envvar="WATTLINE_HOME", help="where local state lives")]
+Home = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        envvar="WATTLINE_HOME",
+        help="the home of the system to act on (where `wattline up` keeps its state)",
+        show_default=".wattline",
+    ),
+]
+
+_state: dict[str, Path] = {}
 
 
-def _platform() -> PlatformSettings:
-    return PlatformSettings()
+def _target() -> system.Target:
+    return system.Target(_state.get("home") or system.DEFAULT_HOME)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _run(coro: Any) -> Any:
+    """Run a command's coroutine; a missing system or an unreachable part is one clear line."""
+    try:
+        return asyncio.run(coro)
+    except system.NoSystem as exc:
+        _fail(str(exc))
+    except OSError as exc:  # asyncpg's connection errors are OSErrors too
+        _fail(f"cannot reach the system: {exc}")
 
 
 @app.callback()
-def main() -> None:
-    configure_logging("cli", os.environ.get("LOG_LEVEL", "WARNING"), "console")
+def main(home: Home = None) -> None:
+    if home is not None:
+        _state["home"] = home
+
+
+# --- the system ------------------------------------------------------------------------
 
 
 @app.command()
 def up(
-    home: Home = Path(".wattline"),
+    home: Home = None,
     base_port: Annotated[
         int, typer.Option(envvar="WATTLINE_BASE_PORT", help="gateway port; services use base+101..")
     ] = 8000,
@@ -57,16 +94,19 @@ def up(
     fast_db: Annotated[bool, typer.Option(help="fsync off: for tests only")] = False,
     quiet: Annotated[bool, typer.Option(help="hide service log lines")] = False,
 ) -> None:
-    """Start the whole system.
+    """Start the whole system and record where it is (<home>/system.json).
 
     PostgreSQL and the broker are embedded unless DATABASE_URL / KAFKA_BOOTSTRAP are set.
     """
+    from wattline_platform.logging import configure_logging
+
     from wattline.supervisor import Supervisor
 
-    home = home.resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    configure_logging("cli", os.environ.get("LOG_LEVEL", "WARNING"), "console")
+    where = (home or _state.get("home") or system.DEFAULT_HOME).resolve()
+    where.mkdir(parents=True, exist_ok=True)
     supervisor = Supervisor(
-        home,
+        where,
         base_port=base_port,
         pg_port=pg_port,
         kafka_port=kafka_port,
@@ -80,20 +120,42 @@ def up(
 
 @app.command()
 def migrate() -> None:
-    """Apply every service's migrations to DATABASE_URL (idempotent)."""
+    """Apply every service's migrations to the system's database (idempotent)."""
     from wattline.stack import migrate_all
 
-    applied = asyncio.run(migrate_all(_platform().database_url, as_service_roles=False))
-    for service, names in applied.items():
+    async def run() -> dict[str, list[str]]:
+        return await migrate_all(_target().database_url, as_service_roles=False)
+
+    for service, names in _run(run()).items():
         typer.echo(f"{service}: {len(names)} applied" + (f" ({', '.join(names)})" if names else ""))
 
 
 @app.command()
 def topics() -> None:
-    """Create the topics of deploy/topics.yaml (and their .dlq twins) on KAFKA_BOOTSTRAP."""
+    """Create the topics of deploy/topics.yaml (and their .dlq twins) on the system's broker."""
+    from wattline_platform.topics import ensure_topics, load_topics
+
     specs = load_topics()
-    epoch = asyncio.run(ensure_topics(_platform().kafka_bootstrap, specs))
-    typer.echo(f"{len(specs)} topics present; broker epoch {epoch}")
+
+    async def run() -> str:
+        return await ensure_topics(_target().kafka_bootstrap, specs)
+
+    typer.echo(f"{len(specs)} topics present; broker epoch {_run(run())}")
+
+
+async def _connect(schema: str | None = None) -> asyncpg.Connection:
+    import asyncpg
+
+    settings = {"search_path": schema} if schema else None
+    conn: asyncpg.Connection = await asyncpg.connect(
+        _target().database_url, timeout=10, server_settings=settings
+    )
+    return conn
+
+
+async def _has_outbox(conn: asyncpg.Connection, schema: str) -> bool:
+    found: bool = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{schema}.outbox")
+    return found
 
 
 @app.command()
@@ -112,34 +174,36 @@ def replay(
     ] = None,
 ) -> None:
     """Re-publish a range of outbox events; consumers skip what they already applied."""
+    from wattline_platform.outbox import schedule_replay
+
     if since is None and from_event is None:
         raise typer.BadParameter(
             "give --since and/or --from-event (a whole-outbox replay needs --since 1970-01-01)"
         )
-    names = service or [e.name for e in SERVICES]
+    try:
+        schemas = [by_name(n).schema for n in service] if service else None
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from exc
 
     async def run() -> None:
-        conn = await asyncpg.connect(_platform().database_url)
+        conn = await _connect()
         try:
-            for name in names:
-                schema = by_name(name).spec().db_schema
-                if schema is None or not await conn.fetchval(
-                    "SELECT to_regclass($1) IS NOT NULL", f"{schema}.outbox"
-                ):
+            for schema in schemas or [e.schema for e in SERVICES]:
+                if not await _has_outbox(conn, schema):
                     continue
                 try:
                     count = await schedule_replay(
                         conn, schema, since=_utc(since), until=_utc(until), from_event=from_event
                     )
                 except LookupError:
-                    if service:
+                    if schemas:
                         raise
                     continue
-                typer.echo(f"{name}: {count} events scheduled for re-publication")
+                typer.echo(f"{schema}: {count} events scheduled for re-publication")
         finally:
             await conn.close()
 
-    asyncio.run(run())
+    _run(run())
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -151,75 +215,87 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 @app.command()
-def status(
-    gateway: Annotated[str, typer.Option(envvar="WATTLINE_GATEWAY_URL")] = "http://127.0.0.1:8000",
-) -> None:
+def status() -> None:
     """Readiness of every service and the outbox backlog of each schema."""
+    import json as _json
+    import urllib.error
+    import urllib.request
 
-    async def run() -> int:
-        ok = True
+    try:
+        target = _target()
+        gateway = target.gateway_url
+        database_url = target.database_url
+    except system.NoSystem as exc:
+        _fail(str(exc))
+    ok = True
+    try:
         try:
-            async with httpx.AsyncClient(timeout=10) as client:
-                response = await client.get(f"{gateway}/health/ready")
-            body = response.json()
-            for name, check in sorted(body.get("checks", {}).items()):
-                typer.echo(f"{name:<15} {'ok ' if check['ok'] else 'NOT'} {check['detail']}")
-            ok = response.status_code == 200
-        except httpx.HTTPError as exc:
-            typer.echo(f"gateway {gateway} unreachable: {exc}")
-            ok = False
-        try:
-            conn = await asyncpg.connect(_platform().database_url, timeout=5)
-        except (OSError, asyncpg.PostgresError) as exc:
-            typer.echo(f"database unreachable: {exc}")
-            return 1
+            if not gateway.startswith(("http://", "https://")):
+                raise ValueError(f"not an http(s) URL: {gateway}")
+            with urllib.request.urlopen(f"{gateway}/health/ready", timeout=10) as response:  # noqa: S310 - checked above
+                body, code = _json.loads(response.read()), response.status
+        except urllib.error.HTTPError as exc:  # 503: not ready, with the checks in the body
+            body, code = _json.loads(exc.read()), exc.code
+        for name, check in sorted(body.get("checks", {}).items()):
+            typer.echo(f"{name:<15} {'ok ' if check['ok'] else 'NOT'} {check['detail']}")
+        ok = code == 200
+    except (OSError, ValueError) as exc:
+        typer.echo(f"gateway {gateway} unreachable: {exc}")
+        ok = False
+
+    async def run() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(database_url, timeout=10)
         try:
             for entry in SERVICES:
-                schema = entry.spec().db_schema
-                if schema and await conn.fetchval(
-                    "SELECT to_regclass($1) IS NOT NULL", f"{schema}.outbox"
-                ):
+                if await _has_outbox(conn, entry.schema):
                     row = await conn.fetchrow(
                         f"""SELECT count(*) FILTER (WHERE published_at IS NULL) AS pending,
-                                   count(*) AS total FROM {schema}.outbox"""
+                                   count(*) AS total FROM {entry.schema}.outbox"""
                     )
                     assert row is not None
-                    typer.echo(f"outbox {schema:<15} {row['pending']} pending of {row['total']}")
+                    typer.echo(
+                        f"outbox {entry.schema:<15} {row['pending']} pending of {row['total']}"
+                    )
         finally:
             await conn.close()
-        return 0 if ok else 1
 
-    raise typer.Exit(asyncio.run(run()))
+    _run(run())
+    raise typer.Exit(0 if ok else 1)
 
 
-async def _gateway_conn() -> asyncpg.Connection:
-    conn: asyncpg.Connection = await asyncpg.connect(
-        _platform().database_url, server_settings={"search_path": "gateway"}
-    )
-    return conn
+# --- API keys ----------------------------------------------------------------------------
+
+
+def split_scopes(text: str) -> list[str]:
+    """``"signup:write products:read"`` or ``"a,b"``: scopes separated by commas or spaces."""
+    return [s for s in re.split(r"[,\s]+", text) if s]
 
 
 @apikey_app.command("create")
 def apikey_create(
     name: Annotated[str, typer.Option(help="who uses it, e.g. erp")],
-    scopes: Annotated[str, typer.Option(help="comma-separated: admin or <service>:read|write")],
+    scopes: Annotated[
+        str,
+        typer.Option(help="admin or <service>:read|write, separated by commas or spaces (quoted)"),
+    ],
     rate_limit: Annotated[int, typer.Option(help="requests per minute")] = 600,
 ) -> None:
     """Create a key; it is printed once and only its hash is stored."""
+    import asyncpg
     from wattline_gateway.domain.api_keys import InvalidScope
     from wattline_gateway.handlers import create_api_key
 
     async def run() -> str:
-        conn = await _gateway_conn()
+        conn = await _connect("gateway")
         try:
-            return await create_api_key(
-                conn, name, [s.strip() for s in scopes.split(",") if s.strip()], rate_limit
-            )
+            return await create_api_key(conn, name, split_scopes(scopes), rate_limit)
         finally:
             await conn.close()
 
     try:
-        typer.echo(asyncio.run(run()))
+        typer.echo(_run(run()))
     except InvalidScope as exc:
         raise typer.BadParameter(str(exc)) from exc
     except asyncpg.UniqueViolationError as exc:
@@ -232,15 +308,14 @@ def apikey_revoke(name: Annotated[str, typer.Option()]) -> None:
     from wattline_gateway.handlers import revoke_api_key
 
     async def run() -> bool:
-        conn = await _gateway_conn()
+        conn = await _connect("gateway")
         try:
             return await revoke_api_key(conn, name)
         finally:
             await conn.close()
 
-    if not asyncio.run(run()):
-        typer.echo(f"no active key named {name!r}", err=True)
-        raise typer.Exit(1)
+    if not _run(run()):
+        _fail(f"no active key named {name!r}")
     typer.echo(f"revoked {name}")
 
 
@@ -250,7 +325,7 @@ def apikey_list() -> None:
     from wattline_gateway.adapters.api_keys import list_keys
 
     async def run() -> None:
-        conn = await _gateway_conn()
+        conn = await _connect("gateway")
         try:
             for row in await list_keys(conn):
                 state = "revoked" if row["revoked_at"] else "active"
@@ -261,7 +336,10 @@ def apikey_list() -> None:
         finally:
             await conn.close()
 
-    asyncio.run(run())
+    _run(run())
+
+
+# --- documents and scenarios (no running system needed) ------------------------------------
 
 
 @datahub_app.command("parse")
@@ -307,27 +385,6 @@ def datahub_parse(
         typer.echo(line)
 
 
-@sim_app.command("seed")
-def sim_seed(
-    metering_points: Annotated[int, typer.Option(help="how many metering points DataHub knows")],
-    seed: Annotated[int, typer.Option(help="same seed, same market")] = 1,
-) -> None:
-    """Give the simulator a market of metering points we supply (bulk, in seconds)."""
-    from wattline_simulator.seed import seed as seed_market
-
-    async def run() -> int:
-        conn = await asyncpg.connect(
-            _platform().database_url, server_settings={"search_path": "simulator"}
-        )
-        try:
-            return await seed_market(conn, metering_points, seed=seed)
-        finally:
-            await conn.close()
-
-    added = asyncio.run(run())
-    typer.echo(f"{added} metering points added ({metering_points} requested, seed {seed})")
-
-
 @app.command()
 def settle(
     scenario: Annotated[Path, typer.Argument(help="a settlement scenario JSON file")],
@@ -357,15 +414,222 @@ def settle(
     typer.echo(_json.dumps(result_to_json(result), indent=2))
 
 
+# --- settlement --------------------------------------------------------------------------
+
+
 @settlement_app.command("run")
 def settlement_run(
     period: Annotated[str, typer.Option(help="billing period YYYY-MM (Danish local month)")],
     grid_area: Annotated[str | None, typer.Option(help="only this grid area")] = None,
 ) -> None:
     """Settle a billing period now (the same job the service runs), with progress."""
-    from wattline.settlement_run import run
+    from wattline import settlement_run as job
 
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-        typer.echo(f"--period {period!r} is not YYYY-MM", err=True)
-        raise typer.Exit(2)
-    raise typer.Exit(asyncio.run(run(_platform().database_url, period, grid_area)))
+        _fail(f"--period {period!r} is not YYYY-MM", 2)
+    if grid_area is not None and not re.fullmatch(r"\d{3}", grid_area):
+        _fail(f"--grid-area {grid_area!r} is not a 3-digit grid area", 2)
+
+    async def run() -> int:
+        return await job.run(_target().database_url, period, grid_area)
+
+    raise typer.Exit(_run(run()))
+
+
+# --- the HTTP side: the gateway and the simulator ------------------------------------------
+
+
+def _simulator_url() -> str:
+    value = os.environ.get("WATTLINE_SIMULATOR_URL")
+    if value:
+        return value.rstrip("/")
+    url = _target().system().services.get("simulator")
+    if not url:
+        _fail("the running system has no simulator")
+    return url
+
+
+async def _call(method: str, url: str, *, key: str | None = None, **kwargs: Any) -> httpx.Response:
+    import httpx
+
+    headers = {"X-API-Key": key} if key else {}
+    async with httpx.AsyncClient(timeout=300) as client:
+        try:
+            return await client.request(method, url, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise OSError(f"{url}: {exc!r}") from exc
+
+
+def _problem(response: httpx.Response) -> NoReturn:
+    try:
+        body = response.json()
+        detail = body.get("detail") or body.get("title") or response.text
+    except ValueError:
+        detail = response.text
+    _fail(f"{response.request.method} {response.request.url.path}: {response.status_code} {detail}")
+
+
+async def _post_csv(url: str, text: str, target: system.Target) -> dict[str, Any]:
+    import httpx
+
+    async with httpx.AsyncClient(timeout=600) as client:
+        try:
+            response = await client.post(
+                url,
+                content=text.encode(),
+                headers={"X-API-Key": target.api_key, "content-type": "text/csv"},
+            )
+        except httpx.HTTPError as exc:
+            raise OSError(f"{url}: {exc!r}") from exc
+    if response.status_code >= 400:
+        _problem(response)
+    report: dict[str, Any] = response.json()
+    return report
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    typer.echo(
+        f"import {report.get('import_id')}: {report.get('rows')} rows, "
+        f"{report.get('imported')} imported, {report.get('already_imported')} already imported, "
+        f"{report.get('rejected')} rejected"
+    )
+    for error in report.get("errors", []):
+        typer.echo(
+            f"  line {error.get('line')} ({error.get('external_id') or '-'}): "
+            + "; ".join(error.get("reasons", [])),
+            err=True,
+        )
+
+
+@portfolio_app.command("import")
+def portfolio_import(
+    file: Annotated[Path, typer.Argument(help="a CSV file of the documented columns (README)")],
+) -> None:
+    """Import customers, payers, contracts, supply periods and metering points we already
+    supply (the go-live migration from an old CIS). Idempotent; a report names every
+    rejected row. Exit code 1 when a row was rejected."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"{file}: cannot read as UTF-8 text: {exc}", 2)
+
+    async def run() -> dict[str, Any]:
+        target = _target()
+        return await _post_csv(f"{target.gateway_url}/api/portfolio/imports", text, target)
+
+    report = _run(run())
+    _print_report(report)
+    raise typer.Exit(1 if report.get("rejected") else 0)
+
+
+def _print_customers(customers: list[dict[str, Any]]) -> None:
+    typer.echo(f"{'dar_id':<38} {'type':<9} {'cpr_cvr':<11} {'gsrn':<19} points")
+    for c in customers:
+        several = f"{len(c['points'])} (name gsrn)" if c["several_points"] else "1"
+        typer.echo(
+            f"{c['dar_id']:<38} {c['contact_type']:<9} {c['cpr_cvr']:<11} {c['gsrn']:<19} {several}"
+        )
+
+
+async def _customers(limit: int, after: str | None = None) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {"limit": limit}
+    if after:
+        params["after"] = after
+    response = await _call("GET", f"{_simulator_url()}/sim/customers", params=params)
+    if response.status_code != 200:
+        _problem(response)
+    customers: list[dict[str, Any]] = response.json()
+    return customers
+
+
+@sim_app.command("seed")
+def sim_seed(
+    metering_points: Annotated[int, typer.Option(help="how many metering points DataHub knows")],
+    seed: Annotated[int, typer.Option(help="same seed, same market")] = 1,
+    ours_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="share of the points we already supply; they enter our portfolio through a "
+            "portfolio import. The rest are other suppliers' customers to sign up",
+        ),
+    ] = 0.0,
+    product: Annotated[str, typer.Option(help="the product our imported points are on")] = "Spot",
+    customers: Annotated[int, typer.Option(help="test customers to print")] = 5,
+) -> None:
+    """Give the simulated DataHub a market, and print customers ready to sign up."""
+
+    async def run() -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]:
+        sim = _simulator_url()
+        response = await _call(
+            "POST",
+            f"{sim}/sim/seed",
+            json={"metering_points": metering_points, "seed": seed, "ours_share": ours_share},
+        )
+        if response.status_code != 200:
+            _problem(response)
+        seeded: dict[str, Any] = response.json()
+        report = None
+        if ours_share > 0:
+            csv_file = await _call(
+                "GET", f"{sim}/sim/portfolio-import.csv", params={"product": product}
+            )
+            if csv_file.status_code != 200:
+                _problem(csv_file)
+            target = _target()
+            report = await _post_csv(
+                f"{target.gateway_url}/api/portfolio/imports", csv_file.text, target
+            )
+        return seeded, report, await _customers(customers)
+
+    seeded, report, listed = _run(run())
+    typer.echo(
+        f"{seeded['added']} metering points added ({metering_points} requested, seed {seed}); "
+        f"DataHub now knows {seeded['metering_points']}"
+    )
+    if report is not None:
+        typer.echo("our points entered the portfolio through a portfolio import:")
+        _print_report(report)
+    if listed:
+        typer.echo("customers of other suppliers to sign up (more: wattline sim customers):")
+        _print_customers(listed)
+
+
+@sim_app.command("customers")
+def sim_customers(
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    after: Annotated[str | None, typer.Option(help="the last dar_id of the previous page")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
+) -> None:
+    """Customers of other suppliers that a signup can switch to us: the address (DAR id),
+    the CPR/CVR DataHub expects, the GSRN, and whether the address has several points."""
+    listed = _run(_customers(limit, after))
+    if json_output:
+        import json as _json
+
+        typer.echo(_json.dumps(listed, indent=2))
+    else:
+        _print_customers(listed)
+
+
+@sim_app.command("clock")
+def sim_clock(
+    advance_days: Annotated[int | None, typer.Option(min=1, help="move forward N days")] = None,
+    to: Annotated[str | None, typer.Option(help="move to this ISO time (UTC if no offset)")] = None,
+) -> None:
+    """Show the market clock, or move it forward (everyone's business time follows)."""
+
+    async def run() -> dict[str, Any]:
+        url = f"{_simulator_url()}/sim/clock"
+        if advance_days is None and to is None:
+            response = await _call("GET", url)
+        else:
+            body: dict[str, Any] = {"advance_days": advance_days} if advance_days else {"to": to}
+            response = await _call("POST", url, json=body)
+        if response.status_code != 200:
+            _problem(response)
+        result: dict[str, Any] = response.json()
+        return result
+
+    typer.echo(f"market clock: {_run(run()).get('now')}")

@@ -1,17 +1,28 @@
-"""The services `wattline up` runs, in start order, and their default ports."""
+"""The services `wattline up` runs, in start order, their default ports and schemas.
+
+Imported by every CLI call: it names the services without importing them (a test checks
+the names against each service's own spec).
+"""
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from wattline_platform.service import ServiceSpec
+if TYPE_CHECKING:
+    from wattline_platform.service import ServiceSpec
 
 
 @dataclass(frozen=True)
 class ServiceEntry:
     name: str
     port_offset: int  # port = base port + offset; the gateway sits on the base port
+
+    @property
+    def schema(self) -> str:
+        """The service's Postgres schema (each service's schema is named after it)."""
+        return self.name
 
     @property
     def module(self) -> str:
