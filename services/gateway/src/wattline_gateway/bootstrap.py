@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
-from wattline_platform.config import ServiceSettings
+from wattline_platform.config import ServiceSettings, require
 from wattline_platform.service import Service, ServiceSpec
 
 from wattline_gateway import api
@@ -20,16 +20,12 @@ class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WATTLINE_GATEWAY_", extra="ignore")
 
     port: int = 8000
+    # No default: the services' addresses belong to the deployment (`wattline up` and
+    # docker-compose.yml fill it from wattline_platform.endpoints).
     services: dict[str, str] = Field(
-        default_factory=lambda: {
-            "portfolio": "http://127.0.0.1:8101",
-            "datahub": "http://127.0.0.1:8102",
-            "settlement": "http://127.0.0.1:8103",
-            "invoicing": "http://127.0.0.1:8104",
-            "reconciliation": "http://127.0.0.1:8105",
-            "simulator": "http://127.0.0.1:8106",
-        },
-        description="service name -> base URL; /api/<name>/... is forwarded there",
+        default_factory=dict,
+        description="service name -> base URL (a JSON object); /api/<name>/... is forwarded "
+        "there",
     )
     aliases: dict[str, str] = Field(
         default_factory=lambda: {
@@ -44,13 +40,14 @@ class GatewaySettings(ServiceSettings):
             "service at the same path and authorised with its scopes"
         ),
     )
-    connect_timeout_s: float = 2.0
-    read_timeout_s: float = 30.0
+    connect_timeout_s: float = Field(default=2.0, description="connecting to a service")
+    read_timeout_s: float = Field(default=30.0, description="waiting for a service's answer")
 
 
 def build(settings: GatewaySettings | None = None) -> Service:
     """Wire the gateway: no broker, its own schema for API keys."""
     settings = settings or GatewaySettings()
+    require(settings, "gateway", "services")
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s),
         # Keep a connection per request in flight: with fewer, bursts reconnect per request.
