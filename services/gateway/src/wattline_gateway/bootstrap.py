@@ -24,8 +24,7 @@ class GatewaySettings(ServiceSettings):
     # docker-compose.yml fill it from wattline_platform.endpoints).
     services: dict[str, str] = Field(
         default_factory=dict,
-        description="service name -> base URL (a JSON object); /api/<name>/... is forwarded "
-        "there",
+        description="service name -> base URL (JSON); /api/<name>/... is forwarded there",
     )
     aliases: dict[str, str] = Field(
         default_factory=lambda: {
