@@ -1,0 +1,79 @@
+"""The command line without a running system: where it looks, how it splits scopes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from wattline import system
+from wattline.cli import split_scopes
+from wattline.registry import SERVICES
+
+
+def _describe(home: Path, pid: int) -> system.SystemDescription:
+    description = system.SystemDescription(
+        pid=pid,
+        started_at="2026-12-02T10:00:00+00:00",
+        gateway_url="http://127.0.0.1:8200",
+        database_url="postgresql://postgres@127.0.0.1:54400/wattline",
+        kafka_bootstrap="127.0.0.1:19200",
+        api_key_file=str(home / "dev-api-key"),
+        services={"simulator": "http://127.0.0.1:8306"},
+    )
+    description.write(home)
+    return description
+
+
+def test_target_reads_the_running_system_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP", "WATTLINE_GATEWAY_URL", "WATTLINE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    _describe(tmp_path, os.getpid())
+    (tmp_path / "dev-api-key").write_text("wl_abc_secret\n")
+    target = system.Target(tmp_path)
+    assert target.database_url == "postgresql://postgres@127.0.0.1:54400/wattline"
+    assert target.kafka_bootstrap == "127.0.0.1:19200"
+    assert target.gateway_url == "http://127.0.0.1:8200"
+    assert target.api_key == "wl_abc_secret"
+    assert oct((tmp_path / "system.json").stat().st_mode & 0o777) == "0o600"
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db.example:5432/wattline")
+    monkeypatch.setenv("WATTLINE_API_KEY", "wl_env_key")
+    target = system.Target(tmp_path)
+    assert target.database_url == "postgresql://db.example:5432/wattline"
+    assert target.api_key == "wl_env_key"
+    assert target.gateway_url == "http://127.0.0.1:8200"  # the rest still from the file
+
+
+def test_no_system_and_a_dead_system_are_named(tmp_path: Path) -> None:
+    with pytest.raises(system.NoSystem, match="no Wattline is running from"):
+        system.load(tmp_path)
+    _describe(tmp_path, 2**22 + 17)  # no such process
+    with pytest.raises(system.NoSystem, match=r"is not running \(pid 4194321 is gone\)"):
+        system.load(tmp_path)
+    (tmp_path / "system.json").write_text("{not json")
+    with pytest.raises(system.NoSystem, match="unreadable"):
+        system.load(tmp_path)
+
+
+def test_remove_leaves_a_newer_systems_description(tmp_path: Path) -> None:
+    _describe(tmp_path, os.getpid())
+    system.remove(tmp_path, os.getpid() + 1)  # an older `up` stopping
+    assert json.loads((tmp_path / "system.json").read_text())["pid"] == os.getpid()
+    system.remove(tmp_path, os.getpid())
+    assert not (tmp_path / "system.json").exists()
+
+
+def test_scopes_split_on_commas_and_spaces() -> None:
+    assert split_scopes("signup:write products:read") == ["signup:write", "products:read"]
+    assert split_scopes("signup:write,products:read") == ["signup:write", "products:read"]
+    assert split_scopes(" admin ,  settlement:read ") == ["admin", "settlement:read"]
+
+
+def test_the_registry_names_each_services_own_schema() -> None:
+    for entry in SERVICES:
+        assert entry.spec().db_schema == entry.schema, entry.name

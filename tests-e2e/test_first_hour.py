@@ -1,0 +1,240 @@
+"""A new user's first hour on a host where another Wattline may run on the default ports.
+
+A system of its own on random ports; every command is run as a user runs it, with nothing but
+the home (`WATTLINE_HOME`) to say which system: no DATABASE_URL, no ports. The commands must
+act on this system only, and say clearly when no system is running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from e2e_system import System
+from wattline_platform.business_days import business_days_ahead
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+OVERRIDES = ("DATABASE_URL", "KAFKA_BOOTSTRAP", "WATTLINE_GATEWAY_URL", "WATTLINE_API_KEY")
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    system = System(tmp_path_factory.mktemp("wattline-first-hour"))
+    system.start()
+    try:
+        yield system
+    finally:
+        if system.proc is not None:
+            system.stop()
+
+
+def wattline(
+    *args: str, home: Path | None, cwd: Path, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`wattline ARGS` as a user runs it: only the home says which system."""
+    env = {k: v for k, v in os.environ.items() if k not in (*OVERRIDES, "WATTLINE_HOME")}
+    if home is not None:
+        env["WATTLINE_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "wattline", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_without_a_running_system_every_command_says_so(tmp_path: Path) -> None:
+    for args in (
+        ["status"],
+        ["migrate"],
+        ["apikey", "list"],
+        ["sim", "seed", "--metering-points", "5"],
+        ["sim", "customers"],
+        ["settlement", "run", "--period", "2025-01"],
+        ["replay", "--since", "2025-01-01"],
+    ):
+        out = wattline(*args, home=None, cwd=tmp_path, timeout=60)
+        assert out.returncode == 1, (args, out.stdout, out.stderr)
+        assert "no Wattline is running from" in out.stderr, (args, out.stderr)
+        assert "Traceback" not in out.stderr
+    (tmp_path / "system.json").write_text(
+        json.dumps(
+            {
+                "pid": 2**22 + 17,  # beyond pid_max by default: no such process
+                "started_at": "2026-01-01T00:00:00+00:00",
+                "gateway_url": "http://127.0.0.1:9",
+                "database_url": "postgresql://postgres@127.0.0.1:9/wattline",
+                "kafka_bootstrap": "127.0.0.1:9",
+                "api_key_file": str(tmp_path / "dev-api-key"),
+            }
+        )
+    )
+    out = wattline("status", home=tmp_path, cwd=tmp_path, timeout=60)
+    assert out.returncode == 1 and "is not running" in out.stderr, out.stderr
+
+
+def test_system_description_names_this_system(first: System) -> None:
+    described = json.loads((first.home / "system.json").read_text())
+    assert described["gateway_url"] == first.url
+    assert described["database_url"].endswith(f":{first.pg_port}/wattline")
+    assert described["kafka_bootstrap"] == f"127.0.0.1:{first.kafka_port}"
+    assert described["services"]["simulator"] == first.simulator_url
+    assert oct((first.home / "system.json").stat().st_mode & 0o777) == "0o600"
+
+
+def test_status_apikey_migrate_act_on_this_system(first: System, tmp_path: Path) -> None:
+    status = wattline("status", home=first.home, cwd=tmp_path)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "outbox portfolio" in status.stdout and "gateway" not in status.stderr
+
+    created = wattline(
+        "apikey", "create", "--name", "website", "--scopes", "signup:write products:read",
+        home=first.home, cwd=tmp_path,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    with httpx.Client(base_url=first.url, headers={"X-API-Key": key}) as client:
+        assert client.get("/api/products").status_code == 200
+        assert client.get("/api/customers").status_code == 403
+    listed = wattline("apikey", "list", home=first.home, cwd=tmp_path)
+    assert "website" in listed.stdout and "signup:write,products:read" in listed.stdout
+
+    migrated = wattline("migrate", home=first.home, cwd=tmp_path)
+    assert migrated.returncode == 0 and "portfolio: 0 applied" in migrated.stdout
+
+
+def _today(sim: httpx.Client) -> date:
+    now = datetime.fromisoformat(sim.get("/sim/clock").json()["now"])
+    return now.astimezone(COPENHAGEN).date()
+
+
+def _wait(fetch: Any, done: Any, timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.5)
+
+
+def test_seed_import_signup_settle_on_this_system(first: System, tmp_path: Path) -> None:
+    seeded = wattline(
+        "sim", "seed", "--metering-points", "60", "--seed", "31", "--ours-share", "0.2",
+        "--customers", "3", home=first.home, cwd=tmp_path,
+    )  # fmt: skip
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    assert "60 metering points added" in seeded.stdout
+    assert " rejected" in seeded.stdout and ", 0 rejected" in seeded.stdout, seeded.stdout
+
+    listed = wattline("sim", "customers", "--json", "--limit", "3", home=first.home, cwd=tmp_path)
+    customers = json.loads(listed.stdout)
+    assert len(customers) == 3
+    assert all(c["cpr_cvr"] in seeded.stdout and c["dar_id"] in seeded.stdout for c in customers)
+
+    with (
+        httpx.Client(base_url=first.url, headers={"X-API-Key": first.key}, timeout=60) as api,
+        httpx.Client(base_url=first.simulator_url, timeout=600) as sim,
+    ):
+        # The imported points are ours: settlement knows them from the portfolio's events.
+        imported = list(csv.DictReader(io.StringIO(sim.get("/sim/portfolio-import.csv").text)))
+        assert imported, "ours_share 0.2 of 60 gave us no points"
+        for row in imported:
+            known = _wait(
+                lambda gsrn=row["gsrn"]: api.get(f"/api/settlement/metering-points/{gsrn}"),
+                lambda r: r.status_code == 200,
+            )
+            assert known.status_code == 200, known.text
+
+        # The printed customer signs up and is active after one clock advance.
+        customer = customers[0]
+        products = api.get("/api/products").json()
+        effective = business_days_ahead(_today(sim), 15)
+        body = {
+            "dar_id": customer["dar_id"],
+            "gsrn": customer["gsrn"] if customer["several_points"] else None,
+            "customer_name": customer["name"],
+            "cpr_cvr": customer["cpr_cvr"],
+            "contact_type": customer["contact_type"],
+            "email": customer["email"],
+            "product_id": products[0]["product_id"],
+            "type": "switch",
+            "effective_date": effective.isoformat(),
+            "billing_street": customer["billing_street"],
+            "billing_house_number": customer["billing_house_number"],
+            "billing_postal_code": customer["billing_postal_code"],
+            "billing_city": customer["billing_city"],
+        }
+        signup = api.post("/api/signup", json={k: v for k, v in body.items() if v is not None})
+        assert signup.status_code == 201, signup.text
+        signup_id = signup.json()["signup_id"]
+        _wait(
+            lambda: api.get(f"/api/signup/{signup_id}/status").json(),
+            lambda s: s["status"] == "processing",
+        )
+        advanced = wattline(
+            "sim", "clock", "--to",
+            datetime(effective.year, effective.month, effective.day, 1, tzinfo=COPENHAGEN)
+            .astimezone(UTC).isoformat(),
+            home=first.home, cwd=tmp_path, timeout=600,
+        )  # fmt: skip
+        assert advanced.returncode == 0, advanced.stderr
+        status = _wait(
+            lambda: api.get(f"/api/signup/{signup_id}/status").json(),
+            lambda s: s["status"] == "active",
+        )
+        assert status["status"] == "active", status
+
+        # January ends; DataHub's data for it arrives.
+        advanced = wattline("sim", "clock", "--to", "2025-02-03T00:00:00+00:00",
+                            home=first.home, cwd=tmp_path, timeout=600)  # fmt: skip
+        assert advanced.returncode == 0, advanced.stderr
+        _wait(lambda: sim.get("/sim/queues").json(), lambda q: not any(q.values()), 300)
+
+        # Spot prices come from this system's simulator (Energi Data Service locally).
+        for area in ("DK1", "DK2"):
+            spot = api.post(
+                "/api/settlement/spot-prices/import",
+                json={"price_area": area, "from": "2025-01-01", "to": "2025-01-31"},
+            )
+            assert spot.status_code == 200, spot.text
+
+        # A settlement run from the command line acts on this system's database.
+        for _ in range(10):
+            run = wattline("settlement", "run", "--period", "2025-01", home=first.home,
+                           cwd=tmp_path)  # fmt: skip
+            if run.returncode == 0:
+                break
+            time.sleep(2)  # the last days' data may still be on its way to settlement
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "completed" in run.stdout.splitlines()[-1], run.stdout
+        consumption = sum(r["metering_point_type"] == "E17" for r in imported)
+        lines = api.get("/api/settlement/runs", params={"period": "2025-01"}).json()["items"]
+        settled = sum(r["progress"]["settled"] for r in lines)
+        assert settled >= consumption + 1, lines  # the imported points and the signup's
+
+
+def test_replay_acts_on_this_system(first: System, tmp_path: Path) -> None:
+    out = wattline("replay", "--service", "portfolio", "--since", "2020-01-01", home=first.home,
+                   cwd=tmp_path)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "portfolio:" in out.stdout and "events scheduled" in out.stdout
+
+    async def settled() -> None:
+        await first.wait_ready()
+
+    asyncio.run(settled())
