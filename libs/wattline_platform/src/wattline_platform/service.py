@@ -88,6 +88,9 @@ class Service:
     ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
     background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Litestar's OpenAPI of the service's own routes at /schema; off where the service serves
+    # its own document there (the gateway: the merged one of all services).
+    openapi_schema: bool = True
 
     def __post_init__(self) -> None:
         self.uses_broker = self.spec.messaging
@@ -291,7 +294,9 @@ class Service:
             middleware=[observability_middleware],
             openapi_config=OpenAPIConfig(
                 title=f"Wattline {self.spec.name}", version="0.1.0", path="/schema"
-            ),
+            )
+            if self.openapi_schema
+            else None,
             cors_config=CORSConfig(allow_origins=[]),
             debug=False,
             logging_config=None,

@@ -20,6 +20,7 @@ from wattline_platform.logging import CORRELATION_HEADER, correlation_id_var
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
+from wattline_gateway import docs
 from wattline_gateway.adapters import api_keys as repo
 from wattline_gateway.domain import api_keys
 from wattline_gateway.domain.rate_limit import TokenBucket
@@ -193,15 +194,32 @@ def routes(gateway: Gateway) -> list[Any]:
         gateway.throttle(key)
         return await gateway.forward(gateway.services[owner], request, f"/api/{target}{path}")
 
-    @get("/docs/openapi.json", include_in_schema=False)
+    # Also the standard Litestar path: the gateway's own (empty) document is switched off.
+    @get([docs.SPEC_PATH, docs.LEGACY_SPEC_PATH], include_in_schema=False)
     async def openapi() -> dict[str, Any]:
         return await merged_openapi(gateway)
 
-    @get("/docs", include_in_schema=False, media_type="text/html")
-    async def docs() -> str:
-        return DOCS_HTML
+    @get("/docs", include_in_schema=False)
+    async def docs_page() -> Response[str]:
+        return Response(
+            docs.DOCS_HTML,
+            media_type="text/html; charset=utf-8",
+            headers={**DOCS_HEADERS, "cache-control": "no-cache"},
+        )
 
-    return [proxy, openapi, docs]
+    @get(f"{docs.ASSETS_PATH}/{docs.SWAGGER_UI_VERSION}/{{name:str}}", include_in_schema=False)
+    async def docs_asset(name: FromPath[str]) -> Response[bytes]:
+        found = docs.asset(name)
+        if found is None:
+            raise Problem(404, "not-found", "No such file", f"{docs.ASSETS_PATH}/{name}")
+        # The version is in the path: a new Swagger UI gets new URLs.
+        return Response(
+            found.body,
+            media_type=found.media_type,
+            headers={**DOCS_HEADERS, "cache-control": "public, max-age=86400, immutable"},
+        )
+
+    return [proxy, openapi, docs_page, docs_asset]
 
 
 async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
@@ -253,12 +271,8 @@ def _first_segment(api_path: str) -> str:
     return api_path.removeprefix("/api/").split("/", 1)[0]
 
 
-DOCS_HTML = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Wattline API</title></head>
-<body>
-<redoc spec-url="/docs/openapi.json"></redoc>
-<noscript>The OpenAPI document is at <a href="/docs/openapi.json">/docs/openapi.json</a>.</noscript>
-<script src="https://cdn.redoc.ly/redoc/latest/bundles/redoc.standalone.js"></script>
-<p>Machine-readable document: <a href="/docs/openapi.json">/docs/openapi.json</a></p>
-</body></html>
-"""
+DOCS_HEADERS = {
+    "content-security-policy": docs.CONTENT_SECURITY_POLICY,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}

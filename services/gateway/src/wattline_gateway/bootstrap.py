@@ -53,7 +53,8 @@ def build(settings: GatewaySettings | None = None) -> Service:
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
     )
     gateway = api.Gateway(dict(settings.services), client, aliases=dict(settings.aliases))
-    service = Service(SPEC, settings)
+    # /schema/openapi.json is the merged document of all services (api.routes), not its own.
+    service = Service(SPEC, settings, openapi_schema=False)
     service.route_handlers.extend(api.routes(gateway))
     service.shutdown_hooks.append(client.aclose)
     for name, base in sorted(settings.services.items()):

@@ -1,0 +1,257 @@
+"""/docs works offline: every file it references is served by the gateway, and the document
+it shows (/schema/openapi.json) holds the paths of the services behind the gateway."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from litestar import Litestar, get
+from wattline_gateway.bootstrap import SPEC, GatewaySettings, build
+from wattline_gateway.handlers import create_api_key
+from wattline_platform import migrations
+from wattline_platform.pii import PiiCipher
+from wattline_platform.service import Service
+from wattline_platform.testing import free_port, serve_app
+
+EXTERNAL_URL = re.compile(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", re.IGNORECASE)
+
+
+@dataclass
+class Rig:
+    client: httpx.AsyncClient
+    conn: asyncpg.Connection
+    backends: dict[str, str]
+
+
+async def _real_openapi(service: Service) -> dict[str, Any]:
+    """The OpenAPI document the real service serves (its app is built, never started)."""
+    doc: dict[str, Any] = service.app().openapi_schema.to_schema()
+    for hook in service.shutdown_hooks:
+        await hook()
+    return doc
+
+
+def _backend(doc: dict[str, Any]) -> Litestar:
+    @get("/schema/openapi.json")
+    async def schema() -> dict[str, Any]:
+        return doc
+
+    return Litestar([schema], openapi_config=None)
+
+
+def _stub_openapi(name: str, path: str) -> dict[str, Any]:
+    """A service's document, as small as the merge needs: one operation and its schema."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"Wattline {name}", "version": "0.1.0"},
+        "paths": {
+            path: {
+                "get": {
+                    "operationId": f"{name}List",
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": f"#/components/schemas/{name}Page"}
+                                }
+                            },
+                        }
+                    },
+                }
+            }
+        },
+        "components": {"schemas": {f"{name}Page": {"type": "object"}}},
+    }
+
+
+@asynccontextmanager
+async def _gateway(
+    postgres_dsn: str, docs: dict[str, dict[str, Any]], down: tuple[str, ...] = ()
+) -> AsyncIterator[Rig]:
+    """A gateway in front of one backend per service, each serving its OpenAPI *docs* entry,
+    and of services *down* that nothing answers for."""
+    conn = await asyncpg.connect(postgres_dsn, server_settings={"search_path": "gateway"})
+    await migrations.apply(conn, "gateway", SPEC.migrations())
+    try:
+        async with AsyncExitStack() as stack:
+            backends = {
+                name: await stack.enter_async_context(serve_app(_backend(doc)))
+                for name, doc in docs.items()
+            }
+            backends.update({name: f"http://127.0.0.1:{free_port()}" for name in down})
+            service = build(GatewaySettings(database_url=postgres_dsn, services=backends))
+            # Over real HTTP in this loop, like the backends: litestar's AsyncTestClient would
+            # block the loop while the gateway waits for a backend served in it.
+            base = await stack.enter_async_context(serve_app(service.app()))
+            client = await stack.enter_async_context(httpx.AsyncClient(base_url=base))
+            yield Rig(client, conn, backends)
+    finally:
+        await conn.execute("DROP SCHEMA gateway CASCADE")
+        await conn.close()
+
+
+@pytest.fixture
+async def rig(postgres_dsn: str) -> AsyncIterator[Rig]:
+    """A gateway in front of small stand-ins for the portfolio and settlement."""
+    docs = {
+        "portfolio": _stub_openapi("portfolio", "/api/products"),
+        "settlement": _stub_openapi("settlement", "/api/settlement/runs"),
+    }
+    async with _gateway(postgres_dsn, docs) as rig:
+        yield rig
+
+
+class _References(HTMLParser):
+    """Every URL an HTML page makes the browser fetch (or shows as a link)."""
+
+    URL_ATTRIBUTES = ("src", "href", "data-spec-url", "spec-url", "action", "content")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[tuple[str, str, str]] = []  # (tag, attribute, url)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in self.URL_ATTRIBUTES and value and (name != "content" or "/" in value):
+                self.urls.append((tag, name, value))
+
+
+def _expected(url: str) -> tuple[str, int]:
+    """The content type a referenced URL must answer with, and its least plausible size."""
+    if url.endswith(".js"):
+        return "text/javascript", 200
+    if url.endswith(".css"):
+        return "text/css", 10_000
+    if url.endswith(".png"):
+        return "image/png", 100
+    if url.endswith(".json"):
+        return "application/json", 500
+    raise AssertionError(f"unexpected kind of URL on /docs: {url}")
+
+
+async def test_docs_page_serves_every_file_it_references_itself(rig: Rig) -> None:
+    client = rig.client
+    page = await client.get("/docs")  # no API key: the docs are public
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "connect-src 'self'" in page.headers["content-security-policy"]
+    html = page.text
+    assert not EXTERNAL_URL.search(html), "the page names another host"
+
+    parser = _References()
+    parser.feed(html)
+    urls = {url for _, _, url in parser.urls}
+    scripts = [url for tag, attr, url in parser.urls if tag == "script" and attr == "src"]
+    stylesheets = [url for tag, attr, url in parser.urls if tag == "link" and url.endswith(".css")]
+    spec_urls = [url for _, attr, url in parser.urls if attr == "data-spec-url"]
+    assert len(scripts) == 2 and len(stylesheets) == 1 and spec_urls == ["/schema/openapi.json"]
+
+    bodies: dict[str, bytes] = {}
+    for url in sorted(urls):
+        assert url.startswith("/"), url  # same origin, absolute path
+        answer = await client.get(url)  # no API key
+        assert answer.status_code == 200, url
+        media_type, least = _expected(url)
+        assert answer.headers["content-type"].startswith(media_type), url
+        assert len(answer.content) >= least, url
+        bodies[url] = answer.content
+
+    bundle, initializer = (bodies[url] for url in scripts)
+    assert len(bundle) > 1_000_000 and b"SwaggerUIBundle" in bundle  # the real Swagger UI
+    # The start-up script names the document the page shows and no other host (no validator).
+    assert b"SwaggerUIBundle(" in initializer and b"validatorUrl: null" in initializer
+    assert not EXTERNAL_URL.search(initializer.decode())
+    css = bodies[stylesheets[0]].decode()
+    assert ".swagger-ui" in css
+    assert all(
+        ref.strip("'\"").startswith("data:") for ref in re.findall(r"url\(([^)]*)\)", css)
+    ), "the stylesheet loads a file from elsewhere"
+    spec = json.loads(bodies["/schema/openapi.json"])
+    assert set(spec["paths"]) == {"/api/products", "/api/settlement/runs"}
+    assert bodies["/schema/openapi.json"] == (await client.get("/docs/openapi.json")).content
+    for url, body in bodies.items():
+        if url.endswith(".png"):
+            assert body.startswith(b"\x89PNG"), url
+
+
+async def test_the_documents_paths_are_those_of_the_real_services_behind_it(
+    postgres_dsn: str,
+) -> None:
+    # The real portfolio's and settlement's documents (imported here, so that a service that
+    # does not import fails this test and not the whole module).
+    from wattline_portfolio.bootstrap import PortfolioSettings
+    from wattline_portfolio.bootstrap import build as build_portfolio
+    from wattline_settlement.bootstrap import SettlementSettings
+    from wattline_settlement.bootstrap import build as build_settlement
+
+    docs = {
+        "portfolio": await _real_openapi(
+            build_portfolio(
+                PortfolioSettings(database_url=postgres_dsn), PiiCipher(PiiCipher.new_key())
+            )
+        ),
+        "settlement": await _real_openapi(
+            build_settlement(SettlementSettings(database_url=postgres_dsn, jobs=False))
+        ),
+    }
+    async with _gateway(postgres_dsn, docs) as rig:
+        client, conn = rig.client, rig.conn
+        key = await create_api_key(conn, "website", ["signup:write"])
+        answer = await client.get("/schema/openapi.json")  # no API key
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("application/json")
+        doc = answer.json()
+        assert doc["openapi"].startswith("3.1") and doc["info"]["title"] == "Wattline API"
+        assert doc["x-unavailable"] == []
+        paths = doc["paths"]
+        assert "post" in paths["/api/signup"]  # the portfolio's, under its public alias
+        assert "get" in paths["/api/signup/{signup_id}/status"]
+        assert "get" in paths["/api/settlement/runs"]
+        assert "get" in paths["/api/settlement/runs/{run_id}/lines"]
+        assert all(path.startswith("/api/") for path in paths)  # not the gateway's own routes
+        # Every schema an operation refers to is in the merged components.
+        text = json.dumps(doc)
+        refs = set(re.findall(r'"#/components/schemas/([^"]+)"', text))
+        assert refs and refs <= set(doc["components"]["schemas"])
+        # No secrets and no internal addresses: keys, the database, the services' base URLs.
+        assert key not in text and key not in (await client.get("/docs")).text
+        assert "postgres" not in text.lower()
+        for base in rig.backends.values():
+            assert base.removeprefix("http://") not in text
+
+
+async def test_a_service_that_is_down_is_named_and_the_rest_still_shown(postgres_dsn: str) -> None:
+    docs = {"settlement": _stub_openapi("settlement", "/api/settlement/runs")}
+    async with _gateway(postgres_dsn, docs, down=("portfolio",)) as rig:
+        doc = (await rig.client.get("/schema/openapi.json")).json()
+        assert doc["x-unavailable"] == ["portfolio"]
+        assert set(doc["paths"]) == {"/api/settlement/runs"}
+        assert doc["components"]["schemas"] == {"settlementPage": {"type": "object"}}
+
+
+async def test_only_the_listed_assets_are_served(rig: Rig) -> None:
+    client = rig.client
+    page = (await client.get("/docs")).text
+    bundle = re.search(r'src="([^"]+/)swagger-ui-bundle\.js"', page)
+    assert bundle is not None
+    folder = bundle.group(1)
+    # The bundle's own index.html points at the public petstore: it must not be reachable.
+    for name in ("index.html", "swagger-initializer.js", "..%2F..%2Fmetrics", "nothing.js"):
+        answer = await client.get(folder + name)
+        assert answer.status_code in (400, 404), name
+        assert answer.headers["content-type"].startswith("application/problem+json"), name
+    stale = await client.get("/docs/assets/0.0.1/swagger-ui-bundle.js")
+    assert stale.status_code == 404
+    # Litestar's own pages of an empty gateway document are gone, not shadowing the merged one.
+    assert (await client.get("/schema/swagger")).status_code == 404
