@@ -7,9 +7,13 @@ gateway as separate processes (as `wattline up` does) and sends
 ``GET /api/metering-points/{gsrn}/consumption?from=...&to=...&resolution=PT1H`` for one month
 of a random metering point, one request at a time (``--concurrency`` for more). It reports
 p50/p95/p99 through the gateway and, for comparison, straight to the settlement service, and
-the time of one bulk read (``bulk_latest``) of a month for all N metering points.
+the time of one bulk read (``bulk_latest``) of a month for all N metering points. The floor,
+measured in the same run: ``GET /health/live`` through the gateway, the cheapest request there
+is. The checks: every answer is 200 with every hour of the month and a total; the bulk read
+finds every metering point with no value missing; the exit code is non-zero when one fails.
 
     uv run python benchmarks/consumption_query.py --metering-points 1000 --requests 1000
+    uv run python benchmarks/consumption_query.py --smoke     # 3 metering points, seconds
 
 Goal: p95 <= 20 ms through the gateway for a month of one GSRN.
 """
@@ -20,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -32,6 +35,7 @@ from datetime import date, timedelta
 import asyncpg
 import httpx
 import numpy as np
+from _bench import Checks, latency_summary, machine, parse_args
 from wattline_gateway.bootstrap import SPEC as GATEWAY
 from wattline_gateway.handlers import create_api_key
 from wattline_platform import migrations
@@ -126,7 +130,7 @@ async def load(dsn: str, points: list[str], year: int) -> None:
     await db.close()
 
 
-async def bulk_read(dsn: str, points: list[str], year: int) -> str:
+async def bulk_read(dsn: str, points: list[str], year: int, checks: Checks) -> str:
     db = await Database(dsn, SETTLEMENT.name, max_size=1).open()
     async with db.connection() as conn:
         started = time.perf_counter()
@@ -134,6 +138,14 @@ async def bulk_read(dsn: str, points: list[str], year: int) -> str:
         elapsed = time.perf_counter() - started
     await db.close()
     matrix = result["PT1H"]
+    hours = sum(
+        metering_data.positions(d, "PT1H") for d in _days(date(year, 3, 1), date(year, 4, 1))
+    )
+    checks.check(
+        matrix.wh.shape == (len(points), hours) and not matrix.missing.any(),
+        f"the bulk read has every hour of March for every metering point: {matrix.wh.shape}, "
+        f"{int(matrix.missing.sum())} missing",
+    )
     return (
         f"bulk_latest, March {year} for all {len(points)} metering points: {elapsed * 1000:.0f} ms "
         f"-> int64 matrix {matrix.wh.shape}, {int(matrix.missing.sum())} missing"
@@ -203,11 +215,22 @@ def summary(latencies: list[float]) -> str:
     )
 
 
-async def run(args: argparse.Namespace) -> None:
+async def floor(client: httpx.AsyncClient, requests: int) -> list[float]:
+    """Latencies (ms) of ``GET /health/live``, one at a time: the HTTP round trip's floor."""
+    latencies: list[float] = []
+    for _ in range(requests):
+        t0 = time.perf_counter()
+        response = await client.get("/health/live")
+        latencies.append((time.perf_counter() - t0) * 1000)
+        response.raise_for_status()
+    return latencies
+
+
+async def run(args: argparse.Namespace) -> int:
     async with throwaway_stack(fast_db=args.fast_db) as stack:
         procs: list[subprocess.Popen[bytes]] = []
         try:
-            await _run(args, stack, procs)
+            return await _run(args, stack, procs)
         finally:
             for proc in procs:
                 proc.terminate()
@@ -217,9 +240,7 @@ async def run(args: argparse.Namespace) -> None:
                     proc.kill()
 
 
-async def _run(
-    args: argparse.Namespace, stack: Stack, procs: list[subprocess.Popen[bytes]]
-) -> None:
+async def _run(args: argparse.Namespace, stack: Stack, procs: list[subprocess.Popen[bytes]]) -> int:
     dsn = stack.dsn
     conn = await asyncpg.connect(dsn)
     for spec in (SETTLEMENT, GATEWAY):
@@ -276,7 +297,14 @@ async def _run(
         straight = await measure(
             direct, points, args.year, args.requests, args.concurrency, "settlement", {}
         )
-    bulk = await bulk_read(dsn, points, args.year)
+        trivial = await floor(gateway, args.requests)
+    checks = Checks()
+    checks.check(
+        len(via_gateway) == len(straight) == args.requests,
+        f"every request answered 200 with every hour of its month and a total: "
+        f"{len(via_gateway)} through the gateway, {len(straight)} straight, of {args.requests}",
+    )
+    bulk = await bulk_read(dsn, points, args.year, checks)
 
     print(
         f"\nRESULT GET /api/metering-points/{{gsrn}}/consumption, one month PT1H (672-744 points), "
@@ -285,8 +313,10 @@ async def _run(
     )
     print(f"  through the gateway:    {summary(via_gateway)}")
     print(f"  straight to settlement: {summary(straight)}")
+    print(f"  floor, GET /health/live through the gateway: {latency_summary(trivial)}")
     print(f"  {bulk}")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(machine(f"fsync {'off' if args.fast_db else 'on'}"))
+    return checks.exit_code()
 
 
 def main() -> None:
@@ -299,7 +329,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--fast-db", action="store_true", help="fsync off (as in tests)")
-    asyncio.run(run(parser.parse_args()))
+    args = parse_args(parser, {"metering_points": 3, "requests": 20, "warmup": 5, "fast_db": True})
+    sys.exit(asyncio.run(run(args)))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sys
@@ -184,7 +183,13 @@ class Supervisor:
         return path.read_text().strip()
 
     def _service_env(self, name: str) -> dict[str, str]:
-        env = dict(os.environ)
+        # Every outside address a service calls comes from the one registry: here it is
+        # filled with this system's (locally the simulator plays DataHub, Energi Data
+        # Service, the address register and the clock).
+        from wattline_platform.endpoints import system_environment
+
+        bases = {e.name: f"http://127.0.0.1:{self.service_port(e.name)}" for e in SERVICES}
+        env = system_environment(name, bases, os.environ)
         env.update(
             {
                 "PII_KEY": self._pii_key(),
@@ -197,30 +202,6 @@ class Supervisor:
         )
         if self.pg is not None:
             env[f"WATTLINE_{name.upper()}_DATABASE_URL"] = self.pg.service_dsn(name)
-        if name == "simulator":
-            # The simulator owns the clock the others follow; it must never follow one itself.
-            env.pop("CLOCK_URL", None)
-        else:
-            # Locally the whole system lives in the simulator's time; an explicit CLOCK_URL
-            # in the environment wins.
-            env.setdefault(
-                "CLOCK_URL", f"http://127.0.0.1:{self.service_port('simulator')}/sim/clock"
-            )
-        simulator = f"http://127.0.0.1:{self.service_port('simulator')}"
-        if name == "datahub":  # locally, DataHub is the simulator
-            env["WATTLINE_DATAHUB_URL"] = simulator
-        if name == "portfolio":  # ... and it answers DAR address lookups too
-            env.setdefault(
-                "WATTLINE_PORTFOLIO_ADDRESS_LOOKUP_URL", simulator + "/sim/addresses/{dar_id}"
-            )
-        if name == "gateway":
-            env["WATTLINE_GATEWAY_SERVICES"] = json.dumps(
-                {
-                    e.name: f"http://127.0.0.1:{self.service_port(e.name)}"
-                    for e in SERVICES
-                    if e.name != "gateway"
-                }
-            )
         return env
 
     async def _start_services(self) -> None:
