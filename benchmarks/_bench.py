@@ -15,8 +15,11 @@ import os
 import platform
 import statistics
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
+
+import httpx
 
 SMOKE_HELP = (
     "a tiny size that runs in seconds (what `make test` runs, so the benchmark cannot rot); "
@@ -78,6 +81,18 @@ def latency_summary(latencies_ms: Sequence[float]) -> str:
 def median_max(seconds: Sequence[float]) -> str:
     """Median and max of wall times, in milliseconds."""
     return f"median {statistics.median(seconds) * 1000:,.0f} ms, max {max(seconds) * 1000:,.0f} ms"
+
+
+async def health_latencies(client: httpx.AsyncClient, requests: int) -> list[float]:
+    """Latencies (ms) of ``GET /health/live`` on *client*'s service, one at a time: the floor
+    of an HTTP request there (routing, middleware, the loopback round trip)."""
+    latencies: list[float] = []
+    for _ in range(requests):
+        t0 = time.perf_counter()
+        response = await client.get("/health/live")
+        latencies.append((time.perf_counter() - t0) * 1000)
+        response.raise_for_status()
+    return latencies
 
 
 def machine(extra: str = "") -> str:

@@ -35,7 +35,7 @@ from datetime import date, timedelta
 import asyncpg
 import httpx
 import numpy as np
-from _bench import Checks, latency_summary, machine, parse_args
+from _bench import Checks, health_latencies, latency_summary, machine, parse_args
 from wattline_gateway.bootstrap import SPEC as GATEWAY
 from wattline_gateway.handlers import create_api_key
 from wattline_platform import migrations
@@ -215,17 +215,6 @@ def summary(latencies: list[float]) -> str:
     )
 
 
-async def floor(client: httpx.AsyncClient, requests: int) -> list[float]:
-    """Latencies (ms) of ``GET /health/live``, one at a time: the HTTP round trip's floor."""
-    latencies: list[float] = []
-    for _ in range(requests):
-        t0 = time.perf_counter()
-        response = await client.get("/health/live")
-        latencies.append((time.perf_counter() - t0) * 1000)
-        response.raise_for_status()
-    return latencies
-
-
 async def run(args: argparse.Namespace) -> int:
     async with throwaway_stack(fast_db=args.fast_db) as stack:
         procs: list[subprocess.Popen[bytes]] = []
@@ -297,7 +286,7 @@ async def _run(args: argparse.Namespace, stack: Stack, procs: list[subprocess.Po
         straight = await measure(
             direct, points, args.year, args.requests, args.concurrency, "settlement", {}
         )
-        trivial = await floor(gateway, args.requests)
+        trivial = await health_latencies(gateway, args.requests)
     checks = Checks()
     checks.check(
         len(via_gateway) == len(straight) == args.requests,
