@@ -7,12 +7,17 @@ here instead of at `docker compose up`.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
+from wattline_platform.endpoints import ENDPOINTS, ServiceMap, by_env
+
+from wattline.registry import SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -168,6 +173,129 @@ def test_gateway_routes_to_the_six_other_services() -> None:
     for name, url in routes.items():
         assert url == f"http://{name}:{WATTLINE_SERVICES[name]}", f"{name}: {url}"
         assert name in services
+
+
+# --- outside addresses: every registry setting present, every URL naming a compose host ------
+
+COMPOSE_BASES = {name: f"http://{name}:{port}" for name, port in WATTLINE_SERVICES.items()}
+EXTERNAL_HOSTS = {host for e in ENDPOINTS for host in e.external_hosts}
+# ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}
+SUBSTITUTION = re.compile(
+    r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}"
+)
+
+
+def _resolve(value: str) -> str:
+    """*value* as compose gives it with an empty .env: defaults in, required ones empty."""
+    return SUBSTITUTION.sub(lambda m: m["arg"] or "" if m["op"] in ("-", ":-") else "", value)
+
+
+def _urls(value: str) -> list[str]:
+    """The URLs in a setting's value: itself, or the values of a JSON object of URLs."""
+    if value.startswith("{"):
+        decoded = json.loads(value)
+        assert isinstance(decoded, dict), value
+        return [str(v) for v in decoded.values() if "://" in str(v)]
+    return [value] if "://" in value else []
+
+
+def registry_problems(services: dict[str, Any]) -> list[str]:
+    """What docker-compose.yml lacks or gets wrong of wattline_platform.endpoints."""
+    problems = []
+    for endpoint in ENDPOINTS:
+        for name in WATTLINE_SERVICES:
+            env = _environment(services[name])
+            reads = endpoint.compose and name in endpoint.readers
+            if not reads:
+                if endpoint.env in env:
+                    why = (
+                        "the registry keeps it out of compose"
+                        if name in endpoint.readers
+                        else f"{name} does not read it"
+                    )
+                    problems.append(f"{name}: {endpoint.env} is set but {why}")
+                continue
+            if endpoint.env not in env:
+                problems.append(f"{name}: {endpoint.env} missing ({endpoint.description})")
+                continue
+            value = _resolve(env[endpoint.env])
+            expected = endpoint.render(COMPOSE_BASES, name) or ""
+            if isinstance(endpoint.system, ServiceMap):
+                same = json.loads(value or "{}") == json.loads(expected)
+            else:
+                same = value == expected
+            if not same:
+                problems.append(f"{name}: {endpoint.env}={value!r}, the registry says {expected!r}")
+    return problems
+
+
+def url_problems(services: dict[str, Any]) -> list[str]:
+    """Every URL (and Kafka bootstrap server) a Wattline service is given must name a host of
+    this compose file, or an outside host the registry allows."""
+    problems = []
+    for name in [*WATTLINE_SERVICES, "migrate"]:
+        for var, raw in _environment(services[name]).items():
+            value = _resolve(raw)
+            hosts = [urlsplit(url).hostname for url in _urls(value)]
+            if var == "KAFKA_BOOTSTRAP":
+                hosts = [server.rpartition(":")[0] for server in value.split(",")]
+            for host in hosts:
+                if host not in services and host not in EXTERNAL_HOSTS:
+                    problems.append(f"{name}: {var}={value!r} names {host!r}, not a compose host")
+    return problems
+
+
+def test_the_service_ports_are_the_registry_s() -> None:
+    assert {e.name: 8000 + e.port_offset for e in SERVICES} == WATTLINE_SERVICES
+
+
+def test_every_service_gets_the_outside_addresses_it_reads() -> None:
+    assert registry_problems(_services()) == []
+
+
+def test_every_url_names_a_compose_host() -> None:
+    assert url_problems(_services()) == []
+
+
+def test_a_missing_or_stray_setting_is_found() -> None:
+    services = copy.deepcopy(_services())
+    del services["datahub"]["environment"]["WATTLINE_DATAHUB_TOKEN_URL"]
+    del services["settlement"]["environment"]["WATTLINE_SETTLEMENT_EDS_BASE_URL"]
+    services["invoicing"]["environment"]["CLOCK_URL"] = "http://simulator:8106/sim/clock"
+    services["portfolio"]["environment"]["WATTLINE_PORTFOLIO_ADDRESS_LOOKUP_URL"] = (
+        "http://simulator:8106/addresses/{dar_id}"
+    )
+    assert registry_problems(services) == [
+        "datahub: WATTLINE_DATAHUB_TOKEN_URL missing ("
+        + by_env("WATTLINE_DATAHUB_TOKEN_URL").description
+        + ")",
+        "settlement: WATTLINE_SETTLEMENT_EDS_BASE_URL missing ("
+        + by_env("WATTLINE_SETTLEMENT_EDS_BASE_URL").description
+        + ")",
+        "portfolio: WATTLINE_PORTFOLIO_ADDRESS_LOOKUP_URL='http://simulator:8106/addresses/{dar_id}'"
+        ", the registry says 'http://simulator:8106/sim/addresses/{dar_id}'",
+        "invoicing: CLOCK_URL is set but the registry keeps it out of compose",
+    ]
+
+
+def test_a_url_outside_compose_is_found() -> None:
+    services = copy.deepcopy(_services())
+    datahub = services["datahub"]["environment"]
+    datahub["WATTLINE_DATAHUB_URL"] = "${WATTLINE_DATAHUB_URL:-http://127.0.0.1:8106}"
+    datahub["WATTLINE_DATAHUB_TOKEN_URL"] = "https://login.microsoftonline.com/t/oauth2/v2.0/token"
+    gateway = services["gateway"]["environment"]
+    gateway["WATTLINE_GATEWAY_SERVICES"] = (
+        '{"portfolio": "http://portfolio:8101", "x": "http://x:1"}'
+    )
+    services["migrate"]["environment"]["KAFKA_BOOTSTRAP"] = "kafka:9092,localhost:19092"
+    assert url_problems(services) == [
+        f"gateway: WATTLINE_GATEWAY_SERVICES={gateway['WATTLINE_GATEWAY_SERVICES']!r} names 'x', "
+        "not a compose host",
+        "datahub: WATTLINE_DATAHUB_URL='http://127.0.0.1:8106' names '127.0.0.1', "
+        "not a compose host",
+        "migrate: KAFKA_BOOTSTRAP='kafka:9092,localhost:19092' names 'localhost', "
+        "not a compose host",
+    ]
 
 
 def test_prometheus_scrapes_every_service_in_compose() -> None:
