@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -532,7 +532,13 @@ async def test_the_export_api(rig: Rig) -> None:
             pass
         run = (await api.get(f"/api/settlement/runs/{run_id}")).json()
         assert run["status"] == "completed"
-        assert run["progress"] == {"total": 1, "done": 1, "settled": 1, "blocked": 0}
+        assert run["progress"] == {
+            "total": 1,
+            "done": 1,
+            "settled": 1,
+            "blocked": 0,
+            "already_settled": 0,
+        }
         listed = (await api.get("/api/settlement/runs", params={"period": "2025-01"})).json()
         assert [r["run_id"] for r in listed["items"]] == [run_id] and listed["total"] == 1
         assert (await api.get("/api/settlement/runs", params={"period": "2024-12"})).json()[
@@ -614,7 +620,13 @@ async def test_golden_gm08_solar_production_is_netted_through_the_service(rig: R
         ],
     )  # fmt: skip
     view = await rig.run(billing_of(period))
-    assert view["progress"] == {"total": 1, "done": 1, "settled": 1, "blocked": 0}
+    assert view["progress"] == {
+        "total": 1,
+        "done": 1,
+        "settled": 1,
+        "blocked": 0,
+        "already_settled": 0,
+    }
     [completed] = await rig.outbox("settlement.completed")
     assert completed["gsrn"] == GSRN
     assert lines_of(completed) == expected_lines(expected)
@@ -687,3 +699,223 @@ async def test_the_elvarme_counter_carries_into_the_next_month(rig: Rig) -> None
     assert (tax[0]["quantity_kwh"], tax[0]["amount"]) == ("409.200", "2.65")
     # February starts at 4,009.2 kWh: all 28 x 13.2 = 369.6 kWh at 0.005 = 1.848.
     assert (tax[1]["quantity_kwh"], tax[1]["amount"]) == ("369.600", "1.85")
+
+
+# -- the schedule, retries and what a run's listing says (issue 11) ---------------------------
+
+
+@dataclass
+class Clock:
+    """Business time that the test moves (the simulator's clock, in the running system)."""
+
+    today: date
+
+    async def now(self) -> datetime:
+        return datetime.combine(self.today, time(12), tzinfo=UTC)
+
+
+async def given_without_days(rig: Rig, scenario: Scenario, missing: set[date]) -> list[Event]:
+    """*scenario*'s world with the metering data of *missing* held back; returns it."""
+    period = scenario.period
+    await rig.deliver(*portfolio_events(scenario.charges, period, scenario.consumption.resolution))
+    await rig.deliver(*charge_events(scenario.charges, period.start))
+    days = measure_events(scenario.consumption, period)
+    await rig.deliver(*[e for e in days if e.local_date not in missing])
+    await pricing.import_spot_file(rig.service.database, spot_file(scenario.spot, period))
+    return [e for e in days if e.local_date in missing]
+
+
+async def work(rig: Rig) -> None:
+    while await runs.work_once(rig.service):
+        pass
+
+
+async def run_of(rig: Rig, run_id: uuid.UUID | str) -> dict[str, Any]:
+    row = await rig.service.database.fetchrow(
+        "SELECT * FROM settlement_run WHERE run_id = $1", uuid.UUID(str(run_id))
+    )
+    assert row is not None
+    return runs.run_view(row)
+
+
+def test_after_a_clock_jump_every_month_since_the_last_scheduled_one_is_due() -> None:
+    months = runs._months_to_schedule
+    assert months(None, date(2025, 3, 10)) == ["2025-02"]
+    assert months("2025-02", date(2025, 3, 10)) == ["2025-02"]
+    assert months("2024-12", date(2025, 3, 10)) == ["2025-01", "2025-02"]
+    assert months("2024-11", date(2025, 1, 1)) == ["2024-12"]
+    assert len(months("2019-01", date(2025, 3, 10))) == runs.MAX_CATCH_UP_MONTHS
+
+
+async def test_the_scheduled_run_waits_for_complete_data_then_settles(rig: Rig) -> None:
+    scenario, expected = golden("GM01")
+    late = {date(2025, 1, d) for d in range(21, 32)}  # DataHub still catching up: 21-31 Jan
+    held_back = await given_without_days(rig, scenario, late)
+    # And the 10th arrived with a missing value (A02) in its latest version.
+    [tenth] = [e for e in measure_events(scenario.consumption, scenario.period)
+               if e.local_date == date(2025, 1, 10)]  # fmt: skip
+    gap = tenth.model_copy(
+        update={
+            "quantities_kwh": [None, *tenth.quantities_kwh[1:]],
+            "qualities": ["A02", *tenth.qualities[1:]],
+        }
+    )
+    await rig.deliver(gap)
+    clock = Clock(date(2025, 2, 5))
+    rig.service.clock = clock  # type: ignore[assignment]
+    due = runs.schedule_due
+    assert await due(rig.service, 5, 10) == []  # before the 6th: not yet
+    clock.today = date(2025, 2, 6)
+    waiting: dict[str, Any] = {}
+    assert await due(rig.service, 5, 10, waiting) == []  # 11 days and a value missing
+    assert await rig.service.database.fetchval("SELECT count(*) FROM settlement_run") == 0
+    await rig.deliver(*held_back)
+    assert await due(rig.service, 5, 10, waiting) == []  # the 10th still has its gap
+    await rig.deliver(tenth)  # DataHub's correction of the 10th: a whole day
+    assert await due(rig.service, 5, 10, waiting) == ["2025-01"]
+    assert await due(rig.service, 5, 10, waiting) == []  # once
+    await work(rig)
+    [run] = await rig.service.database.fetch("SELECT run_id FROM settlement_run")
+    view = await run_of(rig, run["run_id"])
+    assert (view["trigger"], view["status"], view["attempts"]) == ("schedule", "completed", 1)
+    assert view["progress"] == {
+        "total": 1, "done": 1, "settled": 1, "blocked": 0, "already_settled": 0,
+    }  # fmt: skip
+    [completed] = await rig.outbox("settlement.completed")
+    assert completed["total"] == expected["total"] == "779.19"
+
+
+async def test_complete_means_the_days_of_the_supply_period(rig: Rig) -> None:
+    scenario, _ = golden("GM01")
+    # Our supply ends on the 16th: 1-15 January is all the data the run needs.
+    held_back = await given_without_days(rig, scenario, {date(2025, 1, d) for d in range(16, 32)})
+    await rig.deliver(supply(scenario.period.start, date(2025, 1, 16), "ended"))
+    assert held_back
+    rig.service.clock = Clock(date(2025, 2, 6))  # type: ignore[assignment]
+    assert await runs.schedule_due(rig.service, 5, 10) == ["2025-01"]
+
+
+async def test_past_the_deadline_the_run_starts_and_its_blocked_items_are_retried_in_place(
+    rig: Rig,
+) -> None:
+    scenario, expected = golden("GM01")
+    held_back = await given_without_days(rig, scenario, {date(2025, 1, 31)})
+    rig.service.clock = Clock(date(2025, 2, 10))  # type: ignore[assignment]
+    assert await runs.schedule_due(rig.service, 5, 10) == []  # incomplete, deadline the 11th
+    rig.service.clock = Clock(date(2025, 2, 11))  # type: ignore[assignment]
+    assert await runs.schedule_due(rig.service, 5, 10) == ["2025-01"]
+    await work(rig)
+    [scheduled] = await rig.service.database.fetch("SELECT run_id FROM settlement_run")
+    first = await run_of(rig, scheduled["run_id"])
+    assert first["status"] == "blocked"
+    assert "metering data missing" in first["reason"]
+    assert first["progress"]["blocked"] == 1 and first["progress"]["settled"] == 0
+    # Another run of the period, newer and completed (a grid area we have no points in):
+    # the blocked one is still retried.
+    other = await runs.start_run(rig.service, "2025-01", "999", "api")
+    await work(rig)
+    assert (await run_of(rig, str(other)))["status"] == "completed"
+    assert await runs.retry_blocked(rig.service, after_s=3600) == 0  # not yet: it just ran
+    await rig.deliver(*held_back)
+    assert await runs.retry_blocked(rig.service, after_s=0) == 1
+    assert (await run_of(rig, scheduled["run_id"]))["status"] == "queued"
+    await work(rig)
+    final = await run_of(rig, scheduled["run_id"])
+    assert (final["status"], final["reason"], final["attempts"]) == ("completed", None, 2)
+    assert final["progress"] == {
+        "total": 1, "done": 1, "settled": 1, "blocked": 0, "already_settled": 0,
+    }  # fmt: skip
+    [completed] = await rig.outbox("settlement.completed")
+    assert (completed["run_id"], completed["total"]) == (
+        str(scheduled["run_id"]),
+        expected["total"],
+    )
+    assert await runs.retry_blocked(rig.service, after_s=0) == 0  # nothing left to retry
+
+
+async def test_a_blocked_run_settled_by_another_run_shows_it(rig: Rig) -> None:
+    import httpx
+    from wattline_platform.testing import serve_app
+
+    scenario, _ = golden("GM01")
+    held_back = await given_without_days(rig, scenario, {date(2025, 1, 31)})
+    rig.service.clock = Clock(date(2025, 2, 11))  # type: ignore[assignment]
+    await runs.schedule_due(rig.service, 5, 10)
+    await work(rig)
+    [scheduled] = await rig.service.database.fetch("SELECT run_id FROM settlement_run")
+    await rig.deliver(*held_back)
+    manual = await rig.run("2025-01")  # back office runs the month again by hand
+    assert (manual["status"], manual["progress"]["settled"]) == ("completed", 1)
+    assert await runs.retry_blocked(rig.service, after_s=3600) == 0
+    rig.service.uses_broker = False
+    async with serve_app(rig.service.app()) as url, httpx.AsyncClient(base_url=url) as api:
+        detail = (await api.get(f"/api/settlement/runs/{scheduled['run_id']}")).json()
+        assert (detail["status"], detail["blocked"], detail["reason"]) == ("completed", [], None)
+        assert detail["progress"] == {
+            "total": 1, "done": 1, "settled": 0, "blocked": 0, "already_settled": 1,
+        }  # fmt: skip
+        listed = (await api.get("/api/settlement/runs", params={"status": "blocked"})).json()
+        assert listed["total"] == 0
+
+
+async def test_a_run_for_a_grid_area_without_metering_points_settles_and_lists_nothing(
+    rig: Rig,
+) -> None:
+    import httpx
+    from wattline_platform.testing import serve_app
+
+    scenario, expected = golden("GM01")  # GSRN is in grid area 344
+    await given(rig, scenario)
+    empty = await runs.start_run(rig.service, "2025-01", "999", "api")
+    await work(rig)
+    # The correction job runs (GSRN's supply start queued a recheck): a period that was run
+    # only for grid area 999 is not GSRN's to settle, and nothing lands in 999's run.
+    await rig.corrections()
+    assert await rig.service.database.fetchval("SELECT count(*) FROM settlement") == 0
+    everyone = await rig.run("2025-01")
+    assert everyone["progress"]["settled"] == 1
+    # Later rechecks (new supply information) leave 999's run empty too.
+    await rig.deliver(supply(scenario.period.start, None, "start_corrected"))
+    await rig.corrections()
+    rig.service.uses_broker = False
+    async with serve_app(rig.service.app()) as url, httpx.AsyncClient(base_url=url) as api:
+        detail = (await api.get(f"/api/settlement/runs/{empty}")).json()
+        assert (detail["status"], detail["grid_area"], detail["blocked"]) == (
+            "completed",
+            "999",
+            [],
+        )
+        assert detail["progress"] == {
+            "total": 0, "done": 0, "settled": 0, "blocked": 0, "already_settled": 0,
+        }  # fmt: skip
+        lines = (await api.get(f"/api/settlement/runs/{empty}/lines")).json()
+        assert (lines["items"], lines["total"]) == ([], 0)
+        theirs = (await api.get(f"/api/settlement/runs/{everyone['run_id']}/lines")).json()
+        assert [(s["gsrn"], s["total"]) for s in theirs["items"]] == [(GSRN, expected["total"])]
+
+
+async def test_a_late_supply_is_settled_on_behalf_of_the_run_that_covers_it(rig: Rig) -> None:
+    scenario, _ = golden("GM01")
+    await given(rig, scenario, supply_start=date(2025, 1, 16))
+    await rig.corrections()
+    area = await runs.start_run(rig.service, "2025-01", "344", "api")
+    await work(rig)
+    other_area = await runs.start_run(rig.service, "2025-01", "999", "api")  # newer
+    await work(rig)
+    # A second metering point of ours in 344 whose supply reaches into January arrives late.
+    late_gsrn, late_supply = "571313180000000029", str(uuid.uuid4())
+    await rig.deliver(
+        MeteringPointRegisteredV1(gsrn=late_gsrn, grid_area="344", price_area="DK1"),
+        SupplyPeriodChangedV1(
+            supply_period_id=late_supply, gsrn=late_gsrn, customer_id=str(uuid.uuid4()),
+            start_date=date(2025, 1, 20), end_date=None, reason="started",
+        ),
+    )  # fmt: skip
+    await rig.corrections()  # no data for it: blocked, on behalf of the 344 run
+    view = await run_of(rig, str(area))
+    assert (view["status"], view["progress"]["total"], view["progress"]["blocked"]) == (
+        "blocked",
+        2,
+        1,
+    )
+    assert (await run_of(rig, str(other_area)))["progress"]["total"] == 0

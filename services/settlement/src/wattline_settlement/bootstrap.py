@@ -21,7 +21,22 @@ class SettlementSettings(ServiceSettings):
     port: int = 8103
     vat_rate: Decimal = Field(default=Decimal("0.25"), description="Danish VAT (moms)")
     run_after_days: int = Field(
-        default=5, ge=0, description="days into a month before the previous month's run starts"
+        default=5,
+        ge=0,
+        description=(
+            "days after a month ends before the schedule may start its settlement run (5: "
+            "from the 6th of the next month); it starts then only once the month's metering "
+            "data is complete (every local day of each supply period, every value)"
+        ),
+    )
+    run_deadline_days: int = Field(
+        default=10,
+        ge=0,
+        description=(
+            "days after a month ends when the schedule starts its settlement run even with "
+            "metering data still missing (not before run_after_days); what cannot be settled "
+            "then is blocked and run again until it is"
+        ),
     )
     jobs: bool = Field(default=True, description="run the run worker, corrections and schedule")
 
@@ -37,6 +52,8 @@ def build(settings: SettlementSettings | None = None) -> Service:
     if settings.jobs:
         service.background.append(lambda: runs.run_worker(service))
         service.background.append(lambda: runs.correction_worker(service))
-        service.background.append(lambda: runs.schedule(service, settings.run_after_days))
+        service.background.append(
+            lambda: runs.schedule(service, settings.run_after_days, settings.run_deadline_days)
+        )
         service.background.append(lambda: pricing.import_job(service))
     return service

@@ -177,15 +177,29 @@ async def work_once(service: Service, *, chunk: int = 2000, lease_s: float = 300
 async def execute_run(
     service: Service, run: asyncpg.Record, *, chunk: int = 2000, lease_s: float = 300.0
 ) -> None:
-    """Settle every item of the run not settled before, a chunk per transaction."""
+    """Settle every item of the run not settled before, a chunk per transaction.
+
+    Run again (a retry of a blocked run, or one taken over), it counts from scratch: every
+    item in its scope now is in ``total``; those settled by an earlier attempt of this run
+    count as ``settled``, those another run settled as ``already_settled``."""
     run_id, billing = run["run_id"], run["billing_period"]
     vat_rate = _vat_rate(service)
     async with service.database.connection() as conn:
         items = await items_for(conn, billing, run["grid_area"])
-        done = await store.settled_keys(conn, billing, [i.supply_period_id for i in items])
+        done = await store.settled_by(conn, billing, [i.supply_period_id for i in items])
     todo = [i for i in items if i.supply_period_id not in done]
+    own = sum(1 for settled_in in done.values() if settled_in == run_id)
     async with service.database.transaction() as tx:
-        await store.progress(tx, run_id, WORKER, lease_s, total=len(todo))
+        await store.progress(
+            tx,
+            run_id,
+            WORKER,
+            lease_s,
+            total=len(items),
+            done=len(done),
+            settled=own,
+            already_settled=len(done) - own,
+        )
     log.info("settlement_run_started", run_id=str(run_id), period=billing, items=len(todo))
     reasons: list[str] = []
     for first in range(0, len(todo), chunk):
@@ -193,7 +207,7 @@ async def execute_run(
         for attempt in range(1, 4):
             try:
                 async with service.database.transaction() as tx:
-                    settled, blocked = await _settle_chunk(
+                    settled, blocked, elsewhere = await _settle_chunk(
                         service, tx, run_id, billing, part, vat_rate
                     )
                     if not await store.progress(
@@ -204,6 +218,7 @@ async def execute_run(
                         done=len(part),
                         settled=settled,
                         blocked=len(blocked),
+                        already_settled=elsewhere,
                     ):
                         raise LeaseLost("the run's lease was lost to another worker")
                 break
@@ -212,12 +227,12 @@ async def execute_run(
                     raise
                 log.warning("settlement_chunk_retried", run_id=str(run_id), attempt=attempt)
         reasons += [reason for _, _, reason in blocked]
-    status = "blocked" if reasons else "completed"
     summary = None
     if reasons:
         summary = f"{len(reasons)} not settled; first: {reasons[0]}"[:500]
     async with service.database.transaction() as tx:
-        if not await store.finish_run(tx, run_id, WORKER, status, summary):
+        status = await store.finish_settled(tx, run_id, WORKER, summary)
+        if status is None:
             raise LeaseLost("the run's lease was lost to another worker")
     log.info("settlement_run_finished", run_id=str(run_id), status=status)
 
@@ -239,9 +254,10 @@ async def _settle_chunk(
     billing: str,
     items: Sequence[Item],
     vat_rate: Decimal,
-) -> tuple[int, list[tuple[str, str, str]]]:
+) -> tuple[int, list[tuple[str, str, str]], int]:
     """Settle *items* as they are now: their supply periods are read again and locked (a
-    change waits for this chunk, then rechecks what it settled), metering data likewise."""
+    change waits for this chunk, then rechecks what it settled), metering data likewise.
+    Returns (settled, blocked, found settled by another run meanwhile)."""
     await tx.execute(METERING_LOCK)
     period = billing_period(billing)
     rows = await tx.fetch(
@@ -262,10 +278,10 @@ async def _settle_chunk(
         if r["start_date"] < r["end_date"]
     ]  # fmt: skip
     done = await store.settled_keys(tx, billing, [i.supply_period_id for i in current])
-    return await _settle_bulk(
-        service, tx, run_id, billing, [i for i in current if i.supply_period_id not in done],
-        vat_rate,
-    )  # fmt: skip
+    todo = [i for i in current if i.supply_period_id not in done]
+    settled, blocked = await _settle_bulk(service, tx, run_id, billing, todo, vat_rate)
+    # Computed but inserted by a concurrent worker first: settled elsewhere as well.
+    return settled, blocked, len(done) + len(todo) - len(blocked) - settled
 
 
 def _vat_rate(service: Service) -> Decimal:
@@ -608,23 +624,23 @@ async def _settle_newly_covered(
     service: Service, tx: asyncpg.Connection, gsrn: str, vat_rate: Decimal
 ) -> bool:
     """Billing periods already run that the supply now covers but nobody settled (e.g. a
-    move-in date corrected back into the previous month): settle them now."""
-    rows = await tx.fetch(
-        """SELECT r.billing_period, max(r.run_id::text) AS run_id FROM settlement_run r
-           WHERE r.status IN ('completed', 'blocked') GROUP BY r.billing_period"""
-    )
+    move-in date corrected back into the previous month): settle them now, on behalf of the
+    newest finished run of the period whose scope holds *gsrn* (never a run of another grid
+    area), whose counts and status then include them."""
     not_yet = False
-    for row in rows:
-        items = await items_for(tx, row["billing_period"], None, gsrn)
-        done = await store.settled_keys(
-            tx, row["billing_period"], [i.supply_period_id for i in items]
-        )
+    for row in await store.newest_runs_covering(tx, gsrn):
+        billing, run_id = row["billing_period"], row["run_id"]
+        items = await items_for(tx, billing, None, gsrn)
+        done = await store.settled_keys(tx, billing, [i.supply_period_id for i in items])
         todo = [i for i in items if i.supply_period_id not in done]
-        if todo:
-            _, blocked = await _settle_items(
-                service, tx, uuid.UUID(row["run_id"]), row["billing_period"], todo, vat_rate
-            )
-            not_yet = not_yet or bool(blocked)
+        if not todo:
+            continue
+        ids = [i.supply_period_id for i in todo]
+        before = await store.blocked_in(tx, run_id, ids)
+        _, blocked = await _settle_items(service, tx, run_id, billing, todo, vat_rate)
+        stuck = {supply_period_id for _, supply_period_id, _ in blocked}
+        await store.count_late_outcomes(tx, run_id, before, set(ids) - stuck, stuck)
+        not_yet = not_yet or bool(blocked)
     return not_yet
 
 
@@ -654,44 +670,141 @@ async def correction_worker(service: Service, interval_s: float = 2.0) -> None:
         await asyncio.sleep(interval_s)
 
 
-async def schedule(service: Service, after_days: int, interval_s: float = 60.0) -> None:
-    """Start the run of the previous billing period once, *after_days* into the new month
-    (metering data for the month's last days arrives a few days late)."""
+async def schedule(
+    service: Service, after_days: int, deadline_days: int = 10, interval_s: float = 60.0
+) -> None:
+    """Start each billing period's scheduled run once (see :func:`schedule_due`), and retry
+    blocked runs (:func:`retry_blocked`), every *interval_s*."""
+    waiting: dict[str, tuple[Any, ...]] = {}
     while True:
         try:
-            today = danish_today(await service.clock.now())
-            month_start = today.replace(day=1)
-            if today >= month_start + timedelta(days=after_days):
-                previous = month_start - timedelta(days=1)
-                billing = f"{previous.year:04d}-{previous.month:02d}"
-                async with service.database.transaction() as tx:
-                    if await store.create_run(tx, billing, None, "schedule"):
-                        log.info("settlement_run_scheduled", period=billing)
+            await schedule_due(service, after_days, deadline_days, waiting)
             await retry_blocked(service)
         except Exception as exc:
             log.error("settlement_schedule_failed", error=repr(exc))
         await asyncio.sleep(interval_s)
 
 
-async def retry_blocked(service: Service, after_s: float = 600.0) -> int:
-    """Run again the billing periods whose latest run left items unsettled (late data or
-    prices), some minutes after it finished; a run settles only what is still unsettled."""
+MAX_CATCH_UP_MONTHS = 12
+
+
+def _months_to_schedule(newest: str | None, today: date) -> list[str]:
+    """The months the schedule still has to start, oldest first: the previous month, and
+    after a jump of the clock every month since the newest one it started (at most
+    :data:`MAX_CATCH_UP_MONTHS`)."""
+    month_start = today.replace(day=1)
+    months: list[str] = []
+    cursor = month_start - timedelta(days=1)
+    while len(months) < MAX_CATCH_UP_MONTHS:
+        billing = f"{cursor.year:04d}-{cursor.month:02d}"
+        if months and (newest is None or billing <= newest):
+            break
+        months.append(billing)
+        cursor = cursor.replace(day=1) - timedelta(days=1)
+    return months[::-1]
+
+
+async def schedule_due(
+    service: Service,
+    after_days: int,
+    deadline_days: int,
+    waiting: dict[str, tuple[Any, ...]] | None = None,
+) -> list[str]:
+    """Start the scheduled run of each month due; returns the months started.
+
+    A month's run starts once, *after_days* after the month's end at the earliest (Danish
+    local dates), and then only when its metering data is complete: every local day of the
+    month inside each supply period of ours has its data, every value there
+    (:func:`adapters.runs.incomplete_supply`, one statement per month). Data that is late
+    (DataHub catching up, the simulator's clock jumped ahead of its deliveries) holds the run
+    back instead of blocking all of it. *deadline_days* after the month's end the run starts
+    regardless; what cannot be settled then is blocked and retried. *waiting* remembers the
+    data's version at each month's last incomplete check, so an unchanged month is not
+    counted again.
+    """
+    today = danish_today(await service.clock.now())
+    async with service.database.connection() as conn:
+        months = _months_to_schedule(await store.newest_scheduled(conn), today)
+    started = []
+    for billing in months:
+        period = billing_period(billing)
+        if today < period.end + timedelta(days=after_days):
+            break  # and every later month
+        why = "deadline"
+        deadline = period.end + timedelta(days=max(deadline_days, after_days))
+        if today < deadline:
+            async with service.database.connection() as conn:
+                if await store.is_scheduled(conn, billing):
+                    continue
+                version = await store.data_version(conn)
+                if waiting is not None and waiting.get(billing) == version:
+                    continue
+                items, incomplete = await store.incomplete_supply(conn, period.start, period.end)
+            if incomplete:
+                if waiting is not None:
+                    waiting[billing] = version
+                log.info(
+                    "settlement_run_waiting_for_data",
+                    period=billing,
+                    incomplete=incomplete,
+                    supply_periods=items,
+                    deadline=deadline.isoformat(),
+                )
+                continue
+            why = "data_complete"
+        async with service.database.transaction() as tx:
+            if await store.create_run(tx, billing, None, "schedule"):
+                log.info("settlement_run_scheduled", period=billing, why=why)
+                started.append(billing)
+        if waiting is not None:
+            waiting.pop(billing, None)
+    return started
+
+
+RETRY_MAX_S = 6 * 3600.0
+
+
+async def retry_blocked(
+    service: Service, after_s: float = 600.0, max_s: float = RETRY_MAX_S
+) -> int:
+    """Bring blocked runs to their final state, whichever run of the period is the newest:
+    items settled meanwhile by another run or a correction stop counting as blocked (a run
+    left with none is completed), and each run still blocked is queued again, *after_s*
+    after it finished, doubling with each attempt up to *max_s*. Run again, it settles only
+    what is still unsettled, in its own scope (period and grid area). Returns how many runs
+    were queued again."""
     async with service.database.transaction() as tx:
         await tx.execute("SELECT pg_advisory_xact_lock(hashtext('settlement.retry_blocked'))")
-        periods = await tx.fetch(
-            """SELECT billing_period FROM (
-                   SELECT DISTINCT ON (billing_period) billing_period, status, finished_at
-                   FROM settlement_run ORDER BY billing_period, requested_at DESC) AS latest
-               WHERE status = 'blocked'
-                 AND finished_at < now() - make_interval(secs => $1)""",
-            after_s,
+        reconciled = await store.reconcile_blocked(tx)
+        queued = await store.requeue_blocked(tx, after_s, max_s)
+    for row in reconciled:
+        log.info(
+            "settlement_run_reconciled",
+            run_id=str(row["run_id"]),
+            period=row["billing_period"],
+            status=row["status"],
         )
-        for row in periods:
-            await store.create_run(tx, row["billing_period"], None, "retry")
-    return len(periods)
+    for row in queued:
+        log.info(
+            "settlement_run_retried",
+            run_id=str(row["run_id"]),
+            period=row["billing_period"],
+            attempt=row["attempts"] + 1,
+        )
+    return len(queued)
 
 
 def run_view(row: asyncpg.Record) -> dict[str, Any]:
+    """A run as back office sees it: the latest outcome of each of its items.
+
+    ``progress.total`` is every item (supply period clipped to the month) in its scope at its
+    latest attempt; ``settled`` those this run settled, ``already_settled`` those another
+    run had settled (or settled meanwhile), ``blocked`` those still unsettled, with their
+    reasons in the run's detail. A blocked run is run again in place until nothing of it is
+    blocked (``attempts`` counts how often it ran), and an item settled elsewhere stops
+    counting as blocked here, so a finished run's status is its final state: ``completed``
+    when everything in its scope is settled, ``blocked`` while anything is not.
+    """
     return {
         "run_id": str(row["run_id"]),
         "billing_period": row["billing_period"],
@@ -703,7 +816,9 @@ def run_view(row: asyncpg.Record) -> dict[str, Any]:
             "done": row["done_items"],
             "settled": row["settled_items"],
             "blocked": row["blocked_items"],
+            "already_settled": row["already_settled_items"],
         },
+        "attempts": row["attempts"],
         "reason": row["reason"],
         "requested_at": store.iso(row["requested_at"]),
         "started_at": store.iso(row["started_at"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -62,7 +62,7 @@ async def claim_run(conn: asyncpg.Connection, owner: str, lease_s: float) -> asy
     """The oldest queued run, or a running one whose worker stopped renewing its lease."""
     return await conn.fetchrow(
         """UPDATE settlement_run SET status = 'running', lease_owner = $1,
-               lease_until = now() + make_interval(secs => $2),
+               lease_until = now() + make_interval(secs => $2), attempts = attempts + 1,
                started_at = coalesce(started_at, now())
            WHERE run_id = (
                SELECT run_id FROM settlement_run
@@ -84,12 +84,14 @@ async def progress(
     done: int = 0,
     settled: int = 0,
     blocked: int = 0,
+    already_settled: int = 0,
 ) -> bool:
     """Count progress and renew the lease; False if another worker took the run over."""
     status = await conn.execute(
         """UPDATE settlement_run SET total_items = coalesce($4, total_items),
                done_items = done_items + $5, settled_items = settled_items + $6,
                blocked_items = blocked_items + $7,
+               already_settled_items = already_settled_items + $8,
                lease_until = now() + make_interval(secs => $3)
            WHERE run_id = $1 AND lease_owner = $2 AND status = 'running'""",
         run_id,
@@ -99,6 +101,7 @@ async def progress(
         done,
         settled,
         blocked,
+        already_settled,
     )
     return bool(status.endswith(" 1"))
 
@@ -120,10 +123,31 @@ async def finish_run(
     return bool(done.endswith(" 1"))
 
 
+async def finish_settled(
+    conn: asyncpg.Connection, run_id: uuid.UUID, owner: str, reason: str | None
+) -> str | None:
+    """Finish a run that went through all its items: ``blocked`` while any of them is still
+    blocked (counted in the row, so one settled meanwhile by another run is not), else
+    ``completed``. The status set; None when *owner* lost the run."""
+    status: str | None = await conn.fetchval(
+        """UPDATE settlement_run
+           SET status = CASE WHEN blocked_items > 0 THEN 'blocked' ELSE 'completed' END,
+               reason = CASE WHEN blocked_items > 0 THEN $3 END, finished_at = now(),
+               lease_owner = NULL, lease_until = NULL
+           WHERE run_id = $1 AND lease_owner = $2 AND status = 'running'
+           RETURNING status""",
+        run_id,
+        owner,
+        reason,
+    )
+    return status
+
+
 async def reset_progress(conn: asyncpg.Connection, run_id: uuid.UUID) -> None:
     """A run taken over restarts its counts (what is settled stays settled)."""
     await conn.execute(
-        """UPDATE settlement_run SET done_items = 0, settled_items = 0, blocked_items = 0
+        """UPDATE settlement_run SET done_items = 0, settled_items = 0, blocked_items = 0,
+               already_settled_items = 0
            WHERE run_id = $1""",
         run_id,
     )
@@ -140,6 +164,19 @@ async def settled_keys(
         list(supply_period_ids),
     )
     return {str(r["supply_period_id"]) for r in rows}
+
+
+async def settled_by(
+    conn: asyncpg.Connection, billing_period: str, supply_period_ids: Sequence[str]
+) -> dict[str, uuid.UUID]:
+    """The run that settled each of *supply_period_ids* in the billing period (if any did)."""
+    rows = await conn.fetch(
+        """SELECT supply_period_id, run_id FROM settlement WHERE billing_period = $1
+           AND supply_period_id = ANY($2::uuid[])""",
+        billing_period,
+        list(supply_period_ids),
+    )
+    return {str(r["supply_period_id"]): r["run_id"] for r in rows}
 
 
 async def insert_settlements(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> int:
@@ -208,6 +245,179 @@ async def add_blocked(
            VALUES ($1, $2, $3::uuid, $4) ON CONFLICT DO NOTHING""",
         [(run_id, gsrn, sp, reason) for gsrn, sp, reason in items],
     )
+
+
+async def newest_runs_covering(conn: asyncpg.Connection, gsrn: str) -> list[asyncpg.Record]:
+    """Per billing period, the newest finished run whose scope holds *gsrn* (all grid areas,
+    or the metering point's own): the run a settlement made later by a recheck belongs to.
+    A run of another grid area is never one (its lines are its grid area's only)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """SELECT DISTINCT ON (r.billing_period) r.billing_period, r.run_id
+           FROM settlement_run r
+           WHERE r.status IN ('completed', 'blocked')
+             AND (r.grid_area IS NULL
+                  OR r.grid_area = (SELECT grid_area FROM metering_points WHERE gsrn = $1))
+           ORDER BY r.billing_period, r.requested_at DESC, r.run_id""",
+        gsrn,
+    )
+    return rows
+
+
+async def blocked_in(
+    conn: asyncpg.Connection, run_id: uuid.UUID, supply_period_ids: Sequence[str]
+) -> set[str]:
+    """Which of *supply_period_ids* the run has as blocked."""
+    rows = await conn.fetch(
+        """SELECT supply_period_id FROM settlement_blocked
+           WHERE run_id = $1 AND supply_period_id = ANY($2::uuid[])""",
+        run_id,
+        list(supply_period_ids),
+    )
+    return {str(r["supply_period_id"]) for r in rows}
+
+
+async def count_late_outcomes(
+    conn: asyncpg.Connection,
+    run_id: uuid.UUID,
+    before: set[str],
+    settled: set[str],
+    blocked: set[str],
+) -> None:
+    """A finished run's items settled (or found blocked) after it, on its behalf (a recheck
+    of a supply period that now reaches into the run's period): *before* are those it had as
+    blocked. Counts and status follow; the blocked rows of *blocked* are already stored."""
+    resolved = before & settled
+    new = (settled | blocked) - before
+    if resolved:
+        await conn.execute(
+            """DELETE FROM settlement_blocked
+               WHERE run_id = $1 AND supply_period_id = ANY($2::uuid[])""",
+            run_id,
+            sorted(resolved),
+        )
+    await conn.execute(
+        """UPDATE settlement_run SET total_items = total_items + $2,
+               done_items = done_items + $2, settled_items = settled_items + $3,
+               blocked_items = blocked_items + $4,
+               status = CASE WHEN status NOT IN ('completed', 'blocked') THEN status
+                             WHEN blocked_items + $4 > 0 THEN 'blocked' ELSE 'completed' END,
+               reason = CASE WHEN blocked_items + $4 > 0 THEN reason END
+           WHERE run_id = $1""",
+        run_id,
+        len(new),
+        len(settled),
+        len(blocked - before) - len(resolved),
+    )
+
+
+async def reconcile_blocked(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Finished runs' blocked items that are settled now (by another run, or by a later
+    settlement on the run's behalf) stop counting as blocked: as settled when the settlement
+    is the run's own, else as already settled. A run left with none is completed. Returns
+    the runs changed with their new status."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """WITH gone AS (
+               DELETE FROM settlement_blocked b USING settlement_run r, settlement s
+               WHERE r.run_id = b.run_id AND r.status IN ('completed', 'blocked')
+                 AND s.supply_period_id = b.supply_period_id
+                 AND s.billing_period = r.billing_period
+               RETURNING b.run_id, s.run_id = b.run_id AS own),
+           counted AS (
+               SELECT run_id, count(*) AS n, count(*) FILTER (WHERE own) AS own
+               FROM gone GROUP BY run_id)
+           UPDATE settlement_run r
+           SET blocked_items = r.blocked_items - c.n,
+               settled_items = r.settled_items + c.own,
+               already_settled_items = r.already_settled_items + c.n - c.own,
+               status = CASE WHEN r.blocked_items - c.n > 0 THEN r.status ELSE 'completed' END,
+               reason = CASE WHEN r.blocked_items - c.n > 0 THEN r.reason END
+           FROM counted c WHERE r.run_id = c.run_id
+           RETURNING r.run_id, r.billing_period, r.status"""
+    )
+    return rows
+
+
+async def requeue_blocked(
+    conn: asyncpg.Connection, after_s: float, max_s: float
+) -> list[asyncpg.Record]:
+    """Queue blocked runs again, each *after_s* after it finished, doubling with each attempt
+    up to *max_s* (data or prices that never come are not asked for every few minutes)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """UPDATE settlement_run SET status = 'queued'
+           WHERE status = 'blocked'
+             AND finished_at < now() - make_interval(
+                 secs => least($1 * power(2, greatest(attempts - 1, 0)), $2))
+           RETURNING run_id, billing_period, grid_area, attempts""",
+        after_s,
+        max_s,
+    )
+    return rows
+
+
+async def newest_scheduled(conn: asyncpg.Connection) -> str | None:
+    """The newest billing period the schedule has started a run for."""
+    value: str | None = await conn.fetchval(
+        "SELECT max(billing_period) FROM settlement_run WHERE trigger = 'schedule'"
+    )
+    return value
+
+
+async def is_scheduled(conn: asyncpg.Connection, billing_period: str) -> bool:
+    found = await conn.fetchval(
+        "SELECT 1 FROM settlement_run WHERE trigger = 'schedule' AND billing_period = $1",
+        billing_period,
+    )
+    return found is not None
+
+
+async def data_version(conn: asyncpg.Connection) -> tuple[Any, ...]:
+    """Changes whenever metering data or a supply period does (cheap: indexes, no arrays)."""
+    row = await conn.fetchrow(
+        """SELECT (SELECT max(id) FROM metering_data) AS data_id,
+                  (SELECT max(updated_at) FROM supply_periods) AS supply_at,
+                  (SELECT count(*) FROM supply_periods) AS supply_count"""
+    )
+    assert row is not None
+    return tuple(row.values())
+
+
+async def incomplete_supply(conn: asyncpg.Connection, start: date, end: date) -> tuple[int, int]:
+    """``(supply periods, of them incomplete)`` over the local dates ``[start, end)``: a
+    supply period of ours (not rolled back; production points too, they are netted) is
+    incomplete while a local day of it inside the dates has no stored day, or its latest
+    version misses a value. One statement for the whole period."""
+    row = await conn.fetchrow(
+        """WITH items AS (
+               SELECT sp.supply_period_id, sp.gsrn,
+                      greatest(sp.start_date, $1) AS first_day,
+                      least(coalesce(sp.end_date, $2), $2) AS end_day
+               FROM supply_periods sp
+               WHERE sp.reason <> 'rolled_back' AND sp.start_date < $2
+                 AND coalesce(sp.end_date, $2) > $1),
+           stored AS (
+               SELECT DISTINCT gsrn, local_date FROM metering_data
+               WHERE local_date >= $1 AND local_date < $2),
+           gaps AS (
+               SELECT m.gsrn, m.local_date FROM metering_data m
+               WHERE m.local_date >= $1 AND m.local_date < $2
+                 AND array_position(m.wh, NULL) IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM metering_data n
+                                 WHERE n.gsrn = m.gsrn AND n.local_date = m.local_date
+                                   AND n.version > m.version)),
+           whole AS (SELECT gsrn, local_date FROM stored
+                     EXCEPT SELECT gsrn, local_date FROM gaps)
+           SELECT count(*) AS items,
+                  count(*) FILTER (WHERE have < end_day - first_day) AS incomplete
+           FROM (SELECT i.supply_period_id, i.first_day, i.end_day,
+                        count(w.local_date) AS have
+                 FROM items i LEFT JOIN whole w ON w.gsrn = i.gsrn
+                      AND w.local_date >= i.first_day AND w.local_date < i.end_day
+                 GROUP BY i.supply_period_id, i.first_day, i.end_day) AS per_item""",
+        start,
+        end,
+    )
+    assert row is not None
+    return int(row["items"]), int(row["incomplete"])
 
 
 async def queue_recheck(
