@@ -124,8 +124,8 @@ async def _run(args: argparse.Namespace, stack: Stack) -> int:
             n = min(args.tx_size, args.events - inserted)
             envs = [
                 outbox.envelope_for(
-                    evt(n=inserted + i),
-                    f"key-{(inserted + i) % 997}",  # type: ignore[call-arg]
+                    evt(n=inserted + i),  # type: ignore[call-arg]
+                    f"key-{(inserted + i) % 997}",
                     "bench",
                 )
                 for i in range(n)

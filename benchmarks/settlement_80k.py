@@ -983,10 +983,10 @@ async def _run(args: argparse.Namespace, stack: Stack) -> int:
         settled == done == progress["total"] == n and progress["blocked"] == 0,
         f"every metering point settled: {settled:,} settled, {progress['blocked']:,} not, of {n:,}",
     )
-    rows = (stats["n"], stats["d"]) if stats is not None else (0, 0)
+    stored, distinct = (stats["n"], stats["d"]) if stats is not None else (0, 0)
     checks.check(
-        rows == (n, n),
-        f"one settlement row per metering point: {rows[0]:,} rows, {rows[1]:,} GSRNs",
+        stored == distinct == n,
+        f"one settlement row per metering point: {stored:,} rows, {distinct:,} GSRNs",
     )
     checks.check(
         completed == completed_distinct == n,
