@@ -43,22 +43,40 @@ class PlatformSettings(BaseSettings):
 
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:54329/wattline",
-        description="Admin/default DSN; a service may override it with WATTLINE_<SVC>_DATABASE_URL",
+        description="Admin/default PostgreSQL DSN: `wattline migrate` creates one schema per "
+        "service in it, and a service uses it unless WATTLINE_<SERVICE>_DATABASE_URL is set "
+        "(compose: postgresql://postgres:<POSTGRES_PASSWORD>@postgres:5432/wattline)",
     )
-    kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:19092",
+        description="Kafka bootstrap servers (host:port[,host:port...]); topics are never "
+        "auto-created: `wattline topics` creates those of deploy/topics.yaml and their .dlq twins",
+    )
     # Tansu refuses InitProducerId: idempotence and transactions stay off unless a real
     # Kafka cluster is configured. Correctness never depends on them (outbox + inbox).
-    kafka_idempotence: bool = False
-    pii_key: SecretStr | None = Field(
-        default=None, description="Fernet key sealing CPR/CVR numbers in events and tables"
+    kafka_idempotence: bool = Field(
+        default=False,
+        description="idempotent producer: needs a real Kafka cluster (the embedded dev broker "
+        "refuses it); correctness never depends on it, outbox + inbox deduplicate anyway",
     )
-    log_level: str = "INFO"
-    log_format: str = Field(default="json", description="json or console")
+    pii_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key sealing CPR/CVR numbers in events and tables; every service "
+        "handling customers needs the same key, and losing it makes sealed data unreadable. "
+        'Make one: python -c "from cryptography.fernet import Fernet; '
+        'print(Fernet.generate_key().decode())"',
+    )
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: str = Field(
+        default="json",
+        description="`json` (one object per line, for log shippers) or `console` (for people)",
+    )
     clock_url: str | None = Field(
         default=None,
         description=(
-            "Follow this clock (e.g. the DataHub simulator's /sim/clock) for business time "
-            "instead of the system clock; unset in production"
+            "follow this clock for business time (today, deadlines) instead of the system "
+            'clock: a URL answering {"now": "<ISO datetime>"}, e.g. the DataHub simulator\'s '
+            "GET /sim/clock; unset in production"
         ),
     )
 
@@ -68,14 +86,33 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = 8100
-    database_url: str | None = None
-    db_pool_min: int = 1
-    db_pool_max: int = 10
-    relay_batch_size: int = 1000
-    relay_poll_interval_s: float = 0.05
-    outbox_retention_days: int = 30
-    consumer_batch_size: int = 500
-    consumer_max_retries: int = 3
-    epoch_check_interval_s: float = 5.0
+    host: str = Field(default="127.0.0.1", description="interface to bind (0.0.0.0 in containers)")
+    port: int = Field(
+        default=8100, description="HTTP port of the API, /health/live, /health/ready and /metrics"
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="DSN for this service only (e.g. a role limited to its own schema: "
+        "postgresql://portfolio:secret@postgres:5432/wattline); unset: DATABASE_URL",
+    )
+    db_pool_min: int = Field(default=1, description="database connections kept open")
+    db_pool_max: int = Field(default=10, description="database connections at most")
+    relay_batch_size: int = Field(
+        default=1000, description="outbox rows the relay publishes per round"
+    )
+    relay_poll_interval_s: float = Field(
+        default=0.05, description="the relay's wait when the outbox is empty"
+    )
+    outbox_retention_days: int = Field(
+        default=30, description="days published outbox rows are kept (for replays)"
+    )
+    consumer_batch_size: int = Field(
+        default=500, description="events a consumer takes per transaction at most"
+    )
+    consumer_max_retries: int = Field(
+        default=3, description="attempts before an event goes to its topic's .dlq"
+    )
+    epoch_check_interval_s: float = Field(
+        default=5.0,
+        description="how often the broker's epoch is checked (a reset broker restarts the service)",
+    )

@@ -24,12 +24,20 @@ class PortfolioSettings(ServiceSettings):
         default="5799994000022", description="our balance responsible party, named in requests"
     )
     # Effective-date policy (Danish business days; see domain/dates.py).
-    switch_notice_business_days: int = Field(default=15, ge=0)
-    switch_max_days_ahead: int = 365
-    move_in_business_days_back: int = Field(default=5, ge=0)
-    move_in_max_days_ahead: int = 60
-    end_min_days_ahead: int = 1
-    end_max_days_ahead: int = 365
+    switch_notice_business_days: int = Field(
+        default=15, ge=0, description="a switch's earliest date, business days ahead"
+    )
+    switch_max_days_ahead: int = Field(
+        default=365, description="a switch's latest date, days ahead"
+    )
+    move_in_business_days_back: int = Field(
+        default=5, ge=0, description="a move-in's earliest date, business days back"
+    )
+    move_in_max_days_ahead: int = Field(
+        default=60, description="a move-in's latest date, days ahead"
+    )
+    end_min_days_ahead: int = Field(default=1, description="an ending's earliest date, days ahead")
+    end_max_days_ahead: int = Field(default=365, description="an ending's latest date, days ahead")
     closed_eves: bool = Field(default=True, description="24 and 31 December are not business days")
     send_delay_s: float = Field(
         default=0.0,
@@ -37,9 +45,15 @@ class PortfolioSettings(ServiceSettings):
         description="hold before a new process is sent to DataHub (cancelled in the hold: "
         "DataHub never hears of it)",
     )
-    scheduler_interval_s: float = Field(default=0.5, gt=0)
-    billing_frequency: Literal["monthly", "quarterly"] = "quarterly"
-    payment_model: Literal["aconto", "arrears"] = "aconto"
+    scheduler_interval_s: float = Field(
+        default=0.5, gt=0, description="how often due requests and endings are looked for"
+    )
+    billing_frequency: Literal["monthly", "quarterly"] = Field(
+        default="quarterly", description="a new contract's billing: monthly or quarterly"
+    )
+    payment_model: Literal["aconto", "arrears"] = Field(
+        default="aconto", description="a new contract's payment: aconto or arrears"
+    )
     default_products: bool = Field(
         default=True, description="create the default product catalogue when there is none"
     )

@@ -100,12 +100,13 @@ class PricingSettings(BaseSettings):
 
     eds_base_url: str = Field(
         default="https://api.energidataservice.dk",
-        description="Energi Data Service's API root, where spot prices are fetched (`wattline "
-        "up` points it at the simulator's)",
+        description="Energi Data Service's API root, where spot prices are fetched",
     )
-    eds_timeout_s: float = 30.0
-    eds_page_size: int = Field(default=10_000, ge=1)
-    spot_price_areas: tuple[PriceArea, ...] = ("DK1", "DK2")
+    eds_timeout_s: float = Field(default=30.0, description="seconds for one EDS request")
+    eds_page_size: int = Field(default=10_000, ge=1, description="records per EDS request")
+    spot_price_areas: tuple[PriceArea, ...] = Field(
+        default=("DK1", "DK2"), description="price areas imported (a JSON list)"
+    )
     spot_import_interval_s: float = Field(
         default=3600.0, gt=0, description="how often import_job fetches yesterday..tomorrow"
     )
