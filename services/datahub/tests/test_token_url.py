@@ -7,7 +7,7 @@ API = "https://b2b.datahub3.example"
 TOKEN_URL = "https://login.microsoftonline.example/tenant-1/oauth2/v2.0/token"
 
 
-def _client(scope: str | None, seen: list[httpx.Request]) -> DataHubClient:
+async def _client(scope: str | None, seen: list[httpx.Request]) -> DataHubClient:
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         if request.url.path.endswith("/token"):
@@ -15,13 +15,14 @@ def _client(scope: str | None, seen: list[httpx.Request]) -> DataHubClient:
         return httpx.Response(204)
 
     client = DataHubClient(API, TOKEN_URL, "our-app-id", "s3cret", scope=scope)
+    await client.http.aclose()  # answered by the mock instead
     client.http = httpx.AsyncClient(base_url=API, transport=httpx.MockTransport(answer))
     return client
 
 
 async def test_the_token_comes_from_the_token_host_and_the_queue_from_datahub() -> None:
     seen: list[httpx.Request] = []
-    client = _client("app-of-datahub/.default", seen)
+    client = await _client("app-of-datahub/.default", seen)
     assert await client.peek("MeasureData") is None
 
     token, peek = seen
@@ -40,7 +41,7 @@ async def test_the_token_comes_from_the_token_host_and_the_queue_from_datahub() 
 
 async def test_no_scope_is_sent_when_none_is_configured() -> None:
     seen: list[httpx.Request] = []
-    client = _client(None, seen)
+    client = await _client(None, seen)
     assert await client.reachable()
     assert "scope" not in dict(httpx.QueryParams(seen[0].content.decode()))
     assert "s3cret" not in repr(client)
