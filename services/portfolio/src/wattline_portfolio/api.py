@@ -1,8 +1,8 @@
 """Portfolio HTTP API (thin: parse, call a handler, map errors).
 
 Sales channels: ``/api/products``, ``/api/signup`` (seed 000 B1). Back office: ``/api/signups``,
-``/api/address``, ``/api/customers``, ``/api/processes``, ``/api/contracts`` (B1b). The gateway
-routes these public prefixes here.
+``/api/address``, ``/api/customers``, ``/api/processes``, ``/api/contracts`` (B1b),
+``/api/portfolio/imports`` (the go-live import). The gateway routes these public prefixes here.
 """
 
 from __future__ import annotations
@@ -11,19 +11,20 @@ import uuid
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from pydantic import BaseModel, ConfigDict
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_portfolio import handlers, queries
+from wattline_portfolio import handlers, portfolio_import, queries
 from wattline_portfolio.adapters import metering_points, store
 from wattline_portfolio.adapters import products as product_store
 from wattline_portfolio.domain.metering_point import InvalidMeteringPoint, MeteringPoint
 from wattline_portfolio.domain.process import SignupStatus
 from wattline_portfolio.handlers import Portfolio
 from wattline_portfolio.models import (
+    ImportReport,
     PricesIn,
     ProcessIn,
     ProductChangeIn,
@@ -80,6 +81,40 @@ def _uuid(value: str, what: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise Problem(404, f"{what}-not-found", f"No such {what}", value) from None
+
+
+def _require_csv(content_type: str | None) -> None:
+    media_type, _, params = (content_type or "").partition(";")
+    charset = next(
+        (v.strip().strip('"').lower() for k, _, v in (x.partition("=") for x in params.split(";"))
+         if k.strip().lower() == "charset"),
+        "utf-8",
+    )  # fmt: skip
+    if media_type.strip().lower() != "text/csv" or charset not in ("utf-8", "utf8"):
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Send the file as text/csv (UTF-8)",
+            f"got {content_type or 'no content-type'}",
+        )
+
+
+async def _read_bounded(request: Request[Any, Any, Any], limit: int) -> bytes:
+    """The request body, refused (413) as soon as it is longer than *limit* bytes."""
+    too_large = Problem(
+        413, "import-too-large", "The file is too large", f"at most {limit} bytes", max_bytes=limit
+    )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def routes(p: Portfolio) -> list[Any]:
@@ -313,7 +348,31 @@ def routes(p: Portfolio) -> list[Any]:
             "end_date": None if row["end_date"] is None else row["end_date"].isoformat(),
         }
 
+    class ImportController(Controller):
+        path = "/api/portfolio/imports"
+        tags = ["back office"]
+
+        @post(
+            "/",
+            status_code=201,
+            summary="Import the metering points we already supply from a CSV (go-live)",
+            description=portfolio_import.__doc__,
+            request_max_body_size=None,  # bounded below, with the import's own problem type
+        )
+        async def import_csv(self, request: Request[Any, Any, Any]) -> ImportReport:
+            _require_csv(request.headers.get("content-type"))
+            body = await _read_bounded(request, p.settings.import_max_bytes)
+            return await portfolio_import.import_portfolio(p, body)
+
+        @get("/{import_id:str}", summary="The report of a portfolio import")
+        async def report(self, import_id: FromPath[str]) -> ImportReport:
+            found = await portfolio_import.import_report(p, _uuid(import_id, "import"))
+            if found is None:
+                raise Problem(404, "import-not-found", "No such import", import_id)
+            return found
+
     return [
+        ImportController,
         MeteringPointController,
         ProductController,
         SignupController,

@@ -270,9 +270,11 @@ async def resolve_gsrn(p: Portfolio, dar_id: uuid.UUID, chosen: str | None) -> s
     return gsrns[0]
 
 
-async def _party(
+async def save_party(
     p: Portfolio, tx: asyncpg.Connection, role: str, person: Person, *, overwrite: bool = False
 ) -> str:
+    """The party id of *person* in *role*, sealed and blind-indexed; its details replace the
+    stored ones only when *overwrite* (confirmed data: an activation, an import)."""
     return await store.upsert_party(
         tx,
         role=role,
@@ -343,9 +345,9 @@ async def submit_signup(
                 )
             await store.lock_gsrn(tx, gsrn)
             await _refuse_open_process(tx, gsrn)
-            customer_id = await _party(p, tx, "customer", customer)
+            customer_id = await save_party(p, tx, "customer", customer)
             await _refuse_supplied(tx, gsrn, body.effective_date, body.type, customer_id)
-            payer_id = await _party(p, tx, "payer", payer) if payer else None
+            payer_id = await save_party(p, tx, "payer", payer) if payer else None
             signup_id = await store.next_signup_id(tx, today.year)
             await store.insert_process(
                 tx,
@@ -827,7 +829,7 @@ async def on_master_data(
     start = danish_today(event.supply_start or event.validity_start)
     if row is not None and _effectuates(row, event, start):
         mp = _metering_point(event)
-        await _store_metering_point(p.service, tx, mp)
+        await store_metering_point(p.service, tx, mp)
         process, steps = store.to_domain(row).effectuated("master data (RSM-022) received")
         await _apply(p, tx, row, process, steps, "datahub")
         if row["kind"] in _STARTING:
@@ -838,7 +840,7 @@ async def on_master_data(
             await _reopen(p, tx, row)
         return
     if await metering_points.get(tx, event.gsrn) is not None:
-        await _store_metering_point(p.service, tx, _metering_point(event))
+        await store_metering_point(p.service, tx, _metering_point(event))
 
 
 def _effectuates(row: asyncpg.Record, event: MasterDataReceivedV1, start: date) -> bool:
@@ -950,10 +952,10 @@ async def _activate(
     assert signup is not None
     # The customer (and payer) are now confirmed: their details become the signup's.
     request = SignupIn.model_validate_json(p.vault.open(signup["request_sealed"]))
-    await _party(p, tx, "customer", request.customer(), overwrite=True)
+    await save_party(p, tx, "customer", request.customer(), overwrite=True)
     payer_person = request.payer()
     if payer_person is not None:
-        await _party(p, tx, "payer", payer_person, overwrite=True)
+        await save_party(p, tx, "payer", payer_person, overwrite=True)
     await start_supply(
         p,
         tx,
@@ -1207,9 +1209,9 @@ async def change_product(
 # -- metering points ----------------------------------------------------------------------------
 
 
-async def _store_metering_point(
-    service: Service, tx: asyncpg.Connection, mp: MeteringPoint
-) -> bool:
+async def store_metering_point(service: Service, tx: asyncpg.Connection, mp: MeteringPoint) -> bool:
+    """Store *mp* in *tx*; publish ``portfolio.metering_point.registered`` when it is new or
+    changed. Returns True if changed."""
     current = await metering_points.get(tx, mp.gsrn, for_update=True)
     if not mp.differs_from(current):
         return False
@@ -1232,4 +1234,4 @@ async def _store_metering_point(
 async def register_metering_point(service: Service, mp: MeteringPoint) -> bool:
     """Store *mp*'s master data; publish it when new or changed. Returns True if changed."""
     async with service.database.transaction() as tx:
-        return await _store_metering_point(service, tx, mp)
+        return await store_metering_point(service, tx, mp)

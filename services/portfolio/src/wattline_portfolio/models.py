@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, Self
 
@@ -180,3 +180,24 @@ class ProductChangeIn(BaseModel):
 
     product_id: uuid.UUID
     from_date: date
+
+
+class ImportRowError(BaseModel):
+    """A row of a portfolio import that was not imported, and why."""
+
+    line: int = Field(description="line in the file; the header is line 1")
+    external_id: str | None = Field(description="the row's external_id, when it has one")
+    reasons: list[str] = Field(description="every problem of the row, one sentence each")
+
+
+class ImportReport(BaseModel):
+    """What a portfolio import did: each row is imported entirely or not at all."""
+
+    import_id: uuid.UUID
+    received_at: datetime
+    finished_at: datetime | None = Field(description="None: the import did not finish")
+    rows: int = Field(description="data rows in the file")
+    imported: int = Field(description="rows imported now")
+    already_imported: int = Field(description="rows whose external_id an import already took")
+    rejected: int = Field(description="rows not imported; see errors")
+    errors: list[ImportRowError]

@@ -54,6 +54,12 @@ class PortfolioSettings(ServiceSettings):
     payment_model: Literal["aconto", "arrears"] = Field(
         default="aconto", description="a new contract's payment: aconto or arrears"
     )
+    import_max_rows: int = Field(
+        default=100_000, ge=1, description="rows a portfolio import file may have (413 above)"
+    )
+    import_max_bytes: int = Field(
+        default=50_000_000, ge=1, description="bytes a portfolio import file may have (413 above)"
+    )
     default_products: bool = Field(
         default=True, description="create the default product catalogue when there is none"
     )

@@ -1,0 +1,305 @@
+"""Portfolio import: the go-live migration from an old CIS (customer information system).
+
+``POST /api/portfolio/imports`` with the CSV as the body (``Content-Type: text/csv``) imports
+the metering points **we already supply** (DataHub has us as their supplier, so no BRS request
+is sent) with their customers, payers, supply periods and contracts; ``GET
+/api/portfolio/imports/{import_id}`` shows the report again.
+
+    curl --data-binary @portfolio.csv -H 'content-type: text/csv' \\
+         -H 'authorization: Bearer <key>' http://localhost:8000/api/portfolio/imports
+
+Each row is imported entirely (customer, payer, metering point, supply period, contract and
+their events, in one transaction) or not at all, and the rows that are fine are imported even
+when others are refused. An imported row publishes exactly what a signup publishes when DataHub
+activates it (``portfolio.metering_point.registered``, ``portfolio.supply_period.changed``
+``started``, ``portfolio.contract.changed``, ``portfolio.customer.activated`` with ``signup_id``
+``import:<external_id>``), so settlement and invoicing know it like any other. Importing the
+same file again imports nothing new: ``external_id`` is a database key, and those rows are
+reported as already imported. Personal data is sealed and blind-indexed as a signup's is; the
+report and the log hold line numbers, external ids and column names, never a CPR/CVR or a name.
+
+## The file
+
+UTF-8 (a byte-order mark is allowed), comma separated, RFC 4180 quoting (``"Vej 1, 2. th"``),
+a header row with these column names (any order, case-insensitive), at most 100,000 rows and
+50 MB (``WATTLINE_PORTFOLIO_IMPORT_MAX_ROWS``, ``WATTLINE_PORTFOLIO_IMPORT_MAX_BYTES``). An
+unknown column is refused (a misspelt optional column would otherwise be ignored silently).
+
+| column | required | value |
+|---|---|---|
+| `external_id` | yes | the old CIS's id of the row, the idempotency key (1) |
+| `gsrn` | yes | the metering point: 18 digits, starts `57`, GS1 check digit |
+| `grid_area` | yes | 3 digits, e.g. `344` |
+| `price_area` | yes | `DK1` or `DK2` (the grid area's, when the grid area is known) |
+| `metering_point_type` | yes | `E17` consumption or `E18` production |
+| `settlement_method` | yes | `D01` flex, `E02` non-profiled, `E01` profiled (empty: `E18`) |
+| `resolution` | yes | `PT1H` or `PT15M` |
+| `supply_start` | yes | `YYYY-MM-DD`, the Danish local date our supply started |
+| `customer_type` | yes | `private` (CPR) or `business` (CVR) |
+| `cpr_cvr` | yes | CPR `DDMMYYSSSS` (a dash allowed) or CVR (8 digits), checked |
+| `name` | yes | the customer's name |
+| `email` | yes, may be empty | the customer's e-mail address |
+| `street` | yes | billing street and number, `Nørrebrogade 42, 3. th` (2) |
+| `postcode` | yes | 4 digits |
+| `city` | yes | the billing address's city |
+| `dar_id` | yes, may be empty | the supply address's DAR id (a UUID) |
+| `product` | yes | a product id or name in the catalogue, e.g. `Spot` (3) |
+| `phone` | no | the customer's phone number |
+| `house_number` | no | the house number; `street` is then the street name alone |
+| `floor`, `door` | no | with `house_number`: floor and door of the billing address |
+| `payer_external_id` | no | the old CIS's id of a payer separate from the customer |
+| `payer_type` | with a payer | `private` or `business` |
+| `payer_cpr_cvr` | with a payer | the payer's CPR or CVR number |
+| `payer_name` | with a payer | the payer's name |
+| `payer_street` | with a payer | the payer's billing street and number (2) |
+| `payer_house_number` | no | as `house_number`, for the payer |
+| `payer_postcode` | with a payer | 4 digits |
+| `payer_city` | with a payer | the payer's billing city |
+| `payer_email` | no | the payer's e-mail address |
+| `billing_frequency` | no | `monthly` or `quarterly` (4) |
+| `payment_model` | no | `aconto` or `arrears` (4) |
+
+(1) 1-100 characters of `A-Z a-z 0-9 . _ : / -`. (2) Or the street name alone when
+`house_number` is given. (3) Active, with a price on `supply_start`. (4) Default:
+`WATTLINE_PORTFOLIO_BILLING_FREQUENCY` / `WATTLINE_PORTFOLIO_PAYMENT_MODEL` (quarterly, aconto).
+
+Any payer column makes the row have a separate payer; an empty value is "not given".
+
+## The answer
+
+``201`` with the report (also when rows were refused):
+``{import_id, received_at, rows, imported, already_imported, rejected, errors: [{line,
+external_id, reasons: [...]}]}``. A row is refused when a value breaks a rule above, its
+``external_id`` repeats an earlier line, we supply its metering point already on or after
+``supply_start`` (through a signup or another row), or the metering point has an open process
+(a signup under way). The whole file is refused as problem+json: ``415`` ``unsupported-media-
+type`` (not ``text/csv``) or ``csv-not-utf8``; ``400`` ``empty-csv``, ``csv-missing-columns``,
+``csv-unknown-columns``, ``csv-repeated-columns``, ``invalid-csv``; ``413`` ``import-too-large``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+from wattline_platform.logging import get_logger
+from wattline_platform.problem import Problem
+
+from wattline_portfolio import handlers
+from wattline_portfolio.adapters import imports, portfolio_csv, store
+from wattline_portfolio.adapters import products as product_store
+from wattline_portfolio.adapters.portfolio_csv import CsvRefused
+from wattline_portfolio.domain.portfolio_import import (
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    Catalogue,
+    Defaults,
+    ImportRow,
+    RowRejected,
+    parse_row,
+)
+from wattline_portfolio.handlers import NewSupply, Portfolio
+from wattline_portfolio.models import ImportReport, ImportRowError
+
+log = get_logger(__name__)
+# Rows per transaction, each row in its own savepoint: a refused row rolls back alone, and a
+# crash loses at most a chunk, which a re-run imports.
+CHUNK_ROWS = 200
+
+
+class _Refused(Exception):
+    """A row refused inside its transaction (its savepoint is rolled back)."""
+
+
+async def import_portfolio(p: Portfolio, body: bytes) -> ImportReport:
+    """Import the CSV *body* (see the module docstring) and store its report. Raises a Problem
+    when the file as a whole is refused."""
+    received_at = datetime.now(UTC)
+    try:
+        rows = portfolio_csv.read(
+            body,
+            required=REQUIRED_COLUMNS,
+            optional=OPTIONAL_COLUMNS,
+            max_rows=p.settings.import_max_rows,
+        )
+    except CsvRefused as exc:
+        raise Problem(exc.status, exc.kind, exc.title, exc.detail, **exc.extra) from None
+    async with p.service.database.connection() as conn:
+        catalogue = Catalogue(await product_store.all_products(conn))
+    defaults = Defaults(p.settings.billing_frequency, p.settings.payment_model)
+
+    rejected: list[RowRejected] = []
+    accepted: list[ImportRow] = []
+    first_line: dict[str, int] = {}
+    for row in rows:
+        if row.problem is not None:  # its fields are not where the header says: no external_id
+            rejected.append(RowRejected(row.line, None, (row.problem,)))
+            continue
+        parsed = parse_row(row.line, row.values, catalogue, defaults)
+        key = parsed.external_id
+        if key is not None and key in first_line:
+            reason = f"external_id repeats line {first_line[key]}"
+            reasons = (*parsed.reasons, reason) if isinstance(parsed, RowRejected) else (reason,)
+            parsed = RowRejected(row.line, key, reasons)
+        elif key is not None:
+            first_line[key] = row.line
+        if isinstance(parsed, RowRejected):
+            rejected.append(parsed)
+        else:
+            accepted.append(parsed)
+
+    import_id = uuid.uuid4()
+    async with p.service.database.transaction() as tx:
+        await imports.insert_import(tx, import_id, received_at, len(rows))
+    imported = already = 0
+    for start in range(0, len(accepted), CHUNK_ROWS):
+        done, again, refused = await _import_chunk(
+            p, import_id, accepted[start : start + CHUNK_ROWS]
+        )
+        imported, already = imported + done, already + again
+        rejected.extend(refused)
+    rejected.sort(key=lambda r: r.line)
+    errors = [
+        ImportRowError(line=r.line, external_id=r.external_id, reasons=list(r.reasons))
+        for r in rejected
+    ]
+    finished_at = datetime.now(UTC)
+    async with p.service.database.transaction() as tx:
+        await imports.finish_import(
+            tx,
+            import_id,
+            finished_at=finished_at,
+            imported=imported,
+            already_imported=already,
+            rejected=len(rejected),
+            errors=[e.model_dump() for e in errors],
+        )
+    log.info(
+        "portfolio_imported",
+        import_id=str(import_id),
+        rows=len(rows),
+        imported=imported,
+        already_imported=already,
+        rejected=len(rejected),
+    )
+    return ImportReport(
+        import_id=import_id,
+        received_at=received_at,
+        finished_at=finished_at,
+        rows=len(rows),
+        imported=imported,
+        already_imported=already,
+        rejected=len(rejected),
+        errors=errors,
+    )
+
+
+async def _import_chunk(
+    p: Portfolio, import_id: uuid.UUID, rows: list[ImportRow]
+) -> tuple[int, int, list[RowRejected]]:
+    """Import *rows* in one transaction, each in a savepoint. Returns (imported, already
+    imported, refused); counted only once the transaction has committed."""
+    imported = already = 0
+    refused: list[RowRejected] = []
+    async with p.service.database.transaction() as tx:
+        for row in rows:
+            try:
+                async with tx.transaction():
+                    if await _import_row(p, tx, import_id, row):
+                        imported += 1
+                    else:
+                        already += 1
+            except _Refused as exc:
+                refused.append(RowRejected(row.line, row.external_id, (str(exc),)))
+            except (asyncpg.PostgresError, ValueError) as exc:
+                # Never the exception's text: it may quote the row's values.
+                log.error(
+                    "import_row_failed",
+                    import_id=str(import_id),
+                    line=row.line,
+                    gsrn=row.metering_point.gsrn,
+                    error=type(exc).__name__,
+                    constraint=getattr(exc, "constraint_name", None),
+                )
+                reason = "could not be stored (an internal error, logged with the line)"
+                refused.append(RowRejected(row.line, row.external_id, (reason,)))
+    return imported, already, refused
+
+
+async def _import_row(
+    p: Portfolio, tx: asyncpg.Connection, import_id: uuid.UUID, row: ImportRow
+) -> bool:
+    """One row in *tx*: True when imported now, False when an import already took it."""
+    gsrn = row.metering_point.gsrn
+    await store.lock_gsrn(tx, gsrn)
+    if not await imports.claim_row(tx, row.external_id, import_id, row.line, gsrn):
+        return False
+    process = await store.open_process(tx, gsrn)
+    if process is not None:
+        signup = f", signup {process['signup_id']}" if process["signup_id"] else ""
+        raise _Refused(f"metering point {gsrn} has an open process ({process['kind']}{signup})")
+    period = await store.supplying_period(tx, gsrn, row.supply_start)
+    if period is not None:
+        other = await imports.row_of_period(tx, period["supply_period_id"])
+        source = (
+            f"import row {other}"
+            if other
+            else f"signup {period['signup_id']}"
+            if period["signup_id"]
+            else "an earlier supply"
+        )
+        until = f" until {period['end_date'].isoformat()}" if period["end_date"] else ""
+        raise _Refused(
+            f"metering point {gsrn} is already supplied by us from "
+            f"{period['start_date'].isoformat()}{until} ({source})"
+        )
+    customer_id = await handlers.save_party(p, tx, "customer", row.customer, overwrite=True)
+    payer_id = (
+        await handlers.save_party(p, tx, "payer", row.payer, overwrite=True) if row.payer else None
+    )
+    await handlers.store_metering_point(p.service, tx, row.metering_point)
+    period_id, contract_id = await handlers.start_supply(
+        p,
+        tx,
+        NewSupply(
+            gsrn=gsrn,
+            customer_id=customer_id,
+            payer_id=payer_id,
+            product_id=row.product.product_id,
+            product_version=row.version.version,
+            start=row.supply_start,
+            billing_frequency=row.billing_frequency,
+            payment_model=row.payment_model,
+            reference=f"import:{row.external_id}",
+        ),
+        None,
+    )
+    await imports.complete_row(
+        tx,
+        row.external_id,
+        supply_period_id=period_id,
+        contract_id=contract_id,
+        customer_id=customer_id,
+        payer_id=payer_id,
+        payer_external_id=row.payer_external_id,
+    )
+    return True
+
+
+async def import_report(p: Portfolio, import_id: uuid.UUID) -> ImportReport | None:
+    """The stored report of an import (None: no such import)."""
+    async with p.service.database.connection() as conn:
+        row = await imports.get_import(conn, import_id)
+    if row is None:
+        return None
+    return ImportReport(
+        import_id=row["import_id"],
+        received_at=row["received_at"],
+        finished_at=row["finished_at"],
+        rows=row["row_count"],
+        imported=row["imported"],
+        already_imported=row["already_imported"],
+        rejected=row["rejected"],
+        errors=[ImportRowError.model_validate(e) for e in row["errors"]],
+    )
