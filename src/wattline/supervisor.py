@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from wattline_platform.embedded import EmbeddedKafka, EmbeddedPostgres, child_pr
 from wattline_platform.service import EXIT_BROKER_RESET
 from wattline_platform.topics import ensure_topics, load_topics
 
+from wattline import system
 from wattline.registry import SERVICES
 from wattline.stack import migrate_all, provision
 
@@ -116,6 +118,13 @@ class Supervisor:
             loop.add_signal_handler(sig, self.stopping.set)
         started = time.monotonic()
         (self.home / "run").mkdir(parents=True, exist_ok=True)
+        try:
+            running = system.load(self.home)
+        except system.NoSystem:
+            pass
+        else:
+            say(f"a Wattline is already running from {self.home} (pid {running.pid})")
+            return 1
         try:
             await self._start_stack()
             await self._start_services()
@@ -231,6 +240,7 @@ class Supervisor:
                     pass
                 await asyncio.sleep(0.5)
         key_note = await self._dev_key()
+        self._describe()
         checks: dict[str, Any] = body.get("checks", {})
         say("readiness:")
         for name, check in sorted(checks.items()):
@@ -240,6 +250,24 @@ class Supervisor:
         say(f"gateway: {self.gateway_url}   API docs: {self.gateway_url}/docs")
         say(key_note)
         say("Ctrl-C stops everything")
+
+    def _describe(self) -> None:
+        """Record where everything is, for every other `wattline` command (wattline.system)."""
+        system.SystemDescription(
+            pid=os.getpid(),
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            gateway_url=self.gateway_url,
+            database_url=self.admin_dsn,
+            kafka_bootstrap=self.bootstrap,
+            api_key_file=str(self.home / "dev-api-key"),
+            services={
+                e.name: f"http://127.0.0.1:{self.service_port(e.name)}"
+                for e in SERVICES
+                if e.name != "gateway"
+            },
+            embedded_postgres=self.pg is not None,
+            embedded_kafka=self.kafka_bootstrap is None,
+        ).write(self.home)
 
     async def _dev_key(self) -> str:
         """Create an admin key for local use on first start; it lives in <home>/dev-api-key."""
@@ -313,6 +341,7 @@ class Supervisor:
 
     async def _shutdown(self) -> None:
         say("stopping")
+        system.remove(self.home, os.getpid())
         services = [self.children[e.name] for e in reversed(SERVICES) if e.name in self.children]
         await asyncio.gather(*(c.stop() for c in services))
         for name in ("kafka", "postgres"):
