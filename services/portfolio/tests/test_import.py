@@ -181,6 +181,18 @@ async def test_the_same_file_again_imports_nothing_new(rig: Rig) -> None:
     assert (third["imported"], third["already_imported"]) == (1, 3)
     assert await rig.service.database.fetchval("SELECT count(*) FROM supply_period") == 4
     assert await rig.service.database.fetchval("SELECT count(*) FROM party") == 4
+    # The imports, newest first, a page at a time.
+    page = (await rig.client.get("/api/portfolio/imports", params={"limit": 2})).json()
+    assert [(i["import_id"], i["imported"], i["already_imported"]) for i in page["items"]] == [
+        (third["import_id"], 1, 3),
+        (second["import_id"], 0, 3),
+    ]
+    assert page["items"][0]["finished_at"] is not None and "errors" not in page["items"][0]
+    rest = await rig.client.get(
+        "/api/portfolio/imports", params={"limit": 2, "after": page["next_after"]}
+    )
+    assert [(i["import_id"], i["rows"]) for i in rest.json()["items"]] == [(first["import_id"], 3)]
+    assert rest.json()["next_after"] is None
 
 
 async def test_each_refused_row_is_named_and_the_good_rows_are_imported(rig: Rig) -> None:

@@ -24,6 +24,7 @@ from wattline_portfolio.domain.metering_point import InvalidMeteringPoint, Meter
 from wattline_portfolio.domain.process import SignupStatus
 from wattline_portfolio.handlers import Portfolio
 from wattline_portfolio.models import (
+    ImportPage,
     ImportReport,
     PricesIn,
     ProcessIn,
@@ -363,6 +364,15 @@ def routes(p: Portfolio) -> list[Any]:
             _require_csv(request.headers.get("content-type"))
             body = await _read_bounded(request, p.settings.import_max_bytes)
             return await portfolio_import.import_portfolio(p, body)
+
+        @get("/", summary="Portfolio imports, newest first (keyset: ?after=<import_id>)")
+        async def list_imports(
+            self, after: FromQuery[str | None] = None, limit: FromQuery[int] = 20
+        ) -> ImportPage:
+            cursor = None if after is None else _uuid(after, "import")
+            return await portfolio_import.list_imports(
+                p, limit=max(1, min(limit, 100)), after=cursor
+            )
 
         @get("/{import_id:str}", summary="The report of a portfolio import")
         async def report(self, import_id: FromPath[str]) -> ImportReport:

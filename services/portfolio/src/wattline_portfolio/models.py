@@ -190,14 +190,25 @@ class ImportRowError(BaseModel):
     reasons: list[str] = Field(description="every problem of the row, one sentence each")
 
 
-class ImportReport(BaseModel):
-    """What a portfolio import did: each row is imported entirely or not at all."""
+class ImportSummary(BaseModel):
+    """What a portfolio import did: each row is imported entirely or not at all. The counts
+    grow chunk by chunk while it runs (``finished_at`` None)."""
 
     import_id: uuid.UUID
     received_at: datetime
-    finished_at: datetime | None = Field(description="None: the import did not finish")
+    finished_at: datetime | None = Field(description="None: still running, or interrupted")
     rows: int = Field(description="data rows in the file")
-    imported: int = Field(description="rows imported now")
+    imported: int = Field(description="rows imported by this import")
     already_imported: int = Field(description="rows whose external_id an import already took")
     rejected: int = Field(description="rows not imported; see errors")
-    errors: list[ImportRowError]
+
+
+class ImportReport(ImportSummary):
+    """An import with every refused row and why."""
+
+    errors: list[ImportRowError] = Field(description="refused rows, by line")
+
+
+class ImportPage(BaseModel):
+    items: list[ImportSummary]
+    next_after: uuid.UUID | None = Field(description="pass as ?after= for the next page")

@@ -81,6 +81,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from wattline_platform.logging import get_logger
@@ -100,7 +101,7 @@ from wattline_portfolio.domain.portfolio_import import (
     parse_row,
 )
 from wattline_portfolio.handlers import NewSupply, Portfolio
-from wattline_portfolio.models import ImportReport, ImportRowError
+from wattline_portfolio.models import ImportPage, ImportReport, ImportRowError, ImportSummary
 
 log = get_logger(__name__)
 # Rows per transaction, each row in its own savepoint: a refused row rolls back alone, and a
@@ -151,55 +152,34 @@ async def import_portfolio(p: Portfolio, body: bytes) -> ImportReport:
 
     import_id = uuid.uuid4()
     async with p.service.database.transaction() as tx:
-        await imports.insert_import(tx, import_id, received_at, len(rows))
-    imported = already = 0
+        await imports.insert_import(tx, import_id, received_at, len(rows), _errors(rejected))
     for start in range(0, len(accepted), CHUNK_ROWS):
-        done, again, refused = await _import_chunk(
-            p, import_id, accepted[start : start + CHUNK_ROWS]
-        )
-        imported, already = imported + done, already + again
-        rejected.extend(refused)
-    rejected.sort(key=lambda r: r.line)
-    errors = [
-        ImportRowError(line=r.line, external_id=r.external_id, reasons=list(r.reasons))
-        for r in rejected
-    ]
-    finished_at = datetime.now(UTC)
+        await _import_chunk(p, import_id, accepted[start : start + CHUNK_ROWS])
     async with p.service.database.transaction() as tx:
-        await imports.finish_import(
-            tx,
-            import_id,
-            finished_at=finished_at,
-            imported=imported,
-            already_imported=already,
-            rejected=len(rejected),
-            errors=[e.model_dump() for e in errors],
-        )
+        await imports.finish_import(tx, import_id, datetime.now(UTC))
+    report = await import_report(p, import_id)
+    assert report is not None
     log.info(
         "portfolio_imported",
         import_id=str(import_id),
-        rows=len(rows),
-        imported=imported,
-        already_imported=already,
-        rejected=len(rejected),
+        rows=report.rows,
+        imported=report.imported,
+        already_imported=report.already_imported,
+        rejected=report.rejected,
     )
-    return ImportReport(
-        import_id=import_id,
-        received_at=received_at,
-        finished_at=finished_at,
-        rows=len(rows),
-        imported=imported,
-        already_imported=already,
-        rejected=len(rejected),
-        errors=errors,
-    )
+    return report
 
 
-async def _import_chunk(
-    p: Portfolio, import_id: uuid.UUID, rows: list[ImportRow]
-) -> tuple[int, int, list[RowRejected]]:
-    """Import *rows* in one transaction, each in a savepoint. Returns (imported, already
-    imported, refused); counted only once the transaction has committed."""
+def _errors(rejected: list[RowRejected]) -> list[dict[str, Any]]:
+    return [
+        ImportRowError(line=r.line, external_id=r.external_id, reasons=list(r.reasons)).model_dump()
+        for r in rejected
+    ]
+
+
+async def _import_chunk(p: Portfolio, import_id: uuid.UUID, rows: list[ImportRow]) -> None:
+    """Import *rows* in one transaction, each in a savepoint, and count them in the report in
+    the same transaction."""
     imported = already = 0
     refused: list[RowRejected] = []
     async with p.service.database.transaction() as tx:
@@ -224,7 +204,9 @@ async def _import_chunk(
                 )
                 reason = "could not be stored (an internal error, logged with the line)"
                 refused.append(RowRejected(row.line, row.external_id, (reason,)))
-    return imported, already, refused
+        await imports.add_progress(
+            tx, import_id, imported=imported, already_imported=already, errors=_errors(refused)
+        )
 
 
 async def _import_row(
@@ -285,6 +267,25 @@ async def _import_row(
         payer_external_id=row.payer_external_id,
     )
     return True
+
+
+async def list_imports(p: Portfolio, *, limit: int, after: uuid.UUID | None) -> ImportPage:
+    """Imports, newest first (a page of at most *limit*, after the import *after*)."""
+    async with p.service.database.connection() as conn:
+        rows = await imports.list_imports(conn, limit=limit, after=after)
+    items = [
+        ImportSummary(
+            import_id=r["import_id"],
+            received_at=r["received_at"],
+            finished_at=r["finished_at"],
+            rows=r["row_count"],
+            imported=r["imported"],
+            already_imported=r["already_imported"],
+            rejected=r["rejected"],
+        )
+        for r in rows
+    ]
+    return ImportPage(items=items, next_after=items[-1].import_id if len(items) == limit else None)
 
 
 async def import_report(p: Portfolio, import_id: uuid.UUID) -> ImportReport | None:

@@ -10,40 +10,80 @@ import asyncpg
 
 
 async def insert_import(
-    conn: asyncpg.Connection, import_id: uuid.UUID, received_at: datetime, row_count: int
+    conn: asyncpg.Connection,
+    import_id: uuid.UUID,
+    received_at: datetime,
+    row_count: int,
+    errors: list[dict[str, Any]],
 ) -> None:
+    """A new import of *row_count* rows, with the rows refused before any was stored."""
     await conn.execute(
-        "INSERT INTO portfolio_import (import_id, received_at, row_count) VALUES ($1, $2, $3)",
+        """INSERT INTO portfolio_import (import_id, received_at, row_count, rejected, errors)
+           VALUES ($1, $2, $3, $4, $5)""",
         import_id,
         received_at,
         row_count,
+        len(errors),
+        errors,  # the pool's jsonb codec encodes it
+    )
+
+
+async def add_progress(
+    conn: asyncpg.Connection,
+    import_id: uuid.UUID,
+    *,
+    imported: int,
+    already_imported: int,
+    errors: list[dict[str, Any]],
+) -> None:
+    """Count a chunk of rows, in the chunk's own transaction: the report never counts a row
+    that was not committed, nor misses one that was."""
+    await conn.execute(
+        """UPDATE portfolio_import SET imported = imported + $2,
+               already_imported = already_imported + $3, rejected = rejected + $4,
+               errors = errors || $5 WHERE import_id = $1""",
+        import_id,
+        imported,
+        already_imported,
+        len(errors),
+        errors,
     )
 
 
 async def finish_import(
-    conn: asyncpg.Connection,
-    import_id: uuid.UUID,
-    *,
-    finished_at: datetime,
-    imported: int,
-    already_imported: int,
-    rejected: int,
-    errors: list[dict[str, Any]],
+    conn: asyncpg.Connection, import_id: uuid.UUID, finished_at: datetime
 ) -> None:
     await conn.execute(
-        """UPDATE portfolio_import SET finished_at = $2, imported = $3, already_imported = $4,
-               rejected = $5, errors = $6 WHERE import_id = $1""",
+        """UPDATE portfolio_import SET finished_at = $2,
+               errors = coalesce((SELECT jsonb_agg(e ORDER BY (e->>'line')::int)
+                                  FROM jsonb_array_elements(errors) e), '[]')
+           WHERE import_id = $1""",
         import_id,
         finished_at,
-        imported,
-        already_imported,
-        rejected,
-        errors,  # the pool's jsonb codec encodes it
     )
 
 
 async def get_import(conn: asyncpg.Connection, import_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM portfolio_import WHERE import_id = $1", import_id)
+
+
+async def list_imports(
+    conn: asyncpg.Connection, *, limit: int, after: uuid.UUID | None
+) -> list[asyncpg.Record]:
+    """Imports, newest first, without their errors; *after*: the last import of the page
+    before (keyset)."""
+    return list(
+        await conn.fetch(
+            """SELECT import_id, received_at, finished_at, row_count, imported,
+                      already_imported, rejected
+               FROM portfolio_import
+               WHERE $2::uuid IS NULL OR (received_at, import_id) <
+                     (SELECT received_at, import_id FROM portfolio_import WHERE import_id = $2)
+               ORDER BY received_at DESC, import_id DESC LIMIT $1""",
+            limit,
+            after,
+        )
+    )
 
 
 async def claim_row(
