@@ -382,37 +382,41 @@ async def data_version(conn: asyncpg.Connection) -> tuple[Any, ...]:
 
 
 async def incomplete_supply(conn: asyncpg.Connection, start: date, end: date) -> tuple[int, int]:
-    """``(supply periods, of them incomplete)`` over the local dates ``[start, end)``: a
-    supply period of ours (not rolled back; production points too, they are netted) is
-    incomplete while a local day of it inside the dates has no stored day, or its latest
-    version misses a value. One statement for the whole period."""
+    """``(supply periods, of them incomplete)`` over the local dates ``[start, end)`` (at most
+    62 days: a billing period). A supply period of ours (not rolled back; production points
+    too, they are netted) is incomplete while a local day of it inside the dates has no
+    stored day, or its latest version misses a value.
+
+    One statement: each metering point's stored days become a bit mask (day k is bit k; OR
+    needs no DISTINCT over versions), its days with a gap another (from the partial index of
+    days with a missing value), and each supply period needs the bits of its own days."""
+    if (end - start).days > 62:
+        raise ValueError(f"{start}..{end}: at most 62 days")
     row = await conn.fetchrow(
-        """WITH items AS (
-               SELECT sp.supply_period_id, sp.gsrn,
-                      greatest(sp.start_date, $1) AS first_day,
-                      least(coalesce(sp.end_date, $2), $2) AS end_day
-               FROM supply_periods sp
-               WHERE sp.reason <> 'rolled_back' AND sp.start_date < $2
-                 AND coalesce(sp.end_date, $2) > $1),
-           stored AS (
-               SELECT DISTINCT gsrn, local_date FROM metering_data
-               WHERE local_date >= $1 AND local_date < $2),
+        """WITH stored AS (
+               SELECT gsrn, bit_or(1::int8 << (local_date - $1)) AS days
+               FROM metering_data WHERE local_date >= $1 AND local_date < $2
+               GROUP BY gsrn),
            gaps AS (
-               SELECT m.gsrn, m.local_date FROM metering_data m
+               SELECT m.gsrn, bit_or(1::int8 << (m.local_date - $1)) AS days
+               FROM metering_data m
                WHERE m.local_date >= $1 AND m.local_date < $2
                  AND array_position(m.wh, NULL) IS NOT NULL
-                 AND NOT EXISTS (SELECT 1 FROM metering_data n
-                                 WHERE n.gsrn = m.gsrn AND n.local_date = m.local_date
-                                   AND n.version > m.version)),
-           whole AS (SELECT gsrn, local_date FROM stored
-                     EXCEPT SELECT gsrn, local_date FROM gaps)
+                 AND m.version = (SELECT max(n.version) FROM metering_data n
+                                  WHERE n.gsrn = m.gsrn AND n.local_date = m.local_date)
+               GROUP BY m.gsrn),
+           items AS (
+               SELECT sp.gsrn,
+                      (1::int8 << (least(coalesce(sp.end_date, $2), $2) - $1))
+                        - (1::int8 << (greatest(sp.start_date, $1) - $1)) AS needed
+               FROM supply_periods sp
+               WHERE sp.reason <> 'rolled_back' AND sp.start_date < $2
+                 AND coalesce(sp.end_date, $2) > $1)
            SELECT count(*) AS items,
-                  count(*) FILTER (WHERE have < end_day - first_day) AS incomplete
-           FROM (SELECT i.supply_period_id, i.first_day, i.end_day,
-                        count(w.local_date) AS have
-                 FROM items i LEFT JOIN whole w ON w.gsrn = i.gsrn
-                      AND w.local_date >= i.first_day AND w.local_date < i.end_day
-                 GROUP BY i.supply_period_id, i.first_day, i.end_day) AS per_item""",
+                  count(*) FILTER (
+                      WHERE coalesce(s.days, 0) & ~coalesce(g.days, 0) & i.needed <> i.needed
+                  ) AS incomplete
+           FROM items i LEFT JOIN stored s USING (gsrn) LEFT JOIN gaps g USING (gsrn)""",
         start,
         end,
     )
