@@ -3,7 +3,10 @@
 ``POST /api/portfolio/imports`` with the CSV as the body (``Content-Type: text/csv``) imports
 the metering points **we already supply** (DataHub has us as their supplier, so no BRS request
 is sent) with their customers, payers, supply periods and contracts; ``GET
-/api/portfolio/imports/{import_id}`` shows the report again.
+/api/portfolio/imports/{import_id}`` shows the report again, and ``GET /api/portfolio/imports``
+lists the imports newest first (``?limit=``, ``?after=<import_id>``). The counts of a running
+import grow a chunk of rows at a time, so one cut off by a client's timeout still shows what
+it did (``finished_at`` empty until it is done).
 
     curl --data-binary @portfolio.csv -H 'content-type: text/csv' \\
          -H 'authorization: Bearer <key>' http://localhost:8000/api/portfolio/imports
