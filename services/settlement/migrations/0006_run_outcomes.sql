@@ -11,3 +11,10 @@ CREATE INDEX settlement_blocked_supply_period ON settlement_blocked (supply_peri
 -- month looks for (the other days it counts from the primary key).
 CREATE INDEX metering_data_gaps ON metering_data (local_date, gsrn, version)
     WHERE array_position(wh, NULL) IS NOT NULL;
+
+-- The schedule records a month's run when the month opens for it, waiting until its metering
+-- data is complete (or the deadline passes): back office sees it waiting, and why.
+ALTER TABLE settlement_run DROP CONSTRAINT settlement_run_status_check;
+ALTER TABLE settlement_run ADD CONSTRAINT settlement_run_status_check
+    CHECK (status IN ('waiting', 'queued', 'running', 'completed', 'blocked', 'failed'));
+CREATE INDEX settlement_run_waiting ON settlement_run (billing_period) WHERE status = 'waiting';

@@ -765,10 +765,18 @@ async def test_the_scheduled_run_waits_for_complete_data_then_settles(rig: Rig) 
     rig.service.clock = clock  # type: ignore[assignment]
     due = runs.schedule_due
     assert await due(rig.service, 5, 10) == []  # before the 6th: not yet
+    assert await rig.service.database.fetchval("SELECT count(*) FROM settlement_run") == 0
     clock.today = date(2025, 2, 6)
     waiting: dict[str, Any] = {}
     assert await due(rig.service, 5, 10, waiting) == []  # 11 days and a value missing
-    assert await rig.service.database.fetchval("SELECT count(*) FROM settlement_run") == 0
+    [run] = await rig.service.database.fetch("SELECT * FROM settlement_run")
+    assert (run["trigger"], run["status"], run["reason"]) == (
+        "schedule",
+        "waiting",
+        "waiting for metering data: 1 of 1 supply periods incomplete; "
+        "starts by 2025-02-11 regardless",
+    )
+    assert not await runs.work_once(rig.service)  # nothing for a worker yet
     await rig.deliver(*held_back)
     assert await due(rig.service, 5, 10, waiting) == []  # the 10th still has its gap
     await rig.deliver(tenth)  # DataHub's correction of the 10th: a whole day
@@ -919,3 +927,30 @@ async def test_a_late_supply_is_settled_on_behalf_of_the_run_that_covers_it(rig:
         1,
     )
     assert (await run_of(rig, str(other_area)))["progress"]["total"] == 0
+
+
+async def test_after_a_clock_jump_each_month_waits_for_its_own_data(rig: Rig) -> None:
+    scenario, _ = golden("GM01")  # supplied from 1 January, open-ended
+    held_back = await given_without_days(rig, scenario, {date(2025, 1, 31)})
+    clock = Clock(date(2025, 1, 7))
+    rig.service.clock = clock  # type: ignore[assignment]
+    assert await runs.schedule_due(rig.service, 5, 10) == ["2024-12"]  # nothing of ours then
+    await work(rig)
+    clock.today = date(2025, 3, 8)  # the simulator's clock jumps two months ahead
+    assert await runs.schedule_due(rig.service, 5, 60) == []
+    rows = await rig.service.database.fetch(
+        "SELECT billing_period, status FROM settlement_run ORDER BY billing_period"
+    )
+    assert [tuple(r) for r in rows] == [
+        ("2024-12", "completed"),
+        ("2025-01", "waiting"),  # the 31st is missing
+        ("2025-02", "waiting"),  # no February data yet
+    ]
+    await rig.deliver(*held_back)
+    assert await runs.schedule_due(rig.service, 5, 60) == ["2025-01"]
+    assert await runs.schedule_due(rig.service, 5, 60) == []  # February still waits
+    await work(rig)
+    statuses = await rig.service.database.fetch(
+        "SELECT billing_period, status FROM settlement_run ORDER BY billing_period"
+    )
+    assert [tuple(r) for r in statuses][1:] == [("2025-01", "completed"), ("2025-02", "waiting")]

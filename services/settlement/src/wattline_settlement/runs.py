@@ -710,32 +710,36 @@ async def schedule_due(
     deadline_days: int,
     waiting: dict[str, tuple[Any, ...]] | None = None,
 ) -> list[str]:
-    """Start the scheduled run of each month due; returns the months started.
+    """Start the scheduled runs that are due; returns the months whose run was queued.
 
-    A month's run starts once, *after_days* after the month's end at the earliest (Danish
-    local dates), and then only when its metering data is complete: every local day of the
-    month inside each supply period of ours has its data, every value there
-    (:func:`adapters.runs.incomplete_supply`, one statement per month). Data that is late
-    (DataHub catching up, the simulator's clock jumped ahead of its deliveries) holds the run
-    back instead of blocking all of it. *deadline_days* after the month's end the run starts
-    regardless; what cannot be settled then is blocked and retried. *waiting* remembers the
-    data's version at each month's last incomplete check, so an unchanged month is not
-    counted again.
+    A month's run is recorded once, *after_days* after the month's end (Danish local dates;
+    after a jump of the clock, every month since the newest one recorded), as ``waiting``.
+    It is queued when the month's metering data is complete: every local day of the month
+    inside each supply period of ours has its data, every value there
+    (:func:`adapters.runs.incomplete_supply`, one statement per month). Late data (DataHub
+    catching up, the simulator's clock jumped ahead of its deliveries) so holds the run back
+    instead of blocking all of it; the run's ``reason`` says how much is missing. At the
+    latest *deadline_days* after the month's end it is queued regardless, and what cannot be
+    settled then is blocked and retried. *waiting* remembers the data's version at a month's
+    last incomplete check, so an unchanged month is not counted again.
     """
     today = danish_today(await service.clock.now())
+    async with service.database.transaction() as tx:
+        for billing in _months_to_schedule(await store.newest_scheduled(tx), today):
+            if today < billing_period(billing).end + timedelta(days=after_days):
+                break  # and every later month
+            if await store.create_run(tx, billing, None, "schedule", "waiting"):
+                log.info("settlement_run_scheduled", period=billing)
+    released = []
     async with service.database.connection() as conn:
-        months = _months_to_schedule(await store.newest_scheduled(conn), today)
-    started = []
-    for billing in months:
+        pending = await store.waiting_runs(conn)
+    for run in pending:
+        billing = run["billing_period"]
         period = billing_period(billing)
-        if today < period.end + timedelta(days=after_days):
-            break  # and every later month
-        why = "deadline"
         deadline = period.end + timedelta(days=max(deadline_days, after_days))
+        why = "deadline"
         if today < deadline:
             async with service.database.connection() as conn:
-                if await store.is_scheduled(conn, billing):
-                    continue
                 version = await store.data_version(conn)
                 if waiting is not None and waiting.get(billing) == version:
                     continue
@@ -743,22 +747,22 @@ async def schedule_due(
             if incomplete:
                 if waiting is not None:
                     waiting[billing] = version
-                log.info(
-                    "settlement_run_waiting_for_data",
-                    period=billing,
-                    incomplete=incomplete,
-                    supply_periods=items,
-                    deadline=deadline.isoformat(),
+                reason = (
+                    f"waiting for metering data: {incomplete} of {items} supply periods "
+                    f"incomplete; starts by {deadline.isoformat()} regardless"
                 )
+                async with service.database.transaction() as tx:
+                    await store.note_waiting(tx, run["run_id"], reason)
+                log.info("settlement_run_waiting", period=billing, reason=reason)
                 continue
             why = "data_complete"
         async with service.database.transaction() as tx:
-            if await store.create_run(tx, billing, None, "schedule"):
-                log.info("settlement_run_scheduled", period=billing, why=why)
-                started.append(billing)
+            if await store.release_waiting(tx, run["run_id"]):
+                log.info("settlement_run_queued", period=billing, why=why)
+                released.append(billing)
         if waiting is not None:
             waiting.pop(billing, None)
-    return started
+    return released
 
 
 RETRY_MAX_S = 6 * 3600.0
@@ -803,7 +807,8 @@ def run_view(row: asyncpg.Record) -> dict[str, Any]:
     reasons in the run's detail. A blocked run is run again in place until nothing of it is
     blocked (``attempts`` counts how often it ran), and an item settled elsewhere stops
     counting as blocked here, so a finished run's status is its final state: ``completed``
-    when everything in its scope is settled, ``blocked`` while anything is not.
+    when everything in its scope is settled, ``blocked`` while anything is not. A scheduled
+    run is ``waiting`` (with the reason) until its month's metering data is complete.
     """
     return {
         "run_id": str(row["run_id"]),

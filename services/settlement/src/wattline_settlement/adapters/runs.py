@@ -43,17 +43,24 @@ def lines_from_json(text: str | list[Any]) -> tuple[Line, ...]:
 
 
 async def create_run(
-    conn: asyncpg.Connection, billing_period: str, grid_area: str | None, trigger: str
+    conn: asyncpg.Connection,
+    billing_period: str,
+    grid_area: str | None,
+    trigger: str,
+    status: str = "queued",
+    reason: str | None = None,
 ) -> uuid.UUID | None:
-    """A queued run; None when the schedule already started this period's run."""
+    """A queued (or waiting) run; None when the schedule already has this period's run."""
     run_id = uuid.uuid4()
     inserted = await conn.fetchval(
-        """INSERT INTO settlement_run (run_id, billing_period, grid_area, trigger, status)
-           VALUES ($1, $2, $3, $4, 'queued') ON CONFLICT DO NOTHING RETURNING run_id""",
+        """INSERT INTO settlement_run (run_id, billing_period, grid_area, trigger, status, reason)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING run_id""",
         run_id,
         billing_period,
         grid_area,
         trigger,
+        status,
+        reason,
     )
     return inserted if inserted is None else run_id
 
@@ -362,12 +369,32 @@ async def newest_scheduled(conn: asyncpg.Connection) -> str | None:
     return value
 
 
-async def is_scheduled(conn: asyncpg.Connection, billing_period: str) -> bool:
-    found = await conn.fetchval(
-        "SELECT 1 FROM settlement_run WHERE trigger = 'schedule' AND billing_period = $1",
-        billing_period,
+async def waiting_runs(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Scheduled runs waiting for their month's data, oldest month first."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """SELECT run_id, billing_period FROM settlement_run WHERE status = 'waiting'
+           ORDER BY billing_period"""
     )
-    return found is not None
+    return rows
+
+
+async def release_waiting(conn: asyncpg.Connection, run_id: uuid.UUID) -> bool:
+    """Queue a waiting run (for any worker to claim)."""
+    done = await conn.execute(
+        """UPDATE settlement_run SET status = 'queued', reason = NULL
+           WHERE run_id = $1 AND status = 'waiting'""",
+        run_id,
+    )
+    return bool(done.endswith(" 1"))
+
+
+async def note_waiting(conn: asyncpg.Connection, run_id: uuid.UUID, reason: str) -> None:
+    """Say why a waiting run still waits."""
+    await conn.execute(
+        "UPDATE settlement_run SET reason = $2 WHERE run_id = $1 AND status = 'waiting'",
+        run_id,
+        reason,
+    )
 
 
 async def data_version(conn: asyncpg.Connection) -> tuple[Any, ...]:
