@@ -8,6 +8,7 @@ import uuid
 from datetime import date
 from typing import TYPE_CHECKING
 
+from wattline_platform.business_days import business_days_ahead
 from wattline_portfolio import handlers
 
 if TYPE_CHECKING:
@@ -497,3 +498,18 @@ async def test_one_bad_process_does_not_stop_the_others_being_sent(rig: Rig) -> 
     raised = await rig.raise_and_send()
     assert [r["gsrn"] for r in raised] == [rig.single(1).gsrn]
     assert (await rig.process_of(first.json()["signup_id"]))["raised_at"] is None
+
+
+async def test_without_an_effective_date_a_signup_takes_the_soonest_allowed(rig: Rig) -> None:
+    today = await rig.p.today()
+    body = rig.signup_body(rig.single(20))
+    del body["effective_date"]
+    switch = await rig.client.post("/api/signup", json=body)
+    assert switch.status_code == 201, switch.text
+    # 15 Danish business days of notice for a switch: the first day of its window.
+    assert switch.json()["effective_date"] == business_days_ahead(today, 15).isoformat()
+    body = rig.signup_body(rig.single(21), type="move_in")
+    del body["effective_date"]
+    move_in = await rig.client.post("/api/signup", json=body)
+    assert move_in.status_code == 201, move_in.text
+    assert move_in.json()["effective_date"] == today.isoformat()  # moving in today

@@ -328,8 +328,9 @@ async def submit_signup(
         raise Problem(400, "invalid-gsrn", "Invalid GSRN at the address", gsrn)
     kind = SIGNUP_KINDS[body.type]
     today = await p.today()
+    effective_date = body.effective_date or p.settings.date_rules.earliest(kind, today)
     try:
-        p.settings.date_rules.check(kind, body.effective_date, today)
+        p.settings.date_rules.check(kind, effective_date, today)
     except InvalidEffectiveDate as exc:
         raise Problem(
             400, "invalid-effective-date", "Effective date not allowed", str(exc)
@@ -338,7 +339,7 @@ async def submit_signup(
     try:
         async with p.service.database.transaction() as tx:
             product = await product_store.get(tx, str(body.product_id))
-            version = version_to_sign(product, body.effective_date)
+            version = version_to_sign(product, effective_date)
             if version is None:
                 raise Problem(
                     400, "product-not-available", "No such active product", str(body.product_id)
@@ -346,7 +347,7 @@ async def submit_signup(
             await store.lock_gsrn(tx, gsrn)
             await _refuse_open_process(tx, gsrn)
             customer_id = await save_party(p, tx, "customer", customer)
-            await _refuse_supplied(tx, gsrn, body.effective_date, body.type, customer_id)
+            await _refuse_supplied(tx, gsrn, effective_date, body.type, customer_id)
             payer_id = await save_party(p, tx, "payer", payer) if payer else None
             signup_id = await store.next_signup_id(tx, today.year)
             await store.insert_process(
@@ -354,7 +355,7 @@ async def submit_signup(
                 process_id=process_id,
                 kind=kind,
                 gsrn=gsrn,
-                effective_date=body.effective_date,
+                effective_date=effective_date,
                 transaction_id=transaction_id_for(str(process_id)),
                 send_after=datetime.now(UTC) + timedelta(seconds=p.settings.send_delay_s),
                 signup_id=signup_id,
@@ -373,7 +374,7 @@ async def submit_signup(
                 product_id=body.product_id,
                 product_version=version.version,
                 type=body.type,
-                effective_date=body.effective_date,
+                effective_date=effective_date,
                 status="registered",
                 process_id=process_id,
                 resubmission_of=resubmission_of,
@@ -381,7 +382,7 @@ async def submit_signup(
             step = Step("pending", f"signup {signup_id} registered ({body.type})")
             await store.add_timeline(tx, process_id, [step], "api")
             await p.emit(tx, _status_event(process_id, kind, gsrn, signup_id, step, None,
-                                           body.effective_date), gsrn)  # fmt: skip
+                                           effective_date), gsrn)  # fmt: skip
     except Problem as exc:
         # A concurrent retry of the same request may have committed first: its result wins.
         if exc.type == "open-process" and idempotency_key:
@@ -409,7 +410,7 @@ async def submit_signup(
             ) from None
         raise
     log.info("signup_registered", signup_id=signup_id, gsrn=gsrn, kind=kind)
-    return SignupResult(signup_id, "registered", gsrn, body.effective_date)
+    return SignupResult(signup_id, "registered", gsrn, effective_date)
 
 
 def _open_process_problem(gsrn: str, row: asyncpg.Record | None) -> Problem:

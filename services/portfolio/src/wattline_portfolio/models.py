@@ -39,7 +39,11 @@ class SignupIn(BaseModel):
     phone: str | None = Field(default=None, max_length=20)
     product_id: uuid.UUID
     type: SignupType
-    effective_date: date
+    effective_date: date | None = Field(
+        default=None,
+        description="omitted: as soon as the rules allow (a switch after the notice period, "
+        "a move-in today)",
+    )
     billing_street: str = Field(min_length=1, max_length=200)
     billing_house_number: str = Field(min_length=1, max_length=20)
     billing_floor: str | None = Field(default=None, max_length=10)

@@ -49,6 +49,16 @@ class DateRules:
             )
         return None
 
+    def earliest(self, kind: BrsKind, today: date) -> date:
+        """The soonest effective date of *kind* requested on *today*: "as soon as possible".
+
+        A switch: the first day of its window; a move-in (or anything not dated back): today.
+        """
+        window = self.window(kind, today)
+        if window is None or window[0] <= today:
+            return today
+        return window[0]
+
     def check(self, kind: BrsKind, day: date, today: date) -> None:
         """Raise InvalidEffectiveDate when *day* is outside *kind*'s window."""
         window = self.window(kind, today)
