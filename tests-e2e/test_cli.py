@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from wattline import system
-from wattline.cli import split_scopes
+from wattline.cli import csv_chunks, split_scopes
 from wattline.registry import SERVICES
 
 
@@ -77,3 +77,12 @@ def test_scopes_split_on_commas_and_spaces() -> None:
 def test_the_registry_names_each_services_own_schema() -> None:
     for entry in SERVICES:
         assert entry.spec().db_schema == entry.schema, entry.name
+
+
+def test_an_import_file_goes_in_pieces_that_keep_their_line_numbers() -> None:
+    text = "external_id,gsrn\n" + "".join(f"X{i},57{i:016d}\n" for i in range(5))
+    pieces = csv_chunks(text, rows=2)
+    assert [offset for offset, _ in pieces] == [0, 2, 4]
+    assert all(piece.startswith("external_id,gsrn\n") for _, piece in pieces)
+    assert "".join(piece.split("\n", 1)[1] for _, piece in pieces) == text.split("\n", 1)[1]
+    assert csv_chunks("external_id,gsrn\n") == [(0, "external_id,gsrn\n")]
