@@ -188,7 +188,7 @@ async def measure(
                 raise RuntimeError(f"{label}: {response.status_code} {response.text[:300]}")
             body = response.json()
             hours = sum(metering_data.positions(d, "PT1H") for d in _days(first, following))
-            if len(body["points"]) != hours or body["total_kwh"] is None:
+            if len(body["points"]) != hours or not body["complete"]:
                 raise RuntimeError(f"{label}: {gsrn} {first}: unexpected body")
             done += 1
             if done % 250 == 0:
