@@ -112,7 +112,7 @@ def test_status_apikey_migrate_act_on_this_system(first: System, tmp_path: Path)
         assert client.get("/api/products").status_code == 200
         assert client.get("/api/customers").status_code == 403
     listed = wattline("apikey", "list", home=first.home, cwd=tmp_path)
-    assert "website" in listed.stdout and "signup:write,products:read" in listed.stdout
+    assert "website" in listed.stdout and "products:read,signup:write" in listed.stdout
 
     migrated = wattline("migrate", home=first.home, cwd=tmp_path)
     assert migrated.returncode == 0 and "portfolio: 0 applied" in migrated.stdout

@@ -243,11 +243,15 @@ async def test_month_partitions_are_created_across_a_month_boundary(
         "metering_data_2025_02": 2,
         "metering_data_2025_03": 1,
     }
-    # Each partition has the parent's indexes (the primary key and the id).
-    indexed = await db.fetchval(
-        "SELECT count(*) FROM pg_index WHERE indrelid = 'metering_data_2025_03'::regclass"
+    # Each partition has the parent's indexes (the primary key, the id and the gaps index).
+    indexed = await db.fetch(
+        """SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index
+           WHERE indrelid = 'metering_data_2025_03'::regclass"""
     )
-    assert indexed == 2
+    defs = sorted(r["def"] for r in indexed)
+    assert len(defs) == 3
+    assert any("(id)" in d for d in defs)
+    assert any("WHERE (array_position(wh, NULL" in d for d in defs)
 
 
 async def test_writers_creating_the_same_partition_at_once_both_succeed(
