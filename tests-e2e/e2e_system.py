@@ -27,7 +27,9 @@ def _free(port: int) -> bool:
 
 def free_base_port() -> int:
     while True:
-        base = random.randrange(20000, 40000, 200)
+        # Below the ephemeral range (32768 and up on Linux): a port there can be taken at any
+        # moment by an outgoing connection, and the service meant for it then cannot bind.
+        base = random.randrange(20000, 32000, 200)
         if all(_free(base + e.port_offset) for e in SERVICES):
             return base
 

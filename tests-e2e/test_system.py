@@ -83,6 +83,11 @@ async def test_c_kill_9_a_consumer_while_1000_events_flow(system: System) -> Non
     assert len(counts) == 1000
     assert set(counts.values()) == {1}, "an effect was applied twice"
     assert system.pid("settlement") != victim  # the supervisor restarted it
+    # The operator is told what the process said last, beside its exit.
+    log = system.log.read_text(errors="replace")
+    assert "settlement exited with code -9" in log
+    after = log.split("settlement exited with code -9", 1)[1].splitlines()
+    assert after[0].endswith("its last lines:") and "  settlement: " in after[1]
 
 
 async def test_d_broker_restart_topics_recreated_outbox_republished_effects_once(

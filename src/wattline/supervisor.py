@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,9 +47,13 @@ class Child:
     started_at: float = 0.0
     pidfile: Path | None = None
     quiet: bool = False
+    # Its last lines of output: said again when it exits, where its own lines are drowned
+    # by the others' (or not shown at all, when quiet).
+    last_lines: deque[str] = field(default_factory=lambda: deque(maxlen=6))
     _pump_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        self.last_lines.clear()
         self.proc = await asyncio.create_subprocess_exec(
             *self.argv,
             env=self.env,
@@ -72,6 +77,7 @@ class Child:
             else f"{self.name:<12}| "
         )
         while line := await proc.stdout.readline():
+            self.last_lines.append(line.decode(errors="replace").rstrip()[:500])
             if not self.quiet:
                 sys.stdout.write(prefix + line.decode(errors="replace"))
                 sys.stdout.flush()
@@ -305,6 +311,8 @@ class Supervisor:
             if self.stopping.is_set():
                 return
             uptime = time.monotonic() - child.started_at
+            if child._pump_task is not None:  # its last lines may still be in the pipe
+                await asyncio.wait({child._pump_task}, timeout=2)
             if code == EXIT_BROKER_RESET:
                 delay = 0.0
                 say(f"{child.name} saw the broker reset; restarting it")
@@ -313,8 +321,10 @@ class Supervisor:
                 delay = backoff
                 say(
                     f"{child.name} exited with code {code} after {uptime:.0f}s; "
-                    f"restart in {delay:.0f}s"
+                    f"restart in {delay:.0f}s; its last lines:"
                 )
+                for line in child.last_lines:
+                    say(f"  {child.name}: {line}")
             while not self.stopping.is_set():
                 await self._sleep(delay)
                 if self.stopping.is_set():
