@@ -31,14 +31,15 @@ OVERRIDES = ("DATABASE_URL", "KAFKA_BOOTSTRAP", "WATTLINE_GATEWAY_URL", "WATTLIN
 
 
 @pytest.fixture(scope="module")
-def first(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    system = System(tmp_path_factory.mktemp("wattline-first-hour"))
-    system.start()
+def first(system: System, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """A second Wattline, started while the session's (`system`) runs beside it."""
+    second = System(tmp_path_factory.mktemp("wattline-first-hour"))
+    second.start()
     try:
-        yield system
+        yield second
     finally:
-        if system.proc is not None:
-            system.stop()
+        if second.proc is not None:
+            second.stop()
 
 
 def wattline(
@@ -238,3 +239,15 @@ def test_replay_acts_on_this_system(first: System, tmp_path: Path) -> None:
         await first.wait_ready()
 
     asyncio.run(settled())
+
+
+def test_the_other_system_was_not_touched(system: System, first: System, tmp_path: Path) -> None:
+    """Everything above acted on `first`: the session's system, running beside it, saw none."""
+    assert system.url != first.url and system.pg_port != first.pg_port
+    with httpx.Client(base_url=system.url, headers={"X-API-Key": system.key}) as client:
+        imports = client.get("/api/portfolio/imports")
+        assert imports.status_code == 200 and imports.json()["items"] == []
+    listed = wattline("apikey", "list", home=system.home, cwd=tmp_path)
+    assert listed.returncode == 0 and "website" not in listed.stdout
+    with httpx.Client(base_url=first.url, headers={"X-API-Key": first.key}) as client:
+        assert client.get("/api/portfolio/imports").json()["items"] != []
