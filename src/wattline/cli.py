@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -646,19 +647,32 @@ def sim_customers(
 def sim_clock(
     advance_days: Annotated[int | None, typer.Option(min=1, help="move forward N days")] = None,
     to: Annotated[str | None, typer.Option(help="move to this ISO time (UTC if no offset)")] = None,
+    wait: Annotated[
+        bool, typer.Option(help="then wait until our datahub service has fetched every message")
+    ] = False,
 ) -> None:
     """Show the market clock, or move it forward (everyone's business time follows)."""
 
     async def run() -> dict[str, Any]:
-        url = f"{_simulator_url()}/sim/clock"
+        base = _simulator_url()
         if advance_days is None and to is None:
-            response = await _call("GET", url)
+            response = await _call("GET", f"{base}/sim/clock")
         else:
             body: dict[str, Any] = {"advance_days": advance_days} if advance_days else {"to": to}
-            response = await _call("POST", url, json=body)
+            response = await _call("POST", f"{base}/sim/clock", json=body)
         if response.status_code != 200:
             _problem(response)
         result: dict[str, Any] = response.json()
+        typer.echo(f"market clock: {result.get('now')}")
+        deadline = time.monotonic() + 600
+        while wait:
+            queued = (await _call("GET", f"{base}/sim/queues")).json()
+            if not any(queued.values()):
+                typer.echo("DataHub's queues are empty: our datahub service has fetched everything")
+                break
+            if time.monotonic() > deadline:
+                _fail(f"DataHub still holds messages after 600 s: {queued}")
+            await asyncio.sleep(1)
         return result
 
-    typer.echo(f"market clock: {_run(run()).get('now')}")
+    _run(run())
