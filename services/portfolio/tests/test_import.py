@@ -392,3 +392,21 @@ def test_a_one_line_street_is_split_into_its_parts() -> None:
     )
     assert split_street("Vej 10") == ("Vej", "10", None, None)
     assert split_street("Postboks") == ("Postboks", "", None, None)
+
+
+def test_the_readmes_column_table_is_the_importers() -> None:
+    """README.md documents every column the importer reads, and which of them are required."""
+    from pathlib import Path
+
+    from wattline_portfolio.domain.portfolio_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    section = readme.split("### Portfolio import", 1)[1].split("\n## ", 1)[0]
+    documented: dict[str, str] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 3:
+            for name in cells[0].replace("`", "").split(","):
+                documented[name.strip()] = cells[1]
+    assert set(documented) == {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS}
+    assert {n for n, req in documented.items() if req.startswith("yes")} == set(REQUIRED_COLUMNS)

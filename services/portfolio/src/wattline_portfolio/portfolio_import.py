@@ -28,43 +28,8 @@ a header row with these column names (any order, case-insensitive), at most 100,
 50 MB (``WATTLINE_PORTFOLIO_IMPORT_MAX_ROWS``, ``WATTLINE_PORTFOLIO_IMPORT_MAX_BYTES``). An
 unknown column is refused (a misspelt optional column would otherwise be ignored silently).
 
-| column | required | value |
-|---|---|---|
-| `external_id` | yes | the old CIS's id of the row, the idempotency key (1) |
-| `gsrn` | yes | the metering point: 18 digits, starts `57`, GS1 check digit |
-| `grid_area` | yes | 3 digits, e.g. `344` |
-| `price_area` | yes | `DK1` or `DK2` (the grid area's, when the grid area is known) |
-| `metering_point_type` | yes | `E17` consumption or `E18` production |
-| `settlement_method` | yes | `D01` flex, `E02` non-profiled, `E01` profiled (empty: `E18`) |
-| `resolution` | yes | `PT1H` or `PT15M` |
-| `supply_start` | yes | `YYYY-MM-DD`, the Danish local date our supply started |
-| `customer_type` | yes | `private` (CPR) or `business` (CVR) |
-| `cpr_cvr` | yes | CPR `DDMMYYSSSS` (a dash allowed) or CVR (8 digits), checked |
-| `name` | yes | the customer's name |
-| `email` | yes, may be empty | the customer's e-mail address |
-| `street` | yes | billing street and number, `Nørrebrogade 42, 3. th` (2) |
-| `postcode` | yes | 4 digits |
-| `city` | yes | the billing address's city |
-| `dar_id` | yes, may be empty | the supply address's DAR id (a UUID) |
-| `product` | yes | a product id or name in the catalogue, e.g. `Spot` (3) |
-| `phone` | no | the customer's phone number |
-| `house_number` | no | the house number; `street` is then the street name alone |
-| `floor`, `door` | no | with `house_number`: floor and door of the billing address |
-| `payer_external_id` | no | the old CIS's id of a payer separate from the customer |
-| `payer_type` | with a payer | `private` or `business` |
-| `payer_cpr_cvr` | with a payer | the payer's CPR or CVR number |
-| `payer_name` | with a payer | the payer's name |
-| `payer_street` | with a payer | the payer's billing street and number (2) |
-| `payer_house_number` | no | as `house_number`, for the payer |
-| `payer_postcode` | with a payer | 4 digits |
-| `payer_city` | with a payer | the payer's billing city |
-| `payer_email` | no | the payer's e-mail address |
-| `billing_frequency` | no | `monthly` or `quarterly` (4) |
-| `payment_model` | no | `aconto` or `arrears` (4) |
-
-(1) 1-100 characters of `A-Z a-z 0-9 . _ : / -`. (2) Or the street name alone when
-`house_number` is given. (3) Active, with a price on `supply_start`. (4) Default:
-`WATTLINE_PORTFOLIO_BILLING_FREQUENCY` / `WATTLINE_PORTFOLIO_PAYMENT_MODEL` (quarterly, aconto).
+The columns, which are required and what each holds: README.md, *Portfolio import* (a test
+keeps that table equal to ``REQUIRED_COLUMNS`` and ``OPTIONAL_COLUMNS``).
 
 Any payer column makes the row have a separate payer; an empty value is "not given".
 
