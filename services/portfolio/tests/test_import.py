@@ -398,7 +398,7 @@ def test_the_readmes_column_table_is_the_importers() -> None:
     """README.md documents every column the importer reads, and which of them are required."""
     from pathlib import Path
 
-    from wattline_portfolio.domain.portfolio_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+    from wattline_contracts.portfolio_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     section = readme.split("### Portfolio import", 1)[1].split("\n## ", 1)[0]

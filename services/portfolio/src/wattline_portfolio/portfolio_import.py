@@ -29,7 +29,7 @@ a header row with these column names (any order, case-insensitive), at most 100,
 unknown column is refused (a misspelt optional column would otherwise be ignored silently).
 
 The columns, which are required and what each holds: README.md, *Portfolio import* (a test
-keeps that table equal to ``REQUIRED_COLUMNS`` and ``OPTIONAL_COLUMNS``).
+keeps that table equal to ``wattline_contracts.portfolio_import``).
 
 Any payer column makes the row have a separate payer; an empty value is "not given".
 
@@ -52,6 +52,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from wattline_contracts.portfolio_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from wattline_platform.logging import get_logger
 from wattline_platform.problem import Problem
 
@@ -60,8 +61,6 @@ from wattline_portfolio.adapters import imports, portfolio_csv, store
 from wattline_portfolio.adapters import products as product_store
 from wattline_portfolio.adapters.portfolio_csv import CsvRefused
 from wattline_portfolio.domain.portfolio_import import (
-    OPTIONAL_COLUMNS,
-    REQUIRED_COLUMNS,
     Catalogue,
     Defaults,
     ImportRow,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal, cast, get_args
 
+from wattline_contracts.portfolio_import import PAYER_COLUMNS
 from wattline_platform.grid_areas import price_area
 
 from wattline_portfolio.domain.identity import (
@@ -38,45 +39,6 @@ from wattline_portfolio.domain.products import Product, ProductVersion, version_
 BillingFrequency = Literal["monthly", "quarterly"]
 PaymentModel = Literal["aconto", "arrears"]
 
-REQUIRED_COLUMNS = (
-    "external_id",
-    "gsrn",
-    "grid_area",
-    "price_area",
-    "metering_point_type",
-    "settlement_method",
-    "resolution",
-    "supply_start",
-    "customer_type",
-    "cpr_cvr",
-    "name",
-    "email",
-    "street",
-    "postcode",
-    "city",
-    "dar_id",
-    "product",
-)
-PAYER_COLUMNS = (
-    "payer_external_id",
-    "payer_type",
-    "payer_cpr_cvr",
-    "payer_name",
-    "payer_email",
-    "payer_street",
-    "payer_house_number",
-    "payer_postcode",
-    "payer_city",
-)
-OPTIONAL_COLUMNS = (
-    "phone",
-    "house_number",
-    "floor",
-    "door",
-    *PAYER_COLUMNS,
-    "billing_frequency",
-    "payment_model",
-)
 # A separate payer needs these; the others are optional.
 _PAYER_REQUIRED = (
     "payer_type",

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date as date_type
 
+from wattline_contracts.portfolio_import import REQUIRED_COLUMNS
 from wattline_platform.identifiers import gsrn_with_check_digit
 
 from wattline_simulator.domain.market import GRID_AREA_WEIGHTS, OTHER_SUPPLIER_GLN, PRICE_AREA
@@ -227,27 +228,9 @@ def market_customer(dar_id: uuid.UUID, points: tuple[AddressPoint, ...]) -> Mark
     )
 
 
-# The columns of the portfolio's import file (POST /api/portfolio/imports), in order.
-IMPORT_COLUMNS = (
-    "external_id",
-    "gsrn",
-    "grid_area",
-    "price_area",
-    "metering_point_type",
-    "settlement_method",
-    "resolution",
-    "supply_start",
-    "customer_type",
-    "cpr_cvr",
-    "name",
-    "email",
-    "street",
-    "house_number",
-    "postcode",
-    "city",
-    "dar_id",
-    "product",
-)
+# The columns of the portfolio's import file that our export fills (the street name and the
+# house number apart, as DataHub has them).
+IMPORT_COLUMNS = (*REQUIRED_COLUMNS, "house_number")
 
 
 def import_rows(
