@@ -81,8 +81,49 @@ def test_the_registry_names_each_services_own_schema() -> None:
 
 def test_an_import_file_goes_in_pieces_that_keep_their_line_numbers() -> None:
     text = "external_id,gsrn\n" + "".join(f"X{i},57{i:016d}\n" for i in range(5))
-    pieces = csv_chunks(text, rows=2)
-    assert [offset for offset, _ in pieces] == [0, 2, 4]
+    pieces, repeats = csv_chunks(text, rows=2)
+    assert [offset for offset, _ in pieces] == [0, 2, 4] and repeats == []
     assert all(piece.startswith("external_id,gsrn\n") for _, piece in pieces)
     assert "".join(piece.split("\n", 1)[1] for _, piece in pieces) == text.split("\n", 1)[1]
-    assert csv_chunks("external_id,gsrn\n") == [(0, "external_id,gsrn\n")]
+    assert csv_chunks("external_id,gsrn\n") == ([(0, "external_id,gsrn\n")], [])
+
+
+def test_pieces_are_cut_between_records_and_repeats_are_refused_across_pieces() -> None:
+    # A quoted street with a line break (and U+2028, which splitlines() would cut on), CRLF.
+    text = (
+        "External_ID,street\r\n"
+        'A,"Vej 1\r\n2. th"\r\n'  # lines 2-3
+        "B,Gade\u2028 2\r\n"  # line 4
+        'C,"Sti\n3"\r\n'  # lines 5-6
+        "A,Vej 9\r\n"  # line 7: repeats line 3 (where A's record ends) in another piece
+        "D,Torv 4\r\n"  # line 8
+    )
+    pieces, repeats = csv_chunks(text, rows=2)
+    assert repeats == [{"line": 7, "external_id": "A", "reasons": ["external_id repeats line 3"]}]
+    head = "External_ID,street\r\n"
+    assert pieces == [
+        (0, head + 'A,"Vej 1\r\n2. th"\r\nB,Gade\u2028 2\r\n'),
+        (3, head + 'C,"Sti\n3"\r\n'),  # the piece's line 3 is the file's line 6
+        (6, head + "D,Torv 4\r\n"),  # a dropped line ends a piece: one offset per piece
+    ]
+    broken = 'external_id\r\n"A\r\n'
+    assert csv_chunks(broken) == ([(0, broken)], [])
+
+
+def test_the_description_is_private_even_over_a_leftover_temporary_file(tmp_path: Path) -> None:
+    (tmp_path / "system.tmp").write_text("{}")
+    (tmp_path / "system.tmp").chmod(0o644)
+    _describe(tmp_path, os.getpid())
+    assert oct((tmp_path / "system.json").stat().st_mode & 0o777) == "0o600"
+
+
+async def test_a_second_up_from_a_home_being_started_is_refused(tmp_path: Path) -> None:
+    import fcntl
+
+    from wattline.supervisor import Supervisor
+
+    (tmp_path / "run").mkdir()
+    with open(tmp_path / "run" / "lock", "w") as held:  # noqa: ASYNC230 (the first `up`)
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert await Supervisor(tmp_path).run() == 1
+    assert not (tmp_path / "system.json").exists()

@@ -473,18 +473,69 @@ def _problem(response: httpx.Response) -> NoReturn:
 IMPORT_CHUNK_ROWS = 2_000  # a request well inside the gateway's read timeout
 
 
-def csv_chunks(text: str, rows: int = IMPORT_CHUNK_ROWS) -> list[tuple[int, str]]:
-    """The file as (line offset, CSV with the header and at most *rows* rows) pieces.
+def csv_chunks(
+    text: str, rows: int = IMPORT_CHUNK_ROWS
+) -> tuple[list[tuple[int, str]], list[dict[str, Any]]]:
+    """The file as (line offset, CSV with the header and at most *rows* records) pieces, and
+    the rows refused before sending because their ``external_id`` repeats an earlier line.
 
-    An import is idempotent per row, so sending it in pieces imports exactly what one
-    request would; the offset turns a piece's line numbers back into the file's.
+    Pieces are cut between CSV records, never inside a quoted value that holds a line break,
+    and keep the file's bytes; the offset turns a piece's line numbers back into the file's.
+    An import is idempotent per row, so the pieces import exactly what one request would:
+    what one request checks across the whole file (a repeated ``external_id`` is refused,
+    the first line kept) is checked here, since no single piece sees the whole file. A file
+    that is not valid CSV goes as one piece, for the server to say where it breaks.
     """
-    lines = text.splitlines(keepends=True)
-    if len(lines) <= 1:
-        return [(0, text)]
-    header, body = lines[0], lines[1:]
-    return [(start, header + "".join(body[start : start + rows])) for start in
-            range(0, len(body), rows)]  # fmt: skip
+    import csv
+    import io
+
+    physical = io.StringIO(text, newline="").readlines()  # splits on \n, \r\n and \r only
+    consumed: list[int] = []
+
+    def feed() -> Any:
+        for number, line in enumerate(physical, start=1):
+            consumed.append(number)
+            yield line
+
+    reader = csv.reader(feed(), strict=True)
+    records: list[tuple[int, int, list[str]]] = []  # (first line, last line, fields)
+    try:
+        header = next(reader, None)
+        header_end = reader.line_num
+        previous = header_end
+        for fields in reader:
+            records.append((previous + 1, reader.line_num, fields))
+            previous = reader.line_num
+    except csv.Error:
+        return [(0, text)], []
+    if header is None or not records:
+        return [(0, text)], []
+    names = [h.strip().lower() for h in header]
+    column = names.index("external_id") if "external_id" in names else None
+    first_line: dict[str, int] = {}
+    repeats: list[dict[str, Any]] = []
+    kept: list[tuple[int, int]] = []
+    for first, last, fields in records:
+        key = fields[column].strip() if column is not None and column < len(fields) else ""
+        if key and key in first_line:
+            reason = f"external_id repeats line {first_line[key]}"
+            repeats.append({"line": last, "external_id": key, "reasons": [reason]})
+            continue
+        if key:
+            first_line[key] = last
+        kept.append((first, last))
+    head = "".join(physical[:header_end])
+    runs: list[list[tuple[int, int]]] = []  # contiguous records, at most *rows* each
+    for record in kept:
+        if not runs or len(runs[-1]) >= rows or runs[-1][-1][1] + 1 != record[0]:
+            runs.append([])
+        runs[-1].append(record)
+    pieces = []
+    for run in runs:
+        body = "".join(physical[run[0][0] - 1 : run[-1][1]])
+        # The piece's first record sits on its line header_end + 1, in the file on run[0][0].
+        pieces.append((run[0][0] - header_end - 1, head + body))
+    return pieces, repeats
 
 
 async def _post_csv(url: str, text: str, target: system.Target) -> dict[str, Any]:
@@ -494,8 +545,12 @@ async def _post_csv(url: str, text: str, target: system.Target) -> dict[str, Any
     total: dict[str, Any] = {"rows": 0, "imported": 0, "already_imported": 0, "rejected": 0}
     errors: list[dict[str, Any]] = []
     ids: list[str] = []
+    pieces, repeats = csv_chunks(text)
+    total["rows"] += len(repeats)
+    total["rejected"] += len(repeats)
+    errors += repeats
     async with httpx.AsyncClient(timeout=600) as client:
-        for offset, piece in csv_chunks(text):
+        for offset, piece in pieces:
             try:
                 response = await client.post(
                     url,
@@ -505,6 +560,12 @@ async def _post_csv(url: str, text: str, target: system.Target) -> dict[str, Any
             except httpx.HTTPError as exc:
                 raise OSError(f"{url}: {exc!r}") from exc
             if response.status_code >= 400:
+                if ids:
+                    typer.echo(
+                        f"imports {', '.join(ids)} took the lines before {offset + 2}; importing "
+                        "the file again after the fix is safe (rows already imported are kept)",
+                        err=True,
+                    )
                 _problem(response)
             report: dict[str, Any] = response.json()
             for name in total:
@@ -514,6 +575,7 @@ async def _post_csv(url: str, text: str, target: system.Target) -> dict[str, Any
                 for e in report.get("errors", [])
             ]
             ids.append(str(report.get("import_id")))
+    errors.sort(key=lambda e: e["line"] if isinstance(e.get("line"), int) else 0)
     return {"import_id": ", ".join(ids), **total, "errors": errors}
 
 
@@ -539,7 +601,9 @@ def portfolio_import(
     supply (the go-live migration from an old CIS). Idempotent; a report names every
     rejected row. Exit code 1 when a row was rejected."""
     try:
-        text = file.read_text(encoding="utf-8")
+        # Bytes, not read_text(): its newline translation would rewrite line breaks inside
+        # quoted values; utf-8-sig drops a byte-order mark (Excel's UTF-8).
+        text = file.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"{file}: cannot read as UTF-8 text: {exc}", 2)
 

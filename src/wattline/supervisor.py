@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import signal
 import sys
@@ -124,20 +125,28 @@ class Supervisor:
             loop.add_signal_handler(sig, self.stopping.set)
         started = time.monotonic()
         (self.home / "run").mkdir(parents=True, exist_ok=True)
-        try:
-            running = system.load(self.home)
-        except system.NoSystem:
-            pass
-        else:
-            say(f"a Wattline is already running from {self.home} (pid {running.pid})")
-            return 1
-        try:
-            await self._start_stack()
-            await self._start_services()
-            await self._announce(started)
-            await self._watch()
-        finally:
-            await self._shutdown()
+        # The home's lock, held while this system runs: two `up` started together from one
+        # home cannot both pass the check below (system.json appears only once it is ready).
+        with open(self.home / "run" / "lock", "w") as home_lock:  # noqa: ASYNC230 (a local file)
+            try:
+                fcntl.flock(home_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                say(f"a Wattline is already starting or running from {self.home}")
+                return 1
+            try:
+                running = system.load(self.home)
+            except system.NoSystem:
+                pass
+            else:
+                say(f"a Wattline is already running from {self.home} (pid {running.pid})")
+                return 1
+            try:
+                await self._start_stack()
+                await self._start_services()
+                await self._announce(started)
+                await self._watch()
+            finally:
+                await self._shutdown()
         return 0
 
     # -- infrastructure ---------------------------------------------------------------

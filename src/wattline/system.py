@@ -46,7 +46,8 @@ class SystemDescription:
         """Write atomically (mode 600: it names the admin database URL)."""
         path = home / FILE_NAME
         tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        tmp.unlink(missing_ok=True)  # O_CREAT's mode applies only to a file it creates
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             json.dump(asdict(self), out, indent=2)
             out.write("\n")
@@ -84,6 +85,9 @@ def load(home: Path) -> SystemDescription:
         ) from None
     except (OSError, ValueError, TypeError) as exc:
         raise NoSystem(f"{path} is unreadable ({exc}); restart `wattline up`") from None
+    if path.stat().st_uid != os.getuid():
+        # It names a key file the CLI reads and a gateway it sends that key to.
+        raise NoSystem(f"{path} belongs to another user; not acting on it")
     if not _alive(description.pid):
         raise NoSystem(
             f"the Wattline recorded in {path} is not running (pid {description.pid} is gone); "

@@ -55,13 +55,21 @@ async def metering_points(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return _echo(request)
 
 
+@post("/api/portfolio/imports", status_code=201)
+async def portfolio_import(request: Request[Any, Any, Any]) -> dict[str, int]:
+    return {"bytes": len(await request.body())}
+
+
 @get("/api/elsewhere")
 async def elsewhere(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Served by the portfolio but routed to nobody: must not appear in the merged docs."""
     return _echo(request)
 
 
-PORTFOLIO = Litestar([products, signup_status, submit_signup, metering_points, elsewhere])
+PORTFOLIO = Litestar(
+    [products, signup_status, submit_signup, metering_points, portfolio_import, elsewhere],
+    request_max_body_size=100_000_000,
+)
 
 Rig = tuple[httpx.AsyncClient, asyncpg.Connection]
 
@@ -182,3 +190,14 @@ async def test_alias_table_rules() -> None:
         with pytest.raises(ValueError, match="service names"):
             Gateway({"portfolio": "http://x"}, client, aliases={"portfolio": "settlement"})
     assert GatewaySettings().aliases["signups"] == "portfolio"
+
+
+async def test_a_body_above_litestars_default_reaches_the_service(gateway: Rig) -> None:
+    """A 12 MB portfolio import passes the gateway (Litestar's default cap is 10 MB); the
+    service's own limit (50 MB) is what answers 413."""
+    client, conn = gateway
+    key = {"X-API-Key": await create_api_key(conn, "cis", ["portfolio:write"])}
+    body = b"x" * 12_000_000
+    sent = await client.post("/api/portfolio/imports", content=body, headers=key, timeout=60)
+    assert sent.status_code == 201, sent.text[:300]
+    assert sent.json() == {"bytes": 12_000_000}

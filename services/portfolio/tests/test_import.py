@@ -95,6 +95,11 @@ async def test_an_imported_point_is_ours_with_the_events_settlement_needs(rig: R
         ),
     ]
     report = await imported(rig, rows)
+    addresses = await rig.service.database.fetch("SELECT gsrn, dar_id FROM imported_row")
+    assert {r["gsrn"]: r["dar_id"] for r in addresses} == {
+        private.gsrn: private.dar_id,
+        business.gsrn: business.dar_id,
+    }
     assert {k: report[k] for k in ("rows", "imported", "already_imported", "rejected")} == {
         "rows": 2,
         "imported": 2,
@@ -221,11 +226,13 @@ async def test_each_refused_row_is_named_and_the_good_rows_are_imported(rig: Rig
     assert sorted(reasons) == [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14]
     assert reasons[3] == (
         f"CIS-{points[1].gsrn[-6:]}",
-        [f"'{bad_gsrn}' is not a GSRN (18 digits, starts 57, GS1 check digit)"],
+        ["gsrn is not a GSRN (18 digits, starts 57, GS1 check digit)"],
     )
     [cpr] = reasons[4][1]
     assert cpr.startswith("cpr_cvr: not a valid CPR number") and "3113901234" not in cpr
-    assert reasons[5][1] == ["product 'Super Saver' is not in the catalogue"]
+    assert reasons[5][1] == ["product is not in the catalogue (its id or name)"]
+    # A reason names the column, never its value (a mis-mapped column may hold a CPR).
+    assert all(bad_gsrn not in reason for _, rs in reasons.values() for reason in rs)
     assert reasons[6][1] == ["supply_start must be a date YYYY-MM-DD"]
     [area] = reasons[7][1]
     assert area.endswith(f"grid area {points[5].grid_area} lies in {points[5].price_area}")
@@ -359,6 +366,8 @@ async def test_a_header_is_checked_column_by_column(rig: Rig) -> None:
     broken = csv_of([row]) + b'"CIS-9,"unterminated\r\n'
     invalid = await post(rig, broken)
     assert invalid.status_code == 400 and invalid.json()["type"].endswith("/invalid-csv")
+    nul = await post(rig, csv_of([{**row, "external_id": "CIS-\x00"}]))
+    assert nul.status_code == 400 and nul.json()["detail"] == "line 2: a NUL character"
     bom = await post(rig, b"\xef\xbb\xbf" + csv_of([row]))  # Excel's UTF-8
     assert bom.status_code == 201 and bom.json()["imported"] == 1
 

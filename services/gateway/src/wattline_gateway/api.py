@@ -53,6 +53,7 @@ class Gateway:
     services: dict[str, str]
     client: httpx.AsyncClient
     aliases: dict[str, str] = field(default_factory=dict)  # first segment -> owning service
+    max_body_bytes: int = 64_000_000
     _keys: dict[str, tuple[float, repo.StoredKey | None]] = field(default_factory=dict)
     _buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
@@ -168,6 +169,9 @@ def routes(gateway: Gateway) -> list[Any]:
             HttpMethod.DELETE,
         ],
         include_in_schema=False,
+        # Above the largest body a service takes (a 50 MB portfolio import), so that service
+        # says 413 with its own limit; Litestar's default of 10 MB would cut it short here.
+        request_max_body_size=gateway.max_body_bytes,
     )
     async def proxy(
         request: Request[Any, Any, Any],

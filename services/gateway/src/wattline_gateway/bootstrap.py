@@ -41,6 +41,11 @@ class GatewaySettings(ServiceSettings):
     )
     connect_timeout_s: float = Field(default=2.0, description="connecting to a service")
     read_timeout_s: float = Field(default=30.0, description="waiting for a service's answer")
+    max_body_bytes: int = Field(
+        default=64_000_000,
+        ge=1,
+        description="largest request body forwarded (413 above); services have lower limits",
+    )
 
 
 def build(settings: GatewaySettings | None = None) -> Service:
@@ -52,7 +57,12 @@ def build(settings: GatewaySettings | None = None) -> Service:
         # Keep a connection per request in flight: with fewer, bursts reconnect per request.
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
     )
-    gateway = api.Gateway(dict(settings.services), client, aliases=dict(settings.aliases))
+    gateway = api.Gateway(
+        dict(settings.services),
+        client,
+        aliases=dict(settings.aliases),
+        max_body_bytes=settings.max_body_bytes,
+    )
     # /schema/openapi.json is the merged document of all services (api.routes), not its own.
     service = Service(SPEC, settings, openapi_schema=False)
     service.route_handlers.extend(api.routes(gateway))

@@ -65,6 +65,7 @@ from wattline_portfolio.domain.portfolio_import import (
     Defaults,
     ImportRow,
     RowRejected,
+    is_external_id,
     parse_row,
 )
 from wattline_portfolio.handlers import NewSupply, Portfolio
@@ -139,7 +140,13 @@ async def import_portfolio(p: Portfolio, body: bytes) -> ImportReport:
 
 def _errors(rejected: list[RowRejected]) -> list[dict[str, Any]]:
     return [
-        ImportRowError(line=r.line, external_id=r.external_id, reasons=list(r.reasons)).model_dump()
+        # The report repeats an external id only when it is one: a malformed value may be
+        # anything (a CPR number in the wrong column, a NUL), and the report is stored.
+        ImportRowError(
+            line=r.line,
+            external_id=r.external_id if is_external_id(r.external_id) else None,
+            reasons=list(r.reasons),
+        ).model_dump()
         for r in rejected
     ]
 
@@ -150,7 +157,9 @@ async def _import_chunk(p: Portfolio, import_id: uuid.UUID, rows: list[ImportRow
     imported = already = 0
     refused: list[RowRejected] = []
     async with p.service.database.transaction() as tx:
-        for row in rows:
+        # In GSRN order: two imports of overlapping files then take the per-GSRN locks in the
+        # same order and wait for each other instead of deadlocking.
+        for row in sorted(rows, key=lambda r: r.metering_point.gsrn):
             try:
                 async with tx.transaction():
                     if await _import_row(p, tx, import_id, row):
@@ -232,6 +241,7 @@ async def _import_row(
         customer_id=customer_id,
         payer_id=payer_id,
         payer_external_id=row.payer_external_id,
+        dar_id=row.dar_id,
     )
     return True
 

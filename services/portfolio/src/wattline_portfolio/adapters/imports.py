@@ -111,10 +111,12 @@ async def complete_row(
     customer_id: str,
     payer_id: str | None,
     payer_external_id: str | None,
+    dar_id: uuid.UUID | None,
 ) -> None:
     await conn.execute(
         """UPDATE imported_row SET supply_period_id = $2::uuid, contract_id = $3::uuid,
-               customer_id = $4::uuid, payer_id = $5::uuid, payer_external_id = $6
+               customer_id = $4::uuid, payer_id = $5::uuid, payer_external_id = $6,
+               dar_id = $7
            WHERE external_id = $1""",
         external_id,
         supply_period_id,
@@ -122,6 +124,7 @@ async def complete_row(
         customer_id,
         payer_id,
         payer_external_id,
+        dar_id,
     )
 
 

@@ -53,6 +53,11 @@ def read(
         ) from None
     if not text.strip():
         raise CsvRefused(400, "empty-csv", "The file is empty", "a header row and rows expected")
+    if "\x00" in text:  # no value may hold it, and Postgres text cannot store it
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise CsvRefused(
+            400, "invalid-csv", "The file is not valid CSV", f"line {line}: a NUL character"
+        )
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]

@@ -49,6 +49,13 @@ _PAYER_REQUIRED = (
     "payer_city",
 )
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")
+
+
+def is_external_id(value: str | None) -> bool:
+    """True when *value* has the shape of an external id (what a report may repeat)."""
+    return value is not None and bool(_EXTERNAL_ID.match(value))
+
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EMAIL = re.compile(EMAIL_PATTERN)
 _POSTCODE = re.compile(POSTAL_CODE_PATTERN)
@@ -206,7 +213,7 @@ def parse_row(
     if product_key:
         product = catalogue.find(product_key)
         if product is None:
-            reasons.append(f"product {product_key!r} is not in the catalogue")
+            reasons.append("product is not in the catalogue (its id or name)")
         elif supply_start is not None:
             version = version_to_sign(product, supply_start)
             if version is None:
