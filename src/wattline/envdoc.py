@@ -39,7 +39,7 @@ SERVICE_CLASSES: dict[str, tuple[str, ...]] = {
         "wattline_settlement.bootstrap:SettlementSettings",
         "wattline_settlement.pricing:PricingSettings",
     ),
-    "invoicing": ("wattline_invoicing.bootstrap:InvoicingSettings",),
+    "invoicing": ("wattline_invoicing.settings:InvoicingSettings",),
     "reconciliation": ("wattline_reconciliation.bootstrap:ReconciliationSettings",),
     "simulator": ("wattline_simulator.settings:SimulatorSettings",),
     "gateway": ("wattline_gateway.bootstrap:GatewaySettings",),

@@ -14,6 +14,7 @@ from wattline_contracts.datahub import (
     RequestSentV1,
 )
 from wattline_contracts.envelope import Event
+from wattline_contracts.invoicing import CreditNoteIssuedV1, InvoiceIssuedV1
 from wattline_contracts.portfolio import (
     ContractChangedV1,
     CustomerActivatedV1,
@@ -46,6 +47,8 @@ EVENTS: tuple[type[Event], ...] = (
     RequestFailedV1,
     SettlementCompletedV1,
     SettlementCorrectionV1,
+    InvoiceIssuedV1,
+    CreditNoteIssuedV1,
 )
 
 _BY_KEY = {(e.TYPE, e.VERSION): e for e in EVENTS}

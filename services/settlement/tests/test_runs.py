@@ -954,3 +954,49 @@ async def test_after_a_clock_jump_each_month_waits_for_its_own_data(rig: Rig) ->
         "SELECT billing_period, status FROM settlement_run ORDER BY billing_period"
     )
     assert [tuple(r) for r in statuses][1:] == [("2025-01", "completed"), ("2025-02", "waiting")]
+
+
+async def test_invoicings_events_take_what_they_billed_out_of_the_uninvoiced_view(
+    rig: Rig,
+) -> None:
+    from decimal import Decimal
+
+    from wattline_contracts.invoicing import (
+        BilledItemV1,
+        CreditNoteIssuedV1,
+        InvoiceIssuedV1,
+        PassThroughV1,
+    )
+
+    scenario, _ = golden("GM05")
+    assert scenario.corrected_consumption is not None
+    await given(rig, scenario)
+    await rig.run("2025-01")
+    new_days = measure_events(scenario.corrected_consumption, scenario.period)
+    await rig.deliver(*[e for e in new_days if e.local_date == date(2025, 1, 15)])
+    await rig.corrections()
+    [settled] = await rig.outbox("settlement.completed")
+    [corrected] = await rig.outbox("settlement.correction")
+    zero = Decimal("0.00")
+
+    def issued(cls: Any, number: str, item: tuple[str, str]) -> Any:
+        return cls(
+            invoice_id=f"inv-{number}", number=number, account_id="a", account_number=100001,
+            cycle=None, period_start=date(2025, 1, 1), period_end=date(2025, 2, 1),
+            issue_date=date(2025, 2, 7), due_date=date(2025, 2, 21), fi_payment_id=None,
+            lines=[], subtotal=zero, vat=zero, total=zero, aconto_paid=zero, difference=zero,
+            next_prepayment=zero, net_amount_due=zero,
+            pass_through=PassThroughV1(supplier=zero, grid=zero, energinet=zero, elafgift=zero),
+            billed=[BilledItemV1(source_id=item[0], source_kind=item[1])],  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    invoice = issued(InvoiceIssuedV1, "2025-00001", (settled["settlement_id"], "settlement"))
+    await rig.deliver(invoice)
+    await rig.deliver(invoice)  # a redelivery marks nothing again
+    note = issued(CreditNoteIssuedV1, "K2025-00001", (corrected["correction_id"], "correction"))
+    await rig.deliver(note)
+    rows = await rig.service.database.fetch(
+        """SELECT invoice_id FROM settlement UNION ALL
+           SELECT invoice_id FROM settlement_correction"""
+    )
+    assert sorted(r["invoice_id"] for r in rows) == ["inv-2025-00001", "inv-K2025-00001"]

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic_settings import SettingsConfigDict
-from wattline_platform.config import ServiceSettings
 from wattline_platform.service import Service, ServiceSpec
 
 from wattline_invoicing import api, consumers
+from wattline_invoicing.handlers import Invoicing
+from wattline_invoicing.jobs import billing
+from wattline_invoicing.settings import InvoicingSettings
 
 SPEC = ServiceSpec("invoicing", Path(__file__).resolve().parents[2] / "migrations")
 
+__all__ = ["SPEC", "InvoicingSettings", "build", "wire"]
 
-class InvoicingSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="WATTLINE_INVOICING_", extra="ignore")
 
-    port: int = 8104
+def wire(settings: InvoicingSettings | None = None) -> Invoicing:
+    """The invoicing service and the context its handlers run in."""
+    settings = settings or InvoicingSettings()
+    inv = Invoicing(Service(SPEC, settings), settings)
+    inv.service.route_handlers.extend(api.routes(inv))
+    consumers.register(inv)
+    if settings.jobs:
+        inv.service.background.append(lambda: billing.billing_job(inv))
+    return inv
 
 
 def build(settings: InvoicingSettings | None = None) -> Service:
-    """Wire the invoicing service."""
-    service = Service(SPEC, settings or InvoicingSettings())
-    service.route_handlers.extend(api.ROUTES)
-    consumers.register(service)
-    return service
+    """Wire the invoicing service: API, consumers, the billing job."""
+    return wire(settings).service

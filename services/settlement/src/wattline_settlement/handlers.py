@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 from wattline_contracts import Envelope
+from wattline_contracts.invoicing import CreditNoteIssuedV1, InvoiceIssuedV1
 from wattline_contracts.portfolio import MeteringPointRegisteredV1
 
-from wattline_settlement.adapters import metering_points
+from wattline_settlement.adapters import metering_points, runs
 
 
 async def on_metering_point_registered(
@@ -14,3 +15,16 @@ async def on_metering_point_registered(
 ) -> None:
     """Keep settlement's master data in step with the portfolio."""
     await metering_points.apply_master_data(tx, event, envelope.event_id)
+
+
+async def on_document_issued(
+    tx: asyncpg.Connection, event: InvoiceIssuedV1 | CreditNoteIssuedV1, envelope: Envelope
+) -> None:
+    """Invoicing billed these settlements and corrections: they leave the uninvoiced view."""
+    del envelope
+    await runs.mark_invoiced(
+        tx,
+        [b.source_id for b in event.billed if b.source_kind == "settlement"],
+        [b.source_id for b in event.billed if b.source_kind == "correction"],
+        event.invoice_id,
+    )

@@ -499,3 +499,28 @@ async def set_watermark(conn: asyncpg.Connection, name: str, data_id: int) -> No
 
 def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
+
+
+async def mark_invoiced(
+    conn: asyncpg.Connection,
+    settlement_ids: Sequence[str],
+    correction_ids: Sequence[str],
+    invoice_id: str,
+) -> int:
+    """Record that *invoice_id* billed these settlements and corrections (what invoicing's
+    events say). One marked already (the mark-invoiced API, a redelivery) keeps its mark.
+    Returns how many were marked now."""
+    marked = 0
+    for table, column, ids in (
+        ("settlement", "settlement_id", settlement_ids),
+        ("settlement_correction", "correction_id", correction_ids),
+    ):
+        if ids:
+            status: str = await conn.execute(
+                f"""UPDATE {table} SET invoice_id = $2, invoiced_at = now()
+                    WHERE {column} = ANY($1::uuid[]) AND invoice_id IS NULL""",
+                list(ids),
+                invoice_id,
+            )
+            marked += int(status.split()[-1])
+    return marked

@@ -1,0 +1,101 @@
+"""Events published by the invoicing service: issued invoices and credit notes (the ERP feed).
+
+Amounts are DKK with 2 decimals (strings on the wire). ``subtotal``, ``vat`` and ``total`` are
+the sums of the settlements and corrections the document bills (``billed``), so they reconcile
+with settlement to the øre. Each line's ``vat`` is its share of its settlement's VAT; the line
+VATs sum to ``vat``. ``pass_through`` keeps what the supplier collects for others (the grid
+company: ``grid``; Energinet: ``energinet``; the state's electricity tax: ``elafgift``) apart
+from its own revenue (``supplier``), excl. VAT. Keyed by the billing account, so one payer's
+documents stay in order.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from wattline_contracts.envelope import Event
+
+Gsrn = Field(pattern=r"^57\d{16}$")
+
+
+class InvoiceLineV1(BaseModel):
+    """One price element of one metering point's settlement (or correction), as settled."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gsrn: str = Gsrn
+    source_id: str = Field(description="settlement_id or correction_id")
+    source_kind: Literal["settlement", "correction"]
+    period_start: date
+    period_end: date = Field(description="exclusive")
+    code: str
+    revenue: Literal["supplier", "grid", "energinet", "elafgift"]
+    quantity_kwh: Decimal | None
+    days: int | None
+    unit_price: Decimal | None
+    amount: Decimal = Field(description="excl. VAT")
+    vat: Decimal
+
+
+class BilledItemV1(BaseModel):
+    """A settlement or correction the document bills: settlement marks it invoiced."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source_id: str
+    source_kind: Literal["settlement", "correction"]
+
+
+class PassThroughV1(BaseModel):
+    """Amounts excl. VAT by whom they belong to."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    supplier: Decimal
+    grid: Decimal
+    energinet: Decimal
+    elafgift: Decimal
+
+
+class _DocumentIssued(Event):
+    invoice_id: str
+    number: str = Field(description="gap-free per series and year, e.g. 2026-00001")
+    account_id: str = Field(description="the billing account (the payer)")
+    account_number: int = Field(description="the payer's customer number on bills")
+    cycle: str | None = Field(description="YYYY-MM or YYYY-Qn; None for a correcting document")
+    period_start: date
+    period_end: date
+    issue_date: date
+    due_date: date
+    fi_payment_id: str | None = Field(description="FI-kort +71 payment id (15 digits)")
+    currency: Literal["DKK"] = "DKK"
+    lines: list[InvoiceLineV1]
+    subtotal: Decimal
+    vat: Decimal
+    total: Decimal
+    aconto_paid: Decimal = Field(description="prepaid for the cycle (aconto); 0 in arrears")
+    difference: Decimal = Field(description="total - aconto_paid")
+    next_prepayment: Decimal = Field(description="the next cycle's prepayment billed here")
+    net_amount_due: Decimal = Field(description="difference + next_prepayment; < 0: money back")
+    pass_through: PassThroughV1
+    billed: list[BilledItemV1]
+    corrects_invoice_id: str | None = None
+    corrects_number: str | None = None
+
+
+class InvoiceIssuedV1(_DocumentIssued):
+    """An invoice was issued (numbered, due, payable)."""
+
+    TYPE: ClassVar[str] = "invoicing.invoice.issued"
+    VERSION: ClassVar[int] = 1
+
+
+class CreditNoteIssuedV1(_DocumentIssued):
+    """A credit note was issued against ``corrects_invoice_id`` (amounts negative)."""
+
+    TYPE: ClassVar[str] = "invoicing.credit_note.issued"
+    VERSION: ClassVar[int] = 1

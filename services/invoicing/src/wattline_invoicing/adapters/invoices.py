@@ -1,0 +1,423 @@
+"""SQL for invoices and credit notes: gap-free numbers, documents and their lines, the
+prepayments of aconto payers, the ledger, and the read models (list, detail, ERP feed)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import asyncpg
+
+from wattline_invoicing.domain.invoice import Draft, InvoiceLine
+
+
+async def next_number(tx: asyncpg.Connection, series: str, year: int) -> int:
+    """The next number of *series* in *year*, inside *tx*.
+
+    The counter row stays locked until *tx* ends: a concurrent issuer waits, and a rollback
+    gives the number back (a sequence would lose it), so numbers are gap-free and unique.
+    """
+    value: int = await tx.fetchval(
+        """INSERT INTO number_counter (series, year, last_number) VALUES ($1, $2, 1)
+           ON CONFLICT (series, year)
+           DO UPDATE SET last_number = number_counter.last_number + 1
+           RETURNING last_number""",
+        series,
+        year,
+    )
+    return value
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A numbered document as stored."""
+
+    invoice_id: uuid.UUID
+    account_id: str
+    kind: str
+    number: str
+    series: str
+    year: int
+    seq: int
+    status: str
+    cycle: str | None
+    period_start: date
+    period_end: date
+    issue_date: date
+    due_date: date
+    fi_payment_id: str | None
+    subtotal: Decimal
+    vat: Decimal
+    total: Decimal
+    aconto_paid: Decimal
+    next_prepayment: Decimal
+    amount_due: Decimal
+    corrects_invoice_id: uuid.UUID | None
+    issued_at: datetime
+
+    @property
+    def difference(self) -> Decimal:
+        return self.total - self.aconto_paid
+
+
+_COLUMNS = """invoice_id, account_id, kind, number, series, year, seq, status, cycle,
+    period_start, period_end, issue_date, due_date, fi_payment_id, subtotal, vat, total,
+    aconto_paid, next_prepayment, amount_due, corrects_invoice_id, issued_at"""
+
+
+async def insert(
+    tx: asyncpg.Connection,
+    draft: Draft,
+    *,
+    invoice_id: uuid.UUID,
+    account_id: str,
+    series: str,
+    year: int,
+    seq: int,
+    number: str,
+    cycle: str | None,
+    period: tuple[date, date],
+    issue_date: date,
+    due_date: date,
+    fi_payment_id: str | None,
+) -> Issued:
+    row = await tx.fetchrow(
+        f"""INSERT INTO invoice (invoice_id, account_id, kind, series, year, seq, number,
+                status, cycle, period_start, period_end, issue_date, due_date, fi_payment_id,
+                subtotal, vat, total, aconto_paid, next_prepayment, amount_due,
+                corrects_invoice_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'issued', $8, $9, $10, $11, $12, $13, $14, $15,
+                    $16, $17, $18, $19, $20)
+            RETURNING {_COLUMNS}""",
+        invoice_id,
+        account_id,
+        draft.kind,
+        series,
+        year,
+        seq,
+        number,
+        cycle,
+        period[0],
+        period[1],
+        issue_date,
+        due_date,
+        fi_payment_id,
+        draft.totals.subtotal,
+        draft.totals.vat,
+        draft.totals.total,
+        draft.aconto_paid,
+        draft.next_prepayment,
+        draft.amount_due,
+        None if draft.corrects_invoice_id is None else uuid.UUID(draft.corrects_invoice_id),
+    )
+    assert row is not None
+    await tx.copy_records_to_table(
+        "invoice_line",
+        records=[
+            (
+                invoice_id,
+                position,
+                line.gsrn,
+                line.source_id,
+                line.source_kind,
+                line.period_start,
+                line.period_end,
+                line.code,
+                line.revenue,
+                line.quantity_kwh,
+                line.days,
+                line.unit_price,
+                line.amount,
+                line.vat,
+            )
+            for position, line in enumerate(draft.lines, start=1)
+        ],
+        columns=[
+            "invoice_id",
+            "position",
+            "gsrn",
+            "source_id",
+            "source_kind",
+            "period_start",
+            "period_end",
+            "code",
+            "revenue",
+            "quantity_kwh",
+            "days",
+            "unit_price",
+            "amount",
+            "vat",
+        ],
+    )
+    return Issued(**dict(row))
+
+
+async def get(conn: asyncpg.Connection, invoice_id: uuid.UUID) -> Issued | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM invoice WHERE invoice_id = $1", invoice_id)
+    return None if row is None else Issued(**dict(row))
+
+
+async def lines(conn: asyncpg.Connection, invoice_id: uuid.UUID) -> list[InvoiceLine]:
+    rows = await conn.fetch(
+        """SELECT gsrn, source_id, source_kind, period_start, period_end, code, revenue,
+                  quantity_kwh, days, unit_price, amount, vat
+           FROM invoice_line WHERE invoice_id = $1 ORDER BY position""",
+        invoice_id,
+    )
+    return [InvoiceLine(**dict(r)) for r in rows]
+
+
+async def number_of(conn: asyncpg.Connection, invoice_id: uuid.UUID) -> str | None:
+    value: str | None = await conn.fetchval(
+        "SELECT number FROM invoice WHERE invoice_id = $1", invoice_id
+    )
+    return value
+
+
+async def invoiced_cycle(conn: asyncpg.Connection, account_id: str, cycle: str) -> bool:
+    """True when the account has an invoice for *cycle* already."""
+    value: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM invoice WHERE account_id = $1 AND cycle = $2)",
+        account_id,
+        cycle,
+    )
+    return value
+
+
+async def page(
+    conn: asyncpg.Connection,
+    *,
+    account_id: str | None,
+    customer_id: str | None,
+    status: str | None,
+    cycle: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Issued]:
+    """Documents in issue order, filtered, after the keyset cursor *after*. *customer_id*:
+    documents that bill one of the customer's settlements."""
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM invoice i
+            WHERE ($1::text IS NULL OR account_id = $1)
+              AND ($2::text IS NULL OR status = $2)
+              AND ($3::text IS NULL OR cycle = $3)
+              AND ($4::timestamptz IS NULL OR (issued_at, invoice_id) > ($4, $5::uuid))
+              AND ($7::text IS NULL OR EXISTS (
+                  SELECT 1 FROM billable b
+                  WHERE b.invoice_id = i.invoice_id AND b.customer_id = $7))
+            ORDER BY issued_at, invoice_id
+            LIMIT $6""",
+        account_id,
+        status,
+        cycle,
+        None if after is None else after[0],
+        None if after is None else after[1],
+        limit,
+        customer_id,
+    )
+    return [Issued(**dict(r)) for r in rows]
+
+
+async def billed_items(conn: asyncpg.Connection, invoice_id: uuid.UUID) -> list[tuple[str, str]]:
+    """(source id, kind) of what *invoice_id* bills, in the order it bills them."""
+    rows = await conn.fetch(
+        """SELECT source_id, kind FROM billable WHERE invoice_id = $1
+           ORDER BY gsrn, period_start, kind, source_id""",
+        invoice_id,
+    )
+    return [(r["source_id"], r["kind"]) for r in rows]
+
+
+# -- aconto prepayments -------------------------------------------------------------------
+
+
+async def prepaid(tx: asyncpg.Connection, account_id: str, cycle: str) -> Decimal:
+    """What the account was billed in advance for *cycle* and no final settlement deducted."""
+    value: Decimal = await tx.fetchval(
+        """SELECT coalesce(sum(amount), 0) FROM prepayment
+           WHERE account_id = $1 AND cycle = $2 AND invoice_id IS NOT NULL
+             AND settled_by IS NULL""",
+        account_id,
+        cycle,
+    )
+    return value
+
+
+async def settle_prepayment(
+    tx: asyncpg.Connection, account_id: str, cycle: str, invoice_id: uuid.UUID
+) -> None:
+    await tx.execute(
+        """UPDATE prepayment SET settled_by = $3
+           WHERE account_id = $1 AND cycle = $2 AND invoice_id IS NOT NULL
+             AND settled_by IS NULL""",
+        account_id,
+        cycle,
+        invoice_id,
+    )
+
+
+@dataclass(frozen=True)
+class Prepayment:
+    amount: Decimal
+    invoice_id: uuid.UUID | None  # None: set ahead, not billed yet
+
+
+async def prepayment_for(
+    conn: asyncpg.Connection, account_id: str, cycle: str
+) -> Prepayment | None:
+    row = await conn.fetchrow(
+        "SELECT amount, invoice_id FROM prepayment WHERE account_id = $1 AND cycle = $2",
+        account_id,
+        cycle,
+    )
+    return None if row is None else Prepayment(row["amount"], row["invoice_id"])
+
+
+async def set_prepayment(
+    tx: asyncpg.Connection, account_id: str, cycle: str, amount: Decimal
+) -> bool:
+    """Set the prepayment of *cycle* ahead of billing; False when it is billed already."""
+    status: str = await tx.execute(
+        """INSERT INTO prepayment (account_id, cycle, amount) VALUES ($1, $2, $3)
+           ON CONFLICT (account_id, cycle) DO UPDATE SET amount = EXCLUDED.amount
+           WHERE prepayment.invoice_id IS NULL""",
+        account_id,
+        cycle,
+        amount,
+    )
+    return status.endswith(" 1")
+
+
+async def bill_prepayment(
+    tx: asyncpg.Connection, account_id: str, cycle: str, amount: Decimal, invoice_id: uuid.UUID
+) -> None:
+    """*invoice_id* bills the prepayment of *cycle* (set ahead, or estimated now)."""
+    await tx.execute(
+        """INSERT INTO prepayment (account_id, cycle, amount, invoice_id) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (account_id, cycle) DO UPDATE SET amount = EXCLUDED.amount,
+               invoice_id = EXCLUDED.invoice_id
+           WHERE prepayment.invoice_id IS NULL""",
+        account_id,
+        cycle,
+        amount,
+        invoice_id,
+    )
+
+
+async def new_aconto_accounts(
+    conn: asyncpg.Connection, frequency: str, cycle: str, start: date, end: date
+) -> list[str]:
+    """Accounts with an aconto contract billed at *frequency* running in [start, end) that
+    have no document at all and no billed prepayment for *cycle*: a new aconto payer, whose
+    first prepayment is due. (A payer billed before gets its next prepayment on its cycle's
+    invoice.)"""
+    rows = await conn.fetch(
+        """SELECT DISTINCT c.account_id FROM contract c
+           JOIN billing_account a ON a.account_id = c.account_id
+           WHERE c.payment_model = 'aconto' AND c.billing_frequency = $4
+             AND c.start_date < $3 AND (c.end_date IS NULL OR c.end_date > $2)
+             AND NOT EXISTS (SELECT 1 FROM prepayment p WHERE p.account_id = c.account_id
+                             AND p.cycle = $1 AND p.invoice_id IS NOT NULL)
+             AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.account_id = c.account_id)
+           ORDER BY c.account_id""",
+        cycle,
+        start,
+        end,
+        frequency,
+    )
+    return [r["account_id"] for r in rows]
+
+
+@dataclass(frozen=True)
+class AcontoPoint:
+    gsrn: str
+    product_id: str
+    start: date
+    end: date | None
+
+
+async def aconto_points(
+    conn: asyncpg.Connection, account_id: str, start: date, end: date
+) -> list[AcontoPoint]:
+    """The account's aconto contracts running in [start, end), one per metering point (the
+    newest)."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT ON (gsrn) gsrn, product_id, start_date AS start, end_date AS end
+           FROM contract
+           WHERE account_id = $1 AND payment_model = 'aconto'
+             AND start_date < $3 AND (end_date IS NULL OR end_date > $2)
+           ORDER BY gsrn, start_date DESC""",
+        account_id,
+        start,
+        end,
+    )
+    return [AcontoPoint(**dict(r)) for r in rows]
+
+
+async def mark_credited_if_cancelled(tx: asyncpg.Connection, invoice_id: uuid.UUID) -> None:
+    """An invoice whose correcting documents bring its total to zero is ``credited``."""
+    await tx.execute(
+        """UPDATE invoice SET status = 'credited'
+           WHERE invoice_id = $1 AND total <> 0
+             AND total + (SELECT coalesce(sum(total), 0) FROM invoice
+                          WHERE corrects_invoice_id = $1) = 0""",
+        invoice_id,
+    )
+
+
+# -- the ledger ---------------------------------------------------------------------------
+
+
+async def book(
+    tx: asyncpg.Connection,
+    *,
+    account_id: str,
+    kind: str,
+    reference: str,
+    amount: Decimal,
+    booked_on: date,
+    invoice_id: uuid.UUID | None = None,
+) -> bool:
+    """Book an entry once per (kind, reference); False when it was booked already."""
+    status: str = await tx.execute(
+        """INSERT INTO ledger_entry (account_id, kind, reference, invoice_id, amount, booked_on)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kind, reference) DO NOTHING""",
+        account_id,
+        kind,
+        reference,
+        invoice_id,
+        amount,
+        booked_on,
+    )
+    return status.endswith(" 1")
+
+
+@dataclass(frozen=True)
+class Entry:
+    entry_id: int
+    kind: str
+    reference: str
+    invoice_id: uuid.UUID | None
+    amount: Decimal
+    booked_on: date
+
+
+async def ledger(conn: asyncpg.Connection, account_id: str) -> list[Entry]:
+    rows = await conn.fetch(
+        """SELECT entry_id, kind, reference, invoice_id, amount, booked_on FROM ledger_entry
+           WHERE account_id = $1 ORDER BY entry_id""",
+        account_id,
+    )
+    return [Entry(**dict(r)) for r in rows]
+
+
+async def accounts(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, int]:
+    """account id -> account number."""
+    rows = await conn.fetch(
+        "SELECT account_id, account_number FROM billing_account WHERE account_id = ANY($1)",
+        list(ids),
+    )
+    return {r["account_id"]: r["account_number"] for r in rows}

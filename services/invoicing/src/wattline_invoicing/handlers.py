@@ -1,1 +1,0 @@
-"""Invoicing commands and event handlers: one transaction each (state + outbox)."""

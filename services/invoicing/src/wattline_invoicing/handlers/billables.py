@@ -1,0 +1,81 @@
+"""What settlement settled and corrected, stored once as it was published."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+from wattline_contracts import Envelope
+from wattline_contracts.settlement import (
+    SettlementCompletedV1,
+    SettlementCorrectionV1,
+    SettlementLineV1,
+)
+
+from wattline_invoicing.adapters import billables
+from wattline_invoicing.domain.invoice import Billable, SettledLine
+
+
+def _lines(lines: list[SettlementLineV1]) -> tuple[SettledLine, ...]:
+    return tuple(
+        SettledLine(line.code, line.quantity_kwh, line.days, line.unit_price, line.amount)
+        for line in lines
+    )
+
+
+async def on_settlement_completed(
+    tx: asyncpg.Connection, event: SettlementCompletedV1, envelope: Envelope
+) -> None:
+    """Store a settled period to bill. Figures that do not add up are refused (the message
+    is dead-lettered with the reason) rather than billed."""
+    del envelope
+    billable = Billable(
+        source_id=event.settlement_id,
+        kind="settlement",
+        gsrn=event.gsrn,
+        billing_period=event.billing_period,
+        period_start=event.period_start,
+        period_end=event.period_end,
+        consumption_kwh=event.consumption_kwh,
+        lines=_lines(event.lines),
+        subtotal=event.subtotal,
+        vat=event.vat,
+        total=event.total,
+        vat_rate=event.vat_rate,
+    )
+    billable.check()
+    await billables.insert(tx, billable, event.customer_id)
+
+
+def on_settlement_correction(
+    default_vat_rate: Decimal,
+) -> Callable[[asyncpg.Connection, SettlementCorrectionV1, Envelope], Coroutine[Any, Any, None]]:
+    """Store a correction (a delta to a settlement) to bill or credit, at the VAT rate of
+    the settlement it corrects (*default_vat_rate* when that one is unknown here)."""
+
+    async def handle(
+        tx: asyncpg.Connection, event: SettlementCorrectionV1, envelope: Envelope
+    ) -> None:
+        del envelope
+        rate = await billables.vat_rate_of(tx, event.settlement_id) or default_vat_rate
+        billable = Billable(
+            source_id=event.correction_id,
+            kind="correction",
+            gsrn=event.gsrn,
+            billing_period=event.billing_period,
+            period_start=event.period_start,
+            period_end=event.period_end,
+            consumption_kwh=event.consumption_kwh,
+            lines=_lines(event.lines),
+            subtotal=event.subtotal,
+            vat=event.vat,
+            total=event.total,
+            vat_rate=rate,
+            corrects=event.settlement_id,
+        )
+        billable.check()
+        await billables.insert(tx, billable, event.customer_id)
+
+    return handle

@@ -1,0 +1,77 @@
+"""The billing job: closes cycles, issues correcting documents and first prepayments.
+
+Every replica may run it: each document is issued in its own transaction under the billing
+account's row lock (``handlers.issuing``), so two replicas never bill the same settlement; an
+advisory lock only spares the second replica the wasted queries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+
+from wattline_platform.business_days import danish_today
+from wattline_platform.logging import get_logger
+from wattline_platform.outbox import lock_key
+
+from wattline_invoicing.domain.cycles import Cycle, Frequency, cycle_of
+from wattline_invoicing.handlers import Invoicing, issuing
+
+log = get_logger(__name__)
+
+_LOCK = lock_key("invoicing-billing-job")
+MAX_CATCH_UP = 8  # cycles per frequency after a jump of the clock
+
+
+def closable_cycles(
+    today: date, frequency: Frequency, after_days: int, oldest: str | None
+) -> list[Cycle]:
+    """The cycles of *frequency* to close on *today*, oldest first: those that ended at least
+    *after_days* ago, from the one holding the oldest unbilled period *oldest* (``YYYY-MM``)
+    on, at most the newest :data:`MAX_CATCH_UP` (a cycle's invoice also bills what is left
+    of earlier ones, so nothing old is skipped)."""
+    if oldest is None:
+        return []
+    first = cycle_of(oldest, frequency)
+    newest = cycle_of(f"{today.year:04d}-{today.month:02d}", frequency)
+    cycles: list[Cycle] = []
+    cycle = first
+    while cycle <= newest:
+        if cycle.end + timedelta(days=after_days) <= today:
+            cycles.append(cycle)
+        cycle = cycle.next()
+    return cycles[-MAX_CATCH_UP:]
+
+
+async def run_once(inv: Invoicing) -> int:
+    """One pass; returns how many documents it issued."""
+    today = danish_today(await inv.service.clock.now())
+    issued = 0
+    async with inv.service.database.connection() as lease:
+        if not await lease.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK):
+            return 0
+        try:
+            frequencies: tuple[Frequency, ...] = ("monthly", "quarterly")
+            for frequency in frequencies:
+                oldest = await issuing.oldest_unbilled(inv, frequency)
+                after = inv.settings.close_after_days
+                for cycle in closable_cycles(today, frequency, after, oldest):
+                    issued += len(await issuing.close_cycle(inv, cycle, today))
+            issued += len(await issuing.issue_final_settlements(inv, today))
+            issued += len(await issuing.issue_corrections(inv, today))
+            issued += len(await issuing.issue_first_prepayments(inv, today))
+        finally:
+            await lease.execute("SELECT pg_advisory_unlock($1)", _LOCK)
+    return issued
+
+
+async def billing_job(inv: Invoicing) -> None:
+    """Run :func:`run_once` every ``job_interval_s`` until cancelled."""
+    while True:
+        try:
+            count = await run_once(inv)
+            if count:
+                log.info("billing_job_issued", documents=count)
+        except Exception as exc:
+            log.error("billing_job_failed", error=repr(exc))
+        await asyncio.sleep(inv.settings.job_interval_s)

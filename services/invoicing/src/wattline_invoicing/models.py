@@ -1,0 +1,114 @@
+"""The invoicing API's typed requests and responses (what /docs shows field by field)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from wattline_contracts.invoicing import CreditNoteIssuedV1, InvoiceIssuedV1
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class InvoiceSummary(_Out):
+    invoice_id: str
+    number: str = Field(description="gap-free per series and year: 2026-00001, K2026-00001")
+    kind: Literal["invoice", "credit_note"]
+    status: Literal["issued", "partly_paid", "paid", "credited"]
+    account_id: str
+    cycle: str | None = Field(
+        description="YYYY-MM or YYYY-Qn billed; None: a correction or a first prepayment"
+    )
+    period_start: date
+    period_end: date = Field(description="exclusive")
+    issue_date: date
+    due_date: date
+    subtotal: Decimal = Field(description="excl. VAT: the sum of the settlements billed")
+    vat: Decimal
+    total: Decimal
+    aconto_paid: Decimal
+    difference: Decimal
+    next_prepayment: Decimal
+    amount_due: Decimal = Field(description="< 0: money back to the payer")
+    fi_payment_id: str | None = Field(description="FI-kort +71 payment id")
+    corrects_invoice_id: str | None
+
+
+class InvoiceLineOut(_Out):
+    gsrn: str
+    source_id: str = Field(description="the settlement or correction this line comes from")
+    source_kind: Literal["settlement", "correction"]
+    period_start: date
+    period_end: date
+    code: str
+    revenue: Literal["supplier", "grid", "energinet", "elafgift"]
+    quantity_kwh: Decimal | None
+    days: int | None
+    unit_price: Decimal | None
+    amount: Decimal
+    vat: Decimal
+
+
+class InvoiceDetail(InvoiceSummary):
+    account_number: int
+    fi_code_line: str | None = Field(description="+71<payment id+creditor number<")
+    corrects_number: str | None
+    lines: list[InvoiceLineOut]
+
+
+class InvoicePage(_Out):
+    items: list[InvoiceSummary]
+    next: str | None = Field(description="cursor for ?after= (None: the last page)")
+
+
+class CycleClosed(_Out):
+    cycle: str
+    issued: list[str] = Field(description="numbers of the documents issued now")
+
+
+class LedgerEntryOut(_Out):
+    entry_id: int
+    kind: Literal["invoice", "credit_note", "payment", "reversal", "fee", "interest", "refund"]
+    reference: str
+    invoice_id: str | None
+    amount: Decimal = Field(description="> 0: the payer owes more")
+    booked_on: date
+
+
+class BillingAccountOut(_Out):
+    account_id: str
+    account_number: int
+    contact_type: Literal["private", "business"]
+    cpr_cvr_masked: str
+    balance: Decimal = Field(description="the sum of the ledger: > 0 the payer owes us")
+    ledger: list[LedgerEntryOut]
+
+
+class ErpDocument(_Out):
+    """An issued document exactly as the ``invoicing.invoice.issued`` /
+    ``invoicing.credit_note.issued`` event carried it."""
+
+    kind: Literal["invoice", "credit_note"]
+    issued_at: datetime
+    document: InvoiceIssuedV1 | CreditNoteIssuedV1
+
+
+class ErpPage(_Out):
+    items: list[ErpDocument]
+    next: str | None = Field(description="cursor for ?since= (the same when nothing is new)")
+
+
+class PrepaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal = Field(ge=0, le=1_000_000, decimal_places=2, description="DKK incl. VAT")
+
+
+class PrepaymentOut(_Out):
+    account_id: str
+    cycle: str
+    amount: Decimal
