@@ -99,3 +99,49 @@ class CreditNoteIssuedV1(_DocumentIssued):
 
     TYPE: ClassVar[str] = "invoicing.credit_note.issued"
     VERSION: ClassVar[int] = 1
+
+
+class AllocationV1(BaseModel):
+    """What part of a payment pays which invoice."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    invoice_id: str
+    number: str
+    amount: Decimal
+
+
+class PaymentReceivedV1(Event):
+    """Money came in (or back office matched it to a payer): what it pays, what is left as
+    the payer's credit. ``account_id`` None: on the suspense list, not matched yet."""
+
+    TYPE: ClassVar[str] = "invoicing.payment.received"
+    VERSION: ClassVar[int] = 1
+
+    payment_id: str
+    source: Literal["betalingsservice", "fi_card", "bank", "manual"]
+    received_on: date
+    amount: Decimal
+    reference: str
+    account_id: str | None
+    account_number: int | None
+    rule: str = Field(description="how it was matched: fi_payment_id, invoice_number, ...")
+    allocations: list[AllocationV1]
+    unallocated: Decimal = Field(description="an overpayment kept as the payer's credit")
+
+
+class PaymentFailedV1(Event):
+    """A payment did not happen or was taken back: a Betalingsservice collection rejected by
+    the payer's bank or cancelled by the payer, or a completed one reversed."""
+
+    TYPE: ClassVar[str] = "invoicing.payment.failed"
+    VERSION: ClassVar[int] = 1
+
+    kind: Literal["rejected", "cancelled", "reversed"]
+    source: Literal["betalingsservice", "fi_card", "bank", "manual"]
+    account_id: str | None
+    invoice_id: str | None
+    number: str | None
+    payment_id: str | None = Field(description="the reversed payment")
+    amount: Decimal
+    due_date: date

@@ -14,7 +14,12 @@ from wattline_contracts.datahub import (
     RequestSentV1,
 )
 from wattline_contracts.envelope import Event
-from wattline_contracts.invoicing import CreditNoteIssuedV1, InvoiceIssuedV1
+from wattline_contracts.invoicing import (
+    CreditNoteIssuedV1,
+    InvoiceIssuedV1,
+    PaymentFailedV1,
+    PaymentReceivedV1,
+)
 from wattline_contracts.portfolio import (
     ContractChangedV1,
     CustomerActivatedV1,
@@ -49,6 +54,8 @@ EVENTS: tuple[type[Event], ...] = (
     SettlementCorrectionV1,
     InvoiceIssuedV1,
     CreditNoteIssuedV1,
+    PaymentReceivedV1,
+    PaymentFailedV1,
 )
 
 _BY_KEY = {(e.TYPE, e.VERSION): e for e in EVENTS}

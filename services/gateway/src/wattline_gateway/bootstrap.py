@@ -33,7 +33,7 @@ class GatewaySettings(ServiceSettings):
                 "portfolio",
             ),
             **dict.fromkeys(("metering-points", "settlements"), "settlement"),
-            **dict.fromkeys(("invoices", "billing-accounts", "erp"), "invoicing"),
+            **dict.fromkeys(("invoices", "billing-accounts", "erp", "payments"), "invoicing"),
         },
         description=(
             "public first path segment -> owning service; /api/<alias>/... is forwarded to that "

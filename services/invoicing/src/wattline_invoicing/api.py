@@ -8,23 +8,38 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from wattline_platform.business_days import danish_today
 from wattline_platform.problem import Problem
+from wattline_platform.uploads import read_bounded, require_media_type
 
+from wattline_invoicing.adapters.bank_csv import StatementRefused
 from wattline_invoicing.domain.cycles import InvalidCycle, parse
-from wattline_invoicing.handlers import Invoicing, issuing, prepayments, queries
+from wattline_invoicing.handlers import (
+    Invoicing,
+    issuing,
+    payment_imports,
+    payments,
+    prepayments,
+    queries,
+)
+from wattline_invoicing.handlers.cursors import InvalidCursor
+from wattline_invoicing.handlers.payments import PaymentNotUnmatched, UnknownPayment
 from wattline_invoicing.handlers.prepayments import PrepaymentBilled
-from wattline_invoicing.handlers.queries import InvalidCursor, NotFound
+from wattline_invoicing.handlers.queries import NotFound
 from wattline_invoicing.models import (
+    AllocateIn,
     BillingAccountOut,
     CycleClosed,
     ErpPage,
     InvoiceDetail,
     InvoicePage,
+    PaymentImportOut,
+    PaymentOut,
     PrepaymentIn,
     PrepaymentOut,
+    SuspensePage,
 )
 
 # Domain error -> (status, problem type, title).
@@ -32,6 +47,7 @@ _PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
     InvalidCycle: (400, "invalid-cycle", "A cycle is YYYY-MM (monthly) or YYYY-Qn (quarterly)"),
     InvalidCursor: (400, "invalid-cursor", "Not a cursor this API handed out"),
     PrepaymentBilled: (409, "prepayment-billed", "The prepayment is billed already"),
+    PaymentNotUnmatched: (409, "payment-not-unmatched", "The payment is matched already"),
 }
 
 
@@ -39,8 +55,12 @@ _PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
 async def _problems(not_found: str | None = None) -> AsyncIterator[None]:
     try:
         yield
-    except NotFound as exc:
+    except (NotFound, UnknownPayment) as exc:
         raise Problem(404, f"{not_found}-not-found", f"No such {not_found}", str(exc)) from None
+    except StatementRefused as exc:
+        raise Problem(
+            400, "invalid-statement", "Not a bank statement to book", str(exc), reasons=exc.reasons
+        ) from None
     except tuple(_PROBLEMS) as exc:
         status, kind, title = _PROBLEMS[type(exc)]
         raise Problem(status, kind, title, str(exc)) from None
@@ -144,9 +164,51 @@ def routes(inv: Invoicing) -> list[Any]:
             async with _problems():
                 return await queries.erp_feed(inv, since, limit)
 
+    class PaymentController(Controller):
+        path = "/api/payments"
+        tags = ["payments"]
+
+        @post(
+            "/bank-statements",
+            status_code=200,
+            summary="Book a bank statement (CSV, columns in the README); each entry once",
+        )
+        async def bank_statement(self, request: Request[Any, Any, Any]) -> PaymentImportOut:
+            require_media_type(request.headers.get("content-type"), ["text/csv"])
+            body = await read_bounded(request, inv.settings.payment_file_max_bytes)
+            async with _problems():
+                return await payment_imports.import_bank_statement(inv, body)
+
+        @get("/suspense", summary="Payments no rule matched, oldest first (keyset: ?after=)")
+        async def suspense(
+            self, after: FromQuery[Text] = None, limit: FromQuery[Limit] = 100
+        ) -> SuspensePage:
+            async with _problems():
+                return await payment_imports.suspense(inv, after, limit)
+
+        @get("/{payment_id:str}", summary="A payment and what it pays")
+        async def payment(self, payment_id: FromPath[str]) -> PaymentOut:
+            async with _problems("payment"):
+                return await payment_imports.payment(inv, _uuid(payment_id, "payment"))
+
+        @post(
+            "/{payment_id:str}/allocate",
+            status_code=200,
+            summary="Back office names the payer (and invoice) of a payment on the suspense list",
+        )
+        async def allocate(
+            self, payment_id: FromPath[str], data: JSONBody[AllocateIn]
+        ) -> PaymentOut:
+            key = _uuid(payment_id, "payment")
+            invoice_id = None if data.invoice_id is None else _uuid(data.invoice_id, "invoice")
+            async with _problems("payment"):
+                await payments.allocate(inv, key, data.account_id, invoice_id)
+                return await payment_imports.payment(inv, key)
+
     handlers: list[Callable[..., Any] | type[Controller]] = [
         InvoiceController,
         AccountController,
         ErpController,
+        PaymentController,
     ]
     return handlers

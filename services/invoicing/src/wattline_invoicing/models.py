@@ -112,3 +112,47 @@ class PrepaymentOut(_Out):
     account_id: str
     cycle: str
     amount: Decimal
+
+
+class PaymentImportOut(_Out):
+    """What a payment file booked."""
+
+    received: int = Field(description="payments booked now")
+    matched: int
+    unmatched: int = Field(description="on the suspense list for back office")
+    already_booked: int = Field(description="in an earlier import (booked once)")
+    failed: int = Field(description="collections rejected or cancelled (no money)")
+    reversed: int = Field(description="earlier payments taken back")
+    skipped: int = Field(description="entries that are not money in (outgoing, zero)")
+    amount: Decimal = Field(description="the sum of the payments booked now")
+
+
+class AllocationOut(_Out):
+    invoice_id: str
+    number: str
+    amount: Decimal
+
+
+class PaymentOut(_Out):
+    payment_id: str
+    source: Literal["betalingsservice", "fi_card", "bank", "manual"]
+    received_on: date
+    amount: Decimal
+    reference: str
+    account_id: str | None
+    rule: str
+    status: Literal["matched", "unmatched", "reversed"]
+    allocations: list[AllocationOut]
+    unallocated: Decimal
+
+
+class SuspensePage(_Out):
+    items: list[PaymentOut]
+    next: str | None
+
+
+class AllocateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str = Field(min_length=1, max_length=100)
+    invoice_id: str | None = Field(default=None, description="first pay this invoice")

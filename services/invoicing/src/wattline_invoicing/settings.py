@@ -67,6 +67,9 @@ class InvoicingSettings(ServiceSettings):
         },
         description="product id (or '*') -> a new customer's aconto estimate basis (JSON)",
     )
+    payment_file_max_bytes: int = Field(
+        default=30_000_000, ge=1, description="bytes a payment file may have (413 above)"
+    )
     jobs: bool = Field(default=True, description="run the billing job (cycles, corrections)")
     job_interval_s: float = Field(default=5.0, gt=0, description="how often the job looks")
 

@@ -16,6 +16,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from pydantic import BaseModel, ConfigDict
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
+from wattline_platform.uploads import read_bounded, require_media_type
 
 from wattline_portfolio import handlers, portfolio_import, queries
 from wattline_portfolio.adapters import metering_points, store
@@ -82,40 +83,6 @@ def _uuid(value: str, what: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise Problem(404, f"{what}-not-found", f"No such {what}", value) from None
-
-
-def _require_csv(content_type: str | None) -> None:
-    media_type, _, params = (content_type or "").partition(";")
-    charset = next(
-        (v.strip().strip('"').lower() for k, _, v in (x.partition("=") for x in params.split(";"))
-         if k.strip().lower() == "charset"),
-        "utf-8",
-    )  # fmt: skip
-    if media_type.strip().lower() != "text/csv" or charset not in ("utf-8", "utf8"):
-        raise Problem(
-            415,
-            "unsupported-media-type",
-            "Send the file as text/csv (UTF-8)",
-            f"got {content_type or 'no content-type'}",
-        )
-
-
-async def _read_bounded(request: Request[Any, Any, Any], limit: int) -> bytes:
-    """The request body, refused (413) as soon as it is longer than *limit* bytes."""
-    too_large = Problem(
-        413, "import-too-large", "The file is too large", f"at most {limit} bytes", max_bytes=limit
-    )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def routes(p: Portfolio) -> list[Any]:
@@ -361,8 +328,8 @@ def routes(p: Portfolio) -> list[Any]:
             request_max_body_size=None,  # bounded below, with the import's own problem type
         )
         async def import_csv(self, request: Request[Any, Any, Any]) -> ImportReport:
-            _require_csv(request.headers.get("content-type"))
-            body = await _read_bounded(request, p.settings.import_max_bytes)
+            require_media_type(request.headers.get("content-type"), ["text/csv"])
+            body = await read_bounded(request, p.settings.import_max_bytes, "import-too-large")
             return await portfolio_import.import_portfolio(p, body)
 
         @get("/", summary="Portfolio imports, newest first (keyset: ?after=<import_id>)")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
-from datetime import datetime
 from decimal import Decimal
 
 from wattline_invoicing.adapters import accounts, invoices
 from wattline_invoicing.adapters.invoices import Issued
 from wattline_invoicing.domain import fik
-from wattline_invoicing.handlers import Invoicing
+from wattline_invoicing.handlers import Invoicing, cursors
 from wattline_invoicing.handlers.issuing import document_event
 from wattline_invoicing.models import (
     BillingAccountOut,
@@ -29,25 +26,8 @@ class NotFound(Exception):
     """No such invoice or billing account."""
 
 
-class InvalidCursor(ValueError):
-    """A cursor this service did not hand out."""
-
-
 def encode_cursor(issued: Issued) -> str:
-    raw = f"{issued.issued_at.isoformat()}|{issued.invoice_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, invoice_id = raw.split("|")
-        moment = datetime.fromisoformat(stamp)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, uuid.UUID(invoice_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidCursor(cursor) from None
+    return cursors.encode(issued.issued_at, issued.invoice_id)
 
 
 def _summary(doc: Issued) -> InvoiceSummary:
@@ -86,7 +66,7 @@ async def list_invoices(
     after: str | None,
     limit: int,
 ) -> InvoicePage:
-    cursor = None if after is None else decode_cursor(after)
+    cursor = None if after is None else cursors.decode(after)
     async with inv.service.database.connection() as conn:
         docs = await invoices.page(
             conn,
@@ -157,7 +137,7 @@ async def erp_feed(inv: Invoicing, since: str | None, limit: int) -> ErpPage:
     """Documents in issue order after *since*, each as its event carried it. Reading again
     from the same cursor gives the same documents (an integrator books idempotently by
     number); ``next`` is the cursor to keep."""
-    cursor = None if since is None else decode_cursor(since)
+    cursor = None if since is None else cursors.decode(since)
     items = []
     async with inv.service.database.connection() as conn:
         docs = await invoices.page(

@@ -1,0 +1,121 @@
+"""Given issued invoices, when a bank statement comes in, then each payment is matched (FI
+payment id, invoice number), allocated (partly, over), booked once in the ledger, and what no
+rule matches waits on the suspense list until back office allocates it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from wattline_invoicing.jobs import billing
+
+D = Decimal
+CSV = {"content-type": "text/csv"}
+
+
+async def three_invoices(rig: Any, golden: Any) -> list[dict[str, Any]]:
+    """Three payers, each billed January (GM01: 779.19), numbers 2025-00001..3."""
+    for n in range(3):
+        gsrn = f"57131318040000000{n}"
+        customer = await rig.customer(gsrn, start=date(2025, 1, 1), frequency="monthly")
+        await rig.settle(gsrn, customer, golden("GM01"))
+    rig.clock.set_today(date(2025, 2, 7))
+    assert await billing.run_once(rig.inv) == 3
+    docs: list[dict[str, Any]] = (await rig.client.get("/api/invoices")).json()["items"]
+    return docs
+
+
+async def balance(rig: Any, account_id: str) -> str:
+    answer = await rig.client.get(f"/api/billing-accounts/{account_id}")
+    value: str = answer.json()["balance"]
+    return value
+
+
+async def test_a_statement_pays_part_over_and_some_it_cannot_place(rig: Any, golden: Any) -> None:
+    a, b, c = await three_invoices(rig, golden)
+    statement = (
+        "Entry_ID;Booking_Date;Amount;Reference;Counterparty\r\n"
+        f"E1;2025-02-20;779,19;{a['fi_payment_id']};Jens Hansen\r\n"  # exact, by FI id
+        f"E2;20.02.2025;500.00;Faktura {b['number']} tak;Ole\r\n"  # partly, by number
+        f"E3;2025-02-21;1.000,00;+71<{c['fi_payment_id']}+81234567<;Lise\r\n"  # over
+        "E4;2025-02-21;250,00;tak for strøm;Ukendt\r\n"  # no rule matches
+        "E5;2025-02-21;-99,00;Gebyr;Banken\r\n"  # money out: not ours to book
+    )
+    answer = await rig.client.post(
+        "/api/payments/bank-statements", content=statement.encode(), headers=CSV
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "received": 4, "matched": 3, "unmatched": 1, "already_booked": 0, "failed": 0,
+        "reversed": 0, "skipped": 1, "amount": "2529.19",
+    }  # fmt: skip
+    statuses = {
+        d["number"]: d["status"] for d in (await rig.client.get("/api/invoices")).json()["items"]
+    }
+    assert statuses == {a["number"]: "paid", b["number"]: "partly_paid", c["number"]: "paid"}
+    assert await balance(rig, a["account_id"]) == "0.00"
+    assert await balance(rig, b["account_id"]) == "279.19"
+    assert await balance(rig, c["account_id"]) == "-220.81"  # the payer's credit
+
+    again = await rig.client.post(
+        "/api/payments/bank-statements", content=statement.encode(), headers=CSV
+    )
+    assert again.json()["already_booked"] == 4 and again.json()["received"] == 0
+    assert await balance(rig, b["account_id"]) == "279.19"
+
+    [waiting] = (await rig.client.get("/api/payments/suspense")).json()["items"]
+    assert (waiting["amount"], waiting["status"], waiting["account_id"]) == (
+        "250.00",
+        "unmatched",
+        None,
+    )
+    placed = await rig.client.post(
+        f"/api/payments/{waiting['payment_id']}/allocate", json={"account_id": b["account_id"]}
+    )
+    assert placed.status_code == 200, placed.text
+    assert placed.json()["allocations"] == [
+        {"invoice_id": b["invoice_id"], "number": b["number"], "amount": "250.00"}
+    ]
+    assert await balance(rig, b["account_id"]) == "29.19"
+    twice = await rig.client.post(
+        f"/api/payments/{waiting['payment_id']}/allocate", json={"account_id": b["account_id"]}
+    )
+    assert twice.status_code == 409
+    assert (await rig.client.get("/api/payments/suspense")).json()["items"] == []
+
+    received = await rig.events("invoicing.payment.received")
+    assert len(received) == 5  # four booked, one allocated later
+    assert received[2]["unallocated"] == "220.81" and received[2]["rule"] == "fi_payment_id"
+    assert received[1]["rule"] == "invoice_number"
+    assert "Jens" not in str(received) and "Lise" not in str(received)  # counterparty not kept
+
+
+async def test_a_bad_statement_is_refused_whole(rig: Any, golden: Any) -> None:
+    await three_invoices(rig, golden)
+    bad = (
+        "entry_id,booking_date,amount,reference\r\n"
+        "E1,2025-02-20,12x,ref\r\n"
+        "E2,2025-13-01,1.00,r\r\n"
+    )
+    answer = await rig.client.post(
+        "/api/payments/bank-statements", content=bad.encode(), headers=CSV
+    )
+    assert answer.status_code == 400 and answer.json()["type"].endswith("/invalid-statement")
+    assert answer.json()["reasons"] == [
+        "line 2: amount not valid",
+        "line 3: booking_date not valid",
+    ]
+    missing = await rig.client.post(
+        "/api/payments/bank-statements", content=b"entry_id,amount\r\n", headers=CSV
+    )
+    assert missing.status_code == 400
+    wrong_type = await rig.client.post(
+        "/api/payments/bank-statements", content=b"x", headers={"content-type": "application/json"}
+    )
+    assert wrong_type.status_code == 415
+    unknown = await rig.client.post(
+        "/api/payments/00000000-0000-0000-0000-000000000000/allocate", json={"account_id": "x"}
+    )
+    assert unknown.status_code == 404
+    assert await rig.inv.service.database.fetchval("SELECT count(*) FROM payment") == 0
