@@ -145,3 +145,33 @@ class PaymentFailedV1(Event):
     payment_id: str | None = Field(description="the reversed payment")
     amount: Decimal
     due_date: date
+
+
+class PaymentOverdueV1(Event):
+    """An invoice was not paid by its due date (and the grace days after it)."""
+
+    TYPE: ClassVar[str] = "invoicing.payment.overdue"
+    VERSION: ClassVar[int] = 1
+
+    invoice_id: str
+    number: str
+    account_id: str
+    due_date: date
+    outstanding: Decimal
+    overdue_on: date
+
+
+class ReminderSentV1(Event):
+    """A reminder (rykker) of an overdue invoice, with its fee and the interest booked."""
+
+    TYPE: ClassVar[str] = "invoicing.reminder.sent"
+    VERSION: ClassVar[int] = 1
+
+    invoice_id: str
+    number: str
+    account_id: str
+    reminder: int = Field(ge=1)
+    sent_on: date
+    outstanding: Decimal
+    fee: Decimal = Field(description="at most 100 kr, only on the first three (renteloven)")
+    interest: Decimal = Field(description="late-payment interest booked with this reminder")

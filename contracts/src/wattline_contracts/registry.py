@@ -18,7 +18,9 @@ from wattline_contracts.invoicing import (
     CreditNoteIssuedV1,
     InvoiceIssuedV1,
     PaymentFailedV1,
+    PaymentOverdueV1,
     PaymentReceivedV1,
+    ReminderSentV1,
 )
 from wattline_contracts.portfolio import (
     ContractChangedV1,
@@ -56,6 +58,8 @@ EVENTS: tuple[type[Event], ...] = (
     CreditNoteIssuedV1,
     PaymentReceivedV1,
     PaymentFailedV1,
+    PaymentOverdueV1,
+    ReminderSentV1,
 )
 
 _BY_KEY = {(e.TYPE, e.VERSION): e for e in EVENTS}

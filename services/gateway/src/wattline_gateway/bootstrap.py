@@ -33,7 +33,9 @@ class GatewaySettings(ServiceSettings):
                 "portfolio",
             ),
             **dict.fromkeys(("metering-points", "settlements"), "settlement"),
-            **dict.fromkeys(("invoices", "billing-accounts", "erp", "payments"), "invoicing"),
+            **dict.fromkeys(
+                ("invoices", "billing-accounts", "erp", "payments", "dunning"), "invoicing"
+            ),
         },
         description=(
             "public first path segment -> owning service; /api/<alias>/... is forwarded to that "

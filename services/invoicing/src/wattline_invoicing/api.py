@@ -3,12 +3,15 @@ problem+json types in one table (``_PROBLEMS``)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from wattline_platform.business_days import danish_today
 from wattline_platform.problem import Problem
@@ -18,6 +21,7 @@ from wattline_invoicing.adapters.bank_csv import StatementRefused
 from wattline_invoicing.domain.cycles import InvalidCycle, parse
 from wattline_invoicing.handlers import (
     Invoicing,
+    dunning,
     issuing,
     payment_imports,
     payments,
@@ -31,7 +35,10 @@ from wattline_invoicing.handlers.queries import NotFound
 from wattline_invoicing.models import (
     AllocateIn,
     BillingAccountOut,
+    ClaimOut,
     CycleClosed,
+    DisputeIn,
+    DisputeOut,
     ErpPage,
     InvoiceDetail,
     InvoicePage,
@@ -39,6 +46,7 @@ from wattline_invoicing.models import (
     PaymentOut,
     PrepaymentIn,
     PrepaymentOut,
+    ReferenceRateIn,
     SuspensePage,
 )
 
@@ -131,6 +139,57 @@ def routes(inv: Invoicing) -> list[Any]:
                 issued = await issuing.close_cycle(inv, chosen, today)
             return CycleClosed(cycle=chosen.name, issued=[d.number for d in issued])
 
+        @post(
+            "/{invoice_id:str}/dispute",
+            status_code=200,
+            summary="Register a dispute: a dunning stop",
+        )
+        async def dispute(self, invoice_id: FromPath[str], data: JSONBody[DisputeIn]) -> DisputeOut:
+            async with _problems("invoice"):
+                return await dunning.dispute(inv, _uuid(invoice_id, "invoice"), data.reason)
+
+        @delete(
+            "/{invoice_id:str}/dispute",
+            status_code=200,
+            summary="Resolve a dispute: dunning goes on",
+        )
+        async def resolve(self, invoice_id: FromPath[str]) -> DisputeOut:
+            async with _problems("invoice"):
+                return await dunning.dispute(inv, _uuid(invoice_id, "invoice"), None)
+
+    class DunningController(Controller):
+        path = "/api/dunning"
+        tags = ["dunning"]
+
+        @put(
+            "/reference-rates/{valid_from:date}",
+            summary="Nationalbanken's lending rate from a day (renteloven § 5)",
+        )
+        async def reference_rate(
+            self, valid_from: FromPath[date], data: JSONBody[ReferenceRateIn]
+        ) -> ReferenceRateIn:
+            await dunning.set_reference_rate(inv, valid_from, data.rate)
+            return data
+
+        @get("/collection", summary="Claims handed to debt collection (JSON)")
+        async def collection(self, since: FromQuery[date | None] = None) -> list[ClaimOut]:
+            return await dunning.collection_claims(inv, since)
+
+        @get(
+            "/collection.csv",
+            summary="Claims handed to debt collection, the export file",
+            media_type="text/csv",
+        )
+        async def collection_csv(self, since: FromQuery[date | None] = None) -> Response[str]:
+            claims = await dunning.collection_claims(inv, since)
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\r\n")
+            fields = list(ClaimOut.model_fields)
+            writer.writerow(fields)
+            for claim in claims:
+                writer.writerow([getattr(claim, f) for f in fields])
+            return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+
     class AccountController(Controller):
         path = "/api/billing-accounts"
         tags = ["invoicing"]
@@ -210,5 +269,6 @@ def routes(inv: Invoicing) -> list[Any]:
         AccountController,
         ErpController,
         PaymentController,
+        DunningController,
     ]
     return handlers

@@ -156,3 +156,36 @@ class AllocateIn(BaseModel):
 
     account_id: str = Field(min_length=1, max_length=100)
     invoice_id: str | None = Field(default=None, description="first pay this invoice")
+
+
+class DisputeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="what the payer disputes")
+
+
+class DisputeOut(_Out):
+    invoice_id: str
+    disputed: bool
+    reason: str | None
+
+
+class ReferenceRateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rate: Decimal = Field(gt=-1, lt=1, description="a year's rate: 0.0375 for 3.75 %")
+
+
+class ClaimOut(_Out):
+    """A claim handed to debt collection."""
+
+    number: str
+    account_number: int
+    issue_date: date
+    due_date: date
+    amount_due: Decimal
+    outstanding: Decimal
+    fees: Decimal
+    interest: Decimal
+    reminders: int
+    handed_off_on: date

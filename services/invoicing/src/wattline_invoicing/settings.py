@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 from wattline_platform.config import ServiceSettings
 
 from wattline_invoicing.domain.aconto import AcontoDefault
+from wattline_invoicing.domain.dunning import Policy
 
 
 class AcontoDefaultSetting(BaseModel):
@@ -67,11 +68,40 @@ class InvoicingSettings(ServiceSettings):
         },
         description="product id (or '*') -> a new customer's aconto estimate basis (JSON)",
     )
+    dunning_grace_business_days: int = Field(
+        default=3, ge=0, description="business days after the due date before it is overdue"
+    )
+    dunning_reminders: int = Field(default=3, ge=1, le=6, description="reminders before collection")
+    dunning_interval_days: int = Field(
+        default=10, ge=10, description="days between reminders (renteloven: at least 10)"
+    )
+    dunning_fee: Decimal = Field(
+        default=Decimal("100.00"),
+        ge=0,
+        le=100,
+        description="fee per reminder, on the first three only (renteloven: at most 100 kr)",
+    )
+    dunning_collection_after_days: int = Field(
+        default=10, ge=10, description="days after the last reminder before debt collection"
+    )
+    dunning_interest: bool = Field(
+        default=True, description="charge late-payment interest (reference rate + 8 %)"
+    )
     payment_file_max_bytes: int = Field(
         default=30_000_000, ge=1, description="bytes a payment file may have (413 above)"
     )
     jobs: bool = Field(default=True, description="run the billing job (cycles, corrections)")
     job_interval_s: float = Field(default=5.0, gt=0, description="how often the job looks")
+
+    def dunning_policy(self) -> Policy:
+        return Policy(
+            grace_business_days=self.dunning_grace_business_days,
+            reminders=self.dunning_reminders,
+            reminder_interval_days=self.dunning_interval_days,
+            reminder_fee=self.dunning_fee,
+            collection_after_days=self.dunning_collection_after_days,
+            interest=self.dunning_interest,
+        )
 
     def aconto_default(self, product_id: str) -> AcontoDefault:
         chosen = self.aconto_defaults.get(product_id) or self.aconto_defaults.get("*")

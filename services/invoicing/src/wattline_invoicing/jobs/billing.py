@@ -15,7 +15,7 @@ from wattline_platform.logging import get_logger
 from wattline_platform.outbox import lock_key
 
 from wattline_invoicing.domain.cycles import Cycle, Frequency, cycle_of
-from wattline_invoicing.handlers import Invoicing, issuing
+from wattline_invoicing.handlers import Invoicing, dunning, issuing
 
 log = get_logger(__name__)
 
@@ -44,7 +44,7 @@ def closable_cycles(
 
 
 async def run_once(inv: Invoicing) -> int:
-    """One pass; returns how many documents it issued."""
+    """One pass; returns how many documents it issued and dunning steps it took."""
     today = danish_today(await inv.service.clock.now())
     issued = 0
     async with inv.service.database.connection() as lease:
@@ -60,6 +60,7 @@ async def run_once(inv: Invoicing) -> int:
             issued += len(await issuing.issue_final_settlements(inv, today))
             issued += len(await issuing.issue_corrections(inv, today))
             issued += len(await issuing.issue_first_prepayments(inv, today))
+            issued += await dunning.run_dunning(inv, today)
         finally:
             await lease.execute("SELECT pg_advisory_unlock($1)", _LOCK)
     return issued
