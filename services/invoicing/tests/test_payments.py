@@ -119,3 +119,40 @@ async def test_a_bad_statement_is_refused_whole(rig: Any, golden: Any) -> None:
     )
     assert unknown.status_code == 404
     assert await rig.inv.service.database.fetchval("SELECT count(*) FROM payment") == 0
+
+
+async def test_the_posting_journal_balances_and_keeps_pass_through_apart(
+    rig: Any, golden: Any
+) -> None:
+    a, _, _ = await three_invoices(rig, golden)
+    statement = (
+        f"entry_id,booking_date,amount,reference\r\nE1,2025-02-20,779.19,{a['fi_payment_id']}\r\n"
+    )
+    await rig.client.post("/api/payments/bank-statements", content=statement.encode(), headers=CSV)
+    answer = await rig.client.get(
+        "/api/erp/journal", params={"from": "2025-02-01", "to": "2025-03-01"}
+    )
+    assert answer.status_code == 200, answer.text
+    postings = answer.json()
+    assert sum(D(p["debit"]) for p in postings) == sum(D(p["credit"]) for p in postings)
+    first = [
+        (p["account"], p["debit"], p["credit"]) for p in postings if p["document"] == a["number"]
+    ]
+    assert first == [
+        ("1100", "779.19", "0.00"),  # receivables
+        ("1040", "0.00", "3.27"),  # elafgift, passed on to the state
+        ("1030", "0.00", "42.15"),  # Energinet's system and transmission tariffs
+        ("1020", "0.00", "152.42"),  # the grid company's tariff and subscription
+        ("1010", "0.00", "425.51"),  # the supplier's own: spot, margin, subscription
+        ("8510", "0.00", "155.84"),  # output VAT
+    ]
+    paid = [
+        (p["account"], p["debit"], p["credit"])
+        for p in postings
+        if p["document"].startswith("payment:")
+    ]
+    assert paid == [("1100", "0.00", "779.19"), ("5820", "779.19", "0.00")]
+    bad = await rig.client.get(
+        "/api/erp/journal", params={"from": "2025-03-01", "to": "2025-02-01"}
+    )
+    assert bad.status_code == 400 and bad.json()["type"].endswith("/invalid-range")

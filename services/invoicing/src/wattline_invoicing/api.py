@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from wattline_platform.business_days import danish_today
 from wattline_platform.problem import Problem
 from wattline_platform.uploads import read_bounded, require_media_type
@@ -23,12 +23,14 @@ from wattline_invoicing.handlers import (
     Invoicing,
     dunning,
     issuing,
+    journal,
     payment_imports,
     payments,
     prepayments,
     queries,
 )
 from wattline_invoicing.handlers.cursors import InvalidCursor
+from wattline_invoicing.handlers.journal import InvalidRange
 from wattline_invoicing.handlers.payments import PaymentNotUnmatched, UnknownPayment
 from wattline_invoicing.handlers.prepayments import PrepaymentBilled
 from wattline_invoicing.handlers.queries import NotFound
@@ -44,6 +46,7 @@ from wattline_invoicing.models import (
     InvoicePage,
     PaymentImportOut,
     PaymentOut,
+    PostingOut,
     PrepaymentIn,
     PrepaymentOut,
     ReferenceRateIn,
@@ -55,6 +58,7 @@ _PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
     InvalidCycle: (400, "invalid-cycle", "A cycle is YYYY-MM (monthly) or YYYY-Qn (quarterly)"),
     InvalidCursor: (400, "invalid-cursor", "Not a cursor this API handed out"),
     PrepaymentBilled: (409, "prepayment-billed", "The prepayment is billed already"),
+    InvalidRange: (400, "invalid-range", "A range of at most a year, its end after its start"),
     PaymentNotUnmatched: (409, "payment-not-unmatched", "The payment is matched already"),
 }
 
@@ -222,6 +226,17 @@ def routes(inv: Invoicing) -> list[Any]:
         ) -> ErpPage:
             async with _problems():
                 return await queries.erp_feed(inv, since, limit)
+
+        @get(
+            "/journal", summary="The posting journal of documents and payments booked on [from, to)"
+        )
+        async def journal_lines(
+            self,
+            from_: Annotated[date, QueryParameter(name="from")],
+            to: FromQuery[date],
+        ) -> list[PostingOut]:
+            async with _problems():
+                return await journal.postings(inv, from_, to)
 
     class PaymentController(Controller):
         path = "/api/payments"

@@ -189,3 +189,14 @@ class ClaimOut(_Out):
     interest: Decimal
     reminders: int
     handed_off_on: date
+
+
+class PostingOut(_Out):
+    """One line of the posting journal (double entry: a day's debits equal its credits)."""
+
+    booked_on: date
+    document: str = Field(description="invoice number, or payment:/fee:/interest: reference")
+    account: str
+    debit: Decimal
+    credit: Decimal
+    text: str

@@ -11,6 +11,7 @@ from wattline_platform.config import ServiceSettings
 
 from wattline_invoicing.domain.aconto import AcontoDefault
 from wattline_invoicing.domain.dunning import Policy
+from wattline_invoicing.domain.journal import Accounts
 
 
 class AcontoDefaultSetting(BaseModel):
@@ -22,6 +23,24 @@ class AcontoDefaultSetting(BaseModel):
 
     def domain(self) -> AcontoDefault:
         return AcontoDefault(self.annual_kwh, self.dkk_per_kwh, self.subscriptions_per_month)
+
+
+class JournalAccountsSetting(BaseModel):
+    """The chart of accounts the posting journal books on (codes as the ERP knows them)."""
+
+    receivables: str = "1100"
+    bank: str = "5820"
+    vat: str = "8510"
+    prepayments: str = "8400"
+    supplier: str = "1010"
+    grid: str = "1020"
+    energinet: str = "1030"
+    elafgift: str = "1040"
+    fees: str = "1090"
+    interest: str = "1095"
+
+    def domain(self) -> Accounts:
+        return Accounts(**self.model_dump())
 
 
 class InvoicingSettings(ServiceSettings):
@@ -89,6 +108,11 @@ class InvoicingSettings(ServiceSettings):
     )
     payment_file_max_bytes: int = Field(
         default=30_000_000, ge=1, description="bytes a payment file may have (413 above)"
+    )
+    journal_accounts: JournalAccountsSetting = Field(
+        default_factory=JournalAccountsSetting,
+        description="account codes of the posting journal (JSON: receivables, bank, vat, "
+        "prepayments, supplier, grid, energinet, elafgift, fees, interest)",
     )
     jobs: bool = Field(default=True, description="run the billing job (cycles, corrections)")
     job_interval_s: float = Field(default=5.0, gt=0, description="how often the job looks")

@@ -3,6 +3,7 @@ prepayments of aconto payers, the ledger, and the read models (list, detail, ERP
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -421,3 +422,54 @@ async def accounts(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, in
         list(ids),
     )
     return {r["account_id"]: r["account_number"] for r in rows}
+
+
+@dataclass(frozen=True)
+class JournalDocument:
+    number: str
+    issue_date: date
+    amount_due: Decimal
+    aconto_paid: Decimal
+    next_prepayment: Decimal
+    vat: Decimal
+    revenue: dict[str, Decimal]
+
+
+async def journal_documents(
+    conn: asyncpg.Connection, start: date, end: date
+) -> list[JournalDocument]:
+    """Documents issued on [start, end) with their amounts excl. VAT per revenue owner."""
+    rows = await conn.fetch(
+        """SELECT i.number, i.issue_date, i.amount_due, i.aconto_paid, i.next_prepayment, i.vat,
+                  coalesce((SELECT json_object_agg(revenue, amount) FROM (
+                      SELECT revenue, sum(amount)::text AS amount FROM invoice_line l
+                      WHERE l.invoice_id = i.invoice_id GROUP BY revenue) r), '{}') AS revenue
+           FROM invoice i WHERE i.issue_date >= $1 AND i.issue_date < $2
+           ORDER BY i.issue_date, i.number""",
+        start,
+        end,
+    )
+    return [
+        JournalDocument(
+            number=r["number"],
+            issue_date=r["issue_date"],
+            amount_due=r["amount_due"],
+            aconto_paid=r["aconto_paid"],
+            next_prepayment=r["next_prepayment"],
+            vat=r["vat"],
+            revenue={k: Decimal(v) for k, v in json.loads(r["revenue"]).items()},
+        )
+        for r in rows
+    ]
+
+
+async def journal_entries(conn: asyncpg.Connection, start: date, end: date) -> list[Entry]:
+    """Ledger entries on [start, end) that are not documents (payments, fees, ...)."""
+    rows = await conn.fetch(
+        """SELECT entry_id, kind, reference, invoice_id, amount, booked_on FROM ledger_entry
+           WHERE booked_on >= $1 AND booked_on < $2 AND kind NOT IN ('invoice', 'credit_note')
+           ORDER BY booked_on, entry_id""",
+        start,
+        end,
+    )
+    return [Entry(**dict(r)) for r in rows]
