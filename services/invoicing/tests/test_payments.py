@@ -84,6 +84,26 @@ async def test_a_statement_pays_part_over_and_some_it_cannot_place(rig: Any, gol
     assert twice.status_code == 409
     assert (await rig.client.get("/api/payments/suspense")).json()["items"] == []
 
+    owed = (await rig.client.get("/api/payments/refunds")).json()
+    number_c = (await rig.client.get(f"/api/invoices/{c['invoice_id']}")).json()["account_number"]
+    assert owed == [{"account_id": c["account_id"], "account_number": number_c, "amount": "220.81"}]
+    refund = {"amount": "220.81", "reference": "BANK-77", "paid_on": "2025-02-25"}
+    paid_back = await rig.client.post(
+        f"/api/billing-accounts/{c['account_id']}/refunds", json=refund
+    )
+    assert paid_back.status_code == 200 and paid_back.json()["booked"] is True
+    again_back = await rig.client.post(
+        f"/api/billing-accounts/{c['account_id']}/refunds", json=refund
+    )
+    assert again_back.json()["booked"] is False  # the same refund, booked once
+    assert await balance(rig, c["account_id"]) == "0.00"
+    too_much = {"amount": "1.00", "reference": "BANK-78", "paid_on": "2025-02-25"}
+    refused = await rig.client.post(
+        f"/api/billing-accounts/{c['account_id']}/refunds", json=too_much
+    )
+    assert refused.status_code == 409 and refused.json()["type"].endswith("/refund-too-large")
+    assert (await rig.client.get("/api/payments/refunds")).json() == []
+
     received = await rig.events("invoicing.payment.received")
     assert len(received) == 5  # four booked, one allocated later
     assert received[2]["unallocated"] == "220.81" and received[2]["rule"] == "fi_payment_id"

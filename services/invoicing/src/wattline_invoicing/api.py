@@ -28,16 +28,19 @@ from wattline_invoicing.handlers import (
     payments,
     prepayments,
     queries,
+    refunds,
 )
 from wattline_invoicing.handlers.cursors import InvalidCursor
 from wattline_invoicing.handlers.journal import InvalidRange
 from wattline_invoicing.handlers.payments import PaymentNotUnmatched, UnknownPayment
 from wattline_invoicing.handlers.prepayments import PrepaymentBilled
 from wattline_invoicing.handlers.queries import NotFound
+from wattline_invoicing.handlers.refunds import RefundTooLarge
 from wattline_invoicing.models import (
     AllocateIn,
     BillingAccountOut,
     ClaimOut,
+    CreditBalanceOut,
     CycleClosed,
     DisputeIn,
     DisputeOut,
@@ -50,6 +53,8 @@ from wattline_invoicing.models import (
     PrepaymentIn,
     PrepaymentOut,
     ReferenceRateIn,
+    RefundIn,
+    RefundOut,
     SuspensePage,
 )
 
@@ -58,6 +63,7 @@ _PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
     InvalidCycle: (400, "invalid-cycle", "A cycle is YYYY-MM (monthly) or YYYY-Qn (quarterly)"),
     InvalidCursor: (400, "invalid-cursor", "Not a cursor this API handed out"),
     PrepaymentBilled: (409, "prepayment-billed", "The prepayment is billed already"),
+    RefundTooLarge: (409, "refund-too-large", "More than the payer's credit balance"),
     InvalidRange: (400, "invalid-range", "A range of at most a year, its end after its start"),
     PaymentNotUnmatched: (409, "payment-not-unmatched", "The payment is matched already"),
 }
@@ -213,6 +219,17 @@ def routes(inv: Invoicing) -> list[Any]:
             async with _problems("billing-account"):
                 return await prepayments.set_prepayment(inv, account_id[:100], cycle, data.amount)
 
+        @post(
+            "/{account_id:str}/refunds",
+            status_code=200,
+            summary="Book a refund of the payer's credit balance (once per reference)",
+        )
+        async def refund(self, account_id: FromPath[str], data: JSONBody[RefundIn]) -> RefundOut:
+            async with _problems("billing-account"):
+                return await refunds.book_refund(
+                    inv, account_id[:100], data.amount, data.reference, data.paid_on
+                )
+
     class ErpController(Controller):
         path = "/api/erp"
         tags = ["erp"]
@@ -252,6 +269,10 @@ def routes(inv: Invoicing) -> list[Any]:
             body = await read_bounded(request, inv.settings.payment_file_max_bytes)
             async with _problems():
                 return await payment_imports.import_bank_statement(inv, body)
+
+        @get("/refunds", summary="Credit balances to pay back (the refund export), largest first")
+        async def refunds_due(self) -> list[CreditBalanceOut]:
+            return await refunds.credit_balances(inv)
 
         @get("/suspense", summary="Payments no rule matched, oldest first (keyset: ?after=)")
         async def suspense(

@@ -200,3 +200,24 @@ class PostingOut(_Out):
     debit: Decimal
     credit: Decimal
     text: str
+
+
+class CreditBalanceOut(_Out):
+    account_id: str
+    account_number: int
+    amount: Decimal = Field(description="what we owe the payer")
+
+
+class RefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal = Field(gt=0, le=1_000_000, decimal_places=2)
+    reference: str = Field(min_length=1, max_length=100, pattern=r"^[\w.:/-]+$")
+    paid_on: date
+
+
+class RefundOut(_Out):
+    account_id: str
+    amount: Decimal
+    reference: str
+    booked: bool = Field(description="false: this reference was booked before")

@@ -473,3 +473,14 @@ async def journal_entries(conn: asyncpg.Connection, start: date, end: date) -> l
         end,
     )
     return [Entry(**dict(r)) for r in rows]
+
+
+async def credit_balances(conn: asyncpg.Connection) -> list[tuple[str, int, Decimal]]:
+    """(account, number, balance) of the accounts whose balance is below zero."""
+    rows = await conn.fetch(
+        """SELECT l.account_id, a.account_number, sum(l.amount) AS balance
+           FROM ledger_entry l JOIN billing_account a USING (account_id)
+           GROUP BY l.account_id, a.account_number HAVING sum(l.amount) < 0
+           ORDER BY sum(l.amount), l.account_id"""
+    )
+    return [(r["account_id"], r["account_number"], r["balance"]) for r in rows]
