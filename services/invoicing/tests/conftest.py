@@ -240,3 +240,66 @@ async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator
     service.clock = clock
     async with serve_app(service.app()) as url, httpx.AsyncClient(base_url=url) as client:
         yield Rig(inv, client, clock)
+
+
+class BsFiles:
+    """Betalingsservice deliveries built field by field from the layout (payments.md §1), as
+    Nets would send them to us: 128-character Latin-1 lines, CRLF."""
+
+    PBS = "04567890"
+    SUPPLIER = "12345678"
+    GROUP = "00001"
+
+    @staticmethod
+    def rec(*fields: str) -> str:
+        text = "".join(fields)
+        assert len(text) <= 128, len(text)
+        return text.ljust(128)
+
+    def delivery(self, kind: str, sections: list[tuple[str, list[str]]], amount: int = 0) -> bytes:
+        lines = [self.rec("BS002", self.SUPPLIER, "BS1", kind, "0000000417", " " * 19, "030225")]
+        count = 0
+        for section, records in sections:
+            n = sum(r.startswith("BS042") for r in records)
+            count += n
+            lines += [
+                self.rec("BS012", self.PBS, section, "   ", self.GROUP, " " * 24, "030225"),
+                *records,
+                self.rec("BS092", self.PBS, section, "000", self.GROUP, " " * 6, f"{n:011d}",
+                         f"{amount:015d}", "0" * 11, " " * 15, "0" * 11),
+            ]  # fmt: skip
+        lines.append(
+            self.rec("BS992", self.SUPPLIER, "BS1", kind, f"{len(sections):011d}", f"{count:011d}",
+                     f"{amount:015d}", "0" * 11, "0" * 15, "0" * 11, "0" * 34)
+        )  # fmt: skip
+        return ("\r\n".join(lines) + "\r\n").encode("latin-1")
+
+    def results_0602(self, results: list[tuple[str, int, str, str, date]]) -> bytes:
+        """(code, customer number, kroner, reference, due date) per result; 0236 paid in full
+        on the due date, the others with nothing paid."""
+        records = []
+        total = 0
+        for code, customer, kroner, reference, due in results:
+            ore = int(Decimal(kroner) * 100)
+            total += ore
+            day = due.strftime("%d%m%y")
+            paid = f"{day}{day}{ore:013d}" if code in ("0236", "0239") else "0" * 25
+            records.append(
+                self.rec("BS042", self.PBS, code, "000", self.GROUP, f"{customer:015d}",
+                         "000123456", day, "1", f"{ore:013d}", f"{reference:<30}", " " * 4, paid)
+            )  # fmt: skip
+        return self.delivery("0602", [("0211", records)], total)
+
+    def mandates_0603(self, customers: list[int], code: str = "0231") -> bytes:
+        records = [
+            self.rec("BS042", self.PBS, code, "000", self.GROUP, f"{c:015d}", f"{c:09d}",
+                     "010225", "000000")
+            for c in customers
+        ]  # fmt: skip
+        # 0230 (the full list of active ones) goes in section 0210, changes in 0212.
+        return self.delivery("0603", [("0210" if code == "0230" else "0212", records)])
+
+
+@pytest.fixture
+def bs_files() -> BsFiles:
+    return BsFiles()

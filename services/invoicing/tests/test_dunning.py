@@ -99,8 +99,9 @@ async def test_a_reminder_sequence_day_by_day(rig: Any, golden: Any) -> None:
     ] == [(unpaid["number"], "2025-03-31", "300.00", "6.23", 3)]
     export = await rig.client.get("/api/dunning/collection.csv")
     assert export.headers["content-type"].startswith("text/csv")
+    payer = (await rig.client.get(f"/api/invoices/{unpaid['invoice_id']}")).json()["account_number"]
     assert export.text.splitlines()[1].startswith(
-        f"{unpaid['number']},100002,2025-02-07,2025-02-21,779.19,779.19,300.00,6.23,3,2025-03-31"
+        f"{unpaid['number']},{payer},2025-02-07,2025-02-21,779.19,779.19,300.00,6.23,3,2025-03-31"
     )
     account = (await rig.client.get(f"/api/billing-accounts/{unpaid['account_id']}")).json()
     assert account["balance"] == "1085.42"  # 779.19 + 3 x 100 + 1.41 + 2.58 + 2.24

@@ -229,8 +229,9 @@ async def test_the_aconto_golden_cases_through_the_service(rig: Any, golden: Any
         "total": "402.16", "aconto_paid": gm04["paid"], "difference": gm04["difference"],
         "next_prepayment": gm04["next_prepayment"], "amount_due": gm04["amount_due"],
     }  # fmt: skip
-    ledger = (await rig.client.get(f"/api/billing-accounts/{quarterly}")).json()
-    assert [e["amount"] for e in ledger["ledger"]] == ["700.00", "879.19"]
+    ledger = (await rig.client.get(f"/api/billing-accounts/{quarterly}")).json()["ledger"]
+    # (The unpaid January prepayment is in dunning by now: its fee and interest are apart.)
+    assert [e["amount"] for e in ledger if e["kind"] == "invoice"] == ["700.00", "879.19"]
 
 
 async def test_a_move_out_mid_quarter_gets_its_final_settlement_at_once_with_money_back(
@@ -264,8 +265,9 @@ async def test_a_move_out_mid_quarter_gets_its_final_settlement_at_once_with_mon
         final["amount_due"],
     ) == ("779.19", "1500.00", "0.00", "-720.81")
     assert final["fi_payment_id"] is None  # nothing to pay: money back
-    account = (await rig.client.get(f"/api/billing-accounts/{customer}")).json()
-    assert account["balance"] == "779.19"  # 1500.00 billed, -720.81 back: what was consumed
+    ledger = (await rig.client.get(f"/api/billing-accounts/{customer}")).json()["ledger"]
+    billed = [D(e["amount"]) for e in ledger if e["kind"] == "invoice"]
+    assert billed == [D("1500.00"), D("-720.81")]  # together what was consumed: 779.19
 
 
 async def test_a_continuing_aconto_payer_is_billed_the_estimated_next_quarter(

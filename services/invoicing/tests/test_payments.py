@@ -176,3 +176,85 @@ async def test_the_posting_journal_balances_and_keeps_pass_through_apart(
         "/api/erp/journal", params={"from": "2025-03-01", "to": "2025-02-01"}
     )
     assert bad.status_code == 400 and bad.json()["type"].endswith("/invalid-range")
+
+
+async def test_betalingsservice_collects_pays_rejects_and_reverses(
+    rig: Any, golden: Any, bs_files: Any
+) -> None:
+    from wattline_invoicing.adapters.betalingsservice import read_0601
+
+    a, b, c = await three_invoices(rig, golden)
+    numbers = {
+        d["number"]: (await rig.client.get(f"/api/invoices/{d['invoice_id']}")).json()[
+            "account_number"
+        ]
+        for d in (a, b, c)
+    }
+    bs = {"content-type": "text/plain; charset=iso-8859-1"}
+    mandates = await rig.client.post(
+        "/api/payments/betalingsservice/0603",
+        content=bs_files.mandates_0603(sorted(numbers.values())),
+        headers=bs,
+    )
+    assert mandates.status_code == 200, mandates.text
+    assert mandates.json() == {"changes": 3, "active": 3, "cancelled": 0}
+
+    requests = await rig.client.get(
+        "/api/payments/betalingsservice/0601", params={"due_until": "2025-02-28"}
+    )
+    assert requests.status_code == 200, requests.text
+    collected = read_0601(requests.content).requests
+    assert [(r.reference, r.amount, r.due_date) for r in collected] == [
+        (d["number"], D("779.19"), date(2025, 2, 21))
+        for d in sorted((a, b, c), key=lambda d: numbers[d["number"]])
+    ]
+
+    due = date(2025, 2, 21)
+    results = bs_files.results_0602([
+        ("0236", numbers[a["number"]], "779.19", a["number"], due),
+        ("0237", numbers[b["number"]], "779.19", b["number"], due),
+        ("0236", numbers[c["number"]], "779.19", c["number"], due),
+    ])  # fmt: skip
+    booked = await rig.client.post(
+        "/api/payments/betalingsservice/0602", content=results, headers=bs
+    )
+    assert booked.status_code == 200, booked.text
+    assert {k: booked.json()[k] for k in ("received", "matched", "failed", "amount")} == {
+        "received": 2, "matched": 2, "failed": 1, "amount": "1558.38"
+    }  # fmt: skip
+    again = await rig.client.post(
+        "/api/payments/betalingsservice/0602", content=results, headers=bs
+    )
+    assert again.json()["already_booked"] == 3 and again.json()["received"] == 0
+
+    reversal = bs_files.results_0602([("0239", numbers[c["number"]], "779.19", c["number"], due)])
+    reversed_ = await rig.client.post(
+        "/api/payments/betalingsservice/0602", content=reversal, headers=bs
+    )
+    assert reversed_.json()["reversed"] == 1
+
+    statuses = {
+        d["number"]: d["status"] for d in (await rig.client.get("/api/invoices")).json()["items"]
+    }
+    assert statuses == {a["number"]: "paid", b["number"]: "issued", c["number"]: "issued"}
+    assert await balance(rig, a["account_id"]) == "0.00"
+    assert await balance(rig, b["account_id"]) == "779.19"  # rejected: still owed
+    ledger = (await rig.client.get(f"/api/billing-accounts/{c['account_id']}")).json()["ledger"]
+    assert [(e["kind"], e["amount"]) for e in ledger] == [
+        ("invoice", "779.19"),
+        ("payment", "-779.19"),
+        ("reversal", "779.19"),
+    ]
+    failed = await rig.events("invoicing.payment.failed")
+    assert [(f["kind"], f["number"]) for f in failed] == [
+        ("rejected", b["number"]),
+        ("reversed", c["number"]),
+    ]
+
+    cut_short = results.rsplit(b"BS992", 1)[0]  # no delivery end
+    broken = await rig.client.post(
+        "/api/payments/betalingsservice/0602", content=cut_short, headers=bs
+    )
+    assert broken.status_code == 400 and broken.json()["type"].endswith(
+        "/invalid-betalingsservice-file"
+    )

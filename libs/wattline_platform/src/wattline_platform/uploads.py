@@ -11,9 +11,12 @@ from litestar import Request
 from wattline_platform.problem import Problem
 
 
-def require_media_type(content_type: str | None, accepted: Iterable[str]) -> None:
+def require_media_type(
+    content_type: str | None, accepted: Iterable[str], *, utf8: bool = True
+) -> None:
     """415 ``unsupported-media-type`` unless *content_type* is one of *accepted* (e.g.
-    ``text/csv``) with no charset or a UTF-8 one."""
+    ``text/csv``) with no charset or a UTF-8 one (any charset when not *utf8*: a format
+    that fixes its own, like Betalingsservice's Latin-1)."""
     wanted = tuple(accepted)
     media_type, _, params = (content_type or "").partition(";")
     charset = next(
@@ -21,11 +24,11 @@ def require_media_type(content_type: str | None, accepted: Iterable[str]) -> Non
          if k.strip().lower() == "charset"),
         "utf-8",
     )  # fmt: skip
-    if media_type.strip().lower() not in wanted or charset not in ("utf-8", "utf8"):
+    if media_type.strip().lower() not in wanted or (utf8 and charset not in ("utf-8", "utf8")):
         raise Problem(
             415,
             "unsupported-media-type",
-            f"Send the file as {' or '.join(wanted)} (UTF-8)",
+            f"Send the file as {' or '.join(wanted)}" + (" (UTF-8)" if utf8 else ""),
             f"got {content_type or 'no content-type'}",
         )
 

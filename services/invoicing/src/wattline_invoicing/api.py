@@ -18,9 +18,11 @@ from wattline_platform.problem import Problem
 from wattline_platform.uploads import read_bounded, require_media_type
 
 from wattline_invoicing.adapters.bank_csv import StatementRefused
+from wattline_invoicing.adapters.betalingsservice import BsFormatError, BsRequestError
 from wattline_invoicing.domain.cycles import InvalidCycle, parse
 from wattline_invoicing.handlers import (
     Invoicing,
+    betalingsservice,
     dunning,
     issuing,
     journal,
@@ -47,6 +49,7 @@ from wattline_invoicing.models import (
     ErpPage,
     InvoiceDetail,
     InvoicePage,
+    MandatesOut,
     PaymentImportOut,
     PaymentOut,
     PostingOut,
@@ -75,6 +78,14 @@ async def _problems(not_found: str | None = None) -> AsyncIterator[None]:
         yield
     except (NotFound, UnknownPayment) as exc:
         raise Problem(404, f"{not_found}-not-found", f"No such {not_found}", str(exc)) from None
+    except BsFormatError as exc:
+        raise Problem(
+            400, "invalid-betalingsservice-file", "Not a Betalingsservice delivery", str(exc)
+        ) from None
+    except BsRequestError as exc:
+        raise Problem(
+            422, "betalingsservice-request-refused", "Cannot write the 0601", str(exc)
+        ) from None
     except StatementRefused as exc:
         raise Problem(
             400, "invalid-statement", "Not a bank statement to book", str(exc), reasons=exc.reasons
@@ -91,6 +102,7 @@ def _uuid(value: str, what: str) -> uuid.UUID:
         raise Problem(404, f"{what}-not-found", f"No such {what}", value) from None
 
 
+_BS_TYPES = ("text/plain", "application/octet-stream")
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
 Text = Annotated[str | None, Parameter(max_length=100)]
 
@@ -269,6 +281,44 @@ def routes(inv: Invoicing) -> list[Any]:
             body = await read_bounded(request, inv.settings.payment_file_max_bytes)
             async with _problems():
                 return await payment_imports.import_bank_statement(inv, body)
+
+        @post(
+            "/betalingsservice/0602",
+            status_code=200,
+            summary="Book a Betalingsservice 0602 delivery (payment results); each result once",
+        )
+        async def bs_0602(self, request: Request[Any, Any, Any]) -> PaymentImportOut:
+            require_media_type(request.headers.get("content-type"), _BS_TYPES, utf8=False)
+            body = await read_bounded(request, inv.settings.payment_file_max_bytes)
+            async with _problems():
+                return await betalingsservice.import_0602(inv, body)
+
+        @post(
+            "/betalingsservice/0603",
+            status_code=200,
+            summary="Record a Betalingsservice 0603 delivery (mandate changes)",
+        )
+        async def bs_0603(self, request: Request[Any, Any, Any]) -> MandatesOut:
+            require_media_type(request.headers.get("content-type"), _BS_TYPES, utf8=False)
+            body = await read_bounded(request, inv.settings.payment_file_max_bytes)
+            async with _problems():
+                return await betalingsservice.import_0603(inv, body)
+
+        @get(
+            "/betalingsservice/0601",
+            summary="A 0601 delivery collecting the open invoices due by ?due_until= of payers "
+            "with a mandate",
+            media_type="text/plain",
+        )
+        async def bs_0601(self, due_until: FromQuery[date]) -> Response[bytes]:
+            today = danish_today(await inv.service.clock.now())
+            async with _problems():
+                data = await betalingsservice.write_0601(inv, due_until, today)
+            return Response(
+                data,
+                media_type="text/plain; charset=iso-8859-1",
+                headers={"content-disposition": f'attachment; filename="0601-{today}.txt"'},
+            )
 
         @get("/refunds", summary="Credit balances to pay back (the refund export), largest first")
         async def refunds_due(self) -> list[CreditBalanceOut]:

@@ -221,3 +221,11 @@ class RefundOut(_Out):
     amount: Decimal
     reference: str
     booked: bool = Field(description="false: this reference was booked before")
+
+
+class MandatesOut(_Out):
+    """What a 0603 delivery changed."""
+
+    changes: int
+    active: int
+    cancelled: int

@@ -43,6 +43,18 @@ class JournalAccountsSetting(BaseModel):
         return Accounts(**self.model_dump())
 
 
+class SupplierSetting(BaseModel):
+    """Who the bills come from: printed on every bill (faktureringsbekendtgørelsen asks for
+    the contact details)."""
+
+    name: str = "Wattline Energi A/S"
+    address_lines: tuple[str, ...] = ("Strandvejen 1", "2900 Hellerup")
+    cvr: str = "12345678"
+    phone: str = "70 10 20 30"
+    email: str = "kundeservice@wattline.example"
+    website: str = "www.wattline.example"
+
+
 class InvoicingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WATTLINE_INVOICING_", extra="ignore")
 
@@ -106,6 +118,21 @@ class InvoicingSettings(ServiceSettings):
     dunning_interest: bool = Field(
         default=True, description="charge late-payment interest (reference rate + 8 %)"
     )
+    bs_data_supplier: str = Field(
+        default="12345678", pattern=r"^\d{8}$", description="Betalingsservice data supplier no."
+    )
+    bs_creditor_pbs: str = Field(
+        default="04567890", pattern=r"^\d{8}$", description="Betalingsservice creditor PBS no."
+    )
+    bs_debtor_group: str = Field(
+        default="00001", pattern=r"^\d{5}$", description="Betalingsservice debtor group"
+    )
+    bs_bank_registration: str = Field(
+        default="1234", pattern=r"^\d{4}$", description="the account collections go to: reg. no."
+    )
+    bs_bank_account: str = Field(
+        default="0001234567", pattern=r"^\d{10}$", description="... and account no."
+    )
     payment_file_max_bytes: int = Field(
         default=30_000_000, ge=1, description="bytes a payment file may have (413 above)"
     )
@@ -113,6 +140,11 @@ class InvoicingSettings(ServiceSettings):
         default_factory=JournalAccountsSetting,
         description="account codes of the posting journal (JSON: receivables, bank, vat, "
         "prepayments, supplier, grid, energinet, elafgift, fees, interest)",
+    )
+    supplier: SupplierSetting = Field(
+        default_factory=SupplierSetting,
+        description="the supplier on the bills (JSON: name, address_lines, cvr, phone, email, "
+        "website)",
     )
     jobs: bool = Field(default=True, description="run the billing job (cycles, corrections)")
     job_interval_s: float = Field(default=5.0, gt=0, description="how often the job looks")

@@ -311,3 +311,41 @@ async def upsert_mandate(
         status,
         changed_on,
     )
+
+
+@dataclass(frozen=True)
+class Collectable:
+    number: str
+    account_number: int
+    mandate_number: str
+    due_date: date
+    outstanding: Decimal
+
+
+async def collectable(conn: asyncpg.Connection, due_until: date) -> list[Collectable]:
+    """Open invoices due by *due_until* of payers with an active Betalingsservice mandate,
+    not disputed."""
+    rows = await conn.fetch(
+        f"""SELECT o.number, a.account_number, m.mandate_number, o.due_date, o.outstanding
+            FROM ({_OPEN} WHERE i.kind = 'invoice' AND i.amount_due > 0
+                  AND i.status IN ('issued', 'partly_paid') AND i.due_date <= $1) o
+            JOIN billing_account a ON a.account_id = o.account_id
+            JOIN mandate m ON m.account_number = a.account_number AND m.status = 'active'
+            WHERE o.outstanding > 0 AND NOT EXISTS (
+                SELECT 1 FROM dunning d WHERE d.invoice_id = o.invoice_id::uuid AND d.disputed)
+            ORDER BY a.account_number, o.due_date, o.number""",
+        due_until,
+    )
+    return [Collectable(**dict(r)) for r in rows]
+
+
+async def next_delivery_number(tx: asyncpg.Connection, year: int) -> int:
+    """The next 0601 delivery number (the invoice counter's table, series ``bs0601``)."""
+    value: int = await tx.fetchval(
+        """INSERT INTO number_counter (series, year, last_number) VALUES ('bs0601', $1, 1)
+           ON CONFLICT (series, year)
+           DO UPDATE SET last_number = number_counter.last_number + 1
+           RETURNING last_number""",
+        year,
+    )
+    return value

@@ -44,7 +44,7 @@ def closable_cycles(
 
 
 async def run_once(inv: Invoicing) -> int:
-    """One pass; returns how many documents it issued and dunning steps it took."""
+    """One pass; returns how many documents it issued (dunning's steps are logged)."""
     today = danish_today(await inv.service.clock.now())
     issued = 0
     async with inv.service.database.connection() as lease:
@@ -60,7 +60,9 @@ async def run_once(inv: Invoicing) -> int:
             issued += len(await issuing.issue_final_settlements(inv, today))
             issued += len(await issuing.issue_corrections(inv, today))
             issued += len(await issuing.issue_first_prepayments(inv, today))
-            issued += await dunning.run_dunning(inv, today)
+            steps = await dunning.run_dunning(inv, today)
+            if steps:
+                log.info("dunning_steps_taken", steps=steps)
         finally:
             await lease.execute("SELECT pg_advisory_unlock($1)", _LOCK)
     return issued
