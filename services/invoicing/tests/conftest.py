@@ -26,6 +26,7 @@ from wattline_contracts.settlement import (
 from wattline_invoicing.bootstrap import SPEC, wire
 from wattline_invoicing.handlers import Invoicing
 from wattline_invoicing.settings import InvoicingSettings
+from wattline_platform.pii import PiiCipher
 from wattline_platform.testing import SchemaFactory, serve_app
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -59,9 +60,25 @@ def golden() -> Golden:
     return _golden
 
 
-def party(party_id: str) -> Party:
+CIPHER = PiiCipher(PiiCipher.new_key())
+
+
+def party(party_id: str, name: str = "Søren Ærø Østergård") -> Party:
+    """A party sealed as the portfolio seals one (vault.seal_person)."""
+    person = {
+        "name": name,
+        "cpr_cvr": "0101901234",
+        "contact_type": "private",
+        "address": {"street": "Åboulevarden", "house_number": "12", "floor": "3", "door": "tv",
+                    "postal_code": "8000", "city": "Aarhus C"},
+        "email": "soren@example.dk",
+        "phone": None,
+    }  # fmt: skip
     return Party(
-        party_id=party_id, contact_type="private", cpr_cvr_masked="010190-****", sealed="sealed"
+        party_id=party_id,
+        contact_type="private",
+        cpr_cvr_masked="010190-****",
+        sealed=CIPHER.seal(json.dumps(person, sort_keys=True)),
     )
 
 
@@ -232,7 +249,7 @@ class Rig:
 
 @pytest.fixture
 async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator[Rig]:
-    inv = wire(InvoicingSettings(database_url=postgres_dsn, jobs=False))
+    inv = wire(InvoicingSettings(database_url=postgres_dsn, jobs=False), CIPHER)
     service = inv.service
     service.db = await make_schema_db(SPEC.migrations_dir)
     service.uses_broker = False  # the outbox is what the tests read

@@ -23,6 +23,7 @@ from wattline_invoicing.domain.cycles import InvalidCycle, parse
 from wattline_invoicing.handlers import (
     Invoicing,
     betalingsservice,
+    bills,
     dunning,
     issuing,
     journal,
@@ -137,9 +138,23 @@ def routes(inv: Invoicing) -> list[Any]:
                     limit=limit,
                 )
 
-        @get("/{invoice_id:str}", summary="An invoice or credit note with its lines")
-        async def detail(self, invoice_id: FromPath[str]) -> InvoiceDetail:
+        @get(
+            "/{invoice_id:str}",
+            summary="An invoice or credit note with its lines; {id}.pdf the bill as PDF, "
+            "{id}.html as HTML (Danish)",
+        )
+        async def detail(self, invoice_id: FromPath[str]) -> InvoiceDetail | Response[Any]:
             async with _problems("invoice"):
+                if invoice_id.endswith(".pdf"):
+                    data = await bills.pdf(inv, _uuid(invoice_id[:-4], "invoice"))
+                    return Response(
+                        data,
+                        media_type="application/pdf",
+                        headers={"content-disposition": f'inline; filename="{invoice_id}"'},
+                    )
+                if invoice_id.endswith(".html"):
+                    page = await bills.html(inv, _uuid(invoice_id[:-5], "invoice"))
+                    return Response(page, media_type="text/html; charset=utf-8")
                 return await queries.invoice_detail(inv, _uuid(invoice_id, "invoice"))
 
         @post(

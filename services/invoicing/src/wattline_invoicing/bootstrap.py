@@ -30,6 +30,7 @@ def wire(settings: InvoicingSettings | None = None, cipher: PiiCipher | None = N
     consumers.register(inv)
     if settings.jobs:
         inv.service.background.append(lambda: billing.billing_job(inv))
+        inv.service.background.append(lambda: billing.render_job(inv))
     return inv
 
 

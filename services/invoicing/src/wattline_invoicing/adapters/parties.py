@@ -27,6 +27,11 @@ class Parties:
     def __init__(self, cipher: PiiCipher | None) -> None:
         self._cipher = cipher
 
+    @property
+    def available(self) -> bool:
+        """True when this deployment holds the PII key (bills can name the payer)."""
+        return self._cipher is not None
+
     def open(self, sealed: str) -> Payer | None:
         """The payer's name, postal address and e-mail; None when it cannot be opened."""
         if self._cipher is None:
@@ -36,15 +41,12 @@ class Parties:
         except (PiiError, ValueError):
             return None
         address = data.get("address") or {}
-        street = " ".join(
-            part
-            for part in (
-                address.get("street"),
-                address.get("house_number"),
-                ", ".join(p for p in (address.get("floor"), address.get("door")) if p) or None,
-            )
-            if part
-        )
+        # Danish style: "Åboulevarden 12, 3. tv" (floor with a full stop, then the door).
+        street = " ".join(p for p in (address.get("street"), address.get("house_number")) if p)
+        floor, door = address.get("floor"), address.get("door")
+        if floor or door:
+            where = " ".join(p for p in (f"{floor}." if floor else None, door) if p)
+            street = f"{street}, {where}" if street else where
         city = " ".join(p for p in (address.get("postal_code"), address.get("city")) if p)
         return Payer(
             name=str(data.get("name", "")),

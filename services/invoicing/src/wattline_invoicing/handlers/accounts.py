@@ -8,9 +8,10 @@ from wattline_contracts.portfolio import (
     ContractChangedV1,
     CustomerActivatedV1,
     CustomerOffboardedV1,
+    ProductVersionPublishedV1,
 )
 
-from wattline_invoicing.adapters import accounts
+from wattline_invoicing.adapters import accounts, bills
 
 
 async def on_customer_activated(
@@ -37,3 +38,11 @@ async def on_customer_offboarded(
     """The supply ended: its contracts end with it (the final settlement follows)."""
     del envelope
     await accounts.end_contracts(tx, event.gsrn, event.customer_id, event.end_date)
+
+
+async def on_product_version_published(
+    tx: asyncpg.Connection, event: ProductVersionPublishedV1, envelope: Envelope
+) -> None:
+    """A product's name, to print the product on the bill."""
+    del envelope
+    await bills.upsert_product(tx, event.product_id, event.version, event.name)

@@ -15,7 +15,7 @@ from wattline_platform.logging import get_logger
 from wattline_platform.outbox import lock_key
 
 from wattline_invoicing.domain.cycles import Cycle, Frequency, cycle_of
-from wattline_invoicing.handlers import Invoicing, dunning, issuing
+from wattline_invoicing.handlers import Invoicing, bills, dunning, issuing
 
 log = get_logger(__name__)
 
@@ -66,6 +66,17 @@ async def run_once(inv: Invoicing) -> int:
         finally:
             await lease.execute("SELECT pg_advisory_unlock($1)", _LOCK)
     return issued
+
+
+async def render_job(inv: Invoicing, interval_s: float = 2.0) -> None:
+    """Render the PDFs of new documents ahead of their first request (and of delivery)."""
+    while True:
+        try:
+            if await bills.render_pending(inv):
+                continue  # more may be waiting
+        except Exception as exc:
+            log.error("render_job_failed", error=repr(exc))
+        await asyncio.sleep(interval_s)
 
 
 async def billing_job(inv: Invoicing) -> None:
