@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -195,3 +196,34 @@ def new_gsrns(n: int) -> list[str]:
     return [
         gsrn_with_check_digit("57" + "".join(random.choices("0123456789", k=15))) for _ in range(n)
     ]
+
+
+# What a deployment sets instead of a home: a CLI run "as a user" has none of them.
+OVERRIDES = ("DATABASE_URL", "KAFKA_BOOTSTRAP", "WATTLINE_GATEWAY_URL", "WATTLINE_API_KEY")
+
+
+def wattline(
+    *args: str, home: Path | None, cwd: Path, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`wattline ARGS` as a user runs it: only the home says which system."""
+    env = {k: v for k, v in os.environ.items() if k not in (*OVERRIDES, "WATTLINE_HOME")}
+    if home is not None:
+        env["WATTLINE_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "wattline", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def wait_for(fetch: Any, done: Any, timeout: float = 120) -> Any:
+    """Call *fetch* until *done* of its value, or *timeout* seconds; the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.5)

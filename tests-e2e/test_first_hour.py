@@ -11,23 +11,18 @@ import asyncio
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from e2e_system import System
+from e2e_system import System, wait_for, wattline
 from wattline_platform.business_days import business_days_ahead
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
-OVERRIDES = ("DATABASE_URL", "KAFKA_BOOTSTRAP", "WATTLINE_GATEWAY_URL", "WATTLINE_API_KEY")
 
 
 @pytest.fixture(scope="module")
@@ -40,23 +35,6 @@ def first(system: System, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     finally:
         if second.proc is not None:
             second.stop()
-
-
-def wattline(
-    *args: str, home: Path | None, cwd: Path, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    """`wattline ARGS` as a user runs it: only the home says which system."""
-    env = {k: v for k, v in os.environ.items() if k not in (*OVERRIDES, "WATTLINE_HOME")}
-    if home is not None:
-        env["WATTLINE_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "wattline", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def test_without_a_running_system_every_command_says_so(tmp_path: Path) -> None:
@@ -124,15 +102,6 @@ def _today(sim: httpx.Client) -> date:
     return now.astimezone(COPENHAGEN).date()
 
 
-def _wait(fetch: Any, done: Any, timeout: float = 120) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.5)
-
-
 def test_seed_import_signup_settle_on_this_system(first: System, tmp_path: Path) -> None:
     seeded = wattline(
         "sim", "seed", "--metering-points", "60", "--seed", "31", "--ours-share", "0.2",
@@ -155,7 +124,7 @@ def test_seed_import_signup_settle_on_this_system(first: System, tmp_path: Path)
         imported = list(csv.DictReader(io.StringIO(sim.get("/sim/portfolio-import.csv").text)))
         assert imported, "ours_share 0.2 of 60 gave us no points"
         for row in imported:
-            known = _wait(
+            known = wait_for(
                 lambda gsrn=row["gsrn"]: api.get(f"/api/settlement/metering-points/{gsrn}"),
                 lambda r: r.status_code == 200,
             )
@@ -183,7 +152,7 @@ def test_seed_import_signup_settle_on_this_system(first: System, tmp_path: Path)
         signup = api.post("/api/signup", json={k: v for k, v in body.items() if v is not None})
         assert signup.status_code == 201, signup.text
         signup_id = signup.json()["signup_id"]
-        _wait(
+        wait_for(
             lambda: api.get(f"/api/signup/{signup_id}/status").json(),
             lambda s: s["status"] == "processing",
         )
@@ -194,7 +163,7 @@ def test_seed_import_signup_settle_on_this_system(first: System, tmp_path: Path)
             home=first.home, cwd=tmp_path, timeout=600,
         )  # fmt: skip
         assert advanced.returncode == 0, advanced.stderr
-        status = _wait(
+        status = wait_for(
             lambda: api.get(f"/api/signup/{signup_id}/status").json(),
             lambda s: s["status"] == "active",
         )
@@ -204,7 +173,7 @@ def test_seed_import_signup_settle_on_this_system(first: System, tmp_path: Path)
         advanced = wattline("sim", "clock", "--to", "2025-02-03T00:00:00+00:00",
                             home=first.home, cwd=tmp_path, timeout=600)  # fmt: skip
         assert advanced.returncode == 0, advanced.stderr
-        _wait(lambda: sim.get("/sim/queues").json(), lambda q: not any(q.values()), 300)
+        wait_for(lambda: sim.get("/sim/queues").json(), lambda q: not any(q.values()), 300)
 
         # Spot prices come from this system's simulator (Energi Data Service locally).
         for area in ("DK1", "DK2"):

@@ -27,7 +27,7 @@ class Candidate:
 
 
 _CANDIDATES = """SELECT i.invoice_id, i.account_id, i.number, i.due_date,
-                  i.amount_due - coalesce((SELECT sum(a.amount) FROM allocation a
+                  i.amount_due - i.credited - coalesce((SELECT sum(a.amount) FROM allocation a
                                            WHERE a.invoice_id = i.invoice_id), 0) AS outstanding,
                   d.stage, d.last_step_on, d.interest_from, coalesce(d.disputed, false) AS disputed,
                   d.handed_off_on IS NOT NULL AS handed_off
@@ -160,7 +160,7 @@ class Claim:
 async def handed_off(conn: asyncpg.Connection, since: date | None) -> list[Claim]:
     rows = await conn.fetch(
         """SELECT i.number, a.account_number, i.issue_date, i.due_date, i.amount_due,
-                  i.amount_due - coalesce((SELECT sum(x.amount) FROM allocation x
+                  i.amount_due - i.credited - coalesce((SELECT sum(x.amount) FROM allocation x
                                            WHERE x.invoice_id = i.invoice_id), 0) AS outstanding,
                   coalesce((SELECT sum(r.fee) FROM reminder r
                             WHERE r.invoice_id = i.invoice_id), 0) AS fees,

@@ -358,6 +358,13 @@ async def aconto_points(
     return [AcontoPoint(**dict(r)) for r in rows]
 
 
+async def apply_credit(tx: asyncpg.Connection, invoice_id: uuid.UUID, amount: Decimal) -> None:
+    """A credit note of *amount* (> 0) takes that much off the invoice it corrects."""
+    await tx.execute(
+        "UPDATE invoice SET credited = credited + $2 WHERE invoice_id = $1", invoice_id, amount
+    )
+
+
 async def mark_credited_if_cancelled(tx: asyncpg.Connection, invoice_id: uuid.UUID) -> None:
     """An invoice whose correcting documents bring its total to zero is ``credited``."""
     await tx.execute(

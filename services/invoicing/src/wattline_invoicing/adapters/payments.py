@@ -17,7 +17,7 @@ from wattline_invoicing.domain.payments import OpenInvoice
 _OPEN = """
     SELECT i.invoice_id::text AS invoice_id, i.account_id, i.number, i.fi_payment_id,
            i.due_date,
-           i.amount_due - coalesce((SELECT sum(a.amount) FROM allocation a
+           i.amount_due - i.credited - coalesce((SELECT sum(a.amount) FROM allocation a
                                     WHERE a.invoice_id = i.invoice_id), 0) AS outstanding
     FROM invoice i
 """
@@ -151,7 +151,7 @@ async def refresh_status(tx: asyncpg.Connection, invoice_ids: Sequence[str]) -> 
     """Set paid / partly_paid / issued from what is allocated (credited ones stay)."""
     await tx.execute(
         """UPDATE invoice i SET status = CASE
-               WHEN paid.amount >= i.amount_due THEN 'paid'
+               WHEN paid.amount + i.credited >= i.amount_due THEN 'paid'
                WHEN paid.amount > 0 THEN 'partly_paid'
                ELSE 'issued' END
            FROM (SELECT x.invoice_id,

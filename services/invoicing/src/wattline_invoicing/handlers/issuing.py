@@ -112,8 +112,11 @@ async def issue_corrections(inv: Invoicing, today: date) -> list[Issued]:
             draft = invoice.correcting_document(items, str(invoice_id))
             start = min(b.period_start for b in items)
             end = max(b.period_end for b in items)
-            issued.append(await _issue(inv, tx, account, draft, None, (start, end), today))
+            document = await _issue(inv, tx, account, draft, None, (start, end), today)
+            if document.kind == "credit_note":
+                await invoices.apply_credit(tx, invoice_id, -document.total)
             await invoices.mark_credited_if_cancelled(tx, invoice_id)
+            issued.append(document)
     return issued
 
 
