@@ -23,6 +23,7 @@ from wattline_contracts.settlement import (
     SettlementCorrectionV1,
     SettlementLineV1,
 )
+from wattline_invoicing.adapters.betalingsservice import PaymentResult, write_0602
 from wattline_invoicing.bootstrap import SPEC, wire
 from wattline_invoicing.handlers import Invoicing
 from wattline_invoicing.settings import InvoicingSettings
@@ -292,20 +293,32 @@ class BsFiles:
         return ("\r\n".join(lines) + "\r\n").encode("latin-1")
 
     def results_0602(self, results: list[tuple[str, int, str, str, date]]) -> bytes:
-        """(code, customer number, kroner, reference, due date) per result; 0236 paid in full
-        on the due date, the others with nothing paid."""
-        records = []
-        total = 0
-        for code, customer, kroner, reference, due in results:
-            ore = int(Decimal(kroner) * 100)
-            total += ore
-            day = due.strftime("%d%m%y")
-            paid = f"{day}{day}{ore:013d}" if code in ("0236", "0239") else "0" * 25
-            records.append(
-                self.rec("BS042", self.PBS, code, "000", self.GROUP, f"{customer:015d}",
-                         "000123456", day, "1", f"{ore:013d}", f"{reference:<30}", " " * 4, paid)
-            )  # fmt: skip
-        return self.delivery("0602", [("0211", records)], total)
+        """(code, customer number, kroner, reference, due date) per result; 0236 (and the
+        0239 that reverses one) paid in full on the due date, the others with nothing."""
+        return write_0602(
+            [
+                PaymentResult(
+                    transaction_code=code,  # type: ignore[arg-type]
+                    creditor_pbs=self.PBS,
+                    debtor_group=self.GROUP,
+                    customer_number=f"{customer:015d}",
+                    mandate_number="000123456",
+                    due_date=due,
+                    amount_requested=Decimal(kroner),
+                    reference=reference,
+                    paid_date=due if code in ("0236", "0239") else None,
+                    booked_date=due if code in ("0236", "0239") else None,
+                    amount_paid=Decimal(kroner) if code in ("0236", "0239") else Decimal(0),
+                    line_number=0,
+                )
+                for code, customer, kroner, reference, due in results
+            ],
+            data_supplier=self.SUPPLIER,
+            creditor_pbs=self.PBS,
+            debtor_group=self.GROUP,
+            delivery_id=417,
+            created=date(2025, 2, 3),
+        )
 
     def mandates_0603(self, customers: list[int], code: str = "0231") -> bytes:
         records = [

@@ -741,3 +741,17 @@ def test_read_0601_checks_advice_lines_belong_to_their_payment() -> None:
         7,
         "BS052 customer and mandate number (offset 27, length 24): not the payment's (line 6)",
     )
+
+
+def test_write_0602_reads_back_as_written_and_matches_the_fixture() -> None:
+    from wattline_invoicing.adapters.betalingsservice import write_0602
+
+    written = write_0602(
+        list(EXPECTED_RESULTS), data_supplier=SUPPLIER, creditor_pbs=PBS, debtor_group="00001",
+        delivery_id=417, created=date(2025, 2, 3),
+    )  # fmt: skip
+    back = read_0602(written)
+    assert [replace(r, line_number=0) for r in back.results] == [
+        replace(r, line_number=0) for r in EXPECTED_RESULTS
+    ]
+    assert written == RESULTS_0602  # what Nets wrote, byte for byte

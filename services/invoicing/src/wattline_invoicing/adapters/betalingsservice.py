@@ -954,3 +954,47 @@ def _request(rec: _Rec, advice: tuple[str, ...]) -> PaymentRequest:
         reference=rec.raw(73, 30).strip(),
         advice=advice,
     )
+
+
+def write_0602(
+    results: Sequence[PaymentResult],
+    *,
+    data_supplier: str,
+    creditor_pbs: str,
+    debtor_group: str,
+    delivery_id: int,
+    created: date,
+    system_code: str = "BS1",
+) -> bytes:
+    """A 0602 delivery as Nets writes one (section 0211 only): what a test or a simulator
+    playing Nets answers to our 0601. :func:`read_0602` reads it back to *results*. The
+    controls sum the amounts requested, as the fixture does (doubt 1 in the module notes)."""
+    pbs = _digits(creditor_pbs, 8, "creditor PBS number", exact=True)
+    group = _digits(debtor_group, 5, "debtor group", exact=True)
+    supplier = _digits(data_supplier, 8, "data supplier number", exact=True)
+    lines = [
+        f"BS002{supplier}{system_code}0602{delivery_id:010d}{'':19}{created:%d%m%y}",
+        f"BS012{pbs}0211{'':3}{group}{'':24}{created:%d%m%y}",
+    ]
+    total = 0
+    for result in results:
+        requested = int(abs(result.amount_requested) * 100)
+        paid = int(abs(result.amount_paid) * 100)
+        sign = "0" if not requested else ("2" if result.amount_requested < 0 else "1")
+        total += requested
+        paid_on = "000000" if result.paid_date is None else f"{result.paid_date:%d%m%y}"
+        booked_on = "000000" if result.booked_date is None else f"{result.booked_date:%d%m%y}"
+        lines.append(
+            f"BS042{pbs}{result.transaction_code}000{group}"
+            f"{_digits(result.customer_number, 15, 'customer number')}"
+            f"{_digits(result.mandate_number, 9, 'mandate number')}{result.due_date:%d%m%y}"
+            f"{sign}{requested:013d}{result.reference:<30.30}{'':4}{paid_on}{booked_on}"
+            f"{paid:013d}"
+        )
+    count = len(results)
+    lines.append(f"BS092{pbs}0211000{group}{'':6}{count:011d}{total:015d}{0:011d}{'':15}{0:011d}")
+    lines.append(
+        f"BS992{supplier}{system_code}0602{1:011d}{count:011d}{total:015d}"
+        f"{0:011d}{0:015d}{0:011d}{'':0>34}"
+    )
+    return ("\r\n".join(line.ljust(LINE_LENGTH) for line in lines) + "\r\n").encode("latin-1")
