@@ -147,23 +147,23 @@ async def test_two_hundred_invoices_issued_at_once_take_consecutive_numbers(
         accounts.append(customer)
     cycle, today = parse("2025-01"), date(2025, 2, 10)
 
-    real_book = invoice_store.book
+    real_book = invoice_store.book_many
     failed: list[str] = []
 
-    async def book_failing_once(tx: Any, **kwargs: Any) -> bool:
-        if not failed and kwargs["account_id"] == accounts[17]:
-            failed.append(kwargs["reference"])  # after the number was taken
+    async def book_failing_once(tx: Any, entries: Any) -> None:
+        if not failed and entries[0][0] == accounts[17]:
+            failed.append(entries[0][2])  # after the number was taken
             raise RuntimeError("crash after the number was drawn")
-        return await real_book(tx, **kwargs)
+        await real_book(tx, entries)
 
-    invoice_store.book = book_failing_once  # type: ignore[assignment]
+    invoice_store.book_many = book_failing_once  # type: ignore[assignment]
     try:
         results = await asyncio.gather(
             *(issuing.issue_cycle_invoice(rig.inv, a, cycle, today) for a in accounts),
             return_exceptions=True,
         )
     finally:
-        invoice_store.book = real_book  # type: ignore[assignment]
+        invoice_store.book_many = real_book  # type: ignore[assignment]
     assert sum(isinstance(r, RuntimeError) for r in results) == 1 and failed
     # The failed one is billed by the next pass, with the number its rollback gave back.
     assert len(await issuing.close_cycle(rig.inv, cycle, today)) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -98,3 +99,28 @@ async def has_contract_from(conn: asyncpg.Connection, account_id: str, day: date
         day,
     )
     return value
+
+
+async def lock_many(tx: asyncpg.Connection, account_ids: Sequence[str]) -> dict[str, Account]:
+    """The accounts, locked for this transaction in a fixed order (no deadlock with another
+    locker of several)."""
+    rows = await tx.fetch(
+        """SELECT account_id, account_number, contact_type, cpr_cvr_masked, party_sealed
+           FROM billing_account WHERE account_id = ANY($1::text[])
+           ORDER BY account_id FOR UPDATE""",
+        sorted(set(account_ids)),
+    )
+    return {r["account_id"]: Account(**dict(r)) for r in rows}
+
+
+async def with_contract_from(
+    conn: asyncpg.Connection, account_ids: Sequence[str], day: date
+) -> set[str]:
+    """Those of *account_ids* with a contract running on or after *day*."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT account_id FROM contract WHERE account_id = ANY($1::text[])
+             AND (end_date IS NULL OR end_date > $2)""",
+        list(account_ids),
+        day,
+    )
+    return {r["account_id"] for r in rows}

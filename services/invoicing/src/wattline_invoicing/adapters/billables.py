@@ -107,38 +107,58 @@ async def ended_accounts(conn: asyncpg.Connection) -> list[tuple[str, Frequency,
     return [(r["account_id"], r["frequency"], r["last_period"]) for r in rows]
 
 
+_UNBILLED = f"""
+    WITH own AS (
+        SELECT b.source_id, c.account_id, c.payment_model, b.period_start
+        FROM billable b {_CONTRACT}
+        WHERE b.invoice_id IS NULL AND b.kind = 'settlement'
+          AND b.billing_period <= $3 AND c.account_id = ANY($1::text[])
+          AND c.billing_frequency = $2
+    ), late AS (
+        SELECT b.source_id, i.account_id FROM billable b
+        JOIN billable s ON s.source_id = b.corrects
+        JOIN invoice i ON i.invoice_id = s.invoice_id
+        WHERE $4 AND b.invoice_id IS NULL AND b.kind = 'correction'
+          AND i.account_id = ANY($1::text[])
+    ), wanted AS (
+        SELECT source_id, account_id FROM own
+        UNION SELECT b.source_id, o.account_id
+              FROM billable b JOIN own o ON b.corrects = o.source_id
+              WHERE b.kind = 'correction' AND b.invoice_id IS NULL
+        UNION SELECT source_id, account_id FROM late
+    )
+    SELECT b.*, w.account_id AS billed_to,
+           (SELECT o.payment_model FROM own o WHERE o.account_id = w.account_id
+            ORDER BY o.period_start DESC LIMIT 1) AS payment_model
+    FROM billable b JOIN wanted w USING (source_id)
+    ORDER BY w.account_id, b.source_id
+    FOR UPDATE OF b"""
+
+
+async def unbilled_for_accounts(
+    tx: asyncpg.Connection,
+    account_ids: Sequence[str],
+    frequency: str,
+    last_period: str,
+    with_late: bool,
+) -> dict[str, tuple[list[Billable], str | None]]:
+    """Locked for update, per account: its unbilled settlements up to *last_period*, the
+    corrections of those, and (*with_late*) corrections of settlements billed before; and the
+    payment model of the newest contract among them. Accounts with none are left out."""
+    rows = await tx.fetch(_UNBILLED, list(account_ids), frequency, last_period, with_late)
+    result: dict[str, tuple[list[Billable], str | None]] = {}
+    for row in rows:
+        items, _ = result.setdefault(row["billed_to"], ([], row["payment_model"]))
+        items.append(_billable(row))
+    return result
+
+
 async def unbilled_for_account(
     tx: asyncpg.Connection, account_id: str, frequency: str, last_period: str, with_late: bool
 ) -> tuple[list[Billable], str | None]:
-    """Locked for update: the account's unbilled settlements up to *last_period*, the
-    corrections of those, and (*with_late*) corrections of settlements billed before. Also
-    the payment model of the newest contract among them."""
-    rows = await tx.fetch(
-        f"""WITH own AS (
-                SELECT b.source_id, c.payment_model, b.period_start FROM billable b {_CONTRACT}
-                WHERE b.invoice_id IS NULL AND b.kind = 'settlement'
-                  AND b.billing_period <= $3 AND c.account_id = $1 AND c.billing_frequency = $2
-            ), late AS (
-                SELECT b.source_id FROM billable b JOIN billable s ON s.source_id = b.corrects
-                WHERE $4 AND b.invoice_id IS NULL AND b.kind = 'correction'
-                  AND s.invoice_id IN (SELECT invoice_id FROM invoice WHERE account_id = $1)
-            )
-            SELECT b.*, (SELECT payment_model FROM own ORDER BY period_start DESC LIMIT 1)
-                   AS payment_model
-            FROM billable b
-            WHERE b.source_id IN (SELECT source_id FROM own)
-               OR (b.kind = 'correction' AND b.invoice_id IS NULL
-                   AND b.corrects IN (SELECT source_id FROM own))
-               OR b.source_id IN (SELECT source_id FROM late)
-            ORDER BY b.source_id
-            FOR UPDATE OF b""",
-        account_id,
-        frequency,
-        last_period,
-        with_late,
-    )
-    model = rows[0]["payment_model"] if rows else None
-    return [_billable(r) for r in rows], model
+    """:func:`unbilled_for_accounts` of one account."""
+    found = await unbilled_for_accounts(tx, [account_id], frequency, last_period, with_late)
+    return found.get(account_id, ([], None))
 
 
 async def corrections_of_invoiced(conn: asyncpg.Connection) -> list[tuple[uuid.UUID, str]]:
@@ -190,6 +210,21 @@ async def mark_billed(
     )
     if status != f"UPDATE {len(source_ids)}":  # they were locked: cannot happen
         raise RuntimeError(f"billed {status} of {len(source_ids)} billables")
+
+
+async def mark_billed_many(tx: asyncpg.Connection, billed: Sequence[tuple[str, uuid.UUID]]) -> None:
+    """(source id, invoice id) pairs: each billable billed by its invoice (they are locked)."""
+    if not billed:
+        return
+    status: str = await tx.execute(
+        """UPDATE billable b SET invoice_id = x.invoice_id
+           FROM unnest($1::text[], $2::uuid[]) AS x(source_id, invoice_id)
+           WHERE b.source_id = x.source_id AND b.invoice_id IS NULL""",
+        [s for s, _ in billed],
+        [i for _, i in billed],
+    )
+    if status != f"UPDATE {len(billed)}":
+        raise RuntimeError(f"billed {status} of {len(billed)} billables")
 
 
 def _line_json(line: SettledLine) -> dict[str, Any]:

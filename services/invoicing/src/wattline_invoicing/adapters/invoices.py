@@ -69,57 +69,78 @@ _COLUMNS = """invoice_id, account_id, kind, number, series, year, seq, status, c
     aconto_paid, next_prepayment, amount_due, corrects_invoice_id, issued_at"""
 
 
-async def insert(
-    tx: asyncpg.Connection,
-    draft: Draft,
-    *,
-    invoice_id: uuid.UUID,
-    account_id: str,
-    series: str,
-    year: int,
-    seq: int,
-    number: str,
-    cycle: str | None,
-    period: tuple[date, date],
-    issue_date: date,
-    due_date: date,
-    fi_payment_id: str | None,
-) -> Issued:
-    row = await tx.fetchrow(
-        f"""INSERT INTO invoice (invoice_id, account_id, kind, series, year, seq, number,
-                status, cycle, period_start, period_end, issue_date, due_date, fi_payment_id,
-                subtotal, vat, total, aconto_paid, next_prepayment, amount_due,
-                corrects_invoice_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, 'issued', $8, $9, $10, $11, $12, $13, $14, $15,
-                    $16, $17, $18, $19, $20)
-            RETURNING {_COLUMNS}""",
-        invoice_id,
-        account_id,
-        draft.kind,
-        series,
-        year,
-        seq,
-        number,
-        cycle,
-        period[0],
-        period[1],
-        issue_date,
-        due_date,
-        fi_payment_id,
-        draft.totals.subtotal,
-        draft.totals.vat,
-        draft.totals.total,
-        draft.aconto_paid,
-        draft.next_prepayment,
-        draft.amount_due,
-        None if draft.corrects_invoice_id is None else uuid.UUID(draft.corrects_invoice_id),
+@dataclass(frozen=True)
+class Row:
+    """A document to store: the draft with its number, dates and payment id."""
+
+    invoice_id: uuid.UUID
+    account_id: str
+    draft: Draft
+    series: str
+    year: int
+    seq: int
+    number: str
+    cycle: str | None
+    period: tuple[date, date]
+    issue_date: date
+    due_date: date
+    fi_payment_id: str | None
+
+
+_LINE_COLUMNS = [
+    "invoice_id", "position", "gsrn", "source_id", "source_kind", "period_start", "period_end",
+    "code", "revenue", "quantity_kwh", "days", "unit_price", "amount", "vat",
+]  # fmt: skip
+_INVOICE_COLUMNS = [
+    "invoice_id", "account_id", "kind", "series", "year", "seq", "number", "status", "cycle",
+    "period_start", "period_end", "issue_date", "due_date", "fi_payment_id", "subtotal", "vat",
+    "total", "aconto_paid", "next_prepayment", "amount_due", "corrects_invoice_id", "issued_at",
+]  # fmt: skip
+
+
+async def insert_many(tx: asyncpg.Connection, rows: Sequence[Row]) -> list[Issued]:
+    """Store the documents and their lines (COPY: one round trip each, whatever their
+    number); the constraints (unique numbers, totals, the aconto identity) still hold."""
+    issued_at: datetime = await tx.fetchval("SELECT now()")
+    issued = [
+        Issued(
+            invoice_id=r.invoice_id,
+            account_id=r.account_id,
+            kind=r.draft.kind,
+            number=r.number,
+            series=r.series,
+            year=r.year,
+            seq=r.seq,
+            status="issued",
+            cycle=r.cycle,
+            period_start=r.period[0],
+            period_end=r.period[1],
+            issue_date=r.issue_date,
+            due_date=r.due_date,
+            fi_payment_id=r.fi_payment_id,
+            subtotal=r.draft.totals.subtotal,
+            vat=r.draft.totals.vat,
+            total=r.draft.totals.total,
+            aconto_paid=r.draft.aconto_paid,
+            next_prepayment=r.draft.next_prepayment,
+            amount_due=r.draft.amount_due,
+            corrects_invoice_id=None
+            if r.draft.corrects_invoice_id is None
+            else uuid.UUID(r.draft.corrects_invoice_id),
+            issued_at=issued_at,
+        )
+        for r in rows
+    ]
+    await tx.copy_records_to_table(
+        "invoice",
+        records=[tuple(getattr(i, c) for c in _INVOICE_COLUMNS) for i in issued],
+        columns=_INVOICE_COLUMNS,
     )
-    assert row is not None
     await tx.copy_records_to_table(
         "invoice_line",
         records=[
             (
-                invoice_id,
+                r.invoice_id,
                 position,
                 line.gsrn,
                 line.source_id,
@@ -134,26 +155,51 @@ async def insert(
                 line.amount,
                 line.vat,
             )
-            for position, line in enumerate(draft.lines, start=1)
+            for r in rows
+            for position, line in enumerate(r.draft.lines, start=1)
         ],
-        columns=[
-            "invoice_id",
-            "position",
-            "gsrn",
-            "source_id",
-            "source_kind",
-            "period_start",
-            "period_end",
-            "code",
-            "revenue",
-            "quantity_kwh",
-            "days",
-            "unit_price",
-            "amount",
-            "vat",
-        ],
+        columns=_LINE_COLUMNS,
     )
-    return Issued(**dict(row))
+    return issued
+
+
+async def reserve_numbers(tx: asyncpg.Connection, series: str, year: int, count: int) -> int:
+    """The first of *count* consecutive numbers of *series* in *year*, held by *tx* (see
+    :func:`next_number`: the counter row stays locked, a rollback gives them all back)."""
+    last: int = await tx.fetchval(
+        """INSERT INTO number_counter (series, year, last_number) VALUES ($1, $2, $3)
+           ON CONFLICT (series, year)
+           DO UPDATE SET last_number = number_counter.last_number + $3
+           RETURNING last_number""",
+        series,
+        year,
+        count,
+    )
+    return last - count + 1
+
+
+async def book_many(
+    tx: asyncpg.Connection, entries: Sequence[tuple[str, str, str, Decimal, date, uuid.UUID]]
+) -> None:
+    """Ledger entries of new documents (account, kind, number, amount, booked on, invoice):
+    their references are new numbers, so none is booked yet."""
+    await tx.copy_records_to_table(
+        "ledger_entry",
+        records=[(a, k, ref, i, amount, on) for a, k, ref, amount, on, i in entries],
+        columns=["account_id", "kind", "reference", "invoice_id", "amount", "booked_on"],
+    )
+
+
+async def numbers_of(
+    conn: asyncpg.Connection, invoice_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    if not invoice_ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT invoice_id, number FROM invoice WHERE invoice_id = ANY($1::uuid[])",
+        list(invoice_ids),
+    )
+    return {r["invoice_id"]: r["number"] for r in rows}
 
 
 async def get(conn: asyncpg.Connection, invoice_id: uuid.UUID) -> Issued | None:
@@ -186,6 +232,18 @@ async def invoiced_cycle(conn: asyncpg.Connection, account_id: str, cycle: str) 
         cycle,
     )
     return value
+
+
+async def invoiced_cycle_many(
+    conn: asyncpg.Connection, account_ids: Sequence[str], cycle: str
+) -> set[str]:
+    """Those of *account_ids* with an invoice for *cycle* already."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT account_id FROM invoice WHERE account_id = ANY($1::text[]) AND cycle = $2",
+        list(account_ids),
+        cycle,
+    )
+    return {r["account_id"] for r in rows}
 
 
 async def page(

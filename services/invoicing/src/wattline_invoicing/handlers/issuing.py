@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -36,17 +37,65 @@ from wattline_invoicing.handlers import Invoicing
 log = get_logger(__name__)
 
 
+BATCH = 500  # accounts per transaction when a cycle closes
+
+
 async def close_cycle(inv: Invoicing, cycle: Cycle, today: date) -> list[Issued]:
     """Issue the invoices of *cycle*: one per billing account billed at the cycle's
-    frequency with settlements not yet billed up to the cycle's last month."""
+    frequency with settlements not yet billed up to the cycle's last month.
+
+    Accounts in arrears are issued :data:`BATCH` to a transaction (their numbers reserved
+    as one block of the counter, everything stored by COPY); aconto accounts, whose
+    prepayments each need their own reads, one by one (:func:`issue_cycle_invoice`).
+    """
     async with inv.service.database.connection() as conn:
         ids = await billables.accounts_with_unbilled(conn, cycle.frequency, cycle.months[-1])
-    issued = []
-    for account_id in ids:
+    issued: list[Issued] = []
+    aconto: list[str] = []
+    for start in range(0, len(ids), BATCH):
+        done, later = await _close_batch(inv, ids[start : start + BATCH], cycle, today)
+        issued += done
+        aconto += later
+    for account_id in aconto:
         document = await issue_cycle_invoice(inv, account_id, cycle, today)
         if document is not None:
             issued.append(document)
     return issued
+
+
+async def _close_batch(
+    inv: Invoicing, ids: Sequence[str], cycle: Cycle, today: date
+) -> tuple[list[Issued], list[str]]:
+    """The arrears invoices of *ids* in one transaction; returns them and the aconto
+    accounts left for :func:`issue_cycle_invoice`."""
+    late = inv.settings.correction_policy == "next_invoice"
+    aconto: list[str] = []
+    async with inv.service.database.transaction() as tx:
+        locked = await accounts.lock_many(tx, ids)
+        invoiced = await invoices.invoiced_cycle_many(tx, list(locked), cycle.name)
+        ongoing = await accounts.with_contract_from(tx, list(invoiced), cycle.end)
+        todo = [a for a in sorted(locked) if a not in invoiced or a not in ongoing]
+        found = await billables.unbilled_for_accounts(
+            tx, todo, cycle.frequency, cycle.months[-1], late
+        )
+        drafts: list[tuple[Account, Draft, tuple[date, date]]] = []
+        for account_id, (items, model) in sorted(found.items()):
+            if model == "aconto":
+                aconto.append(account_id)
+                continue
+            draft = invoice.invoice(items)
+            start = min([cycle.start, *(b.period_start for b in items)])
+            end = max([cycle.end, *(b.period_end for b in items)])
+            drafts.append((locked[account_id], draft, (start, end)))
+        if not drafts:
+            return [], aconto
+        series = numbering.series_for("invoice", inv.settings.credit_notes_own_series)
+        first = await invoices.reserve_numbers(tx, series.name, today.year, len(drafts))
+        docs = [
+            _numbered(inv, account, draft, cycle.name, period, today, first + n)
+            for n, (account, draft, period) in enumerate(drafts)
+        ]
+        return await _store(inv, tx, docs), aconto
 
 
 async def issue_cycle_invoice(
@@ -204,6 +253,51 @@ async def _estimate(
     return total
 
 
+@dataclass(frozen=True)
+class NewDocument:
+    """A document numbered and dated, about to be stored (:func:`_store`)."""
+
+    invoice_id: uuid.UUID
+    account: Account
+    draft: Draft
+    series: str
+    year: int
+    seq: int
+    number: str
+    cycle: str | None
+    period: tuple[date, date]
+    issue_date: date
+    due_date: date
+    fi_payment_id: str | None
+
+
+def _numbered(
+    inv: Invoicing,
+    account: Account,
+    draft: Draft,
+    cycle: str | None,
+    period: tuple[date, date],
+    today: date,
+    seq: int,
+) -> NewDocument:
+    series = numbering.series_for(draft.kind, inv.settings.credit_notes_own_series)
+    payable = draft.kind == "invoice" and draft.amount_due > 0
+    return NewDocument(
+        invoice_id=uuid.uuid4(),
+        account=account,
+        draft=draft,
+        series=series.name,
+        year=today.year,
+        seq=seq,
+        number=series.number(today.year, seq),
+        cycle=cycle,
+        period=period,
+        issue_date=today,
+        due_date=terms.due_date(today, inv.settings.payment_terms_days),
+        fi_payment_id=fik.for_invoice(series.digit, today.year, seq) if payable else None,
+    )
+
+
 async def _issue(
     inv: Invoicing,
     tx: asyncpg.Connection,
@@ -215,51 +309,59 @@ async def _issue(
 ) -> Issued:
     """Number, store, mark, book and announce *draft* inside *tx*."""
     series = numbering.series_for(draft.kind, inv.settings.credit_notes_own_series)
-    year = today.year
-    seq = await invoices.next_number(tx, series.name, year)
-    number = series.number(year, seq)
-    invoice_id = uuid.uuid4()
-    payable = draft.kind == "invoice" and draft.amount_due > 0
-    issued = await invoices.insert(
-        tx,
-        draft,
-        invoice_id=invoice_id,
-        account_id=account.account_id,
-        series=series.name,
-        year=year,
-        seq=seq,
-        number=number,
-        cycle=cycle,
-        period=period,
-        issue_date=today,
-        due_date=terms.due_date(today, inv.settings.payment_terms_days),
-        fi_payment_id=fik.for_invoice(series.digit, year, seq) if payable else None,
-    )
-    if draft.billables:
-        await billables.mark_billed(tx, [b.source_id for b in draft.billables], invoice_id)
-    await invoices.book(
-        tx,
-        account_id=account.account_id,
-        kind=draft.kind,
-        reference=number,
-        amount=draft.amount_due,
-        booked_on=today,
-        invoice_id=invoice_id,
-    )
-    corrects_number = None
-    if draft.corrects_invoice_id is not None:
-        corrects_number = await invoices.number_of(tx, uuid.UUID(draft.corrects_invoice_id))
-    billed = [(b.source_id, b.kind) for b in draft.billables]
-    event = document_event(issued, draft.lines, billed, account.account_number, corrects_number)
-    await inv.service.emit(tx, event, key=account.account_id)
-    log.info(
-        "invoice_issued",
-        number=number,
-        kind=draft.kind,
-        account_number=account.account_number,
-        billables=len(draft.billables),
-    )
+    seq = await invoices.next_number(tx, series.name, today.year)
+    [issued] = await _store(inv, tx, [_numbered(inv, account, draft, cycle, period, today, seq)])
     return issued
+
+
+async def _store(
+    inv: Invoicing, tx: asyncpg.Connection, docs: Sequence[NewDocument]
+) -> list[Issued]:
+    """Store *docs* (numbered in *tx*) with their lines, mark what they bill, book them in
+    the ledger and write their events: the one place a document comes into being."""
+    stored = await invoices.insert_many(tx, [
+        invoices.Row(
+            invoice_id=d.invoice_id, account_id=d.account.account_id, draft=d.draft,
+            series=d.series, year=d.year, seq=d.seq, number=d.number, cycle=d.cycle,
+            period=d.period, issue_date=d.issue_date, due_date=d.due_date,
+            fi_payment_id=d.fi_payment_id,
+        )
+        for d in docs
+    ])  # fmt: skip
+    await billables.mark_billed_many(
+        tx, [(b.source_id, d.invoice_id) for d in docs for b in d.draft.billables]
+    )
+    await invoices.book_many(
+        tx,
+        [
+            (d.account.account_id, d.draft.kind, d.number, d.draft.amount_due, d.issue_date,
+             d.invoice_id)
+            for d in docs
+        ],
+    )  # fmt: skip
+    corrects = {
+        d.draft.corrects_invoice_id for d in docs if d.draft.corrects_invoice_id is not None
+    }
+    numbers = await invoices.numbers_of(tx, [uuid.UUID(c) for c in corrects])
+    events = []
+    for doc, issued in zip(docs, stored, strict=True):
+        billed = [(b.source_id, b.kind) for b in doc.draft.billables]
+        corrects_number = (
+            None
+            if doc.draft.corrects_invoice_id is None
+            else numbers.get(uuid.UUID(doc.draft.corrects_invoice_id))
+        )
+        event = document_event(
+            issued, doc.draft.lines, billed, doc.account.account_number, corrects_number
+        )
+        events.append((event, doc.account.account_id))
+    await inv.service.emit_many(tx, events)
+    if len(docs) == 1:
+        log.info("invoice_issued", number=docs[0].number, kind=docs[0].draft.kind,
+                 account_number=docs[0].account.account_number)  # fmt: skip
+    else:
+        log.info("invoices_issued", documents=len(docs), first=docs[0].number, last=docs[-1].number)
+    return stored
 
 
 def document_event(
