@@ -91,8 +91,12 @@ async def test_a_reminder_sequence_day_by_day(rig: Any, golden: Any) -> None:
         (3, "2025-03-20", "100.00", "2.24"),  # 5 days at 11 %, 5 at 10 %
     ]
     assert all(r["invoice_id"] == unpaid["invoice_id"] for r in reminders)  # the dispute stops
-    [overdue] = await rig.events("invoicing.payment.overdue")
-    assert overdue["number"] == unpaid["number"] and overdue["outstanding"] == "779.19"
+    # Both became overdue on 27 February (a dispute stops the reminders, not the due date).
+    overdue = await rig.events("invoicing.payment.overdue")
+    assert sorted((o["number"], o["overdue_on"], o["outstanding"]) for o in overdue) == [
+        (paid["number"], "2025-02-27", "779.19"),
+        (unpaid["number"], "2025-02-27", "779.19"),
+    ]
     claims = (await rig.client.get("/api/dunning/collection")).json()
     assert [
         (c["number"], c["handed_off_on"], c["fees"], c["interest"], c["reminders"]) for c in claims
@@ -129,3 +133,30 @@ async def test_a_paid_invoice_is_not_reminded(rig: Any, golden: Any) -> None:
     rig.clock.set_today(date(2025, 3, 3))
     await billing.run_once(rig.inv)
     assert await rig.events("invoicing.payment.overdue") == []
+
+
+async def test_a_payer_whose_credit_covers_the_invoice_is_not_reminded(
+    rig: Any, golden: Any
+) -> None:
+    gsrn = "571313180400000019"
+    csv = {"content-type": "text/csv"}
+    customer = await rig.customer(gsrn, start=date(2025, 1, 1), frequency="monthly")
+    await rig.settle(gsrn, customer, golden("GM01"))
+    rig.clock.set_today(date(2025, 2, 7))
+    await billing.run_once(rig.inv)
+    [january] = (await rig.client.get("/api/invoices")).json()["items"]
+    # January paid 100.00 too much ...
+    paid = f"entry_id,booking_date,amount,reference\r\nE1,2025-02-20,879.19,{january['fi_payment_id']}\r\n"
+    await rig.client.post("/api/payments/bank-statements", content=paid.encode(), headers=csv)
+    february = {**golden("GM01"), "period": {"start": "2025-02-01", "end": "2025-03-01"}}
+    await rig.settle(gsrn, customer, february)
+    rig.clock.set_today(date(2025, 3, 7))
+    await billing.run_once(rig.inv)
+    second = (await rig.client.get("/api/invoices")).json()["items"][1]
+    # ... and February 100.00 short: the payer owes nothing.
+    short = f"entry_id,booking_date,amount,reference\r\nE2,2025-03-19,679.19,{second['fi_payment_id']}\r\n"
+    await rig.client.post("/api/payments/bank-statements", content=short.encode(), headers=csv)
+    assert (await rig.client.get(f"/api/billing-accounts/{customer}")).json()["balance"] == "0.00"
+    rig.clock.set_today(date(2025, 4, 30))
+    await billing.run_once(rig.inv)
+    assert await rig.events("invoicing.reminder.sent") == []

@@ -294,7 +294,10 @@ async def test_a_continuing_aconto_payer_is_billed_the_estimated_next_quarter(
         ("/api/invoices/not-a-uuid", 404, "invoice-not-found"),
         ("/api/invoices/00000000-0000-0000-0000-000000000000", 404, "invoice-not-found"),
         ("/api/billing-accounts/nobody", 404, "billing-account-not-found"),
-        ("/api/erp/invoices?since=%00", 400, "invalid-cursor"),
+        ("/api/erp/invoices?since=%00", 400, None),  # no NUL in any text parameter
+        ("/api/erp/invoices?since=cDEyYQ", 400, "invalid-cursor"),
+        ("/api/invoices?account=a%00b", 400, None),
+        ("/api/billing-accounts/a%00b", 404, "billing-account-not-found"),
     ],
 )
 async def test_bad_requests_are_problems(
@@ -316,3 +319,21 @@ async def test_a_cycle_closes_only_once_it_has_ended(rig: Any) -> None:
     assert done.status_code == 200 and done.json() == {"cycle": "2025-Q1", "issued": []}
     bad = await rig.client.put("/api/billing-accounts/x/prepayments/2025-Q1", json={"amount": "-1"})
     assert bad.status_code == 400
+
+
+async def test_a_rolled_back_aconto_contract_is_never_billed(rig: Any) -> None:
+    """BRS-003 by the previous supplier: the contract ends on the day it started."""
+    from wattline_contracts.portfolio import ContractChangedV1
+
+    customer = await rig.customer(GSRN, start=date(2025, 1, 10), model="aconto")
+    [contract_id] = [
+        r["contract_id"]
+        for r in await rig.inv.service.database.fetch("SELECT contract_id FROM contract")
+    ]
+    await rig.deliver(ContractChangedV1(
+        contract_id=contract_id, gsrn=GSRN, customer_id=customer, product_id="spot-basic",
+        product_version=1, start_date=date(2025, 1, 10), end_date=date(2025, 1, 10),
+        billing_frequency="quarterly", payment_model="aconto",
+    ))  # fmt: skip
+    rig.clock.set_today(date(2025, 1, 11))
+    assert await billing.run_once(rig.inv) == 0  # no prepayment for a supply that never was

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from wattline_invoicing.jobs import billing
 
 D = Decimal
@@ -258,3 +259,21 @@ async def test_betalingsservice_collects_pays_rejects_and_reverses(
     assert broken.status_code == 400 and broken.json()["type"].endswith(
         "/invalid-betalingsservice-file"
     )
+
+
+def test_danish_amounts_in_a_statement() -> None:
+    from wattline_invoicing.adapters.bank_csv import StatementRefused, read
+
+    body = (
+        "entry_id;booking_date;amount;reference\r\n"
+        "A;2025-02-20;1.234;x\r\nB;2025-02-20;1.234,50;x\r\nC;2025-02-20;12.34;x\r\n"
+        "D;2025-02-20;1234,5;x\r\n"
+    )
+    assert [e.amount for e in read(body.encode())] == [
+        D("1234.00"),
+        D("1234.50"),
+        D("12.34"),
+        D("1234.50"),
+    ]
+    with pytest.raises(StatementRefused, match="line 2: amount"):
+        read(b"entry_id,booking_date,amount,reference\r\nA,2025-02-20,99999999999.00,x\r\n")

@@ -96,6 +96,13 @@ async def _problems(not_found: str | None = None) -> AsyncIterator[None]:
         raise Problem(status, kind, title, str(exc)) from None
 
 
+def _account(value: str) -> str:
+    """A billing account id from a path: bounded, never a NUL (unknown: 404)."""
+    if "\x00" in value or len(value) > 100:
+        raise Problem(404, "billing-account-not-found", "No such billing account", value[:100])
+    return value
+
+
 def _uuid(value: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
@@ -105,7 +112,8 @@ def _uuid(value: str, what: str) -> uuid.UUID:
 
 _BS_TYPES = ("text/plain", "application/octet-stream")
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
-Text = Annotated[str | None, Parameter(max_length=100)]
+# Bounded, and no NUL (PostgreSQL text cannot hold one: it would be a 500, not a 400).
+Text = Annotated[str | None, Parameter(max_length=100, pattern=r"^[^\x00]*$")]
 
 
 def routes(inv: Invoicing) -> list[Any]:
@@ -234,7 +242,7 @@ def routes(inv: Invoicing) -> list[Any]:
         @get("/{account_id:str}", summary="A payer's account: balance and ledger")
         async def account(self, account_id: FromPath[str]) -> BillingAccountOut:
             async with _problems("billing-account"):
-                return await queries.billing_account(inv, account_id[:100])
+                return await queries.billing_account(inv, _account(account_id))
 
         @put(
             "/{account_id:str}/prepayments/{cycle:str}",
@@ -244,7 +252,9 @@ def routes(inv: Invoicing) -> list[Any]:
             self, account_id: FromPath[str], cycle: FromPath[str], data: JSONBody[PrepaymentIn]
         ) -> PrepaymentOut:
             async with _problems("billing-account"):
-                return await prepayments.set_prepayment(inv, account_id[:100], cycle, data.amount)
+                return await prepayments.set_prepayment(
+                    inv, _account(account_id), cycle, data.amount
+                )
 
         @post(
             "/{account_id:str}/refunds",
@@ -254,7 +264,7 @@ def routes(inv: Invoicing) -> list[Any]:
         async def refund(self, account_id: FromPath[str], data: JSONBody[RefundIn]) -> RefundOut:
             async with _problems("billing-account"):
                 return await refunds.book_refund(
-                    inv, account_id[:100], data.amount, data.reference, data.paid_on
+                    inv, _account(account_id), data.amount, data.reference, data.paid_on
                 )
 
     class ErpController(Controller):

@@ -154,14 +154,16 @@ class SuspensePage(_Out):
 class AllocateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account_id: str = Field(min_length=1, max_length=100)
+    account_id: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00]+$")
     invoice_id: str | None = Field(default=None, description="first pay this invoice")
 
 
 class DisputeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500, description="what the payer disputes")
+    reason: str = Field(
+        min_length=1, max_length=500, pattern=r"^[^\x00]+$", description="what the payer disputes"
+    )
 
 
 class DisputeOut(_Out):

@@ -63,7 +63,7 @@ async def end_contracts(tx: asyncpg.Connection, gsrn: str, customer_id: str, end
     """Our supply of *gsrn* for *customer_id* ended at *end*: no contract runs past it."""
     await tx.execute(
         """UPDATE contract SET end_date = $3, updated_at = now()
-           WHERE gsrn = $1 AND customer_id = $2 AND start_date < $3
+           WHERE gsrn = $1 AND customer_id = $2 AND start_date <= $3
              AND (end_date IS NULL OR end_date > $3)""",
         gsrn,
         customer_id,

@@ -26,7 +26,10 @@ from decimal import Decimal, InvalidOperation
 
 REQUIRED = ("entry_id", "booking_date", "amount", "reference")
 OPTIONAL = ("counterparty",)
-_AMOUNT = re.compile(r"^-?(\d+|\d{1,3}(\.\d{3})+)(,\d{1,2})?$|^-?\d+(\.\d{1,2})?$")
+# Danish (1.234,56 / 1234,56) or plain (1234.56); at most a billion kroner. A dot followed by
+# three digits and no comma ("1.234") is the thousands of a Danish amount, never 1.234 kr.
+_AMOUNT = re.compile(r"^-?(\d{1,10}|\d{1,3}(\.\d{3}){1,3})(,\d{1,2})?$|^-?\d{1,10}(\.\d{1,2})?$")
+_GROUPED = re.compile(r"^-?\d{1,3}(\.\d{3}){1,3}$")
 
 
 class StatementRefused(ValueError):
@@ -59,7 +62,7 @@ def _amount(text: str) -> Decimal:
     value = text.replace(" ", "")
     if not _AMOUNT.match(value):
         raise ValueError("not an amount")
-    if "," in value:
+    if "," in value or _GROUPED.match(value):
         value = value.replace(".", "").replace(",", ".")
     try:
         return Decimal(value).quantize(Decimal("0.01"))

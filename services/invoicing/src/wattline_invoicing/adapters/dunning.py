@@ -26,9 +26,14 @@ class Candidate:
     handed_off: bool
 
 
+# What is outstanding of an invoice, at most what the payer owes in all (a credit from an
+# overpayment or a credit note pays it as well as money would).
 _CANDIDATES = """SELECT i.invoice_id, i.account_id, i.number, i.due_date,
-                  i.amount_due - i.credited - coalesce((SELECT sum(a.amount) FROM allocation a
-                                           WHERE a.invoice_id = i.invoice_id), 0) AS outstanding,
+                  least(i.amount_due - i.credited - coalesce((SELECT sum(a.amount)
+                            FROM allocation a WHERE a.invoice_id = i.invoice_id), 0),
+                        (SELECT coalesce(sum(l.amount), 0) FROM ledger_entry l
+                         WHERE l.account_id = i.account_id
+                           AND l.kind NOT IN ('fee', 'interest'))) AS outstanding,
                   d.stage, d.last_step_on, d.interest_from, coalesce(d.disputed, false) AS disputed,
                   d.handed_off_on IS NOT NULL AS handed_off
            FROM invoice i LEFT JOIN dunning d USING (invoice_id)
@@ -60,8 +65,12 @@ async def start(
     tx: asyncpg.Connection, invoice_id: uuid.UUID, account_id: str, on: date, due: date
 ) -> bool:
     status: str = await tx.execute(
-        """INSERT INTO dunning (invoice_id, account_id, overdue_on, last_step_on, interest_from)
-           VALUES ($1, $2, $3, $3, $4) ON CONFLICT DO NOTHING""",
+        """INSERT INTO dunning (invoice_id, account_id, stage, overdue_on, last_step_on,
+               interest_from)
+           VALUES ($1, $2, 0, $3, $3, $4)
+           ON CONFLICT (invoice_id) DO UPDATE SET stage = 0, overdue_on = EXCLUDED.overdue_on,
+               last_step_on = EXCLUDED.last_step_on, interest_from = EXCLUDED.interest_from
+           WHERE dunning.stage IS NULL""",
         invoice_id,
         account_id,
         on,
@@ -112,13 +121,20 @@ async def hand_off(tx: asyncpg.Connection, invoice_id: uuid.UUID, on: date) -> N
 async def set_dispute(
     tx: asyncpg.Connection, invoice_id: uuid.UUID, account_id: str, due: date, reason: str | None
 ) -> None:
-    """Register (reason) or resolve (None) a dispute; a dunning row is made if none is yet,
-    so a claim disputed before it is overdue is never reminded."""
+    """Register (reason) or resolve (None) a dispute. A claim disputed before it is overdue
+    gets a row with no stage yet (it still becomes overdue on its day, then waits); resolving
+    a claim never disputed changes nothing."""
+    if reason is None:
+        await tx.execute(
+            "UPDATE dunning SET disputed = false, dispute_reason = NULL WHERE invoice_id = $1",
+            invoice_id,
+        )
+        return
     await tx.execute(
         """INSERT INTO dunning (invoice_id, account_id, stage, overdue_on, last_step_on,
                interest_from, disputed, dispute_reason)
-           VALUES ($1, $2, 0, $3, $3, $3, $4::text IS NOT NULL, $4::text)
-           ON CONFLICT (invoice_id) DO UPDATE SET disputed = EXCLUDED.disputed,
+           VALUES ($1, $2, NULL, $3, $3, $3, true, $4)
+           ON CONFLICT (invoice_id) DO UPDATE SET disputed = true,
                dispute_reason = EXCLUDED.dispute_reason""",
         invoice_id,
         account_id,

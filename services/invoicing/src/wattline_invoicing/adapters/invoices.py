@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 import asyncpg
+from wattline_platform.outbox import lock_key
 
 from wattline_invoicing.domain.invoice import Draft, InvoiceLine
 
@@ -58,6 +59,7 @@ class Issued:
     amount_due: Decimal
     corrects_invoice_id: uuid.UUID | None
     issued_at: datetime
+    feed_seq: int = 0  # the ERP feed's position (see lock_feed)
 
     @property
     def difference(self) -> Decimal:
@@ -66,7 +68,19 @@ class Issued:
 
 _COLUMNS = """invoice_id, account_id, kind, number, series, year, seq, status, cycle,
     period_start, period_end, issue_date, due_date, fi_payment_id, subtotal, vat, total,
-    aconto_paid, next_prepayment, amount_due, corrects_invoice_id, issued_at"""
+    aconto_paid, next_prepayment, amount_due, corrects_invoice_id, issued_at, feed_seq"""
+
+_FEED_LOCK = lock_key("invoicing-feed")
+
+
+async def lock_feed(tx: asyncpg.Connection, *, reader: bool) -> None:
+    """The feed lock, as the outbox's (``wattline_platform.outbox``): an issuing transaction
+    takes it shared before it draws feed positions, a reader exclusively while it reads. A
+    reader so sees every position below the highest it sees committed, and none in flight."""
+    if reader:
+        await tx.execute("SELECT pg_advisory_xact_lock($1)", _FEED_LOCK)
+    else:
+        await tx.execute("SELECT pg_advisory_xact_lock_shared($1)", _FEED_LOCK)
 
 
 @dataclass(frozen=True)
@@ -160,7 +174,13 @@ async def insert_many(tx: asyncpg.Connection, rows: Sequence[Row]) -> list[Issue
         ],
         columns=_LINE_COLUMNS,
     )
-    return issued
+    positions = dict(
+        await tx.fetch(
+            "SELECT invoice_id, feed_seq FROM invoice WHERE invoice_id = ANY($1::uuid[])",
+            [i.invoice_id for i in issued],
+        )
+    )
+    return [replace(i, feed_seq=positions[i.invoice_id]) for i in issued]
 
 
 async def reserve_numbers(tx: asyncpg.Connection, series: str, year: int, count: int) -> int:
@@ -253,27 +273,26 @@ async def page(
     customer_id: str | None,
     status: str | None,
     cycle: str | None,
-    after: tuple[datetime, uuid.UUID] | None,
+    after: int | None,
     limit: int,
 ) -> list[Issued]:
-    """Documents in issue order, filtered, after the keyset cursor *after*. *customer_id*:
+    """Documents in feed order, filtered, after the feed position *after*. *customer_id*:
     documents that bill one of the customer's settlements."""
     rows = await conn.fetch(
         f"""SELECT {_COLUMNS} FROM invoice i
             WHERE ($1::text IS NULL OR account_id = $1)
               AND ($2::text IS NULL OR status = $2)
               AND ($3::text IS NULL OR cycle = $3)
-              AND ($4::timestamptz IS NULL OR (issued_at, invoice_id) > ($4, $5::uuid))
-              AND ($7::text IS NULL OR EXISTS (
+              AND ($4::bigint IS NULL OR feed_seq > $4)
+              AND ($6::text IS NULL OR EXISTS (
                   SELECT 1 FROM billable b
-                  WHERE b.invoice_id = i.invoice_id AND b.customer_id = $7))
-            ORDER BY issued_at, invoice_id
-            LIMIT $6""",
+                  WHERE b.invoice_id = i.invoice_id AND b.customer_id = $6))
+            ORDER BY feed_seq
+            LIMIT $5""",
         account_id,
         status,
         cycle,
-        None if after is None else after[0],
-        None if after is None else after[1],
+        after,
         limit,
         customer_id,
     )

@@ -326,14 +326,19 @@ async def collectable(conn: asyncpg.Connection, due_until: date) -> list[Collect
     """Open invoices due by *due_until* of payers with an active Betalingsservice mandate,
     not disputed."""
     rows = await conn.fetch(
-        f"""SELECT o.number, a.account_number, m.mandate_number, o.due_date, o.outstanding
+        f"""SELECT * FROM (
+            SELECT o.number, a.account_number, m.mandate_number, o.due_date,
+                   least(o.outstanding, (SELECT coalesce(sum(l.amount), 0) FROM ledger_entry l
+                                         WHERE l.account_id = o.account_id
+                                           AND l.kind NOT IN ('fee', 'interest'))) AS outstanding
             FROM ({_OPEN} WHERE i.kind = 'invoice' AND i.amount_due > 0
                   AND i.status IN ('issued', 'partly_paid') AND i.due_date <= $1) o
             JOIN billing_account a ON a.account_id = o.account_id
             JOIN mandate m ON m.account_number = a.account_number AND m.status = 'active'
             WHERE o.outstanding > 0 AND NOT EXISTS (
                 SELECT 1 FROM dunning d WHERE d.invoice_id = o.invoice_id::uuid AND d.disputed)
-            ORDER BY a.account_number, o.due_date, o.number""",
+            ) c WHERE c.outstanding > 0
+            ORDER BY c.account_number, c.due_date, c.number""",
         due_until,
     )
     return [Collectable(**dict(r)) for r in rows]

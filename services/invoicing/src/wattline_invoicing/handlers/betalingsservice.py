@@ -32,9 +32,12 @@ async def import_0602(inv: Invoicing, body: bytes) -> PaymentImportOut:
     delivery = bs.read_0602(body)
     receipts: list[Receipt] = []
     failures: list[Failure] = []
+    # A result's identity is where Nets put it: its delivery (Nets numbers them) and line. The
+    # same delivery read twice books once; two collections of one invoice on one due date
+    # (two 0601s sent) are two payments.
     for r in delivery.results:
         key = _key(r.customer_number, r.reference, r.due_date)
-        ref = f"bs0602:{r.transaction_code}:{key}:{r.paid_date or ''}"
+        ref = f"bs0602:{delivery.delivery_id}:{r.line_number}:{r.transaction_code}"
         if r.transaction_code == "0236" and r.amount_paid > 0:
             receipts.append(
                 Receipt(
@@ -63,7 +66,7 @@ async def import_0602(inv: Invoicing, body: bytes) -> PaymentImportOut:
     for f in delivery.fi_card_payments:
         payment_id = f.payment_id or ""
         key = f"fi:{f.archive_reference}"
-        ref = f"bs0602:{f.transaction_code}:{key}"
+        ref = f"bs0602:{delivery.delivery_id}:{f.line_number}:{f.transaction_code}"
         if f.transaction_code == "0297" and f.amount_paid > 0:
             receipts.append(
                 Receipt(

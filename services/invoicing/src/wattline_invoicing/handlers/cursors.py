@@ -23,8 +23,23 @@ def decode(cursor: str) -> tuple[datetime, uuid.UUID]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, key = raw.split("|")
         moment = datetime.fromisoformat(stamp)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
+        if moment.tzinfo is None or not 2000 <= moment.year <= 2200:
+            raise ValueError("not one of ours")
         return moment, uuid.UUID(key)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCursor(cursor) from None
+
+
+def encode_position(position: int) -> str:
+    """A cursor for a position in a sequence (the ERP feed)."""
+    return base64.urlsafe_b64encode(f"p{position}".encode()).decode().rstrip("=")
+
+
+def decode_position(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith("p") or not raw[1:].isdigit() or len(raw) > 19:
+            raise ValueError("not a position")
+        return int(raw[1:])
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor(cursor) from None

@@ -26,10 +26,10 @@ from wattline_contracts.invoicing import (
 )
 from wattline_platform.logging import get_logger
 
-from wattline_invoicing.adapters import accounts, billables, invoices
+from wattline_invoicing.adapters import accounts, billables, deliveries, invoices
 from wattline_invoicing.adapters.accounts import Account
 from wattline_invoicing.adapters.invoices import Issued
-from wattline_invoicing.domain import aconto, fik, invoice, numbering, terms
+from wattline_invoicing.domain import aconto, delivery, fik, invoice, numbering, terms
 from wattline_invoicing.domain.cycles import Cycle, Frequency, cycle_of
 from wattline_invoicing.domain.invoice import ZERO, Billable, Draft, InvoiceLine, NothingToBill
 from wattline_invoicing.handlers import Invoicing
@@ -319,6 +319,7 @@ async def _store(
 ) -> list[Issued]:
     """Store *docs* (numbered in *tx*) with their lines, mark what they bill, book them in
     the ledger and write their events: the one place a document comes into being."""
+    await invoices.lock_feed(tx, reader=False)
     stored = await invoices.insert_many(tx, [
         invoices.Row(
             invoice_id=d.invoice_id, account_id=d.account.account_id, draft=d.draft,
@@ -356,6 +357,7 @@ async def _store(
         )
         events.append((event, doc.account.account_id))
     await inv.service.emit_many(tx, events)
+    await deliveries.create(tx, [d.invoice_id for d in docs], delivery.CHANNELS)
     if len(docs) == 1:
         log.info("invoice_issued", number=docs[0].number, kind=docs[0].draft.kind,
                  account_number=docs[0].account.account_number)  # fmt: skip

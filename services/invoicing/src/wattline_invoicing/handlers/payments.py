@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -148,13 +148,9 @@ async def _book_chunk(inv: Invoicing, tx: asyncpg.Connection, chunk: Sequence[Re
             receipt.amount,
             receipt.reference,
             hint,
+            {i: _current(outstanding, by_payment_id[i]) for i in ids if i in by_payment_id},
             {
-                i: outstanding.get(by_payment_id[i].invoice_id, by_payment_id[i])
-                for i in ids
-                if i in by_payment_id
-            },
-            {
-                n: outstanding.get(by_invoice_number[n].invoice_id, by_invoice_number[n])
+                n: _current(outstanding, by_invoice_number[n])
                 for n in names
                 if n in by_invoice_number
             },
@@ -176,7 +172,7 @@ async def _book_chunk(inv: Invoicing, tx: asyncpg.Connection, chunk: Sequence[Re
         )
         for invoice_id, amount in result.allocations:
             allocations.append((payment_id, invoice_id, amount))
-            paid = outstanding[invoice_id]
+            paid = outstanding[invoice_id]  # allocate() only pays open invoices: all in the map
             outstanding[invoice_id] = OpenInvoice(
                 paid.invoice_id, paid.account_id, paid.number, paid.fi_payment_id,
                 paid.due_date, paid.outstanding - amount,
@@ -199,7 +195,7 @@ async def _book_chunk(inv: Invoicing, tx: asyncpg.Connection, chunk: Sequence[Re
                     source=receipt.source,
                     received_on=receipt.received_on,
                     amount=receipt.amount,
-                    reference=receipt.reference[:140],
+                    reference=_matchable(receipt.reference),
                     account_id=result.account_id,
                     account_number=None
                     if result.account_id is None
@@ -226,6 +222,18 @@ async def _book_chunk(inv: Invoicing, tx: asyncpg.Connection, chunk: Sequence[Re
         already_booked=len(chunk) - len(todo),
         amount=sum((r.amount for r in todo), Decimal("0.00")),
     )
+
+
+def _matchable(reference: str) -> str:
+    """What an event may repeat of a payer's free text: the payment ids and invoice numbers
+    in it. The rest (payers type their name, sometimes a CPR number) stays in our records."""
+    return " ".join([*rules.payment_ids_in(reference), *rules.invoice_numbers_in(reference)])
+
+
+def _current(open_now: dict[str, OpenInvoice], named: OpenInvoice) -> OpenInvoice:
+    """A named invoice as matching may pay it: as open now, or (paid, credited) with nothing
+    outstanding, so it names its payer and the money goes to the payer's open invoices."""
+    return open_now.get(named.invoice_id) or replace(named, outstanding=Decimal("0.00"))
 
 
 async def book_failures(inv: Invoicing, failures: Sequence[Failure]) -> Booked:
@@ -351,7 +359,7 @@ async def allocate(
                 source=payment.source,
                 received_on=payment.received_on,
                 amount=payment.amount,
-                reference=payment.reference[:140],
+                reference=_matchable(payment.reference),
                 account_id=account_id,
                 account_number=numbers[account_id],
                 rule="back_office",

@@ -27,7 +27,7 @@ class NotFound(Exception):
 
 
 def encode_cursor(issued: Issued) -> str:
-    return cursors.encode(issued.issued_at, issued.invoice_id)
+    return cursors.encode_position(issued.feed_seq)
 
 
 def _summary(doc: Issued) -> InvoiceSummary:
@@ -66,8 +66,9 @@ async def list_invoices(
     after: str | None,
     limit: int,
 ) -> InvoicePage:
-    cursor = None if after is None else cursors.decode(after)
-    async with inv.service.database.connection() as conn:
+    cursor = None if after is None else cursors.decode_position(after)
+    async with inv.service.database.transaction() as conn:
+        await invoices.lock_feed(conn, reader=True)
         docs = await invoices.page(
             conn,
             account_id=account_id,
@@ -137,9 +138,10 @@ async def erp_feed(inv: Invoicing, since: str | None, limit: int) -> ErpPage:
     """Documents in issue order after *since*, each as its event carried it. Reading again
     from the same cursor gives the same documents (an integrator books idempotently by
     number); ``next`` is the cursor to keep."""
-    cursor = None if since is None else cursors.decode(since)
+    cursor = None if since is None else cursors.decode_position(since)
     items = []
-    async with inv.service.database.connection() as conn:
+    async with inv.service.database.transaction() as conn:
+        await invoices.lock_feed(conn, reader=True)
         docs = await invoices.page(
             conn, account_id=None, customer_id=None, status=None, cycle=None, after=cursor,
             limit=limit,
