@@ -42,6 +42,12 @@ settlement_app = typer.Typer(help="Settlement runs.", no_args_is_help=True)
 app.add_typer(settlement_app, name="settlement")
 portfolio_app = typer.Typer(help="The supplier's portfolio.", no_args_is_help=True)
 app.add_typer(portfolio_app, name="portfolio")
+mail_app = typer.Typer(
+    help="The e-mails `wattline up`'s mail server took (the bills invoicing sent), kept in "
+    "<home>/mail.",
+    no_args_is_help=True,
+)
+app.add_typer(mail_app, name="mail")
 
 Home = Annotated[
     Path | None,
@@ -243,6 +249,10 @@ def status() -> None:
     except (OSError, ValueError) as exc:
         typer.echo(f"gateway {gateway} unreachable: {exc}")
         ok = False
+    mail = _mail_server_check()
+    if mail is not None:
+        typer.echo(f"{'mail':<15} {'ok ' if mail[0] else 'NOT'} {mail[1]}")
+        ok = ok and mail[0]
 
     async def run() -> None:
         import asyncpg
@@ -264,6 +274,31 @@ def status() -> None:
 
     _run(run())
     raise typer.Exit(0 if ok else 1)
+
+
+def _mail_server_check() -> tuple[bool, str] | None:
+    """Whether the running system's mail server answers, and how many messages it kept;
+    None when no system started from this home runs one (a deployment has its own)."""
+    import smtplib
+    from urllib.parse import urlsplit
+
+    try:
+        described = _target().system()
+    except system.NoSystem:
+        return None
+    if not described.mail_url:
+        return None
+    url = urlsplit(described.mail_url)
+    try:
+        with smtplib.SMTP(url.hostname or "127.0.0.1", url.port or 25, timeout=5) as server:
+            server.noop()
+    except (OSError, smtplib.SMTPException) as exc:
+        return False, f"{described.mail_url} unreachable: {exc!r}"
+    where = Path(described.mail_dir) if described.mail_dir else _mail_dir()
+    count = sum(
+        1 for sub in ("new", "cur") if (where / sub).is_dir() for _ in (where / sub).iterdir()
+    )
+    return True, f"{described.mail_url}, {count} messages in {where} (wattline mail list)"
 
 
 # --- API keys ----------------------------------------------------------------------------
@@ -338,6 +373,96 @@ def apikey_list() -> None:
             await conn.close()
 
     _run(run())
+
+
+# --- mail: what the local mail server took (no running system needed) ---------------------
+
+
+def _mail_dir() -> Path:
+    """Where `wattline up` started from this home keeps every e-mail (a Maildir)."""
+    return (_state.get("home") or system.DEFAULT_HOME) / "mail"
+
+
+def _messages() -> list[tuple[float, Any]]:
+    """(received at, message) of every e-mail kept, oldest first: message N is the Nth.
+
+    A Maildir is one file per message in ``new/`` (not yet read by a mail client) or ``cur/``,
+    its modification time the time it was received.
+    """
+    from email import message_from_bytes, policy
+
+    where = _mail_dir()
+    if not (where / "new").is_dir():
+        _fail(f"no mail kept at {where}: `wattline up` (make run) starts the mail server there")
+    files = [
+        path for sub in ("new", "cur") if (where / sub).is_dir() for path in (where / sub).iterdir()
+    ]
+    found = sorted((path.stat().st_mtime, path.name, path) for path in files if path.is_file())
+    return [
+        (received, message_from_bytes(path.read_bytes(), policy=policy.default))
+        for received, _, path in found
+    ]
+
+
+def _received(at: float) -> str:
+    return datetime.fromtimestamp(at).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+@mail_app.command("list")
+def mail_list(
+    last: Annotated[int, typer.Option(min=1, help="show the newest N")] = 20,
+) -> None:
+    """The e-mails kept, numbered oldest first: when, to whom, the subject and attachments."""
+    messages = _messages()
+    if not messages:
+        typer.echo(f"no e-mails yet in {_mail_dir()}")
+        return
+    first = max(len(messages) - last, 0)
+    for number, (at, message) in enumerate(messages[first:], start=first + 1):
+        files = ", ".join(str(part.get_filename()) for part in message.iter_attachments())
+        typer.echo(
+            f"{number:>5}  {_received(at)}  {message.get('To', '')!s:<40.40}  "
+            f"{message.get('Subject', '')}" + (f"  [{files}]" if files else "")
+        )
+    if first:
+        typer.echo(f"({first} older: --last {len(messages)} shows all)")
+
+
+@mail_app.command("show")
+def mail_show(
+    number: Annotated[int, typer.Argument(min=1, help="its number in `wattline mail list`")],
+    save: Annotated[
+        Path | None, typer.Option(help="write its attachments (the bill's PDF) to this folder")
+    ] = None,
+) -> None:
+    """One e-mail: its headers, its text and its attachments."""
+    messages = _messages()
+    if number > len(messages):
+        _fail(f"there are {len(messages)} e-mails; no {number}")
+    at, message = messages[number - 1]
+    for header in ("From", "To", "Subject", "Date", "Message-ID"):
+        typer.echo(f"{header + ':':<12}{message.get(header, '')}")
+    typer.echo(f"{'Received:':<12}{_received(at)}")
+    body = message.get_body(("plain",))
+    typer.echo("")
+    typer.echo(body.get_content().rstrip() if body is not None else "(no text part)")
+    attachments = list(message.iter_attachments())
+    if attachments:
+        typer.echo("")
+    for part in attachments:
+        name = Path(str(part.get_filename() or "attachment")).name  # never a path of its own
+        data = part.get_content()
+        size = len(data) if isinstance(data, bytes | str) else 0
+        line = f"attachment: {name} ({part.get_content_type()}, {size} bytes)"
+        if save is not None:
+            save.mkdir(parents=True, exist_ok=True)
+            target = save / name
+            if isinstance(data, bytes):
+                target.write_bytes(data)
+            else:
+                target.write_text(str(data))
+            line += f" -> {target}"
+        typer.echo(line)
 
 
 # --- documents and scenarios (no running system needed) ------------------------------------

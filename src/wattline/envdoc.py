@@ -154,7 +154,9 @@ def _fields(cls: type[Any]) -> Iterator[tuple[str, Any]]:
 
 
 def _endpoint_notes(endpoint: Any) -> Iterator[str]:
-    from wattline_platform.endpoints import Fixed, InSystem, ServiceMap
+    from wattline_platform.endpoints import Fixed, InSystem, Server, ServiceMap
+
+    from wattline.registry import SERVERS
 
     if endpoint.required:
         yield "Required: no default."
@@ -162,6 +164,13 @@ def _endpoint_notes(endpoint: Any) -> Iterator[str]:
     up = "the environment's value, else " if endpoint.environment_wins else ""
     if isinstance(source, InSystem):
         yield f"`wattline up`: {up}<{source.service} URL>{source.path}."
+    elif isinstance(source, Server):
+        offset = next(s.port_offset for s in SERVERS if s.name == source.name)
+        yield (
+            f"`wattline up`: {up}its own {source.name} server, {source.scheme}://127.0.0.1:"
+            f"<base port + {offset}>; docker-compose.yml: its {source.name} service, "
+            f"{source.compose_url()}."
+        )
     elif isinstance(source, Fixed):
         mirror = f" ({source.mirrors} when set)" if source.mirrors else ""
         yield f"`wattline up`: {up}{source.value!r}{mirror}, the simulator's."

@@ -1,4 +1,5 @@
-"""The services `wattline up` runs, in start order, their default ports and schemas.
+"""The services `wattline up` runs, in start order, their default ports and schemas, and the
+servers it runs beside them (the mail server).
 
 Imported by every CLI call: it names the services without importing them (a test checks
 the names against each service's own spec).
@@ -43,6 +44,21 @@ SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry("simulator", 106),
     ServiceEntry("gateway", 0),
 )
+
+
+@dataclass(frozen=True)
+class ServerEntry:
+    """A server `wattline up` runs beside the services: not a Wattline service (no schema, no
+    /health), on base port + *port_offset* of 127.0.0.1."""
+
+    name: str  # as wattline_platform.endpoints.Server names it
+    port_offset: int
+
+
+# The mail server every e-mailed bill goes to (aiosmtpd, each message a file in <home>/mail);
+# its offset follows the services' so a system keeps to base, base+101.. base+107.
+MAIL = ServerEntry("mail", 107)
+SERVERS: tuple[ServerEntry, ...] = (MAIL,)
 
 
 def by_name(name: str) -> ServiceEntry:

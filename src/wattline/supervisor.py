@@ -22,7 +22,7 @@ from wattline_platform.service import EXIT_BROKER_RESET
 from wattline_platform.topics import ensure_topics, load_topics
 
 from wattline import system
-from wattline.registry import SERVICES
+from wattline.registry import MAIL, SERVICES
 from wattline.stack import migrate_all, provision
 
 COLORS = ["36", "32", "33", "35", "34", "91", "96", "92", "93"]
@@ -119,6 +119,18 @@ class Supervisor:
     def service_port(self, name: str) -> int:
         return next(self.base_port + e.port_offset for e in SERVICES if e.name == name)
 
+    @property
+    def mail_port(self) -> int:
+        return self.base_port + MAIL.port_offset
+
+    @property
+    def mail_url(self) -> str:
+        return f"smtp://127.0.0.1:{self.mail_port}"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.home / "mail"
+
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -142,6 +154,7 @@ class Supervisor:
                 return 1
             try:
                 await self._start_stack()
+                await self._start_mail()
                 await self._start_services()
                 await self._announce(started)
                 await self._watch()
@@ -194,6 +207,35 @@ class Supervisor:
         count = sum(len(v) for v in applied.values())
         say(f"migrations applied: {count}" if count else "migrations up to date")
 
+    async def _start_mail(self) -> None:
+        """The mail server bills are e-mailed to: aiosmtpd keeping every message it receives
+        as a file of the Maildir <home>/mail (`wattline mail list`), sending nothing on."""
+        # The Maildir's own folders: mailbox.Maildir makes them only when it makes the whole.
+        for folder in ("tmp", "new", "cur"):
+            (self.mail_dir / folder).mkdir(parents=True, exist_ok=True)
+        self.children["mail"] = Child(
+            "mail",
+            [
+                sys.executable,
+                "-m",
+                "aiosmtpd",
+                "--nosetuid",
+                "--smtputf8",
+                "--listen",
+                f"127.0.0.1:{self.mail_port}",
+                "--class",
+                "aiosmtpd.handlers.Mailbox",
+                str(self.mail_dir),
+            ],
+            dict(os.environ),
+            "90",
+            stop_signal=signal.SIGINT,  # aiosmtpd's clean stop
+            pidfile=self.home / "run" / "mail.pid",
+        )
+        await self.children["mail"].start()
+        await wait_port("127.0.0.1", self.mail_port, 20)
+        say(f"mail server ready on {self.mail_url} (messages in {self.mail_dir})")
+
     def _pii_key(self) -> str:
         """The local PII key: made on first start, kept in <home>/pii.key (mode 600)."""
         if os.environ.get("PII_KEY"):
@@ -213,7 +255,7 @@ class Supervisor:
         from wattline_platform.endpoints import system_environment
 
         bases = {e.name: f"http://127.0.0.1:{self.service_port(e.name)}" for e in SERVICES}
-        env = system_environment(name, bases, os.environ)
+        env = system_environment(name, bases, os.environ, {MAIL.name: self.mail_url})
         env.update(
             {
                 "PII_KEY": self._pii_key(),
@@ -282,6 +324,8 @@ class Supervisor:
             },
             embedded_postgres=self.pg is not None,
             embedded_kafka=self.kafka_bootstrap is None,
+            mail_url=self.mail_url,
+            mail_dir=str(self.mail_dir),
         ).write(self.home)
 
     async def _dev_key(self) -> str:
@@ -363,7 +407,7 @@ class Supervisor:
         system.remove(self.home, os.getpid())
         services = [self.children[e.name] for e in reversed(SERVICES) if e.name in self.children]
         await asyncio.gather(*(c.stop() for c in services))
-        for name in ("kafka", "postgres"):
+        for name in ("mail", "kafka", "postgres"):
             if name in self.children:
                 await self.children[name].stop()
         for child in self.children.values():

@@ -41,6 +41,8 @@ class SystemDescription:
     services: dict[str, str] = field(default_factory=dict)  # name -> base URL
     embedded_postgres: bool = True
     embedded_kafka: bool = True
+    mail_url: str | None = None  # the local mail server (smtp://127.0.0.1:<port>)
+    mail_dir: str | None = None  # ... and the Maildir it writes every message to
 
     def write(self, home: Path) -> Path:
         """Write atomically (mode 600: it names the admin database URL)."""

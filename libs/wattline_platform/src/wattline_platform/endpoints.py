@@ -13,6 +13,10 @@ and the market clock. From this table
 * ``deploy/env.example`` (``python -m wattline.envdoc``) marks the required ones and says
   what ``wattline up`` gives them.
 
+Besides the services, a system has servers that are not Wattline services (:class:`Server`):
+the mail server bills are e-mailed through, which ``wattline up`` runs on localhost (writing
+every message to ``<home>/mail``) and docker-compose.yml runs as its ``mail`` service.
+
 The services themselves never import this module: they have no defaults, so a deployment
 that forgets one fails at start-up (:class:`wattline_platform.config.MissingSettings`) or,
 for the address lookup, answers 503 where it is needed.
@@ -34,6 +38,24 @@ class InSystem:
 
 
 @dataclass(frozen=True)
+class Server:
+    """A server of the system that is not a Wattline service (no /health, no base URL among
+    the services'), reached as ``<scheme>://host:port``.
+
+    ``wattline up`` runs it and says where (the *servers* of :meth:`Endpoint.render`); in
+    docker-compose.yml it is the compose service *name*, listening on *port*.
+    """
+
+    name: str
+    scheme: str
+    port: int
+
+    def compose_url(self) -> str:
+        """Its URL inside docker-compose.yml."""
+        return f"{self.scheme}://{self.name}:{self.port}"
+
+
+@dataclass(frozen=True)
 class Fixed:
     """A constant (a credential both sides agree on); *mirrors* names the other side's setting.
 
@@ -50,7 +72,7 @@ class ServiceMap:
     """A JSON object: every other service of the system -> its base URL (the gateway's routes)."""
 
 
-Source = InSystem | Fixed | ServiceMap
+Source = InSystem | Server | Fixed | ServiceMap
 
 
 @dataclass(frozen=True)
@@ -75,13 +97,22 @@ class Endpoint:
     # Hosts outside the system a deployment may point it at (documentation and URL checks).
     external_hosts: tuple[str, ...] = field(default=())
 
-    def render(self, bases: Mapping[str, str], reader: str) -> str | None:
-        """The system's value for *reader*, given every service's base URL (no trailing /)."""
+    def render(
+        self,
+        bases: Mapping[str, str],
+        reader: str,
+        servers: Mapping[str, str] | None = None,
+    ) -> str | None:
+        """The system's value for *reader*, given every service's base URL (no trailing /)
+        and the URL of each of its other servers (*servers*; one not given is at its
+        docker-compose.yml address)."""
         source = self.system
         if source is None:
             return None
         if isinstance(source, InSystem):
             return bases[source.service] + source.path
+        if isinstance(source, Server):
+            return (servers or {}).get(source.name) or source.compose_url()
         if isinstance(source, Fixed):
             return source.value
         return json.dumps({name: url for name, url in bases.items() if name != reader})
@@ -161,6 +192,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         system=InSystem("simulator", "/sim/addresses/{dar_id}"),
     ),
     Endpoint(
+        "WATTLINE_INVOICING_SMTP_URL",
+        ("invoicing",),
+        "the mail server bills are e-mailed through: smtp://host:port (STARTTLS when "
+        "WATTLINE_INVOICING_SMTP_STARTTLS) or smtps://host:port (TLS from the first byte), "
+        "port 25/465 when left out; unset: nothing is e-mailed and the bills' deliveries wait "
+        "as pending until it is set",
+        required=False,
+        system=Server("mail", "smtp", 1025),
+    ),
+    Endpoint(
         "CLOCK_URL",
         EVERY_SERVICE_BUT_THE_SIMULATOR,
         "follow this clock for business time instead of the system clock: a URL answering "
@@ -195,9 +236,13 @@ def read_by(service: str) -> tuple[Endpoint, ...]:
 
 
 def system_environment(
-    service: str, bases: Mapping[str, str], environ: Mapping[str, str]
+    service: str,
+    bases: Mapping[str, str],
+    environ: Mapping[str, str],
+    servers: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """*environ* for *service* running in a system whose services are at *bases*.
+    """*environ* for *service* running in a system whose services are at *bases* and whose
+    other servers (:class:`Server`, by name) at *servers*.
 
     Every endpoint *service* reads is filled with the system's value unless the environment
     already has one and may keep it; endpoints it does not read are removed, so a shell's
@@ -214,7 +259,7 @@ def system_environment(
         if isinstance(source, Fixed) and source.mirrors and env.get(source.mirrors):
             env[endpoint.env] = env[source.mirrors]
             continue
-        value = endpoint.render(bases, service)
+        value = endpoint.render(bases, service, servers)
         if value is not None:
             env[endpoint.env] = value
     return env

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
+from email.utils import parseaddr
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 from wattline_platform.config import ServiceSettings
 
@@ -53,6 +56,15 @@ class SupplierSetting(BaseModel):
     phone: str = "70 10 20 30"
     email: str = "kundeservice@wattline.example"
     website: str = "www.wattline.example"
+
+
+def _loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class InvoicingSettings(ServiceSettings):
@@ -146,8 +158,86 @@ class InvoicingSettings(ServiceSettings):
         description="the supplier on the bills (JSON: name, address_lines, cvr, phone, email, "
         "website)",
     )
+    smtp_url: str | None = Field(
+        default=None,
+        description="the mail server bills are e-mailed through: smtp://host:port (STARTTLS "
+        "when smtp_starttls) or smtps://host:port (TLS from the first byte), port 25/465 when "
+        "left out; unset: nothing is e-mailed and the bills' deliveries wait as pending until "
+        "it is set",
+    )
+    smtp_from: str = Field(
+        default="faktura@wattline.example",
+        description="the bills' sender: an address, or 'Name <address>' (without a name the "
+        "supplier's name is shown)",
+    )
+    smtp_starttls: bool = Field(
+        default=False,
+        description="upgrade an smtp:// connection with STARTTLS before anything is sent "
+        "(refused by the server: the delivery fails and is retried)",
+    )
+    smtp_username: str | None = Field(
+        default=None, description="log in to the mail server as this user (unset: no login)"
+    )
+    smtp_password: SecretStr | None = Field(default=None, description="... with this password")
+    smtp_timeout_s: float = Field(
+        default=30.0, gt=0, le=300, description="seconds the mail server may take to answer"
+    )
+    email_subject: str = Field(
+        default="{document} {number} fra {supplier}",
+        max_length=200,
+        description="subject of a bill's e-mail: {document} (Faktura or Kreditnota), {number} "
+        "and {supplier} are filled in",
+    )
+    delivery_batch_size: int = Field(
+        default=20, ge=1, le=500, description="deliveries a replica takes at a time"
+    )
+    delivery_concurrency: int = Field(
+        default=4, ge=1, le=32, description="e-mails a replica sends at once"
+    )
     jobs: bool = Field(default=True, description="run the billing job (cycles, corrections)")
     job_interval_s: float = Field(default=5.0, gt=0, description="how often the job looks")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("smtp://", "smtps://")):
+            raise ValueError("an smtp:// or smtps:// URL")
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        _, address = parseaddr(value)
+        local, at, domain = address.partition("@")
+        if not (local and at and "." in domain) or any(c.isspace() for c in address):
+            raise ValueError(f"an address or 'Name <address>', not {value!r}")
+        return value
+
+    @field_validator("email_subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        try:
+            value.format(document="Faktura", number="2026-00001", supplier="Wattline")
+        except (KeyError, IndexError, AttributeError, TypeError, ValueError) as exc:
+            raise ValueError(
+                f"only {{document}}, {{number}} and {{supplier}} can be filled in ({exc!r})"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> InvoicingSettings:
+        # A login over a connection without TLS would hand the password to the network; a
+        # mail server on this machine (the local one of `wattline up`) is the one exception.
+        url = urlsplit(self.smtp_url or "")
+        in_clear = url.scheme == "smtp" and not self.smtp_starttls
+        if self.smtp_username and in_clear and not _loopback(url.hostname):
+            raise ValueError(
+                "smtp_username over smtp:// without smtp_starttls would send the password "
+                "unencrypted: set smtp_starttls or use smtps://"
+            )
+        return self
 
     def dunning_policy(self) -> Policy:
         return Policy(

@@ -369,6 +369,44 @@ def render_html(view: BillView) -> str:
 """
 
 
+# --- The e-mail a bill goes out with ---------------------------------------------------------
+
+
+def email_text(view: BillView) -> str:
+    """The short Danish plain text an e-mailed bill carries: what it is, what to pay by
+    when (with the FI line to type into a bank), that the bill is the attached PDF, and how
+    to reach us. Every figure as the bill prints it."""
+    title = KINDS.get(view.kind, view.kind).lower()
+    opening = f"Hermed din {title} {view.number} fra {view.supplier.name}"
+    if view.corrects_number:
+        opening += f", som retter faktura {view.corrects_number}"
+    lines = [f"Kære {view.payer_name}", "", f"{opening}.", ""]
+    lines.append(f"Periode: {period(view.period_start, view.period_end)}")
+    if view.amount_due > 0:
+        lines.append(
+            f"Beløb til betaling: {kroner(view.amount_due)}, senest {long_date(view.due_date)}"
+        )
+        lines.append(f"Betalingsmåde: {view.payment_method}")
+        if view.fi_code_line:
+            lines.append(f"Indbetalingskort (FI-kort): {view.fi_code_line}")
+    elif view.amount_due < 0:
+        lines.append(f"Til udbetaling: {kroner(-view.amount_due)}; beløbet udbetales til dig.")
+    else:
+        lines.append("Der er intet at betale.")
+    supplier = view.supplier
+    lines += [
+        "",
+        f"Du finder {title}en som PDF i denne e-mail.",
+        "",
+        f"Har du spørgsmål, så ring på {supplier.phone} eller skriv til {supplier.email}.",
+        "",
+        "Venlig hilsen",
+        supplier.name,
+        "",
+    ]
+    return "\n".join(lines)
+
+
 # --- PDF: fonts, cut and encoded once per process -------------------------------------------
 #
 # fpdf2 embeds a TrueType font by subsetting it with fontTools for every document: ~15 ms per

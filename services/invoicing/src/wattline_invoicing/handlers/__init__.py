@@ -6,15 +6,18 @@ from dataclasses import dataclass, field
 
 from wattline_platform.service import Service
 
+from wattline_invoicing.adapters.mailer import Channel
 from wattline_invoicing.adapters.parties import Parties
 from wattline_invoicing.settings import InvoicingSettings
 
 
 @dataclass
 class Invoicing:
-    """What every use case works with: the service (database, outbox, clock), settings and
-    the opener of the payers' sealed personal data."""
+    """What every use case works with: the service (database, outbox, clock), settings, the
+    opener of the payers' sealed personal data and the channel bills are e-mailed through
+    (None: no mail server is configured, nothing is e-mailed)."""
 
     service: Service
     settings: InvoicingSettings
     parties: Parties = field(default_factory=lambda: Parties(None))
+    email: Channel | None = None
