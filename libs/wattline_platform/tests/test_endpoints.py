@@ -7,6 +7,7 @@ from wattline_platform.endpoints import (
     ENDPOINTS,
     EVERY_SERVICE_BUT_THE_SIMULATOR,
     Fixed,
+    Server,
     by_env,
     read_by,
     system_environment,
@@ -104,3 +105,20 @@ def test_lookups() -> None:
     }
     secret = by_env("WATTLINE_DATAHUB_CLIENT_SECRET")
     assert isinstance(secret.system, Fixed) and secret.secret
+
+
+def test_invoicing_mails_through_the_system_s_mail_server() -> None:
+    local = {"mail": "smtp://127.0.0.1:20107"}
+    env = system_environment("invoicing", BASES, {}, local)
+    assert env["WATTLINE_INVOICING_SMTP_URL"] == "smtp://127.0.0.1:20107"
+    # a developer's own mail server wins; nobody else reads the setting
+    own = {"WATTLINE_INVOICING_SMTP_URL": "smtps://mail.example.dk"}
+    assert system_environment("invoicing", BASES, own, local) == {
+        **own,
+        "CLOCK_URL": SIM + "/sim/clock",
+    }
+    assert "WATTLINE_INVOICING_SMTP_URL" not in system_environment("portfolio", BASES, own, local)
+    endpoint = by_env("WATTLINE_INVOICING_SMTP_URL")
+    assert isinstance(endpoint.system, Server)
+    # docker-compose.yml: its `mail` service
+    assert endpoint.render(BASES, "invoicing") == "smtp://mail:1025"
