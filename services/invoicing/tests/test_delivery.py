@@ -368,3 +368,24 @@ def test_settings_refuse_a_password_in_clear_and_a_bad_subject() -> None:
     assert channel is not None
     assert (channel.host, channel.port, channel.tls) == ("mail.example.dk", 465, "tls")
     assert channel.sender_name == "Wattline Energi A/S"  # the supplier's, when smtp_from has none
+
+
+class _BrokenChannel:
+    """A channel with a bug of ours (not a mail server's refusal), quoting the bill."""
+
+    async def send(self, bill: Any) -> str:
+        raise RuntimeError(f"cannot send to {bill.recipient_address} ({bill.recipient_name})")
+
+
+async def test_a_bug_of_ours_is_retried_and_logged_without_the_payer(rig: Any, golden: Any) -> None:
+    rig.inv.email = _BrokenChannel()
+    invoice_id = await _issue_one(rig, golden)
+    now = _now()
+    with capture_logs() as logs:
+        assert await delivery.deliver_due(rig.inv, now) == 1
+    assert [e["event"] for e in logs] == ["bill_delivery_error", "bill_delivery_failed"]
+    assert PAYER_ADDRESS not in repr(logs) and "Søren" not in repr(logs)
+    row = await _email_delivery(rig, invoice_id)
+    assert row["status"] == "pending" and row["attempts"] == 1
+    assert row["last_error"] == "internal error: RuntimeError"
+    assert row["next_attempt_at"] == now + timedelta(minutes=1)

@@ -32,6 +32,7 @@ stored ``last_error`` carry the invoice id, number and reasons cut free of them
 from __future__ import annotations
 
 import asyncio
+import traceback
 import uuid
 from datetime import datetime, timedelta
 
@@ -103,7 +104,11 @@ async def _deliver(inv: Invoicing, channel: Channel, item: Claimed, now: datetim
         await _failed(inv, item, attempt, exc.reason, exc.permanent, now, where)
         return
     except Exception as exc:  # a bug or an outage of ours: counted and retried like the others
-        log.exception("bill_delivery_error", attempt=attempt, **where)
+        # Where it happened, not the exception's message: that may quote the bill's text.
+        trace = "".join(traceback.format_tb(exc.__traceback__, limit=-5))
+        log.error(
+            "bill_delivery_error", attempt=attempt, error=type(exc).__name__, trace=trace, **where
+        )
         await _failed(
             inv, item, attempt, f"internal error: {type(exc).__name__}", False, now, where
         )
