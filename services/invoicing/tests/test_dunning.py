@@ -146,7 +146,8 @@ async def test_a_payer_whose_credit_covers_the_invoice_is_not_reminded(
     await billing.run_once(rig.inv)
     [january] = (await rig.client.get("/api/invoices")).json()["items"]
     # January paid 100.00 too much ...
-    paid = f"entry_id,booking_date,amount,reference\r\nE1,2025-02-20,879.19,{january['fi_payment_id']}\r\n"
+    head = "entry_id,booking_date,amount,reference\r\n"
+    paid = f"{head}E1,2025-02-20,879.19,{january['fi_payment_id']}\r\n"
     await rig.client.post("/api/payments/bank-statements", content=paid.encode(), headers=csv)
     february = {**golden("GM01"), "period": {"start": "2025-02-01", "end": "2025-03-01"}}
     await rig.settle(gsrn, customer, february)
@@ -154,7 +155,7 @@ async def test_a_payer_whose_credit_covers_the_invoice_is_not_reminded(
     await billing.run_once(rig.inv)
     second = (await rig.client.get("/api/invoices")).json()["items"][1]
     # ... and February 100.00 short: the payer owes nothing.
-    short = f"entry_id,booking_date,amount,reference\r\nE2,2025-03-19,679.19,{second['fi_payment_id']}\r\n"
+    short = f"{head}E2,2025-03-19,679.19,{second['fi_payment_id']}\r\n"
     await rig.client.post("/api/payments/bank-statements", content=short.encode(), headers=csv)
     assert (await rig.client.get(f"/api/billing-accounts/{customer}")).json()["balance"] == "0.00"
     rig.clock.set_today(date(2025, 4, 30))

@@ -34,7 +34,8 @@ class GatewaySettings(ServiceSettings):
             ),
             **dict.fromkeys(("metering-points", "settlements"), "settlement"),
             **dict.fromkeys(
-                ("invoices", "billing-accounts", "erp", "payments", "dunning"), "invoicing"
+                ("invoices", "billing-accounts", "erp", "payments", "dunning", "webhooks"),
+                "invoicing",
             ),
         },
         description=(

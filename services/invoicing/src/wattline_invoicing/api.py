@@ -17,6 +17,7 @@ from wattline_platform.business_days import danish_today
 from wattline_platform.problem import Problem
 from wattline_platform.uploads import read_bounded, require_media_type
 
+from wattline_invoicing import delivery_api
 from wattline_invoicing.adapters.bank_csv import StatementRefused
 from wattline_invoicing.adapters.betalingsservice import BsFormatError, BsRequestError
 from wattline_invoicing.domain.cycles import InvalidCycle, parse
@@ -381,5 +382,6 @@ def routes(inv: Invoicing) -> list[Any]:
         ErpController,
         PaymentController,
         DunningController,
+        *delivery_api.routes(inv),
     ]
     return handlers

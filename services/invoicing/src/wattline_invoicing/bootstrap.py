@@ -8,11 +8,12 @@ from wattline_platform.logging import get_logger
 from wattline_platform.pii import PiiCipher
 from wattline_platform.service import Service, ServiceSpec
 
-from wattline_invoicing import api, consumers
+from wattline_invoicing import api, consumers, webhooks_api
 from wattline_invoicing.adapters.mailer import SmtpChannel
 from wattline_invoicing.adapters.parties import Parties
 from wattline_invoicing.handlers import Invoicing
 from wattline_invoicing.jobs import billing, delivery
+from wattline_invoicing.jobs import webhooks as webhook_jobs
 from wattline_invoicing.settings import InvoicingSettings
 
 SPEC = ServiceSpec("invoicing", Path(__file__).resolve().parents[2] / "migrations")
@@ -30,10 +31,12 @@ def wire(settings: InvoicingSettings | None = None, cipher: PiiCipher | None = N
         cipher = PiiCipher(service.platform.pii_key.get_secret_value())
     inv = Invoicing(service, settings, Parties(cipher), email_channel(settings))
     inv.service.route_handlers.extend(api.routes(inv))
+    inv.service.route_handlers.extend(webhooks_api.routes(inv, cipher))
     consumers.register(inv)
     if settings.jobs:
         inv.service.background.append(lambda: billing.billing_job(inv))
         inv.service.background.append(lambda: billing.render_job(inv))
+        inv.service.background.append(lambda: webhook_jobs.webhook_job(inv, cipher))
         if inv.email is None or not inv.parties.available:
             # Deliveries are still created with every document: they wait, pending.
             log.warning(
