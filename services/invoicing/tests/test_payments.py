@@ -277,3 +277,46 @@ def test_danish_amounts_in_a_statement() -> None:
     ]
     with pytest.raises(StatementRefused, match="line 2: amount"):
         read(b"entry_id,booking_date,amount,reference\r\nA,2025-02-20,99999999999.00,x\r\n")
+
+
+def _camt(kind: str, entries: list[tuple[str, str, str, str]]) -> bytes:
+    """A camt.053 (Stmt) or camt.054 (Ntfctn) document: (bank ref, CRDT/DBIT, amount, ref)."""
+    root, tag = {"053": ("BkToCstmrStmt", "Stmt"), "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn")}[kind]
+    ntry = "".join(
+        f'<Ntry><Amt Ccy="DKK">{amount}</Amt><CdtDbtInd>{side}</CdtDbtInd><Sts>BOOK</Sts>'
+        f"<BookgDt><Dt>2025-02-20</Dt></BookgDt><AcctSvcrRef>{ref}</AcctSvcrRef>"
+        f"<NtryDtls><TxDtls><Refs><EndToEndId>E2E-{ref}</EndToEndId></Refs>"
+        f'<AmtDtls><TxAmt><Amt Ccy="DKK">{amount}</Amt></TxAmt></AmtDtls>'
+        f"<RmtInf><Strd><CdtrRefInf><Ref>{text}</Ref></CdtrRefInf></Strd></RmtInf>"
+        f"</TxDtls></NtryDtls></Ntry>"
+        for ref, side, amount, text in entries
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><Document '
+        f'xmlns="urn:iso:std:iso:20022:tech:xsd:camt.{kind}.001.08"><{root}>'
+        f"<GrpHdr><MsgId>M1</MsgId><CreDtTm>2025-02-20T18:00:00</CreDtTm></GrpHdr>"
+        f"<{tag}><Id>S1</Id><Acct><Id><IBAN>DK5000400440116243</IBAN></Id></Acct>{ntry}</{tag}>"
+        f"</{root}></Document>"
+    ).encode()
+
+
+async def test_camt_statements_pay_like_the_csv(rig: Any, golden: Any) -> None:
+    a, b, _ = await three_invoices(rig, golden)
+    xml = {"content-type": "application/xml"}
+    statement = _camt(
+        "053", [("B1", "CRDT", "779.19", a["fi_payment_id"]), ("B2", "DBIT", "50.00", "gebyr")]
+    )
+    booked = await rig.client.post("/api/payments/bank-statements", content=statement, headers=xml)
+    assert booked.status_code == 200, booked.text
+    assert (booked.json()["matched"], booked.json()["skipped"]) == (1, 1)
+    again = await rig.client.post("/api/payments/bank-statements", content=statement, headers=xml)
+    assert again.json()["already_booked"] == 1
+    notice = _camt("054", [("B3", "CRDT", "779.19", f"Faktura {b['number']}")])
+    noticed = await rig.client.post("/api/payments/bank-statements", content=notice, headers=xml)
+    assert noticed.status_code == 200 and noticed.json()["matched"] == 1, noticed.text
+    assert await balance(rig, a["account_id"]) == "0.00"
+    assert await balance(rig, b["account_id"]) == "0.00"
+    bad = await rig.client.post(
+        "/api/payments/bank-statements", content=b"<Document/>", headers=xml
+    )
+    assert bad.status_code == 400 and bad.json()["type"].endswith("/invalid-statement")

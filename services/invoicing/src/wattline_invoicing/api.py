@@ -300,13 +300,16 @@ def routes(inv: Invoicing) -> list[Any]:
         @post(
             "/bank-statements",
             status_code=200,
-            summary="Book a bank statement (CSV, columns in the README); each entry once",
+            summary="Book a bank statement (CSV as the README says, or camt.052/053/054 XML); "
+            "each entry once",
         )
         async def bank_statement(self, request: Request[Any, Any, Any]) -> PaymentImportOut:
-            require_media_type(request.headers.get("content-type"), ["text/csv"])
+            content_type = request.headers.get("content-type")
+            require_media_type(content_type, ["text/csv", "application/xml", "text/xml"])
             body = await read_bounded(request, inv.settings.payment_file_max_bytes)
+            xml = "xml" in (content_type or "").lower()
             async with _problems():
-                return await payment_imports.import_bank_statement(inv, body)
+                return await payment_imports.import_bank_statement(inv, body, xml=xml)
 
         @post(
             "/betalingsservice/0602",

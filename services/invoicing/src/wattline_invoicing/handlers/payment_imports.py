@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from wattline_invoicing.adapters import bank_csv
+from wattline_invoicing.adapters import bank_csv, camt
 from wattline_invoicing.adapters import payments as store
 from wattline_invoicing.handlers import Invoicing, cursors
 from wattline_invoicing.handlers.payments import Booked, Receipt, book_receipts
@@ -28,9 +28,12 @@ def report(booked: Booked, skipped: int = 0) -> PaymentImportOut:
     )
 
 
-async def import_bank_statement(inv: Invoicing, body: bytes) -> PaymentImportOut:
-    """Book the money in of a statement (``adapters.bank_csv``); StatementRefused if bad."""
-    entries = bank_csv.read(body)
+async def import_bank_statement(
+    inv: Invoicing, body: bytes, *, xml: bool = False
+) -> PaymentImportOut:
+    """Book the money in of a statement, CSV (``adapters.bank_csv``) or camt XML
+    (``adapters.camt``); StatementRefused if bad."""
+    entries = camt.read(body) if xml else bank_csv.read(body)
     receipts = [
         Receipt(
             external_ref=f"bank:{e.entry_id}",
