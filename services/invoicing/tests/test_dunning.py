@@ -161,3 +161,27 @@ async def test_a_payer_whose_credit_covers_the_invoice_is_not_reminded(
     rig.clock.set_today(date(2025, 4, 30))
     await billing.run_once(rig.inv)
     assert await rig.events("invoicing.reminder.sent") == []
+
+
+async def test_a_credit_pays_the_oldest_open_invoice_first(rig: Any, golden: Any) -> None:
+    gsrn = "571313180400000027"
+    customer = await rig.customer(gsrn, start=date(2025, 1, 1), frequency="monthly")
+    for month in (1, 2, 3):
+        start, end = date(2025, month, 1), date(2025, month + 1, 1)
+        period = {"start": start.isoformat(), "end": end.isoformat()}
+        await rig.settle(gsrn, customer, {**golden("GM01"), "period": period})
+        rig.clock.set_today(date(2025, month + 1, 7))
+        await billing.run_once(rig.inv)
+        if month == 1:  # January paid 400.00 too much
+            [january] = (await rig.client.get("/api/invoices")).json()["items"]
+            head = "entry_id,booking_date,amount,reference\r\n"
+            paid = f"{head}E1,2025-02-10,1179.19,{january['fi_payment_id']}\r\n"
+            csv = {"content-type": "text/csv"}
+            await rig.client.post(
+                "/api/payments/bank-statements", content=paid.encode(), headers=csv
+            )
+    rig.clock.set_today(date(2025, 4, 30))
+    await billing.run_once(rig.inv)
+    overdue = {o["number"]: o["outstanding"] for o in await rig.events("invoicing.payment.overdue")}
+    # February is 779.19 - 400.00; March all of it: together what the payer owes.
+    assert sorted(overdue.values()) == ["379.19", "779.19"]

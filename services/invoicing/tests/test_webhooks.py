@@ -91,6 +91,13 @@ class Receiver:
         return Litestar([hook])
 
 
+@pytest.fixture(autouse=True)
+def private_receivers_allowed(rig: Any) -> None:
+    """The test's receiver is on 127.0.0.1: private addresses allowed here, as nowhere else
+    (``test_a_webhook_never_goes_to_our_own_or_a_private_network`` checks the default)."""
+    rig.inv.settings.webhook_allow_private = True
+
+
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     partner = Receiver()
@@ -173,7 +180,7 @@ async def test_an_issued_invoice_reaches_the_partner_signed_and_retried_after_a_
     assert await webhooks.deliver_due(rig.inv, now=t0) == 1
     [entry] = await log(api, hook["webhook_id"])
     assert (entry["status"], entry["attempts"], entry["last_status"]) == ("pending", 1, 500)
-    assert "boom" in entry["last_error"]
+    assert entry["last_error"] == "HTTP 500"  # never the receiver's body ("boom")
     assert datetime.fromisoformat(entry["next_attempt_at"]) == t0 + timedelta(seconds=5)
 
     assert await webhooks.deliver_due(rig.inv, now=t0 + timedelta(seconds=4)) == 0  # not yet
@@ -386,7 +393,7 @@ async def test_a_receiver_that_does_not_answer_in_time_is_tried_again(
     receiver.pause_s["slow"] = 1.0
     await payment_failed(rig)
     await webhooks.fan_out(rig.inv)
-    async with HttpSender(timeout_s=0.2) as impatient:
+    async with HttpSender(timeout_s=0.2, allow_private=True) as impatient:
         assert await webhooks.deliver_due(rig.inv, sender=impatient) == 1
     [entry] = await log(api, hook["webhook_id"])
     assert (entry["status"], entry["last_status"]) == ("pending", None)
@@ -502,8 +509,26 @@ def test_a_subscription_wants_its_types_after_its_start() -> None:
     assert rules.wants({FAILED}, 10, 11, FAILED)
     assert not rules.wants({FAILED}, 10, 10, FAILED)
     assert not rules.wants({FAILED}, 10, 11, ISSUED)
-    assert rules.check_url("http://127.0.0.1:8080/hook?token=abc") == (
-        "http://127.0.0.1:8080/hook?token=abc"
+    assert rules.check_url("https://erp.example.dk:8443/hook?token=abc") == (
+        "https://erp.example.dk:8443/hook?token=abc"
     )
     assert rules.short_error("a\n  b" + "c" * 500).startswith("a b")
     assert len(rules.short_error("x" * 500)) == rules.MAX_ERROR_LENGTH
+
+
+async def test_a_webhook_never_goes_to_our_own_or_a_private_network(rig: Any) -> None:
+    from wattline_invoicing.adapters.webhooks import HttpSender
+    from wattline_invoicing.domain.webhooks import InvalidWebhookUrl, check_url
+
+    for url in (
+        "http://127.0.0.1:8104/api/invoices/cycles/2025-Q1/close",
+        "http://[::1]/x", "http://169.254.169.254/latest/meta-data", "http://10.0.0.7/",
+        "http://localhost:8000/", "http://invoicing:8104/",
+    ):  # fmt: skip
+        with pytest.raises(InvalidWebhookUrl, match="public"):
+            check_url(url)
+    assert check_url("https://partner.example.com/hooks") == "https://partner.example.com/hooks"
+    async with HttpSender() as sender:  # at sending, whatever the subscription said
+        secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
+        sent = await sender.send("http://127.0.0.1:9/x", msg_id="m", body="{}", secret=secret)
+    assert sent.status is None and "public" in (sent.error or "")

@@ -19,7 +19,7 @@ from wattline_platform.problem import Problem
 
 from wattline_invoicing.adapters.deliveries import Delivery
 from wattline_invoicing.handlers import Invoicing, delivery
-from wattline_invoicing.handlers.delivery import NothingToDeliver
+from wattline_invoicing.handlers.delivery import NothingToDeliver, SendInFlight
 from wattline_invoicing.handlers.queries import NotFound
 
 
@@ -109,6 +109,8 @@ def routes(inv: Invoicing) -> list[type[Controller]]:
                 raise Problem(
                     409, "channel-not-offered", "Bills do not go this way", str(exc)
                 ) from None
+            except SendInFlight as exc:
+                raise Problem(409, "delivery-in-flight", "Being sent right now", str(exc)) from None
             return DeliveryOut.of(found)
 
     return [DeliveryController]

@@ -194,6 +194,11 @@ class InvoicingSettings(ServiceSettings):
     delivery_concurrency: int = Field(
         default=4, ge=1, le=32, description="e-mails a replica sends at once"
     )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="let webhooks go to loopback, private and link-local addresses (tests and "
+        "a developer's own receiver only: the services behind the gateway trust their callers)",
+    )
     jobs: bool = Field(default=True, description="run the billing job (cycles, corrections)")
     job_interval_s: float = Field(default=5.0, gt=0, description="how often the job looks")
 

@@ -50,7 +50,7 @@ class WebhookIn(BaseModel):
     event_types: list[Annotated[str, Field(max_length=100)]] = Field(
         max_length=50, description=f"one or more of: {', '.join(EVENT_TYPES)}"
     )
-    description: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=500, pattern=r"^[^\x00]*$")
 
 
 class WebhookOut(_Out):

@@ -131,6 +131,7 @@ _UNBILLED = """
     SELECT b.*, w.account_id AS billed_to, m.payment_model
     FROM billable b JOIN wanted w USING (source_id)
     LEFT JOIN models m ON m.account_id = w.account_id
+    WHERE b.invoice_id IS NULL  -- again once locked: another issuer may have billed it
     ORDER BY w.account_id, b.source_id
     FOR UPDATE OF b"""
 

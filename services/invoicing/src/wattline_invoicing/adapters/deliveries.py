@@ -135,20 +135,22 @@ async def record_failure(
 
 async def reopen(
     tx: asyncpg.Connection, invoice_id: uuid.UUID, channel: str, now: datetime
-) -> Delivery:
+) -> Delivery | None:
     """Send again: pending from *now* with no attempts (created for a document without
-    one); a claim on its way is taken back, so its outcome is not recorded over this."""
+    one); None while a send is on its way (its claim's lease not run out)."""
     row = await tx.fetchrow(
         f"""INSERT INTO delivery (invoice_id, channel, next_attempt_at) VALUES ($1, $2, $3)
             ON CONFLICT (invoice_id, channel) DO UPDATE SET status = 'pending', attempts = 0,
                 next_attempt_at = EXCLUDED.next_attempt_at, last_error = NULL, claim = NULL
+            WHERE delivery.claim IS NULL OR delivery.next_attempt_at <= EXCLUDED.next_attempt_at
             RETURNING {_COLUMNS}""",
         invoice_id,
         channel,
         now,
     )
-    assert row is not None
-    return Delivery(**dict(row))
+    # None: a send is on its way under a live claim; sending again now would send it twice
+    # at once (the caller says 409, try after it).
+    return None if row is None else Delivery(**dict(row))
 
 
 async def of_invoice(conn: asyncpg.Connection, invoice_id: uuid.UUID) -> list[Delivery]:

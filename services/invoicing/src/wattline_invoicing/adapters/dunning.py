@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from wattline_invoicing.adapters.invoices import EFFECTIVE_OPEN
 from wattline_invoicing.domain.dunning import Rate
 
 
@@ -26,35 +27,37 @@ class Candidate:
     handed_off: bool
 
 
-# What is outstanding of an invoice, at most what the payer owes in all (a credit from an
-# overpayment or a credit note pays it as well as money would).
-_CANDIDATES = """SELECT i.invoice_id, i.account_id, i.number, i.due_date,
-                  least(i.amount_due - i.credited - coalesce((SELECT sum(a.amount)
-                            FROM allocation a WHERE a.invoice_id = i.invoice_id), 0),
-                        (SELECT coalesce(sum(l.amount), 0) FROM ledger_entry l
-                         WHERE l.account_id = i.account_id
-                           AND l.kind NOT IN ('fee', 'interest'))) AS outstanding,
-                  d.stage, d.last_step_on, d.interest_from, coalesce(d.disputed, false) AS disputed,
-                  d.handed_off_on IS NOT NULL AS handed_off
-           FROM invoice i LEFT JOIN dunning d USING (invoice_id)
-           WHERE i.kind = 'invoice' AND i.status IN ('issued', 'partly_paid')
-             AND i.amount_due > 0 AND i.due_date < $1 AND d.handed_off_on IS NULL"""
+# A disputed invoice that is overdue already has no step to take: left out, so the many that
+# can wait never crowd out the ones that cannot.
+_CANDIDATES = (
+    EFFECTIVE_OPEN
+    + """
+    SELECT e.invoice_id, e.account_id, e.number, e.due_date, e.outstanding,
+           d.stage, d.last_step_on, d.interest_from, coalesce(d.disputed, false) AS disputed,
+           d.handed_off_on IS NOT NULL AS handed_off
+    FROM effective e LEFT JOIN dunning d USING (invoice_id)
+    WHERE e.due_date < $1 AND e.outstanding > 0 AND d.handed_off_on IS NULL
+      AND NOT (coalesce(d.disputed, false) AND d.stage IS NOT NULL)"""
+)
+_OVERDUE_ACCOUNTS = """SELECT account_id FROM invoice
+    WHERE kind = 'invoice' AND status IN ('issued', 'partly_paid') AND amount_due > 0
+      AND due_date < $1"""
 
 
 async def candidates(conn: asyncpg.Connection, today: date, limit: int = 5000) -> list[Candidate]:
     """Invoices past their due date with something outstanding, not handed off yet."""
-    rows = await conn.fetch(
-        _CANDIDATES + " ORDER BY i.due_date, i.invoice_id LIMIT $2", today, limit
-    )
-    return [Candidate(**dict(r)) for r in rows if r["outstanding"] > 0]
+    sql = _CANDIDATES.format(accounts=_OVERDUE_ACCOUNTS)
+    rows = await conn.fetch(sql + " ORDER BY e.due_date, e.invoice_id LIMIT $2", today, limit)
+    return [Candidate(**dict(r)) for r in rows]
 
 
 async def candidate(
     conn: asyncpg.Connection, invoice_id: uuid.UUID, today: date
 ) -> Candidate | None:
     """One invoice as :func:`candidates` sees it (None: paid, not due, handed off)."""
-    row = await conn.fetchrow(_CANDIDATES + " AND i.invoice_id = $2", today, invoice_id)
-    return None if row is None or row["outstanding"] <= 0 else Candidate(**dict(row))
+    sql = _CANDIDATES.format(accounts="SELECT account_id FROM invoice WHERE invoice_id = $2")
+    row = await conn.fetchrow(sql + " AND e.invoice_id = $2", today, invoice_id)
+    return None if row is None else Candidate(**dict(row))
 
 
 async def lock(tx: asyncpg.Connection, invoice_id: uuid.UUID) -> asyncpg.Record | None:

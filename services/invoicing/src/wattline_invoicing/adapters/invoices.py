@@ -70,7 +70,45 @@ _COLUMNS = """invoice_id, account_id, kind, number, series, year, seq, status, c
     period_start, period_end, issue_date, due_date, fi_payment_id, subtotal, vat, total,
     aconto_paid, next_prepayment, amount_due, corrects_invoice_id, issued_at, feed_seq"""
 
+# What is outstanding of each open invoice of the accounts in {accounts} (a query of account
+# ids) once the payer's credit (an overpayment, a credit note beyond its invoice) has paid the
+# oldest first: credit = what the open invoices ask in all - what the ledger says the payer
+# owes (fees and interest apart: claims of their own). Dunning and the 0601 ask for this.
+EFFECTIVE_OPEN = """
+    WITH open AS (
+        SELECT i.invoice_id, i.account_id, i.number, i.due_date,
+               i.amount_due - i.credited - coalesce((SELECT sum(a.amount) FROM allocation a
+                                                     WHERE a.invoice_id = i.invoice_id), 0) AS own
+        FROM invoice i
+        WHERE i.kind = 'invoice' AND i.status IN ('issued', 'partly_paid') AND i.amount_due > 0
+          AND i.account_id IN ({accounts})
+    ), credit AS (
+        SELECT o.account_id,
+               greatest(sum(o.own) - (SELECT coalesce(sum(l.amount), 0) FROM ledger_entry l
+                                      WHERE l.account_id = o.account_id
+                                        AND l.kind NOT IN ('fee', 'interest')), 0) AS credit
+        FROM open o GROUP BY o.account_id
+    ), effective AS (
+        SELECT o.invoice_id, o.account_id, o.number, o.due_date,
+               greatest(0, least(o.own, sum(o.own) OVER (PARTITION BY o.account_id
+                                                         ORDER BY o.due_date, o.invoice_id)
+                                        - c.credit)) AS outstanding
+        FROM open o JOIN credit c USING (account_id)
+    )
+"""
+
 _FEED_LOCK = lock_key("invoicing-feed")
+
+
+async def feed_mark(tx: asyncpg.Connection) -> int:
+    """The highest feed position every document up to which is committed (or rolled back):
+    read under the feed lock held exclusively, which only waits for issuers in flight, and
+    released with *tx* at once, so readers never hold issuing up while they page."""
+    await lock_feed(tx, reader=True)
+    value: int | None = await tx.fetchval(
+        "SELECT pg_sequence_last_value(pg_get_serial_sequence('invoice', 'feed_seq'))"
+    )
+    return value or 0
 
 
 async def lock_feed(tx: asyncpg.Connection, *, reader: bool) -> None:
@@ -275,15 +313,17 @@ async def page(
     cycle: str | None,
     after: int | None,
     limit: int,
+    upto: int | None = None,
 ) -> list[Issued]:
-    """Documents in feed order, filtered, after the feed position *after*. *customer_id*:
-    documents that bill one of the customer's settlements."""
+    """Documents in feed order, filtered, after the feed position *after* (up to *upto*).
+    *customer_id*: documents that bill one of the customer's settlements."""
     rows = await conn.fetch(
         f"""SELECT {_COLUMNS} FROM invoice i
             WHERE ($1::text IS NULL OR account_id = $1)
               AND ($2::text IS NULL OR status = $2)
               AND ($3::text IS NULL OR cycle = $3)
               AND ($4::bigint IS NULL OR feed_seq > $4)
+              AND ($7::bigint IS NULL OR feed_seq <= $7)
               AND ($6::text IS NULL OR EXISTS (
                   SELECT 1 FROM billable b
                   WHERE b.invoice_id = i.invoice_id AND b.customer_id = $6))
@@ -295,6 +335,7 @@ async def page(
         after,
         limit,
         customer_id,
+        upto,
     )
     return [Issued(**dict(r)) for r in rows]
 

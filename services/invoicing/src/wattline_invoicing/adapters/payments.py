@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from wattline_invoicing.adapters.invoices import EFFECTIVE_OPEN
 from wattline_invoicing.domain.payments import OpenInvoice
 
 # Outstanding of an invoice: what it asks, less what payments allocated to it.
@@ -234,6 +235,18 @@ async def get(
     return None if row is None else StoredPayment(**dict(row))
 
 
+async def accounts_of_channel_keys(conn: asyncpg.Connection, keys: Sequence[str]) -> list[str]:
+    """The payers of the matched payments named by *keys*."""
+    if not keys:
+        return []
+    rows = await conn.fetch(
+        """SELECT DISTINCT account_id FROM payment
+           WHERE channel_key = ANY($1::text[]) AND status = 'matched'""",
+        list(keys),
+    )
+    return [r["account_id"] for r in rows]
+
+
 async def by_channel_key(tx: asyncpg.Connection, key: str) -> StoredPayment | None:
     """The matched payment a Betalingsservice reversal names, locked."""
     row = await tx.fetchrow(
@@ -324,21 +337,18 @@ class Collectable:
 
 async def collectable(conn: asyncpg.Connection, due_until: date) -> list[Collectable]:
     """Open invoices due by *due_until* of payers with an active Betalingsservice mandate,
-    not disputed."""
+    not disputed, each for what is outstanding once the payer's credit is used."""
+    accounts = """SELECT a.account_id FROM billing_account a
+        JOIN mandate m ON m.account_number = a.account_number AND m.status = 'active'"""
     rows = await conn.fetch(
-        f"""SELECT * FROM (
-            SELECT o.number, a.account_number, m.mandate_number, o.due_date,
-                   least(o.outstanding, (SELECT coalesce(sum(l.amount), 0) FROM ledger_entry l
-                                         WHERE l.account_id = o.account_id
-                                           AND l.kind NOT IN ('fee', 'interest'))) AS outstanding
-            FROM ({_OPEN} WHERE i.kind = 'invoice' AND i.amount_due > 0
-                  AND i.status IN ('issued', 'partly_paid') AND i.due_date <= $1) o
-            JOIN billing_account a ON a.account_id = o.account_id
-            JOIN mandate m ON m.account_number = a.account_number AND m.status = 'active'
-            WHERE o.outstanding > 0 AND NOT EXISTS (
-                SELECT 1 FROM dunning d WHERE d.invoice_id = o.invoice_id::uuid AND d.disputed)
-            ) c WHERE c.outstanding > 0
-            ORDER BY c.account_number, c.due_date, c.number""",
+        EFFECTIVE_OPEN.format(accounts=accounts)
+        + """
+        SELECT e.number, a.account_number, m.mandate_number, e.due_date, e.outstanding
+        FROM effective e JOIN billing_account a USING (account_id)
+        JOIN mandate m ON m.account_number = a.account_number AND m.status = 'active'
+        WHERE e.due_date <= $1 AND e.outstanding > 0 AND NOT EXISTS (
+            SELECT 1 FROM dunning d WHERE d.invoice_id = e.invoice_id AND d.disputed)
+        ORDER BY a.account_number, e.due_date, e.number""",
         due_until,
     )
     return [Collectable(**dict(r)) for r in rows]

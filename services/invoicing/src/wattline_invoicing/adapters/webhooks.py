@@ -4,6 +4,7 @@ keeper of the signing secrets, and the HTTP sender that signs and POSTs one deli
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import uuid
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -448,10 +450,19 @@ class HttpSender:
     not followed: a signed body is for the URL the partner registered.
     """
 
-    def __init__(self, *, timeout_s: float = TIMEOUT_S, client: httpx.AsyncClient | None = None):
+    def __init__(
+        self,
+        *,
+        timeout_s: float = TIMEOUT_S,
+        client: httpx.AsyncClient | None = None,
+        allow_private: bool = False,
+    ):
         self.timeout_s = timeout_s
         self._client = client
         self._owned = client is None
+        # Off outside tests: a webhook must never reach our own services or the cloud's
+        # metadata address (the services behind the gateway trust their callers).
+        self.allow_private = allow_private
 
     async def __aenter__(self) -> Self:
         if self._client is None:
@@ -480,6 +491,8 @@ class HttpSender:
         receivers refuse timestamps more than five minutes from their own clock.
         """
         assert self._client is not None, "use HttpSender as an async context manager"
+        if not self.allow_private and not await _public(url):
+            return Sent(None, "refused: the host is not a public internet address")
         at = datetime.now(UTC).replace(microsecond=0)
         headers = {
             "content-type": "application/json",
@@ -494,19 +507,20 @@ class HttpSender:
                 ) as response:
                     if 200 <= response.status_code < 300:
                         return Sent(response.status_code, None)
-                    text = await _start_of(response)
-                    return Sent(response.status_code, f"HTTP {response.status_code} {text}")
+                    # The status only: the body of a refusal is not ours to show (it could be
+                    # an internal page reached by mistake).
+                    return Sent(response.status_code, f"HTTP {response.status_code}")
         except TimeoutError:
             return Sent(None, f"no answer within {self.timeout_s:g} s")
         except httpx.HTTPError as exc:
             return Sent(None, f"{type(exc).__name__}: {exc}")
 
 
-async def _start_of(response: httpx.Response) -> str:
-    """The first bytes of an error answer (the log keeps a line of it, not an error page)."""
-    data = b""
-    async for chunk in response.aiter_bytes():
-        data += chunk
-        if len(data) >= _ERROR_BODY_BYTES:
-            break
-    return data[:_ERROR_BODY_BYTES].decode("utf-8", "replace")
+async def _public(url: str) -> bool:
+    """True when every address *url*'s host resolves to is a global (public) one."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        return True  # unresolvable: the send fails on its own, as a partner's outage
+    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_global for info in infos)

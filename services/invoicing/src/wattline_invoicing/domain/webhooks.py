@@ -10,6 +10,7 @@ it), ``webhook-timestamp`` and ``webhook-signature``.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import secrets
 from collections.abc import Collection, Iterable, Mapping
@@ -41,7 +42,7 @@ class UnknownEventType(ValueError):
     """An event type invoicing does not publish (or no type at all)."""
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, *, allow_private: bool = False) -> str:
     """*url* when a webhook may be sent to it, else :class:`InvalidWebhookUrl`.
 
     Only http and https with a host: other schemes (file:, gopher:, ...) would make the
@@ -68,7 +69,23 @@ def check_url(url: str) -> str:
         raise InvalidWebhookUrl("a webhook URL has no #fragment")
     if port == 0:
         raise InvalidWebhookUrl("port 0 is not a port to send to")
+    if not allow_private and not _maybe_public(parts.hostname):
+        raise InvalidWebhookUrl("a webhook goes to a public internet address")
     return url
+
+
+def _maybe_public(host: str) -> bool:
+    """False for a host that is certainly not public: localhost, a literal private,
+    loopback or link-local address, a name without a dot (a container or service name).
+    Names are resolved again at every send (``adapters.webhooks``)."""
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(
+        ".localhost"
+    ):
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return "." in host
 
 
 def check_event_types(

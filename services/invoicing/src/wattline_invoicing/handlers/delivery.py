@@ -57,6 +57,10 @@ LEASE = timedelta(minutes=30)
 WALL_CLOCK = SystemClock()
 
 
+class SendInFlight(Exception):
+    """The delivery is being sent right now: a resend would send it twice at once."""
+
+
 class NothingToDeliver(Exception):
     """The document cannot go to its payer this way (no such channel for it)."""
 
@@ -186,5 +190,7 @@ async def resend(inv: Invoicing, invoice_id: uuid.UUID, channel: str, now: datet
         if await invoices.number_of(tx, invoice_id) is None:
             raise NotFound(str(invoice_id))
         delivery = await deliveries.reopen(tx, invoice_id, channel, now)
+        if delivery is None:
+            raise SendInFlight(f"the {channel} of {invoice_id} is being sent; ask again after it")
     log.info("bill_resend_requested", invoice_id=str(invoice_id), channel=channel)
     return delivery

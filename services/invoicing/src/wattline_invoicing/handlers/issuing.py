@@ -27,6 +27,7 @@ from wattline_contracts.invoicing import (
 from wattline_platform.logging import get_logger
 
 from wattline_invoicing.adapters import accounts, billables, deliveries, invoices
+from wattline_invoicing.adapters import payments as payments_store
 from wattline_invoicing.adapters.accounts import Account
 from wattline_invoicing.adapters.invoices import Issued
 from wattline_invoicing.domain import aconto, delivery, fik, invoice, numbering, terms
@@ -53,11 +54,21 @@ async def close_cycle(inv: Invoicing, cycle: Cycle, today: date) -> list[Issued]
     issued: list[Issued] = []
     aconto: list[str] = []
     for start in range(0, len(ids), BATCH):
-        done, later = await _close_batch(inv, ids[start : start + BATCH], cycle, today)
+        batch = ids[start : start + BATCH]
+        try:
+            done, later = await _close_batch(inv, batch, cycle, today)
+        except Exception as exc:
+            # One account's trouble must not hold up the other 499: they go one by one.
+            log.error("cycle_batch_failed", cycle=cycle.name, error=type(exc).__name__)
+            done, later = [], list(batch)
         issued += done
         aconto += later
     for account_id in aconto:
-        document = await issue_cycle_invoice(inv, account_id, cycle, today)
+        try:
+            document = await issue_cycle_invoice(inv, account_id, cycle, today)
+        except Exception as exc:
+            log.error("cycle_invoice_failed", cycle=cycle.name, error=type(exc).__name__)
+            continue
         if document is not None:
             issued.append(document)
     return issued
@@ -164,6 +175,7 @@ async def issue_corrections(inv: Invoicing, today: date) -> list[Issued]:
             document = await _issue(inv, tx, account, draft, None, (start, end), today)
             if document.kind == "credit_note":
                 await invoices.apply_credit(tx, invoice_id, -document.total)
+                await payments_store.refresh_status(tx, [str(invoice_id)])
             await invoices.mark_credited_if_cancelled(tx, invoice_id)
             issued.append(document)
     return issued

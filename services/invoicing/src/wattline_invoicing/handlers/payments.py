@@ -243,6 +243,10 @@ async def book_failures(inv: Invoicing, failures: Sequence[Failure]) -> Booked:
     async with inv.service.database.transaction() as tx:
         await tx.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
         known = await store.known_refs(tx, [f.external_ref for f in failures])
+        # Every payer a reversal may touch, locked first and in order (as the cycle close
+        # locks its accounts): locking them one by one in file order could deadlock it.
+        keys = [f.channel_key for f in failures if f.kind == "reversed" and f.channel_key]
+        await store.lock_accounts(tx, await store.accounts_of_channel_keys(tx, keys))
         for failure in failures:
             if failure.external_ref in known:
                 booked += Booked(already_booked=1)

@@ -67,8 +67,7 @@ async def list_invoices(
     limit: int,
 ) -> InvoicePage:
     cursor = None if after is None else cursors.decode_position(after)
-    async with inv.service.database.transaction() as conn:
-        await invoices.lock_feed(conn, reader=True)
+    async with inv.service.database.connection() as conn:  # back office: no feed guarantee
         docs = await invoices.page(
             conn,
             account_id=account_id,
@@ -140,11 +139,12 @@ async def erp_feed(inv: Invoicing, since: str | None, limit: int) -> ErpPage:
     number); ``next`` is the cursor to keep."""
     cursor = None if since is None else cursors.decode_position(since)
     items = []
-    async with inv.service.database.transaction() as conn:
-        await invoices.lock_feed(conn, reader=True)
+    async with inv.service.database.transaction() as tx:
+        mark = await invoices.feed_mark(tx)
+    async with inv.service.database.connection() as conn:
         docs = await invoices.page(
             conn, account_id=None, customer_id=None, status=None, cycle=None, after=cursor,
-            limit=limit,
+            limit=limit, upto=mark,
         )  # fmt: skip
         numbers = await invoices.accounts(conn, sorted({d.account_id for d in docs}))
         for doc in docs:

@@ -122,7 +122,7 @@ async def subscribe(
 ) -> Created:
     """Subscribe *url* to *event_types* from the next event on (see the module docstring).
     The secret is sealed with *cipher* when there is one (``adapters.webhooks.SecretBox``)."""
-    url = rules.check_url(url)
+    url = rules.check_url(url, allow_private=inv.settings.webhook_allow_private)
     types = rules.check_event_types(event_types)
     secret = rules.new_secret()
     async with inv.service.database.transaction() as tx:
@@ -246,7 +246,13 @@ async def deliver_due(
     box = SecretBox(cipher)
     gate = asyncio.Semaphore(concurrency)
     async with AsyncExitStack() as stack:
-        chosen = sender if sender is not None else await stack.enter_async_context(HttpSender())
+        chosen = (
+            sender
+            if sender is not None
+            else await stack.enter_async_context(
+                HttpSender(allow_private=inv.settings.webhook_allow_private)
+            )
+        )
 
         async def attempt(claim: Claim) -> None:
             async with gate:
@@ -336,7 +342,7 @@ def _decode_position(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         tag, value = raw.split(":")
-        if tag != "d" or not value.isdigit():
+        if tag != "d" or not value.isdigit() or len(value) > 18:
             raise ValueError(cursor)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):

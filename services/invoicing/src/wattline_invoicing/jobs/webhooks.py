@@ -53,7 +53,7 @@ async def webhook_job(
 ) -> None:
     """Run :func:`run_once` every *interval_s* until cancelled, with one HTTP client for the
     job's life. *cipher* opens the signing secrets: pass the one the API seals them with."""
-    async with HttpSender() as sender:
+    async with HttpSender(allow_private=inv.settings.webhook_allow_private) as sender:
         while True:
             try:
                 done = await run_once(inv, sender=sender, cipher=cipher)
