@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from wattline_contracts import Envelope
@@ -25,15 +25,16 @@ def _lines(lines: list[SettlementLineV1]) -> tuple[SettledLine, ...]:
     )
 
 
-async def on_settlement_completed(
-    tx: asyncpg.Connection, event: SettlementCompletedV1, envelope: Envelope
-) -> None:
-    """Store a settled period to bill. Figures that do not add up are refused (the message
-    is dead-lettered with the reason) rather than billed."""
-    del envelope
-    billable = Billable(
-        source_id=event.settlement_id,
-        kind="settlement",
+def _billable(
+    event: SettlementCompletedV1 | SettlementCorrectionV1,
+    source_id: str,
+    kind: Literal["settlement", "correction"],
+    vat_rate: Decimal,
+    corrects: str | None,
+) -> Billable:
+    return Billable(
+        source_id=source_id,
+        kind=kind,
         gsrn=event.gsrn,
         billing_period=event.billing_period,
         period_start=event.period_start,
@@ -43,8 +44,18 @@ async def on_settlement_completed(
         subtotal=event.subtotal,
         vat=event.vat,
         total=event.total,
-        vat_rate=event.vat_rate,
+        vat_rate=vat_rate,
+        corrects=corrects,
     )
+
+
+async def on_settlement_completed(
+    tx: asyncpg.Connection, event: SettlementCompletedV1, envelope: Envelope
+) -> None:
+    """Store a settled period to bill. Figures that do not add up are refused (the message
+    is dead-lettered with the reason) rather than billed."""
+    del envelope
+    billable = _billable(event, event.settlement_id, "settlement", event.vat_rate, None)
     billable.check()
     await billables.insert(tx, billable, event.customer_id)
 
@@ -60,21 +71,7 @@ def on_settlement_correction(
     ) -> None:
         del envelope
         rate = await billables.vat_rate_of(tx, event.settlement_id) or default_vat_rate
-        billable = Billable(
-            source_id=event.correction_id,
-            kind="correction",
-            gsrn=event.gsrn,
-            billing_period=event.billing_period,
-            period_start=event.period_start,
-            period_end=event.period_end,
-            consumption_kwh=event.consumption_kwh,
-            lines=_lines(event.lines),
-            subtotal=event.subtotal,
-            vat=event.vat,
-            total=event.total,
-            vat_rate=rate,
-            corrects=event.settlement_id,
-        )
+        billable = _billable(event, event.correction_id, "correction", rate, event.settlement_id)
         billable.check()
         await billables.insert(tx, billable, event.customer_id)
 
