@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -46,11 +47,20 @@ class Problem(Exception):
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> Response[Any]:
-    """Render *problem* as an HTTP response."""
+    """Render *problem* as an HTTP response.
+
+    A ``retry_after`` extension (seconds) is also sent as the ``Retry-After`` header, which is
+    what HTTP clients and proxies honour (RFC 9110 10.2.3); the body keeps it for people.
+    """
+    retry_after = problem.extensions.get("retry_after")
     return Response(
         content=problem.body(instance),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
+        # Whole seconds, rounded up: a client waiting less would only be refused again.
+        headers={"retry-after": str(max(0, math.ceil(retry_after)))}
+        if isinstance(retry_after, int | float)
+        else None,
     )
 
 

@@ -1,0 +1,30 @@
+"""problem+json at the edge: a 429 tells HTTP clients when to come back."""
+
+from __future__ import annotations
+
+from litestar import Litestar, get
+from litestar.params import FromPath
+from litestar.testing import AsyncTestClient
+from wattline_platform.problem import EXCEPTION_HANDLERS, Problem
+
+
+@get("/limited/{wait:str}")
+async def limited(wait: FromPath[str]) -> None:
+    raise Problem(429, "rate-limited", "Too many requests", retry_after=float(wait))
+
+
+@get("/gone")
+async def gone() -> None:
+    raise Problem(404, "not-found", "No such thing")
+
+
+async def test_retry_after_is_a_header_in_whole_seconds_rounded_up() -> None:
+    app = Litestar([limited, gone], exception_handlers=EXCEPTION_HANDLERS)
+    async with AsyncTestClient(app=app) as client:
+        answer = await client.get("/limited/2.2")
+        assert answer.status_code == 429
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.headers["retry-after"] == "3"
+        assert answer.json()["retry_after"] == 2.2
+        assert (await client.get("/limited/1")).headers["retry-after"] == "1"
+        assert "retry-after" not in (await client.get("/gone")).headers
