@@ -22,7 +22,7 @@ from wattline_platform.service import ServiceDep
 
 from wattline_gateway import docs
 from wattline_gateway.adapters import api_keys as repo
-from wattline_gateway.domain import api_keys
+from wattline_gateway.domain import api_keys, paths
 from wattline_gateway.domain.rate_limit import TokenBucket
 
 # Request headers passed on to services; credentials stay at the gateway.
@@ -128,17 +128,16 @@ class Gateway:
         }
         headers[CORRELATION_HEADER] = correlation_id_var.get() or ""
         try:
+            # *path* is the raw path and query (domain.paths): httpx keeps its escapes as sent.
             upstream = await self.client.request(
-                request.method,
-                f"{target}{path}",
-                params=request.url.query,
-                headers=headers,
-                content=await request.body(),
+                request.method, f"{target}{path}", headers=headers, content=await request.body()
             )
         except httpx.TimeoutException as exc:
-            raise Problem(504, "service-timeout", "Service did not answer in time", path) from exc
+            where = path.split("?", 1)[0]
+            raise Problem(504, "service-timeout", "Service did not answer in time", where) from exc
         except httpx.TransportError as exc:
-            raise Problem(503, "service-unavailable", "Service unavailable", path) from exc
+            where = path.split("?", 1)[0]
+            raise Problem(503, "service-unavailable", "Service unavailable", where) from exc
         return Response(
             upstream.content,
             status_code=upstream.status_code,
@@ -182,9 +181,13 @@ def routes(gateway: Gateway) -> list[Any]:
         owner = gateway.owner(target)
         if owner is None:
             raise Problem(404, "unknown-api", "No such API", f"/api/{target}")
-        if any(segment in (".", "..") for segment in path.replace("\\", "/").split("/")):
-            # Dot segments would be normalised away and reach routes outside /api.
-            raise Problem(400, "invalid-path", "Invalid path", "dot segments are not allowed")
+        try:
+            upstream_path = paths.upstream_target(
+                request.scope.get("raw_path") or request.scope["path"].encode(),
+                request.scope.get("query_string", b""),
+            )
+        except paths.InvalidPath as exc:
+            raise Problem(400, "invalid-path", "Invalid path", str(exc)) from exc
         key = await gateway.authenticate(service, request)
         # The owner's scope, or the public prefix's own (a sales channel's key can hold
         # signup:write and products:read without seeing back office's customers).
@@ -196,7 +199,7 @@ def routes(gateway: Gateway) -> list[Any]:
             wanted = f"{owner}:{access}" + (f" or {target}:{access}" if target != owner else "")
             raise Problem(403, "forbidden", "Missing scope", f"key '{key.name}' lacks {wanted}")
         gateway.throttle(key)
-        return await gateway.forward(gateway.services[owner], request, f"/api/{target}{path}")
+        return await gateway.forward(gateway.services[owner], request, upstream_path)
 
     # Also the standard Litestar path: the gateway's own (empty) document is switched off.
     @get([docs.SPEC_PATH, docs.LEGACY_SPEC_PATH], include_in_schema=False)
