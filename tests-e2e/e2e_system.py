@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from wattline_platform.embedded import EmbeddedPostgres
 from wattline_platform.identifiers import gsrn_with_check_digit
 
 from wattline.registry import SERVICES
@@ -57,7 +58,8 @@ class System:
 
     @property
     def admin_dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/wattline"
+        """The superuser's DSN, with the password `wattline up` generated in its home."""
+        return EmbeddedPostgres(self.home, self.pg_port).admin_dsn
 
     @property
     def env(self) -> dict[str, str]:

@@ -125,13 +125,49 @@ def up(
     raise typer.Exit(asyncio.run(supervisor.run()))
 
 
+def service_logins(admin_dsn: str, environ: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """service -> (role, password) of each WATTLINE_<SERVICE>_DATABASE_URL in *environ* that
+    logs in as another user than *admin_dsn*: the roles `wattline migrate` provisions."""
+    from urllib.parse import unquote, urlsplit
+
+    admin_user = urlsplit(admin_dsn).username
+    logins: dict[str, tuple[str, str]] = {}
+    for entry in SERVICES:
+        variable = f"WATTLINE_{entry.name.upper()}_DATABASE_URL"
+        url = urlsplit(environ.get(variable) or "")
+        if not url.username or url.username == admin_user:
+            continue
+        if not url.password:
+            _fail(f"{variable} names the role {url.username} but no password for it")
+        logins[entry.name] = (unquote(url.username), unquote(url.password))
+    return logins
+
+
 @app.command()
 def migrate() -> None:
-    """Apply every service's migrations to the system's database (idempotent)."""
-    from wattline.stack import migrate_all
+    """Apply every service's migrations to the system's database (idempotent).
+
+    A service given its own login in WATTLINE_<SERVICE>_DATABASE_URL (another user than
+    DATABASE_URL's, as docker-compose.yml gives the migrate job) first gets that role, with
+    that password, owning its schema; its migrations are then applied as that role.
+    """
+    from wattline_platform.embedded import service_role
+
+    from wattline.stack import migrate_all, provision
 
     async def run() -> dict[str, list[str]]:
-        return await migrate_all(_target().database_url, as_service_roles=False)
+        target = _target()
+        admin = target.database_url
+        logins = service_logins(admin, dict(os.environ))
+        if logins:
+            await provision(admin, logins)
+            roles = {name: role for name, (role, _) in logins.items()}
+        elif not os.environ.get("DATABASE_URL") and target.system().embedded_postgres:
+            # `wattline up`'s own server: its schemas belong to the services' roles.
+            roles = {e.name: service_role(e.name) for e in SERVICES}
+        else:
+            roles = {}
+        return await migrate_all(admin, roles)
 
     for service, names in _run(run()).items():
         typer.echo(f"{service}: {len(names)} applied" + (f" ({', '.join(names)})" if names else ""))

@@ -2,40 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import asyncpg
 from wattline_platform import migrations
-from wattline_platform.embedded import DATABASE
 
 from wattline.registry import SERVICES
 
 
-async def provision(port: int) -> None:
-    """Create the database and one role per service owning exactly its schema."""
-    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres")
+async def provision(admin_dsn: str, logins: Mapping[str, tuple[str, str]]) -> None:
+    """For each service in *logins* (service -> (role, password)): its login role with that
+    password, owning the service's schema, which no other role may use.
+
+    Idempotent: run at every start, it (re)sets each password to what the caller keeps.
+    """
+    conn = await asyncpg.connect(admin_dsn)
     try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
-            await conn.execute(f"CREATE DATABASE {DATABASE}")
-    finally:
-        await conn.close()
-    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}")
-    try:
+        await conn.execute("SET password_encryption = 'scram-sha-256'")
         await conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
         for entry in SERVICES:
             schema = entry.spec().db_schema
-            if schema is None:
+            if schema is None or entry.name not in logins:
                 continue
-            role = f"wattline_{entry.name}"
-            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
-                await conn.execute(f"CREATE ROLE {role} LOGIN")
-            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}")
+            role, password = logins[entry.name]
+            # Utility statements take no parameters: the server quotes them itself.
+            quoted = await conn.fetchrow(
+                "SELECT quote_ident($1), quote_literal($2)", role, password
+            )
+            assert quoted is not None
+            ident, secret = quoted
+            exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+            verb = "ALTER" if exists else "CREATE"
+            await conn.execute(f"{verb} ROLE {ident} LOGIN PASSWORD {secret}")
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {ident}")
             await conn.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
     finally:
         await conn.close()
 
 
-async def migrate_all(admin_dsn: str, *, as_service_roles: bool) -> dict[str, list[str]]:
-    """Apply every service's migrations; with *as_service_roles* each runs as its owner role."""
+async def migrate_all(
+    admin_dsn: str, roles: Mapping[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Apply every service's migrations; a service named in *roles* (service -> role) has
+    them applied as its role (so it owns what they create)."""
     applied: dict[str, list[str]] = {}
+    roles = roles or {}
     conn = await asyncpg.connect(admin_dsn)
     try:
         for entry in SERVICES:
@@ -43,12 +54,15 @@ async def migrate_all(admin_dsn: str, *, as_service_roles: bool) -> dict[str, li
             schema = spec.db_schema
             if schema is None:
                 continue
-            if as_service_roles:
-                await conn.execute(f"SET ROLE wattline_{entry.name}")
+            role = roles.get(entry.name)
+            if role:
+                await conn.execute(
+                    f"SET ROLE {await conn.fetchval('SELECT quote_ident($1)', role)}"
+                )
             try:
                 applied[entry.name] = await migrations.apply(conn, schema, spec.migrations())
             finally:
-                if as_service_roles:
+                if role:
                     await conn.execute("RESET ROLE")
     finally:
         await conn.close()

@@ -17,7 +17,13 @@ from typing import Any
 import asyncpg
 import httpx
 from wattline_platform.asyncutil import sleep_unless
-from wattline_platform.embedded import EmbeddedKafka, EmbeddedPostgres, child_preexec, wait_port
+from wattline_platform.embedded import (
+    EmbeddedKafka,
+    EmbeddedPostgres,
+    child_preexec,
+    service_role,
+    wait_port,
+)
 from wattline_platform.service import EXIT_BROKER_RESET
 from wattline_platform.topics import ensure_topics, load_topics
 
@@ -181,9 +187,13 @@ class Supervisor:
             )
             await self.children["postgres"].start()
             await self.pg.wait_ready()
-            await provision(self.pg_port)
+            await self.pg.ensure_database()
+            await provision(self.pg.admin_dsn, self._logins(self.pg))
             self.admin_dsn = self.pg.admin_dsn
-            say(f"postgres ready on 127.0.0.1:{self.pg_port} (data in {self.pg.pgdata})")
+            say(
+                f"postgres ready on 127.0.0.1:{self.pg_port} (data in {self.pg.pgdata}, "
+                f"passwords in {self.pg.secrets_dir})"
+            )
         else:
             self.admin_dsn = self.database_url
         if self.kafka_bootstrap is None:
@@ -203,9 +213,15 @@ class Supervisor:
             self.bootstrap = self.kafka_bootstrap
         epoch = await ensure_topics(self.bootstrap, load_topics())
         say(f"broker ready on {self.bootstrap} (epoch {epoch[:8]}), topics created")
-        applied = await migrate_all(self.admin_dsn, as_service_roles=self.pg is not None)
+        roles = {e.name: service_role(e.name) for e in SERVICES} if self.pg else {}
+        applied = await migrate_all(self.admin_dsn, roles)
         count = sum(len(v) for v in applied.values())
         say(f"migrations applied: {count}" if count else "migrations up to date")
+
+    @staticmethod
+    def _logins(pg: EmbeddedPostgres) -> dict[str, tuple[str, str]]:
+        """Each service's own role and password (generated once, kept in <home>/secrets)."""
+        return {e.name: (service_role(e.name), pg.password(service_role(e.name))) for e in SERVICES}
 
     async def _start_mail(self) -> None:
         """The mail server bills are e-mailed to: aiosmtpd keeping every message it receives
@@ -267,7 +283,10 @@ class Supervisor:
             }
         )
         if self.pg is not None:
-            env[f"WATTLINE_{name.upper()}_DATABASE_URL"] = self.pg.service_dsn(name)
+            # Its own role only: no service is given the superuser's password.
+            env["DATABASE_URL"] = env[f"WATTLINE_{name.upper()}_DATABASE_URL"] = (
+                self.pg.service_dsn(name)
+            )
         return env
 
     async def _start_services(self) -> None:

@@ -3,6 +3,11 @@
 Both run as child processes (of `wattline up`, or of the test session). PostgreSQL keeps its
 data in its data directory across runs; Tansu keeps everything in memory (see the broker
 epoch in ``wattline_platform.topics`` for how the system recovers from that).
+
+PostgreSQL asks every connection for a password (SCRAM), on the socket and on TCP alike: on a
+shared host anyone can reach 127.0.0.1. Each role's password is generated on first use and
+kept in ``<home>/secrets/<role>.password`` (mode 600, the folder 700); the DSNs below carry it,
+so nobody types one.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ import contextlib
 import ctypes
 import os
 import pwd
+import secrets
 import signal
 import socket
 import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +33,42 @@ from wattline_platform.logging import get_logger
 log = get_logger(__name__)
 PG_SYSTEM_USER = "embedded_postgres"
 DATABASE = "wattline"
+SUPERUSER = "postgres"
+# Every connection, on the socket and over TCP, authenticates with a password. Written over
+# the pg_hba.conf of a data directory initialised before passwords (`--auth=trust`).
+PG_HBA = """\
+# Written by Wattline (wattline_platform.embedded): a password (SCRAM) for every connection.
+local   all          all                 scram-sha-256
+host    all          all   127.0.0.1/32  scram-sha-256
+host    all          all   ::1/128       scram-sha-256
+local   replication  all                 scram-sha-256
+host    replication  all   127.0.0.1/32  scram-sha-256
+host    replication  all   ::1/128       scram-sha-256
+"""
+
+
+def service_role(service: str) -> str:
+    """The login role that owns *service*'s schema (and can touch nothing else)."""
+    return f"wattline_{service}"
+
+
+def read_or_create_secret(path: Path) -> tuple[str, bool]:
+    """The secret kept in *path*, made (random, URL-safe) on first use; True when just made.
+
+    The file is created with mode 600 in one step (never readable by others, not even for a
+    moment) and its folder is kept at 700.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        path.chmod(0o600)
+        return path.read_text().strip(), False
+    secret = secrets.token_urlsafe(32)
+    with os.fdopen(fd, "w") as out:
+        out.write(secret + "\n")
+    return secret, True
 
 
 def _pdeathsig(sig: int = signal.SIGTERM) -> None:
@@ -73,11 +116,26 @@ class EmbeddedPostgres:
         return self.home / "pgdata"
 
     @property
+    def secrets_dir(self) -> Path:
+        return self.home / "secrets"
+
+    def password_file(self, role: str) -> Path:
+        return self.secrets_dir / f"{role}.password"
+
+    def password(self, role: str = SUPERUSER) -> str:
+        """*role*'s password, generated on first use and kept in its file (mode 600)."""
+        return read_or_create_secret(self.password_file(role))[0]
+
+    def dsn(self, role: str = SUPERUSER, database: str = DATABASE) -> str:
+        """A DSN logging in as *role* (with its password) to *database*."""
+        return f"postgresql://{role}:{self.password(role)}@127.0.0.1:{self.port}/{database}"
+
+    @property
     def admin_dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{DATABASE}"
+        return self.dsn()
 
     def service_dsn(self, service: str) -> str:
-        return f"postgresql://wattline_{service}@127.0.0.1:{self.port}/{DATABASE}"
+        return self.dsn(service_role(service))
 
     @staticmethod
     def bin_dir() -> Path:
@@ -110,29 +168,34 @@ class EmbeddedPostgres:
         return entry.pw_uid, entry.pw_gid
 
     def prepare(self) -> tuple[int | None, int | None]:
-        """initdb on first use; return the uid/gid the server must run as."""
+        """initdb on first use (password authentication only); return the uid/gid the server
+        must run as.
+
+        A data directory made before passwords (``--auth=trust``), or whose superuser password
+        file was lost, gets a new superuser password (set in single-user mode, the server not
+        running) and a pg_hba.conf asking for it: its data stays.
+        """
         self.pgdata.mkdir(parents=True, exist_ok=True)
         uid, gid = self._run_as()
         if uid is not None and gid is not None:
             os.chown(self.pgdata, uid, gid)
             self.pgdata.chmod(0o700)
+        self._remove_stale_pid()
+        password, new = read_or_create_secret(self.password_file(SUPERUSER))
         if not (self.pgdata / "PG_VERSION").exists():
             log.info("postgres_initdb", pgdata=str(self.pgdata))
-            subprocess.run(
-                [
-                    str(self.bin_dir() / "initdb"),
-                    "-D",
-                    str(self.pgdata),
-                    "--auth=trust",
-                    "--encoding=UTF8",
-                    "--locale=C",
-                    "-U",
-                    "postgres",
-                ],
-                check=True,
-                capture_output=True,
-                preexec_fn=child_preexec(uid, gid),
-            )
+            self._initdb(password, uid, gid)
+        elif new or self._hba_trusts():
+            log.warning("postgres_password_set", pgdata=str(self.pgdata))
+            self._set_superuser_password(password, uid, gid)
+            hba = self.pgdata / "pg_hba.conf"
+            hba.write_text(PG_HBA)
+            if uid is not None and gid is not None:
+                os.chown(hba, uid, gid)
+            hba.chmod(0o600)
+        return uid, gid
+
+    def _remove_stale_pid(self) -> None:
         stale = self.pgdata / "postmaster.pid"
         if stale.exists():
             try:
@@ -142,7 +205,67 @@ class EmbeddedPostgres:
                 stale.unlink()  # left by a killed run: the server is gone
             except PermissionError:
                 pass
-        return uid, gid
+
+    def _initdb(self, password: str, uid: int | None, gid: int | None) -> None:
+        # initdb reads the password from a file: a private one the server's user can read,
+        # removed at once (in the secrets folder it could not, when that user is not us).
+        fd, pwfile = tempfile.mkstemp(prefix="wattline-pw-")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(password + "\n")
+            if uid is not None and gid is not None:
+                os.chown(pwfile, uid, gid)
+            subprocess.run(
+                [
+                    str(self.bin_dir() / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "-U",
+                    SUPERUSER,
+                ],
+                check=True,
+                capture_output=True,
+                preexec_fn=child_preexec(uid, gid),
+            )
+        finally:
+            os.unlink(pwfile)
+
+    def _hba_trusts(self) -> bool:
+        """True when pg_hba.conf lets any connection in without a password."""
+        try:
+            lines = (self.pgdata / "pg_hba.conf").read_text().splitlines()
+        except FileNotFoundError:
+            return True
+        return any("trust" in line.split("#", 1)[0].split() for line in lines)
+
+    def _set_superuser_password(self, password: str, uid: int | None, gid: int | None) -> None:
+        result = subprocess.run(
+            [str(self.bin_dir() / "postgres"), "--single", "-D", str(self.pgdata), "postgres"],
+            input=(
+                "SET password_encryption = 'scram-sha-256';\n"
+                f"ALTER ROLE {SUPERUSER} PASSWORD '{password}';\n"
+            ).encode(),
+            capture_output=True,
+            preexec_fn=child_preexec(uid, gid),
+        )
+        if result.returncode != 0 or b"ERROR" in result.stdout + result.stderr:
+            raise RuntimeError(
+                f"could not set the superuser password of {self.pgdata} (is a server running "
+                f"on it?): {result.stderr.decode(errors='replace')[-500:]}"
+            )
+
+    async def ensure_database(self) -> None:
+        """Create the ``wattline`` database unless it exists (the server must be running)."""
+        conn = await asyncpg.connect(self.dsn(database="postgres"))
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
+                await conn.execute(f"CREATE DATABASE {DATABASE}")
+        finally:
+            await conn.close()
 
     def argv(self, fast: bool = False) -> list[str]:
         args = [
@@ -177,9 +300,7 @@ class EmbeddedPostgres:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             try:
-                conn = await asyncpg.connect(
-                    f"postgresql://postgres@127.0.0.1:{self.port}/postgres", timeout=2
-                )
+                conn = await asyncpg.connect(self.dsn(database="postgres"), timeout=2)
                 await conn.close()
                 return
             except (OSError, asyncpg.PostgresError, TimeoutError):
@@ -260,11 +381,7 @@ async def throwaway_stack(*, fast_db: bool = False) -> AsyncIterator[Stack]:
     try:
         await pg.wait_ready()
         await wait_port("127.0.0.1", kafka.port, 20)
-        admin = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg.port}/postgres")
-        try:
-            await admin.execute(f"CREATE DATABASE {DATABASE}")
-        finally:
-            await admin.close()
+        await pg.ensure_database()
         yield Stack(pg.admin_dsn, kafka.bootstrap, pg.port, kafka.port)
     finally:
         procs[0].send_signal(signal.SIGINT)  # PostgreSQL: fast shutdown

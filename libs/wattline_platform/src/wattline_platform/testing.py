@@ -56,7 +56,8 @@ def _wait_port(port: int, timeout: float = 30.0) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_dsn() -> Iterator[str]:
-    """Admin DSN of a session-wide PostgreSQL with a ``wattline`` database."""
+    """Admin DSN (with the superuser's password) of a session-wide PostgreSQL with a
+    ``wattline`` database."""
     if docker_available():
         from testcontainers.postgres import PostgresContainer
 
@@ -77,13 +78,7 @@ def postgres_dsn() -> Iterator[str]:
     )
     try:
         asyncio.run(pg.wait_ready())
-
-        async def create_db() -> None:
-            conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg.port}/postgres")
-            await conn.execute("CREATE DATABASE wattline")
-            await conn.close()
-
-        asyncio.run(create_db())
+        asyncio.run(pg.ensure_database())
         yield pg.admin_dsn
     finally:
         proc.send_signal(signal.SIGINT)
