@@ -264,6 +264,20 @@ class Supervisor:
             path.chmod(0o600)
         return path.read_text().strip()
 
+    def _identity_key(self) -> str:
+        """The key the gateway signs identities with and every service verifies them with:
+        IDENTITY_KEY, else made on first start and kept in <home>/identity.key (mode 600)."""
+        if os.environ.get("IDENTITY_KEY"):
+            return os.environ["IDENTITY_KEY"]
+        path = self.home / system.IDENTITY_KEY_FILE
+        if not path.exists():
+            from wattline_platform.identity import new_key
+
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(new_key())
+        return path.read_text().strip()
+
     def _service_env(self, name: str) -> dict[str, str]:
         # Every outside address a service calls comes from the one registry: here it is
         # filled with this system's (locally the simulator plays DataHub, Energi Data
@@ -275,6 +289,7 @@ class Supervisor:
         env.update(
             {
                 "PII_KEY": self._pii_key(),
+                "IDENTITY_KEY": self._identity_key(),
                 "DATABASE_URL": self.admin_dsn,
                 "KAFKA_BOOTSTRAP": self.bootstrap,
                 "PYTHONUNBUFFERED": "1",

@@ -21,6 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 FILE_NAME = "system.json"
+# The key of the gateway's signed identity that `wattline up` made (mode 600), for commands
+# that call a service's protected routes directly (the simulator's control routes).
+IDENTITY_KEY_FILE = "identity.key"
 DEFAULT_HOME = Path(".wattline")
 
 
@@ -150,3 +153,16 @@ class Target:
             return path.read_text().strip()
         except OSError as exc:
             raise NoSystem(f"cannot read the API key file {path}: {exc.strerror}") from None
+
+    @property
+    def identity_key(self) -> str:
+        """``IDENTITY_KEY``, or the key the running system's services verify identities with."""
+        value = os.environ.get("IDENTITY_KEY")
+        if value:
+            return value
+        self.system()  # only the key of a system that runs from this home, and is ours
+        path = self.home / IDENTITY_KEY_FILE
+        try:
+            return path.read_text().strip()
+        except OSError as exc:
+            raise NoSystem(f"cannot read the identity key file {path}: {exc.strerror}") from None

@@ -12,7 +12,7 @@ from wattline_platform.config import PlatformSettings, ServiceSettings
 from wattline_platform.logging import correlation_id_var
 from wattline_platform.problem import Problem
 from wattline_platform.service import Service, ServiceSpec
-from wattline_platform.testing import SchemaFactory
+from wattline_platform.testing import SchemaFactory, identity_auth
 
 
 @get("/api/demo/things/{n:int}")
@@ -33,6 +33,7 @@ async def test_health_metrics_correlation_and_problems(
         route_handlers=[thing],
     )
     async with AsyncTestClient(app=service.app()) as client:
+        client.auth = identity_auth()  # as the gateway forwards it
         assert (await client.get("/health/live")).json() == {"service": "demo", "status": "alive"}
 
         ok = await client.get("/api/demo/things/3", headers={"X-Correlation-ID": "abc-123"})

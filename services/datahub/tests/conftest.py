@@ -18,7 +18,7 @@ from wattline_datahub.settings import DatahubSettings
 from wattline_platform import migrations
 from wattline_platform.pii import PiiCipher
 from wattline_platform.service import Service
-from wattline_platform.testing import SchemaFactory, serve_app
+from wattline_platform.testing import SchemaFactory, identity_auth, serve_app
 from wattline_simulator.bootstrap import SPEC as SIM_SPEC
 from wattline_simulator.bootstrap import build as build_simulator
 from wattline_simulator.settings import SimulatorSettings
@@ -71,7 +71,10 @@ async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator
     await migrations.apply(conn, "simulator", SIM_SPEC.migrations())
     simulator = build_simulator(SimulatorSettings(database_url=postgres_dsn))
     try:
-        async with serve_app(simulator.app()) as url, httpx.AsyncClient(base_url=url) as sim:
+        async with (
+            serve_app(simulator.app()) as url,
+            httpx.AsyncClient(base_url=url, auth=identity_auth()) as sim,
+        ):
             settings = simulated_datahub(url, database_url=postgres_dsn, max_backoff_s=0.2)
             service = Service(SPEC, settings)
             service.db = await make_schema_db(SPEC.migrations_dir)

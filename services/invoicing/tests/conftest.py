@@ -28,7 +28,7 @@ from wattline_invoicing.bootstrap import SPEC, wire
 from wattline_invoicing.handlers import Invoicing
 from wattline_invoicing.settings import InvoicingSettings
 from wattline_platform.pii import PiiCipher
-from wattline_platform.testing import SchemaFactory, serve_app
+from wattline_platform.testing import SchemaFactory, identity_auth, serve_app
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 GOLDEN = (
@@ -256,7 +256,10 @@ async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator
     service.uses_broker = False  # the outbox is what the tests read
     clock = FixedClock(datetime(2025, 1, 1, 9, tzinfo=UTC))
     service.clock = clock
-    async with serve_app(service.app()) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serve_app(service.app()) as url,
+        httpx.AsyncClient(base_url=url, auth=identity_auth()) as client,
+    ):
         yield Rig(inv, client, clock)
 
 

@@ -34,7 +34,7 @@ from wattline_invoicing.jobs import billing
 from wattline_invoicing.settings import InvoicingSettings
 from wattline_platform.pii import PiiCipher
 from wattline_platform.problem import EXCEPTION_HANDLERS
-from wattline_platform.testing import free_port, serve_app
+from wattline_platform.testing import free_port, identity_auth, serve_app
 
 GSRN = "571313180400000028"
 PAYER_ADDRESS = "soren@example.dk"
@@ -119,7 +119,10 @@ async def mailing_rig(rig: Any, mail_server: MailServer) -> AsyncIterator[Mailin
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(title="deliveries", version="0", path="/schema"),
     )
-    async with serve_app(app) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serve_app(app) as url,
+        httpx.AsyncClient(base_url=url, auth=identity_auth()) as client,
+    ):
         yield MailingRig(rig, client)
 
 

@@ -37,7 +37,7 @@ from wattline_invoicing.jobs import billing
 from wattline_invoicing.jobs.webhooks import webhook_job
 from wattline_platform.pii import PiiCipher
 from wattline_platform.problem import EXCEPTION_HANDLERS
-from wattline_platform.testing import serve_app
+from wattline_platform.testing import identity_auth, serve_app
 
 GSRN = "571313180400000028"
 FAILED = "invoicing.payment.failed"
@@ -110,7 +110,10 @@ async def receiver() -> AsyncIterator[Receiver]:
 async def api(rig: Any) -> AsyncIterator[httpx.AsyncClient]:
     """The webhooks API over HTTP (served on its own until bootstrap adds it to the rig's)."""
     app = Litestar(webhooks_api.routes(rig.inv), exception_handlers=EXCEPTION_HANDLERS)
-    async with serve_app(app) as base, httpx.AsyncClient(base_url=base) as client:
+    async with (
+        serve_app(app) as base,
+        httpx.AsyncClient(base_url=base, auth=identity_auth()) as client,
+    ):
         yield client
 
 

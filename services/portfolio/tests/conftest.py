@@ -30,7 +30,7 @@ from wattline_contracts.portfolio import transaction_id_for
 from wattline_platform import migrations
 from wattline_platform.pii import PiiCipher
 from wattline_platform.service import Service
-from wattline_platform.testing import SchemaFactory, serve_app
+from wattline_platform.testing import SchemaFactory, identity_auth, serve_app
 from wattline_portfolio import handlers
 from wattline_portfolio.bootstrap import SPEC, wire
 from wattline_portfolio.settings import PortfolioSettings
@@ -229,7 +229,7 @@ async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator
     cipher = PiiCipher(PiiCipher.new_key())
     try:
         async with serve_app(simulator.app()) as sim_url:
-            async with httpx.AsyncClient(base_url=sim_url) as sim:
+            async with httpx.AsyncClient(base_url=sim_url, auth=identity_auth()) as sim:
                 seeded = await sim.post(
                     "/sim/seed", json={"metering_points": POINTS, "seed": SEED, "ours_share": 0}
                 )
@@ -247,7 +247,10 @@ async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator
             service.clock = clock
             await handlers.ensure_default_products(portfolio)
             points = list(seeded_points(SEED, POINTS, supplier_gln=OTHER_SUPPLIER))
-            async with serve_app(service.app()) as url, httpx.AsyncClient(base_url=url) as client:
+            async with (
+                serve_app(service.app()) as url,
+                httpx.AsyncClient(base_url=url, auth=identity_auth()) as client,
+            ):
                 yield Rig(service, portfolio, client, clock, cipher, points)
     finally:
         await conn.execute("DROP SCHEMA simulator CASCADE")

@@ -20,7 +20,7 @@ from wattline_contracts import Envelope
 from wattline_contracts.datahub import MeasureDataReceivedV1
 from wattline_platform.db import Database
 from wattline_platform.identifiers import gsrn_with_check_digit
-from wattline_platform.testing import SchemaFactory, serve_app
+from wattline_platform.testing import SchemaFactory, identity_auth, serve_app
 from wattline_settlement import metering
 from wattline_settlement.adapters import metering_data
 from wattline_settlement.adapters.metering_data import InvalidMeasureDay
@@ -414,7 +414,10 @@ async def api(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator
     service.db = await make_schema_db(SPEC.migrations_dir)
     service.uses_broker = False
     service.background.clear()
-    async with serve_app(service.app()) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serve_app(service.app()) as url,
+        httpx.AsyncClient(base_url=url, auth=identity_auth()) as client,
+    ):
         yield Api(client, service.db)
 
 

@@ -27,7 +27,7 @@ from wattline_contracts.portfolio import (
 from wattline_platform.config import ServiceSettings
 from wattline_platform.db import Database
 from wattline_platform.service import Service
-from wattline_platform.testing import SchemaFactory, serve_app
+from wattline_platform.testing import SchemaFactory, identity_auth, serve_app
 from wattline_settlement import pricing
 from wattline_settlement.adapters import charges as charge_store
 from wattline_settlement.adapters import prices as spot_store
@@ -105,7 +105,7 @@ async def rig(
         async with (
             spot_store.EdsClient(eds_url) as eds,
             serve_app(service.app()) as url,
-            httpx.AsyncClient(base_url=url, timeout=30) as api,
+            httpx.AsyncClient(base_url=url, timeout=30, auth=identity_auth()) as api,
         ):
             yield Rig(service, service.db, eds_url, eds, api)
     pricing.pricing_settings.cache_clear()

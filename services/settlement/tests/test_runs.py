@@ -28,7 +28,7 @@ from wattline_contracts.portfolio import (
     SupplyPeriodChangedV1,
 )
 from wattline_platform.service import Service
-from wattline_platform.testing import SchemaFactory
+from wattline_platform.testing import SchemaFactory, identity_auth
 from wattline_settlement import pricing, runs
 from wattline_settlement.bootstrap import SPEC, SettlementSettings, build
 from wattline_settlement.domain.charge_rules import ENERGINET_GLN, local_midnight
@@ -523,7 +523,10 @@ async def test_the_export_api(rig: Rig) -> None:
     assert scenario.corrected_consumption is not None
     await given(rig, scenario)
     rig.service.uses_broker = False
-    async with serve_app(rig.service.app()) as url, httpx.AsyncClient(base_url=url) as api:
+    async with (
+        serve_app(rig.service.app()) as url,
+        httpx.AsyncClient(base_url=url, auth=identity_auth()) as api,
+    ):
         started = await api.post("/api/settlement/runs", json={"period": "2025-01"})
         assert started.status_code == 202, started.text
         run_id = started.json()["run_id"]
@@ -647,7 +650,10 @@ async def test_golden_gm07_elvarme_through_the_service(rig: Rig) -> None:
     assert scenario.elvarme is not None
     await given(rig, scenario)
     rig.service.uses_broker = False
-    async with serve_app(rig.service.app()) as url, httpx.AsyncClient(base_url=url) as api:
+    async with (
+        serve_app(rig.service.app()) as url,
+        httpx.AsyncClient(base_url=url, auth=identity_auth()) as api,
+    ):
         # Back office registers the electric heating with the kWh the customer already used
         # this year, and the reduced rate is set from its date.
         registered = await api.put(
@@ -675,7 +681,10 @@ async def test_the_elvarme_counter_carries_into_the_next_month(rig: Rig) -> None
     scenario, _ = golden("GM06")  # January and February of GM01's profile
     await given(rig, scenario)
     rig.service.uses_broker = False
-    async with serve_app(rig.service.app()) as url, httpx.AsyncClient(base_url=url) as api:
+    async with (
+        serve_app(rig.service.app()) as url,
+        httpx.AsyncClient(base_url=url, auth=identity_auth()) as api,
+    ):
         await api.put(
             f"/api/settlement/metering-points/{GSRN}/elvarme",
             json={"from_date": "2025-01-01", "consumed_kwh_before": "3800.000"},
@@ -856,7 +865,10 @@ async def test_a_blocked_run_settled_by_another_run_shows_it(rig: Rig) -> None:
     assert (manual["status"], manual["progress"]["settled"]) == ("completed", 1)
     assert await runs.retry_blocked(rig.service, after_s=3600) == 0
     rig.service.uses_broker = False
-    async with serve_app(rig.service.app()) as url, httpx.AsyncClient(base_url=url) as api:
+    async with (
+        serve_app(rig.service.app()) as url,
+        httpx.AsyncClient(base_url=url, auth=identity_auth()) as api,
+    ):
         detail = (await api.get(f"/api/settlement/runs/{scheduled['run_id']}")).json()
         assert (detail["status"], detail["blocked"], detail["reason"]) == ("completed", [], None)
         assert detail["progress"] == {
@@ -886,7 +898,10 @@ async def test_a_run_for_a_grid_area_without_metering_points_settles_and_lists_n
     await rig.deliver(supply(scenario.period.start, None, "start_corrected"))
     await rig.corrections()
     rig.service.uses_broker = False
-    async with serve_app(rig.service.app()) as url, httpx.AsyncClient(base_url=url) as api:
+    async with (
+        serve_app(rig.service.app()) as url,
+        httpx.AsyncClient(base_url=url, auth=identity_auth()) as api,
+    ):
         detail = (await api.get(f"/api/settlement/runs/{empty}")).json()
         assert (detail["status"], detail["grid_area"], detail["blocked"]) == (
             "completed",

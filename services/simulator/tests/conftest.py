@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 from wattline_platform import migrations
+from wattline_platform.testing import identity_auth
 from wattline_simulator.bootstrap import SPEC, build
 from wattline_simulator.settings import SimulatorSettings
 from wattline_simulator.testing import Sim
@@ -30,6 +31,7 @@ async def make_sim(postgres_dsn: str) -> AsyncIterator[SimFactory]:
         settings = SimulatorSettings(database_url=postgres_dsn, token_ttl_s=60, **overrides)
         service = build(settings)
         async with AsyncTestClient(app=service.app(), timeout=300) as client:
+            client.auth = identity_auth()  # as the gateway forwards it
             yield Sim(client, service, db)
 
     try:

@@ -10,6 +10,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from wattline_cim import ChangeOfSupplierRequest, build_document, dumps
 from wattline_platform import migrations
+from wattline_platform.testing import identity_auth
 from wattline_simulator.bootstrap import SPEC, build
 from wattline_simulator.settings import SimulatorSettings
 
@@ -24,6 +25,7 @@ async def sim(postgres_dsn: str) -> AsyncIterator[AsyncTestClient]:
     service = build(SimulatorSettings(database_url=postgres_dsn, token_ttl_s=60))
     try:
         async with AsyncTestClient(app=service.app()) as client:
+            client.auth = identity_auth()  # as the gateway forwards it
             yield client
     finally:
         await conn.execute("DROP SCHEMA simulator CASCADE")

@@ -66,6 +66,15 @@ class PlatformSettings(BaseSettings):
         'Make one: python -c "from cryptography.fernet import Fernet; '
         'print(Fernet.generate_key().decode())"',
     )
+    identity_key: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="shared key of the gateway's signed identity (wattline_platform.identity): "
+        "the gateway signs every forwarded request with it and every service verifies it; "
+        "unset, a service refuses every /api/* request (401). The same secret in every "
+        "process, at least 32 characters: "
+        'python -c "import secrets; print(secrets.token_urlsafe(32))"',
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field(
         default="json",

@@ -28,7 +28,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from wattline_contracts import Envelope, Event
 
-from wattline_platform import metrics, migrations, outbox
+from wattline_platform import identity, metrics, migrations, outbox
 from wattline_platform.broker import KafkaPublisher, make_broker
 from wattline_platform.clock import Clock, RemoteClock, make_clock
 from wattline_platform.config import PlatformSettings, ServiceSettings
@@ -91,6 +91,9 @@ class Service:
     # Litestar's OpenAPI of the service's own routes at /schema; off where the service serves
     # its own document there (the gateway: the merged one of all services).
     openapi_schema: bool = True
+    # Which requests (method, path) must carry the gateway's signed identity (401 without):
+    # every /api/* one; the gateway itself checks API keys instead (identity.no_paths).
+    identity_required: Callable[[str, str], bool] = identity.api_paths
 
     def __post_init__(self) -> None:
         self.uses_broker = self.spec.messaging
@@ -285,11 +288,17 @@ class Service:
         async def prometheus() -> Response[bytes]:
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+        trust = identity.IdentityCheck(self.platform.identity_key, self.identity_required)
         return Litestar(
             route_handlers=[live, ready, prometheus, *self.route_handlers],
             lifespan=[self.lifespan],
-            # Controllers receive the running service (database, outbox) as ``service``.
-            dependencies={"service": Provide(lambda: service, sync_to_thread=False)},
+            guards=[trust.guard],
+            # Controllers receive the running service (database, outbox) as ``service`` and
+            # who the gateway says is calling as ``identity``.
+            dependencies={
+                "service": Provide(lambda: service, sync_to_thread=False),
+                "identity": Provide(trust.provide, sync_to_thread=False),
+            },
             exception_handlers=EXCEPTION_HANDLERS,
             middleware=[observability_middleware],
             openapi_config=OpenAPIConfig(

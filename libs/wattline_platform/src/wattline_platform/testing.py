@@ -29,7 +29,40 @@ from wattline_contracts import Event
 from wattline_platform import migrations
 from wattline_platform.db import Database
 from wattline_platform.embedded import free_port
+from wattline_platform.identity import IDENTITY_HEADER, Identity, SigningAuth, sign
 from wattline_platform.topics import TopicSpec, ensure_topics
+
+# The identity key of every service a test builds (PlatformSettings reads IDENTITY_KEY) and of
+# the identities tests sign: a direct call to a service's /api/* needs one, as in production.
+TEST_IDENTITY_KEY = "wattline-tests-identity-key-not-a-secret"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def identity_key() -> Iterator[str]:
+    """Every service built in a test verifies identities signed with TEST_IDENTITY_KEY."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IDENTITY_KEY", TEST_IDENTITY_KEY)
+        yield TEST_IDENTITY_KEY
+
+
+def caller_identity(*scopes: str, channel: str | None = None, name: str = "test") -> Identity:
+    """The identity of a test caller: *scopes* (admin when none), bound to *channel* if given."""
+    return Identity(
+        key_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"wattline-test/{name}")),
+        key_name=name,
+        scopes=frozenset(scopes or ("admin",)),
+        channel=channel,
+    )
+
+
+def identity_headers(*scopes: str, channel: str | None = None) -> dict[str, str]:
+    """Headers of one request as the gateway forwards it (valid for a minute)."""
+    return {IDENTITY_HEADER: sign(caller_identity(*scopes, channel=channel), TEST_IDENTITY_KEY)}
+
+
+def identity_auth(*scopes: str, channel: str | None = None) -> SigningAuth:
+    """``auth=`` for an httpx client calling services directly: signs every request afresh."""
+    return SigningAuth(caller_identity(*scopes, channel=channel), TEST_IDENTITY_KEY)
 
 
 def docker_available() -> bool:

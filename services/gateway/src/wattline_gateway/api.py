@@ -16,6 +16,7 @@ import httpx
 from litestar import Request, Response, get, route
 from litestar.enums import HttpMethod
 from litestar.params import FromPath
+from wattline_platform import identity
 from wattline_platform.logging import CORRELATION_HEADER, correlation_id_var
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
@@ -54,6 +55,8 @@ class Gateway:
     client: httpx.AsyncClient
     aliases: dict[str, str] = field(default_factory=dict)  # first segment -> owning service
     max_body_bytes: int = 64_000_000
+    # Signs the identity every forwarded request carries (services refuse /api/* without it).
+    identity_key: str | None = None
     _keys: dict[str, tuple[float, repo.StoredKey | None]] = field(default_factory=dict)
     _buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
@@ -120,13 +123,21 @@ class Gateway:
                 retry_after=retry_after,
             )
 
+    def sign(self, key: repo.StoredKey) -> str:
+        """A fresh identity of the authenticated *key* for one forwarded request."""
+        if self.identity_key is None:
+            raise Problem(503, "not-configured", "Gateway not configured", "IDENTITY_KEY unset")
+        caller = identity.Identity(str(key.id), key.name, key.scopes, channel=key.channel)
+        return identity.sign(caller, self.identity_key)
+
     async def forward(
-        self, target: str, request: Request[Any, Any, Any], path: str
+        self, target: str, request: Request[Any, Any, Any], path: str, key: repo.StoredKey
     ) -> Response[bytes]:
         headers = {
             k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST_HEADERS
         }
         headers[CORRELATION_HEADER] = correlation_id_var.get() or ""
+        headers[identity.IDENTITY_HEADER] = self.sign(key)
         try:
             # *path* is the raw path and query (domain.paths): httpx keeps its escapes as sent.
             upstream = await self.client.request(
@@ -199,7 +210,7 @@ def routes(gateway: Gateway) -> list[Any]:
             wanted = f"{owner}:{access}" + (f" or {target}:{access}" if target != owner else "")
             raise Problem(403, "forbidden", "Missing scope", f"key '{key.name}' lacks {wanted}")
         gateway.throttle(key)
-        return await gateway.forward(gateway.services[owner], request, upstream_path)
+        return await gateway.forward(gateway.services[owner], request, upstream_path, key)
 
     # Also the standard Litestar path: the gateway's own (empty) document is switched off.
     @get([docs.SPEC_PATH, docs.LEGACY_SPEC_PATH], include_in_schema=False)

@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
-from wattline_platform.config import ServiceSettings, require
+from wattline_platform import identity
+from wattline_platform.config import PlatformSettings, ServiceSettings, require
 from wattline_platform.service import Service, ServiceSpec
 
 from wattline_gateway import api
@@ -56,6 +57,8 @@ def build(settings: GatewaySettings | None = None) -> Service:
     """Wire the gateway: no broker, its own schema for API keys."""
     settings = settings or GatewaySettings()
     require(settings, "gateway", "services")
+    platform = PlatformSettings()
+    require(platform, "gateway", "identity_key")  # services answer nothing unsigned
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s),
         # Keep a connection per request in flight: with fewer, bursts reconnect per request.
@@ -66,9 +69,15 @@ def build(settings: GatewaySettings | None = None) -> Service:
         client,
         aliases=dict(settings.aliases),
         max_body_bytes=settings.max_body_bytes,
+        identity_key=None
+        if platform.identity_key is None
+        else platform.identity_key.get_secret_value(),
     )
     # /schema/openapi.json is the merged document of all services (api.routes), not its own.
-    service = Service(SPEC, settings, openapi_schema=False)
+    # It authenticates API keys itself and signs the identity the services require.
+    service = Service(
+        SPEC, settings, platform, openapi_schema=False, identity_required=identity.no_paths
+    )
     service.route_handlers.extend(api.routes(gateway))
     service.shutdown_hooks.append(client.aclose)
     for name, base in sorted(settings.services.items()):

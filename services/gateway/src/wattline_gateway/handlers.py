@@ -9,12 +9,18 @@ from wattline_gateway.domain import api_keys
 
 
 async def create_api_key(
-    conn: asyncpg.Connection, name: str, scopes: list[str], rate_limit_per_minute: int = 600
+    conn: asyncpg.Connection,
+    name: str,
+    scopes: list[str],
+    rate_limit_per_minute: int = 600,
+    channel: str | None = None,
 ) -> str:
-    """Store a new key with *scopes*; return the key itself (shown once, never stored)."""
+    """Store a new key with *scopes*, bound to sales *channel* if given; return the key itself
+    (shown once, never stored)."""
     checked = api_keys.validate_scopes(scopes)
+    bound = api_keys.validate_channel(channel)
     new = api_keys.generate()
-    await repo.insert(conn, name, new.prefix, new.key_hash, checked, rate_limit_per_minute)
+    await repo.insert(conn, name, new.prefix, new.key_hash, checked, rate_limit_per_minute, bound)
     return new.secret
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wattline_platform import identity
 from wattline_platform.service import Service, ServiceSpec
 
 from wattline_simulator import api, eds_api, market_api
@@ -12,9 +13,23 @@ from wattline_simulator.settings import SimulatorSettings
 SPEC = ServiceSpec("simulator", Path(__file__).resolve().parents[2] / "migrations", messaging=False)
 
 
+def needs_identity(method: str, path: str) -> bool:
+    """The control routes (seed, faults, clock moves, what DataHub received...) answer only a
+    caller with the gateway's identity, as every service's /api/* does. DataHub's own protocol
+    keeps its OAuth, Energi Data Service's prices are public, and two reads stay open for the
+    system's own processes, which act for no caller: the market clock every service follows
+    and the address register the portfolio looks DAR ids up in."""
+    if identity.api_paths(method, path):
+        return True
+    if not path.startswith("/sim/"):
+        return False
+    system_read = path == "/sim/clock" or path.startswith("/sim/addresses/")
+    return not (method == "GET" and system_read)
+
+
 def build(settings: SimulatorSettings | None = None) -> Service:
     """Wire the simulator (HTTP and its own schema: DataHub is not on our bus)."""
-    service = Service(SPEC, settings or SimulatorSettings())
+    service = Service(SPEC, settings or SimulatorSettings(), identity_required=needs_identity)
     service.route_handlers.extend(api.ROUTES)
     service.route_handlers.extend(market_api.ROUTES)
     service.route_handlers.extend(eds_api.ROUTES)

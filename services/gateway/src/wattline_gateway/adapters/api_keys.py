@@ -17,6 +17,7 @@ class StoredKey:
     scopes: frozenset[str]
     rate_limit_per_minute: int
     revoked_at: datetime | None
+    channel: str | None = None
 
 
 async def insert(
@@ -26,24 +27,27 @@ async def insert(
     key_hash: str,
     scopes: list[str],
     rate_limit_per_minute: int,
+    channel: str | None = None,
 ) -> uuid.UUID:
     key_id = uuid.uuid4()
     await conn.execute(
-        """INSERT INTO api_keys (id, name, prefix, key_hash, scopes, rate_limit_per_minute)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
+        """INSERT INTO api_keys (id, name, prefix, key_hash, scopes, rate_limit_per_minute,
+                                 channel)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         key_id,
         name,
         prefix,
         key_hash,
         scopes,
         rate_limit_per_minute,
+        channel,
     )
     return key_id
 
 
 async def by_prefix(conn: asyncpg.Connection, prefix: str) -> StoredKey | None:
     row = await conn.fetchrow(
-        """SELECT id, name, key_hash, scopes, rate_limit_per_minute, revoked_at
+        """SELECT id, name, key_hash, scopes, rate_limit_per_minute, revoked_at, channel
            FROM api_keys WHERE prefix = $1""",
         prefix,
     )
@@ -56,6 +60,7 @@ async def by_prefix(conn: asyncpg.Connection, prefix: str) -> StoredKey | None:
         frozenset(row["scopes"]),
         row["rate_limit_per_minute"],
         row["revoked_at"],
+        row["channel"],
     )
 
 
@@ -68,7 +73,7 @@ async def revoke(conn: asyncpg.Connection, name: str) -> bool:
 
 async def list_keys(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
-        """SELECT name, prefix, scopes, rate_limit_per_minute, created_at, revoked_at
+        """SELECT name, prefix, scopes, rate_limit_per_minute, channel, created_at, revoked_at
            FROM api_keys ORDER BY name"""
     )
     return rows

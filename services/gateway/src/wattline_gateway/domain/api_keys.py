@@ -10,11 +10,16 @@ from dataclasses import dataclass
 
 KEY_PATTERN = re.compile(r"^wl_([0-9a-f]{12})_([A-Za-z0-9_-]{20,})$")
 SCOPE_PATTERN = re.compile(r"^(admin|[a-z][a-z-]*:(read|write))$")
+CHANNEL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # as the column's CHECK
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class InvalidScope(ValueError):
     """A scope that is not ``admin`` or ``<service>:read|write``."""
+
+
+class InvalidChannel(ValueError):
+    """A sales channel name that is not lower-case letters, digits, ``-`` and ``_``."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,17 @@ def validate_scopes(scopes: list[str]) -> list[str]:
     if bad or not scopes:
         raise InvalidScope(f"invalid scopes {bad or scopes}: use admin or <service>:read|write")
     return sorted(set(scopes))
+
+
+def validate_channel(channel: str | None) -> str | None:
+    """A channel name as stored (None: a back-office key bound to no channel)."""
+    if channel is None:
+        return None
+    if not CHANNEL_PATTERN.match(channel):
+        raise InvalidChannel(
+            f"invalid channel {channel!r}: 1-63 lower-case letters, digits, '-' or '_'"
+        )
+    return channel
 
 
 def allows(scopes: frozenset[str], service: str, method: str) -> bool:

@@ -1,0 +1,201 @@
+"""The gateway's signed identity: how a service knows a request came through the gateway.
+
+The gateway authenticates the caller's API key, then forwards the request with a short-lived
+token in :data:`IDENTITY_HEADER`: an HS256 JWT, signed with the one ``IDENTITY_KEY`` every
+process shares, naming the key (id and name), its scopes and the sales channel or customer it
+is bound to. A service verifies the token and nothing else: a direct call to its port without
+it, with a token signed by another key, meant for another audience or older than its expiry,
+is refused (401). The token lives about a minute, so one seen in a log or a proxy is of little
+use; it never carries the API key itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
+from litestar.handlers import BaseRouteHandler
+from pydantic import SecretStr
+
+from wattline_platform.problem import Problem
+
+IDENTITY_HEADER = "X-Wattline-Identity"
+AUDIENCE = "wattline-services"
+ISSUER = "wattline-gateway"
+ALGORITHM = "HS256"
+TTL = timedelta(seconds=60)
+# Clocks of the gateway and a service may differ a little (two hosts, two containers).
+LEEWAY = timedelta(seconds=5)
+MIN_KEY_LENGTH = 32
+
+
+class InvalidIdentity(Exception):
+    """The identity token is missing, forged, meant for another audience, or expired."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a forwarded request acts for.
+
+    ``channel``: the sales channel the key is bound to; it sees only what that channel made.
+    ``customer``: the customer a portal login is bound to (none yet). Neither: back office.
+    """
+
+    key_id: str
+    key_name: str
+    scopes: frozenset[str]
+    channel: str | None = None
+    customer: str | None = None
+
+
+def new_key() -> str:
+    """A fresh random signing key (for ``IDENTITY_KEY``)."""
+    return secrets.token_urlsafe(32)
+
+
+def _checked(key: str) -> str:
+    if len(key) < MIN_KEY_LENGTH:
+        raise ValueError(f"the identity key must be at least {MIN_KEY_LENGTH} characters")
+    return key
+
+
+def sign(identity: Identity, key: str, *, now: datetime | None = None, ttl: timedelta = TTL) -> str:
+    """A token for *identity*, valid for *ttl* from *now* (the gateway's side)."""
+    issued = now or datetime.now(UTC)
+    claims: dict[str, object] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + ttl).timestamp()),
+        "sub": identity.key_id,
+        "name": identity.key_name,
+        "scopes": sorted(identity.scopes),
+    }
+    if identity.channel is not None:
+        claims["channel"] = identity.channel
+    if identity.customer is not None:
+        claims["customer"] = identity.customer
+    return jwt.encode(claims, _checked(key), algorithm=ALGORITHM)
+
+
+def verify(token: str, key: str) -> Identity:
+    """The identity *token* carries; :class:`InvalidIdentity` unless it is genuine and fresh."""
+    try:
+        claims = jwt.decode(
+            token,
+            _checked(key),
+            algorithms=[ALGORITHM],  # never what the token's header claims
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            leeway=LEEWAY,
+            options={"require": ["exp", "iat", "aud", "iss", "sub"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidIdentity(str(exc)) from None
+    scopes = claims.get("scopes")
+    name = claims.get("name")
+    channel = claims.get("channel")
+    customer = claims.get("customer")
+    if (
+        not isinstance(scopes, list)
+        or not all(isinstance(s, str) for s in scopes)
+        or not isinstance(name, str)
+        or not isinstance(channel, str | None)
+        or not isinstance(customer, str | None)
+    ):
+        raise InvalidIdentity("malformed claims")
+    return Identity(str(claims["sub"]), name, frozenset(scopes), channel, customer)
+
+
+class SigningAuth(httpx.Auth):
+    """httpx authentication that signs a fresh *identity* into every request.
+
+    For callers that reach a service without the gateway yet hold the key: the CLI driving the
+    simulator's control routes, and tests. Per request, so a long-lived client never sends an
+    expired token.
+    """
+
+    def __init__(self, identity: Identity, key: str) -> None:
+        self._identity = identity
+        self._key = _checked(key)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers[IDENTITY_HEADER] = sign(self._identity, self._key)
+        yield request
+
+
+# -- at a service's edge ------------------------------------------------------------------------
+
+
+def api_paths(method: str, path: str) -> bool:
+    """Which requests must carry the identity by default: every ``/api/*`` one."""
+    return path == "/api" or path.startswith("/api/")
+
+
+def no_paths(method: str, path: str) -> bool:
+    """For the gateway itself, which authenticates API keys instead."""
+    return False
+
+
+class IdentityCheck:
+    """A Litestar guard refusing requests without a genuine identity, and the ``identity``
+    dependency handlers take it from.
+
+    A guard runs before a handler's parameters are parsed, so a direct call learns nothing
+    about a route (not even whether its parameters were valid) without the identity. Without a
+    configured key nothing can be verified: every request that needs one is refused.
+    """
+
+    def __init__(self, key: SecretStr | None, required: Callable[[str, str], bool]) -> None:
+        self._key = key.get_secret_value() if key is not None else None
+        self._required = required
+
+    def identity(self, headers: Mapping[str, str]) -> Identity:
+        """The verified identity of a request's *headers*; a 401 :class:`Problem` if none."""
+        token = headers.get(IDENTITY_HEADER.lower())
+        if not token:
+            raise Problem(
+                401,
+                "unauthenticated",
+                "Not through the gateway",
+                "this service answers only requests the gateway forwarded",
+            )
+        if self._key is None:
+            raise Problem(401, "invalid-identity", "Invalid identity", "no IDENTITY_KEY set")
+        try:
+            return verify(token, self._key)
+        except InvalidIdentity:
+            raise Problem(401, "invalid-identity", "Invalid identity") from None
+
+    def guard(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if self._required(str(connection.scope.get("method", "GET")), connection.scope["path"]):
+            self.identity(connection.headers)
+
+    def provide(self, request: Request[Any, Any, Any]) -> Identity:
+        return self.identity(request.headers)
+
+
+# Type of the ``identity`` parameter of a route handler: who the gateway says is calling.
+IdentityDep = NamedDependency[Identity]
+
+__all__ = [
+    "IDENTITY_HEADER",
+    "Identity",
+    "IdentityCheck",
+    "IdentityDep",
+    "InvalidIdentity",
+    "SigningAuth",
+    "api_paths",
+    "new_key",
+    "no_paths",
+    "sign",
+    "verify",
+]
