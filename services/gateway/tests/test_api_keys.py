@@ -2,7 +2,7 @@
 
 import pytest
 from wattline_gateway.domain import api_keys
-from wattline_gateway.domain.rate_limit import TokenBucket
+from wattline_gateway.domain.rate_limit import FailureLimiter, TokenBucket
 
 
 def test_generated_keys_verify_against_their_hash_only() -> None:
@@ -33,3 +33,17 @@ def test_token_bucket_allows_the_limit_then_refills() -> None:
     assert [bucket.take(100.0) for _ in range(3)] == [0.0, 0.0, 0.0]
     assert bucket.take(100.0) == pytest.approx(20.0)  # one token per 20 s
     assert bucket.take(120.0) == 0.0
+
+
+def test_failures_per_address_are_limited_in_bounded_memory() -> None:
+    limiter = FailureLimiter(per_minute=2, max_addresses=3)
+    assert limiter.blocked_for("10.0.0.1", 100.0) == 0.0
+    assert limiter.fail("10.0.0.1", 100.0) == 0.0
+    assert limiter.fail("10.0.0.1", 100.0) == pytest.approx(30.0)  # the bucket is empty now
+    assert limiter.blocked_for("10.0.0.1", 110.0) == pytest.approx(20.0)
+    assert limiter.blocked_for("10.0.0.2", 110.0) == 0.0  # another address is not affected
+    assert limiter.blocked_for("10.0.0.1", 130.0) == 0.0  # refilled
+    for n in range(2, 6):
+        limiter.fail(f"10.0.0.{n}", 130.0)
+    assert len(limiter._buckets) == 3
+    assert "10.0.0.1" not in limiter._buckets  # the oldest failure is forgotten first

@@ -81,6 +81,7 @@ async def test_rate_limit_per_key(gateway: tuple[AsyncTestClient, asyncpg.Connec
     assert codes == [503, 503, 429]
     limited = await client.get("/api/settlement/x", headers={"X-API-Key": key})
     assert limited.json()["retry_after"] >= 1
+    assert int(limited.headers["retry-after"]) == limited.json()["retry_after"]
 
 
 async def test_readiness_names_every_service_and_docs_merge(

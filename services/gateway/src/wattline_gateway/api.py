@@ -8,7 +8,9 @@ with the portfolio's scopes.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +26,7 @@ from wattline_platform.service import ServiceDep
 from wattline_gateway import docs
 from wattline_gateway.adapters import api_keys as repo
 from wattline_gateway.domain import api_keys, paths
-from wattline_gateway.domain.rate_limit import TokenBucket
+from wattline_gateway.domain.rate_limit import FailureLimiter, TokenBucket
 
 # Request headers passed on to services; credentials stay at the gateway.
 FORWARDED_REQUEST_HEADERS = (
@@ -59,8 +61,11 @@ class Gateway:
     identity_key: str | None = None
     _keys: dict[str, tuple[float, repo.StoredKey | None]] = field(default_factory=dict)
     _buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    failed_auth_per_minute: int = 30
+    _failures: FailureLimiter = field(init=False)
 
     def __post_init__(self) -> None:
+        self._failures = FailureLimiter(self.failed_auth_per_minute)
         shadowed = sorted(set(self.aliases) & set(self.services))
         if shadowed:
             raise ValueError(f"aliases {shadowed} are also service names")
@@ -72,6 +77,35 @@ class Gateway:
         owner = self.aliases.get(first_segment)
         # An alias of a service this gateway does not route to is as unknown as any name.
         return owner if owner in self.services else None
+
+    async def admit(
+        self,
+        service: ServiceDep,
+        request: Request[Any, Any, Any],
+        lacking: Callable[[repo.StoredKey], str | None],
+    ) -> repo.StoredKey:
+        """The authenticated key of *request*, once *lacking* names no scope it lacks (else a
+        403 naming it) and its own rate limit lets it through.
+
+        Every 401 and 403 counts against the client's address: an address over
+        ``failed_auth_per_minute`` gets 429 before its key is looked at, so a flood of guesses
+        learns nothing, while other addresses are not affected.
+        """
+        address = request.client.host if request.client else "unknown"
+        wait = self._failures.blocked_for(address, time.monotonic())
+        if wait:
+            raise _rate_limited(wait, "too many failed authentications from this address")
+        try:
+            key = await self.authenticate(service, request)
+            wanted = lacking(key)
+            if wanted:
+                raise Problem(403, "forbidden", "Missing scope", f"key '{key.name}' lacks {wanted}")
+        except Problem as refused:
+            if refused.status in (401, 403):
+                self._failures.fail(address, time.monotonic())
+            raise
+        self.throttle(key)
+        return key
 
     async def authenticate(
         self, service: ServiceDep, request: Request[Any, Any, Any]
@@ -114,13 +148,8 @@ class Gateway:
             bucket = self._buckets[key.name] = TokenBucket(key.rate_limit_per_minute)
         wait = bucket.take(time.monotonic())
         if wait:
-            retry_after = max(1, int(wait + 0.999))
-            raise Problem(
-                429,
-                "rate-limited",
-                "Too many requests",
-                f"key '{key.name}' allows {key.rate_limit_per_minute} requests per minute",
-                retry_after=retry_after,
+            raise _rate_limited(
+                wait, f"key '{key.name}' allows {key.rate_limit_per_minute} requests per minute"
             )
 
     def sign(self, key: repo.StoredKey) -> str:
@@ -156,6 +185,13 @@ class Gateway:
                 k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS
             },
         )
+
+
+def _rate_limited(wait: float, detail: str) -> Problem:
+    # Whole seconds, at least one (problem_response also sends it as Retry-After).
+    return Problem(
+        429, "rate-limited", "Too many requests", detail, retry_after=max(1, math.ceil(wait))
+    )
 
 
 def _bearer(value: str | None) -> str | None:
@@ -199,17 +235,18 @@ def routes(gateway: Gateway) -> list[Any]:
             )
         except paths.InvalidPath as exc:
             raise Problem(400, "invalid-path", "Invalid path", str(exc)) from exc
-        key = await gateway.authenticate(service, request)
-        # The owner's scope, or the public prefix's own (a sales channel's key can hold
-        # signup:write and products:read without seeing back office's customers).
-        if not (
-            api_keys.allows(key.scopes, owner, request.method)
-            or (target != owner and api_keys.allows(key.scopes, target, request.method))
-        ):
+
+        def lacking(key: repo.StoredKey) -> str | None:
+            # The owner's scope, or the public prefix's own (a sales channel's key can hold
+            # signup:write and products:read without seeing back office's customers).
+            if api_keys.allows(key.scopes, owner, request.method) or (
+                target != owner and api_keys.allows(key.scopes, target, request.method)
+            ):
+                return None
             access = "read" if request.method == "GET" else "write"
-            wanted = f"{owner}:{access}" + (f" or {target}:{access}" if target != owner else "")
-            raise Problem(403, "forbidden", "Missing scope", f"key '{key.name}' lacks {wanted}")
-        gateway.throttle(key)
+            return f"{owner}:{access}" + (f" or {target}:{access}" if target != owner else "")
+
+        key = await gateway.admit(service, request, lacking)
         return await gateway.forward(gateway.services[owner], request, upstream_path, key)
 
     # Also the standard Litestar path: the gateway's own (empty) document is switched off.

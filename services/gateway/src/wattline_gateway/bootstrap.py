@@ -51,6 +51,14 @@ class GatewaySettings(ServiceSettings):
         ge=1,
         description="largest request body forwarded (413 above); services have lower limits",
     )
+    failed_auth_per_minute: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "failed authentications (401, 403) one client address may make per minute; above "
+            "it the address gets 429 with Retry-After, whatever key it sends"
+        ),
+    )
 
 
 def build(settings: GatewaySettings | None = None) -> Service:
@@ -69,6 +77,7 @@ def build(settings: GatewaySettings | None = None) -> Service:
         client,
         aliases=dict(settings.aliases),
         max_body_bytes=settings.max_body_bytes,
+        failed_auth_per_minute=settings.failed_auth_per_minute,
         identity_key=None
         if platform.identity_key is None
         else platform.identity_key.get_secret_value(),
