@@ -105,6 +105,46 @@ async def test_provisioning_again_sets_the_kept_password(pg: EmbeddedPostgres) -
     await conn.close()
 
 
+async def test_a_database_the_superuser_migrated_is_handed_to_the_service_roles(
+    pg: EmbeddedPostgres,
+) -> None:
+    """As docker-compose.yml ran before each service had a role: everything owned by the
+    superuser. Provisioning hands each schema, and everything in it, to its service's role."""
+    admin = await asyncpg.connect(pg.dsn(database="postgres"))
+    try:
+        await admin.execute("CREATE DATABASE superuser_migrated")
+    finally:
+        await admin.close()
+    dsn = pg.dsn(database="superuser_migrated")
+    await migrate_all(dsn)
+    await provision(dsn, Supervisor._logins(pg))
+    assert await migrate_all(dsn, {e.name: service_role(e.name) for e in SERVICES}) == {
+        e.name: [] for e in SERVICES
+    }
+    for entry in SERVICES:
+        role = service_role(entry.name)
+        conn = await asyncpg.connect(pg.dsn(role, "superuser_migrated"))
+        try:
+            foreign = await conn.fetch(
+                """SELECT c.relname, c.relkind FROM pg_class c
+                   WHERE c.relnamespace = $1::regnamespace AND c.relowner <> $2::regrole
+                   UNION ALL
+                   SELECT p.proname, 'f' FROM pg_proc p
+                   WHERE p.pronamespace = $1::regnamespace AND p.proowner <> $2::regrole""",
+                entry.schema,
+                role,
+            )
+            assert [(r[0], r[1]) for r in foreign] == [], entry.name
+            tables = await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = $1", entry.schema
+            )
+            assert tables, entry.name
+            for table in tables:  # every one readable by its service
+                await conn.fetchval(f'SELECT count(*) FROM {entry.schema}."{table[0]}"')
+        finally:
+            await conn.close()
+
+
 def test_migrate_takes_the_roles_from_the_services_urls() -> None:
     admin = "postgresql://postgres:admin-pw@postgres:5432/wattline"
     environ = {
