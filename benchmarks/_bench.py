@@ -99,3 +99,12 @@ def machine(extra: str = "") -> str:
     """The machine line every result ends with."""
     line = f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}"
     return f"{line}, {extra}" if extra else line
+
+
+def bench_identity() -> tuple[str, httpx.Auth]:
+    """A fresh IDENTITY_KEY for the services a benchmark starts (the gateway signs with it),
+    and httpx auth signing an admin identity with it, for calls straight to a service."""
+    from wattline_platform.identity import Identity, SigningAuth, new_key
+
+    key = new_key()
+    return key, SigningAuth(Identity("bench", "bench", frozenset({"admin"})), key)

@@ -35,7 +35,14 @@ from datetime import date, timedelta
 import asyncpg
 import httpx
 import numpy as np
-from _bench import Checks, health_latencies, latency_summary, machine, parse_args
+from _bench import (
+    Checks,
+    bench_identity,
+    health_latencies,
+    latency_summary,
+    machine,
+    parse_args,
+)
 from wattline_gateway.bootstrap import SPEC as GATEWAY
 from wattline_gateway.handlers import create_api_key
 from wattline_platform import migrations
@@ -249,8 +256,10 @@ async def _run(args: argparse.Namespace, stack: Stack, procs: list[subprocess.Po
     await load(dsn, points, args.year)
 
     settlement_port, gateway_port = free_port(), free_port()
+    identity_key, signed = bench_identity()
     env = {
         **os.environ,
+        "IDENTITY_KEY": identity_key,
         "DATABASE_URL": dsn,
         "KAFKA_BOOTSTRAP": stack.bootstrap,
         "WATTLINE_SETTLEMENT_PORT": str(settlement_port),
@@ -277,7 +286,9 @@ async def _run(args: argparse.Namespace, stack: Stack, procs: list[subprocess.Po
     auth = {"X-API-Key": key}
     async with (
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}", timeout=30) as gateway,
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{settlement_port}", timeout=30) as direct,
+        httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{settlement_port}", timeout=30, auth=signed
+        ) as direct,
     ):
         await measure(gateway, points, args.year, args.warmup, 1, "warm-up", auth)
         via_gateway = await measure(

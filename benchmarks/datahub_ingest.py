@@ -27,7 +27,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from _bench import Checks, machine, parse_args
+from _bench import Checks, bench_identity, machine, parse_args
 from wattline_datahub.bootstrap import SPEC as DATAHUB
 from wattline_platform import migrations
 from wattline_platform.embedded import Stack, child_preexec, free_port, throwaway_stack, wait_port
@@ -95,8 +95,10 @@ async def _run(
     await conn.close()
     await ensure_topics(stack.bootstrap, load_topics())
     sim_port, dh_port = free_port(), free_port()
+    identity_key, signed = bench_identity()
     env = {
         **os.environ,
+        "IDENTITY_KEY": identity_key,
         "DATABASE_URL": dsn,
         "KAFKA_BOOTSTRAP": stack.bootstrap,
         "WATTLINE_SIMULATOR_PORT": str(sim_port),
@@ -136,7 +138,9 @@ async def _run(
         if time.perf_counter() > deadline:
             raise TimedOut(f"{what} not done within --timeout {args.timeout:g}s")
 
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sim_port}", timeout=600) as sim:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{sim_port}", timeout=600, auth=signed
+    ) as sim:
         t0 = time.perf_counter()
         await sim.post("/sim/seed", json={"metering_points": args.metering_points, "seed": 1})
         print(

@@ -445,7 +445,9 @@ async def run(args: argparse.Namespace, system: System) -> bool:
     ok = True
     dsn = system.admin_dsn
     async with (
-        httpx.AsyncClient(base_url=system.simulator_url, timeout=600) as sim,
+        httpx.AsyncClient(
+            base_url=system.simulator_url, timeout=600, auth=system.identity_auth()
+        ) as sim,
         httpx.AsyncClient(
             base_url=system.url,
             headers={"X-API-Key": system.key},

@@ -18,6 +18,7 @@ import asyncpg
 import httpx
 from wattline_platform.embedded import EmbeddedPostgres
 from wattline_platform.identifiers import gsrn_with_check_digit
+from wattline_platform.identity import Identity, SigningAuth
 
 from wattline.registry import SERVICES
 
@@ -63,7 +64,12 @@ class System:
 
     @property
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
+        # Not the test session's IDENTITY_KEY either: `wattline up` makes its own in the home.
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP", "IDENTITY_KEY")
+        }
         env["WATTLINE_HOME"] = str(self.home)
         env.update(self.settings)
         return env
@@ -120,6 +126,17 @@ class System:
     @property
     def key(self) -> str:
         return (self.home / "dev-api-key").read_text().strip()
+
+    @property
+    def identity_key(self) -> str:
+        """The key `wattline up` made for the gateway's signed identity."""
+        return (self.home / "identity.key").read_text().strip()
+
+    def identity_auth(self) -> httpx.Auth:
+        """httpx auth for calls straight to a service (the simulator's control routes): an
+        admin identity signed with this system's key, as the gateway signs what it forwards."""
+        caller = Identity("e2e", "e2e", frozenset({"admin"}))
+        return SigningAuth(caller, self.identity_key)
 
     def pid(self, name: str) -> int:
         return int((self.home / "run" / f"{name}.pid").read_text())

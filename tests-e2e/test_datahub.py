@@ -60,7 +60,9 @@ async def _stored(system: System) -> dict[str, Any]:
 
 
 async def test_a_day_with_every_fault_kind_is_stored_exactly_once(system: System) -> None:
-    async with httpx.AsyncClient(base_url=system.simulator_url, timeout=60) as sim:
+    async with httpx.AsyncClient(
+        base_url=system.simulator_url, timeout=60, auth=system.identity_auth()
+    ) as sim:
         seeded = await sim.post("/sim/seed", json={"metering_points": 1000, "seed": 7})
         assert seeded.status_code in (200, 201), seeded.text
         for fault in FAULTS:
@@ -137,7 +139,9 @@ async def test_a_day_with_every_fault_kind_is_stored_exactly_once(system: System
 async def test_kill_9_of_the_datahub_service_while_it_polls_loses_and_duplicates_nothing(
     system: System,
 ) -> None:
-    async with httpx.AsyncClient(base_url=system.simulator_url, timeout=60) as sim:
+    async with httpx.AsyncClient(
+        base_url=system.simulator_url, timeout=60, auth=system.identity_auth()
+    ) as sim:
         await sim.post("/sim/seed", json={"metering_points": 1000, "seed": 7})
         before = len((await sim.get("/sim/served")).json())
         await sim.post("/sim/clock", json={"advance_days": 1})

@@ -118,7 +118,7 @@ def test_seed_import_signup_settle_on_this_system(first: System, tmp_path: Path)
 
     with (
         httpx.Client(base_url=first.url, headers={"X-API-Key": first.key}, timeout=60) as api,
-        httpx.Client(base_url=first.simulator_url, timeout=600) as sim,
+        httpx.Client(base_url=first.simulator_url, timeout=600, auth=first.identity_auth()) as sim,
     ):
         # The imported points are ours: settlement knows them from the portfolio's events.
         imported = list(csv.DictReader(io.StringIO(sim.get("/sim/portfolio-import.csv").text)))

@@ -76,7 +76,7 @@ def test_a_quarter_billed_corrected_and_paid(money: System, tmp_path: Path) -> N
     assert seeded.returncode == 0, seeded.stderr
     with (
         httpx.Client(base_url=money.url, headers={"X-API-Key": money.key}, timeout=120) as api,
-        httpx.Client(base_url=money.simulator_url, timeout=600) as sim,
+        httpx.Client(base_url=money.simulator_url, timeout=600, auth=money.identity_auth()) as sim,
     ):
         export = list(csv.DictReader(io.StringIO(sim.get("/sim/portfolio-import.csv").text)))
         rows = [r for r in export if r["metering_point_type"] == "E17"]

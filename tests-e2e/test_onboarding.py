@@ -140,7 +140,9 @@ class Market:
 async def market(onboarding: System) -> AsyncIterator[Market]:
     async with (
         onboarding.client() as api,
-        httpx.AsyncClient(base_url=onboarding.simulator_url, timeout=60) as sim,
+        httpx.AsyncClient(
+            base_url=onboarding.simulator_url, timeout=60, auth=onboarding.identity_auth()
+        ) as sim,
     ):
         seeded = await sim.post(
             "/sim/seed", json={"metering_points": POINTS, "seed": SEED, "ours_share": 0}

@@ -353,22 +353,29 @@ def apikey_create(
         typer.Option(help="admin or <service>:read|write, separated by commas or spaces (quoted)"),
     ],
     rate_limit: Annotated[int, typer.Option(help="requests per minute")] = 600,
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            help="bind the key to this sales channel: it sees (lists, reads, cancels) only the "
+            "signups it made; without, a back-office key that sees all"
+        ),
+    ] = None,
 ) -> None:
     """Create a key; it is printed once and only its hash is stored."""
     import asyncpg
-    from wattline_gateway.domain.api_keys import InvalidScope
+    from wattline_gateway.domain.api_keys import InvalidChannel, InvalidScope
     from wattline_gateway.handlers import create_api_key
 
     async def run() -> str:
         conn = await _connect("gateway")
         try:
-            return await create_api_key(conn, name, split_scopes(scopes), rate_limit)
+            return await create_api_key(conn, name, split_scopes(scopes), rate_limit, channel)
         finally:
             await conn.close()
 
     try:
         typer.echo(_run(run()))
-    except InvalidScope as exc:
+    except (InvalidScope, InvalidChannel) as exc:
         raise typer.BadParameter(str(exc)) from exc
     except asyncpg.UniqueViolationError as exc:
         raise typer.BadParameter(f"a key named {name!r} exists") from exc
@@ -401,9 +408,10 @@ def apikey_list() -> None:
         try:
             for row in await list_keys(conn):
                 state = "revoked" if row["revoked_at"] else "active"
+                bound = f" channel {row['channel']}" if row["channel"] else ""
                 typer.echo(
                     f"{row['name']:<20} {state:<8} {','.join(row['scopes']):<30} "
-                    f"{row['rate_limit_per_minute']}/min"
+                    f"{row['rate_limit_per_minute']}/min{bound}"
                 )
         finally:
             await conn.close()
@@ -612,10 +620,17 @@ def _simulator_url() -> str:
 
 
 async def _call(method: str, url: str, *, key: str | None = None, **kwargs: Any) -> httpx.Response:
+    """A request to the simulator (signed with the system's identity key, as the gateway signs
+    what it forwards: its control routes answer nothing else), or with an API *key*."""
     import httpx
+    from wattline_platform.identity import Identity, SigningAuth
 
     headers = {"X-API-Key": key} if key else {}
-    async with httpx.AsyncClient(timeout=300) as client:
+    auth = None
+    if not key:
+        operator = Identity("wattline-cli", "wattline-cli", frozenset({"admin"}))
+        auth = SigningAuth(operator, _target().identity_key)
+    async with httpx.AsyncClient(timeout=300, auth=auth) as client:
         try:
             return await client.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as exc:

@@ -6,7 +6,7 @@ Infrastructure locations use the plain names a deployer expects (``DATABASE_URL`
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -75,6 +75,12 @@ class PlatformSettings(BaseSettings):
         "process, at least 32 characters: "
         'python -c "import secrets; print(secrets.token_urlsafe(32))"',
     )
+    @field_validator("identity_key", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        # `IDENTITY_KEY=` (an empty compose substitution) means unset, not a 0-character key.
+        return None if value == "" else value
+
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field(
         default="json",
