@@ -6,7 +6,7 @@
 Every variable of every settings class is listed with its default and its description (the
 ``Field(description=...)``); the outside addresses of :mod:`wattline_platform.endpoints` add
 whether a deployment must set them and what ``wattline up`` and ``docker-compose.yml`` give
-them. The compose-only variables (Postgres and Grafana) are the static trailer below.
+them. The compose-only variables (Postgres and Grafana) are the trailer below.
 Service packages are imported only when a document is made, never by the CLI at start.
 """
 
@@ -58,14 +58,23 @@ HEADER = """\
 # points them at its simulator unless .env says otherwise.
 """
 
-COMPOSE_TRAILER = """\
-# Password of the `postgres` superuser; also substituted into DATABASE_URL by compose.
-POSTGRES_PASSWORD=wattline
+COMPOSE_TRAILER = (
+    """\
+# Password of the `postgres` superuser, which only the migrate job logs in as (compose puts it in
+# that job's DATABASE_URL). Required, as are the services' below: compose refuses to start
+# without them. Make each random and URL-safe, e.g. `openssl rand -hex 24`.
+POSTGRES_PASSWORD=
+# Each service's own database role, wattline_<service>, owning its schema and nothing else: its
+# password, in that service's DATABASE_URL; `wattline migrate` creates the role with it.
+"""
+    + "".join(f"POSTGRES_{entry.name.upper()}_PASSWORD=\n" for entry in SERVICES)
+    + """\
 # Grafana admin login and anonymous (Viewer) access.
 GRAFANA_ADMIN_USER=admin
 GRAFANA_ADMIN_PASSWORD=admin
 GRAFANA_ANONYMOUS=true
 """
+)
 
 
 def load(path: str) -> type[Any]:
