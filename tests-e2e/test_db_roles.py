@@ -4,9 +4,11 @@ touch nothing else (as `wattline up` and `wattline migrate` provision them)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 
 import asyncpg
@@ -143,6 +145,47 @@ async def test_a_database_the_superuser_migrated_is_handed_to_the_service_roles(
                 await conn.fetchval(f'SELECT count(*) FROM {entry.schema}."{table[0]}"')
         finally:
             await conn.close()
+
+
+async def test_wattline_migrate_as_compose_runs_it_creates_the_roles_with_their_passwords(
+    pg: EmbeddedPostgres,
+) -> None:
+    """The migrate job's environment: the superuser's DATABASE_URL and every service's own."""
+    admin = await asyncpg.connect(pg.dsn(database="postgres"))
+    try:
+        await admin.execute("CREATE DATABASE compose_like")
+    finally:
+        await admin.close()
+    urls = {
+        e.name: f"postgresql://{service_role(e.name)}:compose-{e.name}@127.0.0.1:{pg.port}/compose_like"
+        for e in SERVICES
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATTLINE_")}
+    env["DATABASE_URL"] = pg.dsn(database="compose_like")
+    env |= {f"WATTLINE_{name.upper()}_DATABASE_URL": url for name, url in urls.items()}
+    try:
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "wattline", "migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "gateway: " in done.stdout
+        for name, url in urls.items():
+            conn = await asyncpg.connect(url)  # the password compose gave it
+            try:
+                owner = await conn.fetchval(
+                    "SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = $1", name
+                )
+                assert owner == service_role(name)
+                assert await conn.fetchval(f"SELECT count(*) FROM {name}.schema_migrations")
+            finally:
+                await conn.close()
+    finally:  # the roles are the server's: give them back the passwords kept in their files
+        await provision(pg.admin_dsn, Supervisor._logins(pg))
 
 
 def test_migrate_takes_the_roles_from_the_services_urls() -> None:
