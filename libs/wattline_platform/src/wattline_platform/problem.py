@@ -8,6 +8,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://wattline.dev/problems/"
@@ -83,11 +84,18 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
 
 
 def _unhandled_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    from wattline_platform.logging import get_logger
+    # The last resort: the stack goes to the log, the caller gets only the correlation id to
+    # quote (the log line carries the same one), never the exception's text.
+    from wattline_platform.logging import correlation_id_var, get_logger
 
-    get_logger("http").exception("unhandled_error", path=request.url.path)
+    get_logger("http").error("unhandled_error", path=request.url.path, exc_info=exc)
     return problem_response(
-        Problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal server error"),
+        Problem(
+            HTTP_500_INTERNAL_SERVER_ERROR,
+            "internal-error",
+            "Internal server error",
+            correlation_id=correlation_id_var.get(),
+        ),
         request.url.path,
     )
 
@@ -99,4 +107,23 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     Exception: _unhandled_handler,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "Problem", "problem_response"]
+
+async def send_exception(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    """Answer *exc*, raised in a middleware (outside any route handler's own exception
+    handling), exactly as :data:`EXCEPTION_HANDLERS` answer it in a handler."""
+    request: Request[Any, Any, Any] = Request(scope, receive, send)
+    handler = next(
+        h for t, h in EXCEPTION_HANDLERS.items() if isinstance(t, type) and isinstance(exc, t)
+    )
+    response: Response[Any] = handler(request, exc)
+    await response.to_asgi_response(None, request)(scope, receive, send)
+
+
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "PROBLEM_JSON",
+    "MediaType",
+    "Problem",
+    "problem_response",
+    "send_exception",
+]

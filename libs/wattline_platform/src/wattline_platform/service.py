@@ -41,7 +41,8 @@ from wattline_platform.logging import (
     get_logger,
     new_correlation_id,
 )
-from wattline_platform.problem import EXCEPTION_HANDLERS
+from wattline_platform.inputs import BoundedRequest, refuse_nul_middleware
+from wattline_platform.problem import EXCEPTION_HANDLERS, send_exception
 from wattline_platform.topics import read_epoch
 
 log = get_logger(__name__)
@@ -300,7 +301,8 @@ class Service:
                 "identity": Provide(trust.provide, sync_to_thread=False),
             },
             exception_handlers=EXCEPTION_HANDLERS,
-            middleware=[observability_middleware],
+            middleware=[observability_middleware, refuse_nul_middleware],
+            request_class=BoundedRequest,  # every JSON body through one bounded decoder
             openapi_config=OpenAPIConfig(
                 title=f"Wattline {self.spec.name}", version="0.1.0", path="/schema"
             )
@@ -346,12 +348,14 @@ def observability_middleware(app: ASGIApp) -> ASGIApp:
         cid = incoming.decode()[:128] if incoming else new_correlation_id()
         token = correlation_id_var.set(cid)
         status = 500
+        status_sent = False
         started = time.perf_counter()
 
         async def send_wrapper(message: Any) -> None:
-            nonlocal status
+            nonlocal status, status_sent
             if message["type"] == "http.response.start":
                 status = message["status"]
+                status_sent = True
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
@@ -361,6 +365,13 @@ def observability_middleware(app: ASGIApp) -> ASGIApp:
 
         try:
             await app(scope, receive, send_wrapper)
+        except Exception as exc:
+            # Raised in a middleware, outside the route's own exception handling: answered
+            # here the same way (problem+json, the correlation id still known), unless the
+            # response had started.
+            if status_sent:
+                raise
+            await send_exception(scope, receive, send_wrapper, exc)
         finally:
             correlation_id_var.reset(token)
             route = _route_template(scope)
