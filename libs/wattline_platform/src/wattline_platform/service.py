@@ -25,7 +25,7 @@ from litestar.config.cors import CORSConfig
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
 from wattline_contracts import Envelope, Event
 
 from wattline_platform import identity, metrics, migrations, outbox
@@ -95,6 +95,9 @@ class Service:
     # Which requests (method, path) must carry the gateway's signed identity (401 without):
     # every /api/* one; the gateway itself checks API keys instead (identity.no_paths).
     identity_required: Callable[[str, str], bool] = identity.api_paths
+    # Where /metrics is served: None on the app's own port; a port (0: any free one) serves it
+    # there instead, apart from the app (the gateway: its public port shows no metrics).
+    metrics_port: int | None = None
 
     def __post_init__(self) -> None:
         self.uses_broker = self.spec.messaging
@@ -126,6 +129,8 @@ class Service:
         self._broker_started = False
         self._epoch: str | None = None
         self._clock: Clock | None = None
+        # (host, port) /metrics is served on apart from the app, once started; None: on the app.
+        self.metrics_address: tuple[str, int] | None = None
 
     # -- used by handlers -------------------------------------------------------------
     @property
@@ -164,6 +169,11 @@ class Service:
     # -- lifecycle ----------------------------------------------------------------------
     @asynccontextmanager
     async def lifespan(self, _: Litestar) -> AsyncIterator[None]:
+        metrics_server = None
+        if self.metrics_port is not None:  # first: a port in use stops the start, leaks nothing
+            # prometheus_client's own server, in a thread: Prometheus scrapes any path of it.
+            metrics_server, _thread = start_http_server(self.metrics_port, addr=self.settings.host)
+            self.metrics_address = (self.settings.host, metrics_server.server_port)
         if self.db is not None:
             await self.db.open()
         if self.uses_broker:
@@ -181,7 +191,7 @@ class Service:
             self._tasks.append(asyncio.create_task(self._watch_epoch()))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job()))
-        log.info("service_started", port=self.settings.port)
+        log.info("service_started", port=self.settings.port, metrics=self.metrics_address)
         try:
             yield
         finally:
@@ -200,6 +210,9 @@ class Service:
                 await self._clock.aclose()
             if self.db is not None:
                 await self.db.close()
+            if metrics_server is not None:
+                await asyncio.to_thread(metrics_server.shutdown)
+                metrics_server.server_close()
 
     async def _start_broker(self) -> None:
         delay = 0.5
@@ -291,7 +304,12 @@ class Service:
 
         trust = identity.IdentityCheck(self.platform.identity_key, self.identity_required)
         return Litestar(
-            route_handlers=[live, ready, prometheus, *self.route_handlers],
+            route_handlers=[
+                live,
+                ready,
+                *([prometheus] if self.metrics_port is None else []),
+                *self.route_handlers,
+            ],
             lifespan=[self.lifespan],
             guards=[trust.guard],
             # Controllers receive the running service (database, outbox) as ``service`` and

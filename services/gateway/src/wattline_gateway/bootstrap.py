@@ -21,6 +21,16 @@ class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WATTLINE_GATEWAY_", extra="ignore")
 
     port: int = 8000
+    metrics_port: int = Field(
+        default=8100,
+        ge=0,
+        le=65535,
+        description=(
+            "port of the gateway's /metrics, apart from its public port (which serves only "
+            "/health/*, /docs, the OpenAPI document and /api/*): for Prometheus, never publish "
+            "it; 0 takes any free port"
+        ),
+    )
     # No default: the services' addresses belong to the deployment (`wattline up` and
     # docker-compose.yml fill it from wattline_platform.endpoints).
     services: dict[str, str] = Field(
@@ -85,7 +95,12 @@ def build(settings: GatewaySettings | None = None) -> Service:
     # /schema/openapi.json is the merged document of all services (api.routes), not its own.
     # It authenticates API keys itself and signs the identity the services require.
     service = Service(
-        SPEC, settings, platform, openapi_schema=False, identity_required=identity.no_paths
+        SPEC,
+        settings,
+        platform,
+        openapi_schema=False,
+        metrics_port=settings.metrics_port,
+        identity_required=identity.no_paths,
     )
     service.route_handlers.extend(api.routes(gateway))
     service.shutdown_hooks.append(client.aclose)
