@@ -308,8 +308,12 @@ def test_prometheus_scrapes_every_service_in_compose() -> None:
                 host, _, port = str(target).rpartition(":")
                 assert host in services, f"job {job['job_name']} scrapes {target}, not in compose"
                 scraped[host] = port
-    for name, port in WATTLINE_SERVICES.items():
+    # The gateway's /metrics is on its metrics port, not on the public one.
+    metrics_port = _environment(services["gateway"])["WATTLINE_GATEWAY_METRICS_PORT"]
+    for name, port in {**WATTLINE_SERVICES, "gateway": int(metrics_port)}.items():
         assert scraped.get(name) == str(port), f"{name} is not scraped on :{port}"
+    published = " ".join(str(p) for p in services["gateway"].get("ports", []))
+    assert metrics_port not in published, "the gateway's metrics port is published on the host"
     volumes = " ".join(str(v) for v in services["prometheus"].get("volumes", []))
     assert "./deploy/prometheus/prometheus.yml" in volumes
 

@@ -72,6 +72,7 @@ def test_portfolio_and_gateway(child_env: ChildEnv) -> None:
     child_env("portfolio")
     assert PortfolioSettings().address_lookup_url == SIM + "/sim/addresses/{dar_id}"
     child_env("gateway")
+    assert GatewaySettings().metrics_port == BASE + 100  # /metrics apart from the public port
     assert GatewaySettings().services == {
         e.name: f"http://127.0.0.1:{BASE + e.port_offset}" for e in SERVICES if e.name != "gateway"
     }

@@ -289,6 +289,10 @@ def status() -> None:
     if mail is not None:
         typer.echo(f"{'mail':<15} {'ok ' if mail[0] else 'NOT'} {mail[1]}")
         ok = ok and mail[0]
+    metrics = _gateway_metrics_check()
+    if metrics is not None:
+        typer.echo(f"{'metrics':<15} {'ok ' if metrics[0] else 'NOT'} {metrics[1]}")
+        ok = ok and metrics[0]
 
     async def run() -> None:
         import asyncpg
@@ -310,6 +314,24 @@ def status() -> None:
 
     _run(run())
     raise typer.Exit(0 if ok else 1)
+
+
+def _gateway_metrics_check() -> tuple[bool, str] | None:
+    """Whether the gateway's /metrics (on its own port, not the public one) answers; None
+    when no system started from this home says where it is (a deployment's Prometheus does)."""
+    import urllib.request
+
+    try:
+        url = _target().system().metrics_url
+    except system.NoSystem:
+        return None
+    if not url or not url.startswith("http://127.0.0.1:"):
+        return None
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - checked above
+            return response.status == 200, url
+    except OSError as exc:
+        return False, f"{url} unreachable: {exc!r}"
 
 
 def _mail_server_check() -> tuple[bool, str] | None:

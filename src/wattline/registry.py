@@ -56,8 +56,10 @@ class ServerEntry:
 
 
 # The mail server every e-mailed bill goes to (aiosmtpd, each message a file in <home>/mail);
-# its offset follows the services' so a system keeps to base, base+101.. base+107.
+# its offset follows the services' so a system keeps to base, base+100.. base+107.
 MAIL = ServerEntry("mail", 107)
+# The gateway's /metrics, apart from its public port (base): for Prometheus and `wattline status`.
+GATEWAY_METRICS_OFFSET = 100
 SERVERS: tuple[ServerEntry, ...] = (MAIL,)
 
 

@@ -28,7 +28,7 @@ from wattline_platform.service import EXIT_BROKER_RESET
 from wattline_platform.topics import ensure_topics, load_topics
 
 from wattline import system
-from wattline.registry import MAIL, SERVICES
+from wattline.registry import GATEWAY_METRICS_OFFSET, MAIL, SERVICES
 from wattline.stack import migrate_all, provision
 
 COLORS = ["36", "32", "33", "35", "34", "91", "96", "92", "93"]
@@ -124,6 +124,11 @@ class Supervisor:
 
     def service_port(self, name: str) -> int:
         return next(self.base_port + e.port_offset for e in SERVICES if e.name == name)
+
+    @property
+    def metrics_url(self) -> str:
+        """The gateway's /metrics: on a port of its own, never on the public one."""
+        return f"http://127.0.0.1:{self.base_port + GATEWAY_METRICS_OFFSET}/metrics"
 
     @property
     def mail_port(self) -> int:
@@ -297,6 +302,8 @@ class Supervisor:
                 f"WATTLINE_{name.upper()}_PORT": str(self.service_port(name)),
             }
         )
+        if name == "gateway":
+            env["WATTLINE_GATEWAY_METRICS_PORT"] = str(self.base_port + GATEWAY_METRICS_OFFSET)
         if self.pg is not None:
             # Its own role only: no service is given the superuser's password.
             env["DATABASE_URL"] = env[f"WATTLINE_{name.upper()}_DATABASE_URL"] = (
@@ -339,6 +346,7 @@ class Supervisor:
         state = "ready" if body.get("status") == "ready" else "NOT READY (see above)"
         say(f"Wattline is {state} in {time.monotonic() - started:.1f}s")
         say(f"gateway: {self.gateway_url}   API docs: {self.gateway_url}/docs")
+        say(f"gateway metrics (Prometheus): {self.metrics_url}")
         say(key_note)
         say("Ctrl-C stops everything")
 
@@ -360,6 +368,7 @@ class Supervisor:
             embedded_kafka=self.kafka_bootstrap is None,
             mail_url=self.mail_url,
             mail_dir=str(self.mail_dir),
+            metrics_url=self.metrics_url,
         ).write(self.home)
 
     async def _dev_key(self) -> str:

@@ -46,6 +46,7 @@ class SystemDescription:
     embedded_kafka: bool = True
     mail_url: str | None = None  # the local mail server (smtp://127.0.0.1:<port>)
     mail_dir: str | None = None  # ... and the Maildir it writes every message to
+    metrics_url: str | None = None  # the gateway's /metrics (not on its public port)
 
     def write(self, home: Path) -> Path:
         """Write atomically (mode 600: it names the admin database URL)."""
