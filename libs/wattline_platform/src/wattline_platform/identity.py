@@ -177,10 +177,33 @@ class IdentityCheck:
 
     def guard(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if self._required(str(connection.scope.get("method", "GET")), connection.scope["path"]):
-            self.identity(connection.headers)
+            state = connection.scope.setdefault("state", {})
+            state[_STATE_KEY] = self.identity(connection.headers)
 
     def provide(self, request: Request[Any, Any, Any]) -> Identity:
-        return self.identity(request.headers)
+        found = _verified(request)
+        return found if found is not None else self.identity(request.headers)
+
+
+_STATE_KEY = "wattline.identity"
+
+
+def _verified(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity | None:
+    found = (connection.scope.get("state") or {}).get(_STATE_KEY)
+    return found if isinstance(found, Identity) else None
+
+
+def back_office_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard for routes that show everything (customers, processes...): a key bound to a
+    sales channel or a customer is refused (403), whatever scopes it was given."""
+    found = _verified(connection)
+    if found is not None and (found.channel is not None or found.customer is not None):
+        raise Problem(
+            403,
+            "back-office-only",
+            "Not for a channel's key",
+            f"key '{found.key_name}' is bound to a channel or customer",
+        )
 
 
 # Type of the ``identity`` parameter of a route handler: who the gateway says is calling.
@@ -194,6 +217,7 @@ __all__ = [
     "InvalidIdentity",
     "SigningAuth",
     "api_paths",
+    "back_office_only",
     "new_key",
     "no_paths",
     "sign",

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from pydantic import BaseModel, ConfigDict
+from wattline_platform.identity import IdentityDep, back_office_only
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 from wattline_platform.uploads import read_bounded, require_media_type
@@ -55,6 +56,7 @@ class MeteringPointOut(MeteringPointIn):
 class MeteringPointController(Controller):
     path = "/api/portfolio/metering-points"
     tags = ["portfolio"]
+    guards = [back_office_only]
 
     @post("/", status_code=201, summary="Register or update a metering point's master data")
     async def register(
@@ -146,18 +148,21 @@ def routes(p: Portfolio) -> list[Any]:
         async def submit(
             self,
             data: JSONBody[SignupIn],
+            identity: IdentityDep,
             idempotency_key: Annotated[
                 str | None, HeaderParameter(name="Idempotency-Key", max_length=200)
             ] = None,
         ) -> Response[dict[str, str]]:
-            result = await handlers.submit_signup(p, data, idempotency_key)
+            result = await handlers.submit_signup(
+                p, data, idempotency_key, channel=identity.channel
+            )
             headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
             return Response(result.body(), status_code=201, headers=headers)
 
         @get("/{signup_id:str}/status", summary="Where a signup is")
-        async def status(self, signup_id: FromPath[str]) -> dict[str, Any]:
+        async def status(self, signup_id: FromPath[str], identity: IdentityDep) -> dict[str, Any]:
             async with p.service.database.connection() as conn:
-                row = await store.signup(conn, signup_id)
+                row = await store.signup(conn, signup_id, seen_by=identity.channel)
             if row is None:
                 raise Problem(404, "signup-not-found", "No such signup", signup_id)
             return {
@@ -171,8 +176,10 @@ def routes(p: Portfolio) -> list[Any]:
             }
 
         @post("/{signup_id:str}/cancel", status_code=200, summary="Cancel before activation")
-        async def cancel(self, signup_id: FromPath[str]) -> Response[dict[str, Any]]:
-            status, asked = await handlers.cancel_signup(p, signup_id)
+        async def cancel(
+            self, signup_id: FromPath[str], identity: IdentityDep
+        ) -> Response[dict[str, Any]]:
+            status, asked = await handlers.cancel_signup(p, signup_id, identity.channel)
             body = {
                 "signup_id": signup_id,
                 "status": status,
@@ -187,6 +194,7 @@ def routes(p: Portfolio) -> list[Any]:
         @get("/", summary="Signups by status and search (id, GSRN, CPR/CVR, name, e-mail)")
         async def list_signups(
             self,
+            identity: IdentityDep,
             status: FromQuery[SignupStatus | None] = None,
             search: FromQuery[str | None] = None,
             page: FromQuery[int] = 1,
@@ -194,21 +202,29 @@ def routes(p: Portfolio) -> list[Any]:
         ) -> dict[str, Any]:
             async with p.service.database.connection() as conn:
                 return await queries.signups(
-                    conn, p.vault, status=status, search=search, page=page, page_size=page_size
+                    conn,
+                    p.vault,
+                    status=status,
+                    search=search,
+                    page=page,
+                    page_size=page_size,
+                    seen_by=identity.channel,
                 )
 
         @get("/{signup_id:str}", summary="A signup with its customer, payer and process")
-        async def detail(self, signup_id: FromPath[str]) -> dict[str, Any]:
+        async def detail(self, signup_id: FromPath[str], identity: IdentityDep) -> dict[str, Any]:
             async with p.service.database.connection() as conn:
-                found = await queries.signup_detail(conn, p.vault, signup_id)
+                found = await queries.signup_detail(conn, p.vault, signup_id, identity.channel)
             if found is None:
                 raise Problem(404, "signup-not-found", "No such signup", signup_id)
             return found
 
         @get("/{signup_id:str}/events", summary="The signup's process timeline")
-        async def events(self, signup_id: FromPath[str]) -> list[dict[str, Any]]:
+        async def events(
+            self, signup_id: FromPath[str], identity: IdentityDep
+        ) -> list[dict[str, Any]]:
             async with p.service.database.connection() as conn:
-                found = await queries.signup_timeline(conn, signup_id)
+                found = await queries.signup_timeline(conn, signup_id, identity.channel)
             if found is None:
                 raise Problem(404, "signup-not-found", "No such signup", signup_id)
             return found
@@ -219,12 +235,19 @@ def routes(p: Portfolio) -> list[Any]:
             summary="Correct a rejected signup and submit it again (a new signup)",
         )
         async def resubmit(
-            self, signup_id: FromPath[str], data: JSONBody[ResubmitIn]
+            self, signup_id: FromPath[str], data: JSONBody[ResubmitIn], identity: IdentityDep
         ) -> dict[str, Any]:
-            result = await handlers.resubmit_signup(p, signup_id, data.model_dump(mode="json"))
+            result = await handlers.resubmit_signup(
+                p, signup_id, data.model_dump(mode="json"), identity.channel
+            )
             return {**result.body(), "resubmission_of": signup_id}
 
-    @get("/api/address/{dar_id:str}", tags=["back office"], summary="Metering points at a DAR id")
+    @get(
+        "/api/address/{dar_id:str}",
+        tags=["back office"],
+        summary="Metering points at a DAR id",
+        guards=[back_office_only],
+    )
     async def address(dar_id: FromPath[str]) -> dict[str, Any]:
         key = _uuid(dar_id, "address")
         gsrns = await handlers.address_gsrns(p, key)
@@ -237,6 +260,7 @@ def routes(p: Portfolio) -> list[Any]:
     class CustomerController(Controller):
         path = "/api/customers"
         tags = ["back office"]
+        guards = [back_office_only]  # a channel sees its signups, never all customers
 
         @get("/", summary="Customers (search: exact CPR/CVR, name or e-mail)")
         async def list_customers(
@@ -261,6 +285,7 @@ def routes(p: Portfolio) -> list[Any]:
     class ProcessController(Controller):
         path = "/api/processes"
         tags = ["back office"]
+        guards = [back_office_only]
 
         @post("/", status_code=201, summary="End of supply, move-out, erroneous switch or move")
         async def start(self, data: JSONBody[ProcessIn]) -> dict[str, Any]:
@@ -301,6 +326,7 @@ def routes(p: Portfolio) -> list[Any]:
         status_code=201,
         tags=["back office"],
         summary="Move a contract to another product from a date (a new contract)",
+        guards=[back_office_only],
     )
     async def product_change(
         contract_id: FromPath[str], data: JSONBody[ProductChangeIn]
@@ -319,6 +345,7 @@ def routes(p: Portfolio) -> list[Any]:
     class ImportController(Controller):
         path = "/api/portfolio/imports"
         tags = ["back office"]
+        guards = [back_office_only]
 
         @post(
             "/",

@@ -306,15 +306,17 @@ async def submit_signup(
     body: SignupIn,
     idempotency_key: str | None = None,
     resubmission_of: str | None = None,
+    channel: str | None = None,
 ) -> SignupResult:
     """Validate a signup, resolve its metering point and register customer, payer, signup and
     process in one transaction. No metering point, contract or supply period yet: those come
-    with DataHub's master data on the effective date."""
+    with DataHub's master data on the effective date. *channel*: the sales channel making it
+    (it alone sees the signup then; an Idempotency-Key is one channel's)."""
     request_json = body.model_dump_json()
     request_index = p.vault.fingerprint(request_json)
     if idempotency_key is not None:
         async with p.service.database.connection() as conn:
-            first = await store.signup_by_key(conn, idempotency_key)
+            first = await store.signup_by_key(conn, idempotency_key, channel)
         if first is not None:
             return _replay(first, request_index)
     try:
@@ -378,6 +380,7 @@ async def submit_signup(
                 status="registered",
                 process_id=process_id,
                 resubmission_of=resubmission_of,
+                channel=channel,
             )
             step = Step("pending", f"signup {signup_id} registered ({body.type})")
             await store.add_timeline(tx, process_id, [step], "api")
@@ -387,20 +390,20 @@ async def submit_signup(
         # A concurrent retry of the same request may have committed first: its result wins.
         if exc.type == "open-process" and idempotency_key:
             async with p.service.database.connection() as conn:
-                first = await store.signup_by_key(conn, idempotency_key)
+                first = await store.signup_by_key(conn, idempotency_key, channel)
             if first is not None:
                 return _replay(first, request_index)
         raise
     except asyncpg.UniqueViolationError as exc:
-        if exc.constraint_name == "signup_idempotency_key_key" and idempotency_key:
+        if exc.constraint_name == "signup_idempotency_per_channel" and idempotency_key:
             async with p.service.database.connection() as conn:
-                first = await store.signup_by_key(conn, idempotency_key)
+                first = await store.signup_by_key(conn, idempotency_key, channel)
             assert first is not None
             return _replay(first, request_index)
         if exc.constraint_name == "process_one_open_per_gsrn":
             if idempotency_key:  # a concurrent retry of the same request may have won
                 async with p.service.database.connection() as conn:
-                    first = await store.signup_by_key(conn, idempotency_key)
+                    first = await store.signup_by_key(conn, idempotency_key, channel)
                 if first is not None:
                     return _replay(first, request_index)
             raise _open_process_problem(gsrn, None) from None
@@ -461,12 +464,12 @@ async def _refuse_open_process(tx: asyncpg.Connection, gsrn: str) -> None:
 
 
 async def resubmit_signup(
-    p: Portfolio, signup_id: str, corrections: dict[str, object]
+    p: Portfolio, signup_id: str, corrections: dict[str, object], seen_by: str | None = None
 ) -> SignupResult:
-    """Back office corrects a rejected signup: a new signup from the old one's data and the
-    corrections, linked both ways."""
+    """Back office (or the channel that made it, *seen_by*) corrects a rejected signup: a new
+    signup of the same channel from the old one's data and the corrections, linked both ways."""
     async with p.service.database.connection() as conn:
-        old = await store.signup(conn, signup_id)
+        old = await store.signup(conn, signup_id, seen_by=seen_by)
     if old is None:
         raise Problem(404, "signup-not-found", "No such signup", signup_id)
     if old["status"] not in ("rejected", "cancelled"):
@@ -481,15 +484,17 @@ async def resubmit_signup(
     if "dar_id" in corrections and corrections["dar_id"] is not None and "gsrn" not in corrections:
         data["gsrn"] = None
     body = SignupIn.model_validate(data)
-    return await submit_signup(p, body, resubmission_of=signup_id)
+    return await submit_signup(p, body, resubmission_of=signup_id, channel=old["channel"])
 
 
-async def cancel_signup(p: Portfolio, signup_id: str) -> tuple[str, bool]:
+async def cancel_signup(
+    p: Portfolio, signup_id: str, seen_by: str | None = None
+) -> tuple[str, bool]:
     """Cancel a signup: at once if DataHub never heard of it, else through RSM-002.
     Returns (external status, whether the cancellation waits for DataHub). 409 once active or
-    rejected."""
+    rejected; 404 for another channel's signup when *seen_by* is a channel."""
     async with p.service.database.transaction() as tx:
-        signup = await store.signup(tx, signup_id)
+        signup = await store.signup(tx, signup_id, seen_by=seen_by)
         if signup is None:
             raise Problem(404, "signup-not-found", "No such signup", signup_id)
         # The process first, then the signup: the order DataHub's events take them in.

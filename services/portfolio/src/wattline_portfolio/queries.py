@@ -121,10 +121,12 @@ async def signups(
     search: str | None,
     page: int,
     page_size: int,
+    seen_by: str | None = None,
 ) -> dict[str, Any]:
     """Signups, newest first, by status and/or a search term: a signup id, a GSRN, or an exact
-    CPR/CVR number, name or e-mail (matched by blind index)."""
-    where, args = _signup_filter(vault, status, search)
+    CPR/CVR number, name or e-mail (matched by blind index). *seen_by*: only that sales
+    channel's."""
+    where, args = _signup_filter(vault, status, search, seen_by)
     limit, offset = page_clause(page, page_size)
     total = await conn.fetchval(
         f"SELECT count(*) FROM signup s JOIN party c ON c.party_id = s.customer_id {where}", *args
@@ -153,9 +155,14 @@ def search_indexes(vault: Vault, term: str) -> list[str]:
     return indexes
 
 
-def _signup_filter(vault: Vault, status: str | None, search: str | None) -> tuple[str, list[Any]]:
+def _signup_filter(
+    vault: Vault, status: str | None, search: str | None, seen_by: str | None
+) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     args: list[Any] = []
+    if seen_by is not None:
+        args.append(seen_by)
+        clauses.append(f"s.channel = ${len(args)}")
     if status:
         args.append(status)
         clauses.append(f"s.status = ${len(args)}")
@@ -171,9 +178,13 @@ def _signup_filter(vault: Vault, status: str | None, search: str | None) -> tupl
 
 
 async def signup_detail(
-    conn: asyncpg.Connection, vault: Vault, signup_id: str
+    conn: asyncpg.Connection, vault: Vault, signup_id: str, seen_by: str | None = None
 ) -> dict[str, Any] | None:
-    row = await conn.fetchrow(f"{_SIGNUPS} WHERE s.signup_id = $1", signup_id)
+    row = await conn.fetchrow(
+        f"{_SIGNUPS} WHERE s.signup_id = $1 AND ($2::text IS NULL OR s.channel = $2)",
+        signup_id,
+        seen_by,
+    )
     if row is None:
         return None
     process = await store.process_by(conn, "process_id", row["process_id"], for_update=False)
@@ -227,8 +238,10 @@ def timeline_view(rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
     ]
 
 
-async def signup_timeline(conn: asyncpg.Connection, signup_id: str) -> list[dict[str, Any]] | None:
-    row = await store.signup(conn, signup_id)
+async def signup_timeline(
+    conn: asyncpg.Connection, signup_id: str, seen_by: str | None = None
+) -> list[dict[str, Any]] | None:
+    row = await store.signup(conn, signup_id, seen_by=seen_by)
     if row is None:
         return None
     return timeline_view(await store.timeline(conn, [row["process_id"]]))

@@ -223,16 +223,31 @@ async def insert_signup(conn: asyncpg.Connection, **values: Any) -> None:
 
 
 async def signup(
-    conn: asyncpg.Connection, signup_id: str, *, for_update: bool = False
+    conn: asyncpg.Connection,
+    signup_id: str,
+    *,
+    for_update: bool = False,
+    seen_by: str | None = None,
 ) -> asyncpg.Record | None:
+    """The signup *signup_id*; with *seen_by* (a sales channel), only if that channel made it:
+    another channel's signup is as absent as one that does not exist."""
     return await conn.fetchrow(
-        "SELECT * FROM signup WHERE signup_id = $1" + (" FOR UPDATE" if for_update else ""),
+        "SELECT * FROM signup WHERE signup_id = $1 AND ($2::text IS NULL OR channel = $2)"
+        + (" FOR UPDATE" if for_update else ""),
         signup_id,
+        seen_by,
     )
 
 
-async def signup_by_key(conn: asyncpg.Connection, key: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM signup WHERE idempotency_key = $1", key)
+async def signup_by_key(
+    conn: asyncpg.Connection, key: str, channel: str | None
+) -> asyncpg.Record | None:
+    """The signup *channel* (None: back office) made with Idempotency-Key *key*."""
+    return await conn.fetchrow(
+        "SELECT * FROM signup WHERE idempotency_key = $1 AND channel IS NOT DISTINCT FROM $2",
+        key,
+        channel,
+    )
 
 
 async def sync_signup(

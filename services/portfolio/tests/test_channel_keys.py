@@ -1,0 +1,154 @@
+"""Channel-bound keys through the real gateway: a sales channel sees only its own signups.
+
+The gateway authenticates each key and signs its channel into the identity it forwards; the
+portfolio records the channel on the signup and answers another channel's signup as if it
+did not exist (404), while a back-office key (bound to no channel) sees all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import asyncpg
+import httpx
+import pytest
+from wattline_gateway.bootstrap import SPEC as GATEWAY
+from wattline_gateway.bootstrap import GatewaySettings
+from wattline_gateway.bootstrap import build as build_gateway
+from wattline_gateway.handlers import create_api_key
+from wattline_platform import migrations
+from wattline_platform.testing import serve_app
+
+if TYPE_CHECKING:
+    from conftest import Rig
+
+CHANNEL_SCOPES = ["signup:write", "signups:write", "products:read"]
+
+
+@dataclass
+class Keys:
+    gateway: httpx.AsyncClient
+    shop: dict[str, str]  # bound to channel "shop"
+    partner: dict[str, str]  # bound to channel "partner"
+    back_office: dict[str, str]  # bound to no channel
+
+
+@pytest.fixture
+async def keys(rig: Rig, postgres_dsn: str) -> AsyncIterator[Keys]:
+    conn = await asyncpg.connect(postgres_dsn, server_settings={"search_path": "gateway"})
+    await migrations.apply(conn, "gateway", GATEWAY.migrations())
+    try:
+        shop = await create_api_key(conn, "shop", CHANNEL_SCOPES, channel="shop")
+        # A channel's key given a back-office scope by mistake still sees no customers.
+        partner = await create_api_key(
+            conn, "partner", [*CHANNEL_SCOPES, "customers:read"], channel="partner"
+        )
+        office = await create_api_key(conn, "office", ["portfolio:write"])
+        portfolio = str(rig.client.base_url).rstrip("/")
+        gateway = build_gateway(
+            GatewaySettings(
+                database_url=postgres_dsn,
+                services={"portfolio": portfolio},
+                metrics_port=0,  # any free one: the default may be taken on a shared host
+            )
+        )
+        async with serve_app(gateway.app()) as url, httpx.AsyncClient(base_url=url) as client:
+            yield Keys(
+                client,
+                {"X-API-Key": shop},
+                {"X-API-Key": partner},
+                {"X-API-Key": office},
+            )
+    finally:
+        await conn.execute("DROP SCHEMA gateway CASCADE")
+        await conn.close()
+
+
+async def test_a_channel_sees_and_cancels_only_its_own_signups(rig: Rig, keys: Keys) -> None:
+    gw = keys.gateway
+    made = await gw.post("/api/signup", json=rig.signup_body(rig.single(0)), headers=keys.shop)
+    assert made.status_code == 201, made.text
+    ours = made.json()["signup_id"]
+    made = await gw.post("/api/signup", json=rig.signup_body(rig.single(1)), headers=keys.partner)
+    assert made.status_code == 201, made.text
+    theirs = made.json()["signup_id"]
+    channels = dict(
+        await rig.service.database.fetch(
+            "SELECT signup_id, channel FROM signup WHERE signup_id = ANY($1)", [ours, theirs]
+        )
+    )
+    assert channels == {ours: "shop", theirs: "partner"}
+
+    # Listing: each channel its own, back office both.
+    def listed(response: httpx.Response) -> set[str]:
+        assert response.status_code == 200, response.text
+        return {item["signup_id"] for item in response.json()["items"]}
+
+    assert listed(await gw.get("/api/signups", headers=keys.shop)) == {ours}
+    assert listed(await gw.get("/api/signups", headers=keys.partner)) == {theirs}
+    # ... even when searching for the other's id or GSRN.
+    found = await gw.get("/api/signups", params={"search": theirs}, headers=keys.shop)
+    assert listed(found) == set()
+    assert listed(await gw.get("/api/signups", headers=keys.back_office)) == {ours, theirs}
+
+    # Another channel's signup does not exist for the shop: read, events, status, cancel.
+    for method, path in [
+        ("GET", f"/api/signups/{theirs}"),
+        ("GET", f"/api/signups/{theirs}/events"),
+        ("GET", f"/api/signup/{theirs}/status"),
+        ("POST", f"/api/signup/{theirs}/cancel"),
+        ("POST", f"/api/signups/{theirs}/resubmit"),
+    ]:
+        body = {} if method == "POST" else None
+        refused = await gw.request(method, path, headers=keys.shop, json=body)
+        assert refused.status_code == 404, (path, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"].endswith("/signup-not-found")
+    assert await rig.status(theirs) == "registered"  # the cancel did not touch it
+
+    # Its own: read, events, status and cancel.
+    assert (await gw.get(f"/api/signups/{ours}", headers=keys.shop)).status_code == 200
+    assert (await gw.get(f"/api/signups/{ours}/events", headers=keys.shop)).status_code == 200
+    status = await gw.get(f"/api/signup/{ours}/status", headers=keys.shop)
+    assert status.json()["status"] == "registered"
+    cancelled = await gw.post(f"/api/signup/{ours}/cancel", headers=keys.shop)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+
+    # Back office sees and may cancel any channel's signup.
+    detail = await gw.get(f"/api/signups/{theirs}", headers=keys.back_office)
+    assert detail.status_code == 200 and detail.json()["signup_id"] == theirs
+    office = await gw.post(f"/api/signup/{theirs}/cancel", headers=keys.back_office)
+    assert office.status_code == 200, office.text
+
+
+async def test_a_channel_key_never_reaches_back_office_views(rig: Rig, keys: Keys) -> None:
+    # The partner's key holds customers:read, so the gateway lets it through: the portfolio
+    # refuses it because it is bound to a channel.
+    customers = await keys.gateway.get("/api/customers", headers=keys.partner)
+    assert customers.status_code == 403, customers.text
+    assert customers.json()["type"].endswith("/back-office-only")
+    assert (await keys.gateway.get("/api/customers", headers=keys.back_office)).status_code == 200
+
+
+async def test_an_idempotency_key_is_one_channel_s(rig: Rig, keys: Keys) -> None:
+    gw = keys.gateway
+    retry = {"Idempotency-Key": "order-1"}
+    first = await gw.post(
+        "/api/signup", json=rig.signup_body(rig.single(0)), headers={**keys.shop, **retry}
+    )
+    assert first.status_code == 201, first.text
+    again = await gw.post(
+        "/api/signup", json=rig.signup_body(rig.single(0)), headers={**keys.shop, **retry}
+    )
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json()["signup_id"] == first.json()["signup_id"]
+    # The partner using the same key gets a signup of its own, never a replay of the shop's.
+    other = await gw.post(
+        "/api/signup", json=rig.signup_body(rig.single(1)), headers={**keys.partner, **retry}
+    )
+    assert other.status_code == 201, other.text
+    assert "idempotent-replayed" not in other.headers
+    assert other.json()["signup_id"] != first.json()["signup_id"]
