@@ -57,6 +57,13 @@ async def test_a_reminder_sequence_day_by_day(rig: Any, golden: Any) -> None:
             f"/api/dunning/reference-rates/{valid_from}", json={"rate": rate}
         )
         assert answer.status_code == 200, answer.text
+        assert answer.json() == {"valid_from": valid_from, "rate": rate}
+    # More places than numeric(8, 6) keeps would round to 1.000000, past the rate's bound.
+    too_fine = await rig.client.put(
+        "/api/dunning/reference-rates/2025-04-01", json={"rate": 0.9999999999999999}
+    )
+    assert too_fine.status_code == 400, too_fine.text
+    assert too_fine.headers["content-type"] == "application/problem+json"
     rig.clock.set_today(date(2025, 2, 7))
     assert await billing.run_once(rig.inv) == 2
     docs = (await rig.client.get("/api/invoices")).json()["items"]

@@ -42,6 +42,7 @@ from wattline_platform.logging import (
     new_correlation_id,
 )
 from wattline_platform.inputs import BoundedRequest, refuse_nul_middleware
+from wattline_platform.openapi_problems import ProblemDocumentingJsonPlugin
 from wattline_platform.problem import EXCEPTION_HANDLERS, send_exception
 from wattline_platform.topics import read_epoch
 
@@ -322,7 +323,11 @@ class Service:
             middleware=[observability_middleware, refuse_nul_middleware],
             request_class=BoundedRequest,  # every JSON body through one bounded decoder
             openapi_config=OpenAPIConfig(
-                title=f"Wattline {self.spec.name}", version="0.1.0", path="/schema"
+                title=f"Wattline {self.spec.name}",
+                version="0.1.0",
+                path="/schema",
+                # /schema/openapi.json with the problem+json errors every route answers
+                render_plugins=[ProblemDocumentingJsonPlugin()],
             )
             if self.openapi_schema
             else None,

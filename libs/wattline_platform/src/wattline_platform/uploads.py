@@ -4,11 +4,35 @@ have and a size bound checked while reading, both answered as problem+json."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 
 from wattline_platform.problem import Problem
+
+
+def file_body(*media_types: str) -> type[Operation]:
+    """``operation_class=`` for a route reading its body as a file of *media_types*: the
+    OpenAPI document shows the body (Litestar sees none in a handler taking ``request``)."""
+
+    @dataclass
+    class FileUpload(Operation):
+        def __post_init__(self) -> None:
+            binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+            self.request_body = RequestBody(
+                content={t: OpenAPIMediaType(schema=binary) for t in media_types}, required=True
+            )
+
+    return FileUpload
 
 
 def require_media_type(

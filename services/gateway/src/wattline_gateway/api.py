@@ -20,6 +20,7 @@ from litestar.enums import HttpMethod
 from litestar.params import FromPath
 from wattline_platform import identity
 from wattline_platform.logging import CORRELATION_HEADER, correlation_id_var
+from wattline_platform.openapi_problems import document_problems
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
@@ -318,7 +319,7 @@ async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
             if path.startswith("/api/") and gateway.owner(_first_segment(path)) == name:
                 doc["paths"][path] = item
         doc["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
-    return doc
+    return document_problems(doc, gateway=True)  # and what the gateway itself answers
 
 
 def _first_segment(api_path: str) -> str:

@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from wattline_platform.business_days import danish_today
+from wattline_platform.openapi_problems import problems
 from wattline_platform.problem import Problem
-from wattline_platform.uploads import read_bounded, require_media_type
+from wattline_platform.uploads import file_body, read_bounded, require_media_type
 
 from wattline_invoicing import delivery_api
 from wattline_invoicing.adapters.bank_csv import StatementRefused
@@ -58,6 +59,7 @@ from wattline_invoicing.models import (
     PrepaymentIn,
     PrepaymentOut,
     ReferenceRateIn,
+    ReferenceRateOut,
     RefundIn,
     RefundOut,
     SuspensePage,
@@ -112,6 +114,7 @@ def _uuid(value: str, what: str) -> uuid.UUID:
 
 
 _BS_TYPES = ("text/plain", "application/octet-stream")
+_STATEMENT_TYPES = ("text/csv", "application/xml", "text/xml")
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
 # Bounded, and no NUL (PostgreSQL text cannot hold one: it would be a 500, not a 400).
 Text = Annotated[str | None, Parameter(max_length=100, pattern=r"^[^\x00]*$")]
@@ -213,9 +216,9 @@ def routes(inv: Invoicing) -> list[Any]:
         )
         async def reference_rate(
             self, valid_from: FromPath[date], data: JSONBody[ReferenceRateIn]
-        ) -> ReferenceRateIn:
+        ) -> ReferenceRateOut:
             await dunning.set_reference_rate(inv, valid_from, data.rate)
-            return data
+            return ReferenceRateOut(valid_from=valid_from, rate=data.rate)
 
         @get("/collection", summary="Claims handed to debt collection (JSON)")
         async def collection(self, since: FromQuery[date | None] = None) -> list[ClaimOut]:
@@ -300,12 +303,13 @@ def routes(inv: Invoicing) -> list[Any]:
         @post(
             "/bank-statements",
             status_code=200,
+            operation_class=file_body(*_STATEMENT_TYPES),
             summary="Book a bank statement (CSV as the README says, or camt.052/053/054 XML); "
             "each entry once",
         )
         async def bank_statement(self, request: Request[Any, Any, Any]) -> PaymentImportOut:
             content_type = request.headers.get("content-type")
-            require_media_type(content_type, ["text/csv", "application/xml", "text/xml"])
+            require_media_type(content_type, _STATEMENT_TYPES)
             body = await read_bounded(request, inv.settings.payment_file_max_bytes)
             xml = "xml" in (content_type or "").lower()
             async with _problems():
@@ -314,6 +318,7 @@ def routes(inv: Invoicing) -> list[Any]:
         @post(
             "/betalingsservice/0602",
             status_code=200,
+            operation_class=file_body(*_BS_TYPES),
             summary="Book a Betalingsservice 0602 delivery (payment results); each result once",
         )
         async def bs_0602(self, request: Request[Any, Any, Any]) -> PaymentImportOut:
@@ -325,6 +330,7 @@ def routes(inv: Invoicing) -> list[Any]:
         @post(
             "/betalingsservice/0603",
             status_code=200,
+            operation_class=file_body(*_BS_TYPES),
             summary="Record a Betalingsservice 0603 delivery (mandate changes)",
         )
         async def bs_0603(self, request: Request[Any, Any, Any]) -> MandatesOut:
@@ -338,6 +344,7 @@ def routes(inv: Invoicing) -> list[Any]:
             summary="A 0601 delivery collecting the open invoices due by ?due_until= of payers "
             "with a mandate",
             media_type="text/plain",
+            responses=problems(422),
         )
         async def bs_0601(self, due_until: FromQuery[date]) -> Response[bytes]:
             today = danish_today(await inv.service.clock.now())

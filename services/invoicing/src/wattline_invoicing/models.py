@@ -175,7 +175,16 @@ class DisputeOut(_Out):
 class ReferenceRateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rate: Decimal = Field(gt=-1, lt=1, description="a year's rate: 0.0375 for 3.75 %")
+    rate: Decimal = Field(
+        gt=-1, lt=1, decimal_places=6, description="a year's rate: 0.0375 for 3.75 %"
+    )
+
+
+class ReferenceRateOut(_Out):
+    """The reference rate in force from a day."""
+
+    valid_from: date
+    rate: Decimal = Field(description="a year's rate: 0.0375 for 3.75 %")
 
 
 class ClaimOut(_Out):
