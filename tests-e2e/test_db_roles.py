@@ -22,8 +22,7 @@ from wattline_platform.embedded import (
 
 from wattline.cli import service_logins
 from wattline.registry import SERVICES
-from wattline.stack import migrate_all, provision
-from wattline.supervisor import Supervisor
+from wattline.stack import embedded_logins, migrate_all, provision
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +41,7 @@ def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
     async def setup() -> None:
         await server.wait_ready()
         await server.ensure_database()
-        await provision(server.admin_dsn, Supervisor._logins(server))
+        await provision(server.admin_dsn, embedded_logins(server))
         await migrate_all(server.admin_dsn, {e.name: service_role(e.name) for e in SERVICES})
 
     try:
@@ -102,7 +101,7 @@ async def test_provisioning_again_sets_the_kept_password(pg: EmbeddedPostgres) -
     """A password file replaced (or a role made before passwords) is what counts next start."""
     role = service_role("simulator")
     pg.password_file(role).unlink()
-    await provision(pg.admin_dsn, Supervisor._logins(pg))  # a new password is made and set
+    await provision(pg.admin_dsn, embedded_logins(pg))  # a new password is made and set
     conn = await asyncpg.connect(pg.service_dsn("simulator"))
     await conn.close()
 
@@ -119,7 +118,7 @@ async def test_a_database_the_superuser_migrated_is_handed_to_the_service_roles(
         await admin.close()
     dsn = pg.dsn(database="superuser_migrated")
     await migrate_all(dsn)
-    await provision(dsn, Supervisor._logins(pg))
+    await provision(dsn, embedded_logins(pg))
     assert await migrate_all(dsn, {e.name: service_role(e.name) for e in SERVICES}) == {
         e.name: [] for e in SERVICES
     }
@@ -185,7 +184,7 @@ async def test_wattline_migrate_as_compose_runs_it_creates_the_roles_with_their_
             finally:
                 await conn.close()
     finally:  # the roles are the server's: give them back the passwords kept in their files
-        await provision(pg.admin_dsn, Supervisor._logins(pg))
+        await provision(pg.admin_dsn, embedded_logins(pg))
 
 
 def test_migrate_takes_the_roles_from_the_services_urls() -> None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import asyncpg
 from wattline_platform import migrations
+from wattline_platform.embedded import EmbeddedPostgres, service_role
 
 from wattline.registry import SERVICES
 
@@ -73,6 +74,12 @@ async def provision(admin_dsn: str, logins: Mapping[str, tuple[str, str]]) -> No
             await conn.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
     finally:
         await conn.close()
+
+
+def embedded_logins(pg: EmbeddedPostgres) -> dict[str, tuple[str, str]]:
+    """Each service's own role and password on the embedded server (generated once, kept in
+    <home>/secrets)."""
+    return {e.name: (service_role(e.name), pg.password(service_role(e.name))) for e in SERVICES}
 
 
 async def migrate_all(

@@ -29,7 +29,7 @@ from wattline_platform.topics import ensure_topics, load_topics
 
 from wattline import system
 from wattline.registry import GATEWAY_METRICS_OFFSET, MAIL, SERVICES
-from wattline.stack import migrate_all, provision
+from wattline.stack import embedded_logins, migrate_all, provision
 
 COLORS = ["36", "32", "33", "35", "34", "91", "96", "92", "93"]
 
@@ -193,7 +193,7 @@ class Supervisor:
             await self.children["postgres"].start()
             await self.pg.wait_ready()
             await self.pg.ensure_database()
-            await provision(self.pg.admin_dsn, self._logins(self.pg))
+            await provision(self.pg.admin_dsn, embedded_logins(self.pg))
             self.admin_dsn = self.pg.admin_dsn
             say(
                 f"postgres ready on 127.0.0.1:{self.pg_port} (data in {self.pg.pgdata}, "
@@ -222,11 +222,6 @@ class Supervisor:
         applied = await migrate_all(self.admin_dsn, roles)
         count = sum(len(v) for v in applied.values())
         say(f"migrations applied: {count}" if count else "migrations up to date")
-
-    @staticmethod
-    def _logins(pg: EmbeddedPostgres) -> dict[str, tuple[str, str]]:
-        """Each service's own role and password (generated once, kept in <home>/secrets)."""
-        return {e.name: (service_role(e.name), pg.password(service_role(e.name))) for e in SERVICES}
 
     async def _start_mail(self) -> None:
         """The mail server bills are e-mailed to: aiosmtpd keeping every message it receives
