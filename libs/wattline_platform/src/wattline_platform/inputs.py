@@ -54,6 +54,8 @@ Cursor = Annotated[str | None, MaxLen(200)]
 """An optional keyset cursor (``?after=``) as the previous page returned it."""
 SearchText = Annotated[str | None, MaxLen(200)]
 """An optional free-text search or filter value."""
+GsrnQuery = Annotated[str | None, Parameter(pattern=r"^\d{18}$", description="18-digit GSRN")]
+"""An optional metering point filter: a GSRN's 18 digits."""
 SequenceId = Annotated[int, Ge(0), Le(2**63 - 1)]
 """A position in a bigint sequence (``?since=<id>``)."""
 
@@ -225,6 +227,7 @@ __all__ = [
     "Cursor",
     "DkkPerKwh",
     "DkkPerMonth",
+    "GsrnQuery",
     "Int32",
     "Kwh",
     "Offset",

@@ -14,7 +14,9 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from pydantic import BaseModel, ConfigDict
+from wattline_contracts.portfolio import ProcessStatus
 from wattline_platform.identity import IdentityDep, back_office_only
+from wattline_platform.inputs import Cursor, GsrnQuery, Page, PageSize, SearchText
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 from wattline_platform.uploads import read_bounded, require_media_type
@@ -196,9 +198,9 @@ def routes(p: Portfolio) -> list[Any]:
             self,
             identity: IdentityDep,
             status: FromQuery[SignupStatus | None] = None,
-            search: FromQuery[str | None] = None,
-            page: FromQuery[int] = 1,
-            page_size: FromQuery[int] = 50,
+            search: FromQuery[SearchText] = None,
+            page: FromQuery[Page] = 1,
+            page_size: FromQuery[PageSize] = 50,
         ) -> dict[str, Any]:
             async with p.service.database.connection() as conn:
                 return await queries.signups(
@@ -265,9 +267,9 @@ def routes(p: Portfolio) -> list[Any]:
         @get("/", summary="Customers (search: exact CPR/CVR, name or e-mail)")
         async def list_customers(
             self,
-            search: FromQuery[str | None] = None,
-            page: FromQuery[int] = 1,
-            page_size: FromQuery[int] = 50,
+            search: FromQuery[SearchText] = None,
+            page: FromQuery[Page] = 1,
+            page_size: FromQuery[PageSize] = 50,
         ) -> dict[str, Any]:
             async with p.service.database.connection() as conn:
                 return await queries.customers(
@@ -295,10 +297,10 @@ def routes(p: Portfolio) -> list[Any]:
         @get("/", summary="Processes by metering point and status")
         async def list_processes(
             self,
-            gsrn: FromQuery[str | None] = None,
-            status: FromQuery[str | None] = None,
-            page: FromQuery[int] = 1,
-            page_size: FromQuery[int] = 50,
+            gsrn: FromQuery[GsrnQuery] = None,
+            status: FromQuery[ProcessStatus | None] = None,
+            page: FromQuery[Page] = 1,
+            page_size: FromQuery[PageSize] = 50,
         ) -> dict[str, Any]:
             async with p.service.database.connection() as conn:
                 return await queries.processes(
@@ -361,7 +363,7 @@ def routes(p: Portfolio) -> list[Any]:
 
         @get("/", summary="Portfolio imports, newest first (keyset: ?after=<import_id>)")
         async def list_imports(
-            self, after: FromQuery[str | None] = None, limit: FromQuery[int] = 20
+            self, after: FromQuery[Cursor] = None, limit: FromQuery[PageSize] = 20
         ) -> ImportPage:
             cursor = None if after is None else _uuid(after, "import")
             return await portfolio_import.list_imports(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Literal, Self
+from datetime import datetime
+from typing import Annotated, Literal, Self
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from wattline_platform.inputs import BusinessDate, DkkPerKwh, DkkPerMonth
 
 from wattline_portfolio.domain.identity import (
     EMAIL_PATTERN,
@@ -39,7 +40,7 @@ class SignupIn(BaseModel):
     phone: str | None = Field(default=None, max_length=20)
     product_id: uuid.UUID
     type: SignupType
-    effective_date: date | None = Field(
+    effective_date: BusinessDate | None = Field(
         default=None,
         description="omitted: as soon as the rules allow (a switch after the notice period, "
         "a move-in today)",
@@ -135,7 +136,7 @@ class ResubmitIn(BaseModel):
     phone: str | None = Field(default=None, max_length=20)
     product_id: uuid.UUID | None = None
     type: SignupType | None = None
-    effective_date: date | None = None
+    effective_date: BusinessDate | None = None
 
 
 class ProcessIn(BaseModel):
@@ -144,8 +145,8 @@ class ProcessIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: BackOfficeKind
-    gsrn: str
-    effective_date: date | None = Field(
+    gsrn: str = Field(max_length=18)
+    effective_date: BusinessDate | None = Field(
         default=None,
         description="required except for erroneous_switch (the date of the switch it undoes)",
     )
@@ -154,18 +155,22 @@ class ProcessIn(BaseModel):
 class PricesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    valid_from: date
+    valid_from: BusinessDate
     price_type: Literal["spot", "fixed"] = "spot"
-    margin_dkk_per_kwh: Decimal = Field(max_digits=12, decimal_places=6)
-    subscription_dkk_per_month: Decimal = Field(ge=0, max_digits=12, decimal_places=6)
-    fixed_price_dkk_per_kwh: Decimal | None = Field(default=None, max_digits=12, decimal_places=6)
+    margin_dkk_per_kwh: DkkPerKwh
+    subscription_dkk_per_month: DkkPerMonth
+    fixed_price_dkk_per_kwh: DkkPerKwh | None = None
+
+
+# Where a product is listed among the others (an ``integer`` column).
+DisplayOrder = Annotated[int, Ge(0), Le(2**31 - 1)]
 
 
 class ProductIn(PricesIn):
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=2000)
     green_energy: bool = False
-    display_order: int = 100
+    display_order: DisplayOrder = 100
 
 
 class ProductPatch(BaseModel):
@@ -173,7 +178,7 @@ class ProductPatch(BaseModel):
 
     description: str | None = Field(default=None, max_length=2000)
     green_energy: bool | None = None
-    display_order: int | None = None
+    display_order: DisplayOrder | None = None
     active: bool | None = None
 
 
@@ -183,7 +188,7 @@ class ProductChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: uuid.UUID
-    from_date: date
+    from_date: BusinessDate
 
 
 class ImportRowError(BaseModel):

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from annotated_types import Ge
 from litestar import Controller, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from pydantic import BaseModel, ConfigDict, Field
 from wattline_platform.identifiers import is_valid_gsrn
+from wattline_platform.inputs import (
+    BillingPeriod,
+    BusinessDate,
+    DkkPerKwh,
+    Kwh,
+    Page,
+    PageSize,
+    PeriodQuery,
+)
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
@@ -40,7 +49,7 @@ class MeteringPointController(Controller):
 class RunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="billing period YYYY-MM")
+    period: BillingPeriod = Field(description="billing period YYYY-MM")
     grid_area: str | None = Field(default=None, pattern=r"^\d{3}$")
 
 
@@ -50,9 +59,12 @@ class MarkInvoicedIn(BaseModel):
     invoice_id: str = Field(min_length=1, max_length=100)
 
 
+RunStatus = Literal["waiting", "queued", "running", "completed", "blocked", "failed"]
+GridAreaQuery = Annotated[str | None, Parameter(pattern=r"^\d{3}$", description="grid area")]
+
+
 def _page(page: int, page_size: int) -> tuple[int, int]:
-    if page < 1 or not 1 <= page_size <= 1000:
-        raise Problem(400, "invalid-page", "page >= 1 and page_size 1..1000")
+    """LIMIT and OFFSET of a page (both bounded by their parameter types)."""
     return page_size, (page - 1) * page_size
 
 
@@ -80,11 +92,11 @@ class RunController(Controller):
     async def list_runs(
         self,
         service: ServiceDep,
-        period: FromQuery[str | None] = None,
-        grid_area: FromQuery[str | None] = None,
-        status: FromQuery[str | None] = None,
-        page: FromQuery[int] = 1,
-        page_size: FromQuery[int] = 100,
+        period: FromQuery[PeriodQuery] = None,
+        grid_area: FromQuery[GridAreaQuery] = None,
+        status: FromQuery[RunStatus | None] = None,
+        page: FromQuery[Page] = 1,
+        page_size: FromQuery[PageSize] = 100,
     ) -> dict[str, Any]:
         limit, offset = _page(page, page_size)
         async with service.database.connection() as conn:
@@ -129,8 +141,8 @@ class RunController(Controller):
         self,
         run_id: FromPath[str],
         service: ServiceDep,
-        page: FromQuery[int] = 1,
-        page_size: FromQuery[int] = 100,
+        page: FromQuery[Page] = 1,
+        page_size: FromQuery[PageSize] = 100,
     ) -> dict[str, Any]:
         key = _run_id(run_id)
         limit, offset = _page(page, page_size)
@@ -208,7 +220,7 @@ class ExportController(Controller):
 
     @get("/uninvoiced", summary="Settlements and corrections not yet marked invoiced")
     async def uninvoiced(
-        self, service: ServiceDep, page: FromQuery[int] = 1, page_size: FromQuery[int] = 100
+        self, service: ServiceDep, page: FromQuery[Page] = 1, page_size: FromQuery[PageSize] = 100
     ) -> dict[str, Any]:
         limit, offset = _page(page, page_size)
         async with service.database.connection() as conn:
@@ -236,8 +248,8 @@ class ExportController(Controller):
         self,
         service: ServiceDep,
         invoiced: FromQuery[bool | None] = None,
-        page: FromQuery[int] = 1,
-        page_size: FromQuery[int] = 100,
+        page: FromQuery[Page] = 1,
+        page_size: FromQuery[PageSize] = 100,
     ) -> dict[str, Any]:
         limit, offset = _page(page, page_size)
         async with service.database.connection() as conn:
@@ -286,18 +298,18 @@ class ExportController(Controller):
 class ElvarmeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    from_date: date
-    consumed_kwh_before: Decimal = Field(
-        default=Decimal(0), ge=0, decimal_places=3, description="kWh counted in from_date's year"
+    from_date: BusinessDate
+    consumed_kwh_before: Kwh = Field(
+        default=Decimal(0), description="kWh counted in from_date's year"
     )
-    threshold_kwh: Decimal = Field(default=Decimal(4000), ge=0, decimal_places=3)
+    threshold_kwh: Kwh = Decimal(4000)
 
 
 class ReducedTaxIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    valid_from: date
-    dkk_per_kwh: Decimal = Field(ge=0, decimal_places=6)
+    valid_from: BusinessDate
+    dkk_per_kwh: Annotated[DkkPerKwh, Ge(0)]
 
 
 @put(
