@@ -218,7 +218,13 @@ def new_gsrns(n: int) -> list[str]:
 
 
 # What a deployment sets instead of a home: a CLI run "as a user" has none of them.
-OVERRIDES = ("DATABASE_URL", "KAFKA_BOOTSTRAP", "WATTLINE_GATEWAY_URL", "WATTLINE_API_KEY")
+OVERRIDES = (
+    "DATABASE_URL",
+    "KAFKA_BOOTSTRAP",
+    "WATTLINE_GATEWAY_URL",
+    "WATTLINE_API_KEY",
+    "IDENTITY_KEY",
+)
 
 
 def wattline(

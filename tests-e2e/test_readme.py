@@ -16,10 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from e2e_system import System
+from e2e_system import OVERRIDES, System
 
 ROOT = Path(__file__).resolve().parents[1]
-OVERRIDES = ("DATABASE_URL", "KAFKA_BOOTSTRAP", "WATTLINE_GATEWAY_URL", "WATTLINE_API_KEY")
 
 
 def first_steps() -> str:

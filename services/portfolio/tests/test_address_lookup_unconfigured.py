@@ -7,7 +7,7 @@ from litestar.di import Provide
 from litestar.testing import AsyncTestClient
 from wattline_platform.pii import PiiCipher
 from wattline_platform.problem import EXCEPTION_HANDLERS
-from wattline_platform.testing import identity_auth
+from wattline_platform.testing import caller_identity
 from wattline_portfolio import api
 from wattline_portfolio.bootstrap import wire
 from wattline_portfolio.settings import PortfolioSettings
@@ -21,11 +21,13 @@ async def test_an_address_lookup_without_a_configured_lookup_is_a_503_problem(
     # The routes without the service's lifespan: the lookup is refused before any I/O.
     app = Litestar(
         api.routes(p),
-        dependencies={"service": Provide(lambda: p.service, sync_to_thread=False)},
+        dependencies={
+            "service": Provide(lambda: p.service, sync_to_thread=False),
+            "identity": Provide(caller_identity, sync_to_thread=False),  # a back-office caller
+        },
         exception_handlers=EXCEPTION_HANDLERS,
     )
     async with AsyncTestClient(app=app) as client:
-        client.auth = identity_auth()  # as the gateway forwards it
         response = await client.get(f"/api/address/{uuid.uuid4()}")
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("application/problem+json")
