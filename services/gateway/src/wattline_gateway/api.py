@@ -19,14 +19,14 @@ from litestar import Request, Response, get, route
 from litestar.enums import HttpMethod
 from litestar.params import FromPath
 from wattline_platform import identity
-from wattline_platform.logging import CORRELATION_HEADER, correlation_id_var
+from wattline_platform.logging import CORRELATION_HEADER, correlation_id_var, get_logger
 from wattline_platform.openapi_problems import document_problems
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_gateway import docs
+from wattline_gateway import audit_api, docs, handlers
 from wattline_gateway.adapters import api_keys as repo
-from wattline_gateway.domain import api_keys, paths
+from wattline_gateway.domain import api_keys, audit, paths
 from wattline_gateway.domain.rate_limit import FailureLimiter, TokenBucket
 
 # Request headers passed on to services; credentials stay at the gateway.
@@ -45,6 +45,8 @@ FORWARDED_RESPONSE_HEADERS = (
     "retry-after",
     "content-disposition",
 )
+log = get_logger(__name__)
+
 KEY_CACHE_SECONDS = 30.0
 UNKNOWN_KEY_CACHE_SECONDS = 5.0
 KEY_CACHE_MAX = 10_000
@@ -70,6 +72,8 @@ class Gateway:
         shadowed = sorted(set(self.aliases) & set(self.services))
         if shadowed:
             raise ValueError(f"aliases {shadowed} are also service names")
+        if audit_api.FIRST_SEGMENT in {*self.aliases, *self.services}:
+            raise ValueError(f"/api/{audit_api.FIRST_SEGMENT} is the gateway's own audit trail")
 
     def owner(self, first_segment: str) -> str | None:
         """The service that serves ``/api/<first_segment>/...``, or None."""
@@ -248,7 +252,22 @@ def routes(gateway: Gateway) -> list[Any]:
             return f"{owner}:{access}" + (f" or {target}:{access}" if target != owner else "")
 
         key = await gateway.admit(service, request, lacking)
-        return await gateway.forward(gateway.services[owner], request, upstream_path, key)
+        if not audit.is_recorded(request.method):
+            return await gateway.forward(gateway.services[owner], request, upstream_path, key)
+        # On record before it leaves (a crash after it leaves the outcome unknown, never the
+        # call), its outcome after.
+        entry = await _record_call(service, key, request.method, upstream_path.split("?", 1)[0])
+        status: int | None = None
+        try:
+            response = await gateway.forward(gateway.services[owner], request, upstream_path, key)
+            status = response.status_code
+            return response
+        except Problem as refused:
+            status = refused.status
+            raise
+        finally:
+            if status is not None:
+                await _record_outcome(service, entry, status)
 
     # Also the standard Litestar path: the gateway's own (empty) document is switched off.
     @get([docs.SPEC_PATH, docs.LEGACY_SPEC_PATH], include_in_schema=False)
@@ -275,7 +294,26 @@ def routes(gateway: Gateway) -> list[Any]:
             headers={**DOCS_HEADERS, "cache-control": "public, max-age=86400, immutable"},
         )
 
-    return [proxy, openapi, docs_page, docs_asset]
+    return [proxy, openapi, docs_page, docs_asset, *audit_api.routes(gateway)]
+
+
+async def _record_call(service: ServiceDep, key: repo.StoredKey, method: str, path: str) -> int:
+    try:
+        return await handlers.record_call(
+            service.database, key, method, path, correlation_id_var.get() or ""
+        )
+    except Exception as exc:  # no trail, no call: it is not forwarded unrecorded
+        log.exception("audit_record_failed", method=method)
+        raise Problem(
+            503, "audit-unavailable", "Audit trail unavailable", "the call was not forwarded"
+        ) from exc
+
+
+async def _record_outcome(service: ServiceDep, entry: int, status: int) -> None:
+    try:
+        await handlers.record_outcome(service.database, entry, status)
+    except Exception:  # the caller still gets its answer; the entry keeps "outcome unknown"
+        log.exception("audit_outcome_failed", entry=entry, status=status)
 
 
 async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
@@ -319,6 +357,9 @@ async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
             if path.startswith("/api/") and gateway.owner(_first_segment(path)) == name:
                 doc["paths"][path] = item
         doc["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
+    own = audit_api.openapi(gateway)  # the gateway's own /api routes (the audit trail)
+    doc["paths"].update(own.get("paths", {}))
+    doc["components"]["schemas"].update(own.get("components", {}).get("schemas", {}))
     return document_problems(doc, gateway=True)  # and what the gateway itself answers
 
 

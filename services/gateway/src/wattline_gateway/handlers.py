@@ -1,11 +1,19 @@
-"""Gateway commands: create and revoke API keys (used by ``wattline apikey``)."""
+"""Gateway commands: create and revoke API keys (used by ``wattline apikey``); record calls in
+the audit trail and read it."""
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 import asyncpg
+from wattline_platform.db import Database
 
 from wattline_gateway.adapters import api_keys as repo
-from wattline_gateway.domain import api_keys
+from wattline_gateway.adapters import audit as audit_repo
+from wattline_gateway.domain import api_keys, audit
 
 
 async def create_api_key(
@@ -27,3 +35,73 @@ async def create_api_key(
 async def revoke_api_key(conn: asyncpg.Connection, name: str) -> bool:
     """Revoke the key called *name*; False when there is no such active key."""
     return await repo.revoke(conn, name)
+
+
+# -- the audit trail ----------------------------------------------------------------------
+
+
+async def record_call(
+    db: Database, key: repo.StoredKey, method: str, raw_path: str, correlation_id: str
+) -> int:
+    """Record a state-changing call by *key* before it is forwarded; the entry's id.
+
+    Its own statement, committed before the call leaves the gateway: whatever happens next
+    (the service fails, the gateway is killed), the call is on record, its outcome unknown.
+    """
+    path = raw_path[: audit.MAX_PATH]
+    async with db.connection() as conn:
+        return await audit_repo.begin(
+            conn,
+            at=datetime.now(UTC),
+            key_id=key.id,
+            key_name=key.name,
+            method=method.upper(),
+            path=path,
+            target=audit.target_of(path),
+            correlation_id=correlation_id[:128],
+        )
+
+
+async def record_outcome(db: Database, entry_id: int, status: int) -> None:
+    """Complete entry *entry_id* with the status the caller was answered."""
+    async with db.connection() as conn:
+        await audit_repo.finish(conn, entry_id, status)
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """A page of the trail, newest first: entries older than ``after`` (an entry id)."""
+
+    limit: int
+    after: int | None = None
+    target: str | None = None
+    key: str | None = None  # a key's name or id
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def audit_trail(db: Database, query: AuditQuery) -> tuple[list[audit.AuditEntry], int | None]:
+    """The entries *query* asks for, and the cursor of the next page (None: no more)."""
+    key_id: uuid.UUID | None = None
+    if query.key is not None:
+        with contextlib.suppress(ValueError):
+            key_id = uuid.UUID(query.key)
+    async with db.connection() as conn:
+        entries = await audit_repo.page(
+            conn,
+            limit=query.limit,
+            before_id=query.after,
+            target=query.target.strip("/") if query.target else None,
+            key_name=query.key if key_id is None else None,
+            key_id=key_id,
+            since=_utc(query.since),
+            until=_utc(query.until),
+        )
+    return entries, entries[-1].id if len(entries) == query.limit else None
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without a zone is read as UTC (the trail's times are UTC)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
