@@ -297,7 +297,7 @@ async def test_a_continuing_aconto_payer_is_billed_the_estimated_next_quarter(
         ("/api/erp/invoices?since=%00", 400, None),  # no NUL in any text parameter
         ("/api/erp/invoices?since=cDEyYQ", 400, "invalid-cursor"),
         ("/api/invoices?account=a%00b", 400, None),
-        ("/api/billing-accounts/a%00b", 404, "billing-account-not-found"),
+        ("/api/billing-accounts/a%00b", 400, "invalid-character"),
     ],
 )
 async def test_bad_requests_are_problems(
