@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
+from wattline_platform.inputs import Offset, PageSize
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
@@ -19,10 +20,11 @@ class DeadLetterController(Controller):
 
     @get("/", summary="DataHub messages that could not be parsed or validated")
     async def list_dead_letters(
-        self, service: ServiceDep, limit: FromQuery[int] = 100, offset: FromQuery[int] = 0
+        self,
+        service: ServiceDep,
+        limit: FromQuery[PageSize] = 100,
+        offset: FromQuery[Offset] = 0,
     ) -> dict[str, Any]:
-        if not 1 <= limit <= 1000 or offset < 0:
-            raise Problem(400, "invalid-page", "limit must be 1..1000 and offset >= 0")
         async with service.database.connection() as conn:
             rows = await inbound_messages.dead_letters(conn, limit, offset)
             counts = await inbound_messages.counts(conn)

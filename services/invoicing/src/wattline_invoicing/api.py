@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from wattline_platform.business_days import danish_today
+from wattline_platform.inputs import Cursor, PageSize
 from wattline_platform.openapi_problems import problems
 from wattline_platform.problem import Problem
 from wattline_platform.uploads import file_body, read_bounded, require_media_type
@@ -115,7 +116,6 @@ def _uuid(value: str, what: str) -> uuid.UUID:
 
 _BS_TYPES = ("text/plain", "application/octet-stream")
 _STATEMENT_TYPES = ("text/csv", "application/xml", "text/xml")
-Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
 # Bounded, and no NUL (PostgreSQL text cannot hold one: it would be a 500, not a 400).
 Text = Annotated[str | None, Parameter(max_length=100, pattern=r"^[^\x00]*$")]
 
@@ -134,8 +134,8 @@ def routes(inv: Invoicing) -> list[Any]:
             customer: FromQuery[Text] = None,
             status: FromQuery[Literal["issued", "partly_paid", "paid", "credited"] | None] = None,
             cycle: FromQuery[Text] = None,
-            after: FromQuery[Text] = None,
-            limit: FromQuery[Limit] = 100,
+            after: FromQuery[Cursor] = None,
+            limit: FromQuery[PageSize] = 100,
         ) -> InvoicePage:
             async with _problems():
                 if cycle is not None:
@@ -280,7 +280,7 @@ def routes(inv: Invoicing) -> list[Any]:
             summary="Issued documents as their events carried them, in issue order (?since=)",
         )
         async def feed(
-            self, since: FromQuery[Text] = None, limit: FromQuery[Limit] = 100
+            self, since: FromQuery[Cursor] = None, limit: FromQuery[PageSize] = 100
         ) -> ErpPage:
             async with _problems():
                 return await queries.erp_feed(inv, since, limit)
@@ -362,7 +362,7 @@ def routes(inv: Invoicing) -> list[Any]:
 
         @get("/suspense", summary="Payments no rule matched, oldest first (keyset: ?after=)")
         async def suspense(
-            self, after: FromQuery[Text] = None, limit: FromQuery[Limit] = 100
+            self, after: FromQuery[Cursor] = None, limit: FromQuery[PageSize] = 100
         ) -> SuspensePage:
             async with _problems():
                 return await payment_imports.suspense(inv, after, limit)

@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, delete, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, ConfigDict, Field
+from wattline_platform.inputs import Cursor, PageSize
 from wattline_platform.pii import PiiCipher
 from wattline_platform.problem import Problem
 
@@ -158,10 +159,6 @@ def _uuid(value: str, what: str) -> uuid.UUID:
         raise Problem(404, f"{what}-not-found", f"No such {what}", value[:100]) from None
 
 
-Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
-Cursor = Annotated[str | None, Parameter(max_length=200)]
-
-
 def routes(inv: Invoicing, cipher: PiiCipher | None = None) -> list[type[Controller]]:
     """The webhook controllers bound to *inv*. *cipher* seals the signing secrets in the
     table (None: stored as they are); the webhook job must be given the same one."""
@@ -196,7 +193,7 @@ def routes(inv: Invoicing, cipher: PiiCipher | None = None) -> list[type[Control
 
         @get("/", summary="Webhook subscriptions, oldest first (keyset: ?after=); no secrets")
         async def list_webhooks(
-            self, after: FromQuery[Cursor] = None, limit: FromQuery[Limit] = 100
+            self, after: FromQuery[Cursor] = None, limit: FromQuery[PageSize] = 100
         ) -> WebhookPage:
             async with _problems():
                 items, cursor = await webhooks.subscriptions(inv, after, limit)
@@ -229,7 +226,7 @@ def routes(inv: Invoicing, cipher: PiiCipher | None = None) -> list[type[Control
             webhook_id: FromPath[str],
             status: FromQuery[Literal["pending", "succeeded", "failed"] | None] = None,
             after: FromQuery[Cursor] = None,
-            limit: FromQuery[Limit] = 100,
+            limit: FromQuery[PageSize] = 100,
         ) -> DeliveryPage:
             async with _problems():
                 items, cursor = await webhooks.deliveries(

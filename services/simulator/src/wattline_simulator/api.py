@@ -20,6 +20,7 @@ from wattline_cim import (
     MeasureDataRequest,
     parse_document,
 )
+from wattline_platform.inputs import SequenceId
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
@@ -281,7 +282,7 @@ async def clear_faults(service: ServiceDep) -> dict[str, str]:
 
 
 @get("/sim/served", summary="The simulator's log of what it served")
-async def served(service: ServiceDep, since: FromQuery[int] = 0) -> list[dict[str, Any]]:
+async def served(service: ServiceDep, since: FromQuery[SequenceId] = 0) -> list[dict[str, Any]]:
     async with service.database.connection() as conn:
         rows = await store.served_log(conn, since)
     return [{**dict(r), "served_at": r["served_at"].isoformat()} for r in rows]

@@ -6,13 +6,14 @@ import csv
 import io
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, Field
 from wattline_platform.business_days import danish_today
 from wattline_platform.identifiers import is_valid_gln
+from wattline_platform.inputs import PageSize
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
@@ -234,7 +235,7 @@ def _customers(
 @get("/sim/customers", summary="Customers a newcomer can sign up (another supplier's, unblocked)")
 async def customers(
     service: ServiceDep,
-    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 10,
+    limit: FromQuery[PageSize] = 10,
     after: FromQuery[uuid.UUID | None] = None,
 ) -> list[CustomerOut]:
     async with service.database.connection() as conn:
