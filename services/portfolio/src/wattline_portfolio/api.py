@@ -19,7 +19,7 @@ from wattline_platform.identity import IdentityDep, back_office_only
 from wattline_platform.inputs import Cursor, GsrnQuery, Page, PageSize, SearchText
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
-from wattline_platform.uploads import read_bounded, require_media_type
+from wattline_platform.uploads import file_body, read_bounded, require_media_type
 
 from wattline_portfolio import handlers, portfolio_import, queries
 from wattline_portfolio.adapters import metering_points, store
@@ -355,6 +355,7 @@ def routes(p: Portfolio) -> list[Any]:
             summary="Import the metering points we already supply from a CSV (go-live)",
             description=portfolio_import.__doc__,
             request_max_body_size=None,  # bounded below, with the import's own problem type
+            operation_class=file_body("text/csv"),
         )
         async def import_csv(self, request: Request[Any, Any, Any]) -> ImportReport:
             require_media_type(request.headers.get("content-type"), ["text/csv"])
