@@ -223,6 +223,9 @@ async def test_back_office_reads_the_trail_by_target_key_and_time(rig: Rig) -> N
         {"after": 2**63},
         {"after": "x"},
         {"from": "yesterday"},
+        {"from": "0001-01-01T00:00:00+01:00"},
+        {"to": "9999-12-31T23:59:00-05:00"},
+        {"to": "1999-12-31T23:59:59Z"},
         {"target": "x" * 201},
     ],
 )

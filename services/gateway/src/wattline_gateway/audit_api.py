@@ -11,7 +11,8 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.params import QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
-from wattline_platform.inputs import PageSize, SearchText
+from wattline_platform.inputs import FIRST_DATE, LAST_DATE, PageSize, SearchText
+from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
 from wattline_gateway import handlers
@@ -93,6 +94,15 @@ def routes(gateway: Gateway) -> list[Any]:
         limit: PageSize = 100,
     ) -> AuditPage:
         await gateway.admit(service, request, _audit_reader)
+        for name, moment in (("from", since), ("to", until)):
+            # Also keeps a year-1 time east of UTC (year 0 in UTC) away from the driver.
+            if moment is not None and not FIRST_DATE <= moment.date() <= LAST_DATE:
+                raise Problem(
+                    400,
+                    "validation-error",
+                    "Invalid request",
+                    f"{name}: times from {FIRST_DATE} to {LAST_DATE} are supported",
+                )
         entries, next_after = await handlers.audit_trail(
             service.database,
             handlers.AuditQuery(limit, after, target, key, since, until),
