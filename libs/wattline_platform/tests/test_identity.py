@@ -128,6 +128,16 @@ async def test_a_service_answers_api_only_with_a_genuine_identity() -> None:
                 assert refused.headers["content-type"] == "application/problem+json"
                 assert refused.json()["status"] == 401
 
+        # A path or method no route has says nothing more than one that exists.
+        for method, path in [("GET", "/api/demo/nothing-here"), ("DELETE", "/api/demo/things")]:
+            refused = await client.request(method, path)
+            assert refused.status_code == 401, (method, path, refused.text)
+            assert refused.headers["content-type"] == "application/problem+json"
+        assert (await client.get("/api/nope", headers=identity_headers())).status_code == 404
+        wrong = await client.delete("/api/demo/things", headers=identity_headers())
+        assert wrong.status_code == 405
+        assert (await client.get("/not-api")).status_code == 404
+
         mine = await client.get("/api/demo/whoami", headers=identity_headers(channel="shop"))
         assert mine.json() == {"name": "test", "channel": "shop"}
         made = await client.post("/api/demo/things", json={"n": 3}, headers=identity_headers())

@@ -19,13 +19,15 @@ from typing import Any
 
 import httpx
 import jwt
-from litestar import Request
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 from pydantic import SecretStr
 
-from wattline_platform.problem import Problem
+from wattline_platform.problem import Problem, problem_response
+
+ExceptionHandler = Callable[[Request[Any, Any, Any], Exception], Response[Any]]
 
 IDENTITY_HEADER = "X-Wattline-Identity"
 AUDIENCE = "wattline-services"
@@ -183,6 +185,21 @@ class IdentityCheck:
     def provide(self, request: Request[Any, Any, Any]) -> Identity:
         found = _verified(request)
         return found if found is not None else self.identity(request.headers)
+
+    def unmatched(self, fallback: ExceptionHandler) -> ExceptionHandler:
+        """*fallback* (the 404/405 handler) behind the same check: the router answers a path or
+        method no route has before any guard runs, and without this a caller without identity
+        could tell a route that exists from one that does not."""
+
+        def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+            if self._required(request.method, request.url.path):
+                try:
+                    self.identity(request.headers)
+                except Problem as refused:
+                    return problem_response(refused, request.url.path)
+            return fallback(request, exc)
+
+        return handler
 
 
 _STATE_KEY = "wattline.identity"

@@ -23,6 +23,7 @@ import uvicorn
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
@@ -34,6 +35,7 @@ from wattline_platform.clock import Clock, RemoteClock, make_clock
 from wattline_platform.config import PlatformSettings, ServiceSettings
 from wattline_platform.consumer import EventConsumer
 from wattline_platform.db import Database
+from wattline_platform.inputs import BoundedRequest, refuse_nul_middleware
 from wattline_platform.logging import (
     CORRELATION_HEADER,
     configure_logging,
@@ -41,7 +43,6 @@ from wattline_platform.logging import (
     get_logger,
     new_correlation_id,
 )
-from wattline_platform.inputs import BoundedRequest, refuse_nul_middleware
 from wattline_platform.openapi_problems import ProblemDocumentingJsonPlugin
 from wattline_platform.problem import EXCEPTION_HANDLERS, send_exception
 from wattline_platform.topics import read_epoch
@@ -319,7 +320,14 @@ class Service:
                 "service": Provide(lambda: service, sync_to_thread=False),
                 "identity": Provide(trust.provide, sync_to_thread=False),
             },
-            exception_handlers=EXCEPTION_HANDLERS,
+            exception_handlers={
+                **EXCEPTION_HANDLERS,
+                # A path or method no route has is refused like any other without identity.
+                **{
+                    unmatched: trust.unmatched(EXCEPTION_HANDLERS[HTTPException])
+                    for unmatched in (NotFoundException, MethodNotAllowedException)
+                },
+            },
             middleware=[observability_middleware, refuse_nul_middleware],
             request_class=BoundedRequest,  # every JSON body through one bounded decoder
             openapi_config=OpenAPIConfig(
