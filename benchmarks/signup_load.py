@@ -54,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests-e2e"))
 from _bench import health_latencies, latency_summary, parse_args, percentile
 from e2e_system import System
 
-from wattline.registry import SERVICES
+from wattline.registry import GATEWAY_METRICS_OFFSET, SERVICES
 
 OTHER_SUPPLIER_GLN = "5799994000046"  # with ours_share=0 every point is the other supplier's
 STATUSES = ("registered", "processing", "active", "rejected", "cancelled")
@@ -498,7 +498,12 @@ async def run(args: argparse.Namespace, system: System) -> bool:
         # The portfolio labels controller routes by the handler's own path ("/"); during the
         # load its only POSTs are signups.
         watched = {
-            "gateway (POST /api/...)": (service_url(system, "gateway"), "POST", ("/api*",)),
+            # The gateway's /metrics is on its metrics port, not its public one.
+            "gateway (POST /api/...)": (
+                f"http://127.0.0.1:{system.base_port + GATEWAY_METRICS_OFFSET}",
+                "POST",
+                ("/api*",),
+            ),
             "portfolio (POST /api/signup)": (
                 service_url(system, "portfolio"),
                 "POST",
