@@ -121,3 +121,21 @@ async def test_the_openapi_document_shows_the_bounds(api: httpx.AsyncClient) -> 
     assert models["RunIn"]["properties"]["period"]["pattern"].startswith("^(20")
     assert models["ElvarmeIn"]["properties"]["consumed_kwh_before"]["maximum"] == 1e9
     assert models["ReducedTaxIn"]["properties"]["dkk_per_kwh"]["minimum"] == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 5000 + b"]" * 5000,
+        b"\xff\xfe",
+        b'{"records":[{"HourUTC":"2025-01-01T00:00:00","PriceArea":"DK1","SpotPriceDKK":1e400}]}',
+        b'{"records":[{"HourUTC":"2025-01-01T00:00:00","PriceArea":"DK1","SpotPriceDKK":-2e5}]}',
+    ],
+)
+async def test_an_uploaded_spot_file_out_of_bounds_is_400_and_stores_nothing(
+    api: httpx.AsyncClient, body: bytes
+) -> None:
+    answer = await api.post("/api/settlement/spot-prices/upload", content=body)
+    problem(answer, 400, "invalid-spot-file")
+    window = {"price_area": "DK1", "from": "2025-01-01", "to": "2025-01-01"}
+    assert (await api.get("/api/settlement/spot-prices", params=window)).json()["count"] == 0

@@ -158,6 +158,9 @@ def _instant(value: object) -> datetime:
     return parsed.astimezone(UTC)
 
 
+MAX_DKK_PER_MWH = Decimal(100_000)
+
+
 def _decimal(value: object) -> Decimal | None:
     if value is None:
         return None
@@ -169,6 +172,8 @@ def _decimal(value: object) -> Decimal | None:
         raise InvalidSpotFile(f"price {value!r} is not a number") from None
     if not number.is_finite():
         raise InvalidSpotFile(f"price {value!r} is not a number")
+    if abs(number) > MAX_DKK_PER_MWH:  # EDS publishes DKK/MWh; the market caps far below
+        raise InvalidSpotFile(f"price {value!r} DKK/MWh is beyond any day-ahead price")
     return number
 
 
@@ -212,6 +217,8 @@ def parse_file(body: bytes) -> Parsed:
         document = json.loads(body, parse_float=Decimal)
     except ValueError as exc:
         raise InvalidSpotFile(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidSpotFile("not JSON EDS answers: nested far too deep") from None
     records = document.get("records") if isinstance(document, dict) else document
     if not isinstance(records, list):
         raise InvalidSpotFile('expected {"records": [...]} as Energi Data Service answers')
