@@ -14,11 +14,11 @@ from pydantic import BaseModel, SecretStr
 from wattline_platform import identity
 from wattline_platform.config import PlatformSettings, ServiceSettings
 from wattline_platform.identity import (
+    FOR_CHANNELS,
     IDENTITY_HEADER,
     Identity,
     IdentityDep,
     InvalidIdentity,
-    back_office_only,
     sign,
     verify,
 )
@@ -85,7 +85,7 @@ class Body(BaseModel):
     n: int
 
 
-@get("/api/demo/whoami")
+@get("/api/demo/whoami", opt=FOR_CHANNELS)
 async def whoami(identity: IdentityDep) -> dict[str, Any]:
     return {"name": identity.key_name, "channel": identity.channel}
 
@@ -95,7 +95,7 @@ async def make(data: JSONBody[Body]) -> dict[str, int]:
     return {"n": data.n}
 
 
-@get("/api/demo/everyone", guards=[back_office_only])
+@get("/api/demo/everyone")  # not marked FOR_CHANNELS: it shows everything
 async def everyone() -> dict[str, str]:
     return {"seen": "all"}
 
@@ -148,7 +148,7 @@ async def test_a_service_answers_api_only_with_a_genuine_identity() -> None:
             assert (await client.get(path)).status_code == 200, path
 
 
-async def test_back_office_routes_refuse_a_channel_s_identity() -> None:
+async def test_only_routes_for_channels_answer_a_channel_s_identity() -> None:
     async with AsyncTestClient(app=_service(TEST_IDENTITY_KEY).app()) as client:
         refused = await client.get("/api/demo/everyone", headers=identity_headers(channel="shop"))
         assert refused.status_code == 403

@@ -126,11 +126,14 @@ async def test_a_channel_sees_and_cancels_only_its_own_signups(rig: Rig, keys: K
 
 async def test_a_channel_key_never_reaches_back_office_views(rig: Rig, keys: Keys) -> None:
     # The partner's key holds customers:read, so the gateway lets it through: the portfolio
-    # refuses it because it is bound to a channel.
+    # refuses it because it is bound to a channel and the route is not one for channels.
     customers = await keys.gateway.get("/api/customers", headers=keys.partner)
     assert customers.status_code == 403, customers.text
     assert customers.json()["type"].endswith("/back-office-only")
     assert (await keys.gateway.get("/api/customers", headers=keys.back_office)).status_code == 200
+    # What a channel is for stays open to it: the products it offers.
+    products = await keys.gateway.get("/api/products", headers=keys.shop)
+    assert products.status_code == 200 and products.json(), products.text
 
 
 async def test_an_idempotency_key_is_one_channel_s(rig: Rig, keys: Keys) -> None:

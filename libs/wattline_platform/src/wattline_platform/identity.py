@@ -177,10 +177,21 @@ class IdentityCheck:
         except InvalidIdentity:
             raise Problem(401, "invalid-identity", "Invalid identity") from None
 
-    def guard(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    def guard(
+        self, connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
         if self._required(str(connection.scope.get("method", "GET")), connection.scope["path"]):
+            found = self.identity(connection.headers)
+            bound = found.channel is not None or found.customer is not None
+            if bound and not handler.opt.get("for_channels"):
+                raise Problem(
+                    403,
+                    "back-office-only",
+                    "Not for a channel's key",
+                    f"key '{found.key_name}' is bound to a channel or customer",
+                )
             state = connection.scope.setdefault("state", {})
-            state[_STATE_KEY] = self.identity(connection.headers)
+            state[_STATE_KEY] = found
 
     def provide(self, request: Request[Any, Any, Any]) -> Identity:
         found = _verified(request)
@@ -210,23 +221,17 @@ def _verified(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity | None
     return found if isinstance(found, Identity) else None
 
 
-def back_office_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """A guard for routes that show everything (customers, processes...): a key bound to a
-    sales channel or a customer is refused (403), whatever scopes it was given."""
-    found = _verified(connection)
-    if found is not None and (found.channel is not None or found.customer is not None):
-        raise Problem(
-            403,
-            "back-office-only",
-            "Not for a channel's key",
-            f"key '{found.key_name}' is bound to a channel or customer",
-        )
+# ``opt=FOR_CHANNELS`` on a route (or a controller): it shows a channel- or customer-bound caller
+# only what is its own. Every other route refuses such a caller (403), whatever its scopes: a
+# route shows everything unless it says it does not.
+FOR_CHANNELS = {"for_channels": True}
 
 
 # Type of the ``identity`` parameter of a route handler: who the gateway says is calling.
 IdentityDep = NamedDependency[Identity]
 
 __all__ = [
+    "FOR_CHANNELS",
     "IDENTITY_HEADER",
     "Identity",
     "IdentityCheck",
@@ -234,7 +239,6 @@ __all__ = [
     "InvalidIdentity",
     "SigningAuth",
     "api_paths",
-    "back_office_only",
     "new_key",
     "no_paths",
     "sign",

@@ -15,7 +15,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from pydantic import BaseModel, ConfigDict
 from wattline_contracts.portfolio import ProcessStatus
-from wattline_platform.identity import IdentityDep, back_office_only
+from wattline_platform.identity import FOR_CHANNELS, IdentityDep
 from wattline_platform.inputs import Cursor, GsrnQuery, Page, PageSize, SearchText
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
@@ -58,7 +58,6 @@ class MeteringPointOut(MeteringPointIn):
 class MeteringPointController(Controller):
     path = "/api/portfolio/metering-points"
     tags = ["portfolio"]
-    guards = [back_office_only]
 
     @post("/", status_code=201, summary="Register or update a metering point's master data")
     async def register(
@@ -96,7 +95,11 @@ def routes(p: Portfolio) -> list[Any]:
         path = "/api/products"
         tags = ["products"]
 
-        @get("/", summary="Products to offer: our margin and subscription, spot or fixed")
+        @get(
+            "/",
+            summary="Products to offer: our margin and subscription, spot or fixed",
+            opt=FOR_CHANNELS,
+        )
         async def list_products(self, include_inactive: FromQuery[bool] = False) -> list[Any]:
             today = await p.today()
             async with p.service.database.connection() as conn:
@@ -104,7 +107,7 @@ def routes(p: Portfolio) -> list[Any]:
             views = (queries.product_view(x, today) for x in products)
             return [v for v in views if v is not None]
 
-        @get("/{product_id:str}", summary="A product with all its price versions")
+        @get("/{product_id:str}", summary="A product with all its price versions", opt=FOR_CHANNELS)
         async def get_product(self, product_id: FromPath[str]) -> dict[str, Any]:
             async with p.service.database.connection() as conn:
                 product = await product_store.get(conn, str(_uuid(product_id, "product")))
@@ -138,8 +141,11 @@ def routes(p: Portfolio) -> list[Any]:
                 raise Problem(404, "product-not-found", "No such product", product_id)
             return queries.product_detail(product, await p.today())
 
+    # What a channel's key may call: each shows it only the signups that channel made. Every
+    # other route refuses a channel's key (wattline_platform.identity.FOR_CHANNELS).
     class SignupController(Controller):
         path = "/api/signup"
+        opt = FOR_CHANNELS
         tags = ["signup"]
 
         @post(
@@ -191,6 +197,7 @@ def routes(p: Portfolio) -> list[Any]:
 
     class BackOfficeSignupController(Controller):
         path = "/api/signups"
+        opt = FOR_CHANNELS
         tags = ["back office"]
 
         @get("/", summary="Signups by status and search (id, GSRN, CPR/CVR, name, e-mail)")
@@ -248,7 +255,6 @@ def routes(p: Portfolio) -> list[Any]:
         "/api/address/{dar_id:str}",
         tags=["back office"],
         summary="Metering points at a DAR id",
-        guards=[back_office_only],
     )
     async def address(dar_id: FromPath[str]) -> dict[str, Any]:
         key = _uuid(dar_id, "address")
@@ -262,7 +268,6 @@ def routes(p: Portfolio) -> list[Any]:
     class CustomerController(Controller):
         path = "/api/customers"
         tags = ["back office"]
-        guards = [back_office_only]  # a channel sees its signups, never all customers
 
         @get("/", summary="Customers (search: exact CPR/CVR, name or e-mail)")
         async def list_customers(
@@ -287,7 +292,6 @@ def routes(p: Portfolio) -> list[Any]:
     class ProcessController(Controller):
         path = "/api/processes"
         tags = ["back office"]
-        guards = [back_office_only]
 
         @post("/", status_code=201, summary="End of supply, move-out, erroneous switch or move")
         async def start(self, data: JSONBody[ProcessIn]) -> dict[str, Any]:
@@ -328,7 +332,6 @@ def routes(p: Portfolio) -> list[Any]:
         status_code=201,
         tags=["back office"],
         summary="Move a contract to another product from a date (a new contract)",
-        guards=[back_office_only],
     )
     async def product_change(
         contract_id: FromPath[str], data: JSONBody[ProductChangeIn]
@@ -347,7 +350,6 @@ def routes(p: Portfolio) -> list[Any]:
     class ImportController(Controller):
         path = "/api/portfolio/imports"
         tags = ["back office"]
-        guards = [back_office_only]
 
         @post(
             "/",
