@@ -139,3 +139,13 @@ async def test_an_uploaded_spot_file_out_of_bounds_is_400_and_stores_nothing(
     problem(answer, 400, "invalid-spot-file")
     window = {"price_area": "DK1", "from": "2025-01-01", "to": "2025-01-01"}
     assert (await api.get("/api/settlement/spot-prices", params=window)).json()["count"] == 0
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+async def test_spot_price_dates_outside_the_supported_range_are_400(
+    api: httpx.AsyncClient, day: str
+) -> None:
+    window = {"price_area": "DK1", "from": day, "to": day}
+    problem(await api.get("/api/settlement/spot-prices", params=window), 400, "unsupported-date")
+    imported = await api.post("/api/settlement/spot-prices/import", json=window)
+    problem(imported, 400, "validation-error")

@@ -73,6 +73,20 @@ def _supported(day: date) -> date:
     return day
 
 
+def require_supported_dates(*days: date) -> None:
+    """A 400 ``unsupported-date`` :class:`Problem` unless each of *days* is within the supported
+    range: for date query parameters, whose bounds Litestar does not check (bodies use
+    :data:`BusinessDate`)."""
+    outside = [day for day in days if not FIRST_DATE <= day <= LAST_DATE]
+    if outside:
+        raise Problem(
+            400,
+            "unsupported-date",
+            "Date outside the supported range",
+            f"{outside[0]}: dates from {FIRST_DATE} to {LAST_DATE} are supported",
+        )
+
+
 BusinessDate = Annotated[
     date,
     AfterValidator(_supported),
@@ -240,4 +254,5 @@ __all__ = [
     "decode_json_body",
     "is_json_media_type",
     "refuse_nul_middleware",
+    "require_supported_dates",
 ]

@@ -38,6 +38,7 @@ from wattline_contracts.portfolio import (
 )
 from wattline_platform.business_days import danish_today
 from wattline_platform.db import Database
+from wattline_platform.inputs import BusinessDate, require_supported_dates
 from wattline_platform.logging import get_logger
 from wattline_platform.problem import Problem
 from wattline_platform.service import Service, ServiceDep
@@ -323,11 +324,12 @@ class SpotImportIn(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     price_area: PriceArea
-    from_date: date = Field(alias="from")
-    to_date: date = Field(alias="to")
+    from_date: BusinessDate = Field(alias="from")
+    to_date: BusinessDate = Field(alias="to")
 
 
 def _check_range(first: date, last: date) -> None:
+    require_supported_dates(first, last)
     if last < first:
         raise Problem(400, "invalid-date-range", "to is before from", f"{first}..{last}")
     if (last - first).days + 1 > MAX_API_DAYS:
