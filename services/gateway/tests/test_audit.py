@@ -244,6 +244,11 @@ async def test_only_audit_readers_and_admins_read_it(rig: Rig) -> None:
     assert refused.json()["detail"] == "key 'cis' lacks audit:read"
     assert (await client.get("/api/audit", headers=rig.admin)).status_code == 200
     assert (await client.get("/api/audit", headers=rig.auditor)).status_code == 200
+    # A sales channel's key sees no other channel's calls, whatever its scopes.
+    channel = await create_api_key(conn, "web", ["audit:read", "admin"], channel="web")
+    bound = await client.get("/api/audit", headers={"X-API-Key": channel})
+    assert bound.status_code == 403
+    assert "bound to a channel" in bound.json()["detail"]
     # The trail's readers write nothing through it; it is not a service to forward to.
     assert (await client.post("/api/audit", headers=rig.admin, json={})).status_code == 405
 
