@@ -20,7 +20,7 @@ from wattline_platform.embedded import EmbeddedPostgres
 from wattline_platform.identifiers import gsrn_with_check_digit
 from wattline_platform.identity import Identity, SigningAuth
 
-from wattline.registry import SERVICES
+from wattline.registry import GATEWAY_METRICS_OFFSET, SERVERS, SERVICES
 
 
 def _free(port: int) -> bool:
@@ -33,7 +33,8 @@ def free_base_port() -> int:
         # Below the ephemeral range (32768 and up on Linux): a port there can be taken at any
         # moment by an outgoing connection, and the service meant for it then cannot bind.
         base = random.randrange(20000, 32000, 200)
-        if all(_free(base + e.port_offset) for e in SERVICES):
+        offsets = [e.port_offset for e in (*SERVICES, *SERVERS)] + [GATEWAY_METRICS_OFFSET]
+        if all(_free(base + offset) for offset in offsets):
             return base
 
 
