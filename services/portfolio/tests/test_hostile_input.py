@@ -169,3 +169,15 @@ async def test_the_openapi_document_shows_the_bounds(rig: Rig) -> None:
     product = schema["components"]["schemas"]["ProductIn"]["properties"]
     assert product["display_order"]["maximum"] == 2**31 - 1
     assert product["margin_dkk_per_kwh"]["maximum"] == 100
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+async def test_an_imported_supply_start_outside_the_supported_range_is_refused(
+    rig: Rig, day: str
+) -> None:
+    from .test_import import CSV, csv_of, row_for
+
+    body = csv_of([row_for(rig, rig.single(0), supply_start=day)])
+    report = (await rig.client.post("/api/portfolio/imports", content=body, headers=CSV)).json()
+    assert (report["imported"], report["rejected"]) == (0, 1), report
+    assert report["errors"][0]["reasons"] == ["supply_start must be from 2000-01-01 to 2100-12-31"]

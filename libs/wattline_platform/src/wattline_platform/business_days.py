@@ -12,6 +12,16 @@ import holidays
 
 DANISH_TZ = ZoneInfo("Europe/Copenhagen")
 
+# The business dates Wattline supports: every price, calendar, contract and DataHub date falls
+# in this range, and date arithmetic on one (the day after, a UTC offset) never overflows.
+FIRST_SUPPORTED_DATE = date(2000, 1, 1)
+LAST_SUPPORTED_DATE = date(2100, 12, 31)
+
+
+def is_supported_date(day: date) -> bool:
+    """True for a date from :data:`FIRST_SUPPORTED_DATE` to :data:`LAST_SUPPORTED_DATE`."""
+    return FIRST_SUPPORTED_DATE <= day <= LAST_SUPPORTED_DATE
+
 
 def danish_today(now: datetime) -> date:
     """The Danish (Europe/Copenhagen) calendar date at the aware instant *now*.

@@ -31,6 +31,11 @@ from litestar.serialization import decode_json
 from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 from pydantic import AfterValidator, Field, StringConstraints
 
+from wattline_platform.business_days import (
+    FIRST_SUPPORTED_DATE,
+    LAST_SUPPORTED_DATE,
+    is_supported_date,
+)
 from wattline_platform.problem import Problem
 
 MAX_JSON_BYTES = 1_048_576
@@ -60,15 +65,15 @@ SequenceId = Annotated[int, Ge(0), Le(2**63 - 1)]
 """A position in a bigint sequence (``?since=<id>``)."""
 
 # -- body fields ------------------------------------------------------------------------
-FIRST_DATE = date(2000, 1, 1)
-LAST_DATE = date(2100, 12, 31)
+FIRST_DATE = FIRST_SUPPORTED_DATE
+LAST_DATE = LAST_SUPPORTED_DATE
 
 Int32 = Annotated[int, Ge(-(2**31)), Le(2**31 - 1)]
 """An integer a Postgres ``integer`` column holds."""
 
 
 def _supported(day: date) -> date:
-    if not FIRST_DATE <= day <= LAST_DATE:
+    if not is_supported_date(day):
         raise ValueError(f"dates from {FIRST_DATE} to {LAST_DATE} are supported")
     return day
 
@@ -77,7 +82,7 @@ def require_supported_dates(*days: date) -> None:
     """A 400 ``unsupported-date`` :class:`Problem` unless each of *days* is within the supported
     range: for date query parameters, whose bounds Litestar does not check (bodies use
     :data:`BusinessDate`)."""
-    outside = [day for day in days if not FIRST_DATE <= day <= LAST_DATE]
+    outside = [day for day in days if not is_supported_date(day)]
     if outside:
         raise Problem(
             400,

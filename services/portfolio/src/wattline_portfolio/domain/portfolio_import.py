@@ -17,6 +17,11 @@ from datetime import date
 from typing import Literal, cast, get_args
 
 from wattline_contracts.portfolio_import import PAYER_COLUMNS
+from wattline_platform.business_days import (
+    FIRST_SUPPORTED_DATE,
+    LAST_SUPPORTED_DATE,
+    is_supported_date,
+)
 from wattline_platform.grid_areas import price_area
 
 from wattline_portfolio.domain.identity import (
@@ -189,6 +194,11 @@ def parse_row(
             supply_start = date.fromisoformat(start_text)
         except ValueError:
             reasons.append("supply_start must be a date YYYY-MM-DD")
+        if supply_start is not None and not is_supported_date(supply_start):
+            reasons.append(
+                f"supply_start must be from {FIRST_SUPPORTED_DATE} to {LAST_SUPPORTED_DATE}"
+            )
+            supply_start = None
 
     customer = _person(values, "", reasons)
     payer: Person | None = None
