@@ -10,6 +10,10 @@ DANISH_TZ = ZoneInfo("Europe/Copenhagen")
 FIXED_STEPS = {"PT15M": timedelta(minutes=15), "PT1H": timedelta(hours=1)}
 RESOLUTIONS = ("PT15M", "PT1H", "P1D", "P1M")
 MAX_POSITION = 999_999
+# The years a CIM time may name. DataHub's data lies well inside; the bounds keep date
+# arithmetic (a local day's next midnight, a P1D series' steps) away from datetime's ends
+# (year 1, year 9999), where it overflows instead of answering.
+YEARS = range(1900, 2200)
 
 
 def fmt_seconds(dt: datetime) -> str:

@@ -11,6 +11,7 @@ from typing import Any, NoReturn, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from wattline_cim._time import YEARS
 from wattline_cim.errors import CimError
 from wattline_cim.models import (
     AccountingPointCharacteristics,
@@ -43,9 +44,9 @@ from wattline_cim.schema import validate
 _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
 
-_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
-_MINUTES = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z")
-_DECIMAL_TEXT = re.compile(r"-?\d+(\.\d+)?")
+_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII)
+_MINUTES = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z", re.ASCII)
+_DECIMAL_TEXT = re.compile(r"-?\d+(\.\d+)?", re.ASCII)
 
 
 def _make(cls: type[_M], path: str, **fields: Any) -> _M:
@@ -134,9 +135,12 @@ class _Node:
             self.fail(key, f"{value!r} is not a date-time with seconds (YYYY-MM-DDThh:mm:ssZ)")
         plain = value[: match.start(1)] + value[match.end(1) :] if match.group(1) else value
         try:
-            return datetime.fromisoformat(plain).astimezone(UTC)
+            parsed = datetime.fromisoformat(plain)
         except ValueError:
             self.fail(key, f"{value!r} is not a valid date-time")
+        if parsed.year not in YEARS:
+            self.fail(key, f"{value!r} is not in the years {YEARS.start}-{YEARS.stop - 1}")
+        return parsed.astimezone(UTC)
 
     # required accessors
     def node(self, key: str) -> _Node:
@@ -161,9 +165,12 @@ class _Node:
         if not _MINUTES.fullmatch(value):
             node.fail("value", f"{value!r} is not YYYY-MM-DDThh:mmZ (no seconds)")
         try:
-            return datetime.fromisoformat(value)
+            parsed = datetime.fromisoformat(value)
         except ValueError:
             node.fail("value", f"{value!r} is not a valid date-time")
+        if parsed.year not in YEARS:
+            node.fail("value", f"{value!r} is not in the years {YEARS.start}-{YEARS.stop - 1}")
+        return parsed
 
     def number(self, key: str, *, text_ok: bool = False) -> Decimal:
         return self.need(key, self.opt_number(key, text_ok=text_ok))
@@ -614,9 +621,36 @@ def loads(raw: bytes | str) -> dict[str, Any]:
         ) from None
     except RecursionError:
         raise CimError("malformed JSON: nested too deeply") from None
+    if _UNSTORABLE_HINT.search(text):
+        _refuse_unstorable(doc)
     if not isinstance(doc, dict) or len(doc) != 1:
         raise CimError("a CIM document is a JSON object with exactly one root key")
     return doc
+
+
+# NUL and lone surrogates reach a decoded string only as \u escapes (or in a str given as
+# such); no CIM value has them, PostgreSQL text cannot store them and UTF-8 cannot encode a
+# lone surrogate. The hint keeps the walk off the hot path: DataHub's documents never match.
+_UNSTORABLE_HINT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|[\x00\ud800-\udfff]")
+
+
+def _refuse_unstorable(doc: object) -> None:
+    """CimError if any key or string of *doc* holds a NUL or a lone surrogate."""
+    stack = [doc]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise CimError("malformed JSON: a string holds a lone surrogate") from None
+            if "\x00" in item:
+                raise CimError("malformed JSON: a string holds NUL (\\u0000)")
 
 
 def parse_document(raw: bytes | str) -> CimDocument:
