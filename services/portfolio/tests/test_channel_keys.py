@@ -80,6 +80,10 @@ async def test_a_channel_sees_and_cancels_only_its_own_signups(rig: Rig, keys: K
         )
     )
     assert channels == {ours: "shop", theirs: "partner"}
+    # The partner signing up the shop's customer learns of an open process, not its ids.
+    taken = await gw.post("/api/signup", json=rig.signup_body(rig.single(0)), headers=keys.partner)
+    assert taken.status_code == 409 and taken.json()["type"].endswith("/open-process")
+    assert ours not in taken.text and "process_id" not in taken.json()
 
     # Listing: each channel its own, back office both.
     def listed(response: httpx.Response) -> set[str]:

@@ -393,6 +393,9 @@ async def submit_signup(
                 first = await store.signup_by_key(conn, idempotency_key, channel)
             if first is not None:
                 return _replay(first, request_index)
+        if exc.type == "open-process" and channel is not None:
+            # The open process may be another channel's signup: its ids are not this one's.
+            raise _open_process_problem(gsrn, None) from None
         raise
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "signup_idempotency_per_channel" and idempotency_key:
