@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from litestar import get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 from litestar.types import ASGIApp, Receive, Scope, Send
 from wattline_platform.config import ServiceSettings
@@ -33,7 +34,7 @@ def _exploding_middleware(app: ASGIApp) -> ASGIApp:
 
 
 @get("/demo/dependency", dependencies={"n": Provide(_exploding_dependency, sync_to_thread=False)})
-async def with_dependency(n: int) -> int:
+async def with_dependency(n: NamedDependency[int]) -> int:
     return n
 
 
@@ -43,7 +44,7 @@ async def failing_handler() -> int:
 
 
 @get("/demo/middleware/{what:str}", middleware=[_exploding_middleware])
-async def behind_middleware(what: str) -> str:
+async def behind_middleware(what: FromPath[str]) -> str:
     return what
 
 
