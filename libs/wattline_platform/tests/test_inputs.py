@@ -168,6 +168,7 @@ async def test_numbers_and_dates_are_bounded_by_the_domain() -> None:
             ("period", "0000-01"),
             ("period", "9999-12"),
             ("period", "2025-13"),
+            ("period", "20\u0662\u0665-01"),  # Arabic-Indic digits: \d would take them
         ):
             answer = await client.post("/things", json={"name": "a", field: value})
             problem(answer, 400, "validation-error")

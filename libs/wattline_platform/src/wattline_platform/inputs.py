@@ -58,7 +58,7 @@ Cursor = Annotated[str | None, MaxLen(200)]
 """An optional keyset cursor (``?after=``) as the previous page returned it."""
 SearchText = Annotated[str | None, MaxLen(200)]
 """An optional free-text search or filter value."""
-GsrnQuery = Annotated[str | None, Parameter(pattern=r"^\d{18}$", description="18-digit GSRN")]
+GsrnQuery = Annotated[str | None, Parameter(pattern=r"^[0-9]{18}$", description="18-digit GSRN")]
 """An optional metering point filter: a GSRN's 18 digits."""
 SequenceId = Annotated[int, Ge(0), Le(2**63 - 1)]
 """A position in a bigint sequence (``?since=<id>``)."""
@@ -98,7 +98,7 @@ BusinessDate = Annotated[
 ]
 """A business date within the range Wattline supports (prices, calendars and DataHub's)."""
 
-PERIOD_PATTERN = r"^(20\d\d|2100)-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = r"^(20[0-9][0-9]|2100)-(0[1-9]|1[0-2])$"
 # StringConstraints, not Field(pattern=): Litestar's OpenAPI shows only the former's pattern.
 BillingPeriod = Annotated[
     str, StringConstraints(pattern=PERIOD_PATTERN), Field(description="YYYY-MM")

@@ -50,7 +50,7 @@ class RunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     period: BillingPeriod = Field(description="billing period YYYY-MM")
-    grid_area: str | None = Field(default=None, pattern=r"^\d{3}$")
+    grid_area: str | None = Field(default=None, pattern=r"^[0-9]{3}$")
 
 
 class MarkInvoicedIn(BaseModel):
@@ -60,7 +60,7 @@ class MarkInvoicedIn(BaseModel):
 
 
 RunStatus = Literal["waiting", "queued", "running", "completed", "blocked", "failed"]
-GridAreaQuery = Annotated[str | None, Parameter(pattern=r"^\d{3}$", description="grid area")]
+GridAreaQuery = Annotated[str | None, Parameter(pattern=r"^[0-9]{3}$", description="grid area")]
 
 
 def _page(page: int, page_size: int) -> tuple[int, int]:
