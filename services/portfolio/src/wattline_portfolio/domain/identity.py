@@ -12,7 +12,7 @@ from wattline_platform.pii import mask
 ContactType = Literal["private", "business"]
 # What a signup and an import accept as an e-mail address and a Danish postcode.
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-POSTAL_CODE_PATTERN = r"^\d{4}$"
+POSTAL_CODE_PATTERN = r"^[0-9]{4}$"  # [0-9]: \d takes any Unicode digit
 
 
 class InvalidIdentity(ValueError):
