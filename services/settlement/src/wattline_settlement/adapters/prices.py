@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 import httpx
 from wattline_platform.business_days import danish_today
+from wattline_platform.inputs import FIRST_DATE, LAST_DATE
 
 from wattline_settlement.domain import charge_rules
 from wattline_settlement.domain.charge_rules import MissingPrices
@@ -115,8 +116,13 @@ class EdsClient:
     async def records(
         self, dataset: Dataset, price_area: str, start_utc: datetime, end_utc: datetime
     ) -> list[dict[str, Any]]:
-        """Every record of *price_area* in ``[start_utc, end_utc)``, paging through ``total``."""
+        """Every record of *price_area* in ``[start_utc, end_utc)``, paging through ``total``.
+
+        An answer claiming more records than the range holds (one per area and interval) is
+        an EdsError: paging after its ``total`` would not end.
+        """
         found: list[dict[str, Any]] = []
+        most = (end_utc - start_utc) // charge_rules.step_of(dataset.resolution) + 1
         while True:
             params: dict[str, str | int] = {
                 "start": _eds_time(start_utc),
@@ -137,10 +143,14 @@ class EdsClient:
             try:
                 body = json.loads(response.content, parse_float=Decimal)
                 page = body["records"]
+                if not isinstance(page, list):
+                    raise TypeError("records is not a list")
                 total = int(body.get("total", len(found) + len(page)))
-            except (ValueError, KeyError, TypeError) as exc:
+                found.extend(page)
+            except (ValueError, KeyError, TypeError, ArithmeticError, RecursionError) as exc:
                 raise EdsError(f"{url}: not an EDS dataset answer: {exc}") from exc
-            found.extend(page)
+            if len(found) > most:
+                raise EdsError(f"{url}: more records than {start_utc}..{end_utc} holds")
             if not page or len(found) >= total:
                 return found
 
@@ -153,6 +163,9 @@ def _instant(value: object) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidSpotFile(f"time {value!r} is not an ISO date-time") from None
+    # Also keeps the conversions below away from datetime's ends (year 1 at +14:00 overflows).
+    if not FIRST_DATE.year <= parsed.year <= LAST_DATE.year:
+        raise InvalidSpotFile(f"time {value!r} is not between {FIRST_DATE} and {LAST_DATE}")
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
