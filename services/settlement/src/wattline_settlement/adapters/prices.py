@@ -122,7 +122,7 @@ class EdsClient:
         an EdsError: paging after its ``total`` would not end.
         """
         found: list[dict[str, Any]] = []
-        most = (end_utc - start_utc) // charge_rules.step_of(dataset.resolution) + 1
+        most = max((end_utc - start_utc) // charge_rules.step_of(dataset.resolution), 0) + 1
         while True:
             params: dict[str, str | int] = {
                 "start": _eds_time(start_utc),
