@@ -1,0 +1,165 @@
+"""Schemathesis against the public API: no request makes a 5xx, every error is problem+json,
+every answer is what the gateway's OpenAPI document says (its schema and its status codes).
+
+Bounded and reproducible: a few examples per operation (the schema's own examples, the
+coverage phase's boundary values and a short fuzzing phase), generated deterministically, so a
+run in CI fuzzes what it fuzzed on the developer's machine. It runs on a system of its own:
+the thousands of products, signups, webhooks and settlement runs it asks for would change what
+the other tests of the session see. With the admin key it reaches the services; without a key
+the gateway alone answers (401, then 429 as failed authentications pile up).
+
+The simulator (DataHub's stand-in) and reconciliation have no routes through the gateway, so
+nothing of theirs is in the document; the simulator's fault and seed endpoints are never hit.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_system import System
+
+pytestmark = pytest.mark.e2e
+
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "response_schema_conformance",
+    "problem_json_errors",  # fuzz_checks.py
+)
+EXAMPLES_PER_OPERATION = 5
+HERE = Path(__file__).parent
+PHASE_DONE = re.compile(r"(Examples|Coverage|Fuzzing) \(in [\d.]+s\)")
+
+
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    # Schemathesis also sends requests without the key (is auth enforced?): their 401s would
+    # soon have the gateway answer this client address 429 whatever key it sends.
+    s = System(
+        tmp_path_factory.mktemp("wattline-fuzz"),
+        settings={"WATTLINE_GATEWAY_FAILED_AUTH_PER_MINUTE": "1000000"},
+    )
+    s.start()
+    try:
+        yield s
+    finally:
+        if s.proc is not None:
+            s.stop()
+
+
+def admin_key(system: System) -> str:
+    """An admin key whose rate limit lets the fuzzing through (the dev key's would turn most
+    requests into 429s and test nothing behind the gateway)."""
+    out = subprocess.run(
+        [
+            *(sys.executable, "-m", "wattline", "apikey", "create", "--name", "fuzz"),
+            *("--scopes", "admin", "--rate-limit", "1000000"),
+        ],
+        env=system.cli_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def schemathesis(
+    system: System, headers: list[str], reports: Path, progress: Callable[[str], None]
+) -> tuple[int, str, float]:
+    """Run the CLI once, passing its phases' results to *progress*; its exit code, output
+    and seconds."""
+    env = {
+        **system.env,
+        "SCHEMATHESIS_HOOKS": "fuzz_checks",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
+    }
+    command = [
+        *(sys.executable, "-m", "schemathesis.cli", "run", f"{system.url}/schema/openapi.json"),
+        *("--url", system.url),
+        *(arg for header in headers for arg in ("-H", header)),
+        *("--checks", ",".join(CHECKS)),
+        *("--phases", "examples,coverage,fuzzing"),
+        *("--max-examples", str(EXAMPLES_PER_OPERATION)),
+        "--generation-deterministic",  # no seed, no examples carried over from a run before
+        *("--workers", "2"),
+        *("--request-timeout", "30"),
+        "--no-color",
+        *("--report", "json,har", "--report-dir", str(reports)),
+    ]
+    started = time.monotonic()
+    lines: list[str] = []
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as run:
+        assert run.stdout is not None
+        for line in run.stdout:
+            lines.append(line)
+            if PHASE_DONE.search(line):  # "✅  Coverage (in 17.37s)"
+                progress(f"{line.strip()} after {time.monotonic() - started:.0f} s")
+        code = run.wait(timeout=300)
+    return code, "".join(lines), time.monotonic() - started
+
+
+def har_entries(reports: Path) -> list[dict[str, Any]]:
+    (har,) = reports.glob("har-*.json")
+    entries: list[dict[str, Any]] = json.loads(har.read_text())["log"]["entries"]
+    return entries
+
+
+def summary(reports: Path) -> tuple[int, collections.Counter[int], dict[str, int], dict[str, Any]]:
+    """Requests sent, their statuses, failures per check and the run's JSON report."""
+    (report_file,) = reports.glob("json-*.json")
+    entries = har_entries(reports)
+    statuses = collections.Counter(e["response"]["status"] for e in entries)
+    report = json.loads(report_file.read_text())
+    failures = {f"{f['code']} {f['title']}": f["count"] for f in report["failures"]}
+    return len(entries), statuses, failures, report
+
+
+@pytest.mark.parametrize("auth", ["admin-key", "no-key"])
+def test_fuzzing_the_public_api(
+    fuzzed: System, auth: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def progress(text: str) -> None:
+        with capsys.disabled():
+            print(f"\nfuzz [{auth}]: {text}", end="", flush=True)
+
+    headers = [f"Authorization: Bearer {admin_key(fuzzed)}"] if auth == "admin-key" else []
+    reports = tmp_path / "reports"
+    progress("schemathesis against the gateway's OpenAPI document")
+    code, output, seconds = schemathesis(fuzzed, headers, reports, progress)
+    (tmp_path / "schemathesis.txt").write_text(output)
+    assert list(reports.glob("*.json")), output[-3000:]  # it ran (its options were taken)
+    requests, statuses, failures, report = summary(reports)
+    line = (
+        f"{requests} requests to {report['operations']['tested']} operations "
+        f"in {seconds:.1f} s; statuses {dict(sorted(statuses.items()))}; failures by check: "
+        + (", ".join(f"{k}: {n}" for k, n in failures.items()) or "none")
+    )
+    progress(line + "\n")
+
+    assert report["operations"]["tested"] == report["operations"]["total"] > 0, output[-3000:]
+    assert not report["errors"], output[-5000:]
+    assert failures == {} and code == 0, line + "\n" + output[-20000:]
+    assert not [s for s in statuses if s >= 500]  # the HAR agrees: not one 5xx was answered
+    if auth == "admin-key":
+        # Behind the gateway, not only at it: the services answered successes and refusals.
+        assert sum(n for s, n in statuses.items() if s < 300) > 100, statuses
+        assert statuses[429] < requests / 20, statuses  # the key's rate limit was no wall
+    else:
+        # Without a key nothing gets through: refused, or not even routed (bad method or
+        # path); only an OPTIONS is answered (204, the methods allowed).
+        through = [e for e in har_entries(reports) if e["response"]["status"] < 400]
+        assert {e["request"]["method"] for e in through} <= {"OPTIONS"}, through[:3]
+        assert statuses[401] > 200, statuses
