@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Litestar, get, post
@@ -9,6 +10,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.params import FromPath, JSONBody
 from litestar.testing import AsyncTestClient
 from pydantic import BaseModel
+from wattline_platform import identity
 from wattline_platform.openapi_problems import (
     ProblemDocumentingJsonPlugin,
     document_problems,
@@ -41,12 +43,20 @@ async def clock() -> Thing:
     return Thing(name="clock")
 
 
-def app() -> Litestar:
+@post("/sim/clock")
+async def move_clock() -> Thing:
+    return Thing(name="clock")
+
+
+def app(requires_identity: Callable[[str, str], bool] = identity.api_paths) -> Litestar:
     return Litestar(
-        [create, one, report, clock],
+        [create, one, report, clock, move_clock],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
-            title="t", version="1", path="/schema", render_plugins=[ProblemDocumentingJsonPlugin()]
+            title="t",
+            version="1",
+            path="/schema",
+            render_plugins=[ProblemDocumentingJsonPlugin(requires_identity)],
         ),
     )
 
@@ -82,3 +92,14 @@ async def test_the_gateway_adds_what_it_answers_before_the_service() -> None:
     assert "Retry-After" in doc["paths"]["/api/report"]["get"]["responses"]["429"]["headers"]
     assert document_problems(doc, gateway=True) == doc  # idempotent
     assert "403" not in service_doc["paths"]["/api/report"]["get"]["responses"]  # a copy
+
+
+async def test_401_where_the_services_own_rule_asks_for_the_identity() -> None:
+    def control_routes(method: str, path: str) -> bool:
+        return path.startswith("/sim/") and method != "GET"
+
+    async with AsyncTestClient(app(control_routes)) as client:
+        doc = (await client.get("/schema/openapi.json")).json()
+    assert 401 in statuses(doc, "/sim/clock", "post")
+    assert 401 not in statuses(doc, "/sim/clock", "get")
+    assert 401 not in statuses(doc, "/api/things/{name}", "get")

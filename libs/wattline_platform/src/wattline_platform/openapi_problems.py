@@ -20,7 +20,7 @@ An operation answering another error (a 422 on a read, say) declares it on its r
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from litestar import Request
@@ -28,6 +28,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 from pydantic import BaseModel, ConfigDict
 
+from wattline_platform import identity
 from wattline_platform.problem import PROBLEM_JSON
 
 WRITES = frozenset({"post", "put", "patch", "delete"})
@@ -78,10 +79,19 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
-def service_statuses(path: str, method: str, operation: Mapping[str, Any]) -> set[int]:
-    """What a service itself may answer to *operation* besides its documented success."""
+IdentityRequired = Callable[[str, str], bool]
+
+
+def service_statuses(
+    path: str,
+    method: str,
+    operation: Mapping[str, Any],
+    requires_identity: IdentityRequired = identity.api_paths,
+) -> set[int]:
+    """What a service itself may answer to *operation* besides its documented success
+    (401 where *requires_identity*, the service's own rule, says so)."""
     statuses = {400}
-    if path == "/api" or path.startswith("/api/"):
+    if requires_identity(method.upper(), path):
         statuses.add(401)
     if any(p.get("in") == "path" for p in operation.get("parameters", ())):
         statuses.add(404)
@@ -92,7 +102,12 @@ def service_statuses(path: str, method: str, operation: Mapping[str, Any]) -> se
     return statuses
 
 
-def gateway_statuses(path: str, method: str, operation: Mapping[str, Any]) -> set[int]:
+def gateway_statuses(
+    path: str,
+    method: str,
+    operation: Mapping[str, Any],
+    requires_identity: IdentityRequired = identity.no_paths,
+) -> set[int]:
     """What the gateway may answer to *operation* on its way to (or instead of) the service."""
     statuses = {400, 401, 403, 429, 502, 503, 504}
     if "requestBody" in operation:
@@ -100,7 +115,12 @@ def gateway_statuses(path: str, method: str, operation: Mapping[str, Any]) -> se
     return statuses
 
 
-def document_problems(doc: dict[str, Any], *, gateway: bool = False) -> dict[str, Any]:
+def document_problems(
+    doc: dict[str, Any],
+    *,
+    gateway: bool = False,
+    requires_identity: IdentityRequired = identity.api_paths,
+) -> dict[str, Any]:
     """*doc* with problem+json responses added to every operation (a copy; idempotent).
 
     Litestar's own 400 (a ``{status_code, detail}`` JSON body it never sends here: the
@@ -116,7 +136,7 @@ def document_problems(doc: dict[str, Any], *, gateway: bool = False) -> dict[str
             if method not in METHODS:
                 continue
             responses = operation.setdefault("responses", {})
-            for status in sorted(statuses_of(path, method, operation)):
+            for status in sorted(statuses_of(path, method, operation, requires_identity)):
                 existing = responses.get(str(status), {}).get("content", {})
                 if PROBLEM_JSON in existing:
                     continue
@@ -137,8 +157,13 @@ def document_problems(doc: dict[str, Any], *, gateway: bool = False) -> dict[str
 class ProblemDocumentingJsonPlugin(JsonRenderPlugin):
     """A service's ``/schema/openapi.json`` with :func:`service_statuses` documented."""
 
+    def __init__(self, requires_identity: IdentityRequired = identity.api_paths) -> None:
+        super().__init__()
+        self.requires_identity = requires_identity
+
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return super().render(request, document_problems(openapi_schema))
+        documented = document_problems(openapi_schema, requires_identity=self.requires_identity)
+        return super().render(request, documented)
 
 
 __all__ = [

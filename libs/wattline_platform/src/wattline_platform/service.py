@@ -335,7 +335,7 @@ class Service:
                 version="0.1.0",
                 path="/schema",
                 # /schema/openapi.json with the problem+json errors every route answers
-                render_plugins=[ProblemDocumentingJsonPlugin()],
+                render_plugins=[ProblemDocumentingJsonPlugin(self.identity_required)],
             )
             if self.openapi_schema
             else None,
