@@ -75,12 +75,6 @@ class PlatformSettings(BaseSettings):
         "process, at least 32 characters: "
         'python -c "import secrets; print(secrets.token_urlsafe(32))"',
     )
-    @field_validator("identity_key", mode="before")
-    @classmethod
-    def _unset_when_empty(cls, value: object) -> object:
-        # `IDENTITY_KEY=` (an empty compose substitution) means unset, not a 0-character key.
-        return None if value == "" else value
-
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field(
         default="json",
@@ -94,6 +88,12 @@ class PlatformSettings(BaseSettings):
             "GET /sim/clock; unset in production"
         ),
     )
+
+    @field_validator("identity_key", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        # `IDENTITY_KEY=` (an empty compose substitution) means unset, not a 0-character key.
+        return None if value == "" else value
 
 
 class ServiceSettings(BaseSettings):
