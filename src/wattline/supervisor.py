@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -253,30 +254,23 @@ class Supervisor:
         say(f"mail server ready on {self.mail_url} (messages in {self.mail_dir})")
 
     def _pii_key(self) -> str:
-        """The local PII key: made on first start, kept in <home>/pii.key (mode 600)."""
-        if os.environ.get("PII_KEY"):
-            return os.environ["PII_KEY"]
-        path = self.home / "pii.key"
-        if not path.exists():
-            from wattline_platform.pii import PiiCipher
+        """The local PII key: PII_KEY, else made on first start and kept in <home>/pii.key
+        (mode 600)."""
+        from wattline_platform.pii import PiiCipher
 
-            path.write_text(PiiCipher.new_key())
-            path.chmod(0o600)
-        return path.read_text().strip()
+        return os.environ.get("PII_KEY") or self._kept("pii.key", PiiCipher.new_key)
 
     def _identity_key(self) -> str:
         """The key the gateway signs identities with and every service verifies them with:
         IDENTITY_KEY, else made on first start and kept in <home>/identity.key (mode 600)."""
-        if os.environ.get("IDENTITY_KEY"):
-            return os.environ["IDENTITY_KEY"]
-        path = self.home / system.IDENTITY_KEY_FILE
-        if not path.exists():
-            from wattline_platform.identity import new_key
+        from wattline_platform.identity import new_key
 
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(new_key())
-        return path.read_text().strip()
+        return os.environ.get("IDENTITY_KEY") or self._kept(system.IDENTITY_KEY_FILE, new_key)
+
+    def _kept(self, name: str, make: Callable[[], str]) -> str:
+        from wattline_platform.embedded import read_or_create_secret
+
+        return read_or_create_secret(self.home / name, make)[0]
 
     def _service_env(self, name: str) -> dict[str, str]:
         # Every outside address a service calls comes from the one registry: here it is
@@ -379,8 +373,7 @@ class Supervisor:
                 )
             finally:
                 await conn.close()
-            path.write_text(secret + "\n")
-            path.chmod(0o600)
+            self._kept(path.name, lambda: secret)
         return f"dev API key (admin): {path}"
 
     # -- supervision ----------------------------------------------------------------------

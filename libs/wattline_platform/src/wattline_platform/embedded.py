@@ -52,20 +52,19 @@ def service_role(service: str) -> str:
     return f"wattline_{service}"
 
 
-def read_or_create_secret(path: Path) -> tuple[str, bool]:
-    """The secret kept in *path*, made (random, URL-safe) on first use; True when just made.
-
-    The file is created with mode 600 in one step (never readable by others, not even for a
-    moment) and its folder is kept at 700.
-    """
+def read_or_create_secret(
+    path: Path, make: Callable[[], str] = lambda: secrets.token_urlsafe(32)
+) -> tuple[str, bool]:
+    """The secret kept in *path*, made by *make* (random, URL-safe) on first use; True when
+    just made. The file is created with mode 600 in one step (never readable by others, not
+    even for a moment); one loosened by hand is tightened again."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.parent.chmod(0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         path.chmod(0o600)
         return path.read_text().strip(), False
-    secret = secrets.token_urlsafe(32)
+    secret = make()
     with os.fdopen(fd, "w") as out:
         out.write(secret + "\n")
     return secret, True
@@ -123,8 +122,14 @@ class EmbeddedPostgres:
         return self.secrets_dir / f"{role}.password"
 
     def password(self, role: str = SUPERUSER) -> str:
-        """*role*'s password, generated on first use and kept in its file (mode 600)."""
-        return read_or_create_secret(self.password_file(role))[0]
+        """*role*'s password, generated on first use and kept in its file (mode 600, in a
+        folder of mode 700)."""
+        return self._secret(role)[0]
+
+    def _secret(self, role: str) -> tuple[str, bool]:
+        self.secrets_dir.mkdir(parents=True, exist_ok=True)
+        self.secrets_dir.chmod(0o700)
+        return read_or_create_secret(self.password_file(role))
 
     def dsn(self, role: str = SUPERUSER, database: str = DATABASE) -> str:
         """A DSN logging in as *role* (with its password) to *database*."""
@@ -181,7 +186,7 @@ class EmbeddedPostgres:
             os.chown(self.pgdata, uid, gid)
             self.pgdata.chmod(0o700)
         self._remove_stale_pid()
-        password, new = read_or_create_secret(self.password_file(SUPERUSER))
+        password, new = self._secret(SUPERUSER)
         if not (self.pgdata / "PG_VERSION").exists():
             log.info("postgres_initdb", pgdata=str(self.pgdata))
             self._initdb(password, uid, gid)
