@@ -8,8 +8,9 @@ the thousands of products, signups, webhooks and settlement runs it asks for wou
 the other tests of the session see. With the admin key it reaches the services; without a key
 the gateway alone answers (401, then 429 as failed authentications pile up).
 
-The simulator (DataHub's stand-in) and reconciliation have no routes through the gateway, so
-nothing of theirs is in the document; the simulator's fault and seed endpoints are never hit.
+The simulator (DataHub's stand-in) has no routes through the gateway: it is fuzzed on its own
+port with the gateway's signed identity (fuzz_checks.py), its fault, seed and clock routes
+left out. Reconciliation has no routes yet.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,20 +76,46 @@ def admin_key(system: System) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+@dataclass(frozen=True)
+class Target:
+    """What one run fuzzes: whose OpenAPI document, as whom, leaving out what."""
+
+    base_url: str
+    headers: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    options: tuple[str, ...] = ()
+
+
+def target(system: System, auth: str) -> Target:
+    if auth == "admin-key":
+        return Target(system.url, headers=(f"Authorization: Bearer {admin_key(system)}",))
+    if auth == "no-key":
+        return Target(system.url)
+    # DataHub's stand-in, straight at its port with the gateway's identity: its fault, seed
+    # and clock routes are left out (they would break, fill or fast-forward the market).
+    return Target(
+        system.simulator_url,
+        env=(("FUZZ_IDENTITY_KEY", system.identity_key),),
+        options=("--exclude-path-regex", "^/sim/(faults|seed|clock)$"),
+    )
+
+
 def schemathesis(
-    system: System, headers: list[str], reports: Path, progress: Callable[[str], None]
+    system: System, run: Target, reports: Path, progress: Callable[[str], None]
 ) -> tuple[int, str, float]:
     """Run the CLI once, passing its phases' results to *progress*; its exit code, output
     and seconds."""
     env = {
         **system.env,
+        **dict(run.env),
         "SCHEMATHESIS_HOOKS": "fuzz_checks",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
     }
     command = [
-        *(sys.executable, "-m", "schemathesis.cli", "run", f"{system.url}/schema/openapi.json"),
-        *("--url", system.url),
-        *(arg for header in headers for arg in ("-H", header)),
+        *(sys.executable, "-m", "schemathesis.cli", "run", f"{run.base_url}/schema/openapi.json"),
+        *("--url", run.base_url),
+        *(arg for header in run.headers for arg in ("-H", header)),
+        *run.options,
         *("--checks", ",".join(CHECKS)),
         *("--phases", "examples,coverage,fuzzing"),
         *("--max-examples", str(EXAMPLES_PER_OPERATION)),
@@ -101,13 +129,13 @@ def schemathesis(
     lines: list[str] = []
     with subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    ) as run:
-        assert run.stdout is not None
-        for line in run.stdout:
+    ) as cli:
+        assert cli.stdout is not None
+        for line in cli.stdout:
             lines.append(line)
             if PHASE_DONE.search(line):  # "✅  Coverage (in 17.37s)"
                 progress(f"{line.strip()} after {time.monotonic() - started:.0f} s")
-        code = run.wait(timeout=300)
+        code = cli.wait(timeout=300)
     return code, "".join(lines), time.monotonic() - started
 
 
@@ -127,7 +155,7 @@ def summary(reports: Path) -> tuple[int, collections.Counter[int], dict[str, int
     return len(entries), statuses, failures, report
 
 
-@pytest.mark.parametrize("auth", ["admin-key", "no-key"])
+@pytest.mark.parametrize("auth", ["admin-key", "no-key", "simulator"])
 def test_fuzzing_the_public_api(
     fuzzed: System, auth: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -135,10 +163,10 @@ def test_fuzzing_the_public_api(
         with capsys.disabled():
             print(f"\nfuzz [{auth}]: {text}", end="", flush=True)
 
-    headers = [f"Authorization: Bearer {admin_key(fuzzed)}"] if auth == "admin-key" else []
+    run = target(fuzzed, auth)
     reports = tmp_path / "reports"
-    progress("schemathesis against the gateway's OpenAPI document")
-    code, output, seconds = schemathesis(fuzzed, headers, reports, progress)
+    progress(f"schemathesis against {run.base_url}/schema/openapi.json")
+    code, output, seconds = schemathesis(fuzzed, run, reports, progress)
     (tmp_path / "schemathesis.txt").write_text(output)
     assert list(reports.glob("*.json")), output[-3000:]  # it ran (its options were taken)
     requests, statuses, failures, report = summary(reports)
@@ -149,13 +177,13 @@ def test_fuzzing_the_public_api(
     )
     progress(line + "\n")
 
-    assert report["operations"]["tested"] == report["operations"]["total"] > 0, output[-3000:]
+    assert report["operations"]["tested"] == report["operations"]["selected"] > 0, output[-3000:]
     assert not report["errors"], output[-5000:]
     assert failures == {} and code == 0, line + "\n" + output[-20000:]
     assert not [s for s in statuses if s >= 500]  # the HAR agrees: not one 5xx was answered
-    if auth == "admin-key":
-        # Behind the gateway, not only at it: the services answered successes and refusals.
-        assert sum(n for s, n in statuses.items() if s < 300) > 100, statuses
+    if auth != "no-key":
+        # Past the credentials, not only at them: the services answered successes as well.
+        assert sum(n for s, n in statuses.items() if s < 300) > requests / 20, statuses
         assert statuses[429] < requests / 20, statuses  # the key's rate limit was no wall
     else:
         # Without a key nothing gets through: refused, or not even routed (bad method or

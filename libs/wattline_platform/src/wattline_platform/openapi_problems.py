@@ -124,7 +124,7 @@ def document_problems(
     """*doc* with problem+json responses added to every operation (a copy; idempotent).
 
     Litestar's own 400 (a ``{status_code, detail}`` JSON body it never sends here: the
-    platform's handler answers problem+json) is replaced.
+    platform's handler answers problem+json) is replaced; what a route declares is kept.
     """
     doc = copy.deepcopy(doc)
     doc.setdefault("components", {}).setdefault("schemas", {})[SCHEMA_NAME] = (
@@ -138,8 +138,8 @@ def document_problems(
             responses = operation.setdefault("responses", {})
             for status in sorted(statuses_of(path, method, operation, requires_identity)):
                 existing = responses.get(str(status), {}).get("content", {})
-                if PROBLEM_JSON in existing:
-                    continue
+                if existing and not _litestars_own(existing):
+                    continue  # the route's: problem+json, or what its protocol answers
                 responses[str(status)] = {
                     "description": REASONS[status],
                     "content": {PROBLEM_JSON: {"schema": SCHEMA_REF}},
@@ -152,6 +152,12 @@ def document_problems(
                         }
                     }
     return doc
+
+
+def _litestars_own(content: Mapping[str, Any]) -> bool:
+    """Litestar's automatic 400 (its ValidationException body, never sent here)."""
+    schema = content.get("application/json", {}).get("schema", {})
+    return len(content) == 1 and schema.get("description") == "Validation Exception"
 
 
 class ProblemDocumentingJsonPlugin(JsonRenderPlugin):

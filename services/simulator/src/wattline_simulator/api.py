@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, delete, get, post
 from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, Field
 from wattline_cim import (
@@ -21,6 +22,7 @@ from wattline_cim import (
     parse_document,
 )
 from wattline_platform.inputs import SequenceId
+from wattline_platform.openapi_problems import problems
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
@@ -66,7 +68,25 @@ def _failure(answer: Answer) -> Response[Any]:
     return Response({"error": answer.reason}, status_code=answer.status, headers=headers)
 
 
-@post("/oauth2/v2.0/token", status_code=200, summary="OAuth2 client-credentials token")
+class OAuthError(BaseModel):
+    """An OAuth 2.0 token endpoint's error (RFC 6749 5.2), as Azure AD answers DataHub's
+    actors: not problem+json, which no OAuth client reads."""
+
+    error: Literal["unsupported_grant_type", "invalid_client"]
+
+
+OAUTH_ERRORS = {
+    status: ResponseSpec(OAuthError, description=text, generate_examples=False)
+    for status, text in ((400, "Not the client-credentials grant"), (401, "Unknown client"))
+}
+
+
+@post(
+    "/oauth2/v2.0/token",
+    status_code=200,
+    summary="OAuth2 client-credentials token",
+    responses=OAUTH_ERRORS,
+)
 async def token(
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     service: ServiceDep,
@@ -91,7 +111,11 @@ async def token(
     )
 
 
-@get(f"{CIM}/peek/{{category:str}}", summary="Peek the oldest message of a category")
+@get(
+    f"{CIM}/peek/{{category:str}}",
+    summary="Peek the oldest message of a category",
+    responses=problems(401),  # DataHub's own OAuth token, not the gateway's identity
+)
 async def peek(
     category: FromPath[str], request: Request[Any, Any, Any], service: ServiceDep
 ) -> Response[Any]:
@@ -109,7 +133,12 @@ async def peek(
     )
 
 
-@delete(f"{CIM}/dequeue/{{message_id:str}}", status_code=200, summary="Dequeue a message")
+@delete(
+    f"{CIM}/dequeue/{{message_id:str}}",
+    status_code=200,
+    summary="Dequeue a message",
+    responses=problems(401),
+)
 async def dequeue(
     message_id: FromPath[str], request: Request[Any, Any, Any], service: ServiceDep
 ) -> Response[Any]:
@@ -123,6 +152,7 @@ async def dequeue(
     f"{CIM}/incomingMessages/{{document_type:str}}",
     status_code=202,
     summary="Receive a document from the supplier",
+    responses=problems(401),
 )
 async def incoming(
     document_type: FromPath[str], request: Request[Any, Any, Any], service: ServiceDep
