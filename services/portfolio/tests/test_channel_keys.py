@@ -33,6 +33,7 @@ class Keys:
     shop: dict[str, str]  # bound to channel "shop"
     partner: dict[str, str]  # bound to channel "partner"
     back_office: dict[str, str]  # bound to no channel
+    auditor: dict[str, str]  # reads the gateway's audit trail
 
 
 @pytest.fixture
@@ -46,6 +47,7 @@ async def keys(rig: Rig, postgres_dsn: str) -> AsyncIterator[Keys]:
             conn, "partner", [*CHANNEL_SCOPES, "customers:read"], channel="partner"
         )
         office = await create_api_key(conn, "office", ["portfolio:write"])
+        auditor = await create_api_key(conn, "auditor", ["audit:read"])
         portfolio = str(rig.client.base_url).rstrip("/")
         gateway = build_gateway(
             GatewaySettings(
@@ -60,6 +62,7 @@ async def keys(rig: Rig, postgres_dsn: str) -> AsyncIterator[Keys]:
                 {"X-API-Key": shop},
                 {"X-API-Key": partner},
                 {"X-API-Key": office},
+                {"X-API-Key": auditor},
             )
     finally:
         await conn.execute("DROP SCHEMA gateway CASCADE")
@@ -126,6 +129,24 @@ async def test_a_channel_sees_and_cancels_only_its_own_signups(rig: Rig, keys: K
     assert detail.status_code == 200 and detail.json()["signup_id"] == theirs
     office = await gw.post(f"/api/signup/{theirs}/cancel", headers=keys.back_office)
     assert office.status_code == 200, office.text
+
+    # The gateway's audit trail: who tried to cancel what, and how it ended.
+    async def cancels(target: str) -> list[tuple[str, str, str | None, int | None]]:
+        audit = await gw.get("/api/audit", params={"target": target}, headers=keys.auditor)
+        assert audit.status_code == 200, audit.text
+        return [
+            (e["key_name"], e["method"], e["target"], e["status"])
+            for e in reversed(audit.json()["items"])  # newest first
+            if e["target"].endswith("/cancel")
+        ]
+
+    assert await cancels(theirs) == [
+        ("shop", "POST", f"{theirs}/cancel", 404),
+        ("office", "POST", f"{theirs}/cancel", 200),
+    ]
+    assert await cancels(ours) == [("shop", "POST", f"{ours}/cancel", 200)]
+    # A channel's key reads no trail (it would show the other channels' calls).
+    assert (await gw.get("/api/audit", headers=keys.shop)).status_code == 403
 
 
 async def test_a_channel_key_never_reaches_back_office_views(rig: Rig, keys: Keys) -> None:
