@@ -38,7 +38,7 @@ CHECKS = (
     "response_schema_conformance",
     "problem_json_errors",  # fuzz_checks.py
 )
-EXAMPLES_PER_OPERATION = 5
+EXAMPLES_PER_OPERATION = 10
 HERE = Path(__file__).parent
 PHASE_DONE = re.compile(r"(Examples|Coverage|Fuzzing) \(in [\d.]+s\)")
 
@@ -128,7 +128,12 @@ def schemathesis(
     started = time.monotonic()
     lines: list[str] = []
     with subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        env=env,
+        cwd=reports.parent,  # its replay cache (.schemathesis/) with the reports, not in the repo
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     ) as cli:
         assert cli.stdout is not None
         for line in cli.stdout:
