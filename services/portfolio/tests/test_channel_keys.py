@@ -180,3 +180,43 @@ async def test_an_idempotency_key_is_one_channel_s(rig: Rig, keys: Keys) -> None
     assert other.status_code == 201, other.text
     assert "idempotent-replayed" not in other.headers
     assert other.json()["signup_id"] != first.json()["signup_id"]
+
+
+async def test_a_channel_never_reads_another_s_customer_details_by_its_cpr(
+    rig: Rig, keys: Keys
+) -> None:
+    gw = keys.gateway
+    shop_body = rig.signup_body(rig.single(0))
+    made = await gw.post("/api/signup", json=shop_body, headers=keys.shop)
+    assert made.status_code == 201, made.text
+    # The partner knows the shop's customer's CPR only, and signs it up elsewhere under made-up
+    # contact details: the customer (one party per CPR) keeps the shop's details, which the
+    # partner's own signup must not show it.
+    probe = rig.signup_body(
+        rig.single(1),
+        cpr_cvr=shop_body["cpr_cvr"],
+        customer_name="Mallory Probe",
+        email="mallory@example.dk",
+        phone="+4587654321",
+        billing_street="Vestergade",
+        billing_postal_code="8000",
+        billing_city="Aarhus C",
+    )
+    theirs = await gw.post("/api/signup", json=probe, headers=keys.partner)
+    assert theirs.status_code == 201, theirs.text
+    signup_id = theirs.json()["signup_id"]
+
+    detail = await gw.get(f"/api/signups/{signup_id}", headers=keys.partner)
+    assert detail.status_code == 200, detail.text
+    customer = detail.json()["customer"]
+    assert customer["name"] == "Mallory Probe"
+    assert customer["email"] == "mallory@example.dk"
+    assert customer["phone"] == "+4587654321"
+    assert customer["billing_address"]["street"] == "Vestergade"
+    listed = await gw.get("/api/signups", headers=keys.partner)
+    assert [i["customer_name"] for i in listed.json()["items"]] == ["Mallory Probe"]
+    for leaked in ("Anders Jensen", "anders@example.dk", "+4512345678", "Nørrebrogade"):
+        assert leaked not in detail.text and leaked not in listed.text
+    # Back office sees the customer as kept.
+    office = await gw.get(f"/api/signups/{signup_id}", headers=keys.back_office)
+    assert office.json()["customer"]["name"] == "Anders Jensen"

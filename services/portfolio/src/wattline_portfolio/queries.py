@@ -16,6 +16,7 @@ from wattline_portfolio.adapters import store
 from wattline_portfolio.adapters.vault import Vault
 from wattline_portfolio.domain.identity import Person
 from wattline_portfolio.domain.products import Product
+from wattline_portfolio.models import SignupIn
 
 
 def page_clause(page: int, page_size: int) -> tuple[int, int]:
@@ -65,14 +66,17 @@ def product_detail(product: Product, today: date) -> dict[str, Any]:
     return {**view, "versions": [_prices(v) for v in product.versions]}
 
 
-def person_view(vault: Vault, party: asyncpg.Record) -> dict[str, Any]:
-    person: Person = vault.open_person(party["sealed"])
+def person_view(
+    vault: Vault, party: asyncpg.Record, as_submitted: Person | None = None
+) -> dict[str, Any]:
+    """The *party* as kept; with *as_submitted*, its id and the details a signup sent instead."""
+    person: Person = as_submitted or vault.open_person(party["sealed"])
     address = person.address
     return {
         "id": str(party["party_id"]),
         "name": person.name,
-        "cpr_cvr": party["cpr_cvr_masked"],
-        "contact_type": party["contact_type"],
+        "cpr_cvr": person.cpr_cvr_masked if as_submitted else party["cpr_cvr_masked"],
+        "contact_type": person.contact_type if as_submitted else party["contact_type"],
         "email": person.email,
         "phone": person.phone,
         "billing_address": {
@@ -86,14 +90,26 @@ def person_view(vault: Vault, party: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-def _signup_row(vault: Vault, row: asyncpg.Record) -> dict[str, Any]:
+def _submitted(vault: Vault, row: asyncpg.Record) -> SignupIn:
+    """The signup *row* as its channel sent it."""
+    return SignupIn.model_validate_json(vault.open(row["request_sealed"]))
+
+
+def _signup_row(vault: Vault, row: asyncpg.Record, seen_by: str | None = None) -> dict[str, Any]:
+    # A channel sees the customer as it sent it: the party (one per CPR/CVR) keeps the details
+    # of whoever made it first or confirmed it last, maybe another channel's customer.
+    name = (
+        _submitted(vault, row).customer_name
+        if seen_by is not None
+        else vault.open_person(row["customer_sealed"]).name
+    )
     return {
         "signup_id": row["signup_id"],
         "status": row["status"],
         "gsrn": row["gsrn"],
         "type": row["type"],
         "effective_date": row["effective_date"].isoformat(),
-        "customer_name": vault.open_person(row["customer_sealed"]).name,
+        "customer_name": name,
         "rejection_reason": row["rejection_reason"],
         "end_reason": row["end_reason"],
         "end_date": None if row["end_date"] is None else row["end_date"].isoformat(),
@@ -137,7 +153,7 @@ async def signups(
         *args,
     )
     return {
-        "items": [_signup_row(vault, r) for r in rows],
+        "items": [_signup_row(vault, r, seen_by) for r in rows],
         "total": total,
         "page": max(1, page),
         "page_size": limit,
@@ -195,13 +211,15 @@ async def signup_detail(
         "SELECT signup_id FROM signup WHERE resubmission_of = $1", signup_id
     )
     assert customer is not None
+    # A channel: the people as it sent them, never what the parties keep (see _signup_row).
+    sent = _submitted(vault, row) if seen_by is not None else None
     return {
-        **_signup_row(vault, row),
+        **_signup_row(vault, row, seen_by),
         "dar_id": str(row["dar_id"]),
         "product_id": str(row["product_id"]),
         "product_version": row["product_version"],
-        "customer": person_view(vault, customer),
-        "payer": person_view(vault, payer) if payer else None,
+        "customer": person_view(vault, customer, sent.customer() if sent else None),
+        "payer": person_view(vault, payer, sent.payer() if sent else None) if payer else None,
         "process": process_view(process),
         "resubmission_of": row["resubmission_of"],
         "resubmitted_as": resubmitted_as,
