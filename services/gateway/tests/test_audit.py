@@ -213,6 +213,32 @@ async def test_back_office_reads_the_trail_by_target_key_and_time(rig: Rig) -> N
     assert third["next_after"] is None
 
 
+async def test_a_call_is_found_by_its_target_however_its_path_is_spelled(rig: Rig) -> None:
+    # The router reads //api/x, /api//x and /api/x alike, and forwards all three; the trail
+    # names the target the router read, so no spelling hides a call from ?target=.
+    for n, target in enumerate(
+        (
+            b"//api/signups/SGN-7/cancel",
+            b"/api//signups/SGN-7/cancel",
+            b"/api/signups//SGN-7//cancel",
+            b"/api/signups/SGN-7%2Fcancel",
+        )
+    ):
+        answer = await rig.client.post(
+            "/api/signups", headers=rig.admin, json={}, extensions={"target": target}
+        )
+        assert answer.status_code == 200, (target, answer.text)
+        assert rig.backend.received[n].endswith(target.decode()), rig.backend.received
+    found = (await _trail(rig, target="SGN-7")).json()["items"]
+    assert [e["target"] for e in found] == ["SGN-7/cancel"] * 4
+    assert [e["path"] for e in reversed(found)] == [  # as received
+        "//api/signups/SGN-7/cancel",
+        "/api//signups/SGN-7/cancel",
+        "/api/signups//SGN-7//cancel",
+        "/api/signups/SGN-7%2Fcancel",
+    ]
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -256,7 +256,9 @@ def routes(gateway: Gateway) -> list[Any]:
             return await gateway.forward(gateway.services[owner], request, upstream_path, key)
         # On record before it leaves (a crash after it leaves the outcome unknown, never the
         # call), its outcome after.
-        entry = await _record_call(service, key, request.method, upstream_path.split("?", 1)[0])
+        entry = await _record_call(
+            service, key, request.method, upstream_path.split("?", 1)[0], path
+        )
         status: int | None = None
         try:
             response = await gateway.forward(gateway.services[owner], request, upstream_path, key)
@@ -297,10 +299,12 @@ def routes(gateway: Gateway) -> list[Any]:
     return [proxy, openapi, docs_page, docs_asset, *audit_api.routes(gateway)]
 
 
-async def _record_call(service: ServiceDep, key: repo.StoredKey, method: str, path: str) -> int:
+async def _record_call(
+    service: ServiceDep, key: repo.StoredKey, method: str, path: str, routed_rest: str
+) -> int:
     try:
         return await handlers.record_call(
-            service.database, key, method, path, correlation_id_var.get() or ""
+            service.database, key, method, path, routed_rest, correlation_id_var.get() or ""
         )
     except Exception as exc:  # no trail, no call: it is not forwarded unrecorded
         log.exception("audit_record_failed", method=method)

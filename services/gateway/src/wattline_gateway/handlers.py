@@ -41,9 +41,15 @@ async def revoke_api_key(conn: asyncpg.Connection, name: str) -> bool:
 
 
 async def record_call(
-    db: Database, key: repo.StoredKey, method: str, raw_path: str, correlation_id: str
+    db: Database,
+    key: repo.StoredKey,
+    method: str,
+    raw_path: str,
+    routed_rest: str,
+    correlation_id: str,
 ) -> int:
-    """Record a state-changing call by *key* before it is forwarded; the entry's id.
+    """Record a state-changing call by *key* to *raw_path* (as received; *routed_rest*: the
+    decoded rest after its first segment, as routed) before it is forwarded; the entry's id.
 
     Its own statement, committed before the call leaves the gateway: whatever happens next
     (the service fails, the gateway is killed), the call is on record, its outcome unknown.
@@ -57,7 +63,7 @@ async def record_call(
             key_name=key.name,
             method=method.upper(),
             path=path,
-            target=audit.target_of(path),
+            target=audit.target_of(routed_rest),
             correlation_id=correlation_id[:128],
         )
 

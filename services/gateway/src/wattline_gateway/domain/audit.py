@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import unquote
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_PATH = 1000  # characters kept of a path or target (paths are ids; a longer one is junk)
@@ -22,10 +21,16 @@ def is_recorded(method: str) -> bool:
     return method.upper() in STATE_CHANGING
 
 
-def target_of(raw_path: str) -> str | None:
-    """The decoded path after ``/api/<first segment>/``; None for ``/api/<first segment>``."""
-    rest = raw_path.removeprefix("/api/").partition("/")[2].strip("/")
-    return unquote(rest)[:MAX_PATH] or None
+def target_of(routed_rest: str) -> str | None:
+    """The target of a call: *routed_rest*, the decoded path after ``/api/<first segment>``
+    as the gateway's router read it (its empty segments gone), without its slashes at either
+    end; None for ``/api/<first segment>`` itself.
+
+    Not read off the raw path: ``//api/x/ID``, ``/api//x/ID`` and ``/api/x//ID`` are routed
+    (and answered) as ``/api/x/ID``, so their target is ``ID`` too, or a caller could keep its
+    call out of a search by target.
+    """
+    return routed_rest.strip("/")[:MAX_PATH] or None
 
 
 @dataclass(frozen=True)
