@@ -23,6 +23,7 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
+from litestar.utils import normalize_path
 from pydantic import SecretStr
 
 from wattline_platform.problem import Problem, problem_response
@@ -203,7 +204,8 @@ class IdentityCheck:
         could tell a route that exists from one that does not."""
 
         def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-            if self._required(request.method, request.url.path):
+            # As the router reads it (//api/x is /api/x): unrouted, the scope's path is not.
+            if self._required(request.method, normalize_path(request.url.path)):
                 try:
                     self.identity(request.headers)
                 except Problem as refused:
