@@ -61,6 +61,9 @@ async def test_filters_are_typed_and_bounded(rig: Rig) -> None:
     problem(await rig.client.get("/api/processes?gsrn=12345"), 400, "validation-error")
     problem(await rig.client.get("/api/signups?search=" + "x" * 201), 400, "validation-error")
     problem(await rig.client.get("/api/portfolio/imports?after=" + "x" * 201), 400)
+    # A cursor that is no import_id is a bad request, not a missing import (found by fuzzing).
+    problem(await rig.client.get("/api/portfolio/imports?after="), 400, "invalid-cursor")
+    problem(await rig.client.get("/api/portfolio/imports?after=abc"), 400, "invalid-cursor")
     assert (await rig.client.get("/api/processes?status=pending")).status_code == 200
     gsrn = rig.single(0).gsrn
     assert (await rig.client.get(f"/api/processes?gsrn={gsrn}")).json()["items"] == []

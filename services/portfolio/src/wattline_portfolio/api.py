@@ -368,7 +368,12 @@ def routes(p: Portfolio) -> list[Any]:
         async def list_imports(
             self, after: FromQuery[Cursor] = None, limit: FromQuery[PageSize] = 20
         ) -> ImportPage:
-            cursor = None if after is None else _uuid(after, "import")
+            try:
+                cursor = None if after is None else uuid.UUID(after)
+            except ValueError:
+                raise Problem(
+                    400, "invalid-cursor", "Invalid cursor", "?after= takes an import_id"
+                ) from None
             return await portfolio_import.list_imports(
                 p, limit=max(1, min(limit, 100)), after=cursor
             )
