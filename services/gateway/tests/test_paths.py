@@ -4,6 +4,7 @@ should see: control characters and dot segments, however they are encoded."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,12 +28,17 @@ from wattline_platform.testing import serve_app
     include_in_schema=False,
 )
 async def echo(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """What the portfolio would see: the raw target, and the path its router matches."""
-    return {
+    """What the portfolio would see: the raw target, and the path its router matches (and
+    the raw Idempotency-Key, when one came)."""
+    seen = {
         "raw_path": request.scope["raw_path"].decode("latin-1"),
         "path": request.scope["path"],
         "query": request.scope["query_string"].decode("latin-1"),
     }
+    raw_key = dict(request.scope["headers"]).get(b"idempotency-key")
+    if raw_key is not None:
+        seen["idempotency_key"] = raw_key.hex()
+    return seen
 
 
 Rig = tuple[httpx.AsyncClient, dict[str, str], str]
@@ -58,13 +64,18 @@ async def rig(postgres_dsn: str) -> AsyncIterator[Rig]:
         await conn.close()
 
 
-async def _raw_get(base: str, target: str, key: dict[str, str]) -> tuple[int, str, bytes]:
-    """GET *target* byte for byte (httpx would re-encode it): status, content type, body."""
+async def _raw_get(
+    base: str, target: str, key: dict[str, str], extra: bytes = b""
+) -> tuple[int, str, bytes]:
+    """GET *target* byte for byte (httpx would re-encode it), with the *extra* raw header
+    lines: status, content type, body."""
     url = urlsplit(base)
     reader, writer = await asyncio.open_connection(url.hostname, url.port)
     headers = "".join(f"{k}: {v}\r\n" for k, v in key.items())
     writer.write(
-        f"GET {target} HTTP/1.1\r\nHost: gw\r\n{headers}Connection: close\r\n\r\n".encode("latin-1")
+        f"GET {target} HTTP/1.1\r\nHost: gw\r\n{headers}".encode("latin-1")
+        + extra
+        + b"Connection: close\r\n\r\n"
     )
     answer = await reader.read()
     writer.close()
@@ -109,6 +120,18 @@ async def test_the_path_reaches_the_service_as_sent(rig: Rig) -> None:
     }
     own = await client.post("/api/portfolio/imports", headers=key, content=b"x")
     assert own.json()["raw_path"] == "/api/portfolio/imports"
+
+
+@pytest.mark.parametrize("value", ["ordre-æøå".encode(), b"caf\xe9", b"\xff\xfe"])
+async def test_a_header_beyond_ascii_is_forwarded_as_its_bytes(rig: Rig, value: bytes) -> None:
+    # Header values are bytes; Litestar reads them as Latin-1 and httpx encodes a str header
+    # as ASCII, so UTF-8 in an Idempotency-Key was a UnicodeEncodeError (500) at the gateway.
+    _, key, base = rig
+    status, _, body = await _raw_get(
+        base, "/api/signups", key, b"Idempotency-Key: " + value + b"\r\n"
+    )
+    assert status == 200, body
+    assert json.loads(body)["idempotency_key"] == value.hex()
 
 
 @pytest.mark.parametrize(

@@ -167,11 +167,15 @@ class Gateway:
     async def forward(
         self, target: str, request: Request[Any, Any, Any], path: str, key: repo.StoredKey
     ) -> Response[bytes]:
+        # As the bytes that came (Litestar reads them as Latin-1; httpx would encode a str as
+        # ASCII, and a UTF-8 Idempotency-Key was a 500).
         headers = {
-            k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST_HEADERS
+            k.encode("latin-1"): v.encode("latin-1")
+            for k, v in request.headers.items()
+            if k.lower() in FORWARDED_REQUEST_HEADERS
         }
-        headers[CORRELATION_HEADER] = correlation_id_var.get() or ""
-        headers[identity.IDENTITY_HEADER] = self.sign(key)
+        headers[CORRELATION_HEADER.encode()] = (correlation_id_var.get() or "").encode("latin-1")
+        headers[identity.IDENTITY_HEADER.encode()] = self.sign(key).encode()
         try:
             # *path* is the raw path and query (domain.paths): httpx keeps its escapes as sent.
             upstream = await self.client.request(
