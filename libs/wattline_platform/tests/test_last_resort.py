@@ -3,8 +3,10 @@ problem+json 500 with the correlation id to quote, and the stack is in the log u
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from litestar import get
@@ -16,6 +18,7 @@ from wattline_platform.config import ServiceSettings
 from wattline_platform.logging import configure_logging
 from wattline_platform.problem import Problem
 from wattline_platform.service import Service, ServiceSpec
+from wattline_platform.testing import serve_app
 
 
 def _exploding_dependency() -> int:
@@ -102,3 +105,26 @@ async def test_a_problem_raised_in_a_middleware_keeps_its_status_and_correlation
         metrics = (await client.get("/metrics")).text
     route = 'route="/demo/middleware/{what}"'
     assert f'wattline_http_requests_total{{method="GET",{route},status="403"}} 1.0' in metrics
+
+
+@pytest.mark.parametrize("sent", [b"\xff\xfe", "ordre-æ".encode(), b"tab\there", b"x" * 200])
+async def test_a_correlation_id_is_taken_only_as_printable_ascii(sent: bytes) -> None:
+    # It goes back in a header, into every log line and on in other requests' headers (which
+    # httpx encodes as ASCII): anything else gets an id of our own, never an error.
+    async with serve_app(demo().app()) as base:
+        url = urlsplit(base)
+        reader, writer = await asyncio.open_connection(url.hostname, url.port)
+        writer.write(
+            b"GET /demo/middleware/fine HTTP/1.1\r\nHost: demo\r\nX-Correlation-ID: "
+            + sent
+            + b"\r\nConnection: close\r\n\r\n"
+        )
+        answer = await reader.read()
+        writer.close()
+    head = answer.partition(b"\r\n\r\n")[0]
+    lines = head.split(b"\r\n")
+    assert lines[0].split()[1] == b"200", answer
+    cid = next(v for k, _, v in (x.partition(b": ") for x in lines) if k == b"x-correlation-id")
+    assert cid.isascii() and cid.decode().isprintable() and 1 <= len(cid) <= 128, cid
+    if sent == b"x" * 200:
+        assert cid == b"x" * 128  # a long one is cut, as before

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
@@ -367,6 +368,17 @@ async def _check(fn: ReadyCheck) -> dict[str, Any]:
     return {"ok": ok, "detail": detail}
 
 
+_CORRELATION_ID = re.compile(rb"[!-~]{1,128}")
+
+
+def _correlation_id(incoming: bytes | None) -> str:
+    """The caller's X-Correlation-ID (its first 128 characters) if it is printable ASCII, else
+    a new one: it goes back in a header, into every log line and on to other services'
+    headers, so an undecodable or non-ASCII one would fail there (it was a 500)."""
+    found = _CORRELATION_ID.fullmatch(incoming[:128]) if incoming else None
+    return found[0].decode("ascii") if found else new_correlation_id()
+
+
 def observability_middleware(app: ASGIApp) -> ASGIApp:
     """Correlation id in and out (``X-Correlation-ID``) and HTTP metrics by route template."""
 
@@ -376,7 +388,7 @@ def observability_middleware(app: ASGIApp) -> ASGIApp:
             return
         headers = dict(scope.get("headers") or ())
         incoming = headers.get(CORRELATION_HEADER.lower().encode())
-        cid = incoming.decode()[:128] if incoming else new_correlation_id()
+        cid = _correlation_id(incoming)
         token = correlation_id_var.set(cid)
         status = 500
         status_sent = False
