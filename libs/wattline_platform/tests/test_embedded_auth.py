@@ -135,6 +135,11 @@ def test_a_secret_is_made_once_and_then_read(tmp_path: Path) -> None:
     path.chmod(0o644)  # loosened by hand: tightened on the next read
     read_or_create_secret(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.write_text("\n")  # created, never written (the run stopped in between)
+    remade, new = read_or_create_secret(path)
+    assert new and len(remade) >= 40 and remade != made
+    assert read_or_create_secret(path) == (remade, False)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def _initdb_with_trust(pg: EmbeddedPostgres) -> tuple[int | None, int | None]:

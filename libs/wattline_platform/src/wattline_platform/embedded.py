@@ -57,13 +57,18 @@ def read_or_create_secret(
 ) -> tuple[str, bool]:
     """The secret kept in *path*, made by *make* (random, URL-safe) on first use; True when
     just made. The file is created with mode 600 in one step (never readable by others, not
-    even for a moment); one loosened by hand is tightened again."""
+    even for a moment); one loosened by hand is tightened again. An empty one (a run stopped,
+    or a host that lost power, between creating it and writing it) is made again: an empty
+    secret is no secret, and kept it would stop every later start."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         path.chmod(0o600)
-        return path.read_text().strip(), False
+        kept = path.read_text().strip()
+        if kept:
+            return kept, False
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
     secret = make()
     with os.fdopen(fd, "w") as out:
         out.write(secret + "\n")
