@@ -263,9 +263,11 @@ class EmbeddedPostgres:
             preexec_fn=child_preexec(uid, gid),
         )
         if result.returncode != 0 or b"ERROR" in result.stdout + result.stderr:
+            # PostgreSQL may echo the failed statement: the password never leaves in the error.
+            said = result.stderr.decode(errors="replace").replace(password, "***")
             raise RuntimeError(
                 f"could not set the superuser password of {self.pgdata} (is a server running "
-                f"on it?): {result.stderr.decode(errors='replace')[-500:]}"
+                f"on it?): {said[-500:]}"
             )
 
     async def ensure_database(self) -> None:
