@@ -25,7 +25,7 @@ from wattline_platform.identity import (
 from wattline_platform.service import Service, ServiceSpec
 from wattline_platform.testing import TEST_IDENTITY_KEY, identity_headers
 
-KEY = "k" * 40
+KEY = "k" * 64  # long enough for HS384 too (the "another algorithm" token)
 SHOP = Identity("5f0c", "shop", frozenset({"signup:write"}), channel="shop")
 
 

@@ -23,7 +23,7 @@ async def test_an_address_lookup_without_a_configured_lookup_is_a_503_problem(
         api.routes(p),
         dependencies={
             "service": Provide(lambda: p.service, sync_to_thread=False),
-            "identity": Provide(caller_identity, sync_to_thread=False),  # a back-office caller
+            "identity": Provide(lambda: caller_identity(), sync_to_thread=False),  # back office
         },
         exception_handlers=EXCEPTION_HANDLERS,
     )
