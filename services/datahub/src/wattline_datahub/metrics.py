@@ -17,6 +17,11 @@ QUEUE_DEPTH = Gauge(
 REQUEST_SECONDS = Histogram(
     "wattline_datahub_request_seconds", "Latency of calls to DataHub", ["operation"]
 )
+PEEK_SECONDS = Histogram(
+    "wattline_datahub_peek_seconds",
+    "Time to peek a queue category, retries included (how long DataHub kept us waiting)",
+    ["category"],
+)
 FAILURES = Counter(
     "wattline_datahub_call_failures_total",
     "Calls to DataHub that failed transiently (429, 5xx, network)",

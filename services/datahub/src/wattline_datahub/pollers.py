@@ -65,7 +65,9 @@ async def poll_once(
     service: Service, client: DataHubClient, category: str, settings: DatahubSettings
 ) -> handlers.Stored | None:
     """Take one message from *category* through to dequeue; None when the queue is empty."""
+    started = time.perf_counter()
     peeked = await call_datahub("peek", lambda: client.peek(category), settings.max_backoff_s)
+    metrics.PEEK_SECONDS.labels(category).observe(time.perf_counter() - started)
     if peeked is None:
         metrics.QUEUE_DEPTH.labels(category).set(0)
         return None

@@ -6,12 +6,13 @@ import asyncio
 from pathlib import Path
 
 import httpx
+from wattline_platform import metrics as platform_metrics
 from wattline_platform.business_days import danish_holidays
 from wattline_platform.logging import get_logger
 from wattline_platform.pii import PiiCipher
 from wattline_platform.service import Service, ServiceSpec
 
-from wattline_portfolio import api, consumers, handlers
+from wattline_portfolio import api, consumers, handlers, metrics
 from wattline_portfolio.adapters.address_lookup import AddressLookup
 from wattline_portfolio.adapters.vault import Vault
 from wattline_portfolio.settings import PortfolioSettings
@@ -53,6 +54,11 @@ def wire(
     service.route_handlers.extend(api.routes(p))
     consumers.register(p)
     service.background.append(lambda: scheduler(p))
+    service.background.append(
+        lambda: platform_metrics.refresh_gauges(
+            service.database, lambda conn: metrics.refresh(conn, service.clock)
+        )
+    )
     return p
 
 

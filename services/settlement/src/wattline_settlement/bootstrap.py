@@ -7,10 +7,11 @@ from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+from wattline_platform import metrics as platform_metrics
 from wattline_platform.config import ServiceSettings
 from wattline_platform.service import Service, ServiceSpec
 
-from wattline_settlement import api, consumers, metering, pricing, runs
+from wattline_settlement import api, consumers, metering, metrics, pricing, runs
 
 SPEC = ServiceSpec("settlement", Path(__file__).resolve().parents[2] / "migrations")
 
@@ -56,4 +57,10 @@ def build(settings: SettlementSettings | None = None) -> Service:
             lambda: runs.schedule(service, settings.run_after_days, settings.run_deadline_days)
         )
         service.background.append(lambda: pricing.import_job(service))
+    service.background.append(
+        lambda: platform_metrics.refresh_gauges(
+            service.database,
+            lambda conn: metrics.refresh(conn, service.clock, settings.run_deadline_days),
+        )
+    )
     return service

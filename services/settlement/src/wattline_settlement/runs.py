@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from wattline_platform.business_days import danish_today
 from wattline_platform.logging import get_logger
 from wattline_platform.service import Service
 
+from wattline_settlement import metrics
 from wattline_settlement.adapters import runs as store
 from wattline_settlement.domain.model import Line, Period, Result
 from wattline_settlement.inputs import Blocked, Inputs, bulk_groups, load_inputs
@@ -165,19 +167,23 @@ async def work_once(service: Service, *, chunk: int = 2000, lease_s: float = 300
             await store.reset_progress(tx, run["run_id"])
     if run is None:
         return False
+    started = time.perf_counter()
     try:
-        await execute_run(service, run, chunk=chunk, lease_s=lease_s)
+        outcome = await execute_run(service, run, chunk=chunk, lease_s=lease_s)
     except Exception as exc:
         log.exception("settlement_run_failed", run_id=str(run["run_id"]))
         async with service.database.transaction() as tx:
             await store.finish_run(tx, run["run_id"], WORKER, "failed", repr(exc)[:500])
+        outcome = "failed"
+    metrics.run_finished(outcome, time.perf_counter() - started)
     return True
 
 
 async def execute_run(
     service: Service, run: asyncpg.Record, *, chunk: int = 2000, lease_s: float = 300.0
-) -> None:
-    """Settle every item of the run not settled before, a chunk per transaction.
+) -> str:
+    """Settle every item of the run not settled before, a chunk per transaction; returns
+    the run's status (completed or blocked).
 
     Run again (a retry of a blocked run, or one taken over), it counts from scratch: every
     item in its scope now is in ``total``; those settled by an earlier attempt of this run
@@ -235,6 +241,7 @@ async def execute_run(
         if status is None:
             raise LeaseLost("the run's lease was lost to another worker")
     log.info("settlement_run_finished", run_id=str(run_id), status=status)
+    return str(status)
 
 
 class LeaseLost(Exception):

@@ -21,6 +21,7 @@ import asyncpg
 from wattline_contracts.invoicing import AllocationV1, PaymentFailedV1, PaymentReceivedV1
 from wattline_platform.outbox import lock_key
 
+from wattline_invoicing import metrics
 from wattline_invoicing.adapters import payments as store
 from wattline_invoicing.adapters.payments import NewPayment
 from wattline_invoicing.domain import payments as rules
@@ -89,7 +90,9 @@ async def book_receipts(inv: Invoicing, receipts: Sequence[Receipt]) -> Booked:
     for start in range(0, len(receipts), CHUNK):
         async with inv.service.database.transaction() as tx:
             await tx.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
-            total += await _book_chunk(inv, tx, receipts[start : start + CHUNK])
+            booked = await _book_chunk(inv, tx, receipts[start : start + CHUNK])
+        metrics.booked(booked.matched, booked.unmatched)
+        total += booked
     return total
 
 

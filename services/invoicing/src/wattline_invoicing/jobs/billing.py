@@ -14,6 +14,7 @@ from wattline_platform.business_days import danish_today
 from wattline_platform.logging import get_logger
 from wattline_platform.outbox import lock_key
 
+from wattline_invoicing import metrics
 from wattline_invoicing.domain.cycles import Cycle, Frequency, cycle_of
 from wattline_invoicing.handlers import Invoicing, bills, dunning, issuing
 
@@ -56,10 +57,10 @@ async def run_once(inv: Invoicing) -> int:
                 oldest = await issuing.oldest_unbilled(inv, frequency)
                 after = inv.settings.close_after_days
                 for cycle in closable_cycles(today, frequency, after, oldest):
-                    issued += len(await issuing.close_cycle(inv, cycle, today))
-            issued += len(await issuing.issue_final_settlements(inv, today))
-            issued += len(await issuing.issue_corrections(inv, today))
-            issued += len(await issuing.issue_first_prepayments(inv, today))
+                    issued += metrics.issued(await issuing.close_cycle(inv, cycle, today))
+            issued += metrics.issued(await issuing.issue_final_settlements(inv, today))
+            issued += metrics.issued(await issuing.issue_corrections(inv, today))
+            issued += metrics.issued(await issuing.issue_first_prepayments(inv, today))
             steps = await dunning.run_dunning(inv, today)
             if steps:
                 log.info("dunning_steps_taken", steps=steps)
