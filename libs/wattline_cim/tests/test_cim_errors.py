@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wattline_cim import CimError, build_document, dumps, parse_document, validate
+from wattline_cim import (
+    CimError,
+    MeasureDataDocument,
+    build_document,
+    dumps,
+    parse_document,
+    validate,
+)
 from wattline_cim.schema import schema_dir
 
 # The reference examples live beside the repository, in shared/ (as in CI).
@@ -51,20 +58,50 @@ def test_unknown_root_and_not_a_single_root() -> None:
     assert "exactly one root" in _reason("[1, 2]")
 
 
-def test_point_count_mismatch() -> None:
+def _refused(doc: dict[str, Any]) -> str:
+    """The reason the document's only series was refused (the document itself parses)."""
+    parsed = parse_document(dumps(doc))
+    assert isinstance(parsed, MeasureDataDocument)
+    assert parsed.series == ()
+    [refused] = parsed.refused
+    assert "\n" not in refused.reason
+    return refused.reason
+
+
+def test_a_left_out_position_is_missing_not_a_refusal() -> None:
     doc, period = _rsm012()
     period["Point"].pop()
-    reason = _reason(doc)
-    assert "Series/0" in reason
-    assert "23 points, but 2025-01-14T23:00Z..2025-01-15T23:00Z at PT1H needs 24" in reason
+    parsed = parse_document(dumps(doc))
+    assert isinstance(parsed, MeasureDataDocument)
+    assert parsed.refused == ()
+    assert [p.position for p in parsed.series[0].points] == list(range(1, 24))
 
 
-def test_positions_with_gap_or_duplicate() -> None:
+def test_positions_past_the_end_or_repeated_refuse_the_series() -> None:
     doc, period = _rsm012()
     period["Point"][23]["position"]["value"] = 25
-    assert "positions must be 1..24 without gaps or duplicates" in _reason(doc)
+    reason = _refused(doc)
+    assert reason.startswith("/NotifyValidatedMeasureData_MarketDocument/Series/0:")
+    assert "position 25 is past the end: 2025-01-14T23:00Z..2025-01-15T23:00Z at PT1H" in reason
     period["Point"][23]["position"]["value"] = 23
-    assert "positions must be 1..24 without gaps or duplicates" in _reason(doc)
+    assert "positions must not repeat" in _refused(doc)
+
+
+def test_one_bad_series_does_not_refuse_its_neighbour() -> None:
+    doc, _ = _rsm012()
+    body = doc[RSM012_ROOT]
+    bad = _load(RSM012)[RSM012_ROOT]["Series"][0]
+    bad["mRID"] = "bad-one"
+    bad["marketEvaluationPoint.mRID"]["value"] = "571313199900000016"  # wrong check digit
+    body["Series"].insert(0, bad)
+    parsed = parse_document(dumps(doc))
+    assert isinstance(parsed, MeasureDataDocument)
+    [good] = parsed.series
+    assert good.transaction_id == body["Series"][1]["mRID"]
+    assert len(good.points) == 24
+    [refused] = parsed.refused
+    assert (refused.index, refused.transaction_id) == (0, "bad-one")
+    assert "wrong GS1 check digit" in refused.reason
 
 
 def test_points_out_of_order_are_sorted() -> None:
@@ -134,7 +171,7 @@ def test_answer_reason_code_must_match_root() -> None:
 def test_point_without_quantity_needs_a02() -> None:
     doc, period = _rsm012()
     del period["Point"][4]["quantity"]
-    assert "point 5 has no quantity but quality is not A02" in _reason(doc)
+    assert "point 5 has no quantity but quality is not A02" in _refused(doc)
     period["Point"][4]["quality"]["value"] = "A02"
     parsed = parse_document(dumps(doc))
     point = parsed.series[0].points[4]  # type: ignore[union-attr]
@@ -203,3 +240,33 @@ def test_packaged_schemas_are_the_reference_copies() -> None:
     assert names == sorted(p.name for p in PACKAGED.glob("*.schema.json"))
     for name in names:
         assert (PACKAGED / name).read_bytes() == (reference / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    ("name", "root"),
+    [
+        (
+            "rsm015-request-validated-measure-data.json",
+            "RequestValidatedMeasureData_MarketDocument",
+        ),
+        (
+            "rsm016-request-aggregated-measure-data.json",
+            "RequestAggregatedMeasureData_MarketDocument",
+        ),
+        ("rsm017-request-wholesale-settlement.json", "RequestWholesaleSettlement_MarketDocument"),
+    ],
+)
+def test_a_request_ending_before_it_starts_is_refused(name: str, root: str) -> None:
+    doc = _load(name)
+    series = doc[root]["Series"][0]
+    series["end_DateAndOrTime.dateTime"] = series["start_DateAndOrTime.dateTime"]
+    assert "is not after start" in _reason(doc)
+    start = series["start_DateAndOrTime.dateTime"]
+    series["end_DateAndOrTime.dateTime"] = "2024-12-31T23:00:00Z"
+    reason = _reason(doc)
+    assert reason.startswith(f"/{root}/Series/0:")
+    assert f"end 2024-12-31T23:00:00Z is not after start {start}" in reason
+    # and the model itself refuses to be built so
+    parsed = parse_document(dumps(_load(name)))
+    with pytest.raises(ValueError, match="is not after start"):
+        type(parsed).model_validate({**parsed.model_dump(), "end": parsed.start})  # type: ignore[union-attr]

@@ -18,6 +18,7 @@ from wattline_cim import (
     local_days,
     parse_document,
 )
+from wattline_cim._time import fmt_minutes
 
 # The reference examples live beside the repository, in shared/ (as in CI).
 FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "fixtures" / "cim"
@@ -110,11 +111,89 @@ def test_series_across_spring_dst_splits_24_and_23() -> None:
     assert sunday.values[0] == Decimal("0.025")
 
 
-def test_series_not_on_local_midnight_is_rejected() -> None:
-    start = datetime(2025, 1, 15, 0, 0, tzinfo=UTC)  # 01:00 local
-    end = datetime(2025, 1, 16, 0, 0, tzinfo=UTC)
-    with pytest.raises(CimError, match="does not start and end on Danish local midnight"):
-        local_days(_synthetic(start, end, "PT1H", 24))
+ENERGINET = Path(__file__).parent / "energinet"
+
+
+def _energinet(name: str) -> MeasureDataDocument:
+    raw = (ENERGINET / name).read_text(encoding="utf-8-sig")
+    # The subsystem test's driver fills these in; a real GSRN and ids, as it would.
+    raw = raw.replace("{MessageId}", "msg-1").replace("{TransactionId}", "tx-1")
+    raw = raw.replace("{MeteringPointId}", "571313000000002000")
+    doc = parse_document(raw)
+    assert isinstance(doc, MeasureDataDocument)
+    assert doc.refused == ()
+    return doc
+
+
+def test_energinets_partial_day_is_the_hours_it_holds_and_the_rest_missing() -> None:
+    doc = _energinet("subsystem-MeteredDataForMeteringPoint.json")
+    [series] = doc.series
+    assert (fmt_minutes(series.start), fmt_minutes(series.end)) == (
+        "2024-06-28T22:00Z",
+        "2024-06-29T04:00Z",
+    )
+    [day] = local_days(series)
+    # 22:00Z is local midnight (CEST): the first six of the day's 24 hours.
+    assert day.local_date == date(2024, 6, 29)
+    assert (
+        day.values
+        == (
+            Decimal(242),
+            Decimal(242),
+            Decimal(222),
+            Decimal(202),
+            Decimal(191),
+            None,
+        )
+        + (None,) * 18
+    )
+    assert day.qualities == ("A03", None, None, None, "A04", "A02") + (None,) * 18
+    assert day.received == (True,) * 6 + (False,) * 18
+    assert not day.complete
+
+
+def test_energinets_two_transactions_are_two_days_with_the_points_they_hold() -> None:
+    doc = _energinet("ValidMeteredDataForMeteringPointWithTwoTransactions.json")
+    assert [s.transaction_id for s in doc.series] == [
+        "4413675032_5080574373",
+        "4413675032_5080574374",
+    ]
+    days = [day for s in doc.series for day in local_days(s)]
+    assert [d.local_date for d in days] == [date(2024, 6, 29), date(2024, 6, 30)]
+    for day in days:
+        assert day.values[:6] == (
+            Decimal(242),
+            Decimal(242),
+            Decimal(222),
+            Decimal(202),
+            Decimal(191),
+            None,
+        )
+        assert day.values[6:] == (None,) * 18
+        assert day.received == (True,) * 6 + (False,) * 18
+    assert days[0].qualities[4] == "A05"
+
+
+def test_a_series_over_midnight_splits_into_two_partial_days() -> None:
+    start = datetime(2025, 1, 15, 20, 0, tzinfo=UTC)  # 21:00 local
+    end = datetime(2025, 1, 16, 2, 0, tzinfo=UTC)  # 03:00 local the next day
+    first, second = local_days(_synthetic(start, end, "PT1H", 6))
+    assert (first.local_date, second.local_date) == (date(2025, 1, 15), date(2025, 1, 16))
+    assert first.received == (False,) * 21 + (True,) * 3
+    assert second.received == (True,) * 3 + (False,) * 21
+    assert [v for v in first.values + second.values if v is not None] == [
+        p.quantity for p in _synthetic(start, end, "PT1H", 6).points
+    ]
+
+
+def test_a_series_off_a_whole_step_is_rejected() -> None:
+    start = datetime(2025, 1, 15, 0, 30, tzinfo=UTC)
+    end = datetime(2025, 1, 15, 4, 30, tzinfo=UTC)
+    with pytest.raises(CimError, match="does not start and end on a whole PT1H step"):
+        local_days(_synthetic(start, end, "PT1H", 4))
+    # At PT15M the same instants are whole quarters: two partial hours are fine.
+    [day] = local_days(_synthetic(start, end, "PT15M", 16))
+    assert day.received == (False,) * 6 + (True,) * 16 + (False,) * 74
 
 
 def test_daily_resolution_has_no_local_day_view() -> None:

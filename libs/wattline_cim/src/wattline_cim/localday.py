@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Self
 
@@ -20,6 +20,8 @@ class LocalDay(BaseModel):
     """One metering point's quantities for one Europe/Copenhagen calendar day, in time order.
 
     A day has 23, 24 or 25 hours, so 23/24/25 values at PT1H and 92/96/100 at PT15M.
+    `received` marks the positions the series carried; the others are missing (None) and
+    wait for a later message.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -29,45 +31,63 @@ class LocalDay(BaseModel):
     resolution: str
     values: tuple[Decimal | None, ...]
     qualities: tuple[str | None, ...]
+    received: tuple[bool, ...] | None = None  # None: every position was received
 
     @model_validator(mode="after")
     def _same_length(self) -> Self:
         if len(self.values) != len(self.qualities):
             raise ValueError("values and qualities must have the same length")
+        if self.received is not None and len(self.received) != len(self.values):
+            raise ValueError("received must have one flag per value")
         return self
+
+    @property
+    def complete(self) -> bool:
+        """True when every position of the day was received."""
+        return self.received is None or all(self.received)
 
 
 def local_days(series: MeasureSeries) -> list[LocalDay]:
     """Split an RSM-012 series (PT15M or PT1H) into Danish local days.
 
-    The series must start and end on local midnight (23:00Z in winter, 22:00Z in summer):
-    DataHub sends whole days, so anything else raises CimError.
+    Each day it touches comes out whole (23-25 hours): the positions the series carries have
+    their values, the rest are missing (None, not received). A series must start and end on
+    a whole step of its resolution in local time (a whole hour at PT1H, quarter at PT15M),
+    else CimError.
     """
     step = FIXED_STEPS.get(series.resolution)
     if step is None:
         raise CimError(f"local days need PT15M or PT1H, not {series.resolution}")
-    first = series.start.astimezone(DANISH_TZ)
-    last = series.end.astimezone(DANISH_TZ)
-    if first.time() != time(0) or last.time() != time(0):
-        raise CimError(
-            f"series {fmt_minutes(series.start)}..{fmt_minutes(series.end)} does not start "
-            "and end on Danish local midnight"
-        )
+    for bound in (series.start, series.end):
+        if (bound - local_midnight_utc(bound.astimezone(DANISH_TZ).date())) % step:
+            raise CimError(
+                f"series {fmt_minutes(series.start)}..{fmt_minutes(series.end)} does not start "
+                f"and end on a whole {series.resolution} step"
+            )
+    points = {p.position: p for p in series.points}
     days: list[LocalDay] = []
-    offset = 0
-    day = first.date()
-    while day < last.date():
+    day = series.start.astimezone(DANISH_TZ).date()
+    while (day_start := local_midnight_utc(day)) < series.end:
         following = day + timedelta(days=1)
-        count = (local_midnight_utc(following) - local_midnight_utc(day)) // step
-        points = series.points[offset : offset + count]
-        offset += count
+        count = (local_midnight_utc(following) - day_start) // step
+        values: list[Decimal | None] = [None] * count
+        qualities: list[str | None] = [None] * count
+        received = [False] * count
+        first = max(series.start, day_start)
+        last = min(series.end, local_midnight_utc(following))
+        for offset in range((first - day_start) // step, (last - day_start) // step):
+            point = points.get((day_start + offset * step - series.start) // step + 1)
+            if point is not None:
+                values[offset], qualities[offset] = point.quantity, point.quality
+                received[offset] = True
         days.append(
             LocalDay(
                 gsrn=series.gsrn,
                 local_date=day,
                 resolution=series.resolution,
-                values=tuple(p.quantity for p in points),
-                qualities=tuple(p.quality for p in points),
+                values=tuple(values),
+                qualities=tuple(qualities),
+                received=None if all(received) else tuple(received),
             )
         )
         day = following

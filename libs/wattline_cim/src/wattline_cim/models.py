@@ -16,7 +16,7 @@ from typing import Annotated, Self, TypeAlias, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from wattline_cim._time import RESOLUTIONS, expected_points, fmt_minutes
+from wattline_cim._time import RESOLUTIONS, expected_points, fmt_minutes, fmt_seconds
 
 DATAHUB_GLN = "5790001330552"
 ACTIVE_ENERGY = "8716867000030"
@@ -173,7 +173,12 @@ class _PointSeries(_Model):
 
 
 class MeasureSeries(_PointSeries):
-    """One RSM-012 series: validated metered data for one metering point."""
+    """One RSM-012 series: validated metered data for one metering point.
+
+    Its interval is whole steps of its resolution, but need not be whole local days (DataHub
+    forwards series of at least whole hours or quarters). A position it leaves out is missing,
+    as if sent with quality A02: a later message fills it.
+    """
 
     transaction_id: str
     original_transaction_id: str | None = None
@@ -182,6 +187,27 @@ class MeasureSeries(_PointSeries):
     product: str | None = ACTIVE_ENERGY
     unit: str = "KWH"
     registered_at: Instant
+
+    @model_validator(mode="after")
+    def _count(self) -> Self:
+        count = expected_points(self.start, self.end, self.resolution)
+        seen = [p.position for p in self.points]
+        if len(set(seen)) != len(seen):
+            raise ValueError("positions must not repeat")
+        if seen and seen[-1] > count:
+            raise ValueError(
+                f"position {seen[-1]} is past the end: {fmt_minutes(self.start)}.."
+                f"{fmt_minutes(self.end)} at {self.resolution} has {count}"
+            )
+        return self
+
+
+class RefusedSeries(_Model):
+    """A series of a document that could not be taken, and why; its neighbours still count."""
+
+    index: int = Field(ge=0)  # its place in the document's Series array
+    transaction_id: str | None = None
+    reason: str
 
 
 class MeasureDataDocument(_Header):
@@ -192,6 +218,7 @@ class MeasureDataDocument(_Header):
     receiver_role: str = "DDQ"
     process_type: str = "E23"
     series: tuple[MeasureSeries, ...]
+    refused: tuple[RefusedSeries, ...] = ()  # series that broke a rule; never built
 
 
 class AggregationSeries(_PointSeries):
@@ -471,6 +498,14 @@ class _DataRequest(_Header):
     transaction_id: str
     start: Instant
     end: Instant | None = None
+
+    @model_validator(mode="after")
+    def _period_forwards(self) -> Self:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(
+                f"end {fmt_seconds(self.end)} is not after start {fmt_seconds(self.start)}"
+            )
+        return self
 
 
 class MeasureDataRequest(_DataRequest):

@@ -37,6 +37,7 @@ from wattline_cim.models import (
     PriceListDocument,
     PricePoint,
     PriceSeries,
+    RefusedSeries,
     WholesaleSettlementRequest,
 )
 from wattline_cim.schema import validate
@@ -243,26 +244,44 @@ def _measure_points(period: _Node) -> tuple[MeasurePoint, ...]:
 # --- one parser per root ------------------------------------------------------------------
 
 
+def _measure_series(s: _Node) -> MeasureSeries:
+    period = s.node("Period")
+    return _make(
+        MeasureSeries,
+        s.path,
+        transaction_id=s.text("mRID"),
+        original_transaction_id=s.opt_text("originalTransactionIDReference_Series.mRID"),
+        gsrn=s.id("marketEvaluationPoint.mRID", "A10"),
+        metering_point_type=s.code("marketEvaluationPoint.type"),
+        product=s.opt_text("product"),
+        unit=s.code("quantity_Measure_Unit.name"),
+        registered_at=s.instant("registration_DateAndOrTime.dateTime"),
+        points=_measure_points(period),
+        **_period(period),
+    )
+
+
 def _measure_data(root: _Node) -> MeasureDataDocument:
-    series = []
-    for s in root.nodes("Series", required=False):
-        period = s.node("Period")
-        series.append(
-            _make(
-                MeasureSeries,
-                s.path,
-                transaction_id=s.text("mRID"),
-                original_transaction_id=s.opt_text("originalTransactionIDReference_Series.mRID"),
-                gsrn=s.id("marketEvaluationPoint.mRID", "A10"),
-                metering_point_type=s.code("marketEvaluationPoint.type"),
-                product=s.opt_text("product"),
-                unit=s.code("quantity_Measure_Unit.name"),
-                registered_at=s.instant("registration_DateAndOrTime.dateTime"),
-                points=_measure_points(period),
-                **_period(period),
+    # Each series is its own transaction: one that breaks a rule is refused on its own and
+    # its neighbours are still taken (the header is the document's, so it refuses them all).
+    header = _header(root, "E66")
+    series: list[MeasureSeries] = []
+    refused: list[RefusedSeries] = []
+    for index, s in enumerate(root.nodes("Series", required=False)):
+        try:
+            series.append(_measure_series(s))
+        except CimError as exc:
+            mrid = s.data.get("mRID")
+            refused.append(
+                RefusedSeries(
+                    index=index,
+                    transaction_id=mrid if isinstance(mrid, str) else None,
+                    reason=str(exc),
+                )
             )
-        )
-    return _make(MeasureDataDocument, root.path, **_header(root, "E66"), series=tuple(series))
+    return _make(
+        MeasureDataDocument, root.path, **header, series=tuple(series), refused=tuple(refused)
+    )
 
 
 def _aggregation(root: _Node) -> AggregationDocument:

@@ -1,1 +1,0 @@
-"""Reconciliation commands and event handlers: one transaction each (state + outbox)."""
