@@ -580,7 +580,7 @@ async def test_supplier_prices_follow_the_contracts_across_a_product_change(rig:
     await rig.deliver(contract(second, 2, date(2025, 1, 16), None))
 
     async with rig.db.connection() as conn:
-        margin, subscription = await pricing.supplier_prices(conn, GSRN, JANUARY)
+        margin, subscription, fixed = await pricing.supplier_prices(conn, GSRN, JANUARY)
         used = await charge_store.products_used(conn, GSRN, JANUARY)
     assert margin == (
         PriceVersion(date(2025, 1, 1), d("0.045")),
@@ -590,6 +590,7 @@ async def test_supplier_prices_follow_the_contracts_across_a_product_change(rig:
         PriceVersion(date(2025, 1, 1), d("29.00")),
         PriceVersion(date(2025, 1, 16), d("39.00")),
     )
+    assert fixed == ()
     assert [(r["product_version"], r["start_date"], r["end_date"]) for r in used] == [
         (1, date(2025, 1, 1), date(2025, 1, 16)),
         (2, date(2025, 1, 16), date(2025, 2, 1)),
@@ -607,7 +608,8 @@ async def test_supplier_prices_follow_the_contracts_across_a_product_change(rig:
         ):
             await pricing.supplier_prices(conn, GSRN, Period(date(2024, 10, 1), date(2024, 12, 1)))
 
-    # A fixed-price product cannot be settled by the engine: refused, saying so
+    # A fixed-price product from 16 January: its price replaces the margin from then on, but
+    # a month that mixes spot and fixed-price contracts is refused, saying so
     await rig.deliver(
         product(
             1,
@@ -622,9 +624,18 @@ async def test_supplier_prices_follow_the_contracts_across_a_product_change(rig:
     await rig.deliver(contract(second, 1, date(2025, 1, 16), None, product_id=FIXED))
     async with rig.db.connection() as conn:
         with pytest.raises(
-            pricing.UnsupportedProduct, match=re.escape("is fixed-priced (1.95 DKK/kWh)")
+            pricing.UnsupportedProduct,
+            match=re.escape(
+                "spot and fixed-price contracts within 2025-01-01..2025-02-01 (end exclusive)"
+            ),
         ):
             await pricing.supplier_prices(conn, GSRN, JANUARY)
+        february = Period(date(2025, 2, 1), date(2025, 3, 1))
+        assert await pricing.supplier_prices(conn, GSRN, february) == (
+            (),
+            (PriceVersion(date(2025, 2, 1), d("19.00")),),
+            (PriceVersion(date(2025, 2, 1), d("1.95")),),
+        )
 
 
 async def test_supply_periods_are_clipped_and_rolled_back_ones_left_out(rig: Rig) -> None:

@@ -193,7 +193,14 @@ def charge_events(charges: Charges, start: date) -> list[Event]:
 
 
 def portfolio_events(charges: Charges, period: Period, resolution: str) -> list[Event]:
-    [margin], [subscription] = charges.supplier_margin, charges.supplier_subscription
+    [subscription] = charges.supplier_subscription
+    prices: dict[str, Any] = {"price_type": "spot", "margin_dkk_per_kwh": Decimal(0)}
+    if charges.fixed_price:
+        [fixed] = charges.fixed_price
+        prices.update(price_type="fixed", fixed_price_dkk_per_kwh=fixed.dkk)
+    else:
+        [margin] = charges.supplier_margin
+        prices.update(margin_dkk_per_kwh=margin.dkk)
     return [
         MeteringPointRegisteredV1(
             gsrn=GSRN,
@@ -204,10 +211,9 @@ def portfolio_events(charges: Charges, period: Period, resolution: str) -> list[
         ProductVersionPublishedV1(
             product_id=PRODUCT,
             version=1,
-            name="Spot",
-            price_type="spot",
-            margin_dkk_per_kwh=margin.dkk,
+            name="Fastpris" if charges.fixed_price else "Spot",
             subscription_dkk_per_month=subscription.dkk,
+            **prices,
             green_energy=False,
             valid_from=date(2020, 1, 1),
         ),
@@ -255,7 +261,8 @@ async def given(
         await rig.deliver(supply(supply_start or period.start, supply_end, "ended"))
     await rig.deliver(*charge_events(scenario.charges, period.start))
     await rig.deliver(*measure_events(scenario.consumption, period))
-    await pricing.import_spot_file(rig.service.database, spot_file(scenario.spot, period))
+    if scenario.spot is not None:
+        await pricing.import_spot_file(rig.service.database, spot_file(scenario.spot, period))
 
 
 def billing_of(period: Period) -> str:
@@ -312,6 +319,34 @@ async def test_golden_settlements_through_the_service(rig: Rig, name: str) -> No
             "end_date": expected["period"]["end"],
         }
     ]
+
+
+async def test_a_fastpris_customer_is_settled_at_the_fixed_price(rig: Rig) -> None:
+    # Given FX01 (tests/golden): Fastpris at 1.10 DKK/kWh and 29.00 a month, supplied
+    # 16-31 January 2025, and no spot prices at all (a fixed price needs none)
+    case = json.loads((Path(__file__).parent / "golden" / "FX01.json").read_text())
+    scenario, expected = parse_scenario(case["input"]), case["expected"]
+    await given(rig, scenario, supply_end=None)
+    assert await rig.service.database.fetchval("SELECT count(*) FROM spot_prices") == 0
+    # When January is run
+    view = await rig.run("2025-01")
+    # Then it is settled, energy as one fixed_price_energy line: 211.200 kWh x 1.10 = 232.32,
+    # no spot or margin line, subtotal 349.40, VAT 87.35, total 436.75
+    assert view["status"] == "completed", view
+    [completed] = await rig.outbox("settlement.completed")
+    assert lines_of(completed) == expected_lines(expected)
+    assert lines_of(completed)[0] == {
+        "code": "fixed_price_energy",
+        "quantity_kwh": "211.200",
+        "days": None,
+        "amount": "232.32",
+    }
+    assert completed["lines"][0]["unit_price"] == "1.100000"
+    assert (completed["subtotal"], completed["vat"], completed["total"]) == (
+        "349.40",
+        "87.35",
+        "436.75",
+    )
 
 
 async def test_a_rerun_changes_nothing_and_publishes_nothing(rig: Rig) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from wattline_settlement.adapters import prices as price_store
 from wattline_settlement.domain import engine
 from wattline_settlement.domain.bulk import settle_many
 from wattline_settlement.domain.model import (
+    Charges,
     Elvarme,
     Period,
     PriceVersion,
@@ -134,14 +135,15 @@ async def load_inputs(
         production, solar_id = await _consumption(conn, solar, period)
         data_id = max(data_id, solar_id)
     try:
-        spot = await price_store.spot_series(conn, mp["price_area"], period)
-    except price_store.MissingPrices as exc:
-        raise Blocked(f"{gsrn}: {exc}") from None
-    try:
-        margin, subscription = await charge_store.supplier_prices(conn, gsrn, period)
-        charges = await charge_store.charges_for(conn, gsrn, period, margin, subscription)
+        charges = await _charges(conn, gsrn, period)
     except charge_store.ChargeError as exc:
         raise Blocked(f"{gsrn}: {exc}") from None
+    spot: Series | None = None
+    if production is not None or not charges.fixed_price:  # a fixed price needs no spot
+        try:
+            spot = await price_store.spot_series(conn, mp["price_area"], period)
+        except price_store.MissingPrices as exc:
+            raise Blocked(f"{gsrn}: {exc}") from None
     scenario = Scenario(
         period=period,
         vat_rate=vat_rate,
@@ -163,6 +165,13 @@ async def load_inputs(
         Inputs(mp["grid_area"], mp["price_area"], consumption.resolution, data_id, products),
         result,
     )
+
+
+async def _charges(conn: asyncpg.Connection, gsrn: str, period: Period) -> Charges:
+    """*gsrn*'s charges and supplier prices (a spot margin or a fixed price) over *period*."""
+    margin, subscription, fixed = await charge_store.supplier_prices(conn, gsrn, period)
+    charges = await charge_store.charges_for(conn, gsrn, period, margin, subscription)
+    return replace(charges, fixed_price=fixed)
 
 
 async def _consumption(conn: asyncpg.Connection, gsrn: str, period: Period) -> tuple[Series, int]:
@@ -264,11 +273,14 @@ async def bulk_groups(
     for (period, price_area, grid_area, _, _), group in groups.items():
         rep = group[0].gsrn
         try:
-            if (price_area, period) not in spots:
-                spots[price_area, period] = await price_store.spot_series(conn, price_area, period)
-            spot = spots[price_area, period]
-            margin, subscription = await charge_store.supplier_prices(conn, rep, period)
-            charges = await charge_store.charges_for(conn, rep, period, margin, subscription)
+            charges = await _charges(conn, rep, period)
+            spot = None
+            if not charges.fixed_price:  # no production in a group: a fixed price needs no spot
+                if (price_area, period) not in spots:
+                    spots[price_area, period] = await price_store.spot_series(
+                        conn, price_area, period
+                    )
+                spot = spots[price_area, period]
         except (price_store.MissingPrices, charge_store.ChargeError) as exc:
             yield group, str(exc)
             continue

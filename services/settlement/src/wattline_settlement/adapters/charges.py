@@ -348,8 +348,8 @@ async def apply_supply_period(
 
 async def supplier_prices(
     conn: asyncpg.Connection, gsrn: str, period: Period
-) -> tuple[tuple[PriceVersion, ...], tuple[PriceVersion, ...]]:
-    """``(margin versions, subscription versions)`` of *gsrn* over *period* from the contracts
+) -> tuple[tuple[PriceVersion, ...], tuple[PriceVersion, ...], tuple[PriceVersion, ...]]:
+    """``(margin, subscription, fixed-price versions)`` of *gsrn* over *period* from the contracts
     overlapping it, each at the product version it pins; see
     :func:`charge_rules.supplier_versions` for what raises."""
     rows = await conn.fetch(

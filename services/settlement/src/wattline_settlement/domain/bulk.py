@@ -44,7 +44,6 @@ import numpy.typing as npt
 
 from wattline_settlement.domain import engine
 from wattline_settlement.domain.model import (
-    LINE_CODES,
     SOLAR_LINE,
     Aconto,
     Charges,
@@ -64,7 +63,6 @@ Int64Array = npt.NDArray[np.int64]
 # rounding's 2·|x| + 10·D cannot overflow int64.
 _LIMIT = 2**61
 _MAX_DENOMINATOR = 2**56
-_PER_KWH_CODES = LINE_CODES[:6]
 _SUBSCRIPTIONS = ("grid_subscription", "supplier_subscription")
 
 
@@ -229,7 +227,7 @@ def settle_many(
     *,
     period: Period,
     resolution: Resolution,
-    spot: Series,
+    spot: Series | None,
     charges: Charges,
     vat_rate: Decimal,
     production_wh: npt.ArrayLike | None = None,
@@ -259,10 +257,12 @@ def settle_many(
     for e in elv:
         if e is not None:
             engine.check_elvarme(e, period)
+    if prod is not None and spot is None:
+        raise engine.BadScenario("spot: required with production (an export earns the spot price)")
 
     prices = engine.interval_prices(tl, spot, charges)
     grid_line, supplier_line = engine.subscription_lines(period, charges)
-    codes = (*LINE_CODES, SOLAR_LINE) if prod is not None else LINE_CODES
+    codes = (*charges.line_codes, SOLAR_LINE) if prod is not None else charges.line_codes
     column = {code: k for k, code in enumerate(codes)}
     quantity = np.zeros((rows, len(codes)), np.int64)
     amount = np.zeros((rows, len(codes)), np.int64)
@@ -274,10 +274,14 @@ def settle_many(
     peak = cons.max(axis=1, initial=0)
     if prod is not None:
         peak = np.maximum(peak, prod.max(axis=1, initial=0))
+    spot_scaled: _Scaled | None = None
     try:
         energy = {code: _scaled(values) for code, values in prices.energy_lines()}
         tax = _scaled(prices.electricity_tax)
-        price_peak = max([s.peak for s in energy.values()] + [tax.peak, 1])
+        # The solar export earns the spot price, a line of its own for a fixed-price product.
+        spot_scaled = None if prod is None or prices.spot is None else _scaled(prices.spot)
+        extra = [] if spot_scaled is None else [spot_scaled.peak]
+        price_peak = max([s.peak for s in energy.values()] + [tax.peak, 1, *extra])
         safe = peak <= _LIMIT // (price_peak * max(n, 1))
     except OverflowError:
         safe = np.zeros(rows, np.bool_)
@@ -300,13 +304,13 @@ def settle_many(
         prod_v = None if prod is None else prod[rows_v]
         imp = cons_v if prod_v is None else np.maximum(cons_v - prod_v, 0)
         imported = imp.sum(axis=1)
-        for code in _PER_KWH_CODES:
+        for code in (*energy, "electricity_tax"):
             quantity[rows_v, column[code]] = imported
         for code, scaled in energy.items():
             amount[rows_v, column[code]] = _round_div(imp @ scaled.ints, 10 * scaled.denominator)
         if prod_v is not None:
+            assert spot_scaled is not None  # checked above
             exp = np.maximum(prod_v - cons_v, 0)
-            spot_scaled = energy["spot_energy"]
             quantity[rows_v, column[SOLAR_LINE]] = exp.sum(axis=1)
             amount[rows_v, column[SOLAR_LINE]] = -_round_div(
                 exp @ spot_scaled.ints, 10 * spot_scaled.denominator
@@ -418,7 +422,7 @@ def _fill_from_engine(
     tl: engine.Timeline,
     cons: Int64Array,
     prod: Int64Array | None,
-    spot: Series,
+    spot: Series | None,
     charges: Charges,
     vat_rate: Decimal,
     elvarme: Elvarme | None,

@@ -43,8 +43,11 @@ Charge prices
 Supplier prices (portfolio's contracts)
     A contract pins a product version: its margin and subscription apply over the contract's
     days, and a product change is a new contract, hence a new price version from its start.
-    The contracts must cover the period without gaps or overlaps. Fixed-price products are
-    refused with :class:`UnsupportedProduct`: the engine settles spot + margin only.
+    The contracts must cover the period without gaps or overlaps. A fixed-price product's
+    price applies over its contract's days in place of spot + margin (one
+    ``fixed_price_energy`` line). A billing period that mixes spot and fixed-price contracts
+    (a product change between them inside a month) is refused with
+    :class:`UnsupportedProduct`: a settlement is either spot or fixed-priced.
 """
 
 from __future__ import annotations
@@ -132,7 +135,8 @@ class ConflictingCharges(MissingCharges):
 
 
 class UnsupportedProduct(ChargeError):
-    """A contract's product cannot be settled by the engine (a fixed-price product)."""
+    """A contract's product cannot be settled by the engine: an unknown price type, or spot
+    and fixed-price contracts within one period."""
 
 
 # --- time --------------------------------------------------------------------------------------
@@ -551,13 +555,15 @@ class ContractTerms:
 
 def supplier_versions(
     period: Period, contracts: Sequence[ContractTerms]
-) -> tuple[tuple[PriceVersion, ...], tuple[PriceVersion, ...]]:
-    """``(margin versions, subscription versions)`` over *period* from its contracts.
+) -> tuple[tuple[PriceVersion, ...], tuple[PriceVersion, ...], tuple[PriceVersion, ...]]:
+    """``(margin versions, subscription versions, fixed-price versions)`` over *period* from
+    its contracts: a spot product's margins, or a fixed-price product's prices (the other
+    empty).
 
     Each contract's product version applies from its (clipped) start. Raises
     :class:`MissingCharges` for days without a contract or a contract whose product version
     has not arrived, :class:`ConflictingCharges` for overlapping contracts and
-    :class:`UnsupportedProduct` for a fixed-price product.
+    :class:`UnsupportedProduct` for spot and fixed-price contracts in one period.
     """
     spans = []
     for c in contracts:
@@ -566,6 +572,7 @@ def supplier_versions(
             spans.append((start, end, c))
     spans.sort(key=lambda s: (s[0], s[1]))
     margin: list[PriceVersion] = []
+    fixed: list[PriceVersion] = []
     subscription: list[PriceVersion] = []
     covered = period.start
     for start, end, c in spans:
@@ -583,13 +590,21 @@ def supplier_versions(
                 f"supplier_margin: product {c.product_id} version {c.product_version} "
                 f"(contract {c.contract_id}) not received from portfolio"
             )
-        if c.price_type != "spot" or c.margin_dkk_per_kwh is None:
+        if c.price_type == "spot" and c.margin_dkk_per_kwh is not None:
+            margin.append(PriceVersion(start, c.margin_dkk_per_kwh))
+        elif c.price_type == "fixed" and c.fixed_price_dkk_per_kwh is not None:
+            fixed.append(PriceVersion(start, c.fixed_price_dkk_per_kwh))
+        else:
             raise UnsupportedProduct(
                 f"contract {c.contract_id}: product {c.product_id} version {c.product_version} "
-                f"is {c.price_type}-priced ({c.fixed_price_dkk_per_kwh} DKK/kWh); the settlement "
-                "engine settles spot + margin only"
+                f"is {c.price_type}-priced without its price"
             )
-        margin.append(PriceVersion(start, c.margin_dkk_per_kwh))
+        if margin and fixed:
+            raise UnsupportedProduct(
+                f"contract {c.contract_id} from {start.isoformat()}: spot and fixed-price "
+                f"contracts within {period.start.isoformat()}..{period.end.isoformat()} "
+                "(end exclusive); a settlement is either spot or fixed-priced"
+            )
         subscription.append(PriceVersion(start, c.subscription_dkk_per_month))
         covered = end
     if covered < period.end:
@@ -597,4 +612,4 @@ def supplier_versions(
             f"supplier_margin: no contract for {covered.isoformat()}..{period.end.isoformat()} "
             "(end exclusive)"
         )
-    return tuple(margin), tuple(subscription)
+    return tuple(margin), tuple(subscription), tuple(fixed)

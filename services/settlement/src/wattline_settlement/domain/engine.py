@@ -38,6 +38,7 @@ from wattline_platform.business_days import DANISH_TZ
 from wattline_platform.business_days import local_midnight as local_midnight_utc
 
 from wattline_settlement.domain.model import (
+    FIXED_LINE,
     LINE_CODES,
     SOLAR_LINE,
     Aconto,
@@ -201,21 +202,29 @@ def _per_interval(tl: Timeline, versions: Sequence[PriceVersion], name: str) -> 
 class IntervalPrices:
     """Every per-kWh price (DKK/kWh) of each settlement interval, versions resolved by local
     date, the grid tariff by local hour, the spot price mapped to the consumption resolution.
-    The one table that both :func:`settle` and the bulk path multiply quantities with."""
+    The one table that both :func:`settle` and the bulk path multiply quantities with.
+    A fixed-price product has ``fixed_price`` instead of ``supplier_margin``, and ``spot`` only
+    when a solar export needs it."""
 
-    spot: tuple[Decimal, ...]
-    supplier_margin: tuple[Decimal, ...]
+    spot: tuple[Decimal, ...] | None
+    supplier_margin: tuple[Decimal, ...] | None
     grid_tariff: tuple[Decimal, ...]
     system_tariff: tuple[Decimal, ...]
     transmission_tariff: tuple[Decimal, ...]
     electricity_tax: tuple[Decimal, ...]
+    fixed_price: tuple[Decimal, ...] | None = None
 
     def energy_lines(self) -> tuple[tuple[str, tuple[Decimal, ...]], ...]:
-        """The five per-kWh lines priced on the whole import, in line order (the sixth,
-        ``electricity_tax``, also depends on elvarme)."""
+        """The per-kWh lines priced on the whole import, in line order: ``spot_energy`` and
+        ``supplier_margin``, or ``fixed_price_energy`` for a fixed-price product, then the
+        three tariffs (``electricity_tax`` also depends on elvarme)."""
+        if self.fixed_price is not None:
+            energy: tuple[tuple[str, tuple[Decimal, ...]], ...] = ((FIXED_LINE, self.fixed_price),)
+        else:
+            assert self.spot is not None and self.supplier_margin is not None  # check_common
+            energy = (("spot_energy", self.spot), ("supplier_margin", self.supplier_margin))
         return (
-            ("spot_energy", self.spot),
-            ("supplier_margin", self.supplier_margin),
+            *energy,
             ("grid_tariff", self.grid_tariff),
             ("system_tariff", self.system_tariff),
             ("transmission_tariff", self.transmission_tariff),
@@ -247,12 +256,17 @@ def _grid_price(version: TariffVersion, hour: int) -> Decimal:
     return version.flat
 
 
-def interval_prices(tl: Timeline, spot: Series, charges: Charges) -> IntervalPrices:
-    """Resolve every per-kWh price for every interval of *tl* (spec §5.1, §5.3)."""
+def interval_prices(tl: Timeline, spot: Series | None, charges: Charges) -> IntervalPrices:
+    """Resolve every per-kWh price for every interval of *tl* (spec §5.1, §5.3); a
+    fixed-price product's price like any other versioned price, by local date."""
     grid_daily = _daily(charges.grid_tariff, tl.period, "charges.grid_tariff")
+    fixed = charges.fixed_price
     return IntervalPrices(
-        spot=spot_prices(tl, spot),
-        supplier_margin=_per_interval(tl, charges.supplier_margin, "charges.supplier_margin"),
+        spot=None if spot is None else spot_prices(tl, spot),
+        supplier_margin=None
+        if fixed
+        else _per_interval(tl, charges.supplier_margin, "charges.supplier_margin"),
+        fixed_price=_per_interval(tl, fixed, "charges.fixed_price") if fixed else None,
         grid_tariff=tuple(
             _grid_price(grid_daily[day], hour)
             for day, hour in zip(tl.local_dates, tl.local_hours, strict=True)
@@ -471,6 +485,7 @@ def _document(
     lines.extend(subscription_lines(period, charges))
     if flows.exports is not None:
         exports = flows.exports[lo:hi]
+        assert prices.spot is not None  # check_scenario: production needs spot
         credit = -_dot(exports, prices.spot[lo:hi])
         lines.append(Line(SOLAR_LINE, sum(exports, _ZERO), None, round_money(credit)))
     return make_document(period, sum(flows.consumption[lo:hi], _ZERO), lines, vat_rate)
@@ -581,9 +596,12 @@ def _check_versions(name: str, versions: Sequence[_Versioned], period: Period) -
 
 def check_charges(charges: Charges, period: Period) -> None:
     """Every charge has a version valid on every local date of the period, no two versions
-    share a ``valid_from``, grid tariff versions are either 24 positions or flat."""
+    share a ``valid_from``, grid tariff versions are either 24 positions or flat; a
+    fixed-price product has a fixed price instead of a supplier margin."""
+    if charges.fixed_price and charges.supplier_margin:
+        raise BadScenario("charges: give supplier_margin or fixed_price, not both")
     for name in (
-        "supplier_margin",
+        "fixed_price" if charges.fixed_price else "supplier_margin",
         "grid_tariff",
         "system_tariff",
         "transmission_tariff",
@@ -611,13 +629,17 @@ def check_elvarme(elvarme: Elvarme, period: Period) -> None:
     _check_versions("elvarme.reduced_electricity_tax", elvarme.reduced_electricity_tax, period)
 
 
-def check_common(period: Period, spot: Series, charges: Charges, vat_rate: Decimal) -> None:
+def check_common(period: Period, spot: Series | None, charges: Charges, vat_rate: Decimal) -> None:
     """The checks of the inputs that many metering points can share (period, spot, charges,
-    VAT rate); :func:`check_scenario` adds the metering point's own."""
+    VAT rate); :func:`check_scenario` adds the metering point's own. Only a fixed-price
+    product can do without spot prices."""
     check_period(period)
     if not vat_rate.is_finite() or vat_rate < 0:
         raise BadScenario(f"vat_rate: {vat_rate} is not a rate ≥ 0")
-    check_series("spot", spot, period, kwh=False)
+    if spot is not None:
+        check_series("spot", spot, period, kwh=False)
+    elif not charges.fixed_price:
+        raise BadScenario("spot: required unless charges has a fixed_price")
     check_charges(charges, period)
 
 
@@ -660,6 +682,8 @@ def check_scenario(scenario: Scenario) -> None:
     ):
         if series is None:
             continue
+        if name == "production" and scenario.spot is None:
+            raise BadScenario("spot: required with production (an export earns the spot price)")
         if series.resolution != resolution:
             raise BadScenario(
                 f"{name}: resolution {series.resolution}, consumption's is {resolution}"

@@ -27,6 +27,9 @@ LINE_CODES = (
     "supplier_subscription",
 )
 SOLAR_LINE = "solar_export_credit"
+# A fixed-price product's energy: one line instead of spot_energy + supplier_margin.
+FIXED_LINE = "fixed_price_energy"
+FIXED_LINE_CODES = (FIXED_LINE, *LINE_CODES[2:])
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,14 @@ class Charges:
     electricity_tax: tuple[PriceVersion, ...]
     grid_subscription: tuple[PriceVersion, ...]
     supplier_subscription: tuple[PriceVersion, ...]
+    # A fixed-price product: the energy price (DKK/kWh) instead of spot + margin; then
+    # supplier_margin is empty. Empty: a spot product.
+    fixed_price: tuple[PriceVersion, ...] = ()
+
+    @property
+    def line_codes(self) -> tuple[str, ...]:
+        """The lines of a settlement with these charges, in result order (without solar)."""
+        return FIXED_LINE_CODES if self.fixed_price else LINE_CODES
 
 
 @dataclass(frozen=True)
@@ -99,7 +110,7 @@ class Scenario:
     period: Period
     vat_rate: Decimal
     consumption: Series
-    spot: Series
+    spot: Series | None  # None only for a fixed-price product without production
     charges: Charges
     kind: Kind = "settlement"
     production: Series | None = None

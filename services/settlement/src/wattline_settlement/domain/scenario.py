@@ -4,6 +4,12 @@ Specification: ``shared/reference/settlement/README.md``. :func:`parse_scenario`
 rule of §7 and materialises each series (profile, then points, one value per interval of the
 period); every violation is a :class:`BadScenario` with a one-line message that names the
 place (``consumption.points[3].start: ...``). Pure: no file or network access.
+
+One extension of §4.2 (issue 14): a fixed-price product gives ``charges.fixed_price``
+(versions of ``{"valid_from", "dkk_per_kwh"}``) instead of ``supplier_margin``; its energy is
+one line ``fixed_price_energy`` (Σ import * the price in force on the interval's local date,
+rounded once) in place of ``spot_energy`` and ``supplier_margin``, everything else unchanged.
+``spot`` is then needed only with ``production`` (an export earns the spot price).
 """
 
 from __future__ import annotations
@@ -52,8 +58,9 @@ PRICE_PLACES = 6
 MONEY_PLACES = 2
 RATE_PLACES = 6
 
-_TOP_REQUIRED = ("period", "vat_rate", "consumption", "spot", "charges")
+_TOP_REQUIRED = ("period", "vat_rate", "consumption", "charges")
 _TOP_OPTIONAL = (
+    "spot",  # required unless the product has a fixed price (and no production)
     "kind",
     "production",
     "elvarme",
@@ -61,10 +68,11 @@ _TOP_OPTIONAL = (
     "corrected_consumption",
     "invoice_periods",
 )
-_PER_KWH = ("supplier_margin", "system_tariff", "transmission_tariff", "electricity_tax")
+_PER_KWH = ("system_tariff", "transmission_tariff", "electricity_tax")
 _MONTHLY = ("grid_subscription", "supplier_subscription")
+# Exactly one: a spot product's margin over spot, or a fixed-price product's energy price.
+_ENERGY = ("supplier_margin", "fixed_price")
 _CHARGES = (
-    "supplier_margin",
     "grid_tariff",
     "system_tariff",
     "transmission_tariff",
@@ -285,7 +293,17 @@ def _grid_tariff(value: Any, where: str) -> tuple[TariffVersion, ...]:
 
 
 def _charges(value: Any) -> Charges:
-    obj = _object(value, "charges", _CHARGES)
+    obj = _object(value, "charges", _CHARGES, _ENERGY)
+    if ("supplier_margin" in obj) == ("fixed_price" in obj):
+        _bad(
+            "charges: give exactly one of supplier_margin (a spot product) and "
+            "fixed_price (a fixed-price product)"
+        )
+    energy = {
+        name: _price_versions(obj[name], f"charges.{name}", "dkk_per_kwh", PRICE_PLACES)
+        for name in _ENERGY
+        if name in obj
+    }
     per_kwh = {
         name: _price_versions(obj[name], f"charges.{name}", "dkk_per_kwh", PRICE_PLACES)
         for name in _PER_KWH
@@ -295,13 +313,14 @@ def _charges(value: Any) -> Charges:
         for name in _MONTHLY
     }
     return Charges(
-        supplier_margin=per_kwh["supplier_margin"],
+        supplier_margin=energy.get("supplier_margin", ()),
         grid_tariff=_grid_tariff(obj["grid_tariff"], "charges.grid_tariff"),
         system_tariff=per_kwh["system_tariff"],
         transmission_tariff=per_kwh["transmission_tariff"],
         electricity_tax=per_kwh["electricity_tax"],
         grid_subscription=monthly["grid_subscription"],
         supplier_subscription=monthly["supplier_subscription"],
+        fixed_price=energy.get("fixed_price", ()),
     )
 
 
@@ -377,8 +396,12 @@ def parse_scenario(obj: Any) -> Scenario:
     consumption = kwh_series("consumption")
     assert consumption is not None  # required key
     production = kwh_series("production")
-    spot = _series(top["spot"], "spot", "dkk_per_kwh", PRICE_PLACES, True, period)
     charges = _charges(top["charges"])
+    spot = None
+    if "spot" in top:
+        spot = _series(top["spot"], "spot", "dkk_per_kwh", PRICE_PLACES, True, period)
+    elif not charges.fixed_price:
+        _bad('scenario: missing key "spot" (required unless charges has a fixed_price)')
     invoice_periods = None
     if "invoice_periods" in top:
         invoice_periods = tuple(
