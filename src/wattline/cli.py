@@ -568,7 +568,7 @@ def datahub_parse(
                         "payload": event.model_dump(mode="json"),
                     }
                 )
-                for event, key in interpret(doc, doc.message_id)
+                for event, key in interpret(doc, doc.message_id).events
             ]
     except (CimError, OSError) as exc:
         typer.echo(f"{file}: {exc}".splitlines()[0], err=True)

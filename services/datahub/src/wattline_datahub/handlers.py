@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import asyncpg
 from wattline_cim import CimError, parse_document
+from wattline_platform.logging import get_logger
 from wattline_platform.service import Service
 
 from wattline_datahub import metrics
-from wattline_datahub.adapters import inbound_messages
-from wattline_datahub.domain.inbound import Keyed, interpret
+from wattline_datahub.adapters import inbound_messages, partial_days
+from wattline_datahub.domain.inbound import Keyed, Understood, interpret, measure_day_event, merge
 
 Outcome = Literal["stored", "dead_lettered", "duplicate"]
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,31 +25,73 @@ class Stored:
     reason: str | None = None
 
 
-def _understand(raw: bytes, message_id: str) -> tuple[list[Keyed], str | None, str | None]:
-    """Events, document type and (for a message we cannot take) the reason."""
+def _understand(raw: bytes, message_id: str) -> tuple[Understood, str | None, str | None]:
+    """What the message becomes, its document type and (for one we cannot take) the reason."""
     try:
         doc = parse_document(raw)
         return interpret(doc, message_id), type(doc).__name__, None
     except CimError as exc:
-        return [], None, str(exc)
+        return Understood(), None, str(exc)
+
+
+def _refusals(understood: Understood) -> str | None:
+    """The reason kept with a message some of whose series were refused (the rest taken)."""
+    return "; ".join(understood.refused) if understood.refused else None
+
+
+async def _events(tx: asyncpg.Connection, understood: Understood, message_id: str) -> list[Keyed]:
+    """The message's events, its partial days merged with what earlier messages brought."""
+    kept = await partial_days.kept(tx, understood.whole_days)
+    for day in understood.whole_days:
+        if (day.gsrn, day.local_date) in kept:
+            await partial_days.save(tx, day)
+    events = list(understood.events)
+    for part in understood.partial_days:
+        merged = merge(await partial_days.get(tx, part.day.gsrn, part.day.local_date), part.day)
+        await partial_days.save(tx, merged)
+        events.append(measure_day_event(message_id, part.series, merged))
+    return events
+
+
+def _log_refusals(category: str, message_id: str, understood: Understood) -> None:
+    if understood.refused:
+        metrics.SERIES_REFUSED.labels(category).inc(len(understood.refused))
+        log.warning(
+            "datahub_series_refused",
+            category=category,
+            datahub_message_id=message_id,
+            refused=len(understood.refused),
+            taken=understood.count,
+            reason=_refusals(understood),
+        )
 
 
 async def store_inbound(service: Service, category: str, message_id: str, raw: bytes) -> Stored:
     """Keep the raw message, and its events or its dead-letter reason, atomically.
 
-    A message id already stored is a duplicate delivery: nothing changes.
+    A message id already stored is a duplicate delivery: nothing changes. A message some of
+    whose series were refused is stored with their reasons, its other series published.
     """
-    events, document_type, reason = _understand(raw, message_id)
+    understood, document_type, reason = _understand(raw, message_id)
     async with service.database.transaction() as tx:
         status: Outcome = "stored" if reason is None else "dead_lettered"
         if not await inbound_messages.insert(
-            tx, message_id, category, document_type, raw, status, reason, len(events)
+            tx,
+            message_id,
+            category,
+            document_type,
+            raw,
+            status,
+            reason or _refusals(understood),
+            understood.count,
         ):
             result = Stored("duplicate")
         else:
-            await service.emit_many(tx, events)
-            result = Stored(status, len(events), reason)
+            await service.emit_many(tx, await _events(tx, understood, message_id))
+            result = Stored(status, understood.count, reason or _refusals(understood))
     metrics.MESSAGES.labels(category, result.outcome).inc()
+    if result.outcome == "stored":
+        _log_refusals(category, message_id, understood)
     return result
 
 
@@ -56,11 +101,12 @@ async def retry_dead_letter(service: Service, message_id: str) -> Stored | None:
         row = await inbound_messages.get_dead_letter(tx, message_id, for_update=True)
         if row is None:
             return None
-        events, document_type, reason = _understand(bytes(row["raw"]), message_id)
+        understood, document_type, reason = _understand(bytes(row["raw"]), message_id)
         if reason is not None:
             await inbound_messages.set_reason(tx, message_id, reason)
             return Stored("dead_lettered", 0, reason)
-        await inbound_messages.mark_retried(tx, message_id, document_type, len(events))
-        await service.emit_many(tx, events)
+        await inbound_messages.mark_retried(tx, message_id, document_type, understood.count)
+        await service.emit_many(tx, await _events(tx, understood, message_id))
     metrics.MESSAGES.labels(row["category"], "retried").inc()
-    return Stored("stored", len(events))
+    _log_refusals(row["category"], message_id, understood)
+    return Stored("stored", understood.count, _refusals(understood))

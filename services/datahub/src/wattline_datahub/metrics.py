@@ -27,3 +27,8 @@ FAILURES = Counter(
     "Calls to DataHub that failed transiently (429, 5xx, network)",
     ["operation"],
 )
+SERIES_REFUSED = Counter(
+    "wattline_datahub_series_refused_total",
+    "RSM-012 series refused on their own (their neighbours in the document were taken)",
+    ["category"],
+)

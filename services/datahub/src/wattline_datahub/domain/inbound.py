@@ -2,9 +2,16 @@
 
 Pure: a parsed CIM document in, ``(event, key)`` pairs out. RSM-012 becomes one event per
 metering point and Danish local day; RSM-014 one per series; charges one per charge.
+
+A day an RSM-012 series covers only in part (DataHub forwards series of whole hours or
+quarters) is a :class:`PartialDay`: the handler merges it with what earlier messages brought
+for that day (:func:`merge`) and publishes the day as it then stands, the rest still missing.
+A series that breaks a rule is refused on its own; its neighbours are taken.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from wattline_cim import (
     AccountingPointCharacteristics,
@@ -14,7 +21,9 @@ from wattline_cim import (
     CimDocument,
     CimError,
     GenericNotification,
+    LocalDay,
     MeasureDataDocument,
+    MeasureSeries,
     PriceListDocument,
     local_days,
 )
@@ -34,13 +43,41 @@ from wattline_contracts.datahub import (
 Keyed = tuple[Event, str]
 
 
-def interpret(doc: CimDocument, message_id: str) -> list[Keyed]:
-    """The events *doc*, served under DataHub's *message_id*, becomes.
+@dataclass(frozen=True)
+class PartialDay:
+    """A local day one series covered in part, with the series it came in."""
 
-    Raises CimError for a document a supplier sends rather than receives.
+    series: MeasureSeries
+    day: LocalDay
+
+
+@dataclass(frozen=True)
+class Understood:
+    """What a document becomes: events to publish, partial days to merge first, refusals."""
+
+    events: list[Keyed] = field(default_factory=list)
+    partial_days: list[PartialDay] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # one reason per refused series
+    whole_days: list[LocalDay] = field(default_factory=list)  # replace a kept partial day
+
+    @property
+    def count(self) -> int:
+        """How many events the document gives (a partial day gives one, once merged)."""
+        return len(self.events) + len(self.partial_days)
+
+
+def interpret(doc: CimDocument, message_id: str) -> Understood:
+    """What *doc*, served under DataHub's *message_id*, becomes.
+
+    Raises CimError for a document a supplier sends rather than receives, and for an RSM-012
+    document none of whose series can be taken.
     """
     if isinstance(doc, MeasureDataDocument):
         return _measure_data(doc, message_id)
+    return Understood(events=_events(doc, message_id))
+
+
+def _events(doc: CimDocument, message_id: str) -> list[Keyed]:
     if isinstance(doc, AggregationDocument):
         return _aggregations(doc, message_id)
     if isinstance(doc, AccountingPointCharacteristics):
@@ -56,25 +93,69 @@ def interpret(doc: CimDocument, message_id: str) -> list[Keyed]:
     raise CimError(f"{type(doc).__name__} is a request a supplier sends, not one it receives")
 
 
-def _measure_data(doc: MeasureDataDocument, message_id: str) -> list[Keyed]:
-    events: list[Keyed] = []
+def measure_day_event(message_id: str, series: MeasureSeries, day: LocalDay) -> Keyed:
+    """The event of one metering point's local day (missing positions as None)."""
+    event = MeasureDataReceivedV1(
+        datahub_message_id=message_id,
+        transaction_id=series.transaction_id,
+        original_transaction_id=series.original_transaction_id,
+        gsrn=series.gsrn,
+        metering_point_type=series.metering_point_type,
+        local_date=day.local_date,
+        resolution=series.resolution,
+        quantities_kwh=list(day.values),
+        qualities=list(day.qualities),
+    )
+    return event, series.gsrn
+
+
+def merge(stored: LocalDay | None, piece: LocalDay) -> LocalDay:
+    """*piece* laid over what was *stored* for its day: a received position replaces the
+    stored one, the others stay. A day stored at another resolution is replaced whole."""
+    if (
+        stored is None
+        or piece.received is None
+        or stored.resolution != piece.resolution
+        or len(stored.values) != len(piece.values)
+    ):
+        return piece
+    had = stored.received or (True,) * len(stored.values)
+    fresh = piece.received
+    received = tuple(a or b for a, b in zip(had, fresh, strict=True))
+    return piece.model_copy(
+        update={
+            "values": tuple(
+                p if new else s
+                for s, p, new in zip(stored.values, piece.values, fresh, strict=True)
+            ),
+            "qualities": tuple(
+                p if new else s
+                for s, p, new in zip(stored.qualities, piece.qualities, fresh, strict=True)
+            ),
+            "received": None if all(received) else received,
+        }
+    )
+
+
+def _measure_data(doc: MeasureDataDocument, message_id: str) -> Understood:
+    result = Understood(refused=[f"series {r.index}: {r.reason}" for r in doc.refused])
     for series in doc.series:
-        if series.resolution not in ("PT15M", "PT1H"):
-            raise CimError(f"{series.gsrn}: resolution {series.resolution} is not settled hourly")
-        for day in local_days(series):
-            event = MeasureDataReceivedV1(
-                datahub_message_id=message_id,
-                transaction_id=series.transaction_id,
-                original_transaction_id=series.original_transaction_id,
-                gsrn=series.gsrn,
-                metering_point_type=series.metering_point_type,
-                local_date=day.local_date,
-                resolution=series.resolution,
-                quantities_kwh=list(day.values),
-                qualities=list(day.qualities),
-            )
-            events.append((event, series.gsrn))
-    return events
+        try:
+            if series.resolution not in ("PT15M", "PT1H"):
+                raise CimError(f"resolution {series.resolution} is not settled hourly")
+            days = local_days(series)
+        except CimError as exc:
+            result.refused.append(f"series {series.transaction_id} ({series.gsrn}): {exc}")
+            continue
+        for day in days:
+            if day.complete:
+                result.events.append(measure_day_event(message_id, series, day))
+                result.whole_days.append(day)
+            else:
+                result.partial_days.append(PartialDay(series, day))
+    if not result.count and result.refused:
+        raise CimError("; ".join(result.refused))
+    return result
 
 
 def _aggregations(doc: AggregationDocument, message_id: str) -> list[Keyed]:
