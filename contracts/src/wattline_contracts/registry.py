@@ -32,6 +32,7 @@ from wattline_contracts.portfolio import (
     ProductVersionPublishedV1,
     SupplyPeriodChangedV1,
 )
+from wattline_contracts.reconciliation import DeviationDetectedV1
 from wattline_contracts.settlement import SettlementCompletedV1, SettlementCorrectionV1
 
 EVENTS: tuple[type[Event], ...] = (
@@ -60,6 +61,7 @@ EVENTS: tuple[type[Event], ...] = (
     PaymentFailedV1,
     PaymentOverdueV1,
     ReminderSentV1,
+    DeviationDetectedV1,
 )
 
 _BY_KEY = {(e.TYPE, e.VERSION): e for e in EVENTS}

@@ -1,7 +1,92 @@
-"""Reconciliation HTTP API: its routes arrive with the issues that build this service."""
+"""The reconciliation HTTP API: thin controllers, typed models in and out, domain errors mapped
+to problem+json types here."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Annotated, Any, Literal
 
-ROUTES: list[Any] = []
+from litestar import Controller, get
+from litestar.params import FromPath, FromQuery, Parameter
+from wattline_platform.business_days import is_supported_date
+from wattline_platform.inputs import Cursor, PageSize, PeriodQuery
+from wattline_platform.problem import Problem
+
+from wattline_reconciliation.handlers import Reconciliation, queries
+from wattline_reconciliation.models import DayDetail, HourDetail, ResultPage
+
+GridAreaQuery = Annotated[
+    str | None, Parameter(pattern=r"^[0-9]{3}$", description="3-digit grid area")
+]
+
+
+@asynccontextmanager
+async def _problems() -> AsyncIterator[None]:
+    try:
+        yield
+    except queries.InvalidCursor as exc:
+        raise Problem(400, "invalid-cursor", "Not a cursor this API handed out", str(exc)) from None
+    except queries.NotFound as exc:
+        raise Problem(404, "result-not-found", "No such reconciliation result", str(exc)) from None
+
+
+def _grid_area(value: str) -> str:
+    if len(value) != 3 or not value.isascii() or not value.isdigit():
+        raise Problem(404, "result-not-found", "No such reconciliation result", value[:20])
+    return value
+
+
+def _date(value: str) -> date:
+    try:
+        day = date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not is_supported_date(day):
+        raise Problem(404, "result-not-found", "No such reconciliation result", value[:20])
+    return day
+
+
+def routes(rec: Reconciliation) -> list[Any]:
+    """The reconciliation route handlers bound to *rec*."""
+
+    class ResultController(Controller):
+        path = "/api/reconciliation/results"
+        tags = ["reconciliation"]
+
+        @get("/", summary="Energy reconciliation per grid area and day (keyset: ?after=)")
+        async def list_results(
+            self,
+            period: FromQuery[PeriodQuery] = None,
+            grid_area: FromQuery[GridAreaQuery] = None,
+            status: FromQuery[
+                Literal["matched", "deviation", "missing_ours", "missing_datahub"] | None
+            ] = None,
+            after: FromQuery[Cursor] = None,
+            limit: FromQuery[PageSize] = 100,
+        ) -> ResultPage:
+            async with _problems():
+                return await queries.results(
+                    rec, period=period, grid_area=grid_area, status=status, after=after,
+                    limit=limit,
+                )  # fmt: skip
+
+        @get("/{grid_area:str}/{local_date:str}", summary="A grid-area day hour by hour")
+        async def day(self, grid_area: FromPath[str], local_date: FromPath[str]) -> DayDetail:
+            async with _problems():
+                return await queries.day(rec, _grid_area(grid_area), _date(local_date))
+
+        @get(
+            "/{grid_area:str}/{local_date:str}/hours/{position:int}",
+            summary="The metering points that make up our side of one hour (from 0)",
+        )
+        async def hour(
+            self, grid_area: FromPath[str], local_date: FromPath[str], position: FromPath[int]
+        ) -> HourDetail:
+            if not 0 <= position <= 24:
+                raise Problem(404, "result-not-found", "No such reconciliation result", "no hour")
+            async with _problems():
+                return await queries.hour(rec, _grid_area(grid_area), _date(local_date), position)
+
+    return [ResultController]

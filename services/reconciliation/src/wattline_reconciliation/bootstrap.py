@@ -4,24 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic_settings import SettingsConfigDict
-from wattline_platform.config import ServiceSettings
 from wattline_platform.service import Service, ServiceSpec
 
 from wattline_reconciliation import api, consumers
+from wattline_reconciliation.handlers import Reconciliation
+from wattline_reconciliation.jobs.reconcile import reconcile_job
+from wattline_reconciliation.settings import ReconciliationSettings
 
 SPEC = ServiceSpec("reconciliation", Path(__file__).resolve().parents[2] / "migrations")
 
+__all__ = ["SPEC", "ReconciliationSettings", "build", "wire"]
 
-class ReconciliationSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="WATTLINE_RECONCILIATION_", extra="ignore")
 
-    port: int = 8105
+def wire(settings: ReconciliationSettings | None = None) -> Reconciliation:
+    """The reconciliation service and the context its handlers run in."""
+    settings = settings or ReconciliationSettings()
+    rec = Reconciliation(Service(SPEC, settings), settings)
+    rec.service.route_handlers.extend(api.routes(rec))
+    consumers.register(rec)
+    if settings.jobs:
+        rec.service.background.append(lambda: reconcile_job(rec))
+    return rec
 
 
 def build(settings: ReconciliationSettings | None = None) -> Service:
-    """Wire the reconciliation service."""
-    service = Service(SPEC, settings or ReconciliationSettings())
-    service.route_handlers.extend(api.ROUTES)
-    consumers.register(service)
-    return service
+    """Wire the reconciliation service: API, consumers, the reconciliation job."""
+    return wire(settings).service

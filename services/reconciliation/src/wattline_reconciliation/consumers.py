@@ -1,10 +1,18 @@
-"""Reconciliation subscriptions: none yet."""
+"""Reconciliation's subscriptions (thin: the platform decodes and deduplicates)."""
 
 from __future__ import annotations
 
-from wattline_platform.service import Service
+from wattline_contracts.datahub import AggregationsReceivedV1, MeasureDataReceivedV1
+from wattline_contracts.portfolio import MeteringPointRegisteredV1, SupplyPeriodChangedV1
+
+from wattline_reconciliation.handlers import Reconciliation, ingest
 
 
-def register(service: Service) -> None:
-    """Route consumed event types to handlers (none yet)."""
-    del service
+def register(rec: Reconciliation) -> None:
+    """Route each consumed event type to its handler."""
+    consumer = rec.service.consumer
+    assert consumer is not None
+    consumer.on(AggregationsReceivedV1)(ingest.on_aggregations)
+    consumer.on(MeteringPointRegisteredV1)(ingest.on_metering_point)
+    consumer.on(SupplyPeriodChangedV1)(ingest.on_supply_period)
+    consumer.on(MeasureDataReceivedV1)(ingest.on_measure_data)

@@ -1,0 +1,46 @@
+"""Events published by the reconciliation service: where our numbers and DataHub's differ.
+
+Quantities are kWh as exact decimals (strings on the wire).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from wattline_contracts.envelope import Event
+
+
+class DeviatingHourV1(BaseModel):
+    """One hour where DataHub's RSM-014 total and the sum of our metering data differ by more
+    than the tolerance."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hour_start: AwareDatetime
+    datahub_kwh: Decimal
+    ours_kwh: Decimal
+    deviation_kwh: Decimal = Field(description="ours - DataHub's")
+    deviation_percent: Decimal | None = Field(
+        description="deviation / DataHub's x 100, 2 decimals; None when DataHub's is 0"
+    )
+
+
+class DeviationDetectedV1(Event):
+    """Energy reconciliation of one grid area, local day, metering-point type and settlement
+    method found hours outside the tolerance (raised again only when they change)."""
+
+    TYPE: ClassVar[str] = "reconciliation.deviation.detected"
+    VERSION: ClassVar[int] = 1
+
+    grid_area: str = Field(pattern=r"^\d{3}$")
+    local_date: date = Field(description="Danish local date")
+    metering_point_type: str
+    settlement_method: str | None = None
+    tolerance_kwh: Decimal
+    tolerance_percent: Decimal
+    deviation_kwh: Decimal = Field(description="sum of the deviating hours' deviations")
+    hours: list[DeviatingHourV1]

@@ -1,0 +1,34 @@
+"""Settings of the reconciliation service."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+from wattline_platform.config import ServiceSettings
+
+
+class ReconciliationSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="WATTLINE_RECONCILIATION_", extra="ignore")
+
+    port: int = 8105
+    tolerance_kwh: Decimal = Field(
+        default=Decimal("0.001"),
+        ge=0,
+        le=1_000_000,
+        description="an hour whose totals differ by at most this many kWh is matched",
+    )
+    tolerance_percent: Decimal = Field(
+        default=Decimal("0"),
+        ge=0,
+        le=100,
+        description="... or by at most this share of DataHub's total (both must be exceeded "
+        "for a deviation)",
+    )
+    jobs: bool = Field(
+        default=True, description="run the reconciliation job (off: days wait until it runs)"
+    )
+    job_interval_s: float = Field(
+        default=5.0, gt=0, le=3600, description="seconds between looks for days to reconcile"
+    )
