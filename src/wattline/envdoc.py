@@ -40,7 +40,7 @@ SERVICE_CLASSES: dict[str, tuple[str, ...]] = {
         "wattline_settlement.pricing:PricingSettings",
     ),
     "invoicing": ("wattline_invoicing.settings:InvoicingSettings",),
-    "reconciliation": ("wattline_reconciliation.bootstrap:ReconciliationSettings",),
+    "reconciliation": ("wattline_reconciliation.settings:ReconciliationSettings",),
     "simulator": ("wattline_simulator.settings:SimulatorSettings",),
     "gateway": ("wattline_gateway.bootstrap:GatewaySettings",),
 }
