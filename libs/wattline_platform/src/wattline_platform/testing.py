@@ -97,26 +97,49 @@ def postgres_dsn() -> Iterator[str]:
         with PostgresContainer("postgres:17", dbname="wattline", driver=None) as container:
             yield container.get_connection_url()
         return
-    from wattline_platform.embedded import EmbeddedPostgres, child_preexec
-
-    home = Path(tempfile.mkdtemp(prefix="wattline-test-pg-"))
-    pg = EmbeddedPostgres(home, free_port())
-    uid, gid = pg.prepare()
-    proc = subprocess.Popen(
-        pg.argv(fast=True),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=child_preexec(uid, gid),
-        start_new_session=True,
-    )
+    handle = PostgresHandle()
+    handle.start()
     try:
-        asyncio.run(pg.wait_ready())
-        asyncio.run(pg.ensure_database())
-        yield pg.admin_dsn
+        yield handle.dsn
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
-        shutil.rmtree(home, ignore_errors=True)
+        handle.stop()
+        shutil.rmtree(handle.home, ignore_errors=True)
+
+
+class PostgresHandle:
+    """An embedded PostgreSQL (with a ``wattline`` database) as a child process of the test
+    session; a test that needs the database gone (readiness) stops and starts its own."""
+
+    def __init__(self) -> None:
+        from wattline_platform.embedded import EmbeddedPostgres
+
+        self.home = Path(tempfile.mkdtemp(prefix="wattline-test-pg-"))
+        self.pg = EmbeddedPostgres(self.home, free_port())
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def dsn(self) -> str:
+        return self.pg.admin_dsn
+
+    def start(self) -> None:
+        from wattline_platform.embedded import child_preexec
+
+        uid, gid = self.pg.prepare()
+        self.proc = subprocess.Popen(
+            self.pg.argv(fast=True),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=child_preexec(uid, gid),
+            start_new_session=True,
+        )
+        asyncio.run(self.pg.wait_ready())
+        asyncio.run(self.pg.ensure_database())
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(30)
+            self.proc = None
 
 
 class BrokerHandle:
