@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from e2e_system import System, wait_for
+from e2e_system import System, wait_for, wattline
 from prometheus_client.parser import text_string_to_metric_families
 from promql import balanced, metric_names
 
@@ -194,3 +194,14 @@ def test_each_service_exports_the_metrics_it_owns(scraped: dict[str, str]) -> No
         assert f'wattline_portfolio_pending_processes{{kind="{kind}"}}' in portfolio
     assert re.search(r"^wattline_portfolio_active_metering_points \d", portfolio, re.M)
     assert re.search(r"^wattline_settlement_runs_past_deadline \d", scraped["settlement"], re.M)
+
+
+def test_status_prints_queue_depths_and_lags(system: System, tmp_path: Path) -> None:
+    status = wattline("status", home=system.home, cwd=tmp_path, timeout=60)
+    assert status.returncode == 0, status.stdout + status.stderr
+    lines = status.stdout.splitlines()
+    # Every polled DataHub category, with the depth and peek latency the datahub service saw.
+    queues = [line for line in lines if line.startswith("queue ")]
+    assert queues and all(re.search(r"\d+ taken since last empty, peek \d+ ms", q) for q in queues)
+    lags = {line.split()[2] for line in lines if line.startswith("lag outbox ")}
+    assert {"portfolio", "datahub", "settlement", "invoicing"} <= lags, lines

@@ -313,7 +313,24 @@ def status() -> None:
             await conn.close()
 
     _run(run())
+    for line in _operations():
+        typer.echo(line)
     raise typer.Exit(0 if ok else 1)
+
+
+def _operations() -> list[str]:
+    """Queue depths, lags, dead letters and open processes read from the running system's
+    services' /metrics; none when no system started from this home says where they are."""
+    from wattline import ops_status
+
+    try:
+        described = _target().system()
+    except system.NoSystem:
+        return []
+    urls = {name: f"{base}/metrics" for name, base in described.services.items()}
+    if described.metrics_url:
+        urls["gateway"] = described.metrics_url
+    return list(ops_status.summary({n: ops_status.scrape(u) for n, u in urls.items()}))
 
 
 def _gateway_metrics_check() -> tuple[bool, str] | None:
