@@ -1,4 +1,5 @@
-"""RSM-012 as Energinet writes it: partial local days, several series, one refused series.
+"""DataHub documents as Energinet writes them: partial local days, several transactions, one
+refused series.
 
 Energinet's own documents (libs/wattline_cim/tests/energinet, provenance in its README) go
 through the datahub service's store against real Postgres; the events are read from its outbox.
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from conftest import Rig
 
 ENERGINET = Path(__file__).resolve().parents[3] / "libs" / "wattline_cim" / "tests" / "energinet"
+REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "fixtures" / "cim"
 GSRN = "571313000000002000"
 ROOT = "NotifyValidatedMeasureData_MarketDocument"
 
@@ -135,3 +137,18 @@ async def test_a_bad_series_is_refused_alone_and_a_document_of_only_bad_ones_dea
     stored = await store_inbound(rig.service, "MeasureData", "all-bad", dumps(doc))
     assert (stored.outcome, stored.events) == ("dead_lettered", 0)
     assert len(await _measure_events(rig)) == 1
+
+
+async def test_a_notification_of_two_records_publishes_both(rig: Rig) -> None:
+    doc = json.loads((REFERENCE / "rsm004-generic-notification-end-of-supply.json").read_bytes())
+    records = doc["GenericNotification_MarketDocument"]["MktActivityRecord"]
+    records.append(json.loads(json.dumps(records[0])))
+    records[1]["mRID"] = "second"
+    records[1]["marketEvaluationPoint.mRID"]["value"] = "571313199900000022"
+    stored = await store_inbound(rig.service, "MasterData", "two-records", dumps(doc))
+    assert (stored.outcome, stored.events) == ("stored", 2)
+    events = await rig.outbox()
+    assert [(e["type"], e["key"], e["payload"]["transaction_id"]) for e in events] == [
+        ("datahub.notification.received", "571313199900000015", records[0]["mRID"]),
+        ("datahub.notification.received", "571313199900000022", "second"),
+    ]

@@ -1,6 +1,7 @@
 """DataHub 3 CIM JSON: typed documents, parsing, building and validation.
 
-`parse_document` turns wire JSON into the models below (validating it against DataHub's
+`parse_documents` (one model per transaction) and `parse_document` turn wire JSON into the
+models below (validating it against DataHub's
 official JSON schema where one exists); `build_document` + `dumps` turn a model back into
 wire JSON; `validate` checks a dict against its schema; `local_days` gives the Danish
 local-day view of an RSM-012 series.
@@ -37,7 +38,7 @@ from wattline_cim.models import (
     PriceSeries,
     WholesaleSettlementRequest,
 )
-from wattline_cim.parse import parse_document
+from wattline_cim.parse import parse_document, parse_documents
 from wattline_cim.schema import validate
 
 __all__ = [
@@ -74,5 +75,6 @@ __all__ = [
     "local_day_json",
     "local_days",
     "parse_document",
+    "parse_documents",
     "validate",
 ]

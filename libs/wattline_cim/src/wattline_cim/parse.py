@@ -192,12 +192,6 @@ class _Node:
             self.fail(key, "expected a non-empty array")
         return [_Node(item, f"{self.path}/{key}/{i}") for i, item in enumerate(value)]
 
-    def single(self, key: str) -> _Node:
-        items = self.nodes(key)
-        if len(items) != 1:
-            self.fail(key, f"expected exactly one entry, got {len(items)}")
-        return items[0]
-
 
 # --- shared pieces ------------------------------------------------------------------------
 
@@ -313,8 +307,7 @@ def _aggregation(root: _Node) -> AggregationDocument:
     return _make(AggregationDocument, root.path, **_header(root, "E31"), series=tuple(series))
 
 
-def _change_of_supplier_request(root: _Node) -> ChangeOfSupplierRequest:
-    rec = root.single("MktActivityRecord")
+def _change_of_supplier_request(root: _Node, rec: _Node) -> ChangeOfSupplierRequest:
     customer = rec.opt_scheme_id("marketEvaluationPoint.customer_MarketParticipant.mRID")
     return _make(
         ChangeOfSupplierRequest,
@@ -335,8 +328,7 @@ def _change_of_supplier_request(root: _Node) -> ChangeOfSupplierRequest:
     )
 
 
-def _cancel_request(root: _Node) -> CancelRequest:
-    rec = root.single("MktActivityRecord")
+def _cancel_request(root: _Node, rec: _Node) -> CancelRequest:
     return _make(
         CancelRequest,
         rec.path,
@@ -385,8 +377,7 @@ def _answer(
     return parse
 
 
-def _generic_notification(root: _Node) -> GenericNotification:
-    rec = root.single("MktActivityRecord")
+def _generic_notification(root: _Node, rec: _Node) -> GenericNotification:
     return _make(
         GenericNotification,
         rec.path,
@@ -436,8 +427,7 @@ def _address(mep: _Node) -> Address | None:
     )
 
 
-def _accounting_point(root: _Node) -> AccountingPointCharacteristics:
-    rec = root.single("MktActivityRecord")
+def _accounting_point(root: _Node, rec: _Node) -> AccountingPointCharacteristics:
     mep = rec.node("MarketEvaluationPoint")
     volume = mep.nodes("Series", required=False)
     first = volume[0] if volume else None
@@ -551,8 +541,7 @@ def _charge_links(root: _Node) -> ChargeLinksDocument:
     return _make(ChargeLinksDocument, root.path, **_header(root, "D07"), links=tuple(links))
 
 
-def _measure_data_request(root: _Node) -> MeasureDataRequest:
-    s = root.single("Series")
+def _measure_data_request(root: _Node, s: _Node) -> MeasureDataRequest:
     return _make(
         MeasureDataRequest,
         s.path,
@@ -564,8 +553,7 @@ def _measure_data_request(root: _Node) -> MeasureDataRequest:
     )
 
 
-def _aggregation_request(root: _Node) -> AggregationRequest:
-    s = root.single("Series")
+def _aggregation_request(root: _Node, s: _Node) -> AggregationRequest:
     return _make(
         AggregationRequest,
         s.path,
@@ -582,8 +570,7 @@ def _aggregation_request(root: _Node) -> AggregationRequest:
     )
 
 
-def _wholesale_request(root: _Node) -> WholesaleSettlementRequest:
-    s = root.single("Series")
+def _wholesale_request(root: _Node, s: _Node) -> WholesaleSettlementRequest:
     return _make(
         WholesaleSettlementRequest,
         s.path,
@@ -606,20 +593,25 @@ def _wholesale_request(root: _Node) -> WholesaleSettlementRequest:
 PARSERS: dict[str, Callable[[_Node], CimDocument]] = {
     "NotifyValidatedMeasureData_MarketDocument": _measure_data,
     "NotifyAggregatedMeasureData_MarketDocument": _aggregation,
-    "RequestChangeOfSupplier_MarketDocument": _change_of_supplier_request,
     "ConfirmRequestChangeOfSupplier_MarketDocument": _answer(accepted=True),
     "RejectRequestChangeOfSupplier_MarketDocument": _answer(accepted=False),
-    "RequestCancelChangeOfSupplier_MarketDocument": _cancel_request,
     "ConfirmRequestCancelChangeOfSupplier_MarketDocument": _answer(True, CancelAnswer, "E68"),
     "RejectRequestCancelChangeOfSupplier_MarketDocument": _answer(False, CancelAnswer, "E68"),
-    "GenericNotification_MarketDocument": _generic_notification,
-    "AccountingPointCharacteristics_MarketDocument": _accounting_point,
     "NotifyPriceList_MarketDocument": _price_list,
     "NotifyBillingMasterData_MarketDocument": _charge_links,
-    "RequestValidatedMeasureData_MarketDocument": _measure_data_request,
-    "RequestAggregatedMeasureData_MarketDocument": _aggregation_request,
-    "RequestWholesaleSettlement_MarketDocument": _wholesale_request,
 }
+"""Roots whose model holds all of the document's transactions."""
+
+PER_TRANSACTION: dict[str, tuple[str, Callable[[_Node, _Node], CimDocument]]] = {
+    "RequestChangeOfSupplier_MarketDocument": ("MktActivityRecord", _change_of_supplier_request),
+    "RequestCancelChangeOfSupplier_MarketDocument": ("MktActivityRecord", _cancel_request),
+    "GenericNotification_MarketDocument": ("MktActivityRecord", _generic_notification),
+    "AccountingPointCharacteristics_MarketDocument": ("MktActivityRecord", _accounting_point),
+    "RequestValidatedMeasureData_MarketDocument": ("Series", _measure_data_request),
+    "RequestAggregatedMeasureData_MarketDocument": ("Series", _aggregation_request),
+    "RequestWholesaleSettlement_MarketDocument": ("Series", _wholesale_request),
+}
+"""Roots whose model is one transaction (with the header): a document of N gives N models."""
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -672,8 +664,9 @@ def _refuse_unstorable(doc: object) -> None:
                 raise CimError("malformed JSON: a string holds NUL (\\u0000)")
 
 
-def parse_document(raw: bytes | str) -> CimDocument:
-    """Parse one CIM JSON document into its typed model.
+def parse_documents(raw: bytes | str) -> list[CimDocument]:
+    """Parse one CIM JSON document into its typed models, one per transaction where the
+    model is one transaction (RSM-004, RSM-022 and the requests), else one for the document.
 
     Dispatches on the single root key, validates against the official JSON schema where
     one exists, then checks the structure and business rules (codes, identifiers, times,
@@ -682,7 +675,28 @@ def parse_document(raw: bytes | str) -> CimDocument:
     doc = loads(raw)
     root = next(iter(doc))
     parser = PARSERS.get(root)
-    if parser is None:
+    per_transaction = PER_TRANSACTION.get(root)
+    if parser is None and per_transaction is None:
         raise CimError(f"unknown root {root[:80]!r}")
     validate(doc)
-    return parser(_Node(doc[root], f"/{root}"))
+    node = _Node(doc[root], f"/{root}")
+    if parser is not None:
+        return [parser(node)]
+    key, parse_one = per_transaction  # type: ignore[misc]
+    return [parse_one(node, entry) for entry in node.nodes(key)]
+
+
+def parse_document(raw: bytes | str) -> CimDocument:
+    """Parse a CIM JSON document that is one model (see :func:`parse_documents`).
+
+    CimError, besides the reasons of :func:`parse_documents`, for a document of several
+    transactions whose model is one transaction.
+    """
+    docs = parse_documents(raw)
+    if len(docs) != 1:
+        root = next(iter(loads(raw)))
+        key = PER_TRANSACTION[root][0]
+        raise CimError(
+            f"/{root}/{key}: {len(docs)} transactions; parse_documents gives one model each"
+        )
+    return docs[0]

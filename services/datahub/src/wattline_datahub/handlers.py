@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import asyncpg
-from wattline_cim import CimError, parse_document
+from wattline_cim import CimError, parse_documents
 from wattline_platform.logging import get_logger
 from wattline_platform.service import Service
 
@@ -28,8 +28,9 @@ class Stored:
 def _understand(raw: bytes, message_id: str) -> tuple[Understood, str | None, str | None]:
     """What the message becomes, its document type and (for one we cannot take) the reason."""
     try:
-        doc = parse_document(raw)
-        return interpret(doc, message_id), type(doc).__name__, None
+        docs = parse_documents(raw)
+        parts = [interpret(doc, message_id) for doc in docs]
+        return Understood.joined(parts), type(docs[0]).__name__, None
     except CimError as exc:
         return Understood(), None, str(exc)
 

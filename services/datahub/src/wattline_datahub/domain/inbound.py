@@ -60,6 +60,16 @@ class Understood:
     refused: list[str] = field(default_factory=list)  # one reason per refused series
     whole_days: list[LocalDay] = field(default_factory=list)  # replace a kept partial day
 
+    @staticmethod
+    def joined(parts: list[Understood]) -> Understood:
+        """One document's transactions (one model each) understood together, in order."""
+        return Understood(
+            events=[e for p in parts for e in p.events],
+            partial_days=[d for p in parts for d in p.partial_days],
+            refused=[r for p in parts for r in p.refused],
+            whole_days=[d for p in parts for d in p.whole_days],
+        )
+
     @property
     def count(self) -> int:
         """How many events the document gives (a partial day gives one, once merged)."""
