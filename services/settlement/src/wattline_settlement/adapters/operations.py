@@ -13,7 +13,8 @@ async def runs_past_deadline(conn: asyncpg.Connection, today: date, deadline_day
     count: int = await conn.fetchval(
         """SELECT count(*) FROM settlement_run
             WHERE status NOT IN ('completed', 'failed')
-              AND (to_date(billing_period, 'YYYY-MM') + interval '1 month')::date + $2::integer <= $1""",
+              AND (to_date(billing_period, 'YYYY-MM') + interval '1 month')::date
+                  + $2::integer <= $1""",
         today,
         deadline_days,
     )
