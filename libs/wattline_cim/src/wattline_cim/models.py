@@ -546,6 +546,68 @@ class WholesaleSettlementRequest(_DataRequest):
     charges: tuple[ChargeRef, ...] = ()
 
 
+# --- answers to a supplier's requests: RSM-015/016/017 rejections, RSM-009, RSM-018 ------
+
+
+class RejectedTransaction(_Model):
+    """One transaction of a request DataHub rejected, with its reasons."""
+
+    transaction_id: str
+    original_transaction_id: str | None = None  # our request's transaction mRID
+    gsrn: Gsrn | None = None  # RSM-015 names the metering point
+    reasons: tuple[tuple[str, str | None], ...] = Field(min_length=1)  # (code, text)
+
+
+DATA_REQUESTS = {
+    "RejectRequestValidatedMeasureData_MarketDocument": "RSM-015",
+    "RejectRequestAggregatedMeasureData_MarketDocument": "RSM-016",
+    "RejectRequestWholesaleSettlement_MarketDocument": "RSM-017",
+}
+
+
+class DataRequestRejection(_Header):
+    """DataHub rejects our RSM-015 (validated data), RSM-016 (aggregations) or RSM-017
+    (wholesale settlement) request (type ERR, reason A02)."""
+
+    sender_gln: Gln = DATAHUB_GLN
+    sender_role: str = "DGL"
+    receiver_role: str = "DDQ"
+    request_kind: str  # RSM-015, RSM-016 or RSM-017
+    transactions: tuple[RejectedTransaction, ...] = Field(min_length=1)
+
+
+class Acknowledgement(_Header):
+    """RSM-009 Acknowledgement: DataHub's answer to a document we sent, with the reasons it
+    refused it or parts of it (none: received as it was)."""
+
+    sender_gln: Gln = DATAHUB_GLN
+    sender_role: str = "DDZ"
+    receiver_role: str = "DDQ"
+    process_type: str | None = None  # type: ignore[assignment]  # the schema leaves it out
+    received_message_id: str | None = None
+    received_document_type: str | None = None
+    received_process_type: str | None = None
+    reasons: tuple[tuple[str, str | None], ...] = ()
+    rejected_transactions: tuple[RejectedTransaction, ...] = ()
+
+
+class MissingDataReminder(_Model):
+    """One RSM-018 reminder: DataHub misses a metering point's data for a local date."""
+
+    transaction_id: str
+    gsrn: Gsrn
+    missing_since: Instant | None = None  # request_DateAndOrTime: the day without data
+
+
+class MissingDataReminders(_Header):
+    """RSM-018 ReminderOfMissingMeasureData (D24): the metering points DataHub misses data for."""
+
+    sender_gln: Gln = DATAHUB_GLN
+    sender_role: str = "DGL"
+    receiver_role: str = "MDR"
+    reminders: tuple[MissingDataReminder, ...] = Field(min_length=1)
+
+
 CimDocument: TypeAlias = (
     MeasureDataDocument
     | AggregationDocument
@@ -560,5 +622,8 @@ CimDocument: TypeAlias = (
     | MeasureDataRequest
     | AggregationRequest
     | WholesaleSettlementRequest
+    | DataRequestRejection
+    | Acknowledgement
+    | MissingDataReminders
 )
 """Every document model `parse_document` returns and `build_document` accepts."""

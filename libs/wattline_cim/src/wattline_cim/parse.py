@@ -14,7 +14,9 @@ from pydantic import BaseModel, ValidationError
 from wattline_cim._time import YEARS
 from wattline_cim.errors import CimError
 from wattline_cim.models import (
+    DATA_REQUESTS,
     AccountingPointCharacteristics,
+    Acknowledgement,
     Address,
     AggregationDocument,
     AggregationRequest,
@@ -29,15 +31,19 @@ from wattline_cim.models import (
     ChargeLinksDocument,
     ChargeRef,
     CimDocument,
+    DataRequestRejection,
     GenericNotification,
     MeasureDataDocument,
     MeasureDataRequest,
     MeasurePoint,
     MeasureSeries,
+    MissingDataReminder,
+    MissingDataReminders,
     PriceListDocument,
     PricePoint,
     PriceSeries,
     RefusedSeries,
+    RejectedTransaction,
     WholesaleSettlementRequest,
 )
 from wattline_cim.schema import validate
@@ -590,7 +596,94 @@ def _wholesale_request(root: _Node, s: _Node) -> WholesaleSettlementRequest:
     )
 
 
+def _reasons(node: _Node) -> tuple[tuple[str, str | None], ...]:
+    return tuple((r.code("code"), r.opt_text("text")) for r in node.nodes("Reason", required=False))
+
+
+def _rejected(s: _Node, *, gsrn: bool = False) -> RejectedTransaction:
+    return _make(
+        RejectedTransaction,
+        s.path,
+        transaction_id=s.text("mRID"),
+        original_transaction_id=s.opt_text("originalTransactionIDReference_Series.mRID"),
+        gsrn=s.opt_id("marketEvaluationPoint.mRID", "A10") if gsrn else None,
+        reasons=_reasons(s),
+    )
+
+
+def _data_request_rejection(root: _Node) -> DataRequestRejection:
+    if (reason := root.opt_code("reason.code")) not in (None, "A02"):
+        root.fail("reason.code", f"expected A02 (rejected), got {reason!r}")
+    kind = DATA_REQUESTS[root.path.removeprefix("/")]
+    return _make(
+        DataRequestRejection,
+        root.path,
+        **_header(root, "ERR"),
+        request_kind=kind,
+        transactions=tuple(_rejected(s, gsrn=kind == "RSM-015") for s in root.nodes("Series")),
+    )
+
+
+def _acknowledgement(root: _Node) -> Acknowledgement:
+    sector = root.opt_code("businessSector.type")
+    if sector is not None and sector != "23":
+        root.fail("businessSector.type", f"expected 23 (electricity), got {sector!r}")
+    rejected = [
+        *root.nodes("Series", required=False),
+        *root.nodes("Original_MktActivityRecord", required=False),
+        *root.nodes("Rejected_TimeSeries", required=False),
+    ]
+    return _make(
+        Acknowledgement,
+        root.path,
+        message_id=root.text("mRID"),
+        sender_gln=root.id("sender_MarketParticipant.mRID", "A10"),
+        sender_role=root.code("sender_MarketParticipant.marketRole.type"),
+        receiver_gln=root.id("receiver_MarketParticipant.mRID", "A10"),
+        receiver_role=root.opt_code("receiver_MarketParticipant.marketRole.type") or "DDQ",
+        created=root.instant("createdDateTime"),
+        received_message_id=root.opt_text("received_MarketDocument.mRID"),
+        received_document_type=root.opt_code("received_MarketDocument.type"),
+        received_process_type=root.opt_code("received_MarketDocument.process.processType"),
+        reasons=_reasons(root),
+        rejected_transactions=tuple(
+            _make(
+                RejectedTransaction,
+                r.path,
+                transaction_id=r.text("mRID"),
+                original_transaction_id=r.text("mRID"),
+                reasons=_reasons(r),
+            )
+            for r in rejected
+        ),
+    )
+
+
+def _reminders(root: _Node) -> MissingDataReminders:
+    return _make(
+        MissingDataReminders,
+        root.path,
+        **_header(root, "D24"),
+        reminders=tuple(
+            _make(
+                MissingDataReminder,
+                s.path,
+                transaction_id=s.text("mRID"),
+                gsrn=mep.id("mRID", "A10"),
+                missing_since=s.opt_instant("request_DateAndOrTime.dateTime"),
+            )
+            for s in root.nodes("Series")
+            for mep in s.nodes("MarketEvaluationPoint")
+        ),
+    )
+
+
 PARSERS: dict[str, Callable[[_Node], CimDocument]] = {
+    "RejectRequestValidatedMeasureData_MarketDocument": _data_request_rejection,
+    "RejectRequestAggregatedMeasureData_MarketDocument": _data_request_rejection,
+    "RejectRequestWholesaleSettlement_MarketDocument": _data_request_rejection,
+    "Acknowledgement_MarketDocument": _acknowledgement,
+    "ReminderOfMissingMeasureData_MarketDocument": _reminders,
     "NotifyValidatedMeasureData_MarketDocument": _measure_data,
     "NotifyAggregatedMeasureData_MarketDocument": _aggregation,
     "ConfirmRequestChangeOfSupplier_MarketDocument": _answer(accepted=True),
