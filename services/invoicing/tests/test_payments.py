@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from wattline_invoicing.jobs import billing
 
 D = Decimal
@@ -320,3 +321,39 @@ async def test_camt_statements_pay_like_the_csv(rig: Any, golden: Any) -> None:
         "/api/payments/bank-statements", content=b"<Document/>", headers=xml
     )
     assert bad.status_code == 400 and bad.json()["type"].endswith("/invalid-statement")
+
+
+def _counted(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_documents_issued_and_payments_matched_are_counted(rig: Any, golden: Any) -> None:
+    issued = _counted("wattline_invoicing_documents_issued_total", kind="invoice")
+    matched = _counted("wattline_invoicing_payments_total", outcome="matched")
+    unmatched = _counted("wattline_invoicing_payments_total", outcome="unmatched")
+
+    a, b, _ = await three_invoices(rig, golden)
+    assert _counted("wattline_invoicing_documents_issued_total", kind="invoice") == issued + 3
+
+    statement = (
+        "Entry_ID;Booking_Date;Amount;Reference;Counterparty\r\n"
+        f"E1;2025-02-20;779,19;{a['fi_payment_id']};Jens Hansen\r\n"
+        f"E2;20.02.2025;500.00;Faktura {b['number']} tak;Ole\r\n"
+        "E4;2025-02-21;250,00;tak for strøm;Ukendt\r\n"
+    )
+    answer = await rig.client.post(
+        "/api/payments/bank-statements",
+        content=statement.encode(),
+        headers={"content-type": "text/csv"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert _counted("wattline_invoicing_payments_total", outcome="matched") == matched + 2
+    assert _counted("wattline_invoicing_payments_total", outcome="unmatched") == unmatched + 1
+    # The same statement again books nothing, and counts nothing.
+    again = await rig.client.post(
+        "/api/payments/bank-statements",
+        content=statement.encode(),
+        headers={"content-type": "text/csv"},
+    )
+    assert again.json()["already_booked"] == 3, again.text
+    assert _counted("wattline_invoicing_payments_total", outcome="matched") == matched + 2
