@@ -192,3 +192,58 @@ class RequestFailedV1(Event):
     kind: RequestKind
     gsrn: str | None = None
     reason: str
+
+
+class DataRequestRejectedV1(Event):
+    """DataHub rejected one transaction of our request for data: RSM-015 (validated measure
+    data), RSM-016 (aggregations) or RSM-017 (wholesale settlement). The request is closed."""
+
+    TYPE: ClassVar[str] = "datahub.data_request.rejected"
+    VERSION: ClassVar[int] = 1
+
+    datahub_message_id: str
+    request_kind: Literal["RSM-015", "RSM-016", "RSM-017"]
+    transaction_id: str
+    original_transaction_id: str | None = Field(
+        default=None, description="the transaction id of our request"
+    )
+    gsrn: str | None = Field(default=None, pattern=r"^57\d{16}$")
+    reasons: list[Reason] = Field(min_length=1)
+
+
+class RejectedTransactionV1(BaseModel):
+    """A transaction of a document we sent that DataHub refused, with its reasons."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    transaction_id: str
+    reasons: list[Reason]
+
+
+class AcknowledgementReceivedV1(Event):
+    """DataHub's acknowledgement (RSM-009) of a document we sent: taken as it was when it
+    carries no reasons, else refused whole (`reasons`) or in part (`rejected_transactions`)."""
+
+    TYPE: ClassVar[str] = "datahub.acknowledgement.received"
+    VERSION: ClassVar[int] = 1
+
+    datahub_message_id: str
+    received_message_id: str | None = Field(default=None, description="our document's mRID")
+    received_document_type: str | None = None
+    accepted: bool
+    reasons: list[Reason] = []
+    rejected_transactions: list[RejectedTransactionV1] = []
+
+
+class MissingDataRemindedV1(Event):
+    """DataHub reminds us (RSM-018) that it misses a metering point's measure data."""
+
+    TYPE: ClassVar[str] = "datahub.missing_data.reminded"
+    VERSION: ClassVar[int] = 1
+
+    datahub_message_id: str
+    transaction_id: str
+    gsrn: str = Gsrn
+    missing_since: AwareDatetime | None = Field(
+        default=None, description="the start of the first period DataHub has no data for"
+    )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from wattline_contracts.datahub import (
+    AcknowledgementReceivedV1,
     AggregationsReceivedV1,
     ChargeLinkReceivedV1,
     ChargeReceivedV1,
+    DataRequestRejectedV1,
     MasterDataReceivedV1,
     MeasureDataReceivedV1,
+    MissingDataRemindedV1,
     NotificationReceivedV1,
     ProcessAnsweredV1,
     RequestFailedV1,
@@ -53,6 +56,9 @@ EVENTS: tuple[type[Event], ...] = (
     ChargeLinkReceivedV1,
     RequestSentV1,
     RequestFailedV1,
+    DataRequestRejectedV1,
+    AcknowledgementReceivedV1,
+    MissingDataRemindedV1,
     SettlementCompletedV1,
     SettlementCorrectionV1,
     InvoiceIssuedV1,
