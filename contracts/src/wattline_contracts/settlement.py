@@ -84,7 +84,19 @@ class SettlementCorrectionV1(Event):
     billing_period: str = Field(pattern=r"^\d{4}-\d{2}$")
     period_start: date = Field(description="the period settled now (may differ: BRS-011)")
     period_end: date
-    reason: Literal["metering_data_corrected", "supply_period_changed", "erroneous_switch"]
+    reason: Literal[
+        "metering_data_corrected",
+        "supply_period_changed",
+        "erroneous_switch",
+        "charge_prices_changed",
+        "charge_links_changed",
+        "contract_changed",
+        "spot_prices_changed",
+        "master_data_changed",
+    ] = Field(
+        description="what changed: newer metering data, the supply period, or a "
+        "back-dated charge price, charge link, contract, spot price or master data"
+    )
     consumption_kwh: Decimal
     lines: list[SettlementLineV1]
     subtotal: Decimal

@@ -1050,3 +1050,206 @@ async def test_invoicings_events_take_what_they_billed_out_of_the_uninvoiced_vie
            SELECT invoice_id FROM settlement_correction"""
     )
     assert sorted(r["invoice_id"] for r in rows) == ["inv-2025-00001", "inv-K2025-00001"]
+
+
+# -- back-dated changes of prices, links, contracts and master data -------------------------
+
+
+async def _queued(rig: Rig) -> list[tuple[str, str]]:
+    rows = await rig.service.database.fetch(
+        "SELECT gsrn, reason FROM settlement_recheck ORDER BY gsrn"
+    )
+    return [(r["gsrn"], r["reason"]) for r in rows]
+
+
+def _amount(payload: dict[str, Any], code: str) -> str:
+    [line] = [x for x in payload["lines"] if x["code"] == code]
+    return str(line["amount"])
+
+
+async def _settled_january(rig: Rig) -> Scenario:
+    scenario, _ = golden("GM01")  # spot 370.14, margin 16.37, grid 103.42 ... total 779.19
+    await given(rig, scenario)
+    assert (await rig.run("2025-01"))["status"] == "completed"
+    await rig.corrections()  # the supply period's own recheck: nothing to correct
+    assert await _queued(rig) == []
+    assert await rig.outbox("settlement.correction") == []
+    return scenario
+
+
+async def test_a_back_dated_grid_tariff_price_rechecks_its_linked_points(rig: Rig) -> None:
+    # Given January settled as GM01
+    await _settled_january(rig)
+    gm10, expected = golden("GM10")
+    # A new grid tariff price for March (not settled) queues nothing
+    [_, raised] = gm10.charges.grid_tariff
+    assert raised.hourly is not None
+    await rig.deliver(
+        _charge(GRID, "D03", "NET-T", [(date(2025, 3, 1), list(raised.hourly), "PT1H")])
+    )
+    assert await _queued(rig) == []
+    # When the grid company raises it by 50 % back-dated from 16 January (GM10's prices)
+    await rig.deliver(
+        _charge(GRID, "D03", "NET-T", [(date(2025, 1, 16), list(raised.hourly), "PT1H")])
+    )
+    # Then exactly the linked, settled metering point is queued, and its correction is
+    # GM10 - GM01: grid 130.10 - 103.42 = 26.68, VAT 162.51 - 155.84 = 6.67, total 33.35
+    assert await _queued(rig) == [(GSRN, "charge_prices_changed")]
+    await rig.corrections()
+    [correction] = await rig.outbox("settlement.correction")
+    assert correction["reason"] == "charge_prices_changed"
+    assert _amount(correction, "grid_tariff") == "26.68"
+    assert (correction["subtotal"], correction["vat"], correction["total"]) == (
+        "26.68",
+        "6.67",
+        "33.35",
+    )
+    assert expected["total"] == "812.54"  # 779.19 + 33.35: settled + correction = GM10
+
+
+async def test_a_corrected_spot_price_rechecks_that_price_area(rig: Rig) -> None:
+    scenario = await _settled_january(rig)
+    assert scenario.spot is not None
+    # A DK2 price, or a DK1 price of February (not settled), queues nothing
+    other = spot_file(scenario.spot, scenario.period).replace(b'"DK1"', b'"DK2"')
+    await pricing.import_spot_file(rig.service.database, other)
+    february = {"records": [{"HourUTC": "2025-02-10T10:00:00", "PriceArea": "DK1",
+                             "SpotPriceDKK": "1850"}]}  # fmt: skip
+    await pricing.import_spot_file(rig.service.database, json.dumps(february).encode())
+    assert await _queued(rig) == []
+    # When EDS corrects 15 January 10:00Z from 0.85 to 1.85 DKK/kWh (0.500 kWh that hour)
+    fixed = {"records": [{"HourUTC": "2025-01-15T10:00:00", "PriceArea": "DK1",
+                          "SpotPriceDKK": "1850"}]}  # fmt: skip
+    await pricing.import_spot_file(rig.service.database, json.dumps(fixed).encode())
+    assert await _queued(rig) == [(GSRN, "spot_prices_changed")]
+    await rig.corrections()
+    # Then spot energy is 0.500 x 1.00 = 0.50 more; VAT round(623.85 x 0.25 = 155.9625) =
+    # 155.96, 0.12 more than 155.84; total 0.62
+    [correction] = await rig.outbox("settlement.correction")
+    assert correction["reason"] == "spot_prices_changed"
+    assert _amount(correction, "spot_energy") == "0.50"
+    assert (correction["subtotal"], correction["vat"], correction["total"]) == (
+        "0.50",
+        "0.12",
+        "0.62",
+    )
+
+
+async def test_a_back_dated_charge_link_is_a_correction_of_its_own_kind(rig: Rig) -> None:
+    await _settled_january(rig)
+    # When the grid company links a second flat tariff of 0.10 DKK/kWh from 16 January
+    second = _charge(GRID, "D03", "NET-T2", [(date(2025, 1, 1), [Decimal("0.10")] * 24, "PT1H")])
+    await rig.deliver(second)
+    assert await _queued(rig) == []  # linked to nobody yet
+    await rig.deliver(
+        ChargeLinkReceivedV1(
+            datahub_message_id=str(uuid.uuid4()),
+            transaction_id=str(uuid.uuid4()),
+            gsrn=GSRN,
+            owner_gln=GRID,
+            charge_type="D03",
+            charge_id="NET-T2",
+            factor=1,
+            start=local_midnight(date(2025, 1, 16)),
+        )
+    )
+    assert await _queued(rig) == [(GSRN, "charge_links_changed")]
+    await rig.corrections()
+    # Then the grid tariff is 16 days x 13.2 kWh x 0.10 = 21.12 more; VAT
+    # round(644.47 x 0.25 = 161.1175) = 161.12, 5.28 more than 155.84
+    [correction] = await rig.outbox("settlement.correction")
+    assert correction["reason"] == "charge_links_changed"
+    assert _amount(correction, "grid_tariff") == "21.12"
+    assert (correction["subtotal"], correction["vat"], correction["total"]) == (
+        "21.12",
+        "5.28",
+        "26.40",
+    )
+
+
+async def test_a_back_dated_contract_change_is_corrected_as_such(rig: Rig) -> None:
+    await _settled_january(rig)
+    contract_id = await rig.service.database.fetchval("SELECT contract_id::text FROM contracts")
+    # When the customer's product changes from 16 January to a version with a margin of
+    # 0.05 instead of 0.04 (same subscription), recorded after January was settled
+    await rig.deliver(
+        ProductVersionPublishedV1(
+            product_id=PRODUCT,
+            version=2,
+            name="Spot",
+            price_type="spot",
+            margin_dkk_per_kwh=Decimal("0.05"),
+            subscription_dkk_per_month=Decimal("39.00"),
+            green_energy=False,
+            valid_from=date(2025, 1, 1),
+        )
+    )
+    assert await _queued(rig) == []
+    changed = dict(
+        gsrn=GSRN,
+        customer_id=CUSTOMER,
+        product_id=PRODUCT,
+        billing_frequency="quarterly",
+        payment_model="aconto",
+    )
+    await rig.deliver(
+        ContractChangedV1(
+            contract_id=contract_id,
+            product_version=1,
+            start_date=date(2025, 1, 1),
+            end_date=date(2025, 1, 16),
+            **changed,  # type: ignore[arg-type]
+        ),
+        ContractChangedV1(
+            contract_id=str(uuid.uuid4()),
+            product_version=2,
+            start_date=date(2025, 1, 16),
+            end_date=None,
+            **changed,  # type: ignore[arg-type]
+        ),
+    )
+    assert await _queued(rig) == [(GSRN, "contract_changed")]
+    await rig.corrections()
+    # Then the margin is 211.2 kWh x 0.01 = 2.112 more: 16.368 -> 16.37 becomes
+    # 198 x 0.04 + 211.2 x 0.05 = 18.48, so 2.11; VAT round(625.46 x 0.25 = 156.365) = 156.37
+    [correction] = await rig.outbox("settlement.correction")
+    assert correction["reason"] == "contract_changed"
+    assert _amount(correction, "supplier_margin") == "2.11"
+    assert (correction["subtotal"], correction["vat"], correction["total"]) == (
+        "2.11",
+        "0.53",
+        "2.64",
+    )
+
+
+async def test_changed_master_data_rechecks_every_settled_period(rig: Rig) -> None:
+    scenario = await _settled_january(rig)
+    assert scenario.spot is not None
+    registered = MeteringPointRegisteredV1(
+        gsrn=GSRN, grid_area="344", price_area="DK1", resolution="PT1H"
+    )
+    await rig.deliver(registered)  # the same again: nothing to recheck
+    assert await _queued(rig) == []
+    # DK2's January spot is DK1's + 0.10 DKK/kWh every hour
+    dk2 = Series(
+        scenario.spot.resolution,
+        scenario.spot.start,
+        tuple(v + Decimal("0.10") for v in scenario.spot.values),
+    )
+    body = spot_file(dk2, scenario.period).replace(b'"DK1"', b'"DK2"')
+    await pricing.import_spot_file(rig.service.database, body)
+    # When portfolio corrects the metering point's price area to DK2
+    await rig.deliver(registered.model_copy(update={"price_area": "DK2"}))
+    assert await _queued(rig) == [(GSRN, "master_data_changed")]
+    await rig.corrections()
+    # Then spot energy is 409.2 kWh x 0.10 = 40.92 more; VAT round(664.27 x 0.25 =
+    # 166.0675) = 166.07, 10.23 more than 155.84
+    [correction] = await rig.outbox("settlement.correction")
+    assert correction["reason"] == "master_data_changed"
+    assert _amount(correction, "spot_energy") == "40.92"
+    assert (correction["subtotal"], correction["vat"], correction["total"]) == (
+        "40.92",
+        "10.23",
+        "51.15",
+    )
+

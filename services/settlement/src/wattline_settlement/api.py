@@ -333,7 +333,8 @@ async def register_elvarme(
             data.consumed_kwh_before,
             data.threshold_kwh,
         )
-        await run_store.queue_recheck(tx, [gsrn], "elvarme")  # settled periods may change
+        # Elvarme is master data: settled periods may change.
+        await run_store.queue_recheck(tx, [gsrn], "master_data_changed")
     return {"gsrn": gsrn, **data.model_dump(mode="json")}
 
 

@@ -6,6 +6,7 @@ import asyncpg
 from wattline_contracts import Envelope
 from wattline_contracts.invoicing import CreditNoteIssuedV1, InvoiceIssuedV1
 from wattline_contracts.portfolio import MeteringPointRegisteredV1
+from wattline_platform.inputs import FIRST_DATE
 
 from wattline_settlement.adapters import metering_points, runs
 
@@ -13,8 +14,15 @@ from wattline_settlement.adapters import metering_points, runs
 async def on_metering_point_registered(
     tx: asyncpg.Connection, event: MeteringPointRegisteredV1, envelope: Envelope
 ) -> None:
-    """Keep settlement's master data in step with the portfolio."""
+    """Keep settlement's master data in step with the portfolio; a change of what the
+    settlement depends on (grid or price area, type, settlement method, resolution) is
+    rechecked in every settled period (master data has no validity date here)."""
+    before = await metering_points.get(tx, event.gsrn)
     await metering_points.apply_master_data(tx, event, envelope.event_id)
+    after = await metering_points.get(tx, event.gsrn)
+    fields = ("grid_area", "price_area", "metering_point_type", "settlement_method", "resolution")
+    if before is not None and after is not None and any(before[f] != after[f] for f in fields):
+        await runs.queue_settled(tx, "master_data_changed", FIRST_DATE, gsrns=[event.gsrn])
 
 
 async def on_document_issued(

@@ -38,7 +38,7 @@ from wattline_contracts.portfolio import (
 )
 from wattline_platform.business_days import danish_today
 from wattline_platform.db import Database
-from wattline_platform.inputs import BusinessDate, require_supported_dates
+from wattline_platform.inputs import FIRST_DATE, BusinessDate, require_supported_dates
 from wattline_platform.logging import get_logger
 from wattline_platform.problem import Problem
 from wattline_platform.service import Service, ServiceDep
@@ -127,6 +127,17 @@ async def on_charge_received(
 ) -> None:
     """A charge's master data and/or prices (RSM-034)."""
     written = await charges.apply_charge(tx, event, envelope.event_id)
+    # Prices (or master data: a termination, the tax indicator) changed back-dated into a
+    # settled period: recheck the metering points linked to the charge from that day on.
+    moments = [series.start for series in event.price_series]
+    if event.process_type == "D18" or not moments:
+        moments += [t for t in (event.effective_date, event.termination_date) if t is not None]
+    await run_store.queue_settled(
+        tx,
+        "charge_prices_changed",
+        min((danish_today(t) for t in moments), default=FIRST_DATE),
+        charge=(event.owner_gln, event.charge_type, event.charge_id),
+    )
     log.info(
         "charge_received",
         owner_gln=event.owner_gln,
@@ -142,6 +153,10 @@ async def on_charge_link_received(
 ) -> None:
     """A metering point linked to a charge (RSM-031)."""
     await charges.apply_charge_link(tx, event, envelope.event_id)
+    # Open-ended: a link that now ends earlier changes the days after its new end too.
+    await run_store.queue_settled(
+        tx, "charge_links_changed", danish_today(event.start), gsrns=[event.gsrn]
+    )
 
 
 async def on_product_version_published(
@@ -154,6 +169,8 @@ async def on_contract_changed(
     tx: asyncpg.Connection, event: ContractChangedV1, envelope: Envelope
 ) -> None:
     await charges.apply_contract(tx, event, envelope.event_id, envelope.occurred_at)
+    # Open-ended, like a link: a contract that now ends earlier leaves days to its successor.
+    await run_store.queue_settled(tx, "contract_changed", event.start_date, gsrns=[event.gsrn])
 
 
 async def on_supply_period_changed(

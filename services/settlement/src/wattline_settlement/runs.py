@@ -6,11 +6,14 @@ supply period and billing period, so running again settles only what was not set
 before and publishes nothing twice. Runs are jobs, claimed under a lease by any replica,
 never work inside a consumer callback.
 
-Corrections: when newer metering data arrives for a settled period, or the supply period
-changes (a move-in date corrected, a switch rolled back), the metering point is queued for a
-recheck; the recheck settles the period again from the current data and publishes the
-difference to what was settled so far (``settlement.correction``). Settled + corrections
-therefore always equal a fresh settlement of the current data, to the øre.
+Corrections: when newer metering data arrives for a settled period, the supply period
+changes (a move-in date corrected, a switch rolled back), or a charge price, charge link,
+contract, spot price or master data changes back-dated into a settled period, exactly the
+metering points settled in the affected days are queued for a recheck, with what changed
+as the reason; the recheck settles the period again from the current data and publishes
+the difference to what was settled so far (``settlement.correction``) with that reason.
+Settled + corrections therefore always equal a fresh settlement of
+the current data, to the øre.
 """
 
 from __future__ import annotations
@@ -510,6 +513,19 @@ async def recheck(service: Service, tx: asyncpg.Connection, gsrn: str, reason: s
     return await _settle_newly_covered(service, tx, gsrn, vat_rate) or blocked
 
 
+# The reasons a recheck is queued with that a correction carries as they are.
+CHANGE_REASONS = frozenset(
+    {
+        "metering_data_corrected",
+        "charge_prices_changed",
+        "charge_links_changed",
+        "contract_changed",
+        "spot_prices_changed",
+        "master_data_changed",
+    }
+)
+
+
 class _NotYet(Exception):
     """A settlement cannot be recalculated yet."""
 
@@ -522,9 +538,9 @@ async def _correct(
     )
     billing = billing_period(row["billing_period"])
     clip: Period | None = None
-    why = "metering_data_corrected"  # unless the supply period changed (the queued reason
-    # only says what woke the recheck up; the figures say what changed)
-    del reason
+    # What was queued says what changed (newer metering data, a back-dated price, link,
+    # contract or master data), unless the supply period itself changed or was rolled back.
+    why = reason if reason in CHANGE_REASONS else "metering_data_corrected"
     if supply is None or supply["reason"] == "rolled_back":
         why = "erroneous_switch"
     else:

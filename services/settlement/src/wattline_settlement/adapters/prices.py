@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ import httpx
 from wattline_platform.business_days import danish_today
 from wattline_platform.inputs import FIRST_DATE, LAST_DATE
 
+from wattline_settlement.adapters import runs as runs_store
 from wattline_settlement.domain import charge_rules
 from wattline_settlement.domain.charge_rules import MissingPrices
 from wattline_settlement.domain.model import Period, Resolution, Series
@@ -309,6 +310,16 @@ async def store_spot(
                 [old[p.start_utc] for p in changed],
                 [p.dkk_per_kwh for p in changed],
                 source,
+            )
+            # A price corrected in a settled period: recheck that area's metering points
+            # settled on those days.
+            days = sorted(danish_today(p.start_utc) for p in changed)
+            await runs_store.queue_settled(
+                conn,
+                "spot_prices_changed",
+                days[0],
+                days[-1] + timedelta(days=1),
+                price_area=area,
             )
     return result
 

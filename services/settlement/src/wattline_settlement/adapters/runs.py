@@ -465,6 +465,47 @@ async def queue_recheck(
     )
 
 
+async def queue_settled(
+    conn: asyncpg.Connection,
+    reason: str,
+    start: date,
+    end: date | None = None,
+    *,
+    gsrns: Sequence[str] | None = None,
+    price_area: str | None = None,
+    charge: tuple[str, str, str] | None = None,
+) -> list[str]:
+    """Queue a recheck (with *reason*) of the metering points with a settlement (not
+    credited) overlapping the local dates ``[start, end)`` (``end`` None: open): all of
+    *gsrns*, those in *price_area*, or those linked to *charge* (owner GLN, type, id) on some
+    day of that overlap. Returns the metering points queued."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT s.gsrn FROM settlement s
+           LEFT JOIN metering_points mp ON mp.gsrn = s.gsrn
+           WHERE NOT s.credited AND s.current_start < s.current_end
+             AND s.current_end > $1 AND ($2::date IS NULL OR s.current_start < $2)
+             AND ($3::text[] IS NULL OR s.gsrn = ANY($3::text[]))
+             AND ($4::text IS NULL OR mp.price_area = $4)
+             AND ($5::text IS NULL OR EXISTS (
+                 SELECT 1 FROM charge_links l
+                 WHERE l.gsrn = s.gsrn AND l.owner_gln = $5 AND l.charge_type = $6
+                   AND l.charge_id = $7 AND l.start_date < s.current_end
+                   AND coalesce(l.end_date, s.current_end) > s.current_start
+                   AND l.start_date < coalesce($2::date, s.current_end)
+                   AND coalesce(l.end_date, s.current_end) > $1))
+           ORDER BY s.gsrn""",
+        start,
+        end,
+        None if gsrns is None else list(gsrns),
+        price_area,
+        *(charge or (None, None, None)),
+    )
+    queued = [str(r["gsrn"]) for r in rows]
+    if queued:
+        await queue_recheck(conn, queued, reason)
+    return queued
+
+
 async def claim_recheck(conn: asyncpg.Connection) -> asyncpg.Record | None:
     """Take the next due recheck off the queue (the delete commits with the recheck)."""
     return await conn.fetchrow(
