@@ -1253,3 +1253,86 @@ async def test_changed_master_data_rechecks_every_settled_period(rig: Rig) -> No
         "51.15",
     )
 
+
+# -- a rollback reversed, elvarme from inside a month --------------------------------------
+
+
+async def test_a_rollback_reversed_restores_the_credited_settlements(rig: Rig) -> None:
+    # Given January and February settled (GM06: 779.19 and 714.43) and then credited in full
+    # because the switch was rolled back
+    scenario, expected = golden("GM06")
+    period = scenario.period
+    await given(rig, scenario)
+    for month in runs.billing_periods_of(period):
+        await rig.run(month)
+    await rig.deliver(supply(period.start, period.start, "rolled_back"))
+    await rig.corrections()
+    assert [c["total"] for c in await rig.outbox("settlement.correction")] == [
+        "-779.19",
+        "-714.43",
+    ]
+    # When the rollback itself is reversed: the period is ours again
+    await rig.deliver(supply(period.start, None, "reopened"))
+    await rig.corrections()
+    # Then both months are restored, line for line what was credited, and stand as settled
+    _, _, *restored = await rig.outbox("settlement.correction")
+    assert [c["reason"] for c in restored] == ["supply_period_changed"] * 2
+    for restore, document in zip(restored, expected["documents"], strict=True):
+        assert (restore["period_start"], restore["period_end"]) == (
+            document["period"]["start"],
+            document["period"]["end"],
+        )
+        assert [line["amount"] for line in restore["lines"]] == [
+            str(-Decimal(line["amount"])) for line in document["lines"]
+        ]
+        assert restore["total"] == str(-Decimal(document["total"]))
+    rows = await rig.service.database.fetch(
+        "SELECT credited, current_total, total FROM settlement ORDER BY period_start"
+    )
+    assert [(r["credited"], str(r["current_total"])) for r in rows] == [
+        (False, "779.19"),
+        (False, "714.43"),
+    ]
+    # And rechecking again changes nothing
+    await rig.deliver(supply(period.start, None, "reopened"))
+    await rig.corrections()
+    assert len(await rig.outbox("settlement.correction")) == 4
+
+
+async def test_elvarme_registered_from_inside_a_month_applies_from_that_date(rig: Rig) -> None:
+    import httpx
+    from wattline_platform.testing import serve_app
+
+    # Given January settled as GM01: electricity tax 409.2 kWh x 0.008 = 3.2736 -> 3.27
+    await _settled_january(rig)
+    rig.service.uses_broker = False
+    async with (
+        serve_app(rig.service.app()) as url,
+        httpx.AsyncClient(base_url=url, auth=identity_auth()) as api,
+    ):
+        # When electric heating is registered from 16 January with 3,800 kWh counted by then,
+        # and the reduced rate 0.005
+        rate = await api.put(
+            "/api/settlement/reduced-electricity-tax",
+            json={"valid_from": "2025-01-01", "dkk_per_kwh": "0.005"},
+        )
+        assert rate.status_code == 200, rate.text
+        registered = await api.put(
+            f"/api/settlement/metering-points/{GSRN}/elvarme",
+            json={"from_date": "2025-01-16", "consumed_kwh_before": "3800.000"},
+        )
+        assert registered.status_code == 200, registered.text
+        await rig.corrections()
+        # Then 1-15 January pay the normal tax: 198 kWh x 0.008 = 1.584; from the 16th 200
+        # kWh at 0.008 = 1.600 reach 4,000 and the other 11.2 kWh pay 0.005 = 0.056: 3.24,
+        # 0.03 less; VAT round(623.32 x 0.25 = 155.83) is 0.01 less, the total 0.04
+        [correction] = await rig.outbox("settlement.correction")
+        total = await rig.service.database.fetchval("SELECT current_total FROM settlement")
+    assert correction["reason"] == "master_data_changed"
+    assert _amount(correction, "electricity_tax") == "-0.03"
+    assert (correction["subtotal"], correction["vat"], correction["total"]) == (
+        "-0.03",
+        "-0.01",
+        "-0.04",
+    )
+    assert str(total) == "779.15"

@@ -85,11 +85,12 @@ async def production_point(conn: asyncpg.Connection, gsrn: str, period: Period) 
 
 
 async def elvarme_of(conn: asyncpg.Connection, gsrn: str, period: Period) -> Elvarme | None:
-    """*gsrn*'s electric-heating counter at the start of *period*, if it is registered: the
-    registration's opening kWh (in its own year) plus what we settled in the year before
+    """*gsrn*'s electric-heating counter at the start of *period* (or at the registration's
+    date, when that is inside the period: it applies from then on), if it is registered:
+    the registration's opening kWh (in its own year) plus what we settled in the year before
     the period."""
     row = await conn.fetchrow(
-        "SELECT * FROM elvarme WHERE gsrn = $1 AND from_date <= $2", gsrn, period.start
+        "SELECT * FROM elvarme WHERE gsrn = $1 AND from_date < $2", gsrn, period.end
     )
     if row is None:
         return None
@@ -109,9 +110,11 @@ async def elvarme_of(conn: asyncpg.Connection, gsrn: str, period: Period) -> Elv
     rates = await conn.fetch(
         "SELECT valid_from, dkk_per_kwh FROM reduced_electricity_tax ORDER BY valid_from"
     )
-    if not rates or rates[0]["valid_from"] > period.start:
+    since = max(period.start, row["from_date"])
+    if not rates or rates[0]["valid_from"] > since:
         raise Blocked(f"{gsrn}: elvarme registered, but no reduced electricity tax rate in force")
     return Elvarme(
+        from_date=row["from_date"] if row["from_date"] > period.start else None,
         threshold_kwh=Decimal(row["threshold_kwh"]),
         consumed_kwh_before_period=(opening + settled).quantize(Decimal("0.001")),
         reduced_electricity_tax=tuple(

@@ -12,7 +12,8 @@ contract, spot price or master data changes back-dated into a settled period, ex
 metering points settled in the affected days are queued for a recheck, with what changed
 as the reason; the recheck settles the period again from the current data and publishes
 the difference to what was settled so far (``settlement.correction``) with that reason.
-Settled + corrections therefore always equal a fresh settlement of
+A credited settlement is rechecked too: a supply period that is ours again (a rollback
+reversed) restores it. Settled + corrections therefore always equal a fresh settlement of
 the current data, to the øre.
 """
 
@@ -493,10 +494,9 @@ async def recheck(service: Service, tx: asyncpg.Connection, gsrn: str, reason: s
     completed billing periods that its supply now covers but were never settled. Returns
     True when something could not be settled yet (the caller tries again later)."""
     vat_rate = _vat_rate(service)
+    # Credited ones too: a supply period ours again (a rollback reversed) restores them.
     settled = await tx.fetch(
-        """SELECT * FROM settlement WHERE gsrn = $1 AND NOT credited
-           ORDER BY period_start FOR UPDATE""",
-        gsrn,
+        "SELECT * FROM settlement WHERE gsrn = $1 ORDER BY period_start FOR UPDATE", gsrn
     )
     events: list[tuple[Event, str]] = []
     blocked = False

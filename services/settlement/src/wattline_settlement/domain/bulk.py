@@ -19,7 +19,8 @@ How the integers map to the exact (Decimal) path:
 * Subscriptions do not depend on consumption: computed once by the engine for all rows.
 * VAT is ``subtotal_øre * n / d`` (``vat_rate = n/d``), rounded the same way.
 * Production (net per interval, ``solar_export_credit``) and elvarme (the yearly counter is a
-  cumulative sum per local calendar year) are vectorised too.
+  cumulative sum per local calendar year) are vectorised too; an elvarme registration from a
+  date inside the period goes through the Decimal path.
 
 Rows that go through :func:`engine.settle` instead (same result, only slower) are listed in
 ``BulkSettlement.decimal_rows``: a row whose sums could leave int64 (guarded from its peak Wh,
@@ -292,7 +293,12 @@ def settle_many(
         e = elv[row]
         if e is None:
             continue
-        if _whole_wh(e.threshold_kwh) is None or _whole_wh(e.consumed_kwh_before_period) is None:
+        late = e.from_date is not None and e.from_date > period.start  # registered inside
+        if (
+            late
+            or _whole_wh(e.threshold_kwh) is None
+            or _whole_wh(e.consumed_kwh_before_period) is None
+        ):
             decimal_rows.append(row)
         else:
             elvarme_groups.setdefault(e.reduced_electricity_tax, []).append(row)

@@ -280,8 +280,20 @@ def interval_prices(tl: Timeline, spot: Series | None, charges: Charges) -> Inte
 
 
 def reduced_tax_prices(tl: Timeline, elvarme: Elvarme) -> tuple[Decimal, ...]:
-    """The reduced electricity tax (elvarme, spec §5.7) of every interval of *tl*."""
-    return _per_interval(tl, elvarme.reduced_electricity_tax, "elvarme.reduced_electricity_tax")
+    """The reduced electricity tax (elvarme, spec §5.7) of every interval of *tl* (from the
+    registration's date on; before it the normal rate, which is what the reduced one then
+    shows)."""
+    since = elvarme.from_date
+    if since is None or since <= tl.period.start:
+        return _per_interval(tl, elvarme.reduced_electricity_tax, "elvarme.reduced_electricity_tax")
+    if since >= tl.period.end:
+        return tuple(Decimal(0) for _ in range(len(tl)))
+    later = _per_interval(
+        timeline(Period(since, tl.period.end), tl.resolution),
+        elvarme.reduced_electricity_tax,
+        "elvarme.reduced_electricity_tax",
+    )
+    return (_ZERO,) * (len(tl) - len(later)) + later
 
 
 # --- subscriptions -----------------------------------------------------------------------------
@@ -449,11 +461,16 @@ def _flows(
     else:
         reduced_prices = reduced_tax_prices(tl, elvarme)
         threshold = elvarme.threshold_kwh
-        counter: dict[int, Decimal] = {tl.period.start.year: elvarme.consumed_kwh_before_period}
+        # Registered inside the period: normal tax before its date, the counter from it on.
+        since = max(tl.period.start, elvarme.from_date or tl.period.start)
+        counter: dict[int, Decimal] = {since.year: elvarme.consumed_kwh_before_period}
         amounts: list[Decimal] = []
         for q, day, normal, reduced_price in zip(
             imports, tl.local_dates, prices.electricity_tax, reduced_prices, strict=True
         ):
+            if day < since:
+                amounts.append(q * normal)
+                continue
             before = counter.get(day.year, _ZERO)
             standard = min(q, max(_ZERO, threshold - before))
             amounts.append(standard * normal + (q - standard) * reduced_price)
@@ -626,6 +643,9 @@ def check_elvarme(elvarme: Elvarme, period: Period) -> None:
         value: Decimal = getattr(elvarme, field)
         if not value.is_finite() or value < 0 or not _places_ok(value, _KWH_PLACES):
             raise BadScenario(f"elvarme.{field}: {value} is not a kWh quantity")
+    since = elvarme.from_date
+    if since is not None and since > period.start:
+        period = Period(since, max(period.end, since + timedelta(days=1)))
     _check_versions("elvarme.reduced_electricity_tax", elvarme.reduced_electricity_tax, period)
 
 

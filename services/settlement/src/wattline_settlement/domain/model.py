@@ -90,11 +90,16 @@ class Charges:
 
 @dataclass(frozen=True)
 class Elvarme:
-    """Reduced electricity tax above a yearly threshold (spec §5.7)."""
+    """Reduced electricity tax above a yearly threshold (spec §5.7).
+
+    ``from_date``: the local date the registration applies from, when that is inside the
+    period; the intervals before it are taxed at the normal rate and not counted, and
+    ``consumed_kwh_before_period`` is then the counter on that date."""
 
     threshold_kwh: Decimal
     consumed_kwh_before_period: Decimal
     reduced_electricity_tax: tuple[PriceVersion, ...]
+    from_date: date | None = None
 
 
 @dataclass(frozen=True)

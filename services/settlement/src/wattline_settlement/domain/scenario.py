@@ -10,6 +10,9 @@ One extension of §4.2 (issue 14): a fixed-price product gives ``charges.fixed_p
 one line ``fixed_price_energy`` (Σ import * the price in force on the interval's local date,
 rounded once) in place of ``spot_energy`` and ``supplier_margin``, everything else unchanged.
 ``spot`` is then needed only with ``production`` (an export earns the spot price).
+And one of §5.7: ``elvarme.from_date`` (optional), the local date a registration applies
+from; intervals before it pay the normal tax and are not counted, and
+``consumed_kwh_before_period`` is the counter on that date.
 """
 
 from __future__ import annotations
@@ -329,7 +332,7 @@ def _elvarme(value: Any) -> Elvarme:
         value,
         "elvarme",
         ("consumed_kwh_before_period", "reduced_electricity_tax"),
-        ("threshold_kwh",),
+        ("threshold_kwh", "from_date"),
     )
     return Elvarme(
         threshold_kwh=_decimal(
@@ -347,6 +350,7 @@ def _elvarme(value: Any) -> Elvarme:
             "dkk_per_kwh",
             PRICE_PLACES,
         ),
+        from_date=_date(obj["from_date"], "elvarme.from_date") if "from_date" in obj else None,
     )
 
 
