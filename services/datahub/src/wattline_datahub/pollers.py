@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_never
-from wattline_platform.logging import get_logger
+from wattline_platform.logging import correlation_id_var, get_logger, new_correlation_id
 from wattline_platform.outbox import lock_key
 from wattline_platform.service import Service
 
@@ -71,7 +71,21 @@ async def poll_once(
     if peeked is None:
         metrics.QUEUE_DEPTH.labels(category).set(0)
         return None
-    stored = await handlers.store_inbound(service, category, peeked.message_id, peeked.body)
+    # One correlation id per DataHub message: every event it brings and every log line about
+    # it carry the same one (the consumers set it again from the event's envelope), so the
+    # message can be followed into the services that use it.
+    token = correlation_id_var.set(new_correlation_id())
+    try:
+        stored = await handlers.store_inbound(service, category, peeked.message_id, peeked.body)
+        log.info(
+            "datahub_message_taken",
+            category=category,
+            datahub_message_id=peeked.message_id,
+            outcome=stored.outcome,
+            events=stored.events,
+        )
+    finally:
+        correlation_id_var.reset(token)
     if stored.outcome == "dead_lettered":
         log.error(
             "datahub_message_dead_lettered",
