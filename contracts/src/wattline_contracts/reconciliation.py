@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -44,3 +44,21 @@ class DeviationDetectedV1(Event):
     tolerance_percent: Decimal
     deviation_kwh: Decimal = Field(description="sum of the deviating hours' deviations")
     hours: list[DeviatingHourV1]
+
+
+class DataRequestRaisedV1(Event):
+    """Reconciliation asks DataHub for what is missing: DataHub's totals for a grid area
+    (RSM-016, RequestAggregatedMeasureData) or a metering point's data (RSM-015,
+    RequestValidatedMeasureData) over [period_start, period_end). The datahub service sends it
+    as it sends ``portfolio.datahub_request.raised`` of the same kinds."""
+
+    TYPE: ClassVar[str] = "reconciliation.data_request.raised"
+    VERSION: ClassVar[int] = 1
+
+    request_id: str = Field(description="unique per request; sending is idempotent on it")
+    kind: Literal["RSM-015", "RSM-016"]
+    grid_area: str | None = Field(default=None, pattern=r"^\d{3}$", description="RSM-016")
+    gsrn: str | None = Field(default=None, pattern=r"^57\d{16}$", description="RSM-015")
+    metering_point_type: str | None = Field(default=None, description="RSM-016: only this type")
+    period_start: AwareDatetime
+    period_end: AwareDatetime

@@ -35,7 +35,7 @@ from wattline_contracts.portfolio import (
     ProductVersionPublishedV1,
     SupplyPeriodChangedV1,
 )
-from wattline_contracts.reconciliation import DeviationDetectedV1
+from wattline_contracts.reconciliation import DataRequestRaisedV1, DeviationDetectedV1
 from wattline_contracts.settlement import SettlementCompletedV1, SettlementCorrectionV1
 
 EVENTS: tuple[type[Event], ...] = (
@@ -68,6 +68,7 @@ EVENTS: tuple[type[Event], ...] = (
     PaymentOverdueV1,
     ReminderSentV1,
     DeviationDetectedV1,
+    DataRequestRaisedV1,
 )
 
 _BY_KEY = {(e.TYPE, e.VERSION): e for e in EVENTS}

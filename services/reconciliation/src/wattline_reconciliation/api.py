@@ -8,14 +8,21 @@ from contextlib import asynccontextmanager
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, get
-from litestar.params import FromPath, FromQuery, Parameter
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from wattline_platform.business_days import is_supported_date
 from wattline_platform.inputs import Cursor, PageSize, PeriodQuery
 from wattline_platform.problem import Problem
 
-from wattline_reconciliation.handlers import Reconciliation, queries
-from wattline_reconciliation.models import DayDetail, HourDetail, ResultPage
+from wattline_reconciliation.domain.requests import DataRequest, InvalidRequest
+from wattline_reconciliation.handlers import Reconciliation, queries, requests
+from wattline_reconciliation.models import (
+    DataRequestIn,
+    DataRequestOut,
+    DayDetail,
+    HourDetail,
+    ResultPage,
+)
 
 GridAreaQuery = Annotated[
     str | None, Parameter(pattern=r"^[0-9]{3}$", description="3-digit grid area")
@@ -30,6 +37,10 @@ async def _problems() -> AsyncIterator[None]:
         raise Problem(400, "invalid-cursor", "Not a cursor this API handed out", str(exc)) from None
     except queries.NotFound as exc:
         raise Problem(404, "result-not-found", "No such reconciliation result", str(exc)) from None
+    except InvalidRequest as exc:
+        raise Problem(
+            422, "invalid-request", "DataHub would refuse this request", str(exc)
+        ) from None
 
 
 def _grid_area(value: str) -> str:
@@ -89,4 +100,23 @@ def routes(rec: Reconciliation) -> list[Any]:
             async with _problems():
                 return await queries.hour(rec, _grid_area(grid_area), _date(local_date), position)
 
-    return [ResultController]
+    class RequestController(Controller):
+        path = "/api/reconciliation/requests"
+        tags = ["reconciliation"]
+
+        @post(
+            "/",
+            status_code=202,
+            summary="Ask DataHub for what is missing: RSM-016 (a grid area's totals) or RSM-015 "
+            "(a metering point's data); the datahub service sends it",
+        )
+        async def create(self, data: JSONBody[DataRequestIn]) -> DataRequestOut:
+            async with _problems():
+                request = DataRequest(
+                    data.kind, data.start_date, data.end_date, data.grid_area, data.gsrn,
+                    data.metering_point_type,
+                )  # fmt: skip
+                event = await requests.raise_request(rec, request)
+            return DataRequestOut(**event.model_dump(include=set(DataRequestOut.model_fields)))
+
+    return [ResultController, RequestController]

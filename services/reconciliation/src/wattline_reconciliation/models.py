@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from wattline_platform.inputs import BusinessDate
 
 Status = Literal["matched", "deviation", "missing_ours", "missing_datahub"]
 
@@ -73,3 +74,27 @@ class HourDetail(_Out):
     hour_start: datetime
     ours_kwh: Decimal = Field(description="sum of the points' known values")
     points: list[PointOut]
+
+
+class DataRequestIn(BaseModel):
+    """Ask DataHub for its totals of a grid area (RSM-016) or a metering point's data (RSM-015)
+    over local days [start_date, end_date)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["RSM-015", "RSM-016"]
+    grid_area: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] | None = None
+    gsrn: Annotated[str, StringConstraints(pattern=r"^57[0-9]{16}$")] | None = None
+    metering_point_type: Literal["E17", "E18", "E20"] | None = None
+    start_date: BusinessDate
+    end_date: BusinessDate = Field(description="exclusive; at most 31 days after start_date")
+
+
+class DataRequestOut(_Out):
+    request_id: str
+    kind: Literal["RSM-015", "RSM-016"]
+    grid_area: str | None
+    gsrn: str | None
+    metering_point_type: str | None
+    period_start: datetime
+    period_end: datetime

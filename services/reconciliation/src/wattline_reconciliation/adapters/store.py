@@ -334,3 +334,29 @@ async def day_hours(db: Any, grid_area: str, day: date) -> tuple[list[Any], list
         day,
     )
     return list(days), list(hours)
+
+
+async def add_request(
+    tx: asyncpg.Connection,
+    request_id: Any,
+    kind: str,
+    grid_area: str | None,
+    gsrn: str | None,
+    mp_type: str | None,
+    start: date,
+    end: date,
+) -> None:
+    await tx.execute(
+        """
+        INSERT INTO data_requests (request_id, kind, grid_area, gsrn, metering_point_type,
+            start_date, end_date)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """,
+        request_id,
+        kind,
+        grid_area,
+        gsrn,
+        mp_type,
+        start,
+        end,
+    )

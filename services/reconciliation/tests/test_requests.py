@@ -1,0 +1,68 @@
+"""Asking DataHub for what is missing: a request is recorded and its event written for the
+datahub service; one DataHub would refuse is a 422 problem, bad input a 400."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+async def test_a_request_for_a_grid_areas_totals_becomes_an_event_for_the_datahub_service(
+    rig: Any,
+) -> None:
+    response = await rig.client.post(
+        "/api/reconciliation/requests",
+        json={"kind": "RSM-016", "grid_area": "344", "metering_point_type": "E17",
+              "start_date": "2026-01-15", "end_date": "2026-01-17"},
+    )  # fmt: skip
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert (body["kind"], body["grid_area"], body["gsrn"]) == ("RSM-016", "344", None)
+    assert body["period_start"].startswith("2026-01-15T00:00:00+01:00")
+    [event] = await rig.events("reconciliation.data_request.raised")
+    assert event["request_id"] == body["request_id"]
+    assert (event["kind"], event["grid_area"], event["metering_point_type"]) == (
+        "RSM-016",
+        "344",
+        "E17",
+    )
+    assert (event["period_start"][:19], event["period_end"][:19]) == (
+        "2026-01-15T00:00:00",
+        "2026-01-17T00:00:00",
+    )
+    stored = await rig.rec.service.database.fetchval("SELECT count(*) FROM data_requests")
+    assert stored == 1
+
+    metering = await rig.client.post(
+        "/api/reconciliation/requests",
+        json={"kind": "RSM-015", "gsrn": "571313100000000001", "start_date": "2026-01-15",
+              "end_date": "2026-01-16"},
+    )  # fmt: skip
+    assert metering.status_code == 202, metering.text
+    assert len(await rig.events("reconciliation.data_request.raised")) == 2
+
+
+def days(start: str, end: str) -> dict[str, str]:
+    return {"start_date": start, "end_date": end}
+
+
+async def test_requests_datahub_would_refuse_are_problems(rig: Any) -> None:
+    refused = [
+        {"kind": "RSM-016", "grid_area": "344", **days("2026-01-17", "2026-01-15")},
+        {"kind": "RSM-016", "grid_area": "344", **days("2026-01-01", "2026-03-01")},
+        {"kind": "RSM-016", **days("2026-01-15", "2026-01-16")},
+        {"kind": "RSM-015", "grid_area": "344", **days("2026-01-15", "2026-01-16")},
+    ]  # fmt: skip
+    for body in refused:
+        response = await rig.client.post("/api/reconciliation/requests", json=body)
+        assert response.status_code == 422, body
+        assert response.json()["type"].endswith("invalid-request")
+    invalid = [
+        {"kind": "RSM-017", "grid_area": "344", **days("2026-01-15", "2026-01-16")},
+        {"kind": "RSM-016", "grid_area": "3440", **days("2026-01-15", "2026-01-16")},
+        {"kind": "RSM-016", "grid_area": "344", **days("1900-01-15", "2026-01-16")},
+    ]  # fmt: skip
+    for body in invalid:
+        response = await rig.client.post("/api/reconciliation/requests", json=body)
+        assert response.status_code == 400, body
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert await rig.events("reconciliation.data_request.raised") == []
