@@ -7,11 +7,12 @@ from typing import Literal
 
 import asyncpg
 from wattline_cim import CimError, parse_documents
+from wattline_contracts.datahub import MissingDataRemindedV1
 from wattline_platform.logging import get_logger
 from wattline_platform.service import Service
 
 from wattline_datahub import metrics
-from wattline_datahub.adapters import inbound_messages, partial_days
+from wattline_datahub.adapters import inbound_messages, outbound_requests, partial_days
 from wattline_datahub.domain.inbound import Keyed, Understood, interpret, measure_day_event, merge
 
 Outcome = Literal["stored", "dead_lettered", "duplicate"]
@@ -51,7 +52,30 @@ async def _events(tx: asyncpg.Connection, understood: Understood, message_id: st
         merged = merge(await partial_days.get(tx, part.day.gsrn, part.day.local_date), part.day)
         await partial_days.save(tx, merged)
         events.append(measure_day_event(message_id, part.series, merged))
+    for transaction_id, reason in understood.rejected_requests:
+        request_id = await outbound_requests.reject(tx, transaction_id, reason)
+        log.warning(
+            "datahub_request_rejected",
+            datahub_message_id=message_id,
+            transaction_id=transaction_id,
+            request_id=request_id,  # None: not a request of ours that was still open
+            reason=reason,
+        )
     return events
+
+
+def _tell_operators(category: str, message_id: str, events: list[Keyed]) -> None:
+    """Reminders of missing data go to the operators: a counter and a log line each."""
+    for event, _ in events:
+        if isinstance(event, MissingDataRemindedV1):
+            metrics.MISSING_DATA_REMINDERS.inc()
+            log.warning(
+                "datahub_missing_data_reminded",
+                category=category,
+                datahub_message_id=message_id,
+                gsrn=event.gsrn,
+                missing_since=event.missing_since.isoformat() if event.missing_since else None,
+            )
 
 
 def _log_refusals(category: str, message_id: str, understood: Understood) -> None:
@@ -93,6 +117,7 @@ async def store_inbound(service: Service, category: str, message_id: str, raw: b
     metrics.MESSAGES.labels(category, result.outcome).inc()
     if result.outcome == "stored":
         _log_refusals(category, message_id, understood)
+        _tell_operators(category, message_id, understood.events)
     return result
 
 
@@ -110,4 +135,5 @@ async def retry_dead_letter(service: Service, message_id: str) -> Stored | None:
         await service.emit_many(tx, await _events(tx, understood, message_id))
     metrics.MESSAGES.labels(row["category"], "retried").inc()
     _log_refusals(row["category"], message_id, understood)
+    _tell_operators(row["category"], message_id, understood.events)
     return Stored("stored", understood.count, _refusals(understood))

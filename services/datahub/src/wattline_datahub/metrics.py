@@ -32,3 +32,7 @@ SERIES_REFUSED = Counter(
     "RSM-012 series refused on their own (their neighbours in the document were taken)",
     ["category"],
 )
+MISSING_DATA_REMINDERS = Counter(
+    "wattline_datahub_missing_data_reminders_total",
+    "Metering points DataHub reminded us it misses measure data for (RSM-018)",
+)

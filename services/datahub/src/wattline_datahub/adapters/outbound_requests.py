@@ -64,3 +64,28 @@ async def count_attempt(conn: asyncpg.Connection, request_id: str, error: str) -
         request_id,
         error,
     )
+
+
+async def reject(conn: asyncpg.Connection, transaction_id: str, reason: str) -> str | None:
+    """Close the sent request of *transaction_id* as rejected with *reason*; its request id,
+    or None when no such request is open (unknown, or already answered)."""
+    request_id: object = await conn.fetchval(
+        """UPDATE outbound_requests
+           SET state = 'rejected', last_error = $2, answered_at = now()
+           WHERE transaction_id = $1 AND state IN ('pending', 'sent')
+           RETURNING request_id""",
+        transaction_id,
+        reason,
+    )
+    return None if request_id is None else str(request_id)
+
+
+async def get_by_transaction(
+    conn: asyncpg.Connection, transaction_id: str
+) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT request_id, kind, state, last_error, answered_at FROM outbound_requests "
+        "WHERE transaction_id = $1",
+        transaction_id,
+    )
+    return row

@@ -15,29 +15,36 @@ from dataclasses import dataclass, field
 
 from wattline_cim import (
     AccountingPointCharacteristics,
+    Acknowledgement,
     AggregationDocument,
     ChangeOfSupplierAnswer,
     ChargeLinksDocument,
     CimDocument,
     CimError,
+    DataRequestRejection,
     GenericNotification,
     LocalDay,
     MeasureDataDocument,
     MeasureSeries,
+    MissingDataReminders,
     PriceListDocument,
     local_days,
 )
 from wattline_contracts import Event
 from wattline_contracts.datahub import (
+    AcknowledgementReceivedV1,
     AggregationsReceivedV1,
     ChargeLinkReceivedV1,
     ChargeReceivedV1,
+    DataRequestRejectedV1,
     MasterDataReceivedV1,
     MeasureDataReceivedV1,
+    MissingDataRemindedV1,
     NotificationReceivedV1,
     PriceSeriesV1,
     ProcessAnsweredV1,
     Reason,
+    RejectedTransactionV1,
 )
 
 Keyed = tuple[Event, str]
@@ -59,6 +66,8 @@ class Understood:
     partial_days: list[PartialDay] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # one reason per refused series
     whole_days: list[LocalDay] = field(default_factory=list)  # replace a kept partial day
+    # our requests DataHub rejected: (their transaction id, the reasons as one line)
+    rejected_requests: list[tuple[str, str]] = field(default_factory=list)
 
     @staticmethod
     def joined(parts: list[Understood]) -> Understood:
@@ -68,6 +77,7 @@ class Understood:
             partial_days=[d for p in parts for d in p.partial_days],
             refused=[r for p in parts for r in p.refused],
             whole_days=[d for p in parts for d in p.whole_days],
+            rejected_requests=[r for p in parts for r in p.rejected_requests],
         )
 
     @property
@@ -84,7 +94,67 @@ def interpret(doc: CimDocument, message_id: str) -> Understood:
     """
     if isinstance(doc, MeasureDataDocument):
         return _measure_data(doc, message_id)
+    if isinstance(doc, DataRequestRejection):
+        return _rejection(doc, message_id)
     return Understood(events=_events(doc, message_id))
+
+
+def _reasons(reasons: tuple[tuple[str, str | None], ...]) -> list[Reason]:
+    return [Reason(code=code, text=text) for code, text in reasons]
+
+
+def reason_line(reasons: list[Reason]) -> str:
+    """Reasons as one line for a person: `E16 Målepunktet findes ikke; D66`."""
+    return "; ".join(f"{r.code} {r.text}" if r.text else r.code for r in reasons)
+
+
+def _rejection(doc: DataRequestRejection, message_id: str) -> Understood:
+    result = Understood()
+    for tx in doc.transactions:
+        event = DataRequestRejectedV1(
+            datahub_message_id=message_id,
+            request_kind=doc.request_kind,
+            transaction_id=tx.transaction_id,
+            original_transaction_id=tx.original_transaction_id,
+            gsrn=tx.gsrn,
+            reasons=_reasons(tx.reasons),
+        )
+        result.events.append((event, tx.gsrn or tx.original_transaction_id or tx.transaction_id))
+        if tx.original_transaction_id is not None:
+            result.rejected_requests.append(
+                (tx.original_transaction_id, reason_line(event.reasons))
+            )
+    return result
+
+
+def _acknowledgement(doc: Acknowledgement, message_id: str) -> Keyed:
+    event = AcknowledgementReceivedV1(
+        datahub_message_id=message_id,
+        received_message_id=doc.received_message_id,
+        received_document_type=doc.received_document_type,
+        accepted=not doc.reasons and not doc.rejected_transactions,
+        reasons=_reasons(doc.reasons),
+        rejected_transactions=[
+            RejectedTransactionV1(transaction_id=tx.transaction_id, reasons=_reasons(tx.reasons))
+            for tx in doc.rejected_transactions
+        ],
+    )
+    return event, doc.received_message_id or message_id
+
+
+def _reminders(doc: MissingDataReminders, message_id: str) -> list[Keyed]:
+    return [
+        (
+            MissingDataRemindedV1(
+                datahub_message_id=message_id,
+                transaction_id=r.transaction_id,
+                gsrn=r.gsrn,
+                missing_since=r.missing_since,
+            ),
+            r.gsrn,
+        )
+        for r in doc.reminders
+    ]
 
 
 def _events(doc: CimDocument, message_id: str) -> list[Keyed]:
@@ -100,6 +170,10 @@ def _events(doc: CimDocument, message_id: str) -> list[Keyed]:
         return _charges(doc, message_id)
     if isinstance(doc, ChargeLinksDocument):
         return _links(doc, message_id)
+    if isinstance(doc, Acknowledgement):
+        return [_acknowledgement(doc, message_id)]
+    if isinstance(doc, MissingDataReminders):
+        return _reminders(doc, message_id)
     raise CimError(f"{type(doc).__name__} is a request a supplier sends, not one it receives")
 
 

@@ -1,0 +1,107 @@
+"""DataHub's answers to what we sent: a rejection closes our request with its reasons, an
+acknowledgement and a reminder of missing data become events, the reminder reaches operators."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from prometheus_client import REGISTRY
+from wattline_datahub.adapters import outbound_requests
+from wattline_datahub.handlers import store_inbound
+
+if TYPE_CHECKING:
+    from conftest import Rig
+
+ANSWERS = Path(__file__).resolve().parents[3] / "libs" / "wattline_cim" / "tests" / "answers"
+
+
+async def _given_a_sent_request(rig: Rig, kind: str, transaction_id: str) -> str:
+    request_id = str(uuid.uuid4())
+    async with rig.service.database.transaction() as tx:
+        assert await outbound_requests.insert(
+            tx,
+            request_id,
+            kind,
+            None,
+            "RequestAggregatedMeasureData",
+            b"{}",
+            transaction_id,
+            "sent",
+        )
+    return request_id
+
+
+async def test_a_rejection_closes_our_request_with_its_reasons(rig: Rig) -> None:
+    request_id = await _given_a_sent_request(rig, "RSM-016", "aggregation-request-1")
+    other = await _given_a_sent_request(rig, "RSM-016", "aggregation-request-2")
+    raw = (ANSWERS / "rsm016-reject-request-aggregated-measure-data.json").read_bytes()
+    stored = await store_inbound(rig.service, "Aggregations", "reject-1", raw)
+    assert (stored.outcome, stored.events) == ("stored", 1)
+
+    row = await rig.service.database.fetchrow(
+        "SELECT state, last_error, answered_at FROM outbound_requests WHERE request_id = $1",
+        uuid.UUID(request_id),
+    )
+    assert row["state"] == "rejected"
+    assert row["last_error"] == (
+        "E0H Der er ikke modtaget data for perioden; D66 Perioden er ugyldig"
+    )
+    assert row["answered_at"] is not None
+    untouched = await rig.service.database.fetchval(
+        "SELECT state FROM outbound_requests WHERE request_id = $1", uuid.UUID(other)
+    )
+    assert untouched == "sent"
+
+    [event] = await rig.outbox()
+    assert (event["type"], event["key"]) == (
+        "datahub.data_request.rejected",
+        "aggregation-request-1",
+    )
+    payload = event["payload"]
+    assert (payload["request_kind"], payload["original_transaction_id"]) == (
+        "RSM-016",
+        "aggregation-request-1",
+    )
+    assert [r["code"] for r in payload["reasons"]] == ["E0H", "D66"]
+
+
+async def test_an_rsm015_rejection_is_keyed_by_its_metering_point(rig: Rig) -> None:
+    raw = (ANSWERS / "rsm015-reject-request-validated-measure-data.json").read_bytes()
+    stored = await store_inbound(rig.service, "MeasureData", "reject-015", raw)
+    assert (stored.outcome, stored.events) == ("stored", 1)
+    [event] = await rig.outbox()
+    assert event["key"] == "571313199900000015"
+    assert event["payload"]["reasons"] == [
+        {"code": "E16", "text": "Målepunktet findes ikke eller er ikke tilknyttet dig"}
+    ]
+
+
+async def test_an_acknowledgement_says_what_datahub_refused(rig: Rig) -> None:
+    raw = (ANSWERS / "rsm009-acknowledgement.json").read_bytes()
+    assert (await store_inbound(rig.service, "MasterData", "ack-1", raw)).outcome == "stored"
+    [event] = await rig.outbox()
+    assert (event["type"], event["key"]) == ("datahub.acknowledgement.received", "our-document-1")
+    payload = event["payload"]
+    assert payload["accepted"] is False
+    assert payload["rejected_transactions"] == [
+        {
+            "transaction_id": "our-series-2",
+            "reasons": [{"code": "E10", "text": "Målepunktet findes ikke"}],
+        }
+    ]
+
+
+async def test_a_reminder_of_missing_data_reaches_the_operators(rig: Rig) -> None:
+    before = REGISTRY.get_sample_value("wattline_datahub_missing_data_reminders_total") or 0.0
+    raw = (ANSWERS / "rsm018-reminder-of-missing-measure-data.json").read_bytes()
+    stored = await store_inbound(rig.service, "MeasureData", "reminder-1", raw)
+    assert (stored.outcome, stored.events) == ("stored", 2)
+    events = await rig.outbox()
+    assert [(e["type"], e["key"], e["payload"]["missing_since"]) for e in events] == [
+        ("datahub.missing_data.reminded", "571313199900000015", "2025-02-01T23:00:00Z"),
+        ("datahub.missing_data.reminded", "571313199900000022", "2025-02-01T23:00:00Z"),
+    ]
+    after = REGISTRY.get_sample_value("wattline_datahub_missing_data_reminders_total")
+    assert after == before + 2
