@@ -18,7 +18,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from wattline_cim.build import dumps
-from wattline_cim.parse import PARSERS
+from wattline_cim.parse import PARSERS, PER_TRANSACTION
 
 LONE_SURROGATE = "<lone surrogate>"  # written as the escape \ud800 by wire(): UTF-8 has none
 
@@ -112,7 +112,11 @@ def replaced(doc: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str
 
 def any_root_documents() -> st.SearchStrategy[bytes]:
     """Generated JSON under each root :func:`~wattline_cim.parse_document` knows."""
-    return st.builds(lambda root, body: wire({root: body}), st.sampled_from(sorted(PARSERS)), JSON)
+    return st.builds(
+        lambda root, body: wire({root: body}),
+        st.sampled_from(sorted({**PARSERS, **PER_TRANSACTION})),
+        JSON,
+    )
 
 
 @st.composite
