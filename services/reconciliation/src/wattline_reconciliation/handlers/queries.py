@@ -42,6 +42,8 @@ def _decode(cursor: str) -> tuple[date, str, str, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         day, area, mp_type, method = raw.split("|")
+        if "\x00" in raw or len(raw) > 60:  # PostgreSQL text holds no NUL
+            raise ValueError("not one of ours")
         return date.fromisoformat(day), area, mp_type, method
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor(cursor) from None
