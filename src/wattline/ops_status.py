@@ -50,7 +50,7 @@ def summary(pages: Mapping[str, Samples]) -> Iterable[str]:
         )
     for service, samples in sorted(pages.items()):
         for schema, lag in sorted(_by(samples, "wattline_outbox_lag_seconds", "schema").items()):
-            yield f"lag outbox {schema:<13} {lag:.1f} s"
+            yield f"lag outbox {schema:<15} {lag:.1f} s"
         dead = sum(_by(samples, "wattline_events_dead_lettered_total", "topic").values())
         consumed = sum(_by(samples, "wattline_events_consumed_total", "topic").values())
         if dead or consumed:
