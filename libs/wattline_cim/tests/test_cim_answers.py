@@ -2,6 +2,7 @@
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from wattline_cim import (
     CimError,
     DataRequestRejection,
     MissingDataReminders,
+    WholesaleServicesDocument,
     parse_document,
 )
 
@@ -91,3 +93,34 @@ def test_a_reminder_of_missing_data_names_each_metering_point_and_day() -> None:
         ("reminder-1", "571313199900000015", datetime(2025, 2, 1, 23, tzinfo=UTC)),
         ("reminder-2", "571313199900000022", datetime(2025, 2, 1, 23, tzinfo=UTC)),
     ]
+
+
+def test_datahubs_wholesale_settlement_per_charge() -> None:
+    doc = _parse("rsm019-notify-wholesale-services.json")
+    assert isinstance(doc, WholesaleServicesDocument)
+    tariff, subscription = doc.series
+    assert (tariff.grid_area, tariff.charge_owner_gln, tariff.charge_type, tariff.charge_id) == (
+        "344",
+        "5790000610099",
+        "D03",
+        "40000",
+    )
+    assert (tariff.resolution, tariff.original_transaction_id, tariff.version) == (
+        "PT1H",
+        "wholesale-request-1",
+        "3",
+    )
+    assert [(p.quantity, p.price, p.amount) for p in tariff.points] == [
+        (Decimal("1.25"), Decimal("0.4016"), Decimal("0.502")),
+        (Decimal("2.0"), Decimal("0.4016"), Decimal("0.8032")),
+        (Decimal("0.8"), Decimal("0.4016"), Decimal("0.32128")),
+    ]
+    # DataHub's amounts are its quantities times its prices, to the last decimal.
+    assert all(p.quantity * p.price == p.amount for p in tariff.points)  # type: ignore[operator]
+    assert sum(p.amount for p in tariff.points) == Decimal("1.62648")  # type: ignore[misc]
+    assert (subscription.charge_type, subscription.resolution, subscription.quantity_unit) == (
+        "D01",
+        "P1M",
+        "H87",
+    )
+    assert subscription.points[0].amount == Decimal("23.2")

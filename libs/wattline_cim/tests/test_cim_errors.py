@@ -244,6 +244,7 @@ def test_packaged_schemas_are_the_reference_copies() -> None:
         "Reject-request-validated-measure-data-assembly-model.schema.json",
         "Reject-request-wholesale-settlement-assembly-model.schema.json",
         "Reminder-of-missing-measure-data-assembly-model.schema.json",
+        "Notify-wholesale-services-assembly-model.schema.json",
     }
     assert sorted(set(names) | answers) == sorted(p.name for p in PACKAGED.glob("*.schema.json"))
     for name in names:

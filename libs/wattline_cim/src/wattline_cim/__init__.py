@@ -42,6 +42,9 @@ from wattline_cim.models import (
     PriceSeries,
     RefusedSeries,
     RejectedTransaction,
+    WholesalePoint,
+    WholesaleSeries,
+    WholesaleServicesDocument,
     WholesaleSettlementRequest,
 )
 from wattline_cim.parse import parse_document, parse_documents
@@ -81,6 +84,9 @@ __all__ = [
     "PriceSeries",
     "RefusedSeries",
     "RejectedTransaction",
+    "WholesalePoint",
+    "WholesaleSeries",
+    "WholesaleServicesDocument",
     "WholesaleSettlementRequest",
     "build_document",
     "dumps",

@@ -608,6 +608,64 @@ class MissingDataReminders(_Header):
     reminders: tuple[MissingDataReminder, ...] = Field(min_length=1)
 
 
+# --- RSM-019 --------------------------------------------------------------------------------
+
+
+class WholesalePoint(_Positioned):
+    """One step of DataHub's wholesale settlement of a charge: kWh, price and amount (DKK)."""
+
+    quantity: Decimal | None = None  # energy_Quantity.quantity
+    price: Decimal | None = None  # price.amount
+    amount: Decimal | None = None  # energySum_Quantity.quantity: quantity x price
+    quality: str | None = None
+
+
+class WholesaleSeries(_Model):
+    """DataHub's settlement of one charge (or the monthly total) in one grid area for a supplier."""
+
+    transaction_id: str
+    version: str | None = None  # DataHub's calculation version
+    settlement_version: str | None = None  # D01 first correction ...; None: wholesale fixing
+    original_transaction_id: str | None = None  # our RSM-017 request, when it answers one
+    grid_area: GridArea
+    energy_supplier_gln: Gln
+    metering_point_type: MeteringPointType | None = None
+    settlement_method: SettlementMethod | None = None
+    charge_type: ChargeTypeCode | None = None
+    charge_id: str | None = None
+    charge_owner_gln: Gln | None = None
+    quantity_unit: str
+    price_unit: str | None = None
+    currency: str | None = None
+    resolution: Resolution
+    start: IntervalTime
+    end: IntervalTime
+    points: tuple[WholesalePoint, ...]
+
+    @field_validator("points")
+    @classmethod
+    def _sort(cls, points: tuple[WholesalePoint, ...]) -> tuple[WholesalePoint, ...]:
+        return _sorted_points(points)
+
+    @model_validator(mode="after")
+    def _positions(self) -> Self:
+        count = expected_points(self.start, self.end, self.resolution)
+        seen = [p.position for p in self.points]
+        if len(set(seen)) != len(seen) or (seen and seen[-1] > count):
+            raise ValueError(f"positions must be distinct and within 1..{count}")
+        return self
+
+
+class WholesaleServicesDocument(_Header):
+    """RSM-019 NotifyWholesaleServices (E31): DataHub's wholesale settlement per charge."""
+
+    sender_gln: Gln = DATAHUB_GLN
+    sender_role: str = "DDZ"
+    receiver_role: str = "DDQ"
+    process_type: str = "D05"
+    series: tuple[WholesaleSeries, ...] = ()
+
+
 CimDocument: TypeAlias = (
     MeasureDataDocument
     | AggregationDocument
@@ -625,5 +683,6 @@ CimDocument: TypeAlias = (
     | DataRequestRejection
     | Acknowledgement
     | MissingDataReminders
+    | WholesaleServicesDocument
 )
 """Every document model `parse_document` returns and `build_document` accepts."""

@@ -44,6 +44,9 @@ from wattline_cim.models import (
     PriceSeries,
     RefusedSeries,
     RejectedTransaction,
+    WholesalePoint,
+    WholesaleSeries,
+    WholesaleServicesDocument,
     WholesaleSettlementRequest,
 )
 from wattline_cim.schema import validate
@@ -678,7 +681,52 @@ def _reminders(root: _Node) -> MissingDataReminders:
     )
 
 
+def _wholesale_point(p: _Node) -> WholesalePoint:
+    price = p.opt_node("price.amount")
+    return _make(
+        WholesalePoint,
+        p.path,
+        position=p.node("position").integer("value"),
+        quantity=p.opt_number("energy_Quantity.quantity"),
+        price=None if price is None else price.number("value"),
+        amount=p.opt_number("energySum_Quantity.quantity"),
+        quality=p.opt_code("quality"),
+    )
+
+
+def _wholesale_services(root: _Node) -> WholesaleServicesDocument:
+    series = []
+    for s in root.nodes("Series", required=False):
+        period = s.node("Period")
+        series.append(
+            _make(
+                WholesaleSeries,
+                s.path,
+                transaction_id=s.text("mRID"),
+                version=s.opt_text("version"),
+                settlement_version=s.opt_code("settlement_Series.version"),
+                original_transaction_id=s.opt_text("originalTransactionIDReference_Series.mRID"),
+                grid_area=s.id("meteringGridArea_Domain.mRID", "NDK"),
+                energy_supplier_gln=s.id("energySupplier_MarketParticipant.mRID", "A10"),
+                metering_point_type=s.opt_code("marketEvaluationPoint.type"),
+                settlement_method=s.opt_code("marketEvaluationPoint.settlementMethod"),
+                charge_type=s.opt_code("chargeType.type"),
+                charge_id=s.opt_text("chargeType.mRID"),
+                charge_owner_gln=s.opt_id(
+                    "chargeType.chargeTypeOwner_MarketParticipant.mRID", "A10"
+                ),
+                quantity_unit=s.code("quantity_Measure_Unit.name"),
+                price_unit=s.opt_code("price_Measure_Unit.name"),
+                currency=s.opt_code("currency_Unit.name"),
+                points=tuple(_wholesale_point(p) for p in period.nodes("Point", required=False)),
+                **_period(period),
+            )
+        )
+    return _make(WholesaleServicesDocument, root.path, **_header(root, "E31"), series=tuple(series))
+
+
 PARSERS: dict[str, Callable[[_Node], CimDocument]] = {
+    "NotifyWholesaleServices_MarketDocument": _wholesale_services,
     "RejectRequestValidatedMeasureData_MarketDocument": _data_request_rejection,
     "RejectRequestAggregatedMeasureData_MarketDocument": _data_request_rejection,
     "RejectRequestWholesaleSettlement_MarketDocument": _data_request_rejection,
