@@ -19,9 +19,20 @@ async def on_metering_point_registered(
     rechecked in every settled period (master data has no validity date here)."""
     before = await metering_points.get(tx, event.gsrn)
     await metering_points.apply_master_data(tx, event, envelope.event_id)
-    after = await metering_points.get(tx, event.gsrn)
-    fields = ("grid_area", "price_area", "metering_point_type", "settlement_method", "resolution")
-    if before is not None and after is not None and any(before[f] != after[f] for f in fields):
+    now = (
+        event.grid_area,
+        event.price_area,
+        event.metering_point_type,
+        event.settlement_method,
+        event.resolution,
+    )
+    if before is not None and now != (
+        before["grid_area"],
+        before["price_area"],
+        before["metering_point_type"],
+        before["settlement_method"],
+        before["resolution"],
+    ):
         await runs.queue_settled(tx, "master_data_changed", FIRST_DATE, gsrns=[event.gsrn])
 
 

@@ -465,6 +465,11 @@ async def queue_recheck(
     )
 
 
+# A settlement (not credited) that overlaps the local dates [$1, $2) ($2 NULL: open).
+_OVERLAPS = """NOT s.credited AND s.current_start < s.current_end AND s.current_end > $1
+               AND ($2::date IS NULL OR s.current_start < $2)"""
+
+
 async def queue_settled(
     conn: asyncpg.Connection,
     reason: str,
@@ -476,30 +481,44 @@ async def queue_settled(
     charge: tuple[str, str, str] | None = None,
 ) -> list[str]:
     """Queue a recheck (with *reason*) of the metering points with a settlement (not
-    credited) overlapping the local dates ``[start, end)`` (``end`` None: open): all of
+    credited) overlapping the local dates ``[start, end)`` (``end`` None: open): those of
     *gsrns*, those in *price_area*, or those linked to *charge* (owner GLN, type, id) on some
-    day of that overlap. Returns the metering points queued."""
-    rows = await conn.fetch(
-        """SELECT DISTINCT s.gsrn FROM settlement s
-           LEFT JOIN metering_points mp ON mp.gsrn = s.gsrn
-           WHERE NOT s.credited AND s.current_start < s.current_end
-             AND s.current_end > $1 AND ($2::date IS NULL OR s.current_start < $2)
-             AND ($3::text[] IS NULL OR s.gsrn = ANY($3::text[]))
-             AND ($4::text IS NULL OR mp.price_area = $4)
-             AND ($5::text IS NULL OR EXISTS (
-                 SELECT 1 FROM charge_links l
-                 WHERE l.gsrn = s.gsrn AND l.owner_gln = $5 AND l.charge_type = $6
-                   AND l.charge_id = $7 AND l.start_date < s.current_end
-                   AND coalesce(l.end_date, s.current_end) > s.current_start
-                   AND l.start_date < coalesce($2::date, s.current_end)
-                   AND coalesce(l.end_date, s.current_end) > $1))
-           ORDER BY s.gsrn""",
-        start,
-        end,
-        None if gsrns is None else list(gsrns),
-        price_area,
-        *(charge or (None, None, None)),
-    )
+    day of that overlap (exactly one of the three). Returns the metering points queued."""
+    # One statement per kind, so that each is planned for its own index (a metering
+    # point's settlements for a link or contract, which arrive by the hundred thousand).
+    if gsrns is not None:
+        rows = await conn.fetch(
+            f"""SELECT DISTINCT s.gsrn FROM settlement s
+                WHERE s.gsrn = ANY($3::text[]) AND {_OVERLAPS} ORDER BY s.gsrn""",
+            start,
+            end,
+            list(gsrns),
+        )
+    elif price_area is not None:
+        rows = await conn.fetch(
+            f"""SELECT DISTINCT s.gsrn FROM settlement s
+                JOIN metering_points mp ON mp.gsrn = s.gsrn
+                WHERE mp.price_area = $3 AND {_OVERLAPS} ORDER BY s.gsrn""",
+            start,
+            end,
+            price_area,
+        )
+    elif charge is not None:
+        rows = await conn.fetch(
+            f"""SELECT DISTINCT s.gsrn FROM settlement s
+                JOIN charge_links l ON l.gsrn = s.gsrn AND l.owner_gln = $3
+                     AND l.charge_type = $4 AND l.charge_id = $5
+                     AND l.start_date < s.current_end
+                     AND coalesce(l.end_date, s.current_end) > s.current_start
+                     AND l.start_date < coalesce($2::date, s.current_end)
+                     AND coalesce(l.end_date, s.current_end) > $1
+                WHERE {_OVERLAPS} ORDER BY s.gsrn""",
+            start,
+            end,
+            *charge,
+        )
+    else:
+        raise ValueError("queue_settled needs gsrns, a price area or a charge")
     queued = [str(r["gsrn"]) for r in rows]
     if queued:
         await queue_recheck(conn, queued, reason)
