@@ -280,9 +280,8 @@ def interval_prices(tl: Timeline, spot: Series | None, charges: Charges) -> Inte
 
 
 def reduced_tax_prices(tl: Timeline, elvarme: Elvarme) -> tuple[Decimal, ...]:
-    """The reduced electricity tax (elvarme, spec §5.7) of every interval of *tl* (from the
-    registration's date on; before it the normal rate, which is what the reduced one then
-    shows)."""
+    """The reduced electricity tax (elvarme, spec §5.7) of every interval of *tl* from the
+    registration's date on; 0 before it (unused: those intervals pay the normal rate)."""
     since = elvarme.from_date
     if since is None or since <= tl.period.start:
         return _per_interval(tl, elvarme.reduced_electricity_tax, "elvarme.reduced_electricity_tax")
