@@ -34,6 +34,8 @@ OWNED = {
         "wattline_datahub_queue_depth_estimate",
         "wattline_datahub_peek_seconds_bucket",
         "wattline_datahub_messages_total",
+        "wattline_datahub_series_refused_total",
+        "wattline_datahub_missing_data_reminders_total",
     },
     "settlement": {
         "wattline_settlement_runs_total",
