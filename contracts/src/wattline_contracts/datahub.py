@@ -247,3 +247,43 @@ class MissingDataRemindedV1(Event):
     missing_since: AwareDatetime | None = Field(
         default=None, description="the start of the first period DataHub has no data for"
     )
+
+
+class WholesalePointV1(BaseModel):
+    """One step of DataHub's wholesale settlement of a charge."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    position: int
+    quantity: Decimal | None = Field(default=None, description="kWh, or pieces for a fee")
+    price: Decimal | None = Field(default=None, description="DKK per unit")
+    amount: Decimal | None = Field(default=None, description="DKK: quantity x price")
+
+
+class WholesaleServicesReceivedV1(Event):
+    """DataHub's wholesale settlement (RSM-019) of one charge in one grid area for a supplier:
+    what it calculated for the charges that reconciliation compares with our settlements."""
+
+    TYPE: ClassVar[str] = "datahub.wholesale_services.received"
+    VERSION: ClassVar[int] = 1
+
+    datahub_message_id: str
+    transaction_id: str
+    calculation_version: str | None = None
+    settlement_version: str | None = None
+    original_transaction_id: str | None = Field(
+        default=None, description="our RSM-017 request, when it answers one"
+    )
+    grid_area: str
+    energy_supplier_gln: str
+    metering_point_type: str | None = None
+    settlement_method: str | None = None
+    charge_type: Literal["D01", "D02", "D03"] | None = None
+    charge_id: str | None = None
+    charge_owner_gln: str | None = None
+    quantity_unit: str
+    currency: str | None = None
+    resolution: str
+    start: AwareDatetime
+    end: AwareDatetime
+    points: list[WholesalePointV1]

@@ -15,6 +15,7 @@ from wattline_contracts.datahub import (
     ProcessAnsweredV1,
     RequestFailedV1,
     RequestSentV1,
+    WholesaleServicesReceivedV1,
 )
 from wattline_contracts.envelope import Event
 from wattline_contracts.invoicing import (
@@ -59,6 +60,7 @@ EVENTS: tuple[type[Event], ...] = (
     DataRequestRejectedV1,
     AcknowledgementReceivedV1,
     MissingDataRemindedV1,
+    WholesaleServicesReceivedV1,
     SettlementCompletedV1,
     SettlementCorrectionV1,
     InvoiceIssuedV1,
