@@ -105,3 +105,25 @@ async def test_a_reminder_of_missing_data_reaches_the_operators(rig: Rig) -> Non
     ]
     after = REGISTRY.get_sample_value("wattline_datahub_missing_data_reminders_total")
     assert after == before + 2
+
+
+async def test_datahubs_wholesale_settlement_is_published_per_charge(rig: Rig) -> None:
+    raw = (ANSWERS / "rsm019-notify-wholesale-services.json").read_bytes()
+    stored = await store_inbound(rig.service, "Aggregations", "rsm019-1", raw)
+    assert (stored.outcome, stored.events) == ("stored", 2)
+    tariff, subscription = (e for e in await rig.outbox())
+    assert (tariff["type"], tariff["key"]) == ("datahub.wholesale_services.received", "344")
+    payload = tariff["payload"]
+    assert (payload["charge_owner_gln"], payload["charge_type"], payload["charge_id"]) == (
+        "5790000610099",
+        "D03",
+        "40000",
+    )
+    assert [(p["quantity"], p["price"], p["amount"]) for p in payload["points"]] == [
+        ("1.25", "0.4016", "0.502"),
+        ("2.0", "0.4016", "0.8032"),
+        ("0.8", "0.4016", "0.32128"),
+    ]
+    assert subscription["payload"]["points"] == [
+        {"position": 1, "quantity": "1", "price": "23.2", "amount": "23.2"}
+    ]

@@ -28,6 +28,7 @@ from wattline_cim import (
     MeasureSeries,
     MissingDataReminders,
     PriceListDocument,
+    WholesaleServicesDocument,
     local_days,
 )
 from wattline_contracts import Event
@@ -45,6 +46,8 @@ from wattline_contracts.datahub import (
     ProcessAnsweredV1,
     Reason,
     RejectedTransactionV1,
+    WholesalePointV1,
+    WholesaleServicesReceivedV1,
 )
 
 Keyed = tuple[Event, str]
@@ -174,6 +177,8 @@ def _events(doc: CimDocument, message_id: str) -> list[Keyed]:
         return [_acknowledgement(doc, message_id)]
     if isinstance(doc, MissingDataReminders):
         return _reminders(doc, message_id)
+    if isinstance(doc, WholesaleServicesDocument):
+        return _wholesale(doc, message_id)
     raise CimError(f"{type(doc).__name__} is a request a supplier sends, not one it receives")
 
 
@@ -366,4 +371,38 @@ def _links(doc: ChargeLinksDocument, message_id: str) -> list[Keyed]:
             link.gsrn,
         )
         for link in doc.links
+    ]
+
+
+def _wholesale(doc: WholesaleServicesDocument, message_id: str) -> list[Keyed]:
+    return [
+        (
+            WholesaleServicesReceivedV1(
+                datahub_message_id=message_id,
+                transaction_id=s.transaction_id,
+                calculation_version=s.version,
+                settlement_version=s.settlement_version,
+                original_transaction_id=s.original_transaction_id,
+                grid_area=s.grid_area,
+                energy_supplier_gln=s.energy_supplier_gln,
+                metering_point_type=s.metering_point_type,
+                settlement_method=s.settlement_method,
+                charge_type=s.charge_type,
+                charge_id=s.charge_id,
+                charge_owner_gln=s.charge_owner_gln,
+                quantity_unit=s.quantity_unit,
+                currency=s.currency,
+                resolution=s.resolution,
+                start=s.start,
+                end=s.end,
+                points=[
+                    WholesalePointV1(
+                        position=p.position, quantity=p.quantity, price=p.price, amount=p.amount
+                    )
+                    for p in s.points
+                ],
+            ),
+            s.grid_area,
+        )
+        for s in doc.series
     ]
