@@ -11,7 +11,7 @@ that a 429 hides nothing).
 
 The simulator (DataHub's stand-in) has no routes through the gateway: it is fuzzed on its own
 port with the gateway's signed identity (fuzz_checks.py), its fault, seed and clock routes
-left out. Reconciliation has no routes yet.
+left out.
 """
 
 from __future__ import annotations

@@ -70,8 +70,7 @@ async def test_every_service_port_refuses_every_route_without_a_genuine_identity
                 continue
             base = f"http://127.0.0.1:{system.base_port + entry.port_offset}"
             routes = await _routes(client, base, entry.name)
-            if entry.name != "reconciliation":  # a consumer only: no HTTP API (yet)
-                assert routes, f"{entry.name} documents no protected route"
+            assert routes, f"{entry.name} documents no protected route"
             for method, path in routes:
                 for what, headers in attempts.items():
                     response = await client.request(
