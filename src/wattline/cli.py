@@ -557,8 +557,10 @@ def datahub_parse(
 ) -> None:
     """Show what the datahub service makes of a document.
 
-    RSM-012: one JSON line per metering point and Danish local day. Anything else: the events
-    it would publish, one JSON line each. An invalid document exits with code 2 and a reason.
+    RSM-012: one JSON line per metering point and Danish local day (a day a series covers in
+    part with the rest null), and on stderr a line per series refused on its own. Anything
+    else: the events it would publish, one JSON line each (every transaction of the
+    document). An invalid document exits with code 2 and a reason.
     """
     import json as _json
 
@@ -567,16 +569,24 @@ def datahub_parse(
         MeasureDataDocument,
         local_day_json,
         local_days,
-        parse_document,
+        parse_documents,
     )
     from wattline_datahub.domain.inbound import interpret
 
+    refused: list[str] = []
     try:
-        doc = parse_document(file.read_bytes())
-        if isinstance(doc, MeasureDataDocument):
-            lines = [local_day_json(day) for s in doc.series for day in local_days(s)]
-        else:
-            lines = [
+        docs = parse_documents(file.read_bytes())
+        lines = []
+        for doc in docs:
+            if isinstance(doc, MeasureDataDocument):
+                refused += [f"series {r.index}: {r.reason}" for r in doc.refused]
+                for s in doc.series:
+                    try:
+                        lines += [local_day_json(day) for day in local_days(s)]
+                    except CimError as exc:
+                        refused.append(f"series {s.transaction_id} ({s.gsrn}): {exc}")
+                continue
+            lines += [
                 _json.dumps(
                     {
                         "type": event.TYPE,
@@ -590,6 +600,10 @@ def datahub_parse(
     except (CimError, OSError) as exc:
         typer.echo(f"{file}: {exc}".splitlines()[0], err=True)
         raise typer.Exit(2) from exc
+    for reason in refused:
+        typer.echo(f"{file}: refused {reason}", err=True)
+    if refused and not lines:  # as the service dead-letters a document of refused series
+        raise typer.Exit(2)
     for line in lines:
         typer.echo(line)
 

@@ -62,3 +62,45 @@ def test_an_invalid_document_exits_2_with_a_one_line_reason(tmp_path: Path) -> N
     assert out.returncode == 2
     assert out.stdout == "" and len(out.stderr.strip().splitlines()) == 1
     assert "bad.json" in out.stderr
+
+
+ENERGINET = Path(__file__).resolve().parents[3] / "libs" / "wattline_cim" / "tests" / "energinet"
+
+
+def test_energinets_two_partial_days_print_with_the_missing_hours_null(tmp_path: Path) -> None:
+    out = _parse(ENERGINET / "ValidMeteredDataForMeteringPointWithTwoTransactions.json")
+    assert out.returncode == 0, out.stderr
+    days = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [d["local_date"] for d in days] == ["2024-06-29", "2024-06-30"]
+    for day in days:
+        assert day["kwh"] == ["242.000", "242.000", "222.000", "202.000", "191.000"] + [None] * 19
+
+    doc = json.loads(
+        (ENERGINET / "ValidMeteredDataForMeteringPointWithTwoTransactions.json").read_text(
+            "utf-8-sig"
+        )
+    )
+    doc["NotifyValidatedMeasureData_MarketDocument"]["Series"][0]["Period"]["timeInterval"][
+        "start"
+    ]["value"] = "2024-06-28T22:30Z"
+    bad = tmp_path / "one-bad-series.json"
+    bad.write_text(json.dumps(doc))
+    out = _parse(bad)
+    assert out.returncode == 0
+    [line] = out.stdout.splitlines()
+    assert json.loads(line)["local_date"] == "2024-06-30"
+    assert "refused series 0:" in out.stderr
+    assert "not a whole number of PT1H" in out.stderr
+
+
+def test_a_notification_of_two_records_prints_both_events(tmp_path: Path) -> None:
+    doc = json.loads((FIXTURES / "rsm004-generic-notification-end-of-supply.json").read_bytes())
+    records = doc["GenericNotification_MarketDocument"]["MktActivityRecord"]
+    records.append(json.loads(json.dumps(records[0])))
+    records[1]["mRID"] = "second"
+    two = tmp_path / "two.json"
+    two.write_text(json.dumps(doc))
+    out = _parse(two)
+    assert out.returncode == 0, out.stderr
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [e["payload"]["transaction_id"] for e in events] == [records[0]["mRID"], "second"]
