@@ -3,6 +3,7 @@ datahub service; one DataHub would refuse is a 422 problem, bad input a 400."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 
@@ -66,3 +67,30 @@ async def test_requests_datahub_would_refuse_are_problems(rig: Any) -> None:
         assert response.status_code == 400, body
         assert response.headers["content-type"].startswith("application/problem+json")
     assert await rig.events("reconciliation.data_request.raised") == []
+
+
+async def test_the_job_asks_once_for_each_gap_it_finds(rig: Any) -> None:
+    a, b = "571313100000000001", "571313100000000002"
+    day, next_day = date(2026, 1, 15), date(2026, 1, 16)
+    await rig.supplied(a, start=date(2026, 1, 1))
+    await rig.supplied(b, start=date(2026, 1, 1))
+    await rig.metered(a, day, ["1.000"] * 24)
+    await rig.metered(b, day, ["0.500"] * 23 + [None])  # B's last hour has not arrived
+    await rig.metered(a, next_day, ["1.000"] * 24)  # DataHub sends nothing for the 16th
+    await rig.aggregated(day, ["1.500"] * 24)
+    await rig.reconcile()
+
+    asked = await rig.events("reconciliation.data_request.raised")
+    assert sorted(
+        (e["kind"], e["grid_area"], e["gsrn"], e["metering_point_type"], e["period_start"][:10])
+        for e in asked
+    ) == [
+        ("RSM-015", None, b, None, "2026-01-15"),
+        ("RSM-016", "344", None, "E17", "2026-01-16"),
+    ]
+
+    # The same gaps found again (A's data arriving once more) are not asked about again.
+    await rig.metered(a, day, ["1.000"] * 24)
+    await rig.metered(a, next_day, ["1.000"] * 24)
+    assert await rig.reconcile() == 2  # both days reconciled again
+    assert len(await rig.events("reconciliation.data_request.raised")) == 2

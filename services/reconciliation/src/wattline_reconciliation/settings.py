@@ -26,6 +26,11 @@ class ReconciliationSettings(ServiceSettings):
         description="... or by at most this share of DataHub's total (both must be exceeded "
         "for a deviation)",
     )
+    request_missing: bool = Field(
+        default=True,
+        description="ask DataHub once per gap the job finds: its totals (RSM-016) for a day it "
+        "sent none for, a metering point's data (RSM-015) where ours lacks what it counted",
+    )
     jobs: bool = Field(
         default=True, description="run the reconciliation job (off: days wait until it runs)"
     )

@@ -345,12 +345,15 @@ async def add_request(
     mp_type: str | None,
     start: date,
     end: date,
-) -> None:
-    await tx.execute(
+    automatic: bool = False,
+) -> bool:
+    """Record a request; False when it is an automatic one for a gap already asked about."""
+    status: str = await tx.execute(
         """
         INSERT INTO data_requests (request_id, kind, grid_area, gsrn, metering_point_type,
-            start_date, end_date)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+            start_date, end_date, automatic)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT DO NOTHING
         """,
         request_id,
         kind,
@@ -359,4 +362,6 @@ async def add_request(
         mp_type,
         start,
         end,
+        automatic,
     )
+    return status.endswith(" 1")

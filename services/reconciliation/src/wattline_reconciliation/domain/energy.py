@@ -140,6 +140,9 @@ class SliceDay:
     metering_point_type: str
     settlement_method: str
     hours: tuple[HourResult, ...]
+    # Our supplied points without a value in an hour DataHub has a total for: their data is
+    # what to ask DataHub for again (RSM-015).
+    points_missing: tuple[str, ...] = ()
 
     def count(self, status: Status) -> int:
         return sum(h.status == status for h in self.hours)
@@ -208,10 +211,13 @@ def reconcile_slice(
         start = slot.start.astimezone(UTC)
         by_hour.setdefault(start.replace(minute=0, second=0, microsecond=0), []).append(slot)
     results = []
+    lacking: set[str] = set()
     for position, hour in enumerate(day_hours(day)):
         hour_slots = by_hour.get(hour, [])
         datahub = _datahub_hour(hour_slots, hour)
         values = [p.hour_wh(position) for p in points]
+        if datahub is not None:
+            lacking.update(p.gsrn for p, v in zip(points, values, strict=True) if v is None)
         known = [v for v in values if v is not None]
         missing = len(values) - len(known)
         ours = (Decimal(sum(known)) / WH_PER_KWH).quantize(Decimal("0.001")) if known else None
@@ -233,7 +239,7 @@ def reconcile_slice(
                 position, hour, status, datahub, ours, deviation, percent, len(values), missing
             )
         )
-    return SliceDay(metering_point_type, settlement_method, tuple(results))
+    return SliceDay(metering_point_type, settlement_method, tuple(results), tuple(sorted(lacking)))
 
 
 def reconcile_day(

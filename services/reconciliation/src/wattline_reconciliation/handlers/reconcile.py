@@ -4,14 +4,16 @@ all in one transaction per batch; then the metrics follow the stored results."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+import asyncpg
 from wattline_contracts.reconciliation import DeviatingHourV1, DeviationDetectedV1
 
 from wattline_reconciliation import metrics
 from wattline_reconciliation.adapters import store
 from wattline_reconciliation.domain.energy import SliceDay, reconcile_day
-from wattline_reconciliation.handlers import Reconciliation
+from wattline_reconciliation.domain.requests import DataRequest
+from wattline_reconciliation.handlers import Reconciliation, requests
 
 
 def _event(rec: Reconciliation, grid_area: str, day: date, s: SliceDay) -> DeviationDetectedV1:
@@ -37,6 +39,22 @@ def _event(rec: Reconciliation, grid_area: str, day: date, s: SliceDay) -> Devia
     )
 
 
+async def _request_gaps(
+    tx: asyncpg.Connection, rec: Reconciliation, grid_area: str, day: date, s: SliceDay
+) -> None:
+    """Ask DataHub once per gap: its totals where it sent none (RSM-016), a point's data where
+    ours lacks values DataHub counted (RSM-015)."""
+    end = day + timedelta(days=1)
+    if s.count("missing_datahub"):
+        gap = DataRequest("RSM-016", day, end, grid_area=grid_area,
+                          metering_point_type=s.metering_point_type)  # fmt: skip
+        await requests.raise_in(tx, rec, gap, automatic=True)
+    for gsrn in s.points_missing:
+        await requests.raise_in(
+            tx, rec, DataRequest("RSM-015", day, end, gsrn=gsrn), automatic=True
+        )
+
+
 async def reconcile_pending(rec: Reconciliation, limit: int = 50) -> int:
     """Reconcile up to *limit* pending grid-area days; returns how many."""
     raised: list[str] = []
@@ -53,6 +71,8 @@ async def reconcile_pending(rec: Reconciliation, limit: int = 50) -> int:
                 if fingerprint is not None and before.get(key) != fingerprint:
                     await rec.service.emit(tx, _event(rec, grid_area, day, s), key=grid_area)
                     raised.append(grid_area)
+                if rec.settings.request_missing:
+                    await _request_gaps(tx, rec, grid_area, day, s)
     for grid_area in raised:
         metrics.DEVIATIONS_DETECTED.labels(grid_area=grid_area).inc()
     if days:
