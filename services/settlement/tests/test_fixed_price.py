@@ -124,11 +124,18 @@ def test_a_fixed_price_solar_customer_is_credited_the_spot_price_for_export() ->
             lambda s: s["charges"].update(
                 supplier_margin=[{"valid_from": "2025-01-01", "dkk_per_kwh": "0.04"}]
             ),
-            "charges: give exactly one of supplier_margin (a spot product) and fixed_price",
+            "charges.supplier_margin/fixed_price: two versions valid from 2025-01-01",
         ),
         (
             lambda s: s["charges"].pop("fixed_price"),
-            "charges: give exactly one of supplier_margin",
+            "charges: give supplier_margin (a spot product), fixed_price (a fixed-price "
+            "product) or both",
+        ),
+        (
+            lambda s: s["charges"].update(
+                supplier_margin=[{"valid_from": "2025-01-20", "dkk_per_kwh": "0.04"}]
+            ),
+            "spot: required unless every day has a fixed_price",
         ),
         (
             lambda s: s["charges"].update(fixed_price=[]),
@@ -183,3 +190,38 @@ def test_bulk_settles_fixed_prices_as_the_engine_does() -> None:
             scenario.consumption, values=tuple(Decimal(int(v)).scaleb(-3) for v in wh[row])
         )
         assert bulk.result(row) == settle(replace(scenario, consumption=consumption))
+
+
+def test_a_change_from_spot_to_fixed_inside_the_period_prices_each_day_by_its_product() -> None:
+    # 16-31 January: Spot (margin 0.04) until the 23rd, Fastpris 1.10 from the 24th. 8 days
+    # of 13.2 kWh each: spot 8 x 11.94 = 95.52, margin 105.6 x 0.04 = 4.224 -> 4.22, fixed
+    # 105.6 x 1.10 = 116.16; the tariffs over all 211.2 kWh as in FX01.
+    scenario = _scenario(
+        supplier_margin=[{"valid_from": "2025-01-01", "dkk_per_kwh": "0.04"}],
+        fixed_price=[{"valid_from": "2025-01-24", "dkk_per_kwh": "1.10"}],
+    )
+    gm = json.loads((FX01.parents[4].parent / "shared/reference/settlement/golden/GM04.json")
+                    .read_text())  # fmt: skip
+    scenario["spot"] = gm["input"]["spot"]
+    result = result_to_json(settle(parse_scenario(scenario)))
+    assert [(x["code"], x["quantity_kwh"], x["amount"]) for x in result["lines"][:4]] == [
+        ("spot_energy", "105.600", "95.52"),
+        ("supplier_margin", "105.600", "4.22"),
+        ("fixed_price_energy", "105.600", "116.16"),
+        ("grid_tariff", "211.200", "53.38"),
+    ]
+    # 95.52 + 4.22 + 116.16 + 53.38 + 11.40 + 10.35 + 1.69 + 25.29 + 14.97 = 332.98
+    assert (result["subtotal"], result["vat"], result["total"]) == ("332.98", "83.25", "416.23")
+    # The bulk path gives the same figures
+    parsed = parse_scenario(scenario)
+    wh = np.asarray([[int(v * 1000) for v in parsed.consumption.values]], dtype=np.int64)
+    bulk = settle_many(
+        wh,
+        period=parsed.period,
+        resolution="PT1H",
+        spot=parsed.spot,
+        charges=parsed.charges,
+        vat_rate=parsed.vat_rate,
+    )
+    assert bulk.decimal_rows == ()
+    assert bulk.result(0) == settle(parsed)

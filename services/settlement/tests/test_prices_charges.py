@@ -608,8 +608,7 @@ async def test_supplier_prices_follow_the_contracts_across_a_product_change(rig:
         ):
             await pricing.supplier_prices(conn, GSRN, Period(date(2024, 10, 1), date(2024, 12, 1)))
 
-    # A fixed-price product from 16 January: its price replaces the margin from then on, but
-    # a month that mixes spot and fixed-price contracts is refused, saying so
+    # A fixed-price product from 16 January: its price replaces the margin from then on
     await rig.deliver(
         product(
             1,
@@ -623,13 +622,14 @@ async def test_supplier_prices_follow_the_contracts_across_a_product_change(rig:
     )
     await rig.deliver(contract(second, 1, date(2025, 1, 16), None, product_id=FIXED))
     async with rig.db.connection() as conn:
-        with pytest.raises(
-            pricing.UnsupportedProduct,
-            match=re.escape(
-                "spot and fixed-price contracts within 2025-01-01..2025-02-01 (end exclusive)"
+        assert await pricing.supplier_prices(conn, GSRN, JANUARY) == (
+            (PriceVersion(date(2025, 1, 1), d("0.045")),),
+            (
+                PriceVersion(date(2025, 1, 1), d("29.00")),
+                PriceVersion(date(2025, 1, 16), d("19.00")),
             ),
-        ):
-            await pricing.supplier_prices(conn, GSRN, JANUARY)
+            (PriceVersion(date(2025, 1, 16), d("1.95")),),
+        )
         february = Period(date(2025, 2, 1), date(2025, 3, 1))
         assert await pricing.supplier_prices(conn, GSRN, february) == (
             (),

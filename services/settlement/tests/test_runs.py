@@ -349,6 +349,75 @@ async def test_a_fastpris_customer_is_settled_at_the_fixed_price(rig: Rig) -> No
     )
 
 
+async def test_a_change_from_spot_to_fastpris_inside_a_month(rig: Rig) -> None:
+    from dataclasses import replace
+
+    # Given FX01's 16-31 January on Spot (margin 0.04, 29.00 a month) with GM04's spot
+    # prices, and a product change to Fastpris (1.10, 29.00) from 24 January
+    case = json.loads((Path(__file__).parent / "golden" / "FX01.json").read_text())
+    case["input"]["charges"]["supplier_margin"] = [
+        {"valid_from": "2025-01-01", "dkk_per_kwh": "0.04"}
+    ]
+    case["input"]["charges"]["fixed_price"][0]["valid_from"] = "2025-01-24"
+    case["input"]["spot"] = json.loads((GOLDEN / "GM04.json").read_text())["input"]["spot"]
+    scenario = parse_scenario(case["input"])
+    await given(rig, replace(scenario, charges=replace(scenario.charges, fixed_price=())))
+    contract_id = await rig.service.database.fetchval("SELECT contract_id::text FROM contracts")
+    fastpris = str(uuid.uuid4())
+    terms: dict[str, Any] = {
+        "gsrn": GSRN,
+        "customer_id": CUSTOMER,
+        "billing_frequency": "quarterly",
+        "payment_model": "aconto",
+    }
+    await rig.deliver(
+        ProductVersionPublishedV1(
+            product_id=fastpris,
+            version=1,
+            name="Fastpris",
+            price_type="fixed",
+            margin_dkk_per_kwh=Decimal(0),
+            fixed_price_dkk_per_kwh=Decimal("1.10"),
+            subscription_dkk_per_month=Decimal("29.00"),
+            green_energy=False,
+            valid_from=date(2020, 1, 1),
+        ),
+        ContractChangedV1(
+            contract_id=contract_id,
+            product_id=PRODUCT,
+            product_version=1,
+            start_date=date(2025, 1, 16),
+            end_date=date(2025, 1, 24),
+            **terms,
+        ),
+        ContractChangedV1(
+            contract_id=str(uuid.uuid4()),
+            product_id=fastpris,
+            product_version=1,
+            start_date=date(2025, 1, 24),
+            end_date=None,
+            **terms,
+        ),
+    )
+    # When January is run
+    assert (await rig.run("2025-01"))["status"] == "completed"
+    # Then 16-23 January are spot-priced (8 x 11.94 = 95.52, 105.6 kWh x 0.04 = 4.22) and
+    # 24-31 January fixed (105.6 kWh x 1.10 = 116.16); total 416.23
+    [completed] = await rig.outbox("settlement.completed")
+    assert [(x["code"], x["quantity_kwh"], x["amount"]) for x in lines_of(completed)[:4]] == [
+        ("spot_energy", "105.600", "95.52"),
+        ("supplier_margin", "105.600", "4.22"),
+        ("fixed_price_energy", "105.600", "116.16"),
+        ("grid_tariff", "211.200", "53.38"),
+    ]
+    assert (completed["subtotal"], completed["vat"], completed["total"]) == (
+        "332.98",
+        "83.25",
+        "416.23",
+    )
+    assert [p["product_id"] for p in completed["products"]] == [PRODUCT, fastpris]
+
+
 async def test_a_rerun_changes_nothing_and_publishes_nothing(rig: Rig) -> None:
     scenario, _ = golden("GM01")
     await given(rig, scenario)

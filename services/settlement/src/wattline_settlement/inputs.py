@@ -142,7 +142,7 @@ async def load_inputs(
     except charge_store.ChargeError as exc:
         raise Blocked(f"{gsrn}: {exc}") from None
     spot: Series | None = None
-    if production is not None or not charges.fixed_price:  # a fixed price needs no spot
+    if production is not None or engine.spot_needed(period, charges):  # fixed: no spot
         try:
             spot = await price_store.spot_series(conn, mp["price_area"], period)
         except price_store.MissingPrices as exc:
@@ -278,7 +278,7 @@ async def bulk_groups(
         try:
             charges = await _charges(conn, rep, period)
             spot = None
-            if not charges.fixed_price:  # no production in a group: a fixed price needs no spot
+            if engine.spot_needed(period, charges):  # no production here: fixed needs no spot
                 if (price_area, period) not in spots:
                     spots[price_area, period] = await price_store.spot_series(
                         conn, price_area, period

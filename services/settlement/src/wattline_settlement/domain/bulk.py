@@ -263,7 +263,7 @@ def settle_many(
 
     prices = engine.interval_prices(tl, spot, charges)
     grid_line, supplier_line = engine.subscription_lines(period, charges)
-    codes = (*charges.line_codes, SOLAR_LINE) if prod is not None else charges.line_codes
+    codes = (*prices.line_codes(), SOLAR_LINE) if prod is not None else prices.line_codes()
     column = {code: k for k, code in enumerate(codes)}
     quantity = np.zeros((rows, len(codes)), np.int64)
     amount = np.zeros((rows, len(codes)), np.int64)
@@ -275,9 +275,14 @@ def settle_many(
     peak = cons.max(axis=1, initial=0)
     if prod is not None:
         peak = np.maximum(peak, prod.max(axis=1, initial=0))
+    # An energy line's quantity: the import of its kind's intervals (spot or fixed-priced).
+    weights = {
+        code: None if w is None else np.asarray(w, dtype=np.int64)
+        for code, _, w in prices.energy_lines()
+    }
     spot_scaled: _Scaled | None = None
     try:
-        energy = {code: _scaled(values) for code, values in prices.energy_lines()}
+        energy = {code: _scaled(values) for code, values, _ in prices.energy_lines()}
         tax = _scaled(prices.electricity_tax)
         # The solar export earns the spot price, a line of its own for a fixed-price product.
         spot_scaled = None if prod is None or prices.spot is None else _scaled(prices.spot)
@@ -311,7 +316,8 @@ def settle_many(
         imp = cons_v if prod_v is None else np.maximum(cons_v - prod_v, 0)
         imported = imp.sum(axis=1)
         for code in (*energy, "electricity_tax"):
-            quantity[rows_v, column[code]] = imported
+            w = weights.get(code)
+            quantity[rows_v, column[code]] = imported if w is None else imp @ w
         for code, scaled in energy.items():
             amount[rows_v, column[code]] = _round_div(imp @ scaled.ints, 10 * scaled.denominator)
         if prod_v is not None:

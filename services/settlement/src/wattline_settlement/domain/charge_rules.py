@@ -44,10 +44,9 @@ Supplier prices (portfolio's contracts)
     A contract pins a product version: its margin and subscription apply over the contract's
     days, and a product change is a new contract, hence a new price version from its start.
     The contracts must cover the period without gaps or overlaps. A fixed-price product's
-    price applies over its contract's days in place of spot + margin (one
-    ``fixed_price_energy`` line). A billing period that mixes spot and fixed-price contracts
-    (a product change between them inside a month) is refused with
-    :class:`UnsupportedProduct`: a settlement is either spot or fixed-priced.
+    price applies over its contract's days in place of spot + margin (the
+    ``fixed_price_energy`` line), also when the product changes between spot and fixed
+    inside a period.
 """
 
 from __future__ import annotations
@@ -135,8 +134,8 @@ class ConflictingCharges(MissingCharges):
 
 
 class UnsupportedProduct(ChargeError):
-    """A contract's product cannot be settled by the engine: an unknown price type, or spot
-    and fixed-price contracts within one period."""
+    """A contract's product cannot be settled by the engine: its price type without its
+    price."""
 
 
 # --- time --------------------------------------------------------------------------------------
@@ -557,13 +556,13 @@ def supplier_versions(
     period: Period, contracts: Sequence[ContractTerms]
 ) -> tuple[tuple[PriceVersion, ...], tuple[PriceVersion, ...], tuple[PriceVersion, ...]]:
     """``(margin versions, subscription versions, fixed-price versions)`` over *period* from
-    its contracts: a spot product's margins, or a fixed-price product's prices (the other
-    empty).
+    its contracts: the spot products' margins and the fixed-price products' prices, each
+    from its contract's (clipped) start.
 
     Each contract's product version applies from its (clipped) start. Raises
     :class:`MissingCharges` for days without a contract or a contract whose product version
     has not arrived, :class:`ConflictingCharges` for overlapping contracts and
-    :class:`UnsupportedProduct` for spot and fixed-price contracts in one period.
+    :class:`UnsupportedProduct` for a price type without its price.
     """
     spans = []
     for c in contracts:
@@ -598,12 +597,6 @@ def supplier_versions(
             raise UnsupportedProduct(
                 f"contract {c.contract_id}: product {c.product_id} version {c.product_version} "
                 f"is {c.price_type}-priced without its price"
-            )
-        if margin and fixed:
-            raise UnsupportedProduct(
-                f"contract {c.contract_id} from {start.isoformat()}: spot and fixed-price "
-                f"contracts within {period.start.isoformat()}..{period.end.isoformat()} "
-                "(end exclusive); a settlement is either spot or fixed-priced"
             )
         subscription.append(PriceVersion(start, c.subscription_dkk_per_month))
         covered = end

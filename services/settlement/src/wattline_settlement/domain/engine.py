@@ -195,6 +195,35 @@ def _per_interval(tl: Timeline, versions: Sequence[PriceVersion], name: str) -> 
     return tuple(daily[day].dkk for day in tl.local_dates)
 
 
+@dataclass(frozen=True)
+class _EnergyVersion:
+    valid_from: date
+    fixed: bool
+    dkk: Decimal
+
+
+def _energy_versions(charges: Charges) -> list[_EnergyVersion]:
+    """A spot product's margins and a fixed-price product's prices as one versioned price:
+    on a local date the version with the greatest ``valid_from`` applies, either kind."""
+    return [_EnergyVersion(v.valid_from, False, v.dkk) for v in charges.supplier_margin] + [
+        _EnergyVersion(v.valid_from, True, v.dkk) for v in charges.fixed_price
+    ]
+
+
+def _energy_name(charges: Charges) -> str:
+    if charges.fixed_price and charges.supplier_margin:
+        return "charges.supplier_margin/fixed_price"
+    return "charges.fixed_price" if charges.fixed_price else "charges.supplier_margin"
+
+
+def spot_needed(period: Period, charges: Charges) -> bool:
+    """Whether some local date of *period* is spot-priced (has a supplier margin in force)."""
+    if not charges.fixed_price:
+        return True
+    daily = _daily(_energy_versions(charges), period, _energy_name(charges))
+    return not all(v.fixed for v in daily.values())
+
+
 # --- the price table ---------------------------------------------------------------------------
 
 
@@ -203,31 +232,53 @@ class IntervalPrices:
     """Every per-kWh price (DKK/kWh) of each settlement interval, versions resolved by local
     date, the grid tariff by local hour, the spot price mapped to the consumption resolution.
     The one table that both :func:`settle` and the bulk path multiply quantities with.
-    A fixed-price product has ``fixed_price`` instead of ``supplier_margin``, and ``spot`` only
-    when a solar export needs it."""
+    An interval is spot-priced (spot + margin) or fixed-priced, by the energy price version
+    in force on its local date (``energy_price``, the kind in ``fixed``); ``spot`` is None
+    when no interval is spot-priced and no solar export needs it."""
 
     spot: tuple[Decimal, ...] | None
-    supplier_margin: tuple[Decimal, ...] | None
+    energy_price: tuple[Decimal, ...]  # the supplier margin, or the fixed price
     grid_tariff: tuple[Decimal, ...]
     system_tariff: tuple[Decimal, ...]
     transmission_tariff: tuple[Decimal, ...]
     electricity_tax: tuple[Decimal, ...]
-    fixed_price: tuple[Decimal, ...] | None = None
+    fixed: tuple[bool, ...] | None = None  # None: every interval spot-priced
 
-    def energy_lines(self) -> tuple[tuple[str, tuple[Decimal, ...]], ...]:
-        """The per-kWh lines priced on the whole import, in line order: ``spot_energy`` and
-        ``supplier_margin``, or ``fixed_price_energy`` for a fixed-price product, then the
-        three tariffs (``electricity_tax`` also depends on elvarme)."""
-        if self.fixed_price is not None:
-            energy: tuple[tuple[str, tuple[Decimal, ...]], ...] = ((FIXED_LINE, self.fixed_price),)
-        else:
-            assert self.spot is not None and self.supplier_margin is not None  # check_common
-            energy = (("spot_energy", self.spot), ("supplier_margin", self.supplier_margin))
+    def energy_lines(self) -> tuple[tuple[str, tuple[Decimal, ...], tuple[int, ...] | None], ...]:
+        """The per-kWh lines on the import, in line order, as ``(code, price per interval,
+        weights)``: ``spot_energy`` and ``supplier_margin`` when some interval is
+        spot-priced, ``fixed_price_energy`` when some is fixed-priced (each priced 0 on the
+        other kind's intervals, its quantity the import times ``weights``, None: all), then
+        the three tariffs (``electricity_tax`` also depends on elvarme)."""
+        energy: list[tuple[str, tuple[Decimal, ...], tuple[int, ...] | None]] = []
+        mask = self.fixed
+        if mask is None or not all(mask):
+            assert self.spot is not None  # check_common: spot-priced days need spot
+            weights = None if mask is None else tuple(0 if f else 1 for f in mask)
+            spot, margin = self.spot, self.energy_price
+            if mask is not None:
+                spot = tuple(_ZERO if f else p for p, f in zip(spot, mask, strict=True))
+                margin = tuple(_ZERO if f else p for p, f in zip(margin, mask, strict=True))
+            energy += [("spot_energy", spot, weights), ("supplier_margin", margin, weights)]
+        if mask is not None and any(mask):
+            prices = zip(self.energy_price, mask, strict=True)
+            fixed = tuple(p if f else _ZERO for p, f in prices)
+            weights = None if all(mask) else tuple(1 if f else 0 for f in mask)
+            energy.append((FIXED_LINE, fixed, weights))
         return (
             *energy,
-            ("grid_tariff", self.grid_tariff),
-            ("system_tariff", self.system_tariff),
-            ("transmission_tariff", self.transmission_tariff),
+            ("grid_tariff", self.grid_tariff, None),
+            ("system_tariff", self.system_tariff, None),
+            ("transmission_tariff", self.transmission_tariff, None),
+        )
+
+    def line_codes(self) -> tuple[str, ...]:
+        """Every line of a settlement with these prices, in result order (without solar)."""
+        return (
+            *(code for code, _, _ in self.energy_lines()),
+            "electricity_tax",
+            "grid_subscription",
+            "supplier_subscription",
         )
 
 
@@ -260,13 +311,11 @@ def interval_prices(tl: Timeline, spot: Series | None, charges: Charges) -> Inte
     """Resolve every per-kWh price for every interval of *tl* (spec §5.1, §5.3); a
     fixed-price product's price like any other versioned price, by local date."""
     grid_daily = _daily(charges.grid_tariff, tl.period, "charges.grid_tariff")
-    fixed = charges.fixed_price
+    energy = _daily(_energy_versions(charges), tl.period, _energy_name(charges))
     return IntervalPrices(
         spot=None if spot is None else spot_prices(tl, spot),
-        supplier_margin=None
-        if fixed
-        else _per_interval(tl, charges.supplier_margin, "charges.supplier_margin"),
-        fixed_price=_per_interval(tl, fixed, "charges.fixed_price") if fixed else None,
+        energy_price=tuple(energy[day].dkk for day in tl.local_dates),
+        fixed=tuple(energy[day].fixed for day in tl.local_dates) if charges.fixed_price else None,
         grid_tariff=tuple(
             _grid_price(grid_daily[day], hour)
             for day, hour in zip(tl.local_dates, tl.local_hours, strict=True)
@@ -494,8 +543,13 @@ def _document(
     imports = flows.imports[lo:hi]
     quantity = sum(imports, _ZERO)
     lines = [
-        Line(code, quantity, None, round_money(_dot(imports, values[lo:hi])))
-        for code, values in prices.energy_lines()
+        Line(
+            code,
+            quantity if weights is None else _dot(imports, [Decimal(w) for w in weights[lo:hi]]),
+            None,
+            round_money(_dot(imports, values[lo:hi])),
+        )
+        for code, values, weights in prices.energy_lines()
     ]
     lines.append(Line("electricity_tax", quantity, None, round_money(sum(flows.tax[lo:hi], _ZERO))))
     lines.extend(subscription_lines(period, charges))
@@ -613,11 +667,10 @@ def _check_versions(name: str, versions: Sequence[_Versioned], period: Period) -
 def check_charges(charges: Charges, period: Period) -> None:
     """Every charge has a version valid on every local date of the period, no two versions
     share a ``valid_from``, grid tariff versions are either 24 positions or flat; a
-    fixed-price product has a fixed price instead of a supplier margin."""
-    if charges.fixed_price and charges.supplier_margin:
-        raise BadScenario("charges: give supplier_margin or fixed_price, not both")
+    fixed-price product has a fixed price where a spot product has a margin (one versioned
+    energy price of either kind)."""
+    _check_versions(_energy_name(charges), _energy_versions(charges), period)
     for name in (
-        "fixed_price" if charges.fixed_price else "supplier_margin",
         "grid_tariff",
         "system_tariff",
         "transmission_tariff",
@@ -655,11 +708,11 @@ def check_common(period: Period, spot: Series | None, charges: Charges, vat_rate
     check_period(period)
     if not vat_rate.is_finite() or vat_rate < 0:
         raise BadScenario(f"vat_rate: {vat_rate} is not a rate ≥ 0")
+    check_charges(charges, period)
     if spot is not None:
         check_series("spot", spot, period, kwh=False)
-    elif not charges.fixed_price:
-        raise BadScenario("spot: required unless charges has a fixed_price")
-    check_charges(charges, period)
+    elif spot_needed(period, charges):
+        raise BadScenario("spot: required unless every day has a fixed_price")
 
 
 def _check_invoice_periods(parts: Sequence[Period], period: Period) -> None:
@@ -753,6 +806,7 @@ __all__ = [
     "reduced_tax_prices",
     "round_money",
     "settle",
+    "spot_needed",
     "spot_prices",
     "subscription_lines",
     "timeline",

@@ -29,7 +29,6 @@ LINE_CODES = (
 SOLAR_LINE = "solar_export_credit"
 # A fixed-price product's energy: one line instead of spot_energy + supplier_margin.
 FIXED_LINE = "fixed_price_energy"
-FIXED_LINE_CODES = (FIXED_LINE, *LINE_CODES[2:])
 
 
 @dataclass(frozen=True)
@@ -78,14 +77,10 @@ class Charges:
     electricity_tax: tuple[PriceVersion, ...]
     grid_subscription: tuple[PriceVersion, ...]
     supplier_subscription: tuple[PriceVersion, ...]
-    # A fixed-price product: the energy price (DKK/kWh) instead of spot + margin; then
-    # supplier_margin is empty. Empty: a spot product.
+    # A fixed-price product: the energy price (DKK/kWh) instead of spot + margin. Margins and
+    # fixed prices are versions of one energy price: on a local date the newest of either
+    # applies (a product change from spot to fixed inside a period). Empty: spot only.
     fixed_price: tuple[PriceVersion, ...] = ()
-
-    @property
-    def line_codes(self) -> tuple[str, ...]:
-        """The lines of a settlement with these charges, in result order (without solar)."""
-        return FIXED_LINE_CODES if self.fixed_price else LINE_CODES
 
 
 @dataclass(frozen=True)

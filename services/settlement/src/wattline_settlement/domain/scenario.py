@@ -9,7 +9,10 @@ One extension of §4.2 (issue 14): a fixed-price product gives ``charges.fixed_p
 (versions of ``{"valid_from", "dkk_per_kwh"}``) instead of ``supplier_margin``; its energy is
 one line ``fixed_price_energy`` (Σ import * the price in force on the interval's local date,
 rounded once) in place of ``spot_energy`` and ``supplier_margin``, everything else unchanged.
-``spot`` is then needed only with ``production`` (an export earns the spot price).
+Both lists are versions of one energy price (on a local date the greatest ``valid_from`` of
+either applies; two on one date are bad input): a change between a spot and a fixed-price
+product inside the period gives all three lines, each on its own days' import. ``spot`` is
+needed for spot-priced days and with ``production`` (an export earns the spot price).
 And one of §5.7: ``elvarme.from_date`` (optional), the local date a registration applies
 from; intervals before it pay the normal tax and are not counted, and
 ``consumed_kwh_before_period`` is the counter on that date.
@@ -73,7 +76,7 @@ _TOP_OPTIONAL = (
 )
 _PER_KWH = ("system_tariff", "transmission_tariff", "electricity_tax")
 _MONTHLY = ("grid_subscription", "supplier_subscription")
-# Exactly one: a spot product's margin over spot, or a fixed-price product's energy price.
+# At least one: a spot product's margin over spot, a fixed-price product's energy price.
 _ENERGY = ("supplier_margin", "fixed_price")
 _CHARGES = (
     "grid_tariff",
@@ -297,10 +300,10 @@ def _grid_tariff(value: Any, where: str) -> tuple[TariffVersion, ...]:
 
 def _charges(value: Any) -> Charges:
     obj = _object(value, "charges", _CHARGES, _ENERGY)
-    if ("supplier_margin" in obj) == ("fixed_price" in obj):
+    if "supplier_margin" not in obj and "fixed_price" not in obj:
         _bad(
-            "charges: give exactly one of supplier_margin (a spot product) and "
-            "fixed_price (a fixed-price product)"
+            "charges: give supplier_margin (a spot product), fixed_price (a fixed-price "
+            "product) or both (a product change between them)"
         )
     energy = {
         name: _price_versions(obj[name], f"charges.{name}", "dkk_per_kwh", PRICE_PLACES)
