@@ -30,6 +30,7 @@ ZERO = Decimal("0.00")
 REVENUE: dict[str, str] = {
     "spot_energy": "supplier",
     "supplier_margin": "supplier",
+    "fixed_price_energy": "supplier",
     "supplier_subscription": "supplier",
     "solar_export_credit": "supplier",
     "grid_tariff": "grid",

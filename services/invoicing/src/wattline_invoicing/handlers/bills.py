@@ -21,6 +21,7 @@ from wattline_invoicing.handlers.queries import NotFound
 LABELS = {
     "spot_energy": "Elpris (spotpris)",
     "supplier_margin": "Tillæg til spotpris",
+    "fixed_price_energy": "Elpris (fastpris)",
     "grid_tariff": "Nettarif",
     "system_tariff": "Systemtarif (Energinet)",
     "transmission_tariff": "Transmissionstarif (Energinet)",
