@@ -7,9 +7,15 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
+from litestar import Litestar
+from litestar.di import Provide
 from prometheus_client import REGISTRY
+from wattline_datahub import api
 from wattline_datahub.adapters import outbound_requests
 from wattline_datahub.handlers import store_inbound
+from wattline_platform.problem import EXCEPTION_HANDLERS
+from wattline_platform.testing import serve_app
 
 if TYPE_CHECKING:
     from conftest import Rig
@@ -127,3 +133,37 @@ async def test_datahubs_wholesale_settlement_is_published_per_charge(rig: Rig) -
     assert subscription["payload"]["points"] == [
         {"position": 1, "quantity": "1", "price": "23.2", "amount": "23.2"}
     ]
+
+
+async def test_operators_list_the_reminders_newest_first(rig: Rig) -> None:
+    raw = (ANSWERS / "rsm018-reminder-of-missing-measure-data.json").read_bytes()
+    await store_inbound(rig.service, "MeasureData", "reminder-1", raw)
+    await store_inbound(rig.service, "MeasureData", "reminder-1", raw)  # redelivered
+    # The service's routes with its problem+json handlers, without its lifespan (the rig's
+    # service has its database and no broker): identity is the gateway's part, tested there.
+    app = Litestar(
+        route_handlers=api.ROUTES,
+        dependencies={"service": Provide(lambda: rig.service, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
+    async with serve_app(app) as url, httpx.AsyncClient(base_url=url) as client:
+        first = await client.get("/api/datahub/missing-data-reminders", params={"limit": 1})
+        assert first.status_code == 200, first.text
+        [newest] = first.json()["items"]
+        assert (newest["gsrn"], newest["missing_since"]) == (
+            "571313199900000022",
+            "2025-02-01T23:00:00Z",
+        )
+        after = first.json()["next_after"]
+        rest = await client.get(
+            "/api/datahub/missing-data-reminders", params={"after": after, "limit": 10}
+        )
+        assert [i["gsrn"] for i in rest.json()["items"]] == ["571313199900000015"]
+        assert rest.json()["next_after"] is None
+        one = await client.get(
+            "/api/datahub/missing-data-reminders", params={"gsrn": "571313199900000015"}
+        )
+        assert [i["transaction_id"] for i in one.json()["items"]] == ["reminder-1"]
+        bad = await client.get("/api/datahub/missing-data-reminders", params={"after": "x"})
+        assert bad.status_code == 400
+        assert bad.headers["content-type"].startswith("application/problem+json")

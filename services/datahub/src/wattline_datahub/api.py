@@ -1,12 +1,15 @@
-"""Datahub HTTP API: the dead letters back office and support look at and retry."""
+"""Datahub HTTP API: the dead letters back office and support look at and retry, and
+DataHub's reminders of missing measure data."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
-from wattline_platform.inputs import Offset, PageSize
+from pydantic import BaseModel, Field
+from wattline_platform.inputs import GsrnQuery, Offset, PageSize, SequenceId
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
@@ -52,4 +55,51 @@ class DeadLetterController(Controller):
         return {"id": message_id, "status": "retried", "events": result.events}
 
 
-ROUTES: list[Any] = [DeadLetterController]
+class MissingDataReminderOut(BaseModel):
+    """A reminder from DataHub that it misses a metering point's measure data (RSM-018)."""
+
+    id: int = Field(description="keyset cursor: pass as ?after= for the next page")
+    gsrn: str
+    missing_since: datetime | None = Field(
+        default=None, description="the start of the first period DataHub has no data for"
+    )
+    datahub_message_id: str
+    transaction_id: str
+    received_at: datetime
+
+
+class MissingDataReminderPage(BaseModel):
+    items: list[MissingDataReminderOut]
+    next_after: int | None = Field(description="?after= for the next page; null at the end")
+
+
+class MissingDataReminderController(Controller):
+    path = "/api/datahub/missing-data-reminders"
+    tags = ["datahub"]
+
+    @get("/", summary="DataHub's reminders of missing measure data, newest first (?after=)")
+    async def list_reminders(
+        self,
+        service: ServiceDep,
+        gsrn: FromQuery[GsrnQuery] = None,
+        after: FromQuery[SequenceId | None] = None,
+        limit: FromQuery[PageSize] = 100,
+    ) -> MissingDataReminderPage:
+        rows = await handlers.missing_data_reminders(service, after, limit, gsrn)
+        items = [
+            MissingDataReminderOut(
+                id=r["id"],
+                gsrn=r["gsrn"],
+                missing_since=r["missing_since"],
+                datahub_message_id=r["datahub_message_id"],
+                transaction_id=r["transaction_id"],
+                received_at=r["received_at"],
+            )
+            for r in rows
+        ]
+        return MissingDataReminderPage(
+            items=items, next_after=items[-1].id if len(items) == limit else None
+        )
+
+
+ROUTES: list[Any] = [DeadLetterController, MissingDataReminderController]

@@ -12,7 +12,7 @@ from wattline_platform.logging import get_logger
 from wattline_platform.service import Service
 
 from wattline_datahub import metrics
-from wattline_datahub.adapters import inbound_messages, outbound_requests, partial_days
+from wattline_datahub.adapters import inbound_messages, outbound_requests, partial_days, reminders
 from wattline_datahub.domain.inbound import Keyed, Understood, interpret, measure_day_event, merge
 
 Outcome = Literal["stored", "dead_lettered", "duplicate"]
@@ -52,6 +52,14 @@ async def _events(tx: asyncpg.Connection, understood: Understood, message_id: st
         merged = merge(await partial_days.get(tx, part.day.gsrn, part.day.local_date), part.day)
         await partial_days.save(tx, merged)
         events.append(measure_day_event(message_id, part.series, merged))
+    await reminders.add(
+        tx,
+        [
+            (message_id, e.transaction_id, e.gsrn, e.missing_since)
+            for e, _ in events
+            if isinstance(e, MissingDataRemindedV1)
+        ],
+    )
     for transaction_id, reason in understood.rejected_requests:
         request_id = await outbound_requests.reject(tx, transaction_id, reason)
         log.warning(
@@ -119,6 +127,14 @@ async def store_inbound(service: Service, category: str, message_id: str, raw: b
         _log_refusals(category, message_id, understood)
         _tell_operators(category, message_id, understood.events)
     return result
+
+
+async def missing_data_reminders(
+    service: Service, after: int | None, limit: int, gsrn: str | None
+) -> list[asyncpg.Record]:
+    """The reminders of missing data kept, newest first (keyset on their id)."""
+    async with service.database.connection() as conn:
+        return await reminders.page(conn, after, limit, gsrn)
 
 
 async def retry_dead_letter(service: Service, message_id: str) -> Stored | None:
