@@ -696,3 +696,21 @@ async def test_bad_parameters_are_problems(api: Api) -> None:
     assert unknown.status_code == 404
     assert unknown.headers["content-type"].startswith("application/problem+json")
     assert unknown.json()["type"].endswith("/metering-data-not-found")
+
+
+async def test_a_stored_batch_names_the_datahub_messages_correlation_ids(
+    make_schema_db: SchemaFactory,
+) -> None:
+    from structlog.testing import capture_logs
+
+    db = await make_schema_db(SPEC.migrations_dir)
+    first, second = hourly(HOUSE, date(2025, 1, 15)), hourly(FLAT, date(2025, 1, 15))
+    items = [
+        (first, Envelope.wrap(first, key=HOUSE, producer="datahub", correlation_id="msg-a")),
+        (second, Envelope.wrap(second, key=FLAT, producer="datahub", correlation_id="msg-b")),
+    ]
+    with capture_logs() as logs:
+        async with db.transaction() as tx:
+            await metering.on_measure_data(tx, items)
+    [stored] = [e for e in logs if e["event"] == "measure_data_stored"]
+    assert (stored["days"], stored["correlation_ids"]) == (2, ["msg-a", "msg-b"])
