@@ -36,9 +36,9 @@ async def test_a_run_is_counted_timed_and_overdue_until_it_completes(
     # January's run, queued and not worked: overdue once ten days of February have passed.
     await runs.start_run(service, "2025-01", "999", "api")
     async with service.database.connection() as conn:
-        await metrics.refresh(conn, Clock(date(2025, 2, 10)), deadline_days=10)  # type: ignore[arg-type]
+        await metrics.refresh(conn, Clock(date(2025, 2, 10)), deadline_days=10)
         assert _sample("wattline_settlement_runs_past_deadline") == 0
-        await metrics.refresh(conn, Clock(date(2025, 2, 11)), deadline_days=10)  # type: ignore[arg-type]
+        await metrics.refresh(conn, Clock(date(2025, 2, 11)), deadline_days=10)
         assert _sample("wattline_settlement_runs_past_deadline") == 1
 
     while await runs.work_once(service):  # no metering points in 999: completed at once
@@ -48,5 +48,5 @@ async def test_a_run_is_counted_timed_and_overdue_until_it_completes(
         _sample("wattline_settlement_run_duration_seconds_count", outcome="completed") == timed + 1
     )
     async with service.database.connection() as conn:
-        await metrics.refresh(conn, Clock(date(2025, 2, 11)), deadline_days=10)  # type: ignore[arg-type]
+        await metrics.refresh(conn, Clock(date(2025, 2, 11)), deadline_days=10)
     assert _sample("wattline_settlement_runs_past_deadline") == 0
