@@ -4,12 +4,13 @@ DataHub's reminders of missing measure data."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
 from pydantic import BaseModel, Field
-from wattline_platform.inputs import GsrnQuery, Offset, PageSize, SequenceId
+from wattline_platform.inputs import GsrnQuery, Offset, PageSize
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
@@ -55,6 +56,10 @@ class DeadLetterController(Controller):
         return {"id": message_id, "status": "retried", "events": result.events}
 
 
+# A reminder's id as a keyset cursor; bounded inside the optional, where Litestar checks it.
+AfterId = Annotated[int | None, Ge(1), Le(2**63 - 1)]
+
+
 class MissingDataReminderOut(BaseModel):
     """A reminder from DataHub that it misses a metering point's measure data (RSM-018)."""
 
@@ -82,7 +87,7 @@ class MissingDataReminderController(Controller):
         self,
         service: ServiceDep,
         gsrn: FromQuery[GsrnQuery] = None,
-        after: FromQuery[SequenceId | None] = None,
+        after: FromQuery[AfterId] = None,
         limit: FromQuery[PageSize] = 100,
     ) -> MissingDataReminderPage:
         rows = await handlers.missing_data_reminders(service, after, limit, gsrn)
