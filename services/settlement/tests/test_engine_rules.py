@@ -623,12 +623,10 @@ def test_aconto_money_back() -> None:
     ]
 
 
-def test_elvarme_from_a_date_inside_the_period() -> None:
-    # 15-16 January, 24 kWh a day, tax 1.00 and reduced 0.10 DKK/kWh, registered from the
-    # 16th with 3,990 kWh counted by then: the 15th pays 24 x 1.00 = 24.00 and does not
-    # count; the 16th 10 x 1.00 + 14 x 0.10 = 11.40; the line 35.40. (Counting the 15th
-    # would put all of the 16th at 0.10: 26.40.)
-    scenario = given_scenario(
+def _elvarme_from_the_16th() -> dict[str, Any]:
+    """15-16 January, tax 1.00 DKK/kWh, elvarme (0.10) registered from the 16th with 3,990 kWh
+    counted by then."""
+    return given_scenario(
         "2025-01-15",
         "2025-01-17",
         charges={"electricity_tax": [{"valid_from": "2024-01-01", "dkk_per_kwh": "1.00"}]},
@@ -638,6 +636,14 @@ def test_elvarme_from_a_date_inside_the_period() -> None:
             "reduced_electricity_tax": [{"valid_from": "2025-01-16", "dkk_per_kwh": "0.10"}],
         },
     )
+
+
+def test_elvarme_from_a_date_inside_the_period() -> None:
+    # 15-16 January, 24 kWh a day, tax 1.00 and reduced 0.10 DKK/kWh, registered from the
+    # 16th with 3,990 kWh counted by then: the 15th pays 24 x 1.00 = 24.00 and does not
+    # count; the 16th 10 x 1.00 + 14 x 0.10 = 11.40; the line 35.40. (Counting the 15th
+    # would put all of the 16th at 0.10: 26.40.)
+    scenario = _elvarme_from_the_16th()
     assert line(settled(scenario), "electricity_tax") == {
         "code": "electricity_tax",
         "quantity_kwh": "48.000",
@@ -655,16 +661,7 @@ def test_bulk_settles_an_elvarme_registration_from_inside_the_period_as_the_engi
     from wattline_settlement.domain.bulk import settle_many
     from wattline_settlement.domain.scenario import parse_scenario as parse
 
-    scenario = given_scenario(
-        "2025-01-15",
-        "2025-01-17",
-        charges={"electricity_tax": [{"valid_from": "2024-01-01", "dkk_per_kwh": "1.00"}]},
-        elvarme={
-            "from_date": "2025-01-16",
-            "consumed_kwh_before_period": "3990",
-            "reduced_electricity_tax": [{"valid_from": "2025-01-16", "dkk_per_kwh": "0.10"}],
-        },
-    )
+    scenario = _elvarme_from_the_16th()
     parsed = parse(scenario)
     bulk = settle_many(
         np.full((1, 48), 1000, dtype=np.int64),
