@@ -62,6 +62,8 @@ GsrnQuery = Annotated[str | None, Parameter(pattern=r"^[0-9]{18}$", description=
 """An optional metering point filter: a GSRN's 18 digits."""
 SequenceId = Annotated[int, Ge(0), Le(2**63 - 1)]
 """A position in a bigint sequence (``?since=<id>``)."""
+AfterId = Annotated[int | None, Ge(1), Le(2**63 - 1)]
+"""An optional keyset cursor that is a row's bigint id (``?after=<id>``)."""
 
 # -- body fields ------------------------------------------------------------------------
 FIRST_DATE = FIRST_SUPPORTED_DATE
@@ -239,6 +241,7 @@ def refuse_nul_middleware(app: ASGIApp) -> ASGIApp:
 __all__ = [
     "MAX_JSON_BYTES",
     "MAX_JSON_DEPTH",
+    "AfterId",
     "BillingPeriod",
     "BoundedRequest",
     "BusinessDate",

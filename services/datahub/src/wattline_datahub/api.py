@@ -4,13 +4,12 @@ DataHub's reminders of missing measure data."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from annotated_types import Ge, Le
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
 from pydantic import BaseModel, Field
-from wattline_platform.inputs import GsrnQuery, Offset, PageSize
+from wattline_platform.inputs import AfterId, GsrnQuery, Offset, PageSize
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
@@ -54,10 +53,6 @@ class DeadLetterController(Controller):
         if result.outcome == "dead_lettered":
             raise Problem(422, "still-invalid", "The message still cannot be used", result.reason)
         return {"id": message_id, "status": "retried", "events": result.events}
-
-
-# A reminder's id as a keyset cursor; bounded inside the optional, where Litestar checks it.
-AfterId = Annotated[int | None, Ge(1), Le(2**63 - 1)]
 
 
 class MissingDataReminderOut(BaseModel):
