@@ -33,7 +33,7 @@ fit. Corrections and erroneous switches are per-metering-point events, not runs:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -47,6 +47,7 @@ from wattline_settlement.domain import engine
 from wattline_settlement.domain.model import (
     SOLAR_LINE,
     Aconto,
+    ChargeAmount,
     Charges,
     Elvarme,
     Line,
@@ -65,6 +66,7 @@ Int64Array = npt.NDArray[np.int64]
 _LIMIT = 2**61
 _MAX_DENOMINATOR = 2**56
 _SUBSCRIPTIONS = ("grid_subscription", "supplier_subscription")
+_ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,15 @@ class BulkSettlement:
     total_ore: Int64Array  # (rows,)
     aconto: tuple[Aconto | None, ...] | None = None
     decimal_rows: tuple[int, ...] = ()  # the rows settled by engine.settle (see module doc)
+    # The linked charges one by one (charges with parts): (code, owner, type, id) per part;
+    # a per-kWh part's Wh and exact amount Σ Wh·P over 1000·D (its denominator), a
+    # subscription part shared by every row, and the rows the Decimal path settled.
+    part_specs: tuple[tuple[str, str, str, str], ...] = ()
+    part_quantity_wh: Int64Array | None = None  # (rows, parts)
+    part_numerator: Int64Array | None = None  # (rows, parts)
+    part_denominators: tuple[int, ...] = ()
+    part_shared: dict[int, ChargeAmount] | None = None
+    part_rows: dict[int, tuple[ChargeAmount, ...]] | None = None
 
     def __len__(self) -> int:
         return int(self.amount_ore.shape[0])
@@ -104,7 +115,7 @@ class BulkSettlement:
         )
         total = _dkk(self.total_ore[row])
         aconto = None if self.aconto is None else self.aconto[row]
-        return Result(
+        result = Result(
             "settlement",
             self.period,
             _kwh(self.consumption_wh[row]),
@@ -114,6 +125,28 @@ class BulkSettlement:
             total,
             aconto=None if aconto is None else engine.aconto_result(total, aconto),
         )
+        if not self.part_specs:
+            return result
+        return replace(result, charge_amounts=self._charge_amounts(row))
+
+    def _charge_amounts(self, row: int) -> tuple[ChargeAmount, ...]:
+        if self.part_rows and row in self.part_rows:
+            return self.part_rows[row]
+        assert self.part_quantity_wh is not None and self.part_numerator is not None
+        shared = self.part_shared or {}
+        out = []
+        for k, (code, owner, charge_type, charge_id) in enumerate(self.part_specs):
+            if k in shared:
+                out.append(shared[k])
+                continue
+            exact = Fraction(int(self.part_numerator[row, k]), 1000 * self.part_denominators[k])
+            out.append(
+                ChargeAmount(
+                    code, owner, charge_type, charge_id, _kwh(self.part_quantity_wh[row, k]),
+                    None, engine.round_places(exact, engine.CHARGE_PLACES),
+                )
+            )  # fmt: skip
+        return tuple(out)
 
     def results(self) -> list[Result]:
         """Every row's :class:`Result`, in row order."""
@@ -266,6 +299,8 @@ def settle_many(
     codes = (*prices.line_codes(), SOLAR_LINE) if prod is not None else prices.line_codes()
     column = {code: k for k, code in enumerate(codes)}
     quantity = np.zeros((rows, len(codes)), np.int64)
+    part_quantity = np.zeros((rows, len(charges.parts)), np.int64)
+    part_numerator = np.zeros((rows, len(charges.parts)), np.int64)
     amount = np.zeros((rows, len(codes)), np.int64)
     amount[:, column["grid_subscription"]] = _ore(grid_line.amount)
     amount[:, column["supplier_subscription"]] = _ore(supplier_line.amount)
@@ -281,12 +316,27 @@ def settle_many(
         for code, _, w in prices.energy_lines()
     }
     spot_scaled: _Scaled | None = None
+    parts = charges.parts
+    part_shared = {
+        k: engine.subscription_part(period, p)
+        for k, p in enumerate(parts)
+        if p.code not in engine.PER_KWH_PARTS
+    }
+    part_scaled: dict[int, tuple[_Scaled, Int64Array]] = {}
     try:
         energy = {code: _scaled(values) for code, values, _ in prices.energy_lines()}
         tax = _scaled(prices.electricity_tax)
         # The solar export earns the spot price, a line of its own for a fixed-price product.
         spot_scaled = None if prod is None or prices.spot is None else _scaled(prices.spot)
         extra = [] if spot_scaled is None else [spot_scaled.peak]
+        for k, p in enumerate(parts):
+            if k in part_shared:
+                continue
+            values = engine.part_prices(tl, p)
+            scaled_part = _scaled([_ZERO if v is None else v for v in values])
+            mask = np.asarray([0 if v is None else 1 for v in values], dtype=np.int64)
+            part_scaled[k] = (scaled_part, mask)
+            extra.append(scaled_part.peak)
         price_peak = max([s.peak for s in energy.values()] + [tax.peak, 1, *extra])
         safe = peak <= _LIMIT // (price_peak * max(n, 1))
     except OverflowError:
@@ -297,6 +347,9 @@ def settle_many(
     for row in (int(r) for r in np.flatnonzero(safe)):
         e = elv[row]
         if e is None:
+            continue
+        if parts:  # the tax of each charge under elvarme: the Decimal path's
+            decimal_rows.append(row)
             continue
         late = e.from_date is not None and e.from_date > period.start  # registered inside
         if (
@@ -327,6 +380,9 @@ def settle_many(
             amount[rows_v, column[SOLAR_LINE]] = -_round_div(
                 exp @ spot_scaled.ints, 10 * spot_scaled.denominator
             )
+        for k, (scaled_part, mask) in part_scaled.items():
+            part_quantity[rows_v, k] = imp @ mask
+            part_numerator[rows_v, k] = imp @ scaled_part.ints
         # Elvarme rows are overwritten below (or by the Decimal path).
         amount[rows_v, column["electricity_tax"]] = _round_div(imp @ tax.ints, 10 * tax.denominator)
 
@@ -343,8 +399,9 @@ def settle_many(
     vat = _vat(subtotal, vat_rate)
     total: Int64Array = subtotal + vat
 
+    part_rows: dict[int, tuple[ChargeAmount, ...]] = {}
     for row in sorted(decimal_rows):
-        _fill_from_engine(
+        part_rows[row] = _fill_from_engine(
             row, tl, cons, prod, spot, charges, vat_rate, elv[row], codes,
             quantity, amount, subtotal, vat, total,
         )  # fmt: skip
@@ -361,6 +418,14 @@ def settle_many(
         total_ore=total,
         aconto=acontos,
         decimal_rows=tuple(sorted(decimal_rows)),
+        part_specs=tuple((p.code, p.owner_gln, p.charge_type, p.charge_id) for p in parts),
+        part_quantity_wh=part_quantity,
+        part_numerator=part_numerator,
+        part_denominators=tuple(
+            part_scaled[k][0].denominator if k in part_scaled else 1 for k in range(len(parts))
+        ),
+        part_shared=part_shared,
+        part_rows=part_rows if parts else None,
     )
 
 
@@ -444,7 +509,7 @@ def _fill_from_engine(
     subtotal: Int64Array,
     vat: Int64Array,
     total: Int64Array,
-) -> None:
+) -> tuple[ChargeAmount, ...]:
     def series(wh: Int64Array) -> Series:
         return Series(tl.resolution, tl.start, tuple(_kwh(v) for v in wh))
 
@@ -466,3 +531,4 @@ def _fill_from_engine(
     subtotal[row] = _ore(result.subtotal)
     vat[row] = _ore(result.vat)
     total[row] = _ore(result.total)
+    return result.charge_amounts

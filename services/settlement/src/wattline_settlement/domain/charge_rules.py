@@ -62,7 +62,9 @@ from wattline_platform.business_days import DANISH_TZ, danish_today
 from wattline_platform.business_days import local_midnight as local_midnight
 
 from wattline_settlement.domain.model import (
+    ChargePart,
     Charges,
+    PartVersion,
     Period,
     PriceVersion,
     Resolution,
@@ -439,6 +441,7 @@ def combine_charges(
     """
     problems: dict[tuple[str, str], list[date]] = {}
     daily: dict[Role, list[tuple[date, _Value]]] = {role: [] for role in ROLES}
+    part_days: dict[tuple[Role, ChargeKey], dict[date, _Value]] = {}
     for day in days_of(period):
         active: dict[ChargeKey, ChargeLinkSpan] = {}
         for link in links:
@@ -472,6 +475,10 @@ def combine_charges(
                 problems.setdefault((role, value), []).append(day)
             else:
                 daily[role].append((day, value))
+                for key, factor, price in found:
+                    part_days.setdefault((role, key), {})[day] = _part_value(
+                        role, key, factor, price, day
+                    )
     if problems:
         raise MissingCharges(_problem_text(period, problems))
     return Charges(
@@ -485,7 +492,41 @@ def combine_charges(
         electricity_tax=_price_versions(daily["electricity_tax"]),
         grid_subscription=_price_versions(daily["grid_subscription"]),
         supplier_subscription=supplier_subscription,
+        parts=_parts(period, part_days),
     )
+
+
+def _part_value(role: Role, key: ChargeKey, factor: int, price: ChargePrice, day: date) -> _Value:
+    """One linked charge's price on *day*, its factor applied (as :func:`_combine` sums it)."""
+    if role == "grid_tariff" and price.hourly is not None:
+        hours = _hourly_of(key, price, day)
+        assert not isinstance(hours, str)  # _combine found it whole
+        return None, tuple(h * factor for h in hours)
+    if role == "grid_tariff":
+        assert price.flat is not None
+        return price.flat * factor, None
+    return _flat_of(key, price, day) * factor, None
+
+
+def _parts(
+    period: Period, part_days: Mapping[tuple[Role, ChargeKey], dict[date, _Value]]
+) -> tuple[ChargePart, ...]:
+    """Each linked charge with its own price versions over *period* (unlinked days: a
+    version without a price), in line order, then by charge."""
+    parts = []
+    order = {role: k for k, role in enumerate(ROLES)}
+    for role, key in sorted(part_days, key=lambda rk: (order[rk[0]], str(rk[1]))):
+        days = part_days[role, key]
+        versions: list[PartVersion] = []
+        for day in days_of(period):
+            flat, hourly = days.get(day, (None, None))
+            if versions and (versions[-1].flat, versions[-1].hourly) == (flat, hourly):
+                continue
+            versions.append(PartVersion(day, hourly=hourly, flat=flat))
+        parts.append(
+            ChargePart(role, key.owner_gln, key.charge_type, key.charge_id, tuple(versions))
+        )
+    return tuple(parts)
 
 
 def _combine(

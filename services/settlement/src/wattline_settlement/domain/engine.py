@@ -17,7 +17,7 @@ import bisect
 import calendar
 import itertools
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import (
     MAX_EMAX,
@@ -43,10 +43,13 @@ from wattline_settlement.domain.model import (
     SOLAR_LINE,
     Aconto,
     AcontoResult,
+    ChargeAmount,
+    ChargePart,
     Charges,
     Document,
     Elvarme,
     Line,
+    PartVersion,
     Period,
     PriceVersion,
     Resolution,
@@ -158,6 +161,17 @@ def round_money(amount: Decimal | Fraction) -> Decimal:
     if 2 * remainder >= magnitude.denominator:
         cents += 1
     return Decimal(-cents if exact < 0 else cents).scaleb(-_MONEY_PLACES, context=EXACT)
+
+
+def round_places(amount: Decimal | Fraction, places: int) -> Decimal:
+    """Round to *places* decimals half up, ties away from zero, exactly (the rule of
+    :func:`round_money` at another precision)."""
+    exact = Fraction(amount) * 10**places
+    magnitude = abs(exact)
+    units, remainder = divmod(magnitude.numerator, magnitude.denominator)
+    if 2 * remainder >= magnitude.denominator:
+        units += 1
+    return Decimal(-units if exact < 0 else units).scaleb(-places, context=EXACT)
 
 
 def _places_ok(value: Decimal, places: int) -> bool:
@@ -366,6 +380,75 @@ def subscription_lines(period: Period, charges: Charges) -> tuple[Line, Line]:
         )
         lines.append(Line(code, None, days, round_money(total)))
     return lines[0], lines[1]
+
+
+# --- the linked charges one by one ------------------------------------------------------------
+
+CHARGE_PLACES = 6  # what a charge's amount is rounded to (reconciliation, not the invoice)
+PER_KWH_PARTS = ("grid_tariff", "system_tariff", "transmission_tariff", "electricity_tax")
+
+
+def _part_price(version: PartVersion, hour: int) -> Decimal | None:
+    if version.hourly is not None:
+        return version.hourly[hour]
+    return version.flat
+
+
+def part_prices(tl: Timeline, part: ChargePart) -> tuple[Decimal | None, ...]:
+    """A per-kWh charge part's price of every interval of *tl* (its factor applied), None
+    where it is not linked."""
+    daily = _daily(part.versions, tl.period, f"charges.parts {part.charge_id}")
+    return tuple(
+        _part_price(daily[day], hour)
+        for day, hour in zip(tl.local_dates, tl.local_hours, strict=True)
+    )
+
+
+def subscription_part(period: Period, part: ChargePart) -> ChargeAmount:
+    """A subscription part (spec §5.4 for one charge): per linked local date the monthly
+    price / days of that month, summed exactly, rounded to 6 decimals."""
+    daily = _daily(part.versions, period, f"charges.parts {part.charge_id}")
+    total, days = Fraction(0), 0
+    for day in days_of(period):
+        price = daily[day].flat
+        if price is None:
+            continue
+        days += 1
+        total += Fraction(price) / calendar.monthrange(day.year, day.month)[1]
+    return ChargeAmount(
+        part.code, part.owner_gln, part.charge_type, part.charge_id, None, days,
+        round_places(total, CHARGE_PLACES),
+    )  # fmt: skip
+
+
+def _charge_amounts(
+    tl: Timeline, period: Period, imports: Sequence[Decimal], tax: Sequence[Decimal],
+    charges: Charges,
+) -> tuple[ChargeAmount, ...]:  # fmt: skip
+    """What each linked charge of *charges* comes to over *period*: a tariff Σ import x its
+    price over the intervals it is linked in, the electricity tax the tax of those intervals
+    (with elvarme, the reduced rate above the threshold), a subscription its days' prices.
+    The parts of a line add up to its exact amount before rounding."""
+    lo, hi = tl.index(period.start), tl.index(period.end)
+    out: list[ChargeAmount] = []
+    for part in charges.parts:
+        if part.code not in PER_KWH_PARTS:
+            out.append(subscription_part(period, part))
+            continue
+        prices = part_prices(tl, part)[lo:hi]
+        quantity, amount = _ZERO, _ZERO
+        for q, t, price in zip(imports[lo:hi], tax[lo:hi], prices, strict=True):
+            if price is None:
+                continue
+            quantity += q
+            amount += t if part.code == "electricity_tax" else q * price
+        out.append(
+            ChargeAmount(
+                part.code, part.owner_gln, part.charge_type, part.charge_id, quantity, None,
+                round_places(amount, CHARGE_PLACES),
+            )
+        )  # fmt: skip
+    return tuple(out)
 
 
 # --- documents ---------------------------------------------------------------------------------
@@ -609,9 +692,16 @@ def settle(scenario: Scenario) -> Result:
                 for part in scenario.invoice_periods or (scenario.period,)
             )
             return _result(scenario, combine(scenario.period, notes), documents=notes)
-        invoice = document(scenario.period, scenario.consumption)
+        flows = _flows(tl, scenario.consumption, scenario.production, prices, scenario.elvarme)
+        invoice = _document(tl, scenario.period, flows, prices, scenario.charges, scenario.vat_rate)
         aconto = None if scenario.aconto is None else aconto_result(invoice.total, scenario.aconto)
-        return _result(scenario, invoice, aconto=aconto)
+        result = _result(scenario, invoice, aconto=aconto)
+        if scenario.charges.parts:
+            amounts = _charge_amounts(
+                tl, scenario.period, flows.imports, flows.tax, scenario.charges
+            )
+            result = replace(result, charge_amounts=amounts)
+        return result
 
 
 # --- checks ------------------------------------------------------------------------------------
@@ -803,11 +893,14 @@ __all__ = [
     "interval_prices",
     "local_midnight_utc",
     "make_document",
+    "part_prices",
     "reduced_tax_prices",
     "round_money",
+    "round_places",
     "settle",
     "spot_needed",
     "spot_prices",
     "subscription_lines",
+    "subscription_part",
     "timeline",
 ]

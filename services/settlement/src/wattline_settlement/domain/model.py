@@ -67,6 +67,44 @@ class TariffVersion:
 
 
 @dataclass(frozen=True)
+class PartVersion:
+    """One linked charge's price from a local date on, its link's factor applied: 24
+    local-hour positions or one flat price (DKK/kWh, or DKK/month for a subscription);
+    neither: not linked from that date."""
+
+    valid_from: date
+    hourly: tuple[Decimal, ...] | None = None
+    flat: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ChargePart:
+    """One DataHub charge (owner, type, id) inside a line: a line such as ``grid_tariff``
+    may sum several linked charges; the parts say what each of them contributes."""
+
+    code: str  # the line it is part of
+    owner_gln: str
+    charge_type: str
+    charge_id: str
+    versions: tuple[PartVersion, ...]  # the first from the period's start
+
+
+@dataclass(frozen=True)
+class ChargeAmount:
+    """What one charge of a line comes to: the kWh it applied to (or the days it was
+    linked, for a subscription) and its exact amount rounded half up to 6 decimals (for
+    reconciliation with DataHub's wholesale settlement; the invoice uses the line)."""
+
+    code: str
+    owner_gln: str
+    charge_type: str
+    charge_id: str
+    quantity_kwh: Decimal | None
+    days: int | None
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class Charges:
     """Every price of the calculation, each a list of versions."""
 
@@ -81,6 +119,9 @@ class Charges:
     # fixed prices are versions of one energy price: on a local date the newest of either
     # applies (a product change from spot to fixed inside a period). Empty: spot only.
     fixed_price: tuple[PriceVersion, ...] = ()
+    # The linked charges behind the DataHub lines, one by one (empty: not known, e.g. a
+    # scenario file): settle() then also says what each charge comes to.
+    parts: tuple[ChargePart, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,3 +202,5 @@ class Result:
     total: Decimal
     aconto: AcontoResult | None = None
     documents: tuple[Document, ...] | None = None
+    # Per linked charge (a settlement whose charges have parts): see ChargeAmount.
+    charge_amounts: tuple[ChargeAmount, ...] = ()
