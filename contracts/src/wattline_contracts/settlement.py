@@ -17,6 +17,22 @@ from wattline_contracts.envelope import Event
 Gsrn = Field(pattern=r"^57\d{16}$")
 
 
+class ChargeAmountV1(BaseModel):
+    """What one linked DataHub charge contributes to a line (a ``grid_tariff`` line may sum
+    several grid tariffs): the kWh it applied to, or the days a subscription was linked, and
+    its exact amount rounded half up to 6 decimals. For reconciliation with DataHub's
+    wholesale settlement (RSM-019); the invoice uses the line's amount."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    charge_type: Literal["D01", "D02", "D03"]
+    charge_owner_gln: str = Field(pattern=r"^\d{13}$")
+    charge_id: str
+    quantity_kwh: Decimal | None = None
+    days: int | None = None
+    amount: Decimal
+
+
 class SettlementLineV1(BaseModel):
     """One invoice line: ``spot_energy``, ``supplier_margin``, ``grid_tariff``,
     ``system_tariff``, ``transmission_tariff``, ``electricity_tax``, ``grid_subscription``,
@@ -30,6 +46,11 @@ class SettlementLineV1(BaseModel):
     amount: Decimal
     unit_price: Decimal | None = Field(
         default=None, description="amount / quantity (or per day), 6 decimals, informative"
+    )
+    charges: list[ChargeAmountV1] = Field(
+        default_factory=list,
+        description="the DataHub charges behind the line, one by one (empty: not a charge "
+        "line, or not known); in a correction, the change per charge",
     )
 
 

@@ -1405,3 +1405,86 @@ async def test_elvarme_registered_from_inside_a_month_applies_from_that_date(rig
         "-0.04",
     )
     assert str(total) == "779.15"
+
+
+# -- following a DataHub message into the settlement (the log's trail) ------------------------
+
+
+async def test_a_settlement_names_the_datahub_messages_it_settled(rig: Rig) -> None:
+    from structlog.testing import capture_logs
+
+    # Given GM01: January's 31 days, each in a DataHub message of its own
+    scenario, expected = golden("GM01")
+    await given(rig, scenario)
+    messages = [
+        r["datahub_message_id"]
+        for r in await rig.service.database.fetch(
+            "SELECT datahub_message_id FROM metering_data ORDER BY datahub_message_id"
+        )
+    ]
+    assert len(messages) == 31
+    # When January is settled
+    with capture_logs() as logs:
+        view = await rig.run("2025-01")
+    # Then its one log line names the settlement and all 31 messages its data came from
+    [settled] = [e for e in logs if e["event"] == "settlement_settled"]
+    [completed] = await rig.outbox("settlement.completed")
+    assert settled["settlement_id"] == completed["settlement_id"]
+    assert (settled["run_id"], settled["gsrn"], settled["period"]) == (
+        view["run_id"],
+        GSRN,
+        "2025-01",
+    )
+    assert settled["total"] == expected["total"] == "779.19"
+    assert settled["datahub_message_ids"] == messages
+    # and the run's id is the correlation id its settlement.completed travels under
+    envelope = await rig.service.database.fetchval(
+        "SELECT envelope FROM outbox WHERE topic = 'settlement.completed'"
+    )
+    assert json.loads(envelope)["correlation_id"] == view["run_id"]
+
+
+async def test_a_correction_names_the_datahub_messages_that_corrected_it(rig: Rig) -> None:
+    from structlog.testing import capture_logs
+
+    # Given GM01's January settled
+    scenario = await _settled_january(rig)
+    # When DataHub corrects 15 January (the day's consumption was 0 after all)
+    [day] = [e for e in measure_events(scenario.consumption, scenario.period)
+             if e.local_date == date(2025, 1, 15)]  # fmt: skip
+    zero = day.model_copy(update={"quantities_kwh": [Decimal("0.000")] * 24})
+    await rig.deliver(zero)
+    with capture_logs() as logs:
+        await rig.corrections()
+    # Then the correction's line names that message alone, and the settlement it corrects
+    [corrected] = [e for e in logs if e["event"] == "settlement_corrected"]
+    [correction] = await rig.outbox("settlement.correction")
+    assert corrected["datahub_message_ids"] == [zero.datahub_message_id]
+    assert (corrected["correction_id"], corrected["settlement_id"], corrected["total"]) == (
+        correction["correction_id"],
+        correction["settlement_id"],
+        correction["total"],
+    )
+    assert correction["consumption_kwh"] == "-13.200"
+
+
+async def test_each_charge_line_names_its_datahub_charges_golden_gm01(rig: Rig) -> None:
+    """settlement.completed says per charge line which DataHub charge it is and what it came
+    to (6 decimals), which reconciliation compares with RSM-019; the line is that rounded."""
+    scenario, _ = golden("GM01")
+    await given(rig, scenario)
+    await rig.run("2025-01")
+    [completed] = await rig.outbox("settlement.completed")
+    by_code = {line["code"]: line for line in completed["lines"]}
+    for code in ("grid_tariff", "system_tariff", "transmission_tariff", "electricity_tax",
+                 "grid_subscription"):  # fmt: skip
+        charges = by_code[code]["charges"]
+        assert len(charges) == 1, code
+        exact = Decimal(charges[0]["amount"])
+        assert exact.as_tuple().exponent == -6
+        assert exact.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") == Decimal(
+            by_code[code]["amount"]
+        )
+    assert by_code["spot_energy"]["charges"] == []
+    assert by_code["grid_subscription"]["charges"][0]["days"] == 31
+    assert by_code["grid_subscription"]["charges"][0]["charge_type"] == "D01"

@@ -33,18 +33,20 @@ from typing import Any
 import asyncpg
 from wattline_contracts.envelope import Event
 from wattline_contracts.settlement import (
+    ChargeAmountV1,
     ProductUsedV1,
     SettlementCompletedV1,
     SettlementCorrectionV1,
     SettlementLineV1,
 )
 from wattline_platform.business_days import danish_today
-from wattline_platform.logging import get_logger
+from wattline_platform.logging import correlation_id_var, get_logger
 from wattline_platform.service import Service
 
 from wattline_settlement import metrics
+from wattline_settlement.adapters import metering_data
 from wattline_settlement.adapters import runs as store
-from wattline_settlement.domain.model import Line, Period, Result
+from wattline_settlement.domain.model import ChargeAmount, Line, Period, Result
 from wattline_settlement.inputs import Blocked, Inputs, bulk_groups, load_inputs
 
 log = get_logger(__name__)
@@ -78,7 +80,56 @@ class Item:
     period: Period
 
 
-def _line_events(lines: Sequence[Line]) -> list[SettlementLineV1]:
+def _charge_events(code: str, amounts: Sequence[ChargeAmount]) -> list[ChargeAmountV1]:
+    return [
+        ChargeAmountV1(
+            charge_type=a.charge_type,
+            charge_owner_gln=a.owner_gln,
+            charge_id=a.charge_id,
+            quantity_kwh=a.quantity_kwh,
+            days=a.days,
+            amount=a.amount,
+        )
+        for a in amounts
+        if a.code == code
+    ]
+
+
+def _amounts_minus(
+    new: Sequence[ChargeAmount], old: Sequence[ChargeAmount]
+) -> tuple[ChargeAmount, ...]:
+    """Per charge *new* minus *old* (a charge only in one counts as zero in the other)."""
+
+    def key(a: ChargeAmount) -> tuple[str, str, str, str]:
+        return (a.code, a.owner_gln, a.charge_type, a.charge_id)
+
+    before = {key(a): a for a in old}
+    after = {key(a): a for a in new}
+    out = []
+    for k in [*after, *(k for k in before if k not in after)]:
+        x, y = after.get(k), before.get(k)
+
+        def q(a: ChargeAmount | None) -> Decimal | None:
+            return None if a is None else a.quantity_kwh
+
+        def d(a: ChargeAmount | None) -> int | None:
+            return None if a is None else a.days
+
+        qs, ds = (q(x), q(y)), (d(x), d(y))
+        out.append(
+            ChargeAmount(
+                *k,
+                None if qs == (None, None) else (qs[0] or Decimal(0)) - (qs[1] or Decimal(0)),
+                None if ds == (None, None) else (ds[0] or 0) - (ds[1] or 0),
+                (x.amount if x else Decimal(0)) - (y.amount if y else Decimal(0)),
+            )
+        )
+    return tuple(out)
+
+
+def _line_events(
+    lines: Sequence[Line], amounts: Sequence[ChargeAmount] = ()
+) -> list[SettlementLineV1]:
     out = []
     for line in lines:
         base = line.quantity_kwh if line.quantity_kwh else (line.days or None)
@@ -90,6 +141,7 @@ def _line_events(lines: Sequence[Line]) -> list[SettlementLineV1]:
                 days=line.days,
                 amount=line.amount,
                 unit_price=unit,
+                charges=_charge_events(line.code, amounts),
             )
         )
     return out
@@ -172,6 +224,9 @@ async def work_once(service: Service, *, chunk: int = 2000, lease_s: float = 300
     if run is None:
         return False
     started = time.perf_counter()
+    # A run is work that starts here: its id is its correlation id, in its log lines and in
+    # the envelopes of the settlements it publishes (and so in invoicing's lines about them).
+    token = correlation_id_var.set(str(run["run_id"]))
     try:
         outcome = await execute_run(service, run, chunk=chunk, lease_s=lease_s)
     except Exception as exc:
@@ -179,6 +234,8 @@ async def work_once(service: Service, *, chunk: int = 2000, lease_s: float = 300
         async with service.database.transaction() as tx:
             await store.finish_run(tx, run["run_id"], WORKER, "failed", repr(exc)[:500])
         outcome = "failed"
+    finally:
+        correlation_id_var.reset(token)
     metrics.run_finished(outcome, time.perf_counter() - started)
     return True
 
@@ -333,7 +390,7 @@ async def _store(
     rows: list[dict[str, Any]] = []
     for item, inputs, result in computed:
         settlement_id = uuid.uuid5(uuid.UUID(item.supply_period_id), billing)
-        lines = store.lines_json(result.lines)
+        lines = store.lines_json(result.lines, result.charge_amounts)
         rows.append(
             {
                 "settlement_id": settlement_id,
@@ -368,9 +425,28 @@ async def _store(
             events.append((_completed(row, item, inputs, result, vat_rate), item.gsrn))
     if events:
         await service.emit_many(tx, events)
+        await _log_settled(tx, [row for row in rows if row["_new"]])
     if blocked:
         await store.add_blocked(tx, run_id, blocked)
     return settled, blocked
+
+
+async def _log_settled(tx: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """One line per new settlement naming the DataHub messages its metering data came from
+    (the latest version of each day settled), so `grep <DataHub MessageId>` finds the
+    settlement, and its settlement_id then the invoice that billed it. Read in the chunk's
+    transaction, under the metering-data lock: the same versions the settlement used."""
+    spans = [metering_data.Span(r["gsrn"], r["period_start"], r["period_end"]) for r in rows]
+    for row, message_ids in zip(rows, await metering_data.sources(tx, spans), strict=True):
+        log.info(
+            "settlement_settled",
+            settlement_id=str(row["settlement_id"]),
+            run_id=str(row["run_id"]),
+            gsrn=row["gsrn"],
+            period=row["billing_period"],
+            total=str(row["total"]),
+            datahub_message_ids=message_ids,
+        )
 
 
 async def _settle_bulk(
@@ -419,7 +495,7 @@ def _completed(
             for p in inputs.products
         ],
         consumption_kwh=result.consumption_kwh,
-        lines=_line_events(result.lines),
+        lines=_line_events(result.lines, result.charge_amounts),
         subtotal=result.subtotal,
         vat_rate=vat_rate,
         vat=result.vat,
@@ -551,6 +627,8 @@ async def _correct(
         if (start, end) != (row["current_start"], row["current_end"]):
             why = "supply_period_changed"
     current = store.lines_from_json(row["current_lines"])
+    current_amounts = store.charge_amounts_from_json(row["current_lines"])
+    new_amounts: tuple[ChargeAmount, ...] = ()
     if clip is None:  # nothing of it is ours (any more): credit what was settled in full
         new_lines = tuple(Line(x.code, _zero_q(x), _zero_d(x), Decimal("0.00")) for x in current)
         subtotal = vat = total = Decimal("0.00")
@@ -564,9 +642,11 @@ async def _correct(
             log.warning("recheck_blocked", gsrn=row["gsrn"], reason=str(exc))
             raise _NotYet from None
         new_lines, subtotal, vat, total = result.lines, result.subtotal, result.vat, result.total
+        new_amounts = result.charge_amounts
         consumption, data_id = result.consumption_kwh, inputs.data_id
         start, end = clip.start, clip.end
     delta = _minus(new_lines, current)
+    delta_amounts = _amounts_minus(new_amounts, current_amounts)
     if (
         all(line.amount == 0 and not line.quantity_kwh and not line.days for line in delta)
         and (start, end) == (row["current_start"], row["current_end"])
@@ -595,7 +675,7 @@ async def _correct(
         start,
         end,
         d_kwh,
-        store.lines_json(delta),
+        store.lines_json(delta, delta_amounts),
         d_sub,
         d_vat,
         d_total,
@@ -609,7 +689,7 @@ async def _correct(
         row["settlement_id"],
         start,
         end,
-        store.lines_json(new_lines),
+        store.lines_json(new_lines, new_amounts),
         subtotal,
         vat,
         total,
@@ -617,7 +697,20 @@ async def _correct(
         data_id,
         clip is None,
     )
-    log.info("settlement_corrected", gsrn=row["gsrn"], period=row["billing_period"], reason=why)
+    # The DataHub messages of the data newer than what was settled before: what corrected it.
+    [newer] = await metering_data.sources(
+        tx, [metering_data.Span(row["gsrn"], start, end, row["data_id"])]
+    )
+    log.info(
+        "settlement_corrected",
+        gsrn=row["gsrn"],
+        period=row["billing_period"],
+        reason=why,
+        settlement_id=str(row["settlement_id"]),
+        correction_id=str(correction_id),
+        total=str(d_total),
+        datahub_message_ids=newer,
+    )
     return SettlementCorrectionV1(
         correction_id=str(correction_id),
         settlement_id=str(row["settlement_id"]),
@@ -628,7 +721,7 @@ async def _correct(
         period_end=end,
         reason=why,
         consumption_kwh=d_kwh,
-        lines=_line_events(delta),
+        lines=_line_events(delta, delta_amounts),
         subtotal=d_sub,
         vat=d_vat,
         total=d_total,

@@ -11,21 +11,52 @@ from typing import Any
 
 import asyncpg
 
-from wattline_settlement.domain.model import Line
+from wattline_settlement.domain.model import ChargeAmount, Line
 
 
-def lines_json(lines: Sequence[Line]) -> list[dict[str, Any]]:
-    """Lines as the jsonb document stored (the pool's codec encodes it)."""
-    return list(
-        [
-            {
-                "code": line.code,
-                "quantity_kwh": None if line.quantity_kwh is None else str(line.quantity_kwh),
-                "days": line.days,
-                "amount": str(line.amount),
-            }
-            for line in lines
-        ]
+def lines_json(lines: Sequence[Line], amounts: Sequence[ChargeAmount] = ()) -> list[dict[str, Any]]:
+    """Lines as the jsonb document stored (the pool's codec encodes it), each with what its
+    DataHub charges came to (``charges``, when known)."""
+    out = []
+    for line in lines:
+        item: dict[str, Any] = {
+            "code": line.code,
+            "quantity_kwh": None if line.quantity_kwh is None else str(line.quantity_kwh),
+            "days": line.days,
+            "amount": str(line.amount),
+        }
+        parts = [a for a in amounts if a.code == line.code]
+        if parts:
+            item["charges"] = [
+                {
+                    "owner_gln": a.owner_gln,
+                    "charge_type": a.charge_type,
+                    "charge_id": a.charge_id,
+                    "quantity_kwh": None if a.quantity_kwh is None else str(a.quantity_kwh),
+                    "days": a.days,
+                    "amount": str(a.amount),
+                }
+                for a in parts
+            ]
+        out.append(item)
+    return out
+
+
+def charge_amounts_from_json(text: str | list[Any]) -> tuple[ChargeAmount, ...]:
+    """The per-charge amounts stored with the lines (none for lines stored before them)."""
+    items = json.loads(text) if isinstance(text, str) else text
+    return tuple(
+        ChargeAmount(
+            item["code"],
+            c["owner_gln"],
+            c["charge_type"],
+            c["charge_id"],
+            None if c["quantity_kwh"] is None else Decimal(c["quantity_kwh"]),
+            c["days"],
+            Decimal(c["amount"]),
+        )
+        for item in items
+        for c in item.get("charges", ())
     )
 
 
