@@ -714,3 +714,6 @@ async def test_a_stored_batch_names_the_datahub_messages_correlation_ids(
             await metering.on_measure_data(tx, items)
     [stored] = [e for e in logs if e["event"] == "measure_data_stored"]
     assert (stored["days"], stored["correlation_ids"]) == (2, ["msg-a", "msg-b"])
+    assert stored["datahub_message_ids"] == sorted(
+        [first.datahub_message_id, second.datahub_message_id]
+    )

@@ -56,12 +56,13 @@ async def on_measure_data(
     """Store the received days as new versions, all in one load (inside the batch's tx)."""
     days = [metering_data.measure_day(event, envelope.event_id) for event, envelope in items]
     stored = await metering_data.store(tx, days)
-    # A batch holds many DataHub messages: their correlation ids are named, so a message
-    # followed by its id (datahub_message_taken) is found here too.
+    # A batch holds many DataHub messages: their MessageIds and correlation ids are named, so
+    # a message followed by either (datahub_message_taken names both) is found here too.
     log.info(
         "measure_data_stored",
         days=len(stored),
         corrections=sum(1 for change in stored if change.version > 1),
+        datahub_message_ids=sorted({event.datahub_message_id for event, _ in items}),
         correlation_ids=sorted({envelope.correlation_id for _, envelope in items}),
     )
 

@@ -309,6 +309,46 @@ async def changed_since(
     return [Change(r["id"], r["gsrn"], r["local_date"], r["version"]) for r in rows]
 
 
+class Span(NamedTuple):
+    """A metering point's local dates ``[start, end)``, and the newest row already accounted
+    for (0: none), whose DataHub messages are asked for."""
+
+    gsrn: str
+    start: date
+    end: date
+    after_id: int = 0
+
+
+_SOURCES = """
+SELECT s.ord, array_agg(DISTINCT d.datahub_message_id ORDER BY d.datahub_message_id) AS ids
+FROM unnest($1::text[], $2::date[], $3::date[], $4::int8[]) WITH ORDINALITY
+     AS s(gsrn, first_day, end_day, after_id, ord)
+CROSS JOIN LATERAL (
+    SELECT DISTINCT ON (m.local_date) m.id, m.datahub_message_id FROM metering_data m
+    WHERE m.gsrn = s.gsrn AND m.local_date >= s.first_day AND m.local_date < s.end_day
+    ORDER BY m.local_date, m.version DESC) d
+WHERE d.id > s.after_id
+GROUP BY s.ord
+"""
+
+
+async def sources(conn: asyncpg.Connection, spans: Sequence[Span]) -> list[list[str]]:
+    """For each span, the DataHub MessageIds its days' latest versions came from (those newer
+    than its ``after_id``), sorted: what a settlement or correction names in its log line so
+    that one DataHub message is followed to what it was settled in. One statement."""
+    if not spans:
+        return []
+    rows = await conn.fetch(
+        _SOURCES,
+        [s.gsrn for s in spans],
+        [s.start for s in spans],
+        [s.end for s in spans],
+        [s.after_id for s in spans],
+    )
+    found = {r["ord"]: list(r["ids"]) for r in rows}
+    return [found.get(i, []) for i in range(1, len(spans) + 1)]
+
+
 async def last_resolution(conn: asyncpg.Connection, gsrn: str) -> Resolution | None:
     """The resolution of the metering point's latest stored day; None when it has no data."""
     value = await conn.fetchval(
