@@ -337,3 +337,19 @@ async def test_a_rolled_back_aconto_contract_is_never_billed(rig: Any) -> None:
     ))  # fmt: skip
     rig.clock.set_today(date(2025, 1, 11))
     assert await billing.run_once(rig.inv) == 0  # no prepayment for a supply that never was
+
+
+async def test_an_invoices_log_line_names_the_settlements_it_billed(rig: Any, golden: Any) -> None:
+    from structlog.testing import capture_logs
+
+    # Given a quarter settled in three settlements (779.19 + 714.43 + 779.19)
+    _, ids = await a_settled_quarter(rig, golden)
+    rig.clock.set_today(date(2025, 4, 7))
+    # When the quarter's invoice is issued
+    with capture_logs() as logs:
+        assert await billing.run_once(rig.inv) == 1
+    # Then its line names its number with the three settlement ids, so grep of a settlement_id
+    # (named in settlement's settlement_settled line with its DataHub messages) finds it
+    [issued] = [e for e in logs if e["event"] == "invoice_issued"]
+    assert (issued["number"], issued["kind"]) == ("2025-00001", "invoice")
+    assert sorted(issued["settlement_ids"]) == sorted(ids) and issued["correction_ids"] == []

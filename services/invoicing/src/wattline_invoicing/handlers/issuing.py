@@ -373,10 +373,18 @@ async def _store(
         events.append((event, doc.account.account_id))
     await inv.service.emit_many(tx, events)
     await deliveries.create(tx, [d.invoice_id for d in docs], delivery.CHANNELS)
-    if len(docs) == 1:
-        log.info("invoice_issued", number=docs[0].number, kind=docs[0].draft.kind,
-                 account_number=docs[0].account.account_number)  # fmt: skip
-    else:
+    # One line per document naming what it bills: settlement's settlement_settled line names
+    # the DataHub messages behind a settlement_id, so one id leads from DataHub to the invoice.
+    for doc in docs:
+        log.info(
+            "invoice_issued",
+            number=doc.number,
+            kind=doc.draft.kind,
+            account_number=doc.account.account_number,
+            settlement_ids=[b.source_id for b in doc.draft.billables if b.kind == "settlement"],
+            correction_ids=[b.source_id for b in doc.draft.billables if b.kind == "correction"],
+        )
+    if len(docs) > 1:
         log.info("invoices_issued", documents=len(docs), first=docs[0].number, last=docs[-1].number)
     return stored
 
