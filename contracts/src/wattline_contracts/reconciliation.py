@@ -62,3 +62,25 @@ class DataRequestRaisedV1(Event):
     metering_point_type: str | None = Field(default=None, description="RSM-016: only this type")
     period_start: AwareDatetime
     period_end: AwareDatetime
+
+
+class WholesaleDeviationDetectedV1(Event):
+    """Wholesale reconciliation of one grid area, month and DataHub charge found that what
+    DataHub calculated (RSM-019) and what our settlements billed for it (corrections added)
+    differ by more than the tolerance (raised again only when the figures change)."""
+
+    TYPE: ClassVar[str] = "reconciliation.wholesale_deviation.detected"
+    VERSION: ClassVar[int] = 1
+
+    grid_area: str = Field(pattern=r"^\d{3}$")
+    billing_period: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (local)")
+    charge_owner_gln: str
+    charge_type: str
+    charge_id: str
+    tolerance_dkk: Decimal
+    datahub_dkk: Decimal
+    ours_dkk: Decimal
+    deviation_dkk: Decimal = Field(description="ours - DataHub's")
+    deviation_percent: Decimal | None = Field(
+        description="deviation / DataHub's x 100, 2 decimals; None when DataHub's is 0"
+    )

@@ -36,7 +36,11 @@ from wattline_contracts.portfolio import (
     ProductVersionPublishedV1,
     SupplyPeriodChangedV1,
 )
-from wattline_contracts.reconciliation import DataRequestRaisedV1, DeviationDetectedV1
+from wattline_contracts.reconciliation import (
+    DataRequestRaisedV1,
+    DeviationDetectedV1,
+    WholesaleDeviationDetectedV1,
+)
 from wattline_contracts.settlement import SettlementCompletedV1, SettlementCorrectionV1
 
 EVENTS: tuple[type[Event], ...] = (
@@ -71,6 +75,7 @@ EVENTS: tuple[type[Event], ...] = (
     ReminderSentV1,
     DeviationDetectedV1,
     DataRequestRaisedV1,
+    WholesaleDeviationDetectedV1,
 )
 
 _BY_KEY = {(e.TYPE, e.VERSION): e for e in EVENTS}

@@ -3,6 +3,7 @@ to problem+json types here."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -15,15 +16,19 @@ from wattline_platform.inputs import Cursor, PageSize, PeriodQuery
 from wattline_platform.problem import Problem
 
 from wattline_reconciliation.domain.requests import DataRequest, InvalidRequest
-from wattline_reconciliation.handlers import Reconciliation, queries, requests
+from wattline_reconciliation.domain.wholesale import ChargeKey
+from wattline_reconciliation.handlers import Reconciliation, queries, requests, wholesale
 from wattline_reconciliation.models import (
     DataRequestIn,
     DataRequestOut,
     DayDetail,
     HourDetail,
     ResultPage,
+    WholesaleDetail,
+    WholesalePage,
 )
 
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 GridAreaQuery = Annotated[
     str | None, Parameter(pattern=r"^[0-9]{3}$", description="3-digit grid area")
 ]
@@ -33,9 +38,9 @@ GridAreaQuery = Annotated[
 async def _problems() -> AsyncIterator[None]:
     try:
         yield
-    except queries.InvalidCursor as exc:
+    except (queries.InvalidCursor, wholesale.InvalidCursor) as exc:
         raise Problem(400, "invalid-cursor", "Not a cursor this API handed out", str(exc)) from None
-    except queries.NotFound as exc:
+    except (queries.NotFound, wholesale.NotFound) as exc:
         raise Problem(404, "result-not-found", "No such reconciliation result", str(exc)) from None
     except InvalidRequest as exc:
         raise Problem(
@@ -119,4 +124,51 @@ def routes(rec: Reconciliation) -> list[Any]:
                 event = await requests.raise_request(rec, request)
             return DataRequestOut(**event.model_dump(include=set(DataRequestOut.model_fields)))
 
-    return [ResultController, RequestController]
+    class WholesaleController(Controller):
+        path = "/api/reconciliation/wholesale"
+        tags = ["reconciliation"]
+
+        @get(
+            "/",
+            summary="Wholesale reconciliation per grid area, month and DataHub charge: RSM-019 "
+            "against what our settlements billed (keyset: ?after=)",
+        )
+        async def list_wholesale(
+            self,
+            period: FromQuery[PeriodQuery] = None,
+            grid_area: FromQuery[GridAreaQuery] = None,
+            status: FromQuery[
+                Literal["matched", "deviation", "missing_ours", "missing_datahub"] | None
+            ] = None,
+            after: FromQuery[Cursor] = None,
+            limit: FromQuery[PageSize] = 100,
+        ) -> WholesalePage:
+            async with _problems():
+                return await wholesale.results(
+                    rec, period=period, grid_area=grid_area, status=status, after=after,
+                    limit=limit,
+                )  # fmt: skip
+
+        @get(
+            "/{grid_area:str}/{period:str}/{owner_gln:str}/{charge_type:str}/{charge_id:str}",
+            summary="One charge's month: DataHub's amount, ours, and each settlement's part",
+        )
+        async def charge(
+            self,
+            grid_area: FromPath[str],
+            period: FromPath[str],
+            owner_gln: FromPath[str],
+            charge_type: FromPath[str],
+            charge_id: FromPath[str],
+        ) -> WholesaleDetail:
+            if not _MONTH.fullmatch(period) or len(owner_gln) > 20 or len(charge_id) > 50:
+                raise Problem(404, "result-not-found", "No such reconciliation result", period[:20])
+            if charge_type not in ("D01", "D02", "D03") or "\x00" in charge_id + owner_gln:
+                raise Problem(404, "result-not-found", "No such reconciliation result", "charge")
+            async with _problems():
+                return await wholesale.charge(
+                    rec, _grid_area(grid_area), period,
+                    ChargeKey(owner_gln, charge_type, charge_id),
+                )  # fmt: skip
+
+    return [ResultController, RequestController, WholesaleController]

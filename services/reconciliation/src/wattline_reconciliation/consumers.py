@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from wattline_contracts.datahub import AggregationsReceivedV1, MeasureDataReceivedV1
+from wattline_contracts.datahub import (
+    AggregationsReceivedV1,
+    MeasureDataReceivedV1,
+    WholesaleServicesReceivedV1,
+)
 from wattline_contracts.portfolio import MeteringPointRegisteredV1, SupplyPeriodChangedV1
+from wattline_contracts.settlement import SettlementCompletedV1, SettlementCorrectionV1
 
-from wattline_reconciliation.handlers import Reconciliation, ingest
+from wattline_reconciliation.handlers import Reconciliation, ingest, wholesale
 
 
 def register(rec: Reconciliation) -> None:
@@ -16,3 +21,6 @@ def register(rec: Reconciliation) -> None:
     consumer.on(MeteringPointRegisteredV1)(ingest.on_metering_point)
     consumer.on(SupplyPeriodChangedV1)(ingest.on_supply_period)
     consumer.on(MeasureDataReceivedV1)(ingest.on_measure_data)
+    consumer.on(WholesaleServicesReceivedV1)(wholesale.on_wholesale_services)
+    consumer.on(SettlementCompletedV1)(wholesale.on_settlement_completed)
+    consumer.on(SettlementCorrectionV1)(wholesale.on_settlement_correction)

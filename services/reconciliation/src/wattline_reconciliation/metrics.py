@@ -29,3 +29,19 @@ DAYS_RECONCILED = Counter(
     "wattline_reconciliation_days_reconciled_total",
     "Grid-area days reconciled (recomputed after new data on either side)",
 )
+WHOLESALE_DEVIATION_CHARGES = Gauge(
+    "wattline_reconciliation_wholesale_deviation_charges",
+    "Charges (per grid area and month) where DataHub's RSM-019 and what our settlements "
+    "billed differ beyond the tolerance, as last reconciled",
+    ["grid_area"],
+)
+WHOLESALE_DEVIATION_DKK = Gauge(
+    "wattline_reconciliation_wholesale_deviation_dkk",
+    "Sum of the absolute deviations (DKK) of the charges beyond the tolerance",
+    ["grid_area"],
+)
+WHOLESALE_DEVIATIONS_DETECTED = Counter(
+    "wattline_reconciliation_wholesale_deviations_detected_total",
+    "reconciliation.wholesale_deviation.detected events raised",
+    ["grid_area"],
+)

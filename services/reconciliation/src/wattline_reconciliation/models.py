@@ -98,3 +98,35 @@ class DataRequestOut(_Out):
     metering_point_type: str | None
     period_start: datetime
     period_end: datetime
+
+
+class WholesaleResultOut(_Out):
+    """One grid area, month and DataHub charge: DataHub's RSM-019 against our settlements."""
+
+    grid_area: str
+    billing_period: str
+    charge_owner_gln: str
+    charge_type: str
+    charge_id: str
+    status: Status
+    datahub_dkk: Decimal | None = Field(description="DataHub's wholesale settlement, DKK")
+    ours_dkk: Decimal | None = Field(description="what our settlements billed, corrections added")
+    deviation_dkk: Decimal | None = Field(description="ours - DataHub's")
+    deviation_percent: Decimal | None = Field(description="of DataHub's; None when it is 0")
+    reconciled_at: datetime
+
+
+class WholesalePage(_Out):
+    items: list[WholesaleResultOut]
+    next: str | None = Field(description="?after= for the next page; None: the last page")
+
+
+class BilledOut(_Out):
+    settlement_id: str
+    amount_dkk: Decimal = Field(description="the settlement's amount for the charge, corrected")
+    sources: int = Field(description="the settlement and its corrections counted")
+
+
+class WholesaleDetail(_Out):
+    result: WholesaleResultOut
+    settlements: list[BilledOut]

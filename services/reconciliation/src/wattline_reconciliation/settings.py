@@ -26,6 +26,13 @@ class ReconciliationSettings(ServiceSettings):
         description="... or by at most this share of DataHub's total (both must be exceeded "
         "for a deviation)",
     )
+    wholesale_tolerance_dkk: Decimal = Field(
+        default=Decimal("0.10"),
+        ge=0,
+        le=1_000_000,
+        description="a charge whose month differs by at most this many DKK between DataHub's "
+        "wholesale settlement (RSM-019) and our settlements is matched",
+    )
     request_missing: bool = Field(
         default=True,
         description="ask DataHub once per gap the job finds: its totals (RSM-016) for a day it "

@@ -6,7 +6,7 @@ import asyncio
 
 from wattline_platform.logging import get_logger
 
-from wattline_reconciliation.handlers import Reconciliation
+from wattline_reconciliation.handlers import Reconciliation, wholesale
 from wattline_reconciliation.handlers.reconcile import reconcile_pending, refresh_metrics
 
 log = get_logger(__name__)
@@ -16,11 +16,13 @@ async def reconcile_job(rec: Reconciliation) -> None:
     """Run :func:`reconcile_pending` every ``job_interval_s`` (at once again while days wait)."""
     try:
         await refresh_metrics(rec)
+        await wholesale.refresh_metrics(rec)
     except Exception as exc:
         log.error("reconciliation_metrics_failed", error=repr(exc))
     while True:
         try:
-            if await reconcile_pending(rec):
+            energy = await reconcile_pending(rec)
+            if energy + await wholesale.reconcile_pending(rec):
                 continue
         except Exception as exc:
             log.error("reconciliation_job_failed", error=repr(exc))
