@@ -179,7 +179,13 @@ async def test_docs_page_serves_every_file_it_references_itself(rig: Rig) -> Non
     ), "the stylesheet loads a file from elsewhere"
     spec = json.loads(bodies["/schema/openapi.json"])
     # The services' paths, and the gateway's own audit trail.
-    assert set(spec["paths"]) == {"/api/products", "/api/settlement/runs", "/api/audit"}
+    assert set(spec["paths"]) == {
+        "/api/products",
+        "/api/settlement/runs",
+        "/api/audit",
+        "/api/portal-tokens",
+        "/api/portal-tokens/{token_id}",
+    }
     assert bodies["/schema/openapi.json"] == (await client.get("/docs/openapi.json")).content
     for url, body in bodies.items():
         if url.endswith(".png"):
@@ -237,7 +243,12 @@ async def test_a_service_that_is_down_is_named_and_the_rest_still_shown(postgres
     async with _gateway(postgres_dsn, docs, down=("portfolio",)) as rig:
         doc = (await rig.client.get("/schema/openapi.json")).json()
         assert doc["x-unavailable"] == ["portfolio"]
-        assert set(doc["paths"]) == {"/api/settlement/runs", "/api/audit"}
+        assert set(doc["paths"]) == {
+            "/api/settlement/runs",
+            "/api/audit",
+            "/api/portal-tokens",
+            "/api/portal-tokens/{token_id}",
+        }
         assert {"settlementPage", "AuditPage", "AuditEntry"} <= set(doc["components"]["schemas"])
 
 

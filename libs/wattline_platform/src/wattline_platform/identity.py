@@ -49,7 +49,8 @@ class Identity:
     """Who a forwarded request acts for.
 
     ``channel``: the sales channel the key is bound to; it sees only what that channel made.
-    ``customer``: the customer a portal login is bound to (none yet). Neither: back office.
+    ``customer``: the customer a portal token is bound to; it sees only that customer's own
+    data, on the routes marked :data:`FOR_CUSTOMERS`. Neither: back office.
     """
 
     key_id: str
@@ -183,8 +184,23 @@ class IdentityCheck:
     ) -> None:
         if self._required(str(connection.scope.get("method", "GET")), connection.scope["path"]):
             found = self.identity(connection.headers)
-            bound = found.channel is not None or found.customer is not None
-            if bound and not handler.opt.get("for_channels"):
+            if found.customer is not None:
+                # A portal token reaches the portal's routes and nothing else.
+                if not handler.opt.get("for_customers"):
+                    raise Problem(
+                        403,
+                        "back-office-only",
+                        "Not for a portal token",
+                        "a customer's portal token reaches only the portal's routes",
+                    )
+            elif handler.opt.get("for_customers") and not handler.opt.get("for_channels"):
+                raise Problem(
+                    403,
+                    "portal-only",
+                    "Only for a customer's portal token",
+                    "the portal shows one customer's own data: call it with a portal token",
+                )
+            elif found.channel is not None and not handler.opt.get("for_channels"):
                 raise Problem(
                     403,
                     "back-office-only",
@@ -228,12 +244,19 @@ def _verified(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity | None
 # route shows everything unless it says it does not.
 FOR_CHANNELS = {"for_channels": True}
 
+# ``opt=FOR_CUSTOMERS``: a portal route. Only a customer-bound identity (a portal token) reaches
+# it, and it shows only that customer's own data, found from ``identity.customer`` alone (never
+# from a customer id in the request). Back office and channel keys get 403 there, and a portal
+# token gets 403 on every route without it.
+FOR_CUSTOMERS = {"for_customers": True}
+
 
 # Type of the ``identity`` parameter of a route handler: who the gateway says is calling.
 IdentityDep = NamedDependency[Identity]
 
 __all__ = [
     "FOR_CHANNELS",
+    "FOR_CUSTOMERS",
     "IDENTITY_HEADER",
     "Identity",
     "IdentityCheck",

@@ -60,6 +60,17 @@ def identity_headers(*scopes: str, channel: str | None = None) -> dict[str, str]
     return {IDENTITY_HEADER: sign(caller_identity(*scopes, channel=channel), TEST_IDENTITY_KEY)}
 
 
+def portal_headers(customer: str) -> dict[str, str]:
+    """Headers of one request as the gateway forwards a portal token bound to *customer*."""
+    caller = Identity(
+        key_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"wattline-test/portal/{customer}")),
+        key_name="portal",
+        scopes=frozenset({"portal:read"}),
+        customer=customer,
+    )
+    return {IDENTITY_HEADER: sign(caller, TEST_IDENTITY_KEY)}
+
+
 def identity_auth(*scopes: str, channel: str | None = None) -> SigningAuth:
     """``auth=`` for an httpx client calling services directly: signs every request afresh."""
     return SigningAuth(caller_identity(*scopes, channel=channel), TEST_IDENTITY_KEY)

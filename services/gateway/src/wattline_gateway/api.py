@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -24,9 +25,10 @@ from wattline_platform.openapi_problems import document_problems
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_gateway import audit_api, docs, handlers
+from wattline_gateway import audit_api, docs, handlers, portal_api
 from wattline_gateway.adapters import api_keys as repo
-from wattline_gateway.domain import api_keys, audit, paths
+from wattline_gateway.adapters import portal_tokens as portal_repo
+from wattline_gateway.domain import api_keys, audit, paths, portal_tokens
 from wattline_gateway.domain.rate_limit import FailureLimiter, TokenBucket
 
 # Request headers passed on to services; credentials stay at the gateway.
@@ -48,6 +50,7 @@ FORWARDED_RESPONSE_HEADERS = (
 log = get_logger(__name__)
 
 KEY_CACHE_SECONDS = 30.0
+PORTAL_TOKEN_TTL = timedelta(hours=1)
 UNKNOWN_KEY_CACHE_SECONDS = 5.0
 KEY_CACHE_MAX = 10_000
 
@@ -65,6 +68,11 @@ class Gateway:
     _keys: dict[str, tuple[float, repo.StoredKey | None]] = field(default_factory=dict)
     _buckets: dict[str, TokenBucket] = field(default_factory=dict)
     failed_auth_per_minute: int = 30
+    # Issues customers' portal tokens (a MitID login would be another PortalTokenIssuer).
+    portal_issuer: portal_tokens.PortalTokenIssuer = field(
+        default_factory=lambda: portal_tokens.BackOfficeIssuer(PORTAL_TOKEN_TTL)
+    )
+    portal_rate_limit_per_minute: int = 120
     _failures: FailureLimiter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +82,8 @@ class Gateway:
             raise ValueError(f"aliases {shadowed} are also service names")
         if audit_api.FIRST_SEGMENT in {*self.aliases, *self.services}:
             raise ValueError(f"/api/{audit_api.FIRST_SEGMENT} is the gateway's own audit trail")
+        if portal_api.FIRST_SEGMENT in {*self.aliases, *self.services}:
+            raise ValueError(f"/api/{portal_api.FIRST_SEGMENT} is the gateway's own")
 
     def owner(self, first_segment: str) -> str | None:
         """The service that serves ``/api/<first_segment>/...``, or None."""
@@ -123,6 +133,8 @@ class Gateway:
                 "API key required",
                 "send it as 'Authorization: Bearer <key>' or 'X-API-Key'",
             )
+        if portal_tokens.is_portal_token(key):
+            return await self._portal_token(service, key)
         prefix = api_keys.parse_prefix(key)
         stored = await self._lookup(service, prefix) if prefix else None
         if (
@@ -132,6 +144,32 @@ class Gateway:
         ):
             raise Problem(401, "invalid-api-key", "Invalid API key")
         return stored
+
+    async def _portal_token(self, service: ServiceDep, token: str) -> repo.StoredKey:
+        """A customer's portal token as a key bound to that customer, holding only
+        ``portal:read``. Looked up on every request (not cached): revoked or expired, it is
+        refused at once."""
+        prefix = portal_tokens.parse_prefix(token)
+        stored = None
+        if prefix:
+            async with service.database.connection() as conn:
+                stored = await portal_repo.by_prefix(conn, prefix)
+        if (
+            stored is None
+            or stored.revoked_at is not None
+            or stored.expires_at <= datetime.now(UTC)
+            or not portal_tokens.verify(token, stored.token_hash)
+        ):
+            raise Problem(401, "invalid-portal-token", "Invalid or expired portal token")
+        return repo.StoredKey(
+            stored.token_id,
+            f"portal-{prefix}",
+            stored.token_hash,
+            frozenset({portal_tokens.PORTAL_SCOPE}),
+            self.portal_rate_limit_per_minute,
+            None,
+            customer=stored.customer_id,
+        )
 
     async def _lookup(self, service: ServiceDep, prefix: str) -> repo.StoredKey | None:
         now = time.monotonic()
@@ -161,7 +199,9 @@ class Gateway:
         """A fresh identity of the authenticated *key* for one forwarded request."""
         if self.identity_key is None:
             raise Problem(503, "not-configured", "Gateway not configured", "IDENTITY_KEY unset")
-        caller = identity.Identity(str(key.id), key.name, key.scopes, channel=key.channel)
+        caller = identity.Identity(
+            str(key.id), key.name, key.scopes, channel=key.channel, customer=key.customer
+        )
         return identity.sign(caller, self.identity_key)
 
     async def forward(
@@ -246,6 +286,10 @@ def routes(gateway: Gateway) -> list[Any]:
             raise Problem(400, "invalid-path", "Invalid path", str(exc)) from exc
 
         def lacking(key: repo.StoredKey) -> str | None:
+            if key.customer is not None:  # a portal token: the portal's reads, nothing else
+                if target == owner and portal_tokens.reaches(owner, path, request.method):
+                    return None
+                return "a back-office key (a portal token reaches only GET .../portal/...)"
             # The owner's scope, or the public prefix's own (a sales channel's key can hold
             # signup:write and products:read without seeing back office's customers).
             if api_keys.allows(key.scopes, owner, request.method) or (
@@ -300,7 +344,14 @@ def routes(gateway: Gateway) -> list[Any]:
             headers={**DOCS_HEADERS, "cache-control": "public, max-age=86400, immutable"},
         )
 
-    return [proxy, openapi, docs_page, docs_asset, *audit_api.routes(gateway)]
+    return [
+        proxy,
+        openapi,
+        docs_page,
+        docs_asset,
+        *audit_api.routes(gateway),
+        *portal_api.routes(gateway),
+    ]
 
 
 async def _record_call(
@@ -365,9 +416,10 @@ async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
             if path.startswith("/api/") and gateway.owner(_first_segment(path)) == name:
                 doc["paths"][path] = item
         doc["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
-    own = audit_api.openapi(gateway)  # the gateway's own /api routes (the audit trail)
-    doc["paths"].update(own.get("paths", {}))
-    doc["components"]["schemas"].update(own.get("components", {}).get("schemas", {}))
+    # The gateway's own /api routes: the audit trail, portal tokens.
+    for own in (audit_api.openapi(gateway), portal_api.openapi(gateway)):
+        doc["paths"].update(own.get("paths", {}))
+        doc["components"]["schemas"].update(own.get("components", {}).get("schemas", {}))
     return document_problems(doc, gateway=True)  # and what the gateway itself answers
 
 

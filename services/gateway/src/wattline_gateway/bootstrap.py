@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ from wattline_platform.config import PlatformSettings, ServiceSettings, require
 from wattline_platform.service import Service, ServiceSpec
 
 from wattline_gateway import api
+from wattline_gateway.domain.portal_tokens import BackOfficeIssuer
 
 SPEC = ServiceSpec("gateway", Path(__file__).resolve().parents[2] / "migrations", messaging=False)
 
@@ -54,6 +56,12 @@ class GatewaySettings(ServiceSettings):
             "service at the same path and authorised with its scopes"
         ),
     )
+    portal_token_ttl_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=720,
+        description="how long a customer's portal token lives (POST /api/portal-tokens)",
+    )
     connect_timeout_s: float = Field(default=2.0, description="connecting to a service")
     read_timeout_s: float = Field(default=30.0, description="waiting for a service's answer")
     max_body_bytes: int = Field(
@@ -88,6 +96,7 @@ def build(settings: GatewaySettings | None = None) -> Service:
         aliases=dict(settings.aliases),
         max_body_bytes=settings.max_body_bytes,
         failed_auth_per_minute=settings.failed_auth_per_minute,
+        portal_issuer=BackOfficeIssuer(timedelta(minutes=settings.portal_token_ttl_minutes)),
         identity_key=None
         if platform.identity_key is None
         else platform.identity_key.get_secret_value(),

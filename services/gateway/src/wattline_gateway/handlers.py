@@ -13,7 +13,8 @@ from wattline_platform.db import Database
 
 from wattline_gateway.adapters import api_keys as repo
 from wattline_gateway.adapters import audit as audit_repo
-from wattline_gateway.domain import api_keys, audit
+from wattline_gateway.adapters import portal_tokens as portal_repo
+from wattline_gateway.domain import api_keys, audit, portal_tokens
 
 
 async def create_api_key(
@@ -35,6 +36,29 @@ async def create_api_key(
 async def revoke_api_key(conn: asyncpg.Connection, name: str) -> bool:
     """Revoke the key called *name*; False when there is no such active key."""
     return await repo.revoke(conn, name)
+
+
+# -- portal tokens ------------------------------------------------------------------------
+
+
+async def issue_portal_token(
+    db: Database,
+    issuer: portal_tokens.PortalTokenIssuer,
+    customer_id: str,
+    issued_by: uuid.UUID,
+    now: datetime | None = None,
+) -> portal_tokens.IssuedToken:
+    """A new portal token for *customer_id*, stored hashed (the secret is returned once)."""
+    token = issuer.issue(customer_id, now or datetime.now(UTC))
+    async with db.connection() as conn:
+        await portal_repo.insert(conn, token, issued_by)
+    return token
+
+
+async def revoke_portal_token(db: Database, token_id: uuid.UUID) -> bool:
+    """Revoke one portal token; False when there is no such unrevoked token."""
+    async with db.connection() as conn:
+        return await portal_repo.revoke(conn, token_id)
 
 
 # -- the audit trail ----------------------------------------------------------------------

@@ -18,6 +18,8 @@ class StoredKey:
     rate_limit_per_minute: int
     revoked_at: datetime | None
     channel: str | None = None
+    # A portal token is authenticated as a key bound to this customer (adapters/portal_tokens).
+    customer: str | None = None
 
 
 async def insert(

@@ -9,7 +9,8 @@ import secrets
 from dataclasses import dataclass
 
 KEY_PATTERN = re.compile(r"^wl_([0-9a-f]{12})_([A-Za-z0-9_-]{20,})$")
-SCOPE_PATTERN = re.compile(r"^(admin|[a-z][a-z-]*:(read|write))$")
+# portal:issue: may issue customers' portal tokens (domain/portal_tokens.py).
+SCOPE_PATTERN = re.compile(r"^(admin|portal:issue|[a-z][a-z-]*:(read|write))$")
 CHANNEL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # as the column's CHECK
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -58,7 +59,9 @@ def validate_scopes(scopes: list[str]) -> list[str]:
     """Reject unknown scope shapes."""
     bad = [s for s in scopes if not SCOPE_PATTERN.match(s)]
     if bad or not scopes:
-        raise InvalidScope(f"invalid scopes {bad or scopes}: use admin or <service>:read|write")
+        raise InvalidScope(
+            f"invalid scopes {bad or scopes}: use admin, portal:issue or <service>:read|write"
+        )
     return sorted(set(scopes))
 
 

@@ -1,0 +1,160 @@
+"""Portal tokens at the gateway: issued by back office for one customer, stored hashed, they
+reach only the portal's GET routes, carry the customer in the signed identity, and are refused
+once expired or revoked."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from litestar import Litestar, Request, get
+from litestar.params import FromPath
+from wattline_gateway.bootstrap import SPEC, GatewaySettings, build
+from wattline_gateway.domain import portal_tokens
+from wattline_gateway.handlers import create_api_key
+from wattline_platform import identity, migrations
+from wattline_platform.testing import TEST_IDENTITY_KEY, serve_app
+
+CUSTOMER = "6f1c1b6e-2f57-4a3e-9d0a-3c2b1a000001"
+
+
+@pytest.fixture
+async def gateway(
+    postgres_dsn: str,
+) -> AsyncIterator[tuple[httpx.AsyncClient, asyncpg.Connection, list[identity.Identity]]]:
+    seen: list[identity.Identity] = []
+
+    @get(["/api/settlement/{rest:path}"], include_in_schema=False)
+    async def echo(request: Request[Any, Any, Any], rest: FromPath[str]) -> dict[str, str]:
+        seen.append(identity.verify(request.headers[identity.IDENTITY_HEADER], TEST_IDENTITY_KEY))
+        return {"rest": rest}
+
+    conn = await asyncpg.connect(postgres_dsn, server_settings={"search_path": "gateway"})
+    await migrations.apply(conn, "gateway", SPEC.migrations())
+    try:
+        # Both over real HTTP in this loop (see test_aliases.py).
+        async with serve_app(Litestar([echo])) as upstream:
+            service = build(
+                GatewaySettings(
+                    database_url=postgres_dsn,
+                    services={"settlement": upstream},
+                    portal_token_ttl_minutes=30,
+                )
+            )
+            async with serve_app(service.app()) as base, httpx.AsyncClient(base_url=base) as client:
+                yield client, conn, seen
+    finally:
+        await conn.execute("DROP SCHEMA gateway CASCADE")
+        await conn.close()
+
+
+async def test_back_office_issues_a_token_that_reaches_only_the_portal(
+    gateway: tuple[httpx.AsyncClient, asyncpg.Connection, list[identity.Identity]],
+) -> None:
+    client, conn, seen = gateway
+    issuer = await create_api_key(conn, "backoffice", ["portal:issue"])
+    reader = await create_api_key(conn, "reader", ["settlement:read"])
+
+    # Only a key with portal:issue may issue, and only for a customer id.
+    refused = await client.post(
+        "/api/portal-tokens", json={"customer_id": CUSTOMER}, headers={"X-API-Key": reader}
+    )
+    assert refused.status_code == 403
+    bad = await client.post(
+        "/api/portal-tokens",
+        json={"customer_id": "x" * 36},
+        headers={"X-API-Key": issuer},
+    )
+    assert bad.status_code == 400
+    assert bad.headers["content-type"].startswith("application/problem+json")
+
+    before = datetime.now(UTC)
+    issued = await client.post(
+        "/api/portal-tokens", json={"customer_id": CUSTOMER}, headers={"X-API-Key": issuer}
+    )
+    assert issued.status_code == 201, issued.text
+    body = issued.json()
+    token = body["token"]
+    assert token.startswith("wp_")
+    assert body["customer_id"] == CUSTOMER
+    expires = datetime.fromisoformat(body["expires_at"])
+    assert timedelta(minutes=29) < expires - before <= timedelta(minutes=30, seconds=5)
+    stored = await conn.fetchrow("SELECT token_hash, customer_id FROM portal_tokens")
+    assert stored["token_hash"] == portal_tokens.hash_token(token) != token
+    assert stored["customer_id"] == CUSTOMER
+
+    # The portal's reads: forwarded with an identity bound to the customer, portal:read only.
+    auth = {"Authorization": f"Bearer {token}"}
+    ok = await client.get("/api/settlement/portal/metering-points", headers=auth)
+    assert ok.status_code == 200, ok.text
+    assert seen[-1].customer == CUSTOMER
+    assert seen[-1].scopes == frozenset({"portal:read"})
+    assert seen[-1].channel is None
+
+    # Nothing else: back-office routes, writes, aliases, the gateway's own routes.
+    for method, path in (
+        ("GET", "/api/settlement/metering-points"),
+        ("POST", "/api/settlement/portal/metering-points"),
+        ("GET", "/api/metering-points/571313000000000001/consumption"),
+        ("GET", "/api/audit"),
+        ("POST", "/api/portal-tokens"),
+    ):
+        answer = await client.request(method, path, headers=auth, json={"customer_id": CUSTOMER})
+        assert answer.status_code == 403, (method, path, answer.text)
+    assert len(seen) == 1
+
+    # Revoked: refused at once.
+    revoked = await client.delete(
+        f"/api/portal-tokens/{body['token_id']}", headers={"X-API-Key": issuer}
+    )
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked"] is True
+    after = await client.get("/api/settlement/portal/metering-points", headers=auth)
+    assert after.status_code == 401
+    assert after.json()["type"].endswith("/invalid-portal-token")
+    unknown = await client.delete(
+        f"/api/portal-tokens/{uuid.uuid4()}", headers={"X-API-Key": issuer}
+    )
+    assert unknown.json()["revoked"] is False
+
+
+async def test_an_expired_or_forged_token_is_refused(
+    gateway: tuple[httpx.AsyncClient, asyncpg.Connection, list[identity.Identity]],
+) -> None:
+    client, conn, seen = gateway
+    issuer = portal_tokens.BackOfficeIssuer(timedelta(minutes=1))
+    old = issuer.issue(CUSTOMER, datetime.now(UTC) - timedelta(minutes=2))
+    from wattline_gateway.adapters import portal_tokens as repo
+
+    await repo.insert(conn, old, uuid.uuid4())
+    expired = await client.get(
+        "/api/settlement/portal/x", headers={"Authorization": f"Bearer {old.secret}"}
+    )
+    assert expired.status_code == 401
+    forged = old.secret[:-3] + "abc"
+    assert (
+        await client.get("/api/settlement/portal/x", headers={"Authorization": f"Bearer {forged}"})
+    ).status_code == 401
+    assert (
+        await client.get("/api/settlement/portal/x", headers={"Authorization": "Bearer wp_nope"})
+    ).status_code == 401
+    assert seen == []
+
+
+def test_the_issuer_binds_one_customer_and_bounds_the_lifetime() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    token = portal_tokens.BackOfficeIssuer(timedelta(hours=1)).issue(CUSTOMER.upper(), now)
+    assert token.customer_id == CUSTOMER
+    assert token.expires_at == now + timedelta(hours=1)
+    assert portal_tokens.parse_prefix(token.secret) == token.prefix
+    with pytest.raises(portal_tokens.InvalidTtl):
+        portal_tokens.BackOfficeIssuer(timedelta(days=2))
+    assert portal_tokens.reaches("invoicing", "/portal/invoices", "GET")
+    assert not portal_tokens.reaches("invoicing", "/invoices", "GET")
+    assert not portal_tokens.reaches("invoicing", "/portal/invoices", "POST")
+    assert not portal_tokens.reaches("datahub", "/portal/x", "GET")
