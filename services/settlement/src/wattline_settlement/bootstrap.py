@@ -11,7 +11,7 @@ from wattline_platform import metrics as platform_metrics
 from wattline_platform.config import ServiceSettings
 from wattline_platform.service import Service, ServiceSpec
 
-from wattline_settlement import api, consumers, metering, metrics, pricing, runs
+from wattline_settlement import api, consumers, metering, metrics, portal, pricing, runs
 
 SPEC = ServiceSpec("settlement", Path(__file__).resolve().parents[2] / "migrations")
 
@@ -49,6 +49,7 @@ def build(settings: SettlementSettings | None = None) -> Service:
     service.route_handlers.extend(api.ROUTES)
     service.route_handlers.extend(metering.ROUTES)
     service.route_handlers.extend(pricing.ROUTES)
+    service.route_handlers.extend(portal.ROUTES)
     consumers.register(service)
     if settings.jobs:
         service.background.append(lambda: runs.run_worker(service))

@@ -1,0 +1,152 @@
+"""The customer portal's consumption: ``GET /api/settlement/portal/metering-points/{gsrn}/
+consumption``, for a customer's portal token only (``FOR_CUSTOMERS``).
+
+The customer is the identity's and nothing else; a GSRN that is not one of their metering
+points is 404, as one that does not exist. Hours of a Danish local day, days of a month or
+months of a year, each beside the same period a year before; days and months are sums of the
+same hourly values (the metering-data API's document), so they add up to the øre of a Wh.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from litestar import get
+from litestar.params import FromPath, QueryParameter
+from pydantic import BaseModel, ConfigDict, Field
+from wattline_platform.business_days import local_midnight
+from wattline_platform.identifiers import is_valid_gsrn
+from wattline_platform.identity import FOR_CUSTOMERS, IdentityDep
+from wattline_platform.problem import Problem
+from wattline_platform.service import ServiceDep
+
+from wattline_settlement import metering
+from wattline_settlement.adapters import metering_data
+from wattline_settlement.adapters import portal as store
+
+Resolution = Literal["hour", "day", "month"]
+_CODE = {"hour": "PT1H", "day": "P1D", "month": "P1M"}
+
+
+class PortalPoint(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    start: str = Field(description="start of the hour, day or month (UTC)")
+    kwh: str | None = Field(description="kWh, 3 decimals; null when no value arrived")
+    complete: bool = Field(description="every hour of it has a value")
+
+
+class PortalPeriod(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    from_date: date = Field(description="first Danish local date")
+    to_date: date = Field(description="day after the last (exclusive)")
+    total_kwh: str | None
+    points: list[PortalPoint]
+
+
+class PortalConsumption(BaseModel):
+    """A metering point's consumption and the same period a year before."""
+
+    model_config = ConfigDict(frozen=True)
+
+    gsrn: str
+    resolution: Resolution
+    current: PortalPeriod
+    last_year: PortalPeriod
+
+
+def _period(resolution: Resolution, day: date) -> tuple[date, date]:
+    if resolution == "hour":
+        return day, date.fromordinal(day.toordinal() + 1)
+    if resolution == "day":
+        first = day.replace(day=1)
+        nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        return first, nxt
+    return date(day.year, 1, 1), date(day.year + 1, 1, 1)
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _within(day: date, supplied: list[tuple[date, date | None]]) -> bool:
+    return any(start <= day and (end is None or day < end) for start, end in supplied)
+
+
+async def _document(
+    service: ServiceDep,
+    gsrn: str,
+    resolution: Resolution,
+    start: date,
+    end: date,
+    supplied: list[tuple[date, date | None]],
+) -> PortalPeriod:
+    async with service.database.connection() as conn:
+        found = (await metering_data.latest_days(conn, [gsrn], start, end)).get(gsrn, {})
+    # Only the days the customer was supplied there: a previous occupant's are not theirs.
+    days = {d: v for d, v in found.items() if _within(d, supplied)}
+    doc = metering.consumption_document(gsrn, start, end, _CODE[resolution], days, "PT1H")
+    return PortalPeriod(
+        from_date=start,
+        to_date=end,
+        total_kwh=doc["total_kwh"],
+        points=[
+            PortalPoint(start=p["start"], kwh=p["kwh"], complete=p["missing_intervals"] == 0)
+            for p in doc["points"]
+        ],
+    )
+
+
+@get(
+    "/api/settlement/portal/metering-points/{gsrn:str}/consumption",
+    summary="Portal: my consumption by hour, day or month, beside last year's",
+    description=(
+        "For a customer's portal token. `resolution=hour`: the hours of the local day "
+        "`date`; `day`: the days of its month; `month`: the months of its year. `last_year` "
+        "is the same period a year before. Days and months sum the same hourly values. "
+        "A GSRN that is not the customer's is 404."
+    ),
+    tags=["portal"],
+    opt=FOR_CUSTOMERS,
+)
+async def portal_consumption(
+    gsrn: FromPath[str],
+    service: ServiceDep,
+    identity: IdentityDep,
+    resolution: Annotated[Resolution, QueryParameter(description="hour, day or month")],
+    day: Annotated[
+        date,
+        QueryParameter(
+            name="date", description="a Danish local date in the period", ge=date(2000, 1, 2)
+        ),
+    ],
+) -> PortalConsumption:
+    customer = identity.customer
+    if customer is None:  # FOR_CUSTOMERS lets only portal tokens in
+        raise Problem(403, "portal-only", "Only for a customer's portal token")
+    if day > date(2100, 1, 1):
+        raise Problem(400, "invalid-period", "Invalid period", "date after 2100")
+    not_found = Problem(404, "metering-point-not-found", "Unknown metering point", gsrn)
+    if not is_valid_gsrn(gsrn):
+        raise not_found
+    async with service.database.connection() as conn:
+        supplied = await store.supply_dates(conn, customer, gsrn)
+    if not supplied:
+        raise not_found
+    start, end = _period(resolution, day)
+    before = _period(resolution, _year_before(day))
+    assert local_midnight(start) < local_midnight(end)
+    return PortalConsumption(
+        gsrn=gsrn,
+        resolution=resolution,
+        current=await _document(service, gsrn, resolution, start, end, supplied),
+        last_year=await _document(service, gsrn, resolution, *before, supplied),
+    )
+
+
+ROUTES: list[Any] = [portal_consumption]

@@ -1,0 +1,131 @@
+"""The portal's consumption: a customer's portal token sees its own metering point by hour,
+day and month beside last year's, the days and months summing the same hours; another
+customer's metering point is 404 and a back-office identity is refused (real PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import httpx
+import pytest
+from wattline_platform.testing import SchemaFactory, identity_headers, portal_headers, serve_app
+from wattline_settlement.bootstrap import SPEC, SettlementSettings, build
+
+from test_metering_data import FLAT, HOUSE, days_between, deliver, hourly
+
+ANNA = "6f1c1b6e-2f57-4a3e-9d0a-3c2b1a000001"
+BO = "6f1c1b6e-2f57-4a3e-9d0a-3c2b1a000002"
+
+
+@pytest.fixture
+async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator[tuple]:
+    service = build(SettlementSettings(database_url=postgres_dsn))
+    service.db = await make_schema_db(SPEC.migrations_dir)
+    service.uses_broker = False
+    service.background.clear()
+    async with serve_app(service.app()) as url, httpx.AsyncClient(base_url=url) as client:
+        yield client, service.db
+
+
+async def _supply(db, gsrn: str, customer: str, start: date) -> None:  # type: ignore[no-untyped-def]
+    async with db.connection() as conn:
+        await conn.execute(
+            """INSERT INTO supply_periods (supply_period_id, gsrn, customer_id, start_date,
+                   end_date, reason, process_id, event_id, as_of)
+               VALUES ($1, $2, $3, $4, NULL, 'switch', NULL, $5, $6)""",
+            uuid.uuid4(), gsrn, customer, start, uuid.uuid4(), datetime.now(UTC),
+        )  # fmt: skip
+
+
+def _sum(points: list[dict[str, str | None]]) -> Decimal:
+    return sum((Decimal(p["kwh"] or "0") for p in points), Decimal("0"))
+
+
+async def test_days_and_months_sum_the_hours_and_others_points_are_404(rig: tuple) -> None:
+    client, db = rig
+    await _supply(db, HOUSE, ANNA, date(2024, 1, 1))
+    await _supply(db, FLAT, BO, date(2024, 1, 1))
+    await deliver(db, *(hourly(HOUSE, d) for d in days_between(date(2025, 1, 1), date(2025, 2, 1))))
+    await deliver(
+        db, *(hourly(HOUSE, d, "0.200") for d in days_between(date(2024, 1, 1), date(2024, 1, 3)))
+    )
+    await deliver(db, hourly(FLAT, date(2025, 1, 1)))
+    anna = portal_headers(ANNA)
+    path = f"/api/settlement/portal/metering-points/{HOUSE}/consumption"
+
+    hours = await client.get(
+        path, params={"resolution": "hour", "date": "2025-01-02"}, headers=anna
+    )
+    assert hours.status_code == 200, hours.text
+    body = hours.json()
+    assert len(body["current"]["points"]) == 24
+    assert body["current"]["points"][0] == {
+        "start": "2025-01-01T23:00:00Z",
+        "kwh": "0.100",
+        "complete": True,
+    }
+    assert body["current"]["total_kwh"] == "30.000"  # 0.1 x (1 + ... + 24)
+    assert body["last_year"]["from_date"] == "2024-01-02"
+    assert body["last_year"]["total_kwh"] == "60.000"
+
+    days = (
+        await client.get(path, params={"resolution": "day", "date": "2025-01-15"}, headers=anna)
+    ).json()
+    assert len(days["current"]["points"]) == 31
+    assert days["current"]["total_kwh"] == "930.000"
+    assert days["last_year"]["total_kwh"] == "120.000"  # two days of 60
+    # Each day is its hours' sum.
+    for k, point in enumerate(days["current"]["points"][:3]):
+        one = (
+            await client.get(
+                path, params={"resolution": "hour", "date": f"2025-01-{k + 1:02d}"}, headers=anna
+            )
+        ).json()
+        assert Decimal(point["kwh"]) == _sum(one["current"]["points"]) == Decimal("30.000")
+    assert _sum(days["current"]["points"]) == Decimal(days["current"]["total_kwh"])
+
+    months = (
+        await client.get(path, params={"resolution": "month", "date": "2025-06-01"}, headers=anna)
+    ).json()
+    assert [p["kwh"] for p in months["current"]["points"]][:2] == ["930.000", None]
+    assert months["current"]["points"][0]["kwh"] == days["current"]["total_kwh"]
+    assert months["last_year"]["points"][0]["kwh"] == "120.000"
+
+    # Bo's metering point is not Anna's: 404, as an unknown one; no data shown.
+    other = await client.get(
+        f"/api/settlement/portal/metering-points/{FLAT}/consumption",
+        params={"resolution": "hour", "date": "2025-01-01"},
+        headers=anna,
+    )
+    assert other.status_code == 404
+    assert other.headers["content-type"].startswith("application/problem+json")
+    assert "kwh" not in other.text
+    mine = await client.get(
+        f"/api/settlement/portal/metering-points/{FLAT}/consumption",
+        params={"resolution": "hour", "date": "2025-01-01"},
+        headers=portal_headers(BO),
+    )
+    assert mine.status_code == 200 and mine.json()["current"]["total_kwh"] == "30.000"
+
+    # Back office on the portal route, and a portal token on a back-office route: 403.
+    office = await client.get(
+        path, params={"resolution": "hour", "date": "2025-01-02"}, headers=identity_headers()
+    )
+    assert office.status_code == 403
+    back = await client.get(
+        f"/api/metering-points/{HOUSE}/consumption",
+        params={"from": "2025-01-01", "to": "2025-01-02"},
+        headers=anna,
+    )
+    assert back.status_code == 403
+    # Bad input: 400, never 500.
+    for params in (
+        {"resolution": "week", "date": "2025-01-01"},
+        {"resolution": "day", "date": "x"},
+        {"resolution": "day"},
+    ):
+        bad = await client.get(path, params=params, headers=anna)
+        assert bad.status_code == 400, (params, bad.text)
