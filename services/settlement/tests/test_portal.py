@@ -14,7 +14,7 @@ import pytest
 from wattline_platform.testing import SchemaFactory, identity_headers, portal_headers, serve_app
 from wattline_settlement.bootstrap import SPEC, SettlementSettings, build
 
-from test_metering_data import FLAT, HOUSE, days_between, deliver, hourly
+from .test_metering_data import FLAT, HOUSE, days_between, deliver, hourly
 
 ANNA = "6f1c1b6e-2f57-4a3e-9d0a-3c2b1a000001"
 BO = "6f1c1b6e-2f57-4a3e-9d0a-3c2b1a000002"

@@ -121,16 +121,16 @@ async def portal_consumption(
     resolution: Annotated[Resolution, QueryParameter(description="hour, day or month")],
     day: Annotated[
         date,
-        QueryParameter(
-            name="date", description="a Danish local date in the period", ge=date(2000, 1, 2)
-        ),
+        QueryParameter(name="date", description="a Danish local date in the period"),
     ],
 ) -> PortalConsumption:
     customer = identity.customer
     if customer is None:  # FOR_CUSTOMERS lets only portal tokens in
         raise Problem(403, "portal-only", "Only for a customer's portal token")
-    if day > date(2100, 1, 1):
-        raise Problem(400, "invalid-period", "Invalid period", "date after 2100")
+    if not date(2000, 1, 2) <= day <= date(2100, 1, 1):
+        raise Problem(
+            400, "invalid-period", "Invalid period", "date outside 2000-01-02..2100-01-01"
+        )
     not_found = Problem(404, "metering-point-not-found", "Unknown metering point", gsrn)
     if not is_valid_gsrn(gsrn):
         raise not_found
