@@ -108,7 +108,7 @@ async def test_an_injected_charge_deviation_is_reported_with_its_size_and_the_re
             subtotal=D("0.50"),
             vat=D("0.13"),
             total=D("0.63"),
-        )  # fmt: skip
+        )
     )
     # DataHub: the grid tariff as we billed it (50.623460) to the øre, the transmission
     # tariff 2.500 DKK higher than we billed (10.000), the subscription 2 x 21.25.
