@@ -16,8 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from litestar import Request, Response, get, route
+from litestar import Litestar, Request, Response, get, route
+from litestar.di import Provide
 from litestar.enums import HttpMethod
+from litestar.openapi import OpenAPIConfig
 from litestar.params import FromPath
 from wattline_platform import identity
 from wattline_platform.logging import CORRELATION_HEADER, correlation_id_var, get_logger
@@ -417,10 +419,21 @@ async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
                 doc["paths"][path] = item
         doc["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
     # The gateway's own /api routes: the audit trail, portal tokens.
-    for own in (audit_api.openapi(gateway), portal_api.openapi(gateway)):
-        doc["paths"].update(own.get("paths", {}))
-        doc["components"]["schemas"].update(own.get("components", {}).get("schemas", {}))
+    own = _own_openapi(gateway)
+    doc["paths"].update(own.get("paths", {}))
+    doc["components"]["schemas"].update(own.get("components", {}).get("schemas", {}))
     return document_problems(doc, gateway=True)  # and what the gateway itself answers
+
+
+def _own_openapi(gateway: Gateway) -> dict[str, Any]:
+    """The OpenAPI document of the gateway's own ``/api`` routes (merged into the public one)."""
+    app = Litestar(
+        [*audit_api.routes(gateway), *portal_api.routes(gateway)],
+        dependencies={"service": Provide(lambda: None, sync_to_thread=False)},
+        openapi_config=OpenAPIConfig(title="Wattline gateway", version="0.1.0"),
+    )
+    doc: dict[str, Any] = app.openapi_schema.to_schema()
+    return doc
 
 
 def _first_segment(api_path: str) -> str:

@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from litestar import Litestar, Request, get
-from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
+from litestar import Request, get
 from litestar.params import QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 from wattline_platform.inputs import FIRST_DATE, LAST_DATE, PageSize, SearchText
@@ -116,14 +114,3 @@ def routes(gateway: Gateway) -> list[Any]:
         )
 
     return [audit_trail]
-
-
-def openapi(gateway: Gateway) -> dict[str, Any]:
-    """The OpenAPI document of the gateway's own ``/api`` routes (merged into the public one)."""
-    app = Litestar(
-        routes(gateway),
-        dependencies={"service": Provide(lambda: None, sync_to_thread=False)},
-        openapi_config=OpenAPIConfig(title="Wattline gateway", version="0.1.0"),
-    )
-    doc: dict[str, Any] = app.openapi_schema.to_schema()
-    return doc

@@ -12,9 +12,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from litestar import Litestar, Request, delete, post
-from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
+from litestar import Request, delete, post
 from litestar.params import FromPath, JSONBody
 from pydantic import BaseModel, ConfigDict, Field
 from wattline_platform.problem import Problem
@@ -118,14 +116,3 @@ def routes(gateway: Gateway) -> list[Any]:
         return PortalTokenRevoked(token_id=str(parsed), revoked=revoked)
 
     return [issue, revoke]
-
-
-def openapi(gateway: Gateway) -> dict[str, Any]:
-    """The OpenAPI document of the portal-token routes (merged into the public one)."""
-    app = Litestar(
-        routes(gateway),
-        dependencies={"service": Provide(lambda: None, sync_to_thread=False)},
-        openapi_config=OpenAPIConfig(title="Wattline gateway", version="0.1.0"),
-    )
-    doc: dict[str, Any] = app.openapi_schema.to_schema()
-    return doc
