@@ -7,7 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
@@ -15,6 +15,7 @@ from wattline_platform.business_days import is_supported_date
 from wattline_platform.inputs import Cursor, PageSize, PeriodQuery
 from wattline_platform.problem import Problem
 
+from wattline_reconciliation.domain.energy import Status
 from wattline_reconciliation.domain.requests import DataRequest, InvalidRequest
 from wattline_reconciliation.domain.wholesale import ChargeKey
 from wattline_reconciliation.handlers import Reconciliation, queries, requests, wholesale
@@ -76,9 +77,7 @@ def routes(rec: Reconciliation) -> list[Any]:
             self,
             period: FromQuery[PeriodQuery] = None,
             grid_area: FromQuery[GridAreaQuery] = None,
-            status: FromQuery[
-                Literal["matched", "deviation", "missing_ours", "missing_datahub"] | None
-            ] = None,
+            status: FromQuery[Status | None] = None,
             after: FromQuery[Cursor] = None,
             limit: FromQuery[PageSize] = 100,
         ) -> ResultPage:
@@ -137,9 +136,7 @@ def routes(rec: Reconciliation) -> list[Any]:
             self,
             period: FromQuery[PeriodQuery] = None,
             grid_area: FromQuery[GridAreaQuery] = None,
-            status: FromQuery[
-                Literal["matched", "deviation", "missing_ours", "missing_datahub"] | None
-            ] = None,
+            status: FromQuery[Status | None] = None,
             after: FromQuery[Cursor] = None,
             limit: FromQuery[PageSize] = 100,
         ) -> WholesalePage:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from wattline_platform.inputs import BusinessDate
 
-Status = Literal["matched", "deviation", "missing_ours", "missing_datahub"]
+from wattline_reconciliation.domain.energy import Status
 
 
 class _Out(BaseModel):
