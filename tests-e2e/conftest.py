@@ -5,15 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from e2e_system import System
+from e2e_system import System, running
 
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    s = System(tmp_path_factory.mktemp("wattline-e2e"))
-    s.start()
-    try:
-        yield s
-    finally:
-        if s.proc is not None:
-            s.stop()
+    yield from running(tmp_path_factory.mktemp("wattline-e2e"))

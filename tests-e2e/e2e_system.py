@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,6 +211,17 @@ class System:
             if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
                 total += float(line.rsplit(" ", 1)[1])
         return total
+
+
+def running(home: Path, settings: dict[str, str] | None = None) -> Iterator[System]:
+    """A system of its own in *home* for a fixture to yield from: started, then stopped."""
+    system = System(home, settings=settings or {})
+    system.start()
+    try:
+        yield system
+    finally:
+        if system.proc is not None:
+            system.stop()
 
 
 def new_gsrns(n: int) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_system import System, wait_for, wattline
+from e2e_system import System, running, wait_for, wattline
 
 pytestmark = pytest.mark.e2e
 
@@ -21,19 +21,13 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """A system of its own: the test moves its market clock a month ahead."""
-    system = System(
+    yield from running(
         tmp_path_factory.mktemp("wattline-correlation"),
-        settings={
+        {
             "WATTLINE_PORTFOLIO_BILLING_FREQUENCY": "monthly",
             "WATTLINE_PORTFOLIO_PAYMENT_MODEL": "arrears",
         },
     )
-    system.start()
-    try:
-        yield system
-    finally:
-        if system.proc is not None:
-            system.stop()
 
 
 def lines(system: System, service: str) -> list[dict[str, Any]]:

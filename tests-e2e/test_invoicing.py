@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_system import System, wait_for, wattline
+from e2e_system import System, running, wait_for, wattline
 from pypdf import PdfReader
 from wattline_invoicing.adapters.betalingsservice import PaymentResult, write_0602
 
@@ -30,21 +30,15 @@ D = Decimal
 @pytest.fixture(scope="module")
 def money(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """A system of its own: this test moves its market clock a quarter ahead."""
-    system = System(
+    yield from running(
         tmp_path_factory.mktemp("wattline-invoicing"),
-        settings={
+        {
             "WATTLINE_INVOICING_JOB_INTERVAL_S": "1",
             # The go-live import's default for contracts: quarterly, in arrears.
             "WATTLINE_PORTFOLIO_BILLING_FREQUENCY": "quarterly",
             "WATTLINE_PORTFOLIO_PAYMENT_MODEL": "arrears",
         },
     )
-    system.start()
-    try:
-        yield system
-    finally:
-        if system.proc is not None:
-            system.stop()
 
 
 def _danish(amount: Decimal) -> str:

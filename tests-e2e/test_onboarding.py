@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 import pytest
-from e2e_system import System
+from e2e_system import System, running
 from wattline_platform.business_days import business_days_ahead, business_days_back
 from wattline_simulator.domain.seeding import SeededPoint, customer_id_for, seeded_points
 
@@ -30,16 +30,10 @@ _TAKEN: set[str] = set()  # metering points already used by a test of this modul
 
 @pytest.fixture(scope="module")
 def onboarding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    system = System(
+    yield from running(
         tmp_path_factory.mktemp("wattline-onboarding"),
-        settings={"WATTLINE_PORTFOLIO_SEND_DELAY_S": "2"},
+        {"WATTLINE_PORTFOLIO_SEND_DELAY_S": "2"},
     )
-    system.start()
-    try:
-        yield system
-    finally:
-        if system.proc is not None:
-            system.stop()
 
 
 class Market:
