@@ -89,7 +89,13 @@ class Target:
 
 def target(system: System, auth: str) -> Target:
     if auth == "admin-key":
-        return Target(system.url, headers=(f"Authorization: Bearer {admin_key(system)}",))
+        # The customer portal's routes answer only a customer's portal token (an admin key
+        # gets 403 there by design): left out here, not fuzzed yet.
+        return Target(
+            system.url,
+            headers=(f"Authorization: Bearer {admin_key(system)}",),
+            options=("--exclude-path-regex", "^/api/[a-z]+/portal/"),
+        )
     if auth == "no-key":
         return Target(system.url)
     # DataHub's stand-in, straight at its port with the gateway's identity: its fault, seed

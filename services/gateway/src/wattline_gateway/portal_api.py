@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from litestar import Request, delete, post
 from litestar.params import FromPath, JSONBody
 from pydantic import BaseModel, ConfigDict, Field
+from wattline_platform.openapi_problems import problems
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
@@ -103,6 +104,7 @@ def routes(gateway: Gateway) -> list[Any]:
         tags=["portal"],
         operation_id="revokePortalToken",
         status_code=200,
+        responses=problems(404),  # a token id that is not a UUID
     )
     async def revoke(
         request: Request[Any, Any, Any], service: ServiceDep, token_id: FromPath[str]
