@@ -21,7 +21,15 @@ from wattline_settlement.domain.charge_rules import (
     combine_charges,
 )
 from wattline_settlement.domain.engine import interval_count, local_midnight_utc, settle
-from wattline_settlement.domain.model import Charges, Period, PriceVersion, Scenario, Series
+from wattline_settlement.domain.model import (
+    ChargeAmount,
+    Charges,
+    Period,
+    PriceVersion,
+    Scenario,
+    Series,
+    charge_amounts_minus,
+)
 
 GRID = "5799994100344"
 ENERGINET = "5790000432752"
@@ -134,3 +142,25 @@ def test_a_charge_linked_part_of_the_month_pays_its_days() -> None:
     assert extra.versions[0].flat is None and extra.versions[0].valid_from == JANUARY.start
     assert extra.versions[1].valid_from == JANUARY.start + timedelta(days=10)
     assert extra.versions[1].flat == D("0.020000")
+
+
+def test_a_correction_per_charge_is_new_minus_old_a_charge_on_one_side_counting_as_zero() -> None:
+    old = [
+        ChargeAmount("grid_tariff", GRID, "D03", "NT-C-TIME", Decimal("100.000"), None,
+                     Decimal("21.345678")),
+        ChargeAmount("grid_subscription", GRID, "D01", "NT-ABO", None, 31, Decimal("30.000000")),
+    ]  # fmt: skip
+    new = [
+        ChargeAmount("grid_tariff", GRID, "D03", "NT-C-TIME", Decimal("86.800"), None,
+                     Decimal("18.527829")),
+        ChargeAmount("grid_tariff", GRID, "D03", "NT-EXTRA", Decimal("86.800"), None,
+                     Decimal("1.736000")),
+    ]  # fmt: skip
+    assert charge_amounts_minus(new, old) == (
+        ChargeAmount("grid_tariff", GRID, "D03", "NT-C-TIME", Decimal("-13.200"), None,
+                     Decimal("-2.817849")),
+        ChargeAmount("grid_tariff", GRID, "D03", "NT-EXTRA", Decimal("86.800"), None,
+                     Decimal("1.736000")),
+        ChargeAmount("grid_subscription", GRID, "D01", "NT-ABO", None, -31,
+                     Decimal("-30.000000")),
+    )  # fmt: skip

@@ -46,7 +46,13 @@ from wattline_platform.service import Service
 from wattline_settlement import metrics
 from wattline_settlement.adapters import metering_data
 from wattline_settlement.adapters import runs as store
-from wattline_settlement.domain.model import ChargeAmount, Line, Period, Result
+from wattline_settlement.domain.model import (
+    ChargeAmount,
+    Line,
+    Period,
+    Result,
+    charge_amounts_minus,
+)
 from wattline_settlement.inputs import Blocked, Inputs, bulk_groups, load_inputs
 
 log = get_logger(__name__)
@@ -93,38 +99,6 @@ def _charge_events(code: str, amounts: Sequence[ChargeAmount]) -> list[ChargeAmo
         for a in amounts
         if a.code == code
     ]
-
-
-def _amounts_minus(
-    new: Sequence[ChargeAmount], old: Sequence[ChargeAmount]
-) -> tuple[ChargeAmount, ...]:
-    """Per charge *new* minus *old* (a charge only in one counts as zero in the other)."""
-
-    def key(a: ChargeAmount) -> tuple[str, str, str, str]:
-        return (a.code, a.owner_gln, a.charge_type, a.charge_id)
-
-    before = {key(a): a for a in old}
-    after = {key(a): a for a in new}
-    out = []
-    for k in [*after, *(k for k in before if k not in after)]:
-        x, y = after.get(k), before.get(k)
-
-        def q(a: ChargeAmount | None) -> Decimal | None:
-            return None if a is None else a.quantity_kwh
-
-        def d(a: ChargeAmount | None) -> int | None:
-            return None if a is None else a.days
-
-        qs, ds = (q(x), q(y)), (d(x), d(y))
-        out.append(
-            ChargeAmount(
-                *k,
-                None if qs == (None, None) else (qs[0] or Decimal(0)) - (qs[1] or Decimal(0)),
-                None if ds == (None, None) else (ds[0] or 0) - (ds[1] or 0),
-                (x.amount if x else Decimal(0)) - (y.amount if y else Decimal(0)),
-            )
-        )
-    return tuple(out)
 
 
 def _line_events(
@@ -646,7 +620,7 @@ async def _correct(
         consumption, data_id = result.consumption_kwh, inputs.data_id
         start, end = clip.start, clip.end
     delta = _minus(new_lines, current)
-    delta_amounts = _amounts_minus(new_amounts, current_amounts)
+    delta_amounts = charge_amounts_minus(new_amounts, current_amounts)
     if (
         all(line.amount == 0 and not line.quantity_kwh and not line.days for line in delta)
         and (start, end) == (row["current_start"], row["current_end"])

@@ -8,10 +8,11 @@ Series are materialised: one value per interval of the period, in time order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TypeVar
 
 Resolution = Literal["PT1H", "PT15M"]
 Kind = Literal["settlement", "correction", "erroneous_switch"]
@@ -102,6 +103,45 @@ class ChargeAmount:
     quantity_kwh: Decimal | None
     days: int | None
     amount: Decimal
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.code, self.owner_gln, self.charge_type, self.charge_id)
+
+
+_N = TypeVar("_N", Decimal, int)
+
+
+def _less(a: _N | None, b: _N | None, zero: _N) -> _N | None:
+    """*a* - *b*, a missing side counting as *zero*; None when both are missing."""
+    if a is None and b is None:
+        return None
+    return (zero if a is None else a) - (zero if b is None else b)
+
+
+def charge_amounts_minus(
+    new: Sequence[ChargeAmount], old: Sequence[ChargeAmount]
+) -> tuple[ChargeAmount, ...]:
+    """Per charge *new* minus *old*, what a correction adds to each charge (a charge on one
+    side only counts as zero on the other): new's charges first, then those only in old."""
+    before = {a.key: a for a in old}
+    after = {a.key: a for a in new}
+    out = []
+    for key in [*after, *(k for k in before if k not in after)]:
+        x, y = after.get(key), before.get(key)
+        out.append(
+            ChargeAmount(
+                *key,
+                _less(
+                    None if x is None else x.quantity_kwh,
+                    None if y is None else y.quantity_kwh,
+                    Decimal(0),
+                ),
+                _less(None if x is None else x.days, None if y is None else y.days, 0),
+                (x.amount if x else Decimal(0)) - (y.amount if y else Decimal(0)),
+            )
+        )
+    return tuple(out)
 
 
 @dataclass(frozen=True)
