@@ -159,6 +159,20 @@ async def test_an_injected_charge_deviation_is_reported_with_its_size_and_the_re
     assert len(await rig.events("reconciliation.wholesale_deviation.detected")) == 1
 
 
+async def test_a_deviation_from_a_tiny_datahub_amount_is_stored_with_its_huge_percentage(
+    rig: Any,
+) -> None:
+    # Ours 7.400000 against DataHub's 0.000001: -7.399999 DKK is 739,999,900 % of DataHub's.
+    await rig.deliver(settled("571313100000000003", "40.000000", "7.400000"))
+    await rig.deliver(datahub(ENERGINET, "D03", "40000", ["0.000001"]))
+    assert await wholesale.reconcile_pending(rig.rec) == 1
+    page = (await rig.client.get("/api/reconciliation/wholesale?period=2026-01")).json()
+    row = next(r for r in page["items"] if r["charge_id"] == "40000")
+    assert row["status"] == "deviation"
+    assert D(row["deviation_dkk"]) == D("7.399999")
+    assert D(row["deviation_percent"]) == D("739999900.00")
+
+
 async def test_bad_wholesale_queries_are_4xx_problems(rig: Any) -> None:
     for url in (
         "/api/reconciliation/wholesale?period=2026-13",

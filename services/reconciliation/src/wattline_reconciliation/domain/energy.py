@@ -191,7 +191,8 @@ def _datahub_hour(slots: Iterable[Slot], hour: datetime) -> Decimal | None:
     return None
 
 
-def _percent(deviation: Decimal, datahub: Decimal) -> Decimal | None:
+def deviation_percent(deviation: Decimal, datahub: Decimal) -> Decimal | None:
+    """*deviation* as a percentage of DataHub's figure, half up to 2 decimals (None for 0)."""
     if datahub == 0:
         return None
     return (deviation * 100 / datahub).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -232,7 +233,7 @@ def reconcile_slice(
         else:
             ours = ours if ours is not None else Decimal("0.000")
             deviation = ours - datahub
-            percent = _percent(deviation, datahub)
+            percent = deviation_percent(deviation, datahub)
             status = "deviation" if tolerance.exceeded(deviation, datahub) else "matched"
         results.append(
             HourResult(

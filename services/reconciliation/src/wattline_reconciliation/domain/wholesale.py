@@ -21,9 +21,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from wattline_reconciliation.domain.energy import Status
+from wattline_reconciliation.domain.energy import Status, deviation_percent
 
 
 @dataclass(frozen=True, order=True)
@@ -62,12 +62,6 @@ def settlement_rank(settlement_version: str | None) -> int:
     return 0
 
 
-def _percent(deviation: Decimal, datahub: Decimal) -> Decimal | None:
-    if datahub == 0:
-        return None
-    return (deviation * 100 / datahub).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
 def reconcile_month(
     datahub: Mapping[ChargeKey, Decimal],
     ours: Mapping[ChargeKey, Decimal],
@@ -85,7 +79,7 @@ def reconcile_month(
             status = "missing_ours"
         else:
             deviation = mine - theirs
-            percent = _percent(deviation, theirs)
+            percent = deviation_percent(deviation, theirs)
             status = "deviation" if abs(deviation) > tolerance_dkk else "matched"
         results.append(ChargeResult(charge, status, theirs, mine, deviation, percent))
     return results
