@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -128,4 +128,66 @@ async def test_days_and_months_sum_the_hours_and_others_points_are_404(rig: tupl
         {"resolution": "day"},
     ):
         bad = await client.get(path, params=params, headers=anna)
+        assert bad.status_code == 400, (params, bad.text)
+
+
+async def _point(db, gsrn: str, price_area: str) -> None:  # type: ignore[no-untyped-def]
+    async with db.connection() as conn:
+        await conn.execute(
+            """INSERT INTO metering_points (gsrn, grid_area, price_area, metering_point_type,
+                   settlement_method, resolution) VALUES ($1, '344', $2, 'E17', 'D01', 'PT1H')""",
+            gsrn, price_area,
+        )  # fmt: skip
+
+
+async def _spot(db, area: str, day: date, first: Decimal) -> None:  # type: ignore[no-untyped-def]
+    """24 hourly prices of *day* (a winter day): *first*, then 0.01 DKK/kWh more each hour."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(hours=1)
+    async with db.connection() as conn:
+        await conn.executemany(
+            """INSERT INTO spot_prices (price_area, start_utc, resolution, dkk_per_kwh, source)
+               VALUES ($1, $2, 'PT1H', $3, 'test')""",
+            [(area, start + timedelta(hours=h), first + Decimal("0.01") * h) for h in range(24)],
+        )
+
+
+async def test_spot_prices_are_of_the_customers_own_price_area(rig: tuple) -> None:
+    client, db = rig
+    await _point(db, HOUSE, "DK1")
+    await _point(db, FLAT, "DK2")
+    await _supply(db, HOUSE, ANNA, date(2024, 1, 1))
+    await _supply(db, FLAT, BO, date(2024, 1, 1))
+    day = date(2025, 1, 15)
+    await _spot(db, "DK1", day, Decimal("0.412345678"))
+    await _spot(db, "DK2", day, Decimal("0.900000000"))
+    await _spot(db, "DK1", date(2025, 1, 16), Decimal("9.000000000"))  # another day: not shown
+    path = "/api/settlement/portal/spot-prices"
+
+    anna = await client.get(path, params={"date": "2025-01-15"}, headers=portal_headers(ANNA))
+    assert anna.status_code == 200, anna.text
+    body = anna.json()
+    assert body["day"] == "2025-01-15"
+    assert [a["price_area"] for a in body["areas"]] == ["DK1"]  # not Bo's DK2
+    area = body["areas"][0]
+    assert area["gsrns"] == [HOUSE] and area["resolution"] == "PT1H"
+    assert len(area["prices"]) == 24
+    assert area["prices"][0] == {"start": "2025-01-14T23:00Z", "dkk_per_kwh": "0.412345678"}
+    assert area["prices"][23] == {"start": "2025-01-15T22:00Z", "dkk_per_kwh": "0.642345678"}
+
+    bo = (await client.get(path, params={"date": "2025-01-15"}, headers=portal_headers(BO))).json()
+    assert [a["price_area"] for a in bo["areas"]] == ["DK2"]
+    assert bo["areas"][0]["prices"][1]["dkk_per_kwh"] == "0.910000000"
+
+    # A day without prices yet: the area, no prices. A customer with no metering point: 404.
+    later = await client.get(path, params={"date": "2025-02-01"}, headers=portal_headers(ANNA))
+    assert later.status_code == 200 and later.json()["areas"][0]["prices"] == []
+    nobody = await client.get(
+        path, params={"date": "2025-01-15"}, headers=portal_headers(str(uuid.uuid4()))
+    )
+    assert nobody.status_code == 404
+    assert nobody.headers["content-type"].startswith("application/problem+json")
+    office = await client.get(path, params={"date": "2025-01-15"}, headers=identity_headers())
+    assert office.status_code == 403
+    for params in ({"date": "x"}, {}, {"date": "1900-01-01"}):
+        bad = await client.get(path, params=params, headers=portal_headers(ANNA))
         assert bad.status_code == 400, (params, bad.text)

@@ -1,5 +1,6 @@
-"""The customer portal's consumption: ``GET /api/settlement/portal/metering-points/{gsrn}/
-consumption``, for a customer's portal token only (``FOR_CUSTOMERS``).
+"""The customer portal's consumption (``GET /api/settlement/portal/metering-points/{gsrn}/
+consumption``) and spot prices (``GET /api/settlement/portal/spot-prices``), for a customer's
+portal token only (``FOR_CUSTOMERS``).
 
 The customer is the identity's and nothing else; a GSRN that is not one of their metering
 points is 404, as one that does not exist. Hours of a Danish local day, days of a month or
@@ -9,7 +10,8 @@ same hourly values (the metering-data API's document), so they add up to the ør
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from litestar import get
@@ -22,8 +24,9 @@ from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
 from wattline_settlement import metering
-from wattline_settlement.adapters import metering_data
+from wattline_settlement.adapters import metering_data, prices
 from wattline_settlement.adapters import portal as store
+from wattline_settlement.domain import charge_rules
 
 Resolution = Literal["hour", "day", "month"]
 _CODE = {"hour": "PT1H", "day": "P1D", "month": "P1M"}
@@ -149,4 +152,76 @@ async def portal_consumption(
     )
 
 
-ROUTES: list[Any] = [portal_consumption]
+class PortalSpotPrice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    start: str = Field(description="start of the hour or quarter (UTC)")
+    dkk_per_kwh: Decimal = Field(description="day-ahead price, excl. VAT, charges and margin")
+
+
+class PortalPriceArea(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    price_area: Literal["DK1", "DK2"]
+    gsrns: list[str] = Field(description="the customer's metering points in this area")
+    resolution: Literal["PT1H", "PT15M"] = Field(description="the market's resolution that day")
+    prices: list[PortalSpotPrice] = Field(description="in time order; empty: not published yet")
+
+
+class PortalSpotPrices(BaseModel):
+    """The day-ahead spot prices of a Danish local day in the customer's price areas."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: date = Field(description="the Danish local date")
+    areas: list[PortalPriceArea]
+
+
+@get(
+    "/api/settlement/portal/spot-prices",
+    summary="Portal: the spot prices of a day in my price area",
+    description=(
+        "For a customer's portal token. The day-ahead prices (Energi Data Service, DKK/kWh "
+        "excl. VAT) of the local day `date` in the price area of each of the customer's "
+        "metering points supplied that day (or, if none is, of every one they had). A "
+        "customer without metering points gets 404."
+    ),
+    tags=["portal"],
+    opt=FOR_CUSTOMERS,
+)
+async def portal_spot_prices(
+    service: ServiceDep,
+    identity: IdentityDep,
+    day: Annotated[date, QueryParameter(name="date", description="a Danish local date")],
+) -> PortalSpotPrices:
+    customer = identity.customer
+    if customer is None:  # FOR_CUSTOMERS lets only portal tokens in
+        raise Problem(403, "portal-only", "Only for a customer's portal token")
+    if not date(2000, 1, 2) <= day <= date(2100, 1, 1):
+        raise Problem(
+            400, "invalid-period", "Invalid period", "date outside 2000-01-02..2100-01-01"
+        )
+    start, end = local_midnight(day), local_midnight(day + timedelta(days=1))
+    async with service.database.connection() as conn:
+        areas = await store.price_areas(conn, customer, day)
+        if not areas:
+            raise Problem(404, "no-metering-points", "No metering points", "the customer has none")
+        found = {area: await prices.read_spot(conn, area, start, end) for area in areas}
+    return PortalSpotPrices(
+        day=day,
+        areas=[
+            PortalPriceArea(
+                price_area=area,  # CHECK (price_area IN ('DK1', 'DK2'))
+                gsrns=gsrns,
+                resolution=charge_rules.spot_resolution(day),
+                prices=[
+                    PortalSpotPrice(start=charge_rules.fmt_utc(at), dkk_per_kwh=price)
+                    for at, price in sorted(found[area].items())
+                ],
+            )
+            for area, gsrns in areas.items()
+        ],
+    )
+
+
+ROUTES: list[Any] = [portal_consumption, portal_spot_prices]
