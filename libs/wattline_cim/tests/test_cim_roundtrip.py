@@ -30,6 +30,9 @@ from wattline_cim import (
     PriceListDocument,
     PricePoint,
     PriceSeries,
+    WholesalePoint,
+    WholesaleSeries,
+    WholesaleServicesDocument,
     WholesaleSettlementRequest,
     build_document,
     dumps,
@@ -44,6 +47,7 @@ GRID_COMPANY = "5799994000039"
 CREATED = datetime(2025, 2, 3, 11, 4, 19, tzinfo=UTC)
 DAY_START = datetime(2025, 1, 14, 23, 0, tzinfo=UTC)
 DAY_END = datetime(2025, 1, 15, 23, 0, tzinfo=UTC)
+D = Decimal
 OUR = {"sender_gln": SUPPLIER, "message_id": "msg-1", "created": CREATED}
 THEIRS = {"receiver_gln": SUPPLIER, "message_id": "msg-2", "created": CREATED}
 
@@ -319,6 +323,61 @@ def _wholesale_request() -> WholesaleSettlementRequest:
     )
 
 
+def _wholesale_services() -> WholesaleServicesDocument:
+    """RSM-019: a tariff per hour (kWh, price, amount) and a subscription per day."""
+    return WholesaleServicesDocument(
+        **THEIRS,
+        series=(
+            WholesaleSeries(
+                transaction_id="w-1",
+                version="1",
+                original_transaction_id="q-3",
+                grid_area="344",
+                energy_supplier_gln=SUPPLIER,
+                metering_point_type="E17",
+                settlement_method="D01",
+                charge_type="D03",
+                charge_id="NT-C-TIME",
+                charge_owner_gln=GRID_COMPANY,
+                quantity_unit="KWH",
+                price_unit="KWH",
+                currency="DKK",
+                resolution="PT1H",
+                start=DAY_START,
+                end=DAY_START + timedelta(hours=2),
+                points=(
+                    WholesalePoint(
+                        position=1, quantity=D("1.250"), price=D("0.1302"), amount=D("0.16275")
+                    ),
+                    WholesalePoint(
+                        position=2, quantity=D("0.000"), price=D("0.1302"), amount=D("0.000000")
+                    ),
+                ),
+            ),
+            WholesaleSeries(
+                transaction_id="w-2",
+                settlement_version="D01",
+                grid_area="344",
+                energy_supplier_gln=SUPPLIER,
+                metering_point_type="E17",
+                charge_type="D01",
+                charge_id="NT-ABON",
+                charge_owner_gln=GRID_COMPANY,
+                quantity_unit="H87",
+                currency="DKK",
+                resolution="P1D",
+                start=DAY_START,
+                end=DAY_END,
+                points=(
+                    WholesalePoint(
+                        position=1, quantity=D("2"), price=D("0.685484"), amount=D("1.370968")
+                    ),
+                ),
+            ),
+        ),
+    )
+
+
 ALL_MODELS = [
     _measure_document,
     _aggregation_document,
@@ -334,6 +393,7 @@ ALL_MODELS = [
     _measure_request,
     _aggregation_request,
     _wholesale_request,
+    _wholesale_services,
 ]
 
 
@@ -350,6 +410,7 @@ def test_every_model_round_trips(make: Callable[[], CimDocument]) -> None:
         (_measure_request, "RequestValidatedMeasureData_MarketDocument"),
         (_aggregation_request, "RequestAggregatedMeasureData_MarketDocument"),
         (_wholesale_request, "RequestWholesaleSettlement_MarketDocument"),
+        (_wholesale_services, "NotifyWholesaleServices_MarketDocument"),
         (_measure_document, "NotifyValidatedMeasureData_MarketDocument"),
         (_aggregation_document, "NotifyAggregatedMeasureData_MarketDocument"),
         (_confirm, "ConfirmRequestChangeOfSupplier_MarketDocument"),

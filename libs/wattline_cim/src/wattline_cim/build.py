@@ -28,6 +28,7 @@ from wattline_cim.models import (
     MeasurePoint,
     PriceListDocument,
     PriceSeries,
+    WholesaleServicesDocument,
     WholesaleSettlementRequest,
     _Header,
 )
@@ -393,6 +394,39 @@ def _wholesale_request(doc: WholesaleSettlementRequest) -> Json:
     return {"RequestWholesaleSettlement_MarketDocument": body}
 
 
+def _wholesale_services(doc: WholesaleServicesDocument) -> Json:
+    body = _header(doc, "E31")
+    series = []
+    for s in doc.series:
+        item: Json = {"mRID": s.transaction_id}
+        _put(item, "version", s.version)
+        _put(item, "settlement_Series.version", s.settlement_version, _value)
+        _put(item, "originalTransactionIDReference_Series.mRID", s.original_transaction_id)
+        _put(item, "marketEvaluationPoint.type", s.metering_point_type, _value)
+        _put(item, "marketEvaluationPoint.settlementMethod", s.settlement_method, _value)
+        _put(item, "chargeType.mRID", s.charge_id)
+        _put(item, "chargeType.type", s.charge_type, _value)
+        _put(item, "chargeType.chargeTypeOwner_MarketParticipant.mRID", s.charge_owner_gln, _gs1)
+        item["meteringGridArea_Domain.mRID"] = _area(s.grid_area)
+        item["energySupplier_MarketParticipant.mRID"] = _gs1(s.energy_supplier_gln)
+        item["quantity_Measure_Unit.name"] = _value(s.quantity_unit)
+        _put(item, "price_Measure_Unit.name", s.price_unit, _value)
+        _put(item, "currency_Unit.name", s.currency, _value)
+        points = []
+        for p in s.points:
+            point: Json = {"position": _value(p.position)}
+            _put(point, "energy_Quantity.quantity", p.quantity)
+            _put(point, "price.amount", p.price, _value)
+            _put(point, "energySum_Quantity.quantity", p.amount)
+            _put(point, "quality", p.quality, _value)
+            points.append(point)
+        item["Period"] = _period(s.resolution, s.start, s.end, points)
+        series.append(item)
+    if series:
+        body["Series"] = series
+    return {"NotifyWholesaleServices_MarketDocument": body}
+
+
 _BUILDERS: dict[type[Any], Callable[[Any], Json]] = {
     MeasureDataDocument: _measure_data,
     AggregationDocument: _aggregation,
@@ -407,6 +441,7 @@ _BUILDERS: dict[type[Any], Callable[[Any], Json]] = {
     MeasureDataRequest: _measure_data_request,
     AggregationRequest: _aggregation_request,
     WholesaleSettlementRequest: _wholesale_request,
+    WholesaleServicesDocument: _wholesale_services,
 }
 
 
