@@ -2,7 +2,7 @@
 
 import pytest
 from wattline_gateway.domain import api_keys
-from wattline_gateway.domain.rate_limit import FailureLimiter, TokenBucket
+from wattline_gateway.domain.rate_limit import Buckets, FailureLimiter, TokenBucket
 
 
 def test_generated_keys_verify_against_their_hash_only() -> None:
@@ -47,3 +47,16 @@ def test_failures_per_address_are_limited_in_bounded_memory() -> None:
         limiter.fail(f"10.0.0.{n}", 130.0)
     assert len(limiter._buckets) == 3
     assert "10.0.0.1" not in limiter._buckets  # the oldest failure is forgotten first
+
+
+def test_buckets_by_name_are_bounded_and_forget_the_least_recently_used() -> None:
+    buckets = Buckets(max_names=2)
+    first = buckets.get("customer-a", 2)
+    assert first.take(0.0) == 0.0
+    assert buckets.get("customer-a", 2) is first  # the same bucket: its token stays taken
+    buckets.get("customer-b", 2)
+    buckets.get("customer-a", 2)  # used again: b is now the least recently used
+    buckets.get("customer-c", 2)
+    assert len(buckets) == 2
+    assert "customer-b" not in buckets and "customer-a" in buckets
+    assert buckets.get("customer-a", 5) is not first  # a changed limit starts a full bucket

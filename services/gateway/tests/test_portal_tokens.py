@@ -158,3 +158,61 @@ def test_the_issuer_binds_one_customer_and_bounds_the_lifetime() -> None:
     assert not portal_tokens.reaches("invoicing", "/invoices", "GET")
     assert not portal_tokens.reaches("invoicing", "/portal/invoices", "POST")
     assert not portal_tokens.reaches("datahub", "/portal/x", "GET")
+
+
+async def test_issuing_and_revoking_are_audited_and_a_customer_loses_every_token(
+    gateway: tuple[httpx.AsyncClient, asyncpg.Connection, list[identity.Identity]],
+) -> None:
+    client, conn, _ = gateway
+    issuer = await create_api_key(conn, "backoffice", ["portal:issue"])
+    other = "6f1c1b6e-2f57-4a3e-9d0a-3c2b1a000002"
+    head = {"X-API-Key": issuer}
+    tokens = []
+    for customer in (CUSTOMER, CUSTOMER, other):
+        issued = await client.post(
+            "/api/portal-tokens", json={"customer_id": customer}, headers=head
+        )
+        assert issued.status_code == 201, issued.text
+        tokens.append(issued.json()["token"])
+    # A token long expired is purged when the next is issued.
+    from wattline_gateway.adapters import portal_tokens as repo
+
+    ancient = portal_tokens.BackOfficeIssuer(timedelta(minutes=1)).issue(
+        CUSTOMER, datetime.now(UTC) - timedelta(days=8)
+    )
+    await repo.insert(conn, ancient, uuid.uuid4())
+    assert await client.post("/api/portal-tokens", json={"customer_id": other}, headers=head)
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM portal_tokens WHERE token_id = $1", ancient.token_id
+        )
+        == 0
+    )
+
+    bad = await client.delete("/api/portal-tokens", params={"customer_id": "x"}, headers=head)
+    assert bad.status_code == 400
+    assert bad.headers["content-type"].startswith("application/problem+json")
+    revoked = await client.delete(
+        "/api/portal-tokens", params={"customer_id": CUSTOMER}, headers=head
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json() == {"customer_id": CUSTOMER, "revoked": 2}
+    statuses = [
+        (
+            await client.get("/api/settlement/portal/x", headers={"Authorization": f"Bearer {t}"})
+        ).status_code
+        for t in tokens
+    ]
+    assert statuses == [401, 401, 200]  # the other customer's token still works
+
+    trail = await conn.fetch(
+        "SELECT method, path, target, status, key_name FROM audit_log ORDER BY id"
+    )
+    assert [(r["method"], r["target"], r["status"]) for r in trail] == [
+        ("POST", CUSTOMER, 201),
+        ("POST", CUSTOMER, 201),
+        ("POST", other, 201),
+        ("POST", other, 201),
+        ("DELETE", CUSTOMER, 200),
+    ]
+    assert {r["key_name"] for r in trail} == {"backoffice"}

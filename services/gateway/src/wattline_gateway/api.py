@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from litestar import Litestar, Request, Response, get, route
@@ -31,7 +31,7 @@ from wattline_gateway import audit_api, docs, handlers, portal_api
 from wattline_gateway.adapters import api_keys as repo
 from wattline_gateway.adapters import portal_tokens as portal_repo
 from wattline_gateway.domain import api_keys, audit, paths, portal_tokens
-from wattline_gateway.domain.rate_limit import FailureLimiter, TokenBucket
+from wattline_gateway.domain.rate_limit import Buckets, FailureLimiter
 
 # Request headers passed on to services; credentials stay at the gateway.
 FORWARDED_REQUEST_HEADERS = (
@@ -53,6 +53,7 @@ log = get_logger(__name__)
 
 KEY_CACHE_SECONDS = 30.0
 PORTAL_TOKEN_TTL = timedelta(hours=1)
+T = TypeVar("T")
 UNKNOWN_KEY_CACHE_SECONDS = 5.0
 KEY_CACHE_MAX = 10_000
 
@@ -68,7 +69,7 @@ class Gateway:
     # Signs the identity every forwarded request carries (services refuse /api/* without it).
     identity_key: str | None = None
     _keys: dict[str, tuple[float, repo.StoredKey | None]] = field(default_factory=dict)
-    _buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    _buckets: Buckets = field(default_factory=Buckets)
     failed_auth_per_minute: int = 30
     # Issues customers' portal tokens (a MitID login would be another PortalTokenIssuer).
     portal_issuer: portal_tokens.PortalTokenIssuer = field(
@@ -188,14 +189,39 @@ class Gateway:
         return stored
 
     def throttle(self, key: repo.StoredKey) -> None:
-        bucket = self._buckets.get(key.name)
-        if bucket is None or bucket.per_minute != key.rate_limit_per_minute:
-            bucket = self._buckets[key.name] = TokenBucket(key.rate_limit_per_minute)
-        wait = bucket.take(time.monotonic())
+        # A customer's portal tokens share one bucket: logging in again is no way round it.
+        name = f"customer-{key.customer}" if key.customer is not None else key.name
+        wait = self._buckets.get(name, key.rate_limit_per_minute).take(time.monotonic())
         if wait:
             raise _rate_limited(
                 wait, f"key '{key.name}' allows {key.rate_limit_per_minute} requests per minute"
             )
+
+    async def audited(
+        self,
+        service: ServiceDep,
+        key: repo.StoredKey,
+        method: str,
+        path: str,
+        routed_rest: str,
+        call: Callable[[], Awaitable[T]],
+        status_of: Callable[[T], int | None],
+    ) -> T:
+        """Run the state-changing *call* of *key* on the audit trail: on record before it is
+        made (a crash after that leaves its outcome unknown, never the call), its outcome (the
+        status *status_of* the result, or the refusal's) after."""
+        entry = await _record_call(service, key, method, path, routed_rest)
+        status: int | None = None
+        try:
+            result = await call()
+            status = status_of(result)
+            return result
+        except Problem as refused:
+            status = refused.status
+            raise
+        finally:
+            if status is not None:
+                await _record_outcome(service, entry, status)
 
     def sign(self, key: repo.StoredKey) -> str:
         """A fresh identity of the authenticated *key* for one forwarded request."""
@@ -304,22 +330,15 @@ def routes(gateway: Gateway) -> list[Any]:
         key = await gateway.admit(service, request, lacking)
         if not audit.is_recorded(request.method):
             return await gateway.forward(gateway.services[owner], request, upstream_path, key)
-        # On record before it leaves (a crash after it leaves the outcome unknown, never the
-        # call), its outcome after.
-        entry = await _record_call(
-            service, key, request.method, upstream_path.split("?", 1)[0], path
+        return await gateway.audited(
+            service,
+            key,
+            request.method,
+            upstream_path.split("?", 1)[0],
+            path,
+            lambda: gateway.forward(gateway.services[owner], request, upstream_path, key),
+            lambda response: response.status_code,
         )
-        status: int | None = None
-        try:
-            response = await gateway.forward(gateway.services[owner], request, upstream_path, key)
-            status = response.status_code
-            return response
-        except Problem as refused:
-            status = refused.status
-            raise
-        finally:
-            if status is not None:
-                await _record_outcome(service, entry, status)
 
     # Also the standard Litestar path: the gateway's own (empty) document is switched off.
     @get([docs.SPEC_PATH, docs.LEGACY_SPEC_PATH], include_in_schema=False)

@@ -50,8 +50,10 @@ async def issue_portal_token(
 ) -> portal_tokens.IssuedToken:
     """A new portal token for *customer_id*, stored hashed (the secret is returned once)."""
     token = issuer.issue(customer_id, now or datetime.now(UTC))
-    async with db.connection() as conn:
-        await portal_repo.insert(conn, token, issued_by)
+    async with db.transaction() as tx:
+        await portal_repo.insert(tx, token, issued_by)
+        # Tokens long expired are of no use to anyone: issuing keeps the table from growing.
+        await portal_repo.purge_expired(tx, token.issued_at - portal_tokens.KEEP_EXPIRED)
     return token
 
 
@@ -59,6 +61,12 @@ async def revoke_portal_token(db: Database, token_id: uuid.UUID) -> bool:
     """Revoke one portal token; False when there is no such unrevoked token."""
     async with db.connection() as conn:
         return await portal_repo.revoke(conn, token_id)
+
+
+async def revoke_customer_portal_tokens(db: Database, customer_id: str) -> int:
+    """Revoke every unexpired portal token of *customer_id*; how many were."""
+    async with db.connection() as conn:
+        return await portal_repo.revoke_customer(conn, customer_id)
 
 
 # -- the audit trail ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, delete, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, ConfigDict, Field
 from wattline_platform.openapi_problems import problems
 from wattline_platform.problem import Problem
@@ -56,6 +56,13 @@ class PortalTokenRevoked(BaseModel):
     revoked: bool = Field(description="false: no such token, or it was already revoked")
 
 
+class CustomerTokensRevoked(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    revoked: int = Field(description="how many unexpired tokens were revoked by this call")
+
+
 def _issuer(key: StoredKey) -> str | None:
     # Back office only: a channel's key or a portal token must not mint customers' tokens.
     if key.channel is not None or key.customer is not None:
@@ -84,17 +91,24 @@ def routes(gateway: Gateway) -> list[Any]:
         request: Request[Any, Any, Any], service: ServiceDep, data: JSONBody[PortalTokenIn]
     ) -> PortalTokenOut:
         key = await gateway.admit(service, request, _issuer)
-        try:
-            token = await handlers.issue_portal_token(
-                service.database, gateway.portal_issuer, data.customer_id, key.id
+
+        async def issue_token() -> PortalTokenOut:
+            try:
+                token = await handlers.issue_portal_token(
+                    service.database, gateway.portal_issuer, data.customer_id, key.id
+                )
+            except portal_tokens.InvalidCustomer as exc:
+                raise Problem(400, "invalid-customer", "Invalid customer id", str(exc)) from None
+            return PortalTokenOut(
+                token=token.secret,
+                token_id=str(token.token_id),
+                customer_id=token.customer_id,
+                expires_at=token.expires_at,
             )
-        except portal_tokens.InvalidCustomer as exc:
-            raise Problem(400, "invalid-customer", "Invalid customer id", str(exc)) from None
-        return PortalTokenOut(
-            token=token.secret,
-            token_id=str(token.token_id),
-            customer_id=token.customer_id,
-            expires_at=token.expires_at,
+
+        # On the audit trail with the customer as its target: who gave whom access, and when.
+        return await gateway.audited(
+            service, key, "POST", PATH, data.customer_id, issue_token, lambda _: 201
         )
 
     @delete(
@@ -109,12 +123,49 @@ def routes(gateway: Gateway) -> list[Any]:
     async def revoke(
         request: Request[Any, Any, Any], service: ServiceDep, token_id: FromPath[str]
     ) -> PortalTokenRevoked:
-        await gateway.admit(service, request, _issuer)
+        key = await gateway.admit(service, request, _issuer)
         try:
             parsed = uuid.UUID(token_id)
         except ValueError:
             raise Problem(404, "portal-token-not-found", "No such portal token", token_id) from None
-        revoked = await handlers.revoke_portal_token(service.database, parsed)
-        return PortalTokenRevoked(token_id=str(parsed), revoked=revoked)
 
-    return [issue, revoke]
+        async def revoke_token() -> PortalTokenRevoked:
+            revoked = await handlers.revoke_portal_token(service.database, parsed)
+            return PortalTokenRevoked(token_id=str(parsed), revoked=revoked)
+
+        return await gateway.audited(
+            service, key, "DELETE", f"{PATH}/{parsed}", str(parsed), revoke_token, lambda _: 200
+        )
+
+    @delete(
+        PATH,
+        summary="Revoke every portal token of a customer",
+        description=(
+            "Every unexpired token of the customer is refused (401) from this call on: for a "
+            "lost device, a customer who leaves, or an erasure. Needs portal:issue."
+        ),
+        tags=["portal"],
+        operation_id="revokeCustomerPortalTokens",
+        status_code=200,
+        responses=problems(400),
+    )
+    async def revoke_customer(
+        request: Request[Any, Any, Any], service: ServiceDep, customer_id: FromQuery[str]
+    ) -> CustomerTokensRevoked:
+        key = await gateway.admit(service, request, _issuer)
+        try:
+            customer = str(uuid.UUID(customer_id))
+        except ValueError:
+            raise Problem(
+                400, "invalid-customer", "Invalid customer id", "customer_id must be a UUID"
+            ) from None
+
+        async def revoke_all() -> CustomerTokensRevoked:
+            count = await handlers.revoke_customer_portal_tokens(service.database, customer)
+            return CustomerTokensRevoked(customer_id=customer, revoked=count)
+
+        return await gateway.audited(
+            service, key, "DELETE", PATH, customer, revoke_all, lambda _: 200
+        )
+
+    return [issue, revoke, revoke_customer]

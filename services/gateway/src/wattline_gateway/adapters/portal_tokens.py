@@ -63,3 +63,9 @@ async def revoke_customer(conn: asyncpg.Connection, customer_id: str) -> int:
         customer_id,
     )
     return int(status.rsplit(" ", 1)[1])
+
+
+async def purge_expired(conn: asyncpg.Connection, before: datetime) -> int:
+    """Delete the tokens that expired before *before*; how many."""
+    status: str = await conn.execute("DELETE FROM portal_tokens WHERE expires_at < $1", before)
+    return int(status.rsplit(" ", 1)[1])

@@ -29,6 +29,9 @@ PORTAL_SEGMENT = "portal"
 PORTAL_SERVICES = frozenset({"portfolio", "settlement", "invoicing"})
 MIN_TTL = timedelta(minutes=1)
 MAX_TTL = timedelta(hours=12)
+# An expired token is kept this long (who had access when stays answerable from the audit
+# trail, which names the customer), then deleted.
+KEEP_EXPIRED = timedelta(days=7)
 
 
 class InvalidCustomer(ValueError):
