@@ -52,6 +52,7 @@ from wattline_settlement.domain.model import (
     Period,
     Result,
     charge_amounts_minus,
+    is_no_change,
 )
 from wattline_settlement.inputs import Blocked, Inputs, bulk_groups, load_inputs
 
@@ -622,7 +623,7 @@ async def _correct(
     delta = _minus(new_lines, current)
     delta_amounts = charge_amounts_minus(new_amounts, current_amounts)
     if (
-        all(line.amount == 0 and not line.quantity_kwh and not line.days for line in delta)
+        is_no_change(delta, delta_amounts)
         and (start, end) == (row["current_start"], row["current_end"])
         and consumption == row["current_consumption_kwh"]
     ):

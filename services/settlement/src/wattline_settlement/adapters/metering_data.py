@@ -6,9 +6,14 @@ NULL element is a missing value), qualities as small integer codes, partitioned 
 correction is the next version of the day; nothing is overwritten.
 
 Writes: :func:`store` loads a batch of days with one COPY into a session's temporary staging
-table and one INSERT ... SELECT that numbers the versions. Reads: :func:`latest_days` (a few
-metering points), :func:`bulk_latest` (NumPy matrices for many), :func:`changed_since` (what a
-settlement job must look at again) and :func:`day_versions` (a day's history, for corrections).
+table and one INSERT ... SELECT that numbers the versions. A day DataHub sent only in part (an
+RSM-012 correction of some hours: the datahub service publishes the positions it did not receive
+without value and without quality) is laid over the day's latest version first
+(:func:`laid_over`): the hours it does not carry keep their values, they are not missing.
+
+Reads: :func:`latest_days` (a few metering points), :func:`bulk_latest` (NumPy matrices for
+many), :func:`changed_since` (what a settlement job must look at again) and
+:func:`day_versions` (a day's history, for corrections).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -185,15 +190,84 @@ RETURNING id, gsrn, local_date, version
 """
 
 
+def _in_part(day: MeasureDay) -> bool:
+    """Whether *day* lacks positions it was not sent (no value and no quality: a position
+    DataHub sent without a value has quality A02)."""
+    return None in day.wh and any(
+        w is None and q is None for w, q in zip(day.wh, day.qualities, strict=True)
+    )
+
+
+def laid_over(stored: MeasureDay | None, piece: MeasureDay) -> MeasureDay:
+    """*piece* laid over the *stored* version of its day: each position *piece* was not sent
+    keeps the stored value and quality, the others are *piece*'s. A day stored at another
+    resolution (or none) is not merged: *piece* as it is."""
+    if stored is None or stored.resolution != piece.resolution or len(stored.wh) != len(piece.wh):
+        return piece
+    sent = [not (w is None and q is None) for w, q in zip(piece.wh, piece.qualities, strict=True)]
+    return replace(
+        piece,
+        wh=tuple(p if new else s for s, p, new in zip(stored.wh, piece.wh, sent, strict=True)),
+        qualities=tuple(
+            p if new else s
+            for s, p, new in zip(stored.qualities, piece.qualities, sent, strict=True)
+        ),
+    )
+
+
+_LATEST_OF = """
+SELECT DISTINCT ON (m.gsrn, m.local_date) m.gsrn, m.local_date, m.resolution, m.wh, m.qualities
+FROM metering_data m
+JOIN unnest($1::text[], $2::date[]) AS k(gsrn, local_date)
+  ON m.gsrn = k.gsrn AND m.local_date = k.local_date
+ORDER BY m.gsrn, m.local_date, m.version DESC
+"""
+
+
+async def _complete_partial(
+    conn: asyncpg.Connection, days: Sequence[MeasureDay]
+) -> list[MeasureDay]:
+    """*days* with each one sent in part laid over its day's latest version (stored, or
+    earlier in *days*). Reads under the writers' lock: the latest version is the one the new
+    version follows."""
+    keys = {(d.gsrn, d.local_date) for d in days if _in_part(d)}
+    if not keys:
+        return list(days)
+    rows = await conn.fetch(_LATEST_OF, [k[0] for k in keys], [k[1] for k in keys])
+    latest: dict[tuple[str, date], MeasureDay] = {}
+    for r in rows:
+        latest[(r["gsrn"], r["local_date"])] = MeasureDay(
+            gsrn=r["gsrn"],
+            local_date=r["local_date"],
+            resolution=r["resolution"],
+            wh=tuple(r["wh"]),
+            qualities=tuple(r["qualities"]),
+            datahub_message_id="",
+            transaction_id="",
+            original_transaction_id=None,
+            event_id=uuid.UUID(int=0),
+        )
+    out = []
+    for day in days:
+        key = (day.gsrn, day.local_date)
+        if key in keys:
+            day = laid_over(latest.get(key), day) if _in_part(day) else day
+            latest[key] = day
+        out.append(day)
+    return out
+
+
 async def store(conn: asyncpg.Connection, days: Sequence[MeasureDay]) -> list[Change]:
     """Store *days* (in arrival order) as new versions; return what was stored, in order.
 
     Must run inside a transaction. Two days for the same metering point and date get
-    consecutive versions in the order given. Month partitions are created as needed.
+    consecutive versions in the order given. Month partitions are created as needed. A day
+    sent in part is stored laid over the day's latest version (:func:`laid_over`).
     """
     if not days:
         return []
     await conn.execute(_LOCK_AND_STAGE)
+    days = await _complete_partial(conn, days)
     months = sorted({d.local_date.replace(day=1) for d in days})
     await conn.execute(_PARTITIONS, months)
     await conn.copy_records_to_table(

@@ -144,6 +144,17 @@ def charge_amounts_minus(
     return tuple(out)
 
 
+def is_no_change(lines: Sequence[Line], amounts: Sequence[ChargeAmount]) -> bool:
+    """Whether a correction's deltas (per line, and per charge from
+    :func:`charge_amounts_minus`) change nothing: no amount, kWh or day of any line or any
+    charge. Money moved between two charges of one line (one grid tariff down, another of the
+    same owner up) leaves the line's total as it was but is a change: wholesale
+    reconciliation keeps what was billed per charge, so such a correction is published."""
+    return all(x.amount == 0 and not x.quantity_kwh and not x.days for x in lines) and all(
+        a.amount == 0 and not a.quantity_kwh and not a.days for a in amounts
+    )
+
+
 @dataclass(frozen=True)
 class Charges:
     """Every price of the calculation, each a list of versions."""
