@@ -8,7 +8,7 @@ from wattline_platform.logging import get_logger
 from wattline_platform.pii import PiiCipher
 from wattline_platform.service import Service, ServiceSpec
 
-from wattline_invoicing import api, consumers, webhooks_api
+from wattline_invoicing import api, consumers, portal_api, webhooks_api
 from wattline_invoicing.adapters.mailer import SmtpChannel
 from wattline_invoicing.adapters.parties import Parties
 from wattline_invoicing.handlers import Invoicing
@@ -32,6 +32,7 @@ def wire(settings: InvoicingSettings | None = None, cipher: PiiCipher | None = N
     inv = Invoicing(service, settings, Parties(cipher), email_channel(settings))
     inv.service.route_handlers.extend(api.routes(inv))
     inv.service.route_handlers.extend(webhooks_api.routes(inv, cipher))
+    inv.service.route_handlers.extend(portal_api.routes(inv))
     consumers.register(inv)
     if settings.jobs:
         inv.service.background.append(lambda: billing.billing_job(inv))

@@ -240,3 +240,68 @@ class MandatesOut(_Out):
     changes: int
     active: int
     cancelled: int
+
+
+# -- the customer portal (a customer's own documents, in customer terms: no internal ids) ------
+
+
+class PortalDocument(_Out):
+    """An invoice or credit note as its customer sees it."""
+
+    number: str = Field(description="the document's number: 2026-00001, K2026-00001")
+    kind: Literal["invoice", "credit_note"]
+    status: Literal["issued", "partly_paid", "paid", "credited"]
+    period_start: date
+    period_end: date = Field(description="exclusive")
+    issue_date: date
+    due_date: date
+    subtotal: Decimal = Field(description="DKK excl. VAT")
+    vat: Decimal
+    total: Decimal = Field(description="DKK incl. VAT")
+    aconto_paid: Decimal = Field(description="prepaid (aconto) and deducted here")
+    next_prepayment: Decimal = Field(description="the next period's prepayment billed here")
+    amount_due: Decimal = Field(description="to pay; < 0: money back")
+    outstanding: Decimal = Field(description="what is still unpaid of it (0 for a credit note)")
+    corrects_number: str | None = Field(description="a credit note: the invoice it corrects")
+
+
+class PortalDocumentPage(_Out):
+    items: list[PortalDocument]
+    next: str | None = Field(description="cursor for ?after= (None: the last page)")
+
+
+class PortalLine(_Out):
+    gsrn: str = Field(description="the metering point")
+    period_start: date
+    period_end: date = Field(description="exclusive")
+    code: str = Field(description="the price element: spot_energy, grid_tariff, ...")
+    text: str = Field(description="as the bill prints it (Danish)")
+    correction: bool = Field(description="corrects an earlier period's settlement")
+    quantity_kwh: Decimal | None
+    days: int | None
+    unit_price: Decimal | None = Field(description="DKK per kWh or per day, excl. VAT")
+    amount: Decimal = Field(description="DKK excl. VAT")
+    vat: Decimal
+
+
+class PortalDocumentDetail(PortalDocument):
+    fi_code_line: str | None = Field(description="to pay by FI-kort: +71<payment id+creditor<")
+    lines: list[PortalLine]
+
+
+class PortalPaidInvoice(_Out):
+    number: str
+    amount: Decimal
+
+
+class PortalPayment(_Out):
+    received_on: date
+    amount: Decimal
+    method: Literal["betalingsservice", "fi_card", "bank", "manual"]
+    status: Literal["matched", "reversed"] = Field(description="reversed: taken back")
+    pays: list[PortalPaidInvoice] = Field(description="the invoices it paid, by number")
+
+
+class PortalPayments(_Out):
+    balance: Decimal = Field(description="> 0: the customer owes; < 0: money to the customer")
+    payments: list[PortalPayment] = Field(description="newest first")
