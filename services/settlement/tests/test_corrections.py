@@ -151,3 +151,36 @@ async def test_a_partial_correction_of_four_hours_corrects_exactly_those_hours(r
         "1.18",
         "5.91",
     )
+
+
+async def test_a_day_sent_in_part_is_laid_over_the_version_before_it_in_the_same_batch(
+    rig: Rig,
+) -> None:
+    # Given a whole day (1.000 kWh an hour) and, in the same batch, a correction of four hours
+    # of which DataHub sends one as missing (no value, quality A02)
+    day = date(2025, 1, 15)
+    whole = metering_data.MeasureDay(
+        GSRN, day, "PT1H", (1000,) * 24, (4,) * 24, "m-1", "t-1", None, uuid.uuid4()
+    )
+    wh: list[int | None] = [None] * 24
+    qualities: list[int | None] = [None] * 24
+    wh[10:14], qualities[10:14] = [2000, 2000, 2000, None], [4, 4, 4, 2]
+    part = metering_data.MeasureDay(
+        GSRN, day, "PT1H", tuple(wh), tuple(qualities), "m-2", "t-2", "t-1", uuid.uuid4()
+    )
+    async with rig.service.database.transaction() as tx:
+        stored = await metering_data.store(tx, [whole, part])
+        versions = await metering_data.day_versions(tx, GSRN, day)
+    # Then the correction keeps the 20 hours it did not carry, and the missing hour is missing
+    assert [change.version for change in stored] == [1, 2]
+    assert versions[1].wh == (1000,) * 10 + (2000, 2000, 2000, None) + (1000,) * 10
+    assert versions[1].qualities == ("A04",) * 13 + ("A02",) + ("A04",) * 10
+    # and a day sent in part at another resolution than the stored one is not mixed with it
+    quarters = metering_data.MeasureDay(
+        GSRN, day, "PT15M", (250,) + (None,) * 95, (4,) + (None,) * 95, "m-3", "t-3", None,
+        uuid.uuid4(),
+    )  # fmt: skip
+    async with rig.service.database.transaction() as tx:
+        await metering_data.store(tx, [quarters])
+        latest = (await metering_data.day_versions(tx, GSRN, day))[-1]
+    assert latest.wh == (250,) + (None,) * 95
