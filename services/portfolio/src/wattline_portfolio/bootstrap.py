@@ -12,7 +12,7 @@ from wattline_platform.logging import get_logger
 from wattline_platform.pii import PiiCipher
 from wattline_platform.service import Service, ServiceSpec
 
-from wattline_portfolio import api, consumers, handlers, metrics
+from wattline_portfolio import api, consumers, handlers, metrics, portal
 from wattline_portfolio.adapters.address_lookup import AddressLookup
 from wattline_portfolio.adapters.vault import Vault
 from wattline_portfolio.settings import PortfolioSettings
@@ -52,6 +52,7 @@ def wire(
         cipher = PiiCipher(key.get_secret_value())
     p = portfolio_of(service, settings, cipher)
     service.route_handlers.extend(api.routes(p))
+    service.route_handlers.extend(portal.routes(p))
     consumers.register(p)
     service.background.append(lambda: scheduler(p))
     service.background.append(
