@@ -195,8 +195,10 @@ async def test_docs_page_serves_every_file_it_references_itself(rig: Rig) -> Non
 async def test_the_documents_paths_are_those_of_the_real_services_behind_it(
     postgres_dsn: str,
 ) -> None:
-    # The real portfolio's and settlement's documents (imported here, so that a service that
-    # does not import fails this test and not the whole module).
+    # The real portfolio's, settlement's and invoicing's documents (imported here, so that a
+    # service that does not import fails this test and not the whole module).
+    from wattline_invoicing.bootstrap import InvoicingSettings
+    from wattline_invoicing.bootstrap import build as build_invoicing
     from wattline_portfolio.bootstrap import PortfolioSettings
     from wattline_portfolio.bootstrap import build as build_portfolio
     from wattline_settlement.bootstrap import SettlementSettings
@@ -210,6 +212,9 @@ async def test_the_documents_paths_are_those_of_the_real_services_behind_it(
         ),
         "settlement": await _real_openapi(
             build_settlement(SettlementSettings(database_url=postgres_dsn, jobs=False))
+        ),
+        "invoicing": await _real_openapi(
+            build_invoicing(InvoicingSettings(database_url=postgres_dsn, jobs=False))
         ),
     }
     async with _gateway(postgres_dsn, docs) as rig:
@@ -227,6 +232,24 @@ async def test_the_documents_paths_are_those_of_the_real_services_behind_it(
         assert "get" in paths["/api/settlement/runs"]
         assert "get" in paths["/api/settlement/runs/{run_id}/lines"]
         assert all(path.startswith("/api/") for path in paths)  # not the gateway's own routes
+        # The customer portal's routes, each service's, documented with their response models.
+        portal = {path for path in paths if "/portal/" in path}
+        assert portal == {
+            "/api/portfolio/portal/metering-points",
+            "/api/portfolio/portal/contract",
+            "/api/settlement/portal/metering-points/{gsrn}/consumption",
+            "/api/settlement/portal/spot-prices",
+            "/api/invoicing/portal/invoices",
+            "/api/invoicing/portal/invoices/{number}",
+            "/api/invoicing/portal/invoices/{number}/pdf",
+            "/api/invoicing/portal/payments",
+        }
+        assert all(set(paths[path]) == {"get"} for path in portal)
+        assert {"PortalMeteringPoints", "PortalContracts", "PortalConsumption",
+                "PortalSpotPrices", "PortalDocumentPage", "PortalDocumentDetail",
+                "PortalPayments"} <= set(doc["components"]["schemas"])  # fmt: skip
+        pdf = paths["/api/invoicing/portal/invoices/{number}/pdf"]["get"]["responses"]["200"]
+        assert "application/pdf" in pdf["content"]
         # Every schema an operation refers to is in the merged components.
         text = json.dumps(doc)
         refs = set(re.findall(r'"#/components/schemas/([^"]+)"', text))
