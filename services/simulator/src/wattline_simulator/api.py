@@ -19,6 +19,7 @@ from wattline_cim import (
     CimDocument,
     CimError,
     MeasureDataRequest,
+    WholesaleSettlementRequest,
     parse_document,
 )
 from wattline_platform.inputs import SequenceId
@@ -26,11 +27,12 @@ from wattline_platform.openapi_problems import problems
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_simulator import generation, handlers, processes, requests
+from wattline_simulator import generation, handlers, processes, requests, wholesale
 from wattline_simulator.adapters import market, store
 from wattline_simulator.domain import tokens
 from wattline_simulator.domain.faults import (
     CATEGORIES,
+    GENERATION_CATEGORY,
     GENERATION_FAULTS,
     QUEUE_FAULTS,
     Answer,
@@ -183,6 +185,9 @@ async def incoming(
         elif isinstance(doc, AggregationRequest):
             now = await store.now(tx) or settings.start
             await requests.answer_aggregation(tx, doc, settings, now)
+        elif isinstance(doc, WholesaleSettlementRequest):
+            now = await store.now(tx) or settings.start
+            await wholesale.answer_request(tx, doc, settings, now)
     if reason is not None:
         return Response({"error": reason}, status_code=400)
     return Response({"status": "accepted"}, status_code=202)
@@ -277,8 +282,15 @@ MALFORMED = b'{"NotifyValidatedMeasureData_MarketDocument": {"mRID": "broken", '
 async def inject_fault(data: JSONBody[FaultIn], service: ServiceDep) -> dict[str, Any]:
     fault = Fault(data.category, data.kind, data.count, data.retry_after, data.delay_ms)
     broken: list[bytes] = []
-    if data.kind in GENERATION_FAULTS and data.category not in ("*", "Aggregations"):
-        raise Problem(400, "invalid-fault", "aggregation_deviation applies to Aggregations")
+    if data.kind in GENERATION_FAULTS and data.category not in (
+        "*",
+        GENERATION_CATEGORY[data.kind],
+    ):
+        raise Problem(
+            400,
+            "invalid-fault",
+            f"{data.kind} applies to {GENERATION_CATEGORY[data.kind]}",
+        )
     if data.kind in QUEUE_FAULTS and data.kind not in ("duplicate", *GENERATION_FAULTS):
         if data.category == "*" or data.count < 1:
             raise Problem(400, "invalid-fault", "Broken documents need a category and a count")

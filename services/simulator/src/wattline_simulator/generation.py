@@ -9,6 +9,9 @@ For each day, in one transaction (so a day is queued exactly once, also across r
 * ``Aggregations``: one RSM-014 per grid area with the hourly totals of the values sent for
   our flex (D01) consumption (E17) metering points there, unless an ``aggregation_deviation``
   fault adds a known delta to one of them.
+* ``Wholesale``, on the first day of a month: the month before's RSM-019 wholesale settlement
+  per grid area and charge (see ``wholesale``), from the energy each day sent (recorded per
+  day, corrections added).
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from wattline_cim import (
 )
 from wattline_platform.db import Database
 
-from wattline_simulator import charges
+from wattline_simulator import charges, wholesale
 from wattline_simulator.adapters import market, store
+from wattline_simulator.adapters import wholesale as wholesale_store
 from wattline_simulator.domain.cimtext import SeriesHead, measure_document, points_text, series_text
 from wattline_simulator.domain.faults import (
     AGGREGATION_DEVIATION_WH,
@@ -146,6 +150,7 @@ async def generate_day(
         f"E66/{day.isoformat()}",
     )
     areas: dict[str, _GridArea] = {}
+    sent: dict[wholesale.Key, tuple[list[int], int]] = {}
     estimates: list[tuple[str, date, str, int, int]] = []
     for p in await market.supplied_points(conn, ours):
         gsrn, resolution = p["gsrn"], p["resolution"]
@@ -158,6 +163,12 @@ async def generate_day(
         if values.estimated is not None:
             first, last = values.estimated
             estimates.append((gsrn, day, tx_id, first + 1, last))
+        if p["metering_point_type"] == "E17":
+            key = (p["grid_area"], "E17", p["settlement_method"])
+            hourly_wh, count = sent.setdefault(key, ([0] * plan.hours, 0))
+            for hour, wh in enumerate(hourly_sums(values.sent, resolution)):
+                hourly_wh[hour] += wh
+            sent[key] = (hourly_wh, count + 1)
         if p["metering_point_type"] == "E17" and p["settlement_method"] == "D01":
             area = areas.setdefault(p["grid_area"], _GridArea([0] * plan.hours))
             area.metering_points += 1
@@ -171,7 +182,9 @@ async def generate_day(
     if estimates:
         await market.add_estimates(conn, estimates)
 
+    await wholesale_store.record_day(conn, day, sent)
     correction_counts = await _corrections(conn, day, plan, settings)
+    wholesale_counts = await wholesale.queue_month(conn, day, plan.end, settings)
     aggregate_rows, aggregate_queue = await _aggregations(conn, day, plan, areas, settings)
     if aggregate_queue:
         await store.enqueue_rows(conn, aggregate_queue)
@@ -183,6 +196,7 @@ async def generate_day(
         ("MeasureData", "correction", *correction_counts),
         ("Aggregations", "aggregation", len(aggregate_queue), len(aggregate_queue)),
         *charge_logs,
+        ("Wholesale", "wholesale", *wholesale_counts),
     ]
     await market.record_day(conn, day, plan.start, plan.end, duration_ms, logs, aggregate_rows)
     return DayResult(
@@ -190,12 +204,12 @@ async def generate_day(
         documents={
             "MeasureData": measure_counts[0] + correction_counts[0],
             "Aggregations": len(aggregate_queue),
-            "Wholesale": sum(log[2] for log in charge_logs),
+            "Wholesale": sum(log[2] for log in charge_logs) + wholesale_counts[0],
         },
         series={
             "MeasureData": measure_counts[1] + correction_counts[1],
             "Aggregations": len(aggregate_queue),
-            "Wholesale": sum(log[3] for log in charge_logs),
+            "Wholesale": sum(log[3] for log in charge_logs) + wholesale_counts[1],
         },
         duration_ms=duration_ms,
     )
@@ -217,6 +231,7 @@ async def _corrections(
     )
     plans: dict[date, DayPlan] = {}
     corrected: list[tuple[str, date, str]] = []
+    deltas: dict[tuple[date, wholesale.Key], list[int]] = {}
     for e in pending:
         estimated_day: date = e["local_date"]
         old_plan = plans.get(estimated_day) or plans.setdefault(
@@ -236,8 +251,15 @@ async def _corrections(
         )
         await batcher.add(e["gsrn"], series_text(head, points_text(values.values)))
         corrected.append((e["gsrn"], estimated_day, tx_id))
+        if e["metering_point_type"] == "E17":
+            key = (estimated_day, (e["grid_area"], "E17", e["settlement_method"]))
+            delta = deltas.setdefault(key, [0] * old_plan.hours)
+            was = hourly_sums(values.sent, e["resolution"])
+            for hour, wh in enumerate(hourly_sums(values.values, e["resolution"])):
+                delta[hour] += wh - was[hour]
     if corrected:
         await market.mark_corrected(conn, day, corrected)
+        await wholesale_store.add_corrections(conn, deltas)
     return await batcher.finish()
 
 

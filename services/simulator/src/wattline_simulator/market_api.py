@@ -19,6 +19,7 @@ from wattline_platform.service import ServiceDep
 
 from wattline_simulator import processes
 from wattline_simulator.adapters import market, store
+from wattline_simulator.adapters import wholesale as wholesale_store
 from wattline_simulator.domain import seeding
 from wattline_simulator.domain.market import OTHER_SUPPLIER_GLN, PRICE_AREA
 from wattline_simulator.domain.seeding import MAX_METERING_POINTS, MAX_SEED
@@ -65,6 +66,7 @@ async def market_summary(service: ServiceDep) -> dict[str, Any]:
 async def generated(service: ServiceDep) -> dict[str, Any]:
     async with service.database.connection() as conn:
         days, logs, aggregates = await market.generated_summary(conn)
+        months = await wholesale_store.generated(conn)
     documents: dict[str, int] = {}
     series: dict[str, int] = {}
     per_day: dict[str, dict[str, Any]] = {
@@ -102,7 +104,26 @@ async def generated(service: ServiceDep) -> dict[str, Any]:
                 else {"position": agg["deviation_position"], "kwh": str(agg["deviation_kwh"])},
             }
         )
-    return {"documents": documents, "series": series, "days": list(per_day.values())}
+    return {
+        "documents": documents,
+        "series": series,
+        "days": list(per_day.values()),
+        # RSM-019 per month, grid area and charge, with any injected wholesale_deviation.
+        "wholesale": [
+            {
+                "billing_period": w["billing_period"],
+                "grid_area": w["grid_area"],
+                "charge_owner_gln": w["charge_owner_gln"],
+                "charge_type": w["charge_type"],
+                "charge_id": w["charge_id"],
+                "local_date": w["local_date"].isoformat(),
+                "message_id": w["message_id"],
+                "amount_dkk": str(w["amount_dkk"]),
+                "deviation_dkk": None if w["deviation_dkk"] is None else str(w["deviation_dkk"]),
+            }
+            for w in months
+        ],
+    }
 
 
 @get("/sim/addresses/{dar_id:str}", summary="The metering points at a DAR address")

@@ -41,7 +41,7 @@ async def pending_estimates(conn: asyncpg.Connection, before: date) -> list[asyn
     """Estimated series of days before *before* whose correction is not sent yet."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """SELECT e.gsrn, e.local_date, e.transaction_id, m.metering_point_type, m.resolution,
-                  m.profile, m.annual_kwh
+                  m.profile, m.annual_kwh, m.grid_area, m.settlement_method
            FROM estimated_series e JOIN metering_point m USING (gsrn)
            WHERE e.corrected_on IS NULL AND e.local_date < $1
            ORDER BY e.local_date, e.gsrn""",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
 CATEGORIES = ("MeasureData", "Aggregations", "MasterData", "Wholesale")
@@ -10,13 +11,26 @@ CATEGORIES = ("MeasureData", "Aggregations", "MasterData", "Wholesale")
 # Faults that replace the answer to a call (seed 000 A2).
 RESPONSE_FAULTS = ("unauthorized", "unavailable", "throttled", "down", "slow")
 # Faults that change what is queued or served rather than the HTTP status.
-QUEUE_FAULTS = ("malformed", "schema_invalid", "duplicate", "aggregation_deviation")
+QUEUE_FAULTS = (
+    "malformed",
+    "schema_invalid",
+    "duplicate",
+    "aggregation_deviation",
+    "wholesale_deviation",
+)
 # Queue faults applied when the daily generation builds documents, not when injected:
 # ``aggregation_deviation`` (count = how many RSM-014 grid-area documents) adds
 # AGGREGATION_DEVIATION_WH to one position of an aggregate, so it no longer equals the sum of
-# the RSM-012 values sent.
-GENERATION_FAULTS = ("aggregation_deviation",)
+# the RSM-012 values sent. ``wholesale_deviation`` (count = how many RSM-019 documents, one
+# per grid area, in grid-area order) adds WHOLESALE_DEVIATION_DKK to the first amount of
+# Energinet's transmission tariff (WHOLESALE_DEVIATION_CHARGE_ID) in a grid area's month: its
+# amounts are exact (kWh x a 3-decimal price), so reconciliation finds exactly that amount.
+GENERATION_FAULTS = ("aggregation_deviation", "wholesale_deviation")
 AGGREGATION_DEVIATION_WH = 1000  # +1.000 kWh
+WHOLESALE_DEVIATION_DKK = Decimal("12.34")
+WHOLESALE_DEVIATION_CHARGE_ID = "40000"
+# The category a generation fault's documents are queued in (and the fault injected on).
+GENERATION_CATEGORY = {"aggregation_deviation": "Aggregations", "wholesale_deviation": "Wholesale"}
 FaultKind = Literal[
     "unauthorized",
     "unavailable",
@@ -27,6 +41,7 @@ FaultKind = Literal[
     "schema_invalid",
     "duplicate",
     "aggregation_deviation",
+    "wholesale_deviation",
 ]
 
 
