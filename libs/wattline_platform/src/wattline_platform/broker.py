@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,24 @@ CONSUMER_SETTINGS: dict[str, Any] = {
     "heartbeat_interval_ms": 2000,
     "fetch_max_wait_ms": 100,
 }
+
+
+async def start_broker(broker: KafkaBroker) -> None:
+    """Start *broker*; one that fails to start is stopped again before the error is raised.
+
+    Without the stop, a retry would leave a ghost in each consumer group: a consumer that
+    joined its group and then failed (aiokafka raises a join error from ``start()`` while its
+    heartbeat task keeps the membership alive; or anything failing after it) stays a member
+    that never fetches, the retry's fresh consumer joins beside it, and the round-robin
+    assignor gives the ghost every other partition (0, 2 and 4 of six), which nobody then
+    consumes. Stopping closes the half-started consumers, which leave their groups.
+    """
+    try:
+        await broker.start()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await broker.stop()
+        raise
 
 
 def make_broker(settings: PlatformSettings, client_id: str) -> KafkaBroker:

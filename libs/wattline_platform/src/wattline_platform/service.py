@@ -31,7 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_s
 from wattline_contracts import Envelope, Event
 
 from wattline_platform import identity, metrics, migrations, outbox
-from wattline_platform.broker import KafkaPublisher, make_broker
+from wattline_platform.broker import KafkaPublisher, make_broker, start_broker
 from wattline_platform.clock import Clock, RemoteClock, make_clock
 from wattline_platform.config import PlatformSettings, ServiceSettings
 from wattline_platform.consumer import EventConsumer
@@ -227,7 +227,8 @@ class Service:
                         raise RuntimeError("broker has no epoch marker yet: topics not created")
                     if self.consumer is not None:
                         self.consumer.attach(group_suffix=self._epoch[:12])
-                await self.broker.start()
+                # A failed start is stopped before the retry: no ghost member in the group.
+                await start_broker(self.broker)
                 self._broker_started = True
                 log.info("broker_started", topics=self.consumer.topics if self.consumer else [])
                 return
