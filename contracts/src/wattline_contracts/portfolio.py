@@ -40,6 +40,7 @@ RequestKind = Literal[
     "RSM-002",
     "RSM-015",
     "RSM-016",
+    "RSM-017",  # reconciliation's request for a grid area's wholesale settlement of a month
 ]
 
 

@@ -48,16 +48,21 @@ class DeviationDetectedV1(Event):
 
 class DataRequestRaisedV1(Event):
     """Reconciliation asks DataHub for what is missing: DataHub's totals for a grid area
-    (RSM-016, RequestAggregatedMeasureData) or a metering point's data (RSM-015,
-    RequestValidatedMeasureData) over [period_start, period_end). The datahub service sends it
-    as it sends ``portfolio.datahub_request.raised`` of the same kinds."""
+    (RSM-016, RequestAggregatedMeasureData), a metering point's data (RSM-015,
+    RequestValidatedMeasureData) or a grid area's wholesale settlement of a month (RSM-017,
+    RequestWholesaleSettlement; the period is that month's local days) over
+    [period_start, period_end). The datahub service sends it as it sends
+    ``portfolio.datahub_request.raised`` of the same kinds, and says what became of it with
+    ``datahub.request.sent`` / ``datahub.request.failed`` (the same ``request_id``).
+
+    RSM-017 was added to ``kind`` later: a widened literal, so every older event stays valid."""
 
     TYPE: ClassVar[str] = "reconciliation.data_request.raised"
     VERSION: ClassVar[int] = 1
 
     request_id: str = Field(description="unique per request; sending is idempotent on it")
-    kind: Literal["RSM-015", "RSM-016"]
-    grid_area: str | None = Field(default=None, pattern=r"^\d{3}$", description="RSM-016")
+    kind: Literal["RSM-015", "RSM-016", "RSM-017"]
+    grid_area: str | None = Field(default=None, pattern=r"^\d{3}$", description="RSM-016, RSM-017")
     gsrn: str | None = Field(default=None, pattern=r"^57\d{16}$", description="RSM-015")
     metering_point_type: str | None = Field(default=None, description="RSM-016: only this type")
     period_start: AwareDatetime

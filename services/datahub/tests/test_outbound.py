@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from wattline_contracts import Envelope
 from wattline_contracts.portfolio import DataHubRequestRaisedV1
+from wattline_contracts.reconciliation import DataRequestRaisedV1
 
 if TYPE_CHECKING:
     from conftest import Rig
@@ -86,3 +87,80 @@ async def test_a_cancellation_of_an_unknown_request_is_rejected_with_d06(rig: Ri
     [answer] = [e for e in await _outbox(rig) if e["type"] == "datahub.process.answered"]
     assert answer["payload"]["accepted"] is False
     assert answer["payload"]["reasons"][0]["code"] == "D06"
+
+
+async def test_reconciliation_s_request_for_missing_totals_is_sent_once(rig: Rig) -> None:
+    event = DataRequestRaisedV1(
+        request_id=str(uuid.uuid4()),
+        kind="RSM-016",
+        grid_area="344",
+        period_start=datetime(2025, 1, 14, 23, tzinfo=UTC),
+        period_end=datetime(2025, 1, 15, 23, tzinfo=UTC),
+    )
+    envelope = Envelope.wrap(
+        event, key=event.request_id, producer="reconciliation", correlation_id="c"
+    )
+    for _ in range(2):  # a redelivered request event is recorded once
+        async with rig.service.database.transaction() as tx:
+            await rig.outbound.record_data_request(tx, event, envelope)
+    stored = await rig.service.database.fetchrow(
+        "SELECT kind, state FROM outbound_requests WHERE request_id = $1",
+        uuid.UUID(event.request_id),
+    )
+    assert stored is not None and stored["kind"] == "RSM-016"
+    assert await rig.outbound.send_pending() == 1
+    assert await rig.outbound.send_pending() == 0
+    sent = [e for e in await _outbox(rig) if e["type"] == "datahub.request.sent"]
+    assert [(s["payload"]["kind"], s["payload"]["request_id"]) for s in sent] == [
+        ("RSM-016", event.request_id)
+    ]
+
+
+async def test_reconciliation_s_request_for_a_month_s_wholesale_settlement_is_sent(
+    rig: Rig,
+) -> None:
+    event = DataRequestRaisedV1(
+        request_id=str(uuid.uuid4()),
+        kind="RSM-017",
+        grid_area="344",
+        period_start=datetime(2024, 12, 31, 23, tzinfo=UTC),
+        period_end=datetime(2025, 1, 31, 23, tzinfo=UTC),
+    )
+    envelope = Envelope.wrap(
+        event, key=event.request_id, producer="reconciliation", correlation_id="c"
+    )
+    async with rig.service.database.transaction() as tx:
+        await rig.outbound.record_data_request(tx, event, envelope)
+    stored = await rig.service.database.fetchrow(
+        "SELECT kind, document_type, state FROM outbound_requests WHERE request_id = $1",
+        uuid.UUID(event.request_id),
+    )
+    assert stored is not None
+    assert (stored["kind"], stored["document_type"], stored["state"]) == (
+        "RSM-017",
+        "RequestWholesaleSettlement",
+        "pending",
+    )
+    assert await rig.outbound.send_pending() == 1
+    [sent] = [e for e in await _outbox(rig) if e["type"] == "datahub.request.sent"]
+    assert sent["payload"]["kind"] == "RSM-017"  # type: ignore[index]
+    assert sent["payload"]["request_id"] == event.request_id  # type: ignore[index]
+
+
+async def test_reconciliation_s_request_that_cannot_be_built_fails_with_its_reason(
+    rig: Rig,
+) -> None:
+    event = DataRequestRaisedV1(  # a wholesale settlement without its grid area
+        request_id=str(uuid.uuid4()),
+        kind="RSM-017",
+        period_start=datetime(2024, 12, 31, 23, tzinfo=UTC),
+        period_end=datetime(2025, 1, 31, 23, tzinfo=UTC),
+    )
+    envelope = Envelope.wrap(
+        event, key=event.request_id, producer="reconciliation", correlation_id="c"
+    )
+    async with rig.service.database.transaction() as tx:
+        await rig.outbound.record_data_request(tx, event, envelope)
+    [failed] = [e for e in await _outbox(rig) if e["type"] == "datahub.request.failed"]
+    assert failed["payload"]["request_id"] == event.request_id  # type: ignore[index]
+    assert "grid_area is required" in failed["payload"]["reason"]  # type: ignore[index]

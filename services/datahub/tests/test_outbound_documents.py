@@ -73,6 +73,22 @@ def test_data_requests() -> None:
     assert kind == "RequestAggregatedMeasureData" and '"344"' in json.dumps(body)
 
 
+def test_a_wholesale_settlement_request_asks_for_our_month_of_one_grid_area() -> None:
+    # January 2025 in Danish local days: 2024-12-31T23:00Z to 2025-01-31T23:00Z.
+    start, end = datetime(2024, 12, 31, 23, tzinfo=UTC), datetime(2025, 1, 31, 23, tzinfo=UTC)
+    document_type, body = _document(
+        "RSM-017", gsrn=None, period_start=start, period_end=end, grid_area="344"
+    )
+    assert document_type == "RequestWholesaleSettlement"
+    [series] = body["RequestWholesaleSettlement_MarketDocument"]["Series"]  # type: ignore[index]
+    assert series["meteringGridArea_Domain.mRID"]["value"] == "344"
+    assert series["energySupplier_MarketParticipant.mRID"]["value"] == "5799994000015"
+    assert series["start_DateAndOrTime.dateTime"] == "2024-12-31T23:00:00Z"
+    assert series["end_DateAndOrTime.dateTime"] == "2025-01-31T23:00:00Z"
+    with pytest.raises(InvalidRequest, match="grid_area is required"):
+        _document("RSM-017", gsrn=None, period_start=start, period_end=end)
+
+
 def test_missing_fields_are_named() -> None:
     with pytest.raises(InvalidRequest, match="effective_date is required"):
         _document("BRS-001")

@@ -22,6 +22,7 @@ from wattline_contracts.portfolio import (
     message_id_for,
     transaction_id_for,
 )
+from wattline_contracts.reconciliation import DataRequestRaisedV1
 from wattline_platform.logging import get_logger
 from wattline_platform.outbox import lock_key
 from wattline_platform.pii import PiiCipher, PiiError
@@ -117,6 +118,24 @@ class Outbound:
 
     def _open(self, stored: bytes) -> bytes:
         return self.cipher.open(stored.decode()).encode() if self.cipher else stored
+
+    async def record_data_request(
+        self, tx: asyncpg.Connection, event: DataRequestRaisedV1, envelope: Envelope
+    ) -> None:
+        """Consumer handler: what reconciliation asks DataHub for goes the portfolio's requests'
+        way (the same document building, checks, idempotency on request_id, and sending)."""
+        await self.record(
+            tx,
+            DataHubRequestRaisedV1(
+                request_id=event.request_id,
+                kind=event.kind,
+                gsrn=event.gsrn,
+                grid_area=event.grid_area,
+                period_start=event.period_start,
+                period_end=event.period_end,
+            ),
+            envelope,
+        )
 
     async def send_pending(self) -> int:
         """Send what is pending; return how many requests got an outcome."""

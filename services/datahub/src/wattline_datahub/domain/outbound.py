@@ -12,6 +12,7 @@ from wattline_cim import (
     ChangeOfSupplierRequest,
     CimDocument,
     MeasureDataRequest,
+    WholesaleSettlementRequest,
 )
 from wattline_contracts.portfolio import DataHubRequestRaisedV1, transaction_id_for
 
@@ -35,6 +36,7 @@ DOCUMENT_TYPES = {
     "RSM-002": "RequestCancelChangeOfSupplier",
     "RSM-015": "RequestValidatedMeasureData",
     "RSM-016": "RequestAggregatedMeasureData",
+    "RSM-017": "RequestWholesaleSettlement",
 }
 
 
@@ -82,6 +84,15 @@ def to_document(
                 gsrn=_required(request.gsrn, "gsrn"),
                 start=_required(request.period_start, "period_start"),
                 end=request.period_end,
+            )
+        if request.kind == "RSM-017":
+            # Our own settlement per charge of a grid area's month: one supplier's, ours.
+            return DOCUMENT_TYPES[request.kind], WholesaleSettlementRequest(
+                **head,
+                start=_required(request.period_start, "period_start"),
+                end=_required(request.period_end, "period_end"),
+                grid_area=_required(request.grid_area, "grid_area"),
+                energy_supplier_gln=supplier_gln,
             )
         return DOCUMENT_TYPES[request.kind], AggregationRequest(
             **head,
