@@ -35,6 +35,16 @@ class MeasureDataReceivedV1(Event):
     quantities_kwh: list[Decimal | None] = Field(description="in time order, one per position")
     qualities: list[str | None]
 
+    def sent(self) -> list[bool]:
+        """Per position, whether DataHub sent it. A series covering part of the day (a
+        correction of some hours) leaves the other positions with neither quantity nor
+        quality: they keep what an earlier message said. A value DataHub sent as missing has
+        quality A02."""
+        return [
+            not (kwh is None and quality is None)
+            for kwh, quality in zip(self.quantities_kwh, self.qualities, strict=True)
+        ]
+
 
 class AggregationsReceivedV1(Event):
     """DataHub's own totals (RSM-014) for a grid area, supplier and balance responsible."""

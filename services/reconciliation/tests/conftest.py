@@ -78,9 +78,15 @@ class Rig:
         )
 
     async def metered(
-        self, gsrn: str, day: date, kwh: list[str | None], resolution: str = "PT1H"
+        self,
+        gsrn: str,
+        day: date,
+        kwh: list[str | None],
+        resolution: str = "PT1H",
+        qualities: list[str | None] | None = None,
     ) -> None:
-        """DataHub's validated metering data (RSM-012) for *gsrn* on local *day*."""
+        """DataHub's validated metering data (RSM-012) for *gsrn* on local *day* (quality A04
+        unless *qualities* says otherwise)."""
         await self.deliver(
             MeasureDataReceivedV1(
                 datahub_message_id=str(uuid.uuid4()),
@@ -90,7 +96,7 @@ class Rig:
                 local_date=day,
                 resolution=resolution,  # type: ignore[arg-type]
                 quantities_kwh=[None if q is None else Decimal(q) for q in kwh],
-                qualities=["A04"] * len(kwh),
+                qualities=["A04"] * len(kwh) if qualities is None else qualities,
             )
         )
 

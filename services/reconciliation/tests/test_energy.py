@@ -131,6 +131,37 @@ async def test_a_newer_version_replaces_the_older_and_an_older_one_does_not(rig:
     assert len(await rig.events("reconciliation.deviation.detected")) == 1  # the first only
 
 
+async def test_a_correction_of_some_hours_keeps_the_other_hours(rig: Any) -> None:
+    await given_two_points_of_ours_in_344(rig)
+    await rig.aggregated(DAY, datahub_totals("1.650"))
+    await rig.reconcile()
+    # A's correction of 08:00-12:00 (local) only: 1.750 kWh, and 10:00 sent as missing (A02);
+    # the other 20 hours were not sent (neither value nor quality) and keep 1.250 kWh.
+    kwh: list[str | None] = [None] * 24
+    qualities: list[str | None] = [None] * 24
+    for hour in (8, 9, 11):
+        kwh[hour], qualities[hour] = "1.750", "A04"
+    qualities[10] = "A02"
+    await rig.metered(A, DAY, kwh, qualities=qualities)
+    await rig.reconcile()
+
+    detail = (await rig.client.get(f"/api/reconciliation/results/344/{DAY}")).json()
+    by_position = {h["position"]: h for h in detail["hours"]}
+    for hour in (8, 9, 11):
+        assert (by_position[hour]["status"], Decimal(by_position[hour]["ours_kwh"])) == (
+            "deviation",
+            Decimal("2.150"),  # A's 1.750 + B's 0.400
+        )
+        assert Decimal(by_position[hour]["deviation_kwh"]) == Decimal("0.500")
+    assert by_position[10]["status"] == "missing_ours"
+    assert {by_position[h]["status"] for h in range(24) if h not in (8, 9, 10, 11, 20)} == {
+        "matched"
+    }
+    [day] = detail["slices"]
+    # 19 x 1.650 + 3 x 2.150, and the two incomplete hours: B's 0.400 at 10, A's 1.250 at 20
+    assert Decimal(day["ours_kwh"]) == Decimal("39.450")
+
+
 async def test_a_deviation_within_the_tolerance_is_matched(rig: Any) -> None:
     rig.rec.settings.tolerance_kwh = Decimal("0.500")
     await given_two_points_of_ours_in_344(rig)

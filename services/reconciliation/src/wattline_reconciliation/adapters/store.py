@@ -87,18 +87,35 @@ async def upsert_supply_period(
 
 
 async def upsert_metering_day(
-    tx: asyncpg.Connection, gsrn: str, day: date, resolution: str, wh: list[int | None]
+    tx: asyncpg.Connection,
+    gsrn: str,
+    day: date,
+    resolution: str,
+    wh: list[int | None],
+    sent: list[bool],
 ) -> None:
+    """Store a day's values; the positions not *sent* keep the stored day's values (a day at
+    another resolution is replaced whole)."""
     await tx.execute(
         """
         INSERT INTO metering_days (gsrn, local_date, resolution, wh) VALUES ($1, $2, $3, $4)
         ON CONFLICT (gsrn, local_date) DO UPDATE SET resolution = EXCLUDED.resolution,
-            wh = EXCLUDED.wh
+            wh = CASE
+                WHEN metering_days.resolution = EXCLUDED.resolution
+                 AND cardinality(metering_days.wh) = cardinality(EXCLUDED.wh)
+                THEN ARRAY(
+                    SELECT CASE WHEN u.sent THEN u.new ELSE u.old END
+                    FROM unnest(EXCLUDED.wh, $5::bool[], metering_days.wh)
+                         WITH ORDINALITY AS u(new, sent, old, i)
+                    ORDER BY u.i)
+                ELSE EXCLUDED.wh
+            END
         """,
         gsrn,
         day,
         resolution,
         wh,
+        sent,
     )
 
 

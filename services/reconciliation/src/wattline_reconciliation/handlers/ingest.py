@@ -86,7 +86,12 @@ async def on_measure_data(
 ) -> None:
     del envelope
     await store.upsert_metering_day(
-        tx, event.gsrn, event.local_date, event.resolution, [_wh(q) for q in event.quantities_kwh]
+        tx,
+        event.gsrn,
+        event.local_date,
+        event.resolution,
+        [_wh(q) for q in event.quantities_kwh],
+        event.sent(),
     )
     area = await store.grid_area_of(tx, event.gsrn)
     if area is not None:
