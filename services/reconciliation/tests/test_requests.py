@@ -42,6 +42,31 @@ async def test_a_request_for_a_grid_areas_totals_becomes_an_event_for_the_datahu
     assert len(await rig.events("reconciliation.data_request.raised")) == 2
 
 
+async def test_a_request_for_a_grid_areas_wholesale_settlement_asks_for_its_whole_month(
+    rig: Any,
+) -> None:
+    response = await rig.client.post(
+        "/api/reconciliation/requests",
+        json={"kind": "RSM-017", "grid_area": "344", "billing_period": "2026-03"},
+    )
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert (body["kind"], body["grid_area"], body["gsrn"]) == ("RSM-017", "344", None)
+    # March in Danish local days: winter time at its start, summer time at its end.
+    assert body["period_start"].startswith("2026-03-01T00:00:00+01:00")
+    assert body["period_end"].startswith("2026-04-01T00:00:00+02:00")
+    [event] = await rig.events("reconciliation.data_request.raised")
+    assert (event["request_id"], event["kind"], event["grid_area"]) == (
+        body["request_id"],
+        "RSM-017",
+        "344",
+    )
+    stored = await rig.rec.service.database.fetchrow(
+        "SELECT kind, grid_area, start_date, end_date FROM data_requests"
+    )
+    assert tuple(stored) == ("RSM-017", "344", date(2026, 3, 1), date(2026, 4, 1))
+
+
 def days(start: str, end: str) -> dict[str, str]:
     return {"start_date": start, "end_date": end}
 
@@ -52,13 +77,18 @@ async def test_requests_datahub_would_refuse_are_problems(rig: Any) -> None:
         {"kind": "RSM-016", "grid_area": "344", **days("2026-01-01", "2026-03-01")},
         {"kind": "RSM-016", **days("2026-01-15", "2026-01-16")},
         {"kind": "RSM-015", "grid_area": "344", **days("2026-01-15", "2026-01-16")},
+        {"kind": "RSM-016", "grid_area": "344", "billing_period": "2026-01"},
+        {"kind": "RSM-017", "grid_area": "344", **days("2026-01-01", "2026-02-01")},
+        {"kind": "RSM-017", "billing_period": "2026-01"},
+        {"kind": "RSM-017", "gsrn": "571313100000000001", "billing_period": "2026-01"},
     ]  # fmt: skip
     for body in refused:
         response = await rig.client.post("/api/reconciliation/requests", json=body)
         assert response.status_code == 422, body
         assert response.json()["type"].endswith("invalid-request")
     invalid = [
-        {"kind": "RSM-017", "grid_area": "344", **days("2026-01-15", "2026-01-16")},
+        {"kind": "RSM-018", "grid_area": "344", **days("2026-01-15", "2026-01-16")},
+        {"kind": "RSM-017", "grid_area": "344", "billing_period": "2026-13"},
         {"kind": "RSM-016", "grid_area": "3440", **days("2026-01-15", "2026-01-16")},
         {"kind": "RSM-016", "grid_area": "344", **days("1900-01-15", "2026-01-16")},
     ]  # fmt: skip

@@ -111,14 +111,16 @@ def routes(rec: Reconciliation) -> list[Any]:
         @post(
             "/",
             status_code=202,
-            summary="Ask DataHub for what is missing: RSM-016 (a grid area's totals) or RSM-015 "
-            "(a metering point's data); the datahub service sends it",
+            summary="Ask DataHub for what is missing: RSM-016 (a grid area's totals), RSM-015 "
+            "(a metering point's data) or RSM-017 (a grid area's wholesale settlement of a "
+            "month); the datahub service sends it",
         )
         async def create(self, data: JSONBody[DataRequestIn]) -> DataRequestOut:
             async with _problems():
-                request = DataRequest(
-                    data.kind, data.start_date, data.end_date, data.grid_area, data.gsrn,
-                    data.metering_point_type,
+                request = DataRequest.of(
+                    data.kind, start=data.start_date, end=data.end_date,
+                    billing_period=data.billing_period, grid_area=data.grid_area,
+                    gsrn=data.gsrn, metering_point_type=data.metering_point_type,
                 )  # fmt: skip
                 event = await requests.raise_request(rec, request)
             return DataRequestOut(**event.model_dump(include=set(DataRequestOut.model_fields)))

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from wattline_platform.inputs import BusinessDate
+from wattline_platform.inputs import BillingPeriod, BusinessDate
 
 from wattline_reconciliation.domain.energy import Status
 
@@ -78,21 +78,27 @@ class HourDetail(_Out):
 
 class DataRequestIn(BaseModel):
     """Ask DataHub for its totals of a grid area (RSM-016) or a metering point's data (RSM-015)
-    over local days [start_date, end_date)."""
+    over local days [start_date, end_date), or for a grid area's wholesale settlement of one
+    month (RSM-017, billing_period)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["RSM-015", "RSM-016"]
+    kind: Literal["RSM-015", "RSM-016", "RSM-017"]
     grid_area: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] | None = None
     gsrn: Annotated[str, StringConstraints(pattern=r"^57[0-9]{16}$")] | None = None
     metering_point_type: Literal["E17", "E18", "E20"] | None = None
-    start_date: BusinessDate
-    end_date: BusinessDate = Field(description="exclusive; at most 31 days after start_date")
+    start_date: BusinessDate | None = Field(default=None, description="RSM-015, RSM-016")
+    end_date: BusinessDate | None = Field(
+        default=None, description="RSM-015, RSM-016: exclusive; at most 31 days after start_date"
+    )
+    billing_period: BillingPeriod | None = Field(
+        default=None, description="RSM-017: the month, YYYY-MM (Danish local days)"
+    )
 
 
 class DataRequestOut(_Out):
     request_id: str
-    kind: Literal["RSM-015", "RSM-016"]
+    kind: Literal["RSM-015", "RSM-016", "RSM-017"]
     grid_area: str | None
     gsrn: str | None
     metering_point_type: str | None

@@ -1,5 +1,6 @@
 """What reconciliation may ask DataHub for: its totals for a grid area (RSM-016) or a metering
-point's data (RSM-015), over whole Danish local days."""
+point's data (RSM-015), over whole Danish local days, or a grid area's wholesale settlement of
+one month (RSM-017)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,22 @@ from typing import Literal
 
 MAX_DAYS = 31  # a month at a time: DataHub answers a request with one document per day
 
+Kind = Literal["RSM-015", "RSM-016", "RSM-017"]
+
 
 class InvalidRequest(ValueError):
     """A request DataHub would refuse: the message says why."""
 
 
+def month_days(billing_period: str) -> tuple[date, date]:
+    """The local days [first, first of the next month) of *billing_period* ``YYYY-MM``."""
+    first = date(int(billing_period[:4]), int(billing_period[5:7]), 1)
+    return first, (first + timedelta(days=31)).replace(day=1)
+
+
 @dataclass(frozen=True)
 class DataRequest:
-    kind: Literal["RSM-015", "RSM-016"]
+    kind: Kind
     start: date
     end: date  # exclusive
     grid_area: str | None = None
@@ -32,3 +41,33 @@ class DataRequest:
             raise InvalidRequest("RSM-016 asks for a grid_area's totals (and no gsrn)")
         if self.kind == "RSM-015" and (self.gsrn is None or self.grid_area is not None):
             raise InvalidRequest("RSM-015 asks for a gsrn's metering data (and no grid_area)")
+        if self.kind == "RSM-017":
+            # Wholesale settlement is calculated per month: DataHub answers whole months.
+            if self.grid_area is None or self.gsrn is not None:
+                raise InvalidRequest("RSM-017 asks for a grid_area's settlement (and no gsrn)")
+            if (self.start, self.end) != month_days(f"{self.start:%Y-%m}"):
+                raise InvalidRequest("RSM-017 asks for one whole month")
+            if self.metering_point_type is not None:
+                raise InvalidRequest("RSM-017 asks for every metering point type")
+
+    @classmethod
+    def of(
+        cls,
+        kind: Kind,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        billing_period: str | None = None,
+        grid_area: str | None = None,
+        gsrn: str | None = None,
+        metering_point_type: str | None = None,
+    ) -> DataRequest:
+        """A request as asked: local days [start, end) for RSM-015/016, a billing period
+        ``YYYY-MM`` for RSM-017."""
+        if kind == "RSM-017":
+            if billing_period is None or start is not None or end is not None:
+                raise InvalidRequest("RSM-017 asks for a billing_period (not start/end dates)")
+            start, end = month_days(billing_period)
+        elif start is None or end is None or billing_period is not None:
+            raise InvalidRequest(f"{kind} asks for start_date and end_date (not a month)")
+        return cls(kind, start, end, grid_area, gsrn, metering_point_type)
