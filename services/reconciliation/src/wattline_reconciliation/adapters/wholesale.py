@@ -3,44 +3,71 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
-from wattline_reconciliation.domain.wholesale import ChargeKey, ChargeResult
+from wattline_reconciliation.domain.wholesale import (
+    ChargeKey,
+    ChargeResult,
+    SeriesKey,
+    charge_totals,
+)
 
 
 async def upsert_datahub(
-    tx: asyncpg.Connection, grid_area: str, month: str, charge: ChargeKey, amount: Decimal,
-    rank: int, message_id: str,
+    tx: asyncpg.Connection, grid_area: str, month: str, series: SeriesKey, amount: Decimal,
+    rank: tuple[int, int], message_id: str,
 ) -> None:  # fmt: skip
-    """DataHub's amount of one charge; replaced only by a version ranked at least as high."""
+    """DataHub's amount of one series in a month; replaced only by a series ranked at least
+    as high (settlement version, then calculation version): an older one is ignored."""
+    charge = series.charge
     await tx.execute(
         """
         INSERT INTO wholesale_datahub (grid_area, billing_period, charge_owner_gln, charge_type,
-            charge_id, amount_dkk, version_rank, datahub_message_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        ON CONFLICT (grid_area, billing_period, charge_owner_gln, charge_type, charge_id)
+            charge_id, metering_point_type, settlement_method, amount_dkk, version_rank,
+            calculation_rank, datahub_message_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        ON CONFLICT (grid_area, billing_period, charge_owner_gln, charge_type, charge_id,
+            metering_point_type, settlement_method)
         DO UPDATE SET amount_dkk = EXCLUDED.amount_dkk, version_rank = EXCLUDED.version_rank,
+            calculation_rank = EXCLUDED.calculation_rank,
             datahub_message_id = EXCLUDED.datahub_message_id, received_at = now()
-        WHERE wholesale_datahub.version_rank <= EXCLUDED.version_rank
+        WHERE (wholesale_datahub.version_rank, wholesale_datahub.calculation_rank)
+              <= (EXCLUDED.version_rank, EXCLUDED.calculation_rank)
         """,
-        grid_area, month, charge.owner_gln, charge.charge_type, charge.charge_id, amount, rank,
+        grid_area, month, charge.owner_gln, charge.charge_type, charge.charge_id,
+        series.metering_point_type, series.settlement_method, amount, rank[0], rank[1],
         message_id,
     )  # fmt: skip
 
 
 async def add_settlement(
-    tx: asyncpg.Connection, settlement_id: str, grid_area: str, month: str
-) -> None:
-    await tx.execute(
-        """INSERT INTO wholesale_settlements (settlement_id, grid_area, billing_period)
-           VALUES ($1, $2, $3) ON CONFLICT DO NOTHING""",
+    tx: asyncpg.Connection, settlement_id: str, grid_area: str, month: str, settled_at: datetime
+) -> bool:
+    """Record a settlement; False when a later event of it is held already (this one is
+    stale). A later event of the same settlement replaces its grid area and month."""
+    row = await tx.fetchval(
+        """INSERT INTO wholesale_settlements (settlement_id, grid_area, billing_period,
+               settled_at)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (settlement_id) DO UPDATE SET grid_area = EXCLUDED.grid_area,
+               billing_period = EXCLUDED.billing_period, settled_at = EXCLUDED.settled_at
+           WHERE wholesale_settlements.settled_at <= EXCLUDED.settled_at
+           RETURNING settlement_id""",
         settlement_id,
         grid_area,
         month,
+        settled_at,
     )
+    return row is not None
+
+
+async def forget_billed(tx: asyncpg.Connection, source_id: str) -> None:
+    """Drop what one settlement or correction billed (a newer event of it replaces it)."""
+    await tx.execute("DELETE FROM wholesale_billed WHERE source_id = $1", source_id)
 
 
 async def add_billed(
@@ -90,32 +117,47 @@ async def mark_settlement_pending(tx: asyncpg.Connection, settlement_id: str) ->
     )
 
 
-async def claim_pending(tx: asyncpg.Connection, limit: int) -> list[tuple[str, str]]:
-    rows = await tx.fetch(
-        """
-        DELETE FROM wholesale_pending WHERE (grid_area, billing_period) IN (
-            SELECT grid_area, billing_period FROM wholesale_pending
-            ORDER BY billing_period, grid_area LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING grid_area, billing_period
-        """,
+async def pending(db: Any, limit: int) -> list[tuple[str, str]]:
+    """Up to *limit* grid-area months waiting to be reconciled, oldest month first."""
+    rows = await db.fetch(
+        """SELECT grid_area, billing_period FROM wholesale_pending
+           ORDER BY billing_period, grid_area LIMIT $1""",
         limit,
     )
-    return sorted((r["grid_area"], r["billing_period"]) for r in rows)
+    return [(r["grid_area"], r["billing_period"]) for r in rows]
+
+
+async def claim(tx: asyncpg.Connection, grid_area: str, month: str) -> bool:
+    """Take one pending grid-area month for this transaction (False: gone, or another worker
+    has it). Rolled back, it is pending again."""
+    row = await tx.fetchval(
+        """DELETE FROM wholesale_pending WHERE (grid_area, billing_period) IN (
+               SELECT grid_area, billing_period FROM wholesale_pending
+               WHERE grid_area = $1 AND billing_period = $2 FOR UPDATE SKIP LOCKED)
+           RETURNING grid_area""",
+        grid_area,
+        month,
+    )
+    return row is not None
 
 
 async def load_month(
     tx: asyncpg.Connection, grid_area: str, month: str
 ) -> tuple[dict[ChargeKey, Decimal], dict[ChargeKey, Decimal]]:
-    """DataHub's amounts and ours (settlements with their corrections) per charge."""
-    datahub = {
-        ChargeKey(r[0], r[1], r[2]): r[3]
-        for r in await tx.fetch(
-            """SELECT charge_owner_gln, charge_type, charge_id, amount_dkk FROM wholesale_datahub
-               WHERE grid_area = $1 AND billing_period = $2""",
-            grid_area,
-            month,
-        )
-    }
+    """DataHub's amounts (its series summed) and ours (settlements with their corrections)
+    per charge."""
+    datahub = charge_totals(
+        {
+            SeriesKey(ChargeKey(r[0], r[1], r[2]), r[3], r[4]): r[5]
+            for r in await tx.fetch(
+                """SELECT charge_owner_gln, charge_type, charge_id, metering_point_type,
+                          settlement_method, amount_dkk
+                   FROM wholesale_datahub WHERE grid_area = $1 AND billing_period = $2""",
+                grid_area,
+                month,
+            )
+        }
+    )
     ours = {
         ChargeKey(r[0], r[1], r[2]): r[3]
         for r in await tx.fetch(

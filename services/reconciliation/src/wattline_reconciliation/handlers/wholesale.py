@@ -17,15 +17,18 @@ from wattline_contracts.settlement import (
     SettlementCorrectionV1,
     SettlementLineV1,
 )
+from wattline_platform.logging import get_logger
 
 from wattline_reconciliation import metrics
 from wattline_reconciliation.adapters import wholesale as store
-from wattline_reconciliation.domain.energy import COPENHAGEN
 from wattline_reconciliation.domain.wholesale import (
     ChargeKey,
     ChargeResult,
+    SeriesKey,
+    UnknownResolution,
+    amounts_by_month,
     reconcile_month,
-    settlement_rank,
+    series_rank,
 )
 from wattline_reconciliation.handlers import Reconciliation
 from wattline_reconciliation.models import (
@@ -35,24 +38,37 @@ from wattline_reconciliation.models import (
     WholesaleResultOut,
 )
 
+log = get_logger(__name__)
+
 
 async def on_wholesale_services(
     tx: asyncpg.Connection, event: WholesaleServicesReceivedV1, envelope: Envelope
 ) -> None:
-    """DataHub's settlement of one charge: the sum of its positions' amounts for the month of
-    its start (a series without a charge, DataHub's monthly total, is not compared)."""
+    """DataHub's settlement of one charge in one series: the sum of its positions' amounts
+    per Danish local month they start in (a series without a charge, DataHub's monthly total,
+    is not compared). Each month's series is stored unless a more final one is held."""
     del envelope
     if event.charge_id is None or event.charge_type is None or event.charge_owner_gln is None:
         return
-    local = event.start.astimezone(COPENHAGEN)
-    month = f"{local.year:04d}-{local.month:02d}"
-    amount = sum((p.amount for p in event.points if p.amount is not None), Decimal(0))
-    charge = ChargeKey(event.charge_owner_gln, event.charge_type, event.charge_id)
-    await store.upsert_datahub(
-        tx, event.grid_area, month, charge, amount, settlement_rank(event.settlement_version),
-        event.datahub_message_id,
-    )  # fmt: skip
-    await store.mark_pending(tx, event.grid_area, month)
+    try:
+        months = amounts_by_month(
+            event.start, event.resolution, ((p.position, p.amount) for p in event.points)
+        )
+    except UnknownResolution:
+        log.warning("wholesale_series_refused", reason="resolution", resolution=event.resolution,
+                    datahub_message_id=event.datahub_message_id)  # fmt: skip
+        return
+    series = SeriesKey(
+        ChargeKey(event.charge_owner_gln, event.charge_type, event.charge_id),
+        event.metering_point_type or "",
+        event.settlement_method or "",
+    )
+    rank = series_rank(event.settlement_version, event.calculation_version)
+    for month, amount in sorted(months.items()):
+        await store.upsert_datahub(
+            tx, event.grid_area, month, series, amount, rank, event.datahub_message_id
+        )
+        await store.mark_pending(tx, event.grid_area, month)
 
 
 def _amounts(lines: list[SettlementLineV1]) -> list[tuple[ChargeKey, Decimal]]:
@@ -66,8 +82,13 @@ def _amounts(lines: list[SettlementLineV1]) -> list[tuple[ChargeKey, Decimal]]:
 async def on_settlement_completed(
     tx: asyncpg.Connection, event: SettlementCompletedV1, envelope: Envelope
 ) -> None:
-    del envelope
-    await store.add_settlement(tx, event.settlement_id, event.grid_area, event.billing_period)
+    if not await store.add_settlement(
+        tx, event.settlement_id, event.grid_area, event.billing_period, envelope.occurred_at
+    ):
+        return  # a later event of this settlement is held: this one is stale
+    # The same settlement settled again (e.g. restored after a reversed rollback): what it
+    # bills now replaces what it billed before; its corrections stay as they are.
+    await store.forget_billed(tx, event.settlement_id)
     await store.add_billed(
         tx, event.settlement_id, event.settlement_id, event.billing_period, _amounts(event.lines)
     )
@@ -103,26 +124,45 @@ def _event(
 
 
 async def reconcile_pending(rec: Reconciliation, limit: int = 50) -> int:
-    """Reconcile up to *limit* pending grid-area months; returns how many. A deviation that is
-    new or changed raises ``reconciliation.wholesale_deviation.detected``."""
-    raised: list[str] = []
-    async with rec.service.database.transaction() as tx:
-        months = await store.claim_pending(tx, limit)
-        for grid_area, month in months:
-            datahub, ours = await store.load_month(tx, grid_area, month)
-            results = reconcile_month(datahub, ours, rec.settings.wholesale_tolerance_dkk)
-            before = await store.fingerprints(tx, grid_area, month)
-            await store.replace_results(tx, grid_area, month, results)
-            for r in results:
-                fingerprint = r.fingerprint()
-                if fingerprint is not None and before.get(r.charge) != fingerprint:
-                    await rec.service.emit(tx, _event(rec, grid_area, month, r), key=grid_area)
-                    raised.append(grid_area)
-    for grid_area in raised:
-        metrics.WHOLESALE_DEVIATIONS_DETECTED.labels(grid_area=grid_area).inc()
-    if months:
+    """Reconcile up to *limit* pending grid-area months, each in its own transaction (one
+    month that fails stays pending and does not hold back the others); returns how many were
+    reconciled. A deviation that is new or changed raises
+    ``reconciliation.wholesale_deviation.detected``."""
+    done = 0
+    for grid_area, month in await store.pending(rec.service.database, limit):
+        try:
+            raised = await _reconcile_month(rec, grid_area, month)
+        except Exception as exc:  # one bad month must not stop the rest
+            log.error("wholesale_reconcile_failed", grid_area=grid_area, month=month,
+                      error=repr(exc))  # fmt: skip
+            continue
+        if raised is None:
+            continue  # another worker has it
+        done += 1
+        for _ in range(raised):
+            metrics.WHOLESALE_DEVIATIONS_DETECTED.labels(grid_area=grid_area).inc()
+    if done:
         await refresh_metrics(rec)
-    return len(months)
+    return done
+
+
+async def _reconcile_month(rec: Reconciliation, grid_area: str, month: str) -> int | None:
+    """One grid-area month in one transaction: how many deviations it raised (None: it was
+    not pending any more)."""
+    raised = 0
+    async with rec.service.database.transaction() as tx:
+        if not await store.claim(tx, grid_area, month):
+            return None
+        datahub, ours = await store.load_month(tx, grid_area, month)
+        results = reconcile_month(datahub, ours, rec.settings.wholesale_tolerance_dkk)
+        before = await store.fingerprints(tx, grid_area, month)
+        await store.replace_results(tx, grid_area, month, results)
+        for r in results:
+            fingerprint = r.fingerprint()
+            if fingerprint is not None and before.get(r.charge) != fingerprint:
+                await rec.service.emit(tx, _event(rec, grid_area, month, r), key=grid_area)
+                raised += 1
+    return raised
 
 
 async def refresh_metrics(rec: Reconciliation) -> None:
