@@ -116,6 +116,31 @@ async def test_a_correction_of_an_invoiced_month_is_a_linked_credit_note(
     assert account["balance"] == str(D("2272.81") + D("0.48") - D("0.43"))
 
 
+async def test_a_correction_that_only_moves_money_between_charges_bills_nothing(
+    rig: Any, golden: Any
+) -> None:
+    customer, ids = await a_settled_quarter(rig, golden)
+    rig.clock.set_today(date(2025, 4, 7))
+    assert await billing.run_once(rig.inv) == 1
+    delta = golden("GM09")  # its lines, every amount 0.00: one tariff up, another down
+    zero = {
+        **delta,
+        "lines": [{**line, "amount": "0.00"} for line in delta["lines"]],
+        "subtotal": "0.00",
+        "vat": "0.00",
+        "total": "0.00",
+    }
+    await rig.correct(ids[0], GSRN, customer, zero)
+    rig.clock.set_today(date(2025, 4, 8))
+    assert await billing.run_once(rig.inv) == 0  # no 0.00 credit note or supplementary invoice
+    docs = (await rig.client.get("/api/invoices")).json()["items"]
+    assert [d["number"] for d in docs] == ["2025-00001"]
+    await rig.correct(ids[0], GSRN, customer, delta)  # a real one after it is billed as ever
+    assert await billing.run_once(rig.inv) == 1
+    [note] = await rig.events("invoicing.credit_note.issued")
+    assert note["total"] == "-0.43"
+
+
 async def test_an_erroneous_switch_credits_the_invoice_in_full(rig: Any, golden: Any) -> None:
     customer = await rig.customer(GSRN, start=date(2025, 1, 1), frequency="monthly")
     gm06 = golden("GM06")

@@ -91,6 +91,12 @@ class Billable:
         if self.kind == "correction" and self.corrects is None:
             raise InconsistentBillable(f"{self.source_id}: a correction names what it corrects")
 
+    def bills_nothing(self) -> bool:
+        """A correction that changes no line's amount: settlement moved money between
+        charges inside a line (its per-charge breakdown, which the bill does not show), so
+        no document, line or balance changes for it."""
+        return self.kind == "correction" and all(line.amount == 0 for line in self.lines)
+
 
 @dataclass(frozen=True)
 class InvoiceLine:

@@ -13,9 +13,12 @@ from wattline_contracts.settlement import (
     SettlementCorrectionV1,
     SettlementLineV1,
 )
+from wattline_platform.logging import get_logger
 
 from wattline_invoicing.adapters import billables
 from wattline_invoicing.domain.invoice import Billable, SettledLine
+
+log = get_logger(__name__)
 
 
 def _lines(lines: list[SettlementLineV1]) -> tuple[SettledLine, ...]:
@@ -73,6 +76,9 @@ def on_settlement_correction(
         rate = await billables.vat_rate_of(tx, event.settlement_id) or default_vat_rate
         billable = _billable(event, event.correction_id, "correction", rate, event.settlement_id)
         billable.check()
+        if billable.bills_nothing():  # not a 0.00 credit note or 0.00 lines on a bill
+            log.info("correction_bills_nothing", correction_id=event.correction_id)
+            return
         await billables.insert(tx, billable, event.customer_id)
 
     return handle
