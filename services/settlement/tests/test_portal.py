@@ -171,8 +171,8 @@ async def test_spot_prices_are_of_the_customers_own_price_area(rig: tuple) -> No
     area = body["areas"][0]
     assert area["gsrns"] == [HOUSE] and area["resolution"] == "PT1H"
     assert len(area["prices"]) == 24
-    assert area["prices"][0] == {"start": "2025-01-14T23:00Z", "dkk_per_kwh": "0.412345678"}
-    assert area["prices"][23] == {"start": "2025-01-15T22:00Z", "dkk_per_kwh": "0.642345678"}
+    assert area["prices"][0] == {"start": "2025-01-14T23:00:00Z", "dkk_per_kwh": "0.412345678"}
+    assert area["prices"][23] == {"start": "2025-01-15T22:00:00Z", "dkk_per_kwh": "0.642345678"}
 
     bo = (await client.get(path, params={"date": "2025-01-15"}, headers=portal_headers(BO))).json()
     assert [a["price_area"] for a in bo["areas"]] == ["DK2"]

@@ -215,7 +215,8 @@ async def portal_spot_prices(
                 gsrns=gsrns,
                 resolution=charge_rules.spot_resolution(day),
                 prices=[
-                    PortalSpotPrice(start=charge_rules.fmt_utc(at), dkk_per_kwh=price)
+                    # As the consumption's points write their starts (with seconds).
+                    PortalSpotPrice(start=f"{at:%Y-%m-%dT%H:%M:%S}Z", dkk_per_kwh=price)
                     for at, price in sorted(found[area].items())
                 ],
             )
