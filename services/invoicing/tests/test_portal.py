@@ -115,3 +115,32 @@ async def test_a_customer_sees_its_own_documents_payments_and_balance(
     # Back office on the portal routes: 403 (the portal shows one customer's own data).
     for path in ("/invoices", f"/invoices/{mine['number']}", "/payments"):
         assert (await rig.client.get(f"{PORTAL}{path}")).status_code == 403, path
+
+
+async def test_a_credit_note_names_the_invoice_it_corrects(rig: Any, golden: Any) -> None:
+    gsrn = "571313180400000003"
+    customer = await rig.customer(gsrn, start=date(2025, 1, 1), frequency="monthly")
+    gm06 = golden("GM06")
+    january = await rig.settle(gsrn, customer, rig.negated(gm06["documents"][0]))
+    rig.clock.set_today(date(2025, 2, 7))
+    assert await billing.run_once(rig.inv) == 1
+    await rig.correct(january, gsrn, customer, gm06["documents"][0], "erroneous_switch")
+    assert await billing.run_once(rig.inv) == 1
+
+    async with httpx.AsyncClient(base_url=rig.client.base_url) as web:
+        me = portal_headers(customer)
+        items = (await web.get(f"{PORTAL}/invoices", headers=me)).json()["items"]
+        assert [(d["number"], d["kind"], d["status"], d["total"], d["outstanding"],
+                 d["corrects_number"]) for d in items] == [
+            ("2025-00001", "invoice", "credited", "779.19", "0.00", None),
+            ("K2025-00001", "credit_note", "issued", "-779.19", "0.00", "2025-00001"),
+        ]  # fmt: skip
+        note = (await web.get(f"{PORTAL}/invoices/K2025-00001", headers=me)).json()
+        assert note["lines"] and all(ln["correction"] for ln in note["lines"])
+        assert sum(Decimal(ln["amount"]) for ln in note["lines"]) == Decimal(note["subtotal"])
+        pdf = await web.get(f"{PORTAL}/invoices/K2025-00001/pdf", headers=me)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        assert (await web.get(f"{PORTAL}/payments", headers=me)).json() == {
+            "balance": "0.00",
+            "payments": [],
+        }

@@ -41,7 +41,7 @@ async def outstanding(conn: asyncpg.Connection, account_id: str) -> dict[object,
     """invoice id -> what its payments and credit notes have not yet paid of it (>= 0)."""
     rows = await conn.fetch(
         """SELECT i.invoice_id,
-                  greatest(0, i.amount_due - i.credited
+                  greatest(0.00, i.amount_due - i.credited
                               - coalesce((SELECT sum(a.amount) FROM allocation a
                                           WHERE a.invoice_id = i.invoice_id), 0)) AS left
            FROM invoice i WHERE i.account_id = $1 AND i.kind = 'invoice'""",
