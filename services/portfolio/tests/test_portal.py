@@ -5,10 +5,12 @@ another customer's data never, back office is refused the portal routes (real Po
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import TYPE_CHECKING
 
 import httpx
 from wattline_platform.testing import portal_headers
+from wattline_portfolio.domain import periods
 
 if TYPE_CHECKING:
     from conftest import Rig
@@ -98,3 +100,14 @@ async def test_a_customer_sees_its_own_metering_points_and_contract(rig: Rig) ->
         refused = await rig.client.get(f"{PORTAL}{path}")
         assert refused.status_code == 403, path
         assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_current_period_is_today_s_else_the_next_else_the_latest() -> None:
+    jan, feb, mar = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)
+    spans = [(jan, feb), (mar, None)]
+    assert periods.current(spans, date(2025, 1, 15)) == 0
+    assert periods.current(spans, date(2025, 2, 15)) == 1  # between: the one to come
+    assert periods.current(spans, date(2026, 1, 1)) == 1
+    assert periods.current([(jan, feb)], date(2025, 2, 1)) == 0  # ended: the latest
+    assert not periods.covers((jan, feb), feb) and periods.covers((jan, feb), jan)
+    assert periods.covers((mar, None), date(2099, 1, 1))

@@ -19,6 +19,7 @@ from wattline_platform.identity import FOR_CUSTOMERS, Identity, IdentityDep
 from wattline_platform.problem import Problem
 
 from wattline_portfolio.adapters import portal as store
+from wattline_portfolio.domain import periods
 from wattline_portfolio.handlers import Portfolio
 
 PREFIX = "/api/portfolio/portal"
@@ -102,18 +103,8 @@ def _customer(identity: Identity) -> uuid.UUID:
         raise Problem(404, "customer-not-found", "No such customer") from None
 
 
-def _covers(start: date, end: date | None, today: date) -> bool:
-    return start <= today and (end is None or today < end)
-
-
 def _current(rows: list[Any], today: date) -> Any:
-    """Of one metering point's periods (by start): the one covering *today*, else the next
-    to begin, else the latest."""
-    for row in rows:
-        if _covers(row["start_date"], row["end_date"], today):
-            return row
-    upcoming = [r for r in rows if r["start_date"] > today]
-    return upcoming[0] if upcoming else rows[-1]
+    return rows[periods.current([(r["start_date"], r["end_date"]) for r in rows], today)]
 
 
 def _by_gsrn(rows: list[Any]) -> dict[str, list[Any]]:
@@ -146,8 +137,8 @@ def routes(p: Portfolio) -> list[Any]:
             raise Problem(404, "customer-not-found", "No such customer")
         person = p.vault.open_person(party["sealed"])
         points = []
-        for gsrn, periods in _by_gsrn(rows).items():
-            now = _current(periods, today)
+        for gsrn, supply in _by_gsrn(rows).items():
+            now = _current(supply, today)
             points.append(
                 PortalMeteringPoint(
                     gsrn=gsrn,
@@ -159,7 +150,7 @@ def routes(p: Portfolio) -> list[Any]:
                     supply=PortalSupply(
                         start_date=now["start_date"],
                         end_date=now["end_date"],
-                        supplied_now=_covers(now["start_date"], now["end_date"], today),
+                        supplied_now=periods.covers((now["start_date"], now["end_date"]), today),
                     ),
                 )
             )
