@@ -111,3 +111,47 @@ def test_the_current_period_is_today_s_else_the_next_else_the_latest() -> None:
     assert periods.current([(jan, feb)], date(2025, 2, 1)) == 0  # ended: the latest
     assert not periods.covers((jan, feb), feb) and periods.covers((jan, feb), jan)
     assert periods.covers((mar, None), date(2099, 1, 1))
+
+
+async def test_an_ended_supply_is_shown_ended_and_a_rolled_back_one_not_at_all(rig: Rig) -> None:
+    kept, rolled = rig.single(0), rig.single(1)
+    signup = await rig.activate(kept)  # a switch from 24 March (today is 3 March)
+    anna = await _customer_of(rig, signup)
+    await rig.activate(rolled)  # another address, another customer
+    async with httpx.AsyncClient(base_url=rig.client.base_url) as web:
+        me = portal_headers(anna)
+        [point] = (await web.get(f"{PORTAL}/metering-points", headers=me)).json()["metering_points"]
+        # Signed up, not yet supplied: the period to come.
+        assert point["supply"] == {
+            "start_date": "2025-03-24",
+            "end_date": None,
+            "supplied_now": False,
+        }
+        rig.clock.set_today(date(2025, 4, 1))
+        supplied = (await web.get(f"{PORTAL}/metering-points", headers=me)).json()
+        assert supplied["metering_points"][0]["supply"]["supplied_now"] is True
+        # Another supplier takes over from 15 April: ours ended; the contract too.
+        await rig.notification(kept.gsrn, date(2025, 4, 15))
+        rig.clock.set_today(date(2025, 5, 1))
+        ended = (await web.get(f"{PORTAL}/metering-points", headers=me)).json()
+        assert ended["metering_points"][0]["supply"] == {
+            "start_date": "2025-03-24",
+            "end_date": "2025-04-15",
+            "supplied_now": False,
+        }
+        [contract] = (await web.get(f"{PORTAL}/contract", headers=me)).json()["contracts"]
+        assert (contract["gsrn"], contract["end_date"]) == (kept.gsrn, "2025-04-15")
+
+        # The other customer's switch is rolled back by the previous supplier: never theirs.
+        other = str(
+            await rig.service.database.fetchval(
+                "SELECT customer_id FROM supply_period WHERE gsrn = $1", rolled.gsrn
+            )
+        )
+        assert other != anna
+        await rig.notification(rolled.gsrn, date(2025, 3, 24), process_type="D07")
+        theirs = await web.get(f"{PORTAL}/metering-points", headers=portal_headers(other))
+        assert theirs.status_code == 200 and theirs.json()["metering_points"] == []
+        assert (
+            await web.get(f"{PORTAL}/contract", headers=portal_headers(other))
+        ).status_code == 404
