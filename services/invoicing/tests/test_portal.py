@@ -96,8 +96,14 @@ async def test_a_customer_sees_its_own_documents_payments_and_balance(
         for path in ("/invoices/x", "/invoices/2025-99999", "/invoices/2025-00001x/pdf"):
             assert (await web.get(f"{PORTAL}{path}", headers=me)).status_code == 404, path
         assert (await web.get(f"{PORTAL}/invoices/%00/pdf", headers=me)).status_code == 400
-        bad = await web.get(f"{PORTAL}/invoices", params={"after": "nope"}, headers=me)
-        assert bad.status_code == 400
+        for params in ({"after": "nope"}, {"after": "\x00"}, {"limit": "0"},
+                       {"limit": "100000"}, {"limit": "x"}, {"after": "A" * 5000}):  # fmt: skip
+            bad = await web.get(f"{PORTAL}/invoices", params=params, headers=me)
+            assert bad.status_code == 400, (params, bad.text)
+            assert bad.headers["content-type"].startswith("application/problem+json")
+        for number in ("2025-1" + "0" * 300, "ÆØÅ-1", "2025-00001 OR 1=1", "../2025-00001"):
+            odd = await web.get(f"{PORTAL}/invoices/{number}", headers=me)
+            assert odd.status_code in (400, 404), (number, odd.text)
         # Bo sees his own, unpaid.
         his = (await web.get(f"{PORTAL}/invoices", headers=portal_headers(bo))).json()["items"]
         assert [(d["number"], d["outstanding"]) for d in his] == [(theirs["number"], "779.19")]
