@@ -211,6 +211,19 @@ def test_two_customers_each_see_only_their_own(portal_system: System, tmp_path: 
                                          "/invoices"), strict=True):  # fmt: skip
             assert api.get(prefix + rest).status_code == 403, prefix
 
+        # Every portal route is in the gateway's one OpenAPI document.
+        documented = web.get("/schema/openapi.json").json()["paths"]
+        assert {path for path in documented if "/portal/" in path} == {
+            "/api/portfolio/portal/metering-points",
+            "/api/portfolio/portal/contract",
+            "/api/settlement/portal/metering-points/{gsrn}/consumption",
+            "/api/settlement/portal/spot-prices",
+            "/api/invoicing/portal/invoices",
+            "/api/invoicing/portal/invoices/{number}",
+            "/api/invoicing/portal/invoices/{number}/pdf",
+            "/api/invoicing/portal/payments",
+        }
+
         # Revoked: 401 at once. Expired: 401.
         revoked = api.delete(f"/api/portal-tokens/{token['token_id']}")
         assert revoked.status_code == 200 and revoked.json()["revoked"] is True
