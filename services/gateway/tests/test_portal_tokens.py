@@ -25,8 +25,9 @@ CUSTOMER = "6f1c1b6e-2f57-4a3e-9d0a-3c2b1a000001"
 
 @pytest.fixture
 async def gateway(
-    postgres_dsn: str,
+    postgres_dsn: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[tuple[httpx.AsyncClient, asyncpg.Connection, list[identity.Identity]]]:
+    extra: dict[str, Any] = getattr(request, "param", {})  # more GatewaySettings, indirectly
     seen: list[identity.Identity] = []
 
     @get(["/api/settlement/{rest:path}"], include_in_schema=False)
@@ -44,6 +45,7 @@ async def gateway(
                     database_url=postgres_dsn,
                     services={"settlement": upstream},
                     portal_token_ttl_minutes=30,
+                    **extra,
                 )
             )
             async with serve_app(service.app()) as base, httpx.AsyncClient(base_url=base) as client:
@@ -144,6 +146,25 @@ async def test_an_expired_or_forged_token_is_refused(
         await client.get("/api/settlement/portal/x", headers={"Authorization": "Bearer wp_nope"})
     ).status_code == 401
     assert seen == []
+
+
+@pytest.mark.parametrize("gateway", [{"portal_rate_limit_per_minute": 3}], indirect=True)
+async def test_a_customers_portal_rate_limit_is_the_deployments(
+    gateway: tuple[httpx.AsyncClient, asyncpg.Connection, list[identity.Identity]],
+) -> None:
+    # WATTLINE_GATEWAY_PORTAL_RATE_LIMIT_PER_MINUTE: the fuzz test raises it, as it raises an
+    # API key's, so that 429s hide nothing behind the gateway.
+    client, conn, seen = gateway
+    issuer = await create_api_key(conn, "backoffice", ["portal:issue"])
+    issued = await client.post(
+        "/api/portal-tokens", json={"customer_id": CUSTOMER}, headers={"X-API-Key": issuer}
+    )
+    auth = {"Authorization": f"Bearer {issued.json()['token']}"}
+    statuses = [
+        (await client.get("/api/settlement/portal/x", headers=auth)).status_code for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    assert len(seen) == 3
 
 
 def test_the_issuer_binds_one_customer_and_bounds_the_lifetime() -> None:

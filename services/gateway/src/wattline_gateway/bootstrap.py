@@ -62,6 +62,14 @@ class GatewaySettings(ServiceSettings):
         le=720,
         description="how long a customer's portal token lives (POST /api/portal-tokens)",
     )
+    portal_rate_limit_per_minute: int = Field(
+        default=120,
+        ge=1,
+        description=(
+            "requests per minute one customer's portal tokens may make together (429 with "
+            "Retry-After above it)"
+        ),
+    )
     connect_timeout_s: float = Field(default=2.0, description="connecting to a service")
     read_timeout_s: float = Field(default=30.0, description="waiting for a service's answer")
     max_body_bytes: int = Field(
@@ -97,6 +105,7 @@ def build(settings: GatewaySettings | None = None) -> Service:
         max_body_bytes=settings.max_body_bytes,
         failed_auth_per_minute=settings.failed_auth_per_minute,
         portal_issuer=BackOfficeIssuer(timedelta(minutes=settings.portal_token_ttl_minutes)),
+        portal_rate_limit_per_minute=settings.portal_rate_limit_per_minute,
         identity_key=None
         if platform.identity_key is None
         else platform.identity_key.get_secret_value(),
