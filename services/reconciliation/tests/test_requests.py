@@ -3,7 +3,7 @@ datahub service; one DataHub would refuse is a 422 problem, bad input a 400."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 
@@ -124,3 +124,64 @@ async def test_the_job_asks_once_for_each_gap_it_finds(rig: Any) -> None:
     await rig.metered(a, next_day, ["1.000"] * 24)
     assert await rig.reconcile() == 2  # both days reconciled again
     assert len(await rig.events("reconciliation.data_request.raised")) == 2
+
+
+async def test_what_became_of_a_request_is_kept_with_it(rig: Any) -> None:
+    from wattline_contracts.datahub import (
+        DataRequestRejectedV1,
+        Reason,
+        RequestFailedV1,
+        RequestSentV1,
+    )
+    from wattline_contracts.portfolio import transaction_id_for
+
+    async def ask(grid_area: str) -> str:
+        response = await rig.client.post(
+            "/api/reconciliation/requests",
+            json={"kind": "RSM-016", "grid_area": grid_area, **days("2026-01-15", "2026-01-16")},
+        )
+        assert response.status_code == 202, response.text
+        return str(response.json()["request_id"])
+
+    async def status(request_id: str) -> tuple[str, str | None]:
+        response = await rig.client.get(f"/api/reconciliation/requests/{request_id}")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return body["status"], body["reason"]
+
+    sent, failed, rejected = await ask("344"), await ask("131"), await ask("740")
+    assert await status(sent) == ("raised", None)
+
+    def sent_event(request_id: str) -> RequestSentV1:
+        return RequestSentV1(request_id=request_id, kind="RSM-016",
+                             transaction_id=transaction_id_for(request_id),
+                             sent_at=datetime(2026, 1, 17, 9, tzinfo=UTC))  # fmt: skip
+
+    await rig.deliver(sent_event(sent))
+    await rig.deliver(sent_event(sent))  # again: nothing changes
+    assert await status(sent) == ("sent", None)
+
+    await rig.deliver(RequestFailedV1(request_id=failed, kind="RSM-016", reason="400 bad"))
+    assert await status(failed) == ("failed", "400 bad")
+
+    # DataHub's rejection names our transaction id; it may overtake datahub.request.sent,
+    # which then does not reopen the request.
+    await rig.deliver(
+        DataRequestRejectedV1(
+            datahub_message_id="m-1", request_kind="RSM-016", transaction_id="t-1",
+            original_transaction_id=transaction_id_for(rejected),
+            reasons=[Reason(code="E86", text="no data for the period")],
+        )
+    )  # fmt: skip
+    await rig.deliver(sent_event(rejected))
+    assert await status(rejected) == ("rejected", "E86: no data for the period")
+
+    # The portfolio's requests share the topics: theirs are skipped.
+    await rig.deliver(sent_event("not-a-uuid"))
+    await rig.deliver(sent_event("3f1d1c9e-0000-4000-8000-000000000000"))
+    assert (await rig.client.get("/api/reconciliation/requests/not-a-uuid")).status_code == 404
+    unknown = await rig.client.get(
+        "/api/reconciliation/requests/3f1d1c9e-0000-4000-8000-000000000000"
+    )
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("application/problem+json")

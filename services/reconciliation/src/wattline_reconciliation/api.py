@@ -22,6 +22,7 @@ from wattline_reconciliation.handlers import Reconciliation, queries, requests, 
 from wattline_reconciliation.models import (
     DataRequestIn,
     DataRequestOut,
+    DataRequestStatusOut,
     DayDetail,
     HourDetail,
     ResultPage,
@@ -47,6 +48,8 @@ async def _problems() -> AsyncIterator[None]:
         raise Problem(
             422, "invalid-request", "DataHub would refuse this request", str(exc)
         ) from None
+    except requests.UnknownRequest as exc:
+        raise Problem(404, "request-not-found", "No such request", str(exc)) from None
 
 
 def _grid_area(value: str) -> str:
@@ -124,6 +127,11 @@ def routes(rec: Reconciliation) -> list[Any]:
                 )  # fmt: skip
                 event = await requests.raise_request(rec, request)
             return DataRequestOut(**event.model_dump(include=set(DataRequestOut.model_fields)))
+
+        @get("/{request_id:str}", summary="A request and what became of it")
+        async def status(self, request_id: FromPath[str]) -> DataRequestStatusOut:
+            async with _problems():
+                return await requests.get_request(rec, request_id)
 
     class WholesaleController(Controller):
         path = "/api/reconciliation/wholesale"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from wattline_contracts.datahub import (
     AggregationsReceivedV1,
+    DataRequestRejectedV1,
     MeasureDataReceivedV1,
+    RequestFailedV1,
+    RequestSentV1,
     WholesaleServicesReceivedV1,
 )
 from wattline_contracts.portfolio import MeteringPointRegisteredV1, SupplyPeriodChangedV1
 from wattline_contracts.settlement import SettlementCompletedV1, SettlementCorrectionV1
 
-from wattline_reconciliation.handlers import Reconciliation, ingest, wholesale
+from wattline_reconciliation.handlers import Reconciliation, ingest, requests, wholesale
 
 
 def register(rec: Reconciliation) -> None:
@@ -24,3 +27,7 @@ def register(rec: Reconciliation) -> None:
     consumer.on(WholesaleServicesReceivedV1)(wholesale.on_wholesale_services)
     consumer.on(SettlementCompletedV1)(wholesale.on_settlement_completed)
     consumer.on(SettlementCorrectionV1)(wholesale.on_settlement_correction)
+    # What became of the requests reconciliation raised (the datahub service and DataHub).
+    consumer.on(RequestSentV1)(requests.on_request_sent)
+    consumer.on(RequestFailedV1)(requests.on_request_failed)
+    consumer.on(DataRequestRejectedV1)(requests.on_data_request_rejected)

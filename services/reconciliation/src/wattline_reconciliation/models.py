@@ -106,6 +106,26 @@ class DataRequestOut(_Out):
     period_end: datetime
 
 
+class DataRequestStatusOut(_Out):
+    """A request reconciliation raised and what became of it."""
+
+    request_id: str
+    kind: Literal["RSM-015", "RSM-016", "RSM-017"]
+    grid_area: str | None
+    gsrn: str | None
+    metering_point_type: str | None
+    start_date: date
+    end_date: date = Field(description="exclusive")
+    automatic: bool = Field(description="raised by the job for a gap it found")
+    requested_at: datetime
+    status: Literal["raised", "sent", "failed", "rejected"] = Field(
+        description="raised: not yet sent; sent: DataHub has it; failed: never sent (could not "
+        "be built, or refused outright); rejected: DataHub refused it (reason says why)"
+    )
+    reason: str | None
+    status_at: datetime | None
+
+
 class WholesaleResultOut(_Out):
     """One grid area, month and DataHub charge: DataHub's RSM-019 against our settlements."""
 

@@ -71,3 +71,25 @@ class DataRequest:
         elif start is None or end is None or billing_period is not None:
             raise InvalidRequest(f"{kind} asks for start_date and end_date (not a month)")
         return cls(kind, start, end, grid_area, gsrn, metering_point_type)
+
+
+# What became of a request at the datahub service and DataHub, as reconciliation hears of it.
+RequestStatus = Literal["raised", "sent", "failed", "rejected"]
+Outcome = Literal["sent", "failed", "rejected"]
+_FINAL: tuple[RequestStatus, ...] = ("failed", "rejected")
+
+
+def status_after(current: RequestStatus, outcome: Outcome) -> RequestStatus | None:
+    """The request's status once *outcome* is heard of, or None when it changes nothing.
+
+    ``failed`` (never sent: it could not be built, or DataHub refused the document outright)
+    and ``rejected`` (DataHub refused a transaction of it later) are final: the events come on
+    different topics, so a late ``sent`` after a rejection must not reopen the request. A
+    rejection can still follow ``sent``; one without ``sent`` first means ``sent`` is on its
+    way.
+    """
+    if current in _FINAL or current == outcome:
+        return None
+    if outcome == "sent" and current != "raised":
+        return None
+    return outcome
