@@ -147,6 +147,13 @@ def test_an_injected_rsm014_deviation_is_found_exactly_and_an_rsm016_request_cle
             60,
         )
         assert [tuple(r) for r in sent] == [("sent", "RequestAggregatedMeasureData")]
+        # ... and reconciliation hears of it (datahub.request.sent).
+        status = wait_for(
+            lambda: api.get(f"/api/reconciliation/requests/{request_id}").json(),
+            lambda r: r["status"] != "raised",
+            30,
+        )
+        assert (status["status"], status["kind"], status["automatic"]) == ("sent", "RSM-016", False)
 
         def skewed_area() -> dict[str, Any]:
             [r] = [r for r in results() if r["grid_area"] == skewed["grid_area"]]
