@@ -22,6 +22,7 @@ from wattline_settlement.domain.model import (
     Aconto,
     Charges,
     Elvarme,
+    Fee,
     Period,
     PriceVersion,
     Resolution,
@@ -76,6 +77,20 @@ def _price(rng: np.random.Generator, low: int, high: int, places: int) -> Decima
     return Decimal(int(rng.integers(low, high))).scaleb(-places)
 
 
+def _fees(rng: np.random.Generator, period: Period, days: int) -> tuple[Fee, ...]:
+    """None to three fees (D02), a grid company's or Energinet's, some dated before or after
+    the period (not billed), some in pieces, prices of up to 6 decimals."""
+    fees = []
+    for k in range(int(rng.integers(0, 4))):
+        code = "grid_fee" if rng.random() < 0.7 else "energinet_fee"
+        day = period.start + timedelta(days=int(rng.integers(-3, days + 3)))
+        price = _price(rng, 0, 200_000_000, int(rng.choice([2, 6])))
+        fees.append(
+            Fee(code, "5790000432752", "D02", f"FEE-{k}", day, price, int(rng.integers(1, 4)))
+        )
+    return tuple(fees)
+
+
 @st.composite
 def markets(draw: st.DrawFn) -> Market:
     start = draw(
@@ -114,6 +129,7 @@ def markets(draw: st.DrawFn) -> Market:
         electricity_tax=_versions(rng, period, days, 0, 1_000_000),
         grid_subscription=_versions(rng, period, days, 0, 20_000, places=2),
         supplier_subscription=_versions(rng, period, days, 0, 10_000, places=2),
+        fees=_fees(rng, period, days),
     )
     vat_rate = draw(st.sampled_from([Decimal("0.25"), Decimal("0"), Decimal("0.123457")]))
     return Market(

@@ -37,6 +37,7 @@ JANUARY = Period(date(2025, 1, 1), date(2025, 2, 1))
 TIME = ChargeKey(GRID, "D03", "NT-C-TIME")
 EXTRA = ChargeKey(GRID, "D03", "NT-EXTRA")
 SUB = ChargeKey(GRID, "D01", "NT-ABON")
+FEE = ChargeKey(GRID, "D02", "GEBYR")
 TRANS = ChargeKey(ENERGINET, "D03", "40000")
 SYS = ChargeKey(ENERGINET, "D03", "41000")
 TAX = ChargeKey(ENERGINET, "D03", "EA-001")
@@ -56,8 +57,10 @@ def _charges() -> Charges:
         ChargeLinkSpan(TRANS, start, None, 1),
         ChargeLinkSpan(SYS, start, None, 1),
         ChargeLinkSpan(TAX, start, None, 1),
+        ChargeLinkSpan(FEE, date(2025, 1, 20), None, 2),  # a fee due on 20 January, 2 pieces
     ]
-    infos = {k: ChargeInfo(k, tax_indicator=k == TAX) for k in (TIME, EXTRA, SUB, TRANS, SYS, TAX)}
+    keys = (TIME, EXTRA, SUB, TRANS, SYS, TAX, FEE)
+    infos = {k: ChargeInfo(k, tax_indicator=k == TAX) for k in keys}
     prices = {
         TIME: [ChargePrice(start, hourly=_hourly("0.1302", "0.3906"))],
         EXTRA: [ChargePrice(start, flat=D("0.010000"))],
@@ -65,6 +68,7 @@ def _charges() -> Charges:
         TRANS: [ChargePrice(start, flat=D("0.074"))],
         SYS: [ChargePrice(start, flat=D("0.051"))],
         TAX: [ChargePrice(start, flat=D("0.720"))],
+        FEE: [ChargePrice(start, flat=D("45.50"))],
     }
     margin = (PriceVersion(start, D("0.05")),)
     subscription = (PriceVersion(start, D("39.00")),)
@@ -105,6 +109,8 @@ def test_each_linked_charge_is_settled_on_its_own_and_the_parts_sum_to_the_line(
     lines = {line.code: line.amount for line in result.lines}
     assert lines["grid_tariff"] == D("252.25")  # 242.172 + 10.08, rounded once
     assert lines["grid_subscription"] == D("21.25")
+    assert amounts["grid_fee", "GEBYR"].amount == D("91.000000")  # 2 x 45.50
+    assert lines["grid_fee"] == D("91.00")
 
 
 def test_the_bulk_path_gives_the_same_charge_amounts_as_the_engine() -> None:
@@ -127,7 +133,8 @@ def test_the_bulk_path_gives_the_same_charge_amounts_as_the_engine() -> None:
     for row in range(5):
         exact = settle(Scenario(JANUARY, D("0.25"), _series(wh[row]), spot, charges))
         assert bulk.result(row) == exact
-        assert len(exact.charge_amounts) == 6
+        assert len(exact.charge_amounts) == 7  # six charges per kWh or day, and the fee
+        assert next(x for x in exact.lines if x.code == "grid_fee").amount == D("91.00")
     first = {a.charge_id: a.amount for a in bulk.result(0).charge_amounts}
     grid_line = next(x for x in bulk.result(0).lines if x.code == "grid_tariff")
     assert abs(first["NT-C-TIME"] + first["NT-EXTRA"] - grid_line.amount) <= D("0.005")

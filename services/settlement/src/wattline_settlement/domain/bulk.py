@@ -16,7 +16,8 @@ How the integers map to the exact (Decimal) path:
 * A line's exact amount ``Σ kWh·price`` is ``Σ Wh·P / (1000·D)`` DKK: an integer numerator,
   so to round it once to øre is an integer division by ``10·D`` with ties away from zero —
   the number :func:`engine.round_money` gives.
-* Subscriptions do not depend on consumption: computed once by the engine for all rows.
+* Subscriptions and fees (D02) do not depend on consumption: computed once by the engine
+  for all rows (``engine.subscription_lines``, ``engine.fee_lines``, ``engine.fee_amounts``).
 * VAT is ``subtotal_øre * n / d`` (``vat_rate = n/d``), rounded the same way.
 * Production (net per interval, ``solar_export_credit``) and elvarme (the yearly counter is a
   cumulative sum per local calendar year) are vectorised too; an elvarme registration from a
@@ -45,6 +46,7 @@ import numpy.typing as npt
 
 from wattline_settlement.domain import engine
 from wattline_settlement.domain.model import (
+    FEE_LINES,
     SOLAR_LINE,
     Aconto,
     ChargeAmount,
@@ -66,6 +68,7 @@ Int64Array = npt.NDArray[np.int64]
 _LIMIT = 2**61
 _MAX_DENOMINATOR = 2**56
 _SUBSCRIPTIONS = ("grid_subscription", "supplier_subscription")
+_NO_KWH = (*_SUBSCRIPTIONS, *FEE_LINES)
 _ZERO = Decimal(0)
 
 
@@ -98,6 +101,8 @@ class BulkSettlement:
     part_denominators: tuple[int, ...] = ()
     part_shared: dict[int, ChargeAmount] | None = None
     part_rows: dict[int, tuple[ChargeAmount, ...]] | None = None
+    # The fees' per-charge amounts, the same for every row (after the parts').
+    fee_amounts: tuple[ChargeAmount, ...] = ()
 
     def __len__(self) -> int:
         return int(self.amount_ore.shape[0])
@@ -107,7 +112,7 @@ class BulkSettlement:
         lines = tuple(
             Line(
                 code,
-                None if code in _SUBSCRIPTIONS else _kwh(self.quantity_wh[row, k]),
+                None if code in _NO_KWH else _kwh(self.quantity_wh[row, k]),
                 self.days if code in _SUBSCRIPTIONS else None,
                 _dkk(self.amount_ore[row, k]),
             )
@@ -125,7 +130,7 @@ class BulkSettlement:
             total,
             aconto=None if aconto is None else engine.aconto_result(total, aconto),
         )
-        if not self.part_specs:
+        if not self.part_specs and not self.fee_amounts:
             return result
         return replace(result, charge_amounts=self._charge_amounts(row))
 
@@ -146,7 +151,7 @@ class BulkSettlement:
                     None, engine.round_places(exact, engine.CHARGE_PLACES),
                 )
             )  # fmt: skip
-        return tuple(out)
+        return (*out, *self.fee_amounts)
 
     def results(self) -> list[Result]:
         """Every row's :class:`Result`, in row order."""
@@ -296,7 +301,10 @@ def settle_many(
 
     prices = engine.interval_prices(tl, spot, charges)
     grid_line, supplier_line = engine.subscription_lines(period, charges)
-    codes = (*prices.line_codes(), SOLAR_LINE) if prod is not None else prices.line_codes()
+    fees = engine.fee_lines(period, charges, engine.fee_codes(period, charges))
+    codes = (*prices.line_codes(), *(f.code for f in fees))
+    if prod is not None:
+        codes = (*codes, SOLAR_LINE)
     column = {code: k for k, code in enumerate(codes)}
     quantity = np.zeros((rows, len(codes)), np.int64)
     part_quantity = np.zeros((rows, len(charges.parts)), np.int64)
@@ -304,6 +312,8 @@ def settle_many(
     amount = np.zeros((rows, len(codes)), np.int64)
     amount[:, column["grid_subscription"]] = _ore(grid_line.amount)
     amount[:, column["supplier_subscription"]] = _ore(supplier_line.amount)
+    for fee in fees:
+        amount[:, column[fee.code]] = _ore(fee.amount)
 
     # A row is vectorised when every sum it needs stays below _LIMIT in magnitude:
     # |Σ Wh·P| <= peak Wh * intervals * max |P|.
@@ -425,7 +435,8 @@ def settle_many(
             part_scaled[k][0].denominator if k in part_scaled else 1 for k in range(len(parts))
         ),
         part_shared=part_shared,
-        part_rows=part_rows if parts else None,
+        part_rows=part_rows if parts or charges.fees else None,
+        fee_amounts=engine.fee_amounts(period, charges),
     )
 
 

@@ -17,7 +17,11 @@ Charges (DataHub RSM-034 prices, RSM-031 links) and the engine's lines (:data:`E
       charge owners are Energinet and the grid companies; settlement's master data holds the
       grid area, not the grid company's GLN, so "not Energinet" is how the grid company's
       charges are recognised.
-    * ``D02`` fees are one-off amounts, not part of a period's settlement: ignored here.
+    * ``D02`` fees are one-off amounts (:func:`fees_of`): a fee is due on its link's start
+      date and billed once, in the settlement whose period holds that date, at its price on
+      that date times the link's factor (pieces), on ``grid_fee`` (a grid company's) or
+      ``energinet_fee`` (Energinet's). A link removed (DataHub ends it on its start date) bills
+      nothing, so a correction of its period credits the fee. A fee has no day-by-day price.
     * Any other Energinet charge has no line in the engine: settlement is blocked, naming it.
 
     Only linked charges count: a metering point pays what DataHub linked to it, from the
@@ -64,6 +68,7 @@ from wattline_platform.business_days import local_midnight as local_midnight
 from wattline_settlement.domain.model import (
     ChargePart,
     Charges,
+    Fee,
     PartVersion,
     Period,
     PriceVersion,
@@ -361,7 +366,8 @@ def prices_from_series(
 
 
 def charge_role(key: ChargeKey, info: ChargeInfo | None) -> Role | None:
-    """The engine line a linked charge belongs to; None for fees (not settled per period).
+    """The engine line a linked charge belongs to; None for fees (not priced per day: see
+    :func:`fees_of`).
 
     Raises :class:`MissingCharges` for an Energinet charge that has no line in the engine
     (or whose charge information, which says whether it is a tax, has not arrived).
@@ -379,6 +385,49 @@ def charge_role(key: ChargeKey, info: ChargeInfo | None) -> Role | None:
             raise MissingCharges(f"charge information (RSM-034 D18) for linked {key} not received")
         raise ConflictingCharges(f"linked {key} has no line in the settlement")
     return "grid_tariff" if key.charge_type == "D03" else "grid_subscription"
+
+
+def fee_code(key: ChargeKey) -> str:
+    """The line a fee (D02) is billed on: Energinet's ``energinet_fee``, a grid company's
+    ``grid_fee``."""
+    return "energinet_fee" if key.owner_gln == ENERGINET_GLN else "grid_fee"
+
+
+def fees_of(
+    period: Period,
+    links: Sequence[ChargeLinkSpan],
+    infos: Mapping[ChargeKey, ChargeInfo],
+    prices: Mapping[ChargeKey, Sequence[ChargePrice]],
+) -> tuple[tuple[Fee, ...], dict[tuple[str, str], list[date]]]:
+    """The fees due in *period*: each D02 link whose start date lies in it (and that was not
+    removed: a link ending on its start date), at the fee's price on that date times the
+    link's factor; with the problems (a fee without a price on its date) keyed as
+    :func:`combine_charges` keys its own."""
+    fees: list[Fee] = []
+    problems: dict[tuple[str, str], list[date]] = {}
+    for link in sorted(links, key=lambda ln: (ln.start, str(ln.key))):
+        key = link.key
+        if key.charge_type != "D02" or not period.start <= link.start < period.end:
+            continue
+        if link.end is not None and link.end <= link.start:
+            continue
+        code = fee_code(key)
+        price = price_on(prices.get(key, ()), infos.get(key), link.start)
+        if price is None:
+            problems.setdefault((code, f"no price for {key}"), []).append(link.start)
+            continue
+        fees.append(
+            Fee(
+                code,
+                key.owner_gln,
+                key.charge_type,
+                key.charge_id,
+                link.start,
+                _flat_of(key, price, link.start),
+                link.factor,
+            )
+        )
+    return tuple(fees), problems
 
 
 def price_on(
@@ -479,6 +528,9 @@ def combine_charges(
                     part_days.setdefault((role, key), {})[day] = _part_value(
                         role, key, factor, price, day
                     )
+    fees, fee_problems = fees_of(period, links, infos, prices)
+    for problem, days in fee_problems.items():
+        problems.setdefault(problem, []).extend(days)
     if problems:
         raise MissingCharges(_problem_text(period, problems))
     return Charges(
@@ -493,6 +545,7 @@ def combine_charges(
         grid_subscription=_price_versions(daily["grid_subscription"]),
         supplier_subscription=supplier_subscription,
         parts=_parts(period, part_days),
+        fees=fees,
     )
 
 

@@ -38,6 +38,7 @@ from wattline_platform.business_days import DANISH_TZ
 from wattline_platform.business_days import local_midnight as local_midnight_utc
 
 from wattline_settlement.domain.model import (
+    FEE_LINES,
     FIXED_LINE,
     LINE_CODES,
     SOLAR_LINE,
@@ -48,6 +49,7 @@ from wattline_settlement.domain.model import (
     Charges,
     Document,
     Elvarme,
+    Fee,
     Line,
     PartVersion,
     Period,
@@ -382,6 +384,48 @@ def subscription_lines(period: Period, charges: Charges) -> tuple[Line, Line]:
     return lines[0], lines[1]
 
 
+# --- fees ---------------------------------------------------------------------------------------
+
+
+def _fees_in(period: Period, charges: Charges, code: str) -> list[Fee]:
+    return [f for f in charges.fees if f.code == code and period.start <= f.day < period.end]
+
+
+def fee_codes(period: Period, charges: Charges) -> tuple[str, ...]:
+    """The fee lines of a settlement of *period* (in :data:`FEE_LINES` order): those with a
+    fee dated inside it. A period without fees has no fee line, so every settlement without
+    fees keeps the lines of spec §6."""
+    return tuple(code for code in FEE_LINES if _fees_in(period, charges, code))
+
+
+def fee_lines(period: Period, charges: Charges, codes: Sequence[str]) -> tuple[Line, ...]:
+    """Each fee line of *codes*: Σ price x pieces of its fees dated in *period*, rounded
+    once (0.00 for a part of the period without them, e.g. one invoice of several)."""
+    with localcontext(EXACT):
+        lines = []
+        for code in codes:
+            fees = _fees_in(period, charges, code)
+            total = sum((f.dkk_per_piece * f.pieces for f in fees), _ZERO)
+            lines.append(Line(code, None, None, round_money(total)))
+        return tuple(lines)
+
+
+def fee_amounts(period: Period, charges: Charges) -> tuple[ChargeAmount, ...]:
+    """What each fee charge (owner, D02, id) dated in *period* comes to, rounded half up to 6
+    decimals like every charge amount (a fee is a whole number of pieces at a price of at most
+    6 decimals, so this is exact), in line order, then by charge."""
+    totals: dict[tuple[str, str, str, str], Decimal] = {}
+    with localcontext(EXACT):
+        for code in FEE_LINES:
+            for fee in sorted(_fees_in(period, charges, code), key=lambda f: f.charge_id):
+                key = (code, fee.owner_gln, fee.charge_type, fee.charge_id)
+                totals[key] = totals.get(key, _ZERO) + fee.dkk_per_piece * fee.pieces
+    return tuple(
+        ChargeAmount(*key, None, None, round_places(amount, CHARGE_PLACES))
+        for key, amount in totals.items()
+    )
+
+
 # --- the linked charges one by one ------------------------------------------------------------
 
 CHARGE_PLACES = 6  # what a charge's amount is rounded to (reconciliation, not the invoice)
@@ -636,6 +680,9 @@ def _document(
     ]
     lines.append(Line("electricity_tax", quantity, None, round_money(sum(flows.tax[lo:hi], _ZERO))))
     lines.extend(subscription_lines(period, charges))
+    # Which fee lines: those of the whole settled period, so that its invoice periods (an
+    # erroneous switch's) have the same lines.
+    lines.extend(fee_lines(period, charges, fee_codes(tl.period, charges)))
     if flows.exports is not None:
         exports = flows.exports[lo:hi]
         assert prices.spot is not None  # check_scenario: production needs spot
@@ -696,11 +743,12 @@ def settle(scenario: Scenario) -> Result:
         invoice = _document(tl, scenario.period, flows, prices, scenario.charges, scenario.vat_rate)
         aconto = None if scenario.aconto is None else aconto_result(invoice.total, scenario.aconto)
         result = _result(scenario, invoice, aconto=aconto)
-        if scenario.charges.parts:
+        if scenario.charges.parts or scenario.charges.fees:
             amounts = _charge_amounts(
                 tl, scenario.period, flows.imports, flows.tax, scenario.charges
             )
-            result = replace(result, charge_amounts=amounts)
+            fees = fee_amounts(scenario.period, scenario.charges)
+            result = replace(result, charge_amounts=amounts + fees)
         return result
 
 
@@ -769,6 +817,13 @@ def check_charges(charges: Charges, period: Period) -> None:
         "supplier_subscription",
     ):
         _check_versions(f"charges.{name}", getattr(charges, name), period)
+    for fee in charges.fees:
+        if fee.code not in FEE_LINES:
+            raise BadScenario(f"charges.fees {fee.charge_id}: unknown line {fee.code!r}")
+        if not fee.dkk_per_piece.is_finite() or not _places_ok(fee.dkk_per_piece, 6):
+            raise BadScenario(f"charges.fees {fee.charge_id}: price {fee.dkk_per_piece}")
+        if fee.pieces < 0:
+            raise BadScenario(f"charges.fees {fee.charge_id}: {fee.pieces} pieces")
     for version in charges.grid_tariff:
         where = f"charges.grid_tariff (valid from {version.valid_from.isoformat()})"
         if (version.hourly is None) == (version.flat is None):
@@ -888,6 +943,9 @@ __all__ = [
     "correction_of",
     "credit_note",
     "days_of",
+    "fee_amounts",
+    "fee_codes",
+    "fee_lines",
     "format_instant",
     "interval_count",
     "interval_prices",

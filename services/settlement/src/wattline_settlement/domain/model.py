@@ -30,6 +30,10 @@ LINE_CODES = (
 SOLAR_LINE = "solar_export_credit"
 # A fixed-price product's energy: one line instead of spot_energy + supplier_margin.
 FIXED_LINE = "fixed_price_energy"
+# DataHub fees (D02): one-off amounts, billed in the period that holds their date, a line per
+# owner (a grid company's fee, or Energinet's), after the subscriptions and only when a fee
+# falls in the period.
+FEE_LINES = ("grid_fee", "energinet_fee")
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,20 @@ class ChargePart:
     charge_type: str
     charge_id: str
     versions: tuple[PartVersion, ...]  # the first from the period's start
+
+
+@dataclass(frozen=True)
+class Fee:
+    """One DataHub fee (D02) due on a local date: a charge link whose start is that date,
+    its price (DKK per piece) on that date and the link's factor (pieces)."""
+
+    code: str  # the line it is billed on, one of FEE_LINES
+    owner_gln: str
+    charge_type: str
+    charge_id: str
+    day: date
+    dkk_per_piece: Decimal
+    pieces: int
 
 
 @dataclass(frozen=True)
@@ -173,6 +191,8 @@ class Charges:
     # The linked charges behind the DataHub lines, one by one (empty: not known, e.g. a
     # scenario file): settle() then also says what each charge comes to.
     parts: tuple[ChargePart, ...] = ()
+    # The fees (D02) linked with a date: each is billed once, in the period that holds it.
+    fees: tuple[Fee, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,7 +235,7 @@ class Scenario:
 @dataclass(frozen=True)
 class Line:
     code: str
-    quantity_kwh: Decimal | None  # per-kWh lines; None for subscriptions
+    quantity_kwh: Decimal | None  # per-kWh lines; None for subscriptions and fees
     days: int | None  # subscriptions; None otherwise
     amount: Decimal  # rounded half up to 2 decimals
 
