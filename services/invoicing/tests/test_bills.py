@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from pypdf import PdfReader
+from wattline_invoicing.domain.bill import BillLine
+from wattline_invoicing.domain.invoice import InvoiceLine
 from wattline_invoicing.handlers import bills
 from wattline_invoicing.jobs import billing
 
@@ -67,3 +70,21 @@ async def test_the_render_job_renders_new_documents_once(rig: Any, golden: Any) 
     await billing.run_once(rig.inv)
     assert await bills.render_pending(rig.inv) == 1
     assert await bills.render_pending(rig.inv) == 0
+
+
+def test_a_fee_is_printed_in_danish_after_the_subscriptions_without_quantity() -> None:
+    def line(code: str, days: int | None, amount: str) -> InvoiceLine:
+        return InvoiceLine(
+            "571313180400000028", "s1", "settlement", date(2025, 1, 1), date(2025, 2, 1),
+            code, "grid", None, days, None, Decimal(amount), Decimal(0),
+        )  # fmt: skip
+
+    printed = bills._section_lines(
+        [line("grid_fee", None, "60.00"), line("grid_subscription", 31, "49.00"),
+         line("energinet_fee", None, "10.00")]
+    )  # fmt: skip
+    assert printed == (
+        BillLine("Netabonnement", None, 31, Decimal("1.580645"), Decimal("49.00")),
+        BillLine("Gebyr (netselskab)", None, None, None, Decimal("60.00")),
+        BillLine("Gebyr (Energinet)", None, None, None, Decimal("10.00")),
+    )

@@ -201,3 +201,39 @@ def test_the_aconto_estimate_follows_the_reference_model(golden: Any) -> None:
     assert from_january.subscriptions_per_month == D("88.00")
     assert (from_january.dkk_per_kwh * D("409.200")).quantize(D("0.01")) == D("535.35")
     assert aconto.basis_from([], months=1) is None
+
+
+def test_an_invoice_with_a_fee_sums_to_the_ore_and_passes_it_to_the_grid_company(
+    golden: Any,
+) -> None:
+    """Settlement's worked case (services/settlement/tests/test_fees.py): GM01 and a grid
+    company's 60.00 DKK fee (D02) on 15 January: subtotal 683.35, VAT 170.84, total 854.19."""
+    gm01 = golden("GM01")
+    fee = {"code": "grid_fee", "quantity_kwh": None, "days": None, "amount": "60.00"}
+    settled = {
+        **gm01,
+        "lines": [*gm01["lines"], fee],
+        "subtotal": "683.35",
+        "vat": "170.84",
+        "total": "854.19",
+    }
+    draft = invoice.invoice([_billable(settled, "s1")])
+    assert (draft.totals.subtotal, draft.totals.vat, draft.totals.total) == (
+        D("683.35"),
+        D("170.84"),
+        D("854.19"),
+    )
+    assert sum(line.amount for line in draft.lines) == D("683.35")
+    assert sum(line.vat for line in draft.lines) == D("170.84")
+    fee_line = draft.lines[-1]
+    assert (fee_line.code, fee_line.revenue, fee_line.amount, fee_line.vat) == (
+        "grid_fee", "grid", D("60.00"), D("15.00")
+    )  # fmt: skip
+    # The grid company's money: tariff 103.42 + subscription 49.00 + fee 60.00.
+    assert invoice.pass_through(draft.lines) == {
+        "supplier": D("425.51"), "grid": D("212.42"), "energinet": D("42.15"), "elafgift": D("3.27")
+    }  # fmt: skip
+    assert invoice.REVENUE["energinet_fee"] == "energinet"
+    # A one-off fee is not a price the next prepayment estimates.
+    basis = aconto.basis_from([_billable(settled, "s1")], months=1)
+    assert basis == aconto.basis_from([_billable(gm01, "s0")], months=1)

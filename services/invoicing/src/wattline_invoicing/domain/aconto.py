@@ -32,6 +32,8 @@ from wattline_platform.money import round_money
 from wattline_invoicing.domain.invoice import ZERO, Billable
 
 SUBSCRIPTIONS = frozenset({"grid_subscription", "supplier_subscription"})
+# One-off fees (DataHub D02) recur in no later cycle: not part of what a prepayment estimates.
+ONE_OFF = frozenset({"grid_fee", "energinet_fee"})
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ def basis_from(billables: Iterable[Billable], months: int) -> PriceBasis | None:
     for billable in billables:
         kwh += billable.consumption_kwh if billable.kind == "settlement" else ZERO
         for line in billable.lines:
+            if line.code in ONE_OFF:
+                continue
             if line.code in SUBSCRIPTIONS:
                 subscriptions += line.amount
             else:

@@ -25,8 +25,8 @@ from wattline_platform.money import round_money
 ZERO = Decimal("0.00")
 
 # Who a line's money belongs to. The supplier's own revenue, and what it collects for others
-# and passes on: the grid company's tariff and subscription, Energinet's system and
-# transmission tariffs, the state's electricity tax (elafgift).
+# and passes on: the grid company's tariff, subscription and fees (D02), Energinet's system and
+# transmission tariffs and fees, the state's electricity tax (elafgift).
 REVENUE: dict[str, str] = {
     "spot_energy": "supplier",
     "supplier_margin": "supplier",
@@ -35,8 +35,10 @@ REVENUE: dict[str, str] = {
     "solar_export_credit": "supplier",
     "grid_tariff": "grid",
     "grid_subscription": "grid",
+    "grid_fee": "grid",
     "system_tariff": "energinet",
     "transmission_tariff": "energinet",
+    "energinet_fee": "energinet",
     "electricity_tax": "elafgift",
 }
 

@@ -28,6 +28,8 @@ LABELS = {
     "electricity_tax": "Elafgift",
     "grid_subscription": "Netabonnement",
     "supplier_subscription": "Abonnement",
+    "grid_fee": "Gebyr (netselskab)",
+    "energinet_fee": "Gebyr (Energinet)",
     "solar_export_credit": "Salg af solcellestrøm (spotpris)",
 }
 MONTHS = (
