@@ -82,6 +82,8 @@ def _amounts(lines: list[SettlementLineV1]) -> list[tuple[ChargeKey, Decimal]]:
 async def on_settlement_completed(
     tx: asyncpg.Connection, event: SettlementCompletedV1, envelope: Envelope
 ) -> None:
+    # Settled again, it may name another month or grid area: the one it left is pending too.
+    await store.mark_settlement_pending(tx, event.settlement_id)
     if not await store.add_settlement(
         tx, event.settlement_id, event.grid_area, event.billing_period, envelope.occurred_at
     ):
