@@ -29,7 +29,7 @@ from wattline_contracts.portfolio import (
 )
 from wattline_platform.service import Service
 from wattline_platform.testing import SchemaFactory, identity_auth
-from wattline_settlement import pricing, runs
+from wattline_settlement import inputs, pricing, runs
 from wattline_settlement.bootstrap import SPEC, SettlementSettings, build
 from wattline_settlement.domain.charge_rules import ENERGINET_GLN, local_midnight
 from wattline_settlement.domain.model import Charges, Period, PriceVersion, Scenario, Series
@@ -1488,3 +1488,79 @@ async def test_each_charge_line_names_its_datahub_charges_golden_gm01(rig: Rig) 
     assert by_code["spot_energy"]["charges"] == []
     assert by_code["grid_subscription"]["charges"][0]["days"] == 31
     assert by_code["grid_subscription"]["charges"][0]["charge_type"] == "D01"
+
+
+async def test_a_fee_is_billed_in_its_month_and_credited_when_datahub_removes_its_link(
+    rig: Rig,
+) -> None:
+    """Given GM01's January and the grid company's 60.00 DKK fee (D02) linked on 15 January
+    with factor 1, the run bills it once on its own line naming the fee charge: subtotal
+    623.35 + 60.00 = 683.35, VAT round(170.8375) = 170.84, total 854.19; the bulk run and
+    the Decimal path (what a correction settles with) agree. When DataHub removes the link
+    (ends it on its start date), the correction credits the fee and its VAT: -75.00."""
+    scenario, _ = golden("GM01")
+    await given(rig, scenario)
+
+    def fee_link(end: datetime | None) -> ChargeLinkReceivedV1:
+        return ChargeLinkReceivedV1(
+            datahub_message_id=str(uuid.uuid4()),
+            transaction_id=str(uuid.uuid4()),
+            gsrn=GSRN,
+            owner_gln=GRID,
+            charge_type="D02",
+            charge_id="GEBYR-FLYT",
+            factor=1,
+            start=local_midnight(date(2025, 1, 15)),
+            end=end,
+        )
+
+    await rig.deliver(
+        _charge(GRID, "D02", "GEBYR-FLYT", [(date(2024, 1, 1), [Decimal("60.00")], "P1D")]),
+        fee_link(None),
+    )
+    assert (await rig.run("2025-01"))["status"] == "completed"
+    [completed] = await rig.outbox("settlement.completed")
+    fee_line = completed["lines"][-1]
+    assert (fee_line["code"], fee_line["quantity_kwh"], fee_line["days"]) == (
+        "grid_fee",
+        None,
+        None,
+    )
+    assert fee_line["amount"] == "60.00"
+    assert fee_line["charges"] == [
+        {
+            "charge_type": "D02",
+            "charge_owner_gln": GRID,
+            "charge_id": "GEBYR-FLYT",
+            "quantity_kwh": None,
+            "days": None,
+            "amount": "60.000000",
+        }
+    ]
+    assert (completed["subtotal"], completed["vat"], completed["total"]) == (
+        "683.35",
+        "170.84",
+        "854.19",
+    )
+    async with rig.service.database.connection() as conn:
+        _, exact = await inputs.load_inputs(conn, GSRN, scenario.period, Decimal("0.25"))
+    # The Decimal path's lines, as the event writes them, are the bulk run's.
+    decimal_lines = runs._line_events(exact.lines, exact.charge_amounts)
+    assert [x.model_dump(mode="json") for x in decimal_lines] == completed["lines"]
+    await rig.corrections()
+    assert await rig.outbox("settlement.correction") == []
+
+    await rig.deliver(fee_link(local_midnight(date(2025, 1, 15))))  # removed
+    assert await _queued(rig) == [(GSRN, "charge_links_changed")]
+    await rig.corrections()
+    [correction] = await rig.outbox("settlement.correction")
+    assert correction["reason"] == "charge_links_changed"
+    assert _amount(correction, "grid_fee") == "-60.00"
+    [credited] = [x for x in correction["lines"] if x["code"] == "grid_fee"]
+    assert [c["amount"] for c in credited["charges"]] == ["-60.000000"]
+    assert all(x["amount"] == "0.00" for x in correction["lines"] if x["code"] != "grid_fee")
+    assert (correction["subtotal"], correction["vat"], correction["total"]) == (
+        "-60.00",
+        "-15.00",
+        "-75.00",
+    )
