@@ -34,9 +34,11 @@ class ChargeAmountV1(BaseModel):
 
 
 class SettlementLineV1(BaseModel):
-    """One invoice line: ``spot_energy``, ``supplier_margin``, ``grid_tariff``,
-    ``system_tariff``, ``transmission_tariff``, ``electricity_tax``, ``grid_subscription``,
-    ``supplier_subscription`` or ``solar_export_credit``."""
+    """One invoice line: ``spot_energy``, ``supplier_margin`` (or ``fixed_price_energy``),
+    ``grid_tariff``, ``system_tariff``, ``transmission_tariff``, ``electricity_tax``,
+    ``grid_subscription``, ``supplier_subscription``, the fees (DataHub D02, one-off, only in
+    the period that holds their date, without quantity or days) ``grid_fee`` and
+    ``energinet_fee``, or ``solar_export_credit``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
