@@ -3,7 +3,8 @@ one grid area is +1.000 kWh off in one hour (an injected ``aggregation_deviation
 day's RSM-012s and RSM-014s are ingested, reconciliation reports exactly that grid area, day
 and hour as a deviation of exactly 1.000 kWh and every other slice matched. Asking DataHub for
 that grid area's totals again (RSM-016, through the datahub service) brings the undistorted
-figures, and the day is matched."""
+figures, and the day is matched; asking for its wholesale settlement of the month (RSM-017)
+brings an RSM-019 that wholesale reconciliation takes in."""
 
 from __future__ import annotations
 
@@ -163,6 +164,38 @@ def test_an_injected_rsm014_deviation_is_found_exactly_and_an_rsm016_request_cle
         assert cleared["status"] == "matched", cleared
         assert D(cleared["deviation_kwh"]) == 0
         assert {r["status"] for r in results()} == {"matched"}
+
+        # A grid area's wholesale settlement of the month so far (RSM-017): sent as a
+        # RequestWholesaleSettlement, answered with an RSM-019 that wholesale reconciliation
+        # takes in (DataHub sends none of its own before the month is over).
+        wholesale = api.post(
+            "/api/reconciliation/requests",
+            json={"kind": "RSM-017", "grid_area": skewed["grid_area"],
+                  "billing_period": f"{day:%Y-%m}"},
+        )  # fmt: skip
+        assert wholesale.status_code == 202, wholesale.text
+        wholesale_id = wholesale.json()["request_id"]
+        sent = wait_for(
+            lambda: _fetch(
+                system,
+                "SELECT state, document_type FROM datahub.outbound_requests "
+                "WHERE request_id = $1::uuid",
+                wholesale_id,
+            ),
+            lambda rows: bool(rows) and rows[0]["state"] == "sent",
+            60,
+        )
+        assert [tuple(r) for r in sent] == [("sent", "RequestWholesaleSettlement")]
+
+        def billed_by_datahub() -> list[dict[str, Any]]:
+            page = api.get("/api/reconciliation/wholesale", params={"period": f"{day:%Y-%m}"})
+            assert page.status_code == 200, page.text
+            return [r for r in page.json()["items"] if r["datahub_dkk"] is not None]
+
+        answered = wait_for(billed_by_datahub, bool, 60)
+        assert answered and {r["grid_area"] for r in answered} == {skewed["grid_area"]}, answered
+        done = api.get(f"/api/reconciliation/requests/{wholesale_id}").json()
+        assert (done["status"], done["kind"]) == ("sent", "RSM-017")
 
 
 def _brief(r: dict[str, Any]) -> str:
