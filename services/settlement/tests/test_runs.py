@@ -1516,7 +1516,8 @@ async def test_a_fee_is_billed_in_its_month_and_credited_when_datahub_removes_it
 
     await rig.deliver(
         _charge(GRID, "D02", "GEBYR-FLYT", [(date(2024, 1, 1), [Decimal("60.00")], "P1D")]),
-        fee_link(None),
+        # DataHub's shape of a fee link: one day, from the fee's date to the next.
+        fee_link(local_midnight(date(2025, 1, 16))),
     )
     assert (await rig.run("2025-01"))["status"] == "completed"
     [completed] = await rig.outbox("settlement.completed")
