@@ -20,10 +20,10 @@ Charges (DataHub RSM-034 prices, RSM-031 links) and the engine's lines (:data:`E
     * ``D02`` fees are one-off amounts (:func:`fees_of`): a fee is due on its link's start
       date (DataHub links a fee for one day, from that date to the next; its wholesale
       settlement puts the fee on that day) and billed once, in the settlement whose period
-      holds that date, at its price on
-      that date times the link's factor (pieces), on ``grid_fee`` (a grid company's) or
-      ``energinet_fee`` (Energinet's). A link removed (DataHub ends it on its start date) bills
-      nothing, so a correction of its period credits the fee. A fee has no day-by-day price.
+      holds that date, at its price on that date times the link's factor (pieces), on
+      ``grid_fee`` (a grid company's) or ``energinet_fee`` (Energinet's). A link removed
+      (DataHub ends it on its start date) bills nothing, so a correction of its period
+      credits the fee. A fee has no day-by-day price.
     * Any other Energinet charge has no line in the engine: settlement is blocked, naming it.
 
     Only linked charges count: a metering point pays what DataHub linked to it, from the
