@@ -157,6 +157,11 @@ def test_a_correction_after_the_fee_link_was_removed_credits_it() -> None:
         ChargeAmount("grid_fee", GRID, "D02", "GEBYR-1", None, None, D("-60.000000")),
     )
     assert after.total - before.total == D("-75.00")  # the fee and its VAT
+    # And the other way: a fee linked back-dated into a settled month is billed by its
+    # correction, a line the settlement did not have.
+    added = _minus(before.lines, after.lines)
+    assert [line.code for line in added][-1] == "grid_fee"
+    assert added[-1] == Line("grid_fee", None, None, D("60.00"))
 
 
 def test_bad_fees_are_bad_scenarios() -> None:
