@@ -30,12 +30,9 @@ def energy_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """A system of its own: this test moves its market clock and skews DataHub's totals."""
     yield from running(
         tmp_path_factory.mktemp("wattline-energy"),
-        # No automatic requests: the simulator answers an RSM-016 with its undistorted totals,
-        # and the job asks as soon as it sees our data for a day before DataHub's totals.
-        {
-            "WATTLINE_RECONCILIATION_JOB_INTERVAL_S": "1",
-            "WATTLINE_RECONCILIATION_REQUEST_MISSING": "false",
-        },
+        # The job's own requests for gaps wait (REQUEST_MISSING_AFTER_S, hours) for the other
+        # side of a day to arrive; the simulator would answer one with undistorted totals.
+        {"WATTLINE_RECONCILIATION_JOB_INTERVAL_S": "1"},
     )
 
 

@@ -3,7 +3,7 @@ datahub service; one DataHub would refuse is a 422 problem, bad input a 400."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 
@@ -100,6 +100,7 @@ async def test_requests_datahub_would_refuse_are_problems(rig: Any) -> None:
 
 
 async def test_the_job_asks_once_for_each_gap_it_finds(rig: Any) -> None:
+    rig.rec.settings.request_missing_after_s = 0  # at once (the waiting: the next test)
     a, b = "571313100000000001", "571313100000000002"
     day, next_day = date(2026, 1, 15), date(2026, 1, 16)
     await rig.supplied(a, start=date(2026, 1, 1))
@@ -185,3 +186,41 @@ async def test_what_became_of_a_request_is_kept_with_it(rig: Any) -> None:
     )
     assert unknown.status_code == 404
     assert unknown.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_gap_is_asked_about_only_once_it_has_stood_for_a_while(rig: Any) -> None:
+    rig.rec.settings.request_missing_after_s = 3600
+    a = "571313100000000001"
+    day = date(2026, 1, 15)
+    await rig.supplied(a, start=date(2026, 1, 1))
+    await rig.metered(a, day, ["1.000"] * 24)  # DataHub's totals are on their way
+    assert await rig.reconcile() == 1
+    assert await rig.events("reconciliation.data_request.raised") == []
+    db = rig.rec.service.database
+    deferred = await db.fetchval(
+        "SELECT not_before - now() FROM pending_days WHERE local_date = $1", day
+    )
+    assert timedelta(minutes=59) < deferred <= timedelta(hours=1)
+    assert await rig.reconcile() == 0  # not due yet
+
+    # New data makes the day due at once (reconciled, still not asked about) ...
+    await rig.metered(a, day, ["1.000"] * 24)
+    assert await rig.reconcile() == 1
+    assert await rig.events("reconciliation.data_request.raised") == []
+
+    # ... and an hour after the gap was first seen, DataHub is asked.
+    await db.execute("UPDATE gaps_seen SET first_seen_at = first_seen_at - interval '1 hour'")
+    await db.execute("UPDATE pending_days SET not_before = now()")
+    assert await rig.reconcile() == 1
+    [asked] = await rig.events("reconciliation.data_request.raised")
+    assert (asked["kind"], asked["grid_area"], asked["period_start"][:10]) == (
+        "RSM-016",
+        "344",
+        "2026-01-15",
+    )
+
+    # DataHub's totals arrive: no gap any more, nothing waits.
+    await rig.aggregated(day, ["1.000"] * 24)
+    assert await rig.reconcile() == 1
+    assert await db.fetchval("SELECT count(*) FROM gaps_seen") == 0
+    assert await db.fetchval("SELECT count(*) FROM pending_days") == 0

@@ -38,6 +38,13 @@ class ReconciliationSettings(ServiceSettings):
         description="ask DataHub once per gap the job finds: its totals (RSM-016) for a day it "
         "sent none for, a metering point's data (RSM-015) where ours lacks what it counted",
     )
+    request_missing_after_s: float = Field(
+        default=21600.0,
+        ge=0,
+        le=31 * 86400,
+        description="ask about a gap only once it has stood this many seconds (the other "
+        "side of a day usually arrives later, not never); 0: at once",
+    )
     jobs: bool = Field(
         default=True, description="run the reconciliation job (off: days wait until it runs)"
     )

@@ -1,8 +1,10 @@
-"""SQL for what became of reconciliation's requests to DataHub (data_requests' status)."""
+"""SQL for reconciliation's requests to DataHub: what became of them (data_requests' status) and
+the gaps waiting to be asked about."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 
 import asyncpg
 
@@ -50,3 +52,38 @@ async def get(db: asyncpg.Connection, request_id: uuid.UUID) -> asyncpg.Record |
         request_id,
     )
     return row
+
+
+# -- gaps: asked about only once they have stood for a while ----------------------------------
+async def gap_seen(tx: asyncpg.Connection, grid_area: str, day: date) -> tuple[datetime, datetime]:
+    """When a gap of *grid_area*'s *day* was first seen (now, if this is the first time), and
+    the database's now."""
+    row = await tx.fetchrow(
+        """INSERT INTO gaps_seen (grid_area, local_date) VALUES ($1, $2)
+           ON CONFLICT (grid_area, local_date)
+           DO UPDATE SET first_seen_at = gaps_seen.first_seen_at
+           RETURNING first_seen_at, now() AS now""",
+        grid_area,
+        day,
+    )
+    assert row is not None
+    return row["first_seen_at"], row["now"]
+
+
+async def forget_gap(tx: asyncpg.Connection, grid_area: str, day: date) -> None:
+    """The day has no gap (any more): a later one waits its own time again."""
+    await tx.execute(
+        "DELETE FROM gaps_seen WHERE grid_area = $1 AND local_date = $2", grid_area, day
+    )
+
+
+async def defer(tx: asyncpg.Connection, grid_area: str, day: date, until: datetime) -> None:
+    """Reconcile *grid_area*'s *day* again at *until* (sooner if new data marks it due)."""
+    await tx.execute(
+        """INSERT INTO pending_days (grid_area, local_date, not_before) VALUES ($1, $2, $3)
+           ON CONFLICT (grid_area, local_date)
+           DO UPDATE SET not_before = least(pending_days.not_before, EXCLUDED.not_before)""",
+        grid_area,
+        day,
+        until,
+    )

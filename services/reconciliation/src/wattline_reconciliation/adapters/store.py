@@ -122,7 +122,9 @@ async def upsert_metering_day(
 # -- what to reconcile ------------------------------------------------------------------------
 async def mark_pending(tx: asyncpg.Connection, grid_area: str, days: Sequence[date]) -> None:
     await tx.executemany(
-        "INSERT INTO pending_days (grid_area, local_date) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        # New data makes a day deferred for a gap due at once.
+        """INSERT INTO pending_days (grid_area, local_date) VALUES ($1, $2)
+           ON CONFLICT (grid_area, local_date) DO UPDATE SET not_before = '-infinity'""",
         [(grid_area, day) for day in days],
     )
 
@@ -134,9 +136,9 @@ async def mark_point_days(
     await tx.execute(
         """
         INSERT INTO pending_days (grid_area, local_date)
-        SELECT g, d.local_date FROM metering_days d, unnest($2::text[]) g
+        SELECT DISTINCT g, d.local_date FROM metering_days d, unnest($2::text[]) g
         WHERE d.gsrn = $1 AND ($3::date IS NULL OR d.local_date = $3)
-        ON CONFLICT DO NOTHING
+        ON CONFLICT (grid_area, local_date) DO UPDATE SET not_before = '-infinity'
         """,
         gsrn,
         list(grid_areas),
@@ -152,11 +154,11 @@ async def grid_area_of(tx: asyncpg.Connection, gsrn: str) -> str | None:
 
 
 async def claim_pending(tx: asyncpg.Connection, limit: int) -> list[tuple[str, date]]:
-    """Take up to *limit* pending days (locked: another worker skips them)."""
+    """Take up to *limit* pending days that are due (locked: another worker skips them)."""
     rows = await tx.fetch(
         """
         DELETE FROM pending_days WHERE (grid_area, local_date) IN (
-            SELECT grid_area, local_date FROM pending_days
+            SELECT grid_area, local_date FROM pending_days WHERE not_before <= now()
             ORDER BY local_date, grid_area LIMIT $1 FOR UPDATE SKIP LOCKED)
         RETURNING grid_area, local_date
         """,

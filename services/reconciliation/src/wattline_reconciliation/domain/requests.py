@@ -5,7 +5,7 @@ one month (RSM-017)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 MAX_DAYS = 31  # a month at a time: DataHub answers a request with one document per day
@@ -93,3 +93,14 @@ def status_after(current: RequestStatus, outcome: Outcome) -> RequestStatus | No
     if outcome == "sent" and current != "raised":
         return None
     return outcome
+
+
+def gap_ask_at(first_seen: datetime, wait: timedelta) -> datetime:
+    """When to ask DataHub about a gap first seen at *first_seen*.
+
+    The two sides of a day arrive separately (RSM-012s as the grid companies send them,
+    RSM-014 once DataHub has aggregated), so a gap seen the moment one side arrives is
+    usually the other side on its way: asking at once would send DataHub a request for
+    nearly every day and grid area. A gap that has stood for *wait* is worth asking about.
+    """
+    return first_seen + wait

@@ -10,9 +10,10 @@ import asyncpg
 from wattline_contracts.reconciliation import DeviatingHourV1, DeviationDetectedV1
 
 from wattline_reconciliation import metrics
+from wattline_reconciliation.adapters import requests as request_store
 from wattline_reconciliation.adapters import store
 from wattline_reconciliation.domain.energy import SliceDay, reconcile_day
-from wattline_reconciliation.domain.requests import DataRequest
+from wattline_reconciliation.domain.requests import DataRequest, gap_ask_at
 from wattline_reconciliation.handlers import Reconciliation, requests
 
 
@@ -37,6 +38,26 @@ def _event(rec: Reconciliation, grid_area: str, day: date, s: SliceDay) -> Devia
             if h.datahub_kwh is not None and h.ours_kwh is not None and h.deviation_kwh is not None
         ],
     )
+
+
+def _has_gap(s: SliceDay) -> bool:
+    return bool(s.count("missing_datahub") or s.points_missing)
+
+
+async def _gaps_due(
+    tx: asyncpg.Connection, rec: Reconciliation, grid_area: str, day: date, slices: list[SliceDay]
+) -> bool:
+    """Whether the day's gaps have stood long enough to ask about; if not, the day is
+    reconciled again when they have (or sooner, when new data arrives)."""
+    if not any(_has_gap(s) for s in slices):
+        await request_store.forget_gap(tx, grid_area, day)
+        return False
+    first_seen, now = await request_store.gap_seen(tx, grid_area, day)
+    ask_at = gap_ask_at(first_seen, timedelta(seconds=rec.settings.request_missing_after_s))
+    if now >= ask_at:
+        return True
+    await request_store.defer(tx, grid_area, day, ask_at)
+    return False
 
 
 async def _request_gaps(
@@ -65,13 +86,14 @@ async def reconcile_pending(rec: Reconciliation, limit: int = 50) -> int:
             slices = reconcile_day(day, slots, points, rec.tolerance)
             before = await store.fingerprints(tx, grid_area, day)
             await store.replace_results(tx, grid_area, day, slices)
+            ask = rec.settings.request_missing and await _gaps_due(tx, rec, grid_area, day, slices)
             for s in slices:
                 fingerprint = s.fingerprint()
                 key = (s.metering_point_type, s.settlement_method)
                 if fingerprint is not None and before.get(key) != fingerprint:
                     await rec.service.emit(tx, _event(rec, grid_area, day, s), key=grid_area)
                     raised.append(grid_area)
-                if rec.settings.request_missing:
+                if ask:
                     await _request_gaps(tx, rec, grid_area, day, s)
     for grid_area in raised:
         metrics.DEVIATIONS_DETECTED.labels(grid_area=grid_area).inc()
