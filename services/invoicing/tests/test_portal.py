@@ -4,12 +4,15 @@ the other customer's number is 404, back office is refused the portal routes (re
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
+from wattline_invoicing.handlers import cursors, webhooks
 from wattline_invoicing.jobs import billing
 from wattline_platform.testing import portal_headers
 
@@ -96,8 +99,12 @@ async def test_a_customer_sees_its_own_documents_payments_and_balance(
         for path in ("/invoices/x", "/invoices/2025-99999", "/invoices/2025-00001x/pdf"):
             assert (await web.get(f"{PORTAL}{path}", headers=me)).status_code == 404, path
         assert (await web.get(f"{PORTAL}/invoices/%00/pdf", headers=me)).status_code == 400
+        # A position in digits that are not ASCII ("p" + Arabic-Indic or full-width three)
+        # decoded to a cursor of ours: a forged cursor paged on instead of being refused.
+        forged = [base64.urlsafe_b64encode(f"p{d}".encode()).decode() for d in ("\u0663", "\uff13")]
         for params in ({"after": "nope"}, {"after": "\x00"}, {"limit": "0"},
-                       {"limit": "100000"}, {"limit": "x"}, {"after": "A" * 5000}):  # fmt: skip
+                       {"limit": "100000"}, {"limit": "x"}, {"after": "A" * 5000},
+                       *({"after": f} for f in forged)):  # fmt: skip
             bad = await web.get(f"{PORTAL}/invoices", params=params, headers=me)
             assert bad.status_code == 400, (params, bad.text)
             assert bad.headers["content-type"].startswith("application/problem+json")
@@ -150,3 +157,15 @@ async def test_a_credit_note_names_the_invoice_it_corrects(rig: Any, golden: Any
             "balance": "0.00",
             "payments": [],
         }
+
+
+@pytest.mark.parametrize("digits", ["\u0663\u0663", "\uff13\uff13", "\u00b2"])
+def test_a_position_cursor_is_ascii_digits_only(digits: str) -> None:
+    def b64(raw: str) -> str:
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    assert cursors.decode_position(cursors.encode_position(33)) == 33
+    with pytest.raises(cursors.InvalidCursor):
+        cursors.decode_position(b64(f"p{digits}"))
+    with pytest.raises(cursors.InvalidCursor):
+        webhooks._decode_position(b64(f"d:{digits}"))

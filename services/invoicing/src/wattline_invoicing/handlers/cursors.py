@@ -38,7 +38,10 @@ def encode_position(position: int) -> str:
 def decode_position(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not raw.startswith("p") or not raw[1:].isdigit() or len(raw) > 19:
+        digits = raw[1:]
+        # ASCII only: str.isdigit() and int() also take Arabic-Indic or full-width digits,
+        # which we never hand out.
+        if not raw.startswith("p") or not (digits.isascii() and digits.isdigit()) or len(raw) > 19:
             raise ValueError("not a position")
         return int(raw[1:])
     except (ValueError, binascii.Error, UnicodeDecodeError):

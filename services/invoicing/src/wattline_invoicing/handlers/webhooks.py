@@ -342,7 +342,7 @@ def _decode_position(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         tag, value = raw.split(":")
-        if tag != "d" or not value.isdigit() or len(value) > 18:
+        if tag != "d" or not (value.isascii() and value.isdigit()) or len(value) > 18:
             raise ValueError(cursor)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
