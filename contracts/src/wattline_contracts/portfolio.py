@@ -61,6 +61,9 @@ class DataHubRequestRaisedV1(Event):
     period_start: AwareDatetime | None = None
     period_end: AwareDatetime | None = None
     grid_area: str | None = Field(default=None, pattern=r"^\d{3}$")
+    metering_point_type: str | None = Field(
+        default=None, description="RSM-016: only this metering point type (added later: optional)"
+    )
     balance_responsible_gln: str | None = None
     customer_scheme: Literal["ARR", "VAT"] | None = Field(
         default=None, description="ARR: CPR, VAT: CVR"

@@ -71,6 +71,12 @@ def test_data_requests() -> None:
         "RSM-016", gsrn=None, period_start=start, period_end=end, grid_area="344"
     )
     assert kind == "RequestAggregatedMeasureData" and '"344"' in json.dumps(body)
+    _, only_flex = _document(
+        "RSM-016", gsrn=None, period_start=start, period_end=end, grid_area="344",
+        metering_point_type="E17",
+    )  # fmt: skip
+    [series] = only_flex["RequestAggregatedMeasureData_MarketDocument"]["Series"]  # type: ignore[index]
+    assert series["marketEvaluationPoint.type"]["value"] == "E17"
 
 
 def test_a_wholesale_settlement_request_asks_for_our_month_of_one_grid_area() -> None:

@@ -131,6 +131,7 @@ class Outbound:
                 kind=event.kind,
                 gsrn=event.gsrn,
                 grid_area=event.grid_area,
+                metering_point_type=event.metering_point_type,
                 period_start=event.period_start,
                 period_end=event.period_end,
             ),

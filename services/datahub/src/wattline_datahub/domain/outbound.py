@@ -101,6 +101,7 @@ def to_document(
             grid_area=request.grid_area,
             energy_supplier_gln=supplier_gln,
             balance_responsible_gln=request.balance_responsible_gln,
+            metering_point_type=request.metering_point_type,
         )
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         raise InvalidRequest(f"{request.kind} {request.request_id}: {_first_line(exc)}") from None
