@@ -191,3 +191,24 @@ async def test_spot_prices_are_of_the_customers_own_price_area(rig: tuple) -> No
     for params in ({"date": "x"}, {}, {"date": "1900-01-01"}):
         bad = await client.get(path, params=params, headers=portal_headers(ANNA))
         assert bad.status_code == 400, (params, bad.text)
+
+
+async def test_the_portals_dates_document_their_range_and_an_example(rig: tuple) -> None:
+    # A date outside 2000-01-02..2100-01-01 is 400 although a JSON Schema date allows it: the
+    # document says so and gives a date that is inside (the fuzzer's examples phase uses it).
+    client, _ = rig
+    document = (await client.get("/schema/openapi.json")).json()["paths"]
+    for path in (
+        "/api/settlement/portal/metering-points/{gsrn}/consumption",
+        "/api/settlement/portal/spot-prices",
+    ):
+        [parameter] = [p for p in document[path]["get"]["parameters"] if p["name"] == "date"]
+        assert parameter["description"].endswith(", 2000-01-02..2100-01-01"), parameter
+        assert [e["value"] for e in parameter["examples"].values()] == ["2025-01-15"], parameter
+        for day, status in (("2000-01-01", 400), ("2000-01-02", 404), ("2100-01-02", 400)):
+            answer = await client.get(
+                path.replace("{gsrn}", HOUSE),
+                params={"date": day, "resolution": "day"},
+                headers=portal_headers(ANNA),
+            )
+            assert answer.status_code == status, (path, day, answer.text)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from litestar import get
+from litestar.openapi.spec import Example
 from litestar.params import FromPath, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 from wattline_platform.business_days import local_midnight
@@ -30,6 +31,24 @@ from wattline_settlement.domain import charge_rules
 
 Resolution = Literal["hour", "day", "month"]
 _CODE = {"hour": "PT1H", "day": "P1D", "month": "P1M"}
+FIRST_DAY, LAST_DAY = date(2000, 1, 2), date(2100, 1, 1)
+_RANGE = f"{FIRST_DAY}..{LAST_DAY}"
+
+
+def _date_parameter(description: str) -> Any:
+    # The range in the document (a JSON Schema date has no minimum): a client, and the fuzzer,
+    # can tell a date outside it, answered 400, from one the schema allows.
+    return QueryParameter(
+        name="date",
+        description=f"{description}, {_RANGE}",
+        examples=[Example(summary="a day in January 2025", value="2025-01-15")],
+    )
+
+
+def _checked(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise Problem(400, "invalid-period", "Invalid period", f"date outside {_RANGE}")
+    return day
 
 
 class PortalPoint(BaseModel):
@@ -122,18 +141,12 @@ async def portal_consumption(
     service: ServiceDep,
     identity: IdentityDep,
     resolution: Annotated[Resolution, QueryParameter(description="hour, day or month")],
-    day: Annotated[
-        date,
-        QueryParameter(name="date", description="a Danish local date in the period"),
-    ],
+    day: Annotated[date, _date_parameter("a Danish local date in the period")],
 ) -> PortalConsumption:
     customer = identity.customer
     if customer is None:  # FOR_CUSTOMERS lets only portal tokens in
         raise Problem(403, "portal-only", "Only for a customer's portal token")
-    if not date(2000, 1, 2) <= day <= date(2100, 1, 1):
-        raise Problem(
-            400, "invalid-period", "Invalid period", "date outside 2000-01-02..2100-01-01"
-        )
+    _checked(day)
     not_found = Problem(404, "metering-point-not-found", "Unknown metering point", gsrn)
     if not is_valid_gsrn(gsrn):
         raise not_found
@@ -192,15 +205,12 @@ class PortalSpotPrices(BaseModel):
 async def portal_spot_prices(
     service: ServiceDep,
     identity: IdentityDep,
-    day: Annotated[date, QueryParameter(name="date", description="a Danish local date")],
+    day: Annotated[date, _date_parameter("a Danish local date")],
 ) -> PortalSpotPrices:
     customer = identity.customer
     if customer is None:  # FOR_CUSTOMERS lets only portal tokens in
         raise Problem(403, "portal-only", "Only for a customer's portal token")
-    if not date(2000, 1, 2) <= day <= date(2100, 1, 1):
-        raise Problem(
-            400, "invalid-period", "Invalid period", "date outside 2000-01-02..2100-01-01"
-        )
+    _checked(day)
     start, end = local_midnight(day), local_midnight(day + timedelta(days=1))
     async with service.database.connection() as conn:
         areas = await store.price_areas(conn, customer, day)
