@@ -237,3 +237,28 @@ async def test_issuing_and_revoking_are_audited_and_a_customer_loses_every_token
         ("DELETE", CUSTOMER, 200),
     ]
     assert {r["key_name"] for r in trail} == {"backoffice"}
+
+
+async def test_a_token_is_issued_and_audited_under_the_customers_one_spelling(
+    gateway: tuple[httpx.AsyncClient, asyncpg.Connection, list[identity.Identity]],
+) -> None:
+    client, conn, _ = gateway
+    head = {"X-API-Key": await create_api_key(conn, "backoffice", ["portal:issue"])}
+    issued = await client.post(
+        "/api/portal-tokens", json={"customer_id": CUSTOMER.upper()}, headers=head
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["customer_id"] == CUSTOMER
+    # 36 characters, but no customer id: refused before it goes on record.
+    nul = await client.post(
+        "/api/portal-tokens", json={"customer_id": CUSTOMER[:-1] + "\x00"}, headers=head
+    )
+    assert nul.status_code == 400, nul.text
+    assert nul.headers["content-type"].startswith("application/problem+json")
+    trail = await conn.fetch("SELECT method, target, status FROM audit_log ORDER BY id")
+    assert [(r["method"], r["target"], r["status"]) for r in trail] == [("POST", CUSTOMER, 201)]
+    # A search of the trail by the customer's id finds who gave them access.
+    revoked = await client.delete(
+        "/api/portal-tokens", params={"customer_id": CUSTOMER.upper()}, headers=head
+    )
+    assert revoked.json() == {"customer_id": CUSTOMER, "revoked": 1}

@@ -91,14 +91,18 @@ def routes(gateway: Gateway) -> list[Any]:
         request: Request[Any, Any, Any], service: ServiceDep, data: JSONBody[PortalTokenIn]
     ) -> PortalTokenOut:
         key = await gateway.admit(service, request, _issuer)
+        # Checked and written canonically before it goes on record: the trail names the
+        # customer as a search by their id finds them (not 'ABC...' beside 'abc...'); what
+        # is no customer id is a 400, as revoking a customer's tokens refuses it.
+        try:
+            customer = portal_tokens.canonical_customer(data.customer_id)
+        except portal_tokens.InvalidCustomer as exc:
+            raise Problem(400, "invalid-customer", "Invalid customer id", str(exc)) from None
 
         async def issue_token() -> PortalTokenOut:
-            try:
-                token = await handlers.issue_portal_token(
-                    service.database, gateway.portal_issuer, data.customer_id, key.id
-                )
-            except portal_tokens.InvalidCustomer as exc:
-                raise Problem(400, "invalid-customer", "Invalid customer id", str(exc)) from None
+            token = await handlers.issue_portal_token(
+                service.database, gateway.portal_issuer, customer, key.id
+            )
             return PortalTokenOut(
                 token=token.secret,
                 token_id=str(token.token_id),
@@ -108,7 +112,7 @@ def routes(gateway: Gateway) -> list[Any]:
 
         # On the audit trail with the customer as its target: who gave whom access, and when.
         return await gateway.audited(
-            service, key, "POST", PATH, data.customer_id, issue_token, lambda _: 201
+            service, key, "POST", PATH, customer, issue_token, lambda _: 201
         )
 
     @delete(
