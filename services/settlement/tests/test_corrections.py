@@ -8,7 +8,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from wattline_contracts.datahub import ChargeLinkReceivedV1
+from wattline_platform.testing import identity_auth, serve_app
 from wattline_settlement.adapters import metering_data
 from wattline_settlement.domain.charge_rules import local_midnight
 
@@ -93,6 +95,16 @@ async def test_money_moved_between_two_grid_tariffs_is_a_correction(rig: Rig) ->
     )
     await rig.corrections()
     assert len(await rig.outbox("settlement.correction")) == 1
+    # Changing no line's amount, the correction is nothing to invoice (invoicing bills nothing
+    # for it, so nothing would ever mark it): it is not in the uninvoiced view, the settlement
+    # is (last: the app's shutdown closes the pool)
+    async with (
+        serve_app(rig.service.app()) as url,
+        httpx.AsyncClient(base_url=url, auth=identity_auth()) as api,
+    ):
+        uninvoiced = (await api.get("/api/settlements/uninvoiced")).json()
+    assert [s["settlement_id"] for s in uninvoiced["settlements"]] == [completed["settlement_id"]]
+    assert uninvoiced["adjustments"] == []
 
 
 async def test_a_partial_correction_of_four_hours_corrects_exactly_those_hours(rig: Rig) -> None:

@@ -230,8 +230,13 @@ class ExportController(Controller):
                 limit,
                 offset,
             )
+            # A correction that changes no line's amount (money moved between two charges of
+            # a line) is nothing to invoice: invoicing bills nothing for it, so it would never
+            # be marked and would stay here for ever.
             corrections = await conn.fetch(
-                """SELECT * FROM settlement_correction WHERE invoiced_at IS NULL
+                """SELECT * FROM settlement_correction c WHERE invoiced_at IS NULL
+                     AND EXISTS (SELECT 1 FROM jsonb_array_elements(c.lines) l
+                                 WHERE (l->>'amount')::numeric <> 0)
                    ORDER BY created_at, correction_id LIMIT $1 OFFSET $2""",
                 limit,
                 offset,
