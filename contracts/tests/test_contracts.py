@@ -58,3 +58,13 @@ def test_envelope_rejects_naive_times_and_events_reject_bad_fields() -> None:
         MeteringPointRegisteredV1(gsrn="12345", grid_area="344", price_area="DK1")
     with pytest.raises(ValidationError):
         MeteringPointRegisteredV1(gsrn="571313100000000003", grid_area="344", price_area="DK3")  # type: ignore[arg-type]
+
+
+def test_identifiers_in_events_are_ascii_digits() -> None:
+    # pydantic's pattern engine reads \d as any Unicode digit: the contracts say [0-9].
+    with pytest.raises(ValidationError):
+        MeteringPointRegisteredV1(gsrn="57" + "\u0661" * 16, grid_area="344", price_area="DK1")
+    with pytest.raises(ValidationError):
+        MeteringPointRegisteredV1(
+            gsrn="571313100000000003", grid_area="\u0663\u0664\u0664", price_area="DK1"
+        )

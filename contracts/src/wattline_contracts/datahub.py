@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from wattline_contracts.envelope import Event
 from wattline_contracts.portfolio import RequestKind
 
-Gsrn = Field(pattern=r"^57\d{16}$")
+Gsrn = Field(pattern=r"^57[0-9]{16}$")
 
 
 class MeasureDataReceivedV1(Event):
@@ -217,7 +217,7 @@ class DataRequestRejectedV1(Event):
     original_transaction_id: str | None = Field(
         default=None, description="the transaction id of our request"
     )
-    gsrn: str | None = Field(default=None, pattern=r"^57\d{16}$")
+    gsrn: str | None = Field(default=None, pattern=r"^57[0-9]{16}$")
     reasons: list[Reason] = Field(min_length=1)
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from wattline_contracts.envelope import Event
 
-Gsrn = Field(pattern=r"^57\d{16}$")
+Gsrn = Field(pattern=r"^57[0-9]{16}$")
 
 
 class InvoiceLineV1(BaseModel):

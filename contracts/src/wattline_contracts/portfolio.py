@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from wattline_contracts.envelope import Event
 
-Gsrn = Field(pattern=r"^57\d{16}$", description="18-digit GSRN of the metering point")
+Gsrn = Field(pattern=r"^57[0-9]{16}$", description="18-digit GSRN of the metering point")
 
 
 class MeteringPointRegisteredV1(Event):
@@ -21,7 +21,7 @@ class MeteringPointRegisteredV1(Event):
     VERSION: ClassVar[int] = 1
 
     gsrn: str = Gsrn
-    grid_area: str = Field(pattern=r"^\d{3}$")
+    grid_area: str = Field(pattern=r"^[0-9]{3}$")
     price_area: Literal["DK1", "DK2"]
     metering_point_type: Literal["E17", "E18", "E20"] = "E17"
     settlement_method: Literal["D01", "E02", "E01"] | None = "D01"
@@ -56,11 +56,11 @@ class DataHubRequestRaisedV1(Event):
 
     request_id: str = Field(description="unique per request; sending is idempotent on it")
     kind: RequestKind
-    gsrn: str | None = Field(default=None, pattern=r"^57\d{16}$")
+    gsrn: str | None = Field(default=None, pattern=r"^57[0-9]{16}$")
     effective_date: date | None = Field(default=None, description="Danish local date")
     period_start: AwareDatetime | None = None
     period_end: AwareDatetime | None = None
-    grid_area: str | None = Field(default=None, pattern=r"^\d{3}$")
+    grid_area: str | None = Field(default=None, pattern=r"^[0-9]{3}$")
     metering_point_type: str | None = Field(
         default=None, description="RSM-016: only this metering point type (added later: optional)"
     )

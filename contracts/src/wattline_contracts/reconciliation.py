@@ -36,7 +36,7 @@ class DeviationDetectedV1(Event):
     TYPE: ClassVar[str] = "reconciliation.deviation.detected"
     VERSION: ClassVar[int] = 1
 
-    grid_area: str = Field(pattern=r"^\d{3}$")
+    grid_area: str = Field(pattern=r"^[0-9]{3}$")
     local_date: date = Field(description="Danish local date")
     metering_point_type: str
     settlement_method: str | None = None
@@ -62,8 +62,10 @@ class DataRequestRaisedV1(Event):
 
     request_id: str = Field(description="unique per request; sending is idempotent on it")
     kind: Literal["RSM-015", "RSM-016", "RSM-017"]
-    grid_area: str | None = Field(default=None, pattern=r"^\d{3}$", description="RSM-016, RSM-017")
-    gsrn: str | None = Field(default=None, pattern=r"^57\d{16}$", description="RSM-015")
+    grid_area: str | None = Field(
+        default=None, pattern=r"^[0-9]{3}$", description="RSM-016, RSM-017"
+    )
+    gsrn: str | None = Field(default=None, pattern=r"^57[0-9]{16}$", description="RSM-015")
     metering_point_type: str | None = Field(default=None, description="RSM-016: only this type")
     period_start: AwareDatetime
     period_end: AwareDatetime
@@ -77,8 +79,8 @@ class WholesaleDeviationDetectedV1(Event):
     TYPE: ClassVar[str] = "reconciliation.wholesale_deviation.detected"
     VERSION: ClassVar[int] = 1
 
-    grid_area: str = Field(pattern=r"^\d{3}$")
-    billing_period: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (local)")
+    grid_area: str = Field(pattern=r"^[0-9]{3}$")
+    billing_period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM (local)")
     charge_owner_gln: str
     charge_type: str
     charge_id: str

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from wattline_contracts.envelope import Event
 
-Gsrn = Field(pattern=r"^57\d{16}$")
+Gsrn = Field(pattern=r"^57[0-9]{16}$")
 
 
 class ChargeAmountV1(BaseModel):
@@ -26,7 +26,7 @@ class ChargeAmountV1(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     charge_type: Literal["D01", "D02", "D03"]
-    charge_owner_gln: str = Field(pattern=r"^\d{13}$")
+    charge_owner_gln: str = Field(pattern=r"^[0-9]{13}$")
     charge_id: str
     quantity_kwh: Decimal | None = None
     days: int | None = None
@@ -78,7 +78,7 @@ class SettlementCompletedV1(Event):
     gsrn: str = Gsrn
     customer_id: str
     supply_period_id: str
-    billing_period: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (local)")
+    billing_period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM (local)")
     period_start: date = Field(description="local date, first day settled")
     period_end: date = Field(description="local date, exclusive")
     grid_area: str
@@ -104,7 +104,7 @@ class SettlementCorrectionV1(Event):
     settlement_id: str = Field(description="the settlement it corrects")
     gsrn: str = Gsrn
     customer_id: str
-    billing_period: str = Field(pattern=r"^\d{4}-\d{2}$")
+    billing_period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$")
     period_start: date = Field(description="the period settled now (may differ: BRS-011)")
     period_end: date
     reason: Literal[

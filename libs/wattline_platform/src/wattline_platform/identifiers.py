@@ -6,8 +6,8 @@ import re
 
 from stdnum import ean
 
-_GSRN = re.compile(r"^57\d{16}$")
-_GLN = re.compile(r"^\d{13}$")
+_GSRN = re.compile(r"^57[0-9]{16}$")
+_GLN = re.compile(r"^[0-9]{13}$")
 
 
 def is_valid_gsrn(value: str) -> bool:

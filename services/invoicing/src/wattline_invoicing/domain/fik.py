@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 
-_PAYLOAD = re.compile(r"^\d{14}$")
-_PAYMENT_ID = re.compile(r"^\d{15}$")
-_CREDITOR = re.compile(r"^8\d{7}$")
+_PAYLOAD = re.compile(r"^[0-9]{14}$")
+_PAYMENT_ID = re.compile(r"^[0-9]{15}$")
+_CREDITOR = re.compile(r"^8[0-9]{7}$")
 
 
 class InvalidPaymentId(ValueError):
@@ -36,7 +36,7 @@ def check_digit(payload: str) -> int:
 
 def payment_id(payload: str) -> str:
     """*payload* (at most 14 digits, zero-padded on the left) with its check digit."""
-    if not payload.isdigit() or len(payload) > 14:
+    if not (payload.isascii() and payload.isdigit()) or len(payload) > 14:
         raise ValueError("a +71 payload has at most 14 digits")
     padded = payload.zfill(14)
     return f"{padded}{check_digit(padded)}"

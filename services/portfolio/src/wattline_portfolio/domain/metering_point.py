@@ -32,7 +32,7 @@ class MeteringPoint:
         if not is_valid_gsrn(self.gsrn):
             # Never the value: a mis-mapped column may hold a CPR number or a name.
             raise InvalidMeteringPoint("gsrn is not a GSRN (18 digits, starts 57, GS1 check digit)")
-        if not (len(self.grid_area) == 3 and self.grid_area.isdigit()):
+        if not (len(self.grid_area) == 3 and self.grid_area.isascii() and self.grid_area.isdigit()):
             raise InvalidMeteringPoint("the grid area must be 3 digits")
         if self.metering_point_type == "E17" and self.settlement_method is None:
             raise InvalidMeteringPoint("a consumption metering point needs a settlement method")
