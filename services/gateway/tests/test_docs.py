@@ -290,3 +290,198 @@ async def test_only_the_listed_assets_are_served(rig: Rig) -> None:
     assert stale.status_code == 404
     # Litestar's own pages of an empty gateway document are gone, not shadowing the merged one.
     assert (await client.get("/schema/swagger")).status_code == 404
+
+
+# Operations of the merged document whose 2xx answer has no schema, or one that is an object
+# with no properties (a `dict[str, Any]` answer): an integrator cannot generate a client for
+# them. The list only shrinks: an operation typed since must leave it, a new one never joins.
+UNTYPED_OPERATIONS = frozenset(
+    {
+        "GET /api/address/{dar_id}",
+        "POST /api/contracts/{contract_id}/product-change",
+        "GET /api/customers",
+        "GET /api/customers/{customer_id}",
+        "GET /api/datahub/dead-letters",
+        "POST /api/datahub/dead-letters/{message_id}/retry",
+        "GET /api/portfolio/metering-points/{gsrn}",
+        "GET /api/processes",
+        "POST /api/processes",
+        "GET /api/processes/{process_id}",
+        "POST /api/processes/{process_id}/cancel",
+        "GET /api/products",
+        "POST /api/products",
+        "GET /api/products/{product_id}",
+        "PATCH /api/products/{product_id}",
+        "POST /api/products/{product_id}/versions",
+        "GET /api/settlement/metering-points",
+        "GET /api/settlement/metering-points/{gsrn}",
+        "PUT /api/settlement/metering-points/{gsrn}/elvarme",
+        "GET /api/settlement/metering-points/{gsrn}/settlements",
+        "PUT /api/settlement/reduced-electricity-tax",
+        "GET /api/settlement/runs",
+        "POST /api/settlement/runs",
+        "GET /api/settlement/runs/{run_id}",
+        "GET /api/settlement/runs/{run_id}/lines",
+        "GET /api/settlement/spot-prices",
+        "POST /api/settlement/spot-prices/import",
+        "POST /api/settlement/spot-prices/upload",
+        "GET /api/settlements/adjustments",
+        "POST /api/settlements/{item_id}/mark-invoiced",
+        "GET /api/settlements/uninvoiced",
+        "POST /api/signup",
+        "POST /api/signup/{signup_id}/cancel",
+        "GET /api/signup/{signup_id}/status",
+        "GET /api/signups",
+        "GET /api/signups/{signup_id}",
+        "GET /api/signups/{signup_id}/events",
+        "POST /api/signups/{signup_id}/resubmit",
+    }
+)
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _untyped(doc: dict[str, Any], schema: dict[str, Any] | None) -> bool:
+    """Whether *schema* (of a 2xx body) tells a client nothing of its fields: missing, empty,
+    or an object (or a list of objects) without properties, `$ref`s followed."""
+    seen: set[str] = set()
+    while schema is not None and "$ref" in schema:
+        name = schema["$ref"].removeprefix("#/components/schemas/")
+        if name in seen:
+            return False
+        seen.add(name)
+        schema = doc["components"]["schemas"].get(name)
+    if not schema:
+        return True
+    if any(key in schema for key in ("oneOf", "anyOf", "allOf")):
+        parts = schema.get("oneOf", []) + schema.get("anyOf", []) + schema.get("allOf", [])
+        return all(_untyped(doc, part) for part in parts)
+    if schema.get("type") == "array":
+        return _untyped(doc, schema.get("items"))
+    if schema.get("type") in (None, "object"):
+        return not schema.get("properties")
+    return False  # a string, a number, a boolean (a PDF or a CSV is a string)
+
+
+def _untyped_operations(doc: dict[str, Any]) -> set[str]:
+    found = set()
+    for path, item in doc["paths"].items():
+        for method in METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            answers = {
+                status: answer
+                for status, answer in operation.get("responses", {}).items()
+                if status.startswith("2")
+            }
+            bodies = [
+                body
+                for status, answer in answers.items()
+                if status != "204"  # No Content: nothing to describe
+                for body in answer.get("content", {None: None}).values()
+            ]
+            if not answers or any(_untyped(doc, (b or {}).get("schema")) for b in bodies):
+                found.add(f"{method.upper()} {path}")
+    return found
+
+
+def test_untyped_finds_what_a_client_cannot_be_generated_for() -> None:
+    doc: dict[str, Any] = {
+        "components": {
+            "schemas": {
+                "Run": {"type": "object", "properties": {"run_id": {"type": "string"}}},
+                "Anything": {"type": "object", "additionalProperties": {}},
+            }
+        }
+    }
+    assert _untyped(doc, None) and _untyped(doc, {})
+    assert _untyped(doc, {"type": "object", "additionalProperties": {}})  # dict[str, Any]
+    assert _untyped(doc, {"type": "object", "additionalProperties": {"type": "integer"}})
+    assert _untyped(doc, {"$ref": "#/components/schemas/Anything"})
+    assert _untyped(doc, {"type": "array", "items": {"$ref": "#/components/schemas/Anything"}})
+    assert not _untyped(doc, {"$ref": "#/components/schemas/Run"})
+    assert not _untyped(doc, {"type": "array", "items": {"$ref": "#/components/schemas/Run"}})
+    assert not _untyped(doc, {"oneOf": [{"$ref": "#/components/schemas/Run"}, {"type": "null"}]})
+    assert not _untyped(doc, {"type": "string"})  # a PDF, a CSV
+    doc["paths"] = {
+        "/api/runs": {
+            "get": {"responses": {"200": {"content": {"application/json": {"schema": {}}}}}},
+            "post": {"responses": {"202": {"description": "accepted, no body described"}}},
+            "delete": {"responses": {"204": {"description": "gone"}}},
+            "parameters": [],
+        },
+        "/api/runs/{run_id}": {
+            "get": {
+                "responses": {
+                    "200": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Run"}}
+                        }
+                    },
+                    "404": {"content": {"application/problem+json": {"schema": {}}}},
+                }
+            }
+        },
+    }
+    assert _untyped_operations(doc) == {"GET /api/runs", "POST /api/runs"}
+
+
+async def test_every_operation_answers_with_a_typed_schema_but_the_listed_ones(
+    postgres_dsn: str,
+) -> None:
+    """The merged document of every service with /api paths (the simulator has none: it is
+    DataHub's stand-in, not behind the gateway) and the gateway's own operations."""
+    from wattline_datahub.bootstrap import build as build_datahub
+    from wattline_datahub.settings import DatahubSettings
+    from wattline_invoicing.bootstrap import InvoicingSettings
+    from wattline_invoicing.bootstrap import build as build_invoicing
+    from wattline_portfolio.bootstrap import PortfolioSettings
+    from wattline_portfolio.bootstrap import build as build_portfolio
+    from wattline_reconciliation.bootstrap import build as build_reconciliation
+    from wattline_reconciliation.settings import ReconciliationSettings
+    from wattline_settlement.bootstrap import SettlementSettings
+    from wattline_settlement.bootstrap import build as build_settlement
+
+    nowhere = "http://127.0.0.1:9"  # datahub's DataHub: built, never called
+    docs = {
+        "portfolio": await _real_openapi(
+            build_portfolio(
+                PortfolioSettings(database_url=postgres_dsn), PiiCipher(PiiCipher.new_key())
+            )
+        ),
+        "datahub": await _real_openapi(
+            build_datahub(
+                DatahubSettings(
+                    database_url=postgres_dsn,
+                    url=nowhere,
+                    token_url=nowhere + "/token",
+                    client_id="wattline",
+                    client_secret="unused",
+                )
+            )
+        ),
+        "settlement": await _real_openapi(
+            build_settlement(SettlementSettings(database_url=postgres_dsn, jobs=False))
+        ),
+        "invoicing": await _real_openapi(
+            build_invoicing(InvoicingSettings(database_url=postgres_dsn, jobs=False))
+        ),
+        "reconciliation": await _real_openapi(
+            build_reconciliation(ReconciliationSettings(database_url=postgres_dsn))
+        ),
+    }
+    async with _gateway(postgres_dsn, docs) as rig:
+        doc = (await rig.client.get("/schema/openapi.json")).json()
+    assert doc["x-unavailable"] == []
+    operations = {
+        f"{method.upper()} {path}"
+        for path, item in doc["paths"].items()
+        for method in METHODS
+        if method in item
+    }
+    assert len(operations) > 90  # every service's, not a stand-in's
+    untyped = _untyped_operations(doc)
+    new = sorted(untyped - UNTYPED_OPERATIONS)
+    assert not new, f"operations without a typed response model: {new}"
+    typed = sorted(UNTYPED_OPERATIONS - untyped)
+    assert not typed, f"typed (or gone) now, remove them from UNTYPED_OPERATIONS: {typed}"
