@@ -10,9 +10,9 @@ from typing import Any
 
 from wattline_cim import AggregationDocument, MeasureDataDocument, parse_document
 from wattline_platform.db import Database
-from wattline_simulator import generation
 from wattline_simulator.adapters import store
 from wattline_simulator.domain.market import day_plan, point_day
+from wattline_simulator.jobs.catch_up import catch_up
 from wattline_simulator.testing import Sim
 
 OURS = "5799994000015"
@@ -282,9 +282,7 @@ async def test_generation_is_safe_across_restarts_and_concurrent_clock_moves(
         # Two generators at once (the app's own pool lives on the test client's loop).
         db = await Database(postgres_dsn, "simulator").open()
         try:
-            results = await asyncio.gather(
-                generation.catch_up(db, sim.settings), generation.catch_up(db, sim.settings)
-            )
+            results = await asyncio.gather(catch_up(db, sim.settings), catch_up(db, sim.settings))
         finally:
             await db.close()
         days = sorted(r.day for result in results for r in result)

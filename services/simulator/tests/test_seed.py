@@ -9,7 +9,7 @@ import time
 from wattline_platform.identifiers import is_valid_gsrn
 from wattline_simulator.domain.market import OTHER_SUPPLIER_GLN, PRICE_AREA
 from wattline_simulator.domain.seeding import customer_key
-from wattline_simulator.seed import seed
+from wattline_simulator.handlers.seed import seed
 from wattline_simulator.testing import Sim
 
 OURS = "5799994000015"

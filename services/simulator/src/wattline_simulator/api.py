@@ -4,32 +4,22 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, delete, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, Field
-from wattline_cim import (
-    AggregationRequest,
-    CancelRequest,
-    ChangeOfSupplierRequest,
-    CimDocument,
-    CimError,
-    MeasureDataRequest,
-    WholesaleSettlementRequest,
-    parse_document,
-)
 from wattline_platform.inputs import SequenceId
 from wattline_platform.openapi_problems import problems
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_simulator import generation, handlers, processes, requests, wholesale
-from wattline_simulator.adapters import market, store
 from wattline_simulator.domain import tokens
+from wattline_simulator.domain.clock import ClockBackwards, NoClockMove
 from wattline_simulator.domain.faults import (
     CATEGORIES,
     GENERATION_CATEGORY,
@@ -39,6 +29,9 @@ from wattline_simulator.domain.faults import (
     Fault,
     FaultKind,
 )
+from wattline_simulator.handlers import clock, queue
+from wattline_simulator.handlers import incoming as incoming_handler
+from wattline_simulator.handlers.clock import CatchUp
 from wattline_simulator.settings import SimulatorSettings
 
 CIM = "/v1.0/cim"
@@ -70,6 +63,14 @@ def _failure(answer: Answer) -> Response[Any]:
     return Response({"error": answer.reason}, status_code=answer.status, headers=headers)
 
 
+class TokenOut(BaseModel):
+    """An OAuth 2.0 access token (RFC 6749 5.1) for DataHub's B2B API."""
+
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (the OAuth token type, no secret)
+    expires_in: int = Field(description="seconds")
+
+
 class OAuthError(BaseModel):
     """An OAuth 2.0 token endpoint's error (RFC 6749 5.2), as Azure AD answers DataHub's
     actors: not problem+json, which no OAuth client reads."""
@@ -92,24 +93,21 @@ OAUTH_ERRORS = {
 async def token(
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     service: ServiceDep,
-) -> Response[dict[str, Any]]:
+) -> Response[TokenOut | OAuthError]:
     settings = _settings(service)
     if data.get("grant_type") != "client_credentials":
-        return Response({"error": "unsupported_grant_type"}, status_code=400)
+        return Response(OAuthError(error="unsupported_grant_type"), status_code=400)
     if (data.get("client_id"), data.get("client_secret")) != (
         settings.client_id,
         settings.client_secret,
     ):
-        return Response({"error": "invalid_client"}, status_code=401)
+        return Response(OAuthError(error="invalid_client"), status_code=401)
     expires_at = int(time.time()) + settings.token_ttl_s
     return Response(
-        {
-            "access_token": tokens.issue(
-                settings.client_id, expires_at, settings.token_key.encode()
-            ),
-            "token_type": "Bearer",
-            "expires_in": settings.token_ttl_s,
-        }
+        TokenOut(
+            access_token=tokens.issue(settings.client_id, expires_at, settings.token_key.encode()),
+            expires_in=settings.token_ttl_s,
+        )
     )
 
 
@@ -123,7 +121,7 @@ async def peek(
 ) -> Response[Any]:
     _category(category)
     _authorise(request, service)
-    answer = await handlers.peek(service, category)
+    answer = await queue.peek(service, category)
     if answer.failure is not None:
         return _failure(answer.failure)
     if answer.status == 204:
@@ -145,7 +143,7 @@ async def dequeue(
     message_id: FromPath[str], request: Request[Any, Any, Any], service: ServiceDep
 ) -> Response[Any]:
     _authorise(request, service)
-    if not await handlers.dequeue(service, message_id):
+    if not await queue.dequeue(service, message_id):
         raise Problem(404, "unknown-message", "No such message in any queue", message_id)
     return Response(None, status_code=200)
 
@@ -160,60 +158,26 @@ async def incoming(
     document_type: FromPath[str], request: Request[Any, Any, Any], service: ServiceDep
 ) -> Response[Any]:
     _authorise(request, service)
-    body = await request.body()
-    reason = validate_incoming(body)
-    doc: CimDocument | None = None
-    if reason is None:
-        try:
-            doc = parse_document(body)
-        except CimError as exc:
-            reason = str(exc)
-    settings = _settings(service)
-    async with service.database.transaction() as tx:
-        await store.record_incoming(tx, document_type, body, reason is None, reason)
-        if isinstance(doc, ChangeOfSupplierRequest):
-            now = await store.now(tx) or settings.start
-            answer = await processes.answer_request(tx, doc, settings, now)
-            if answer is not None and answer.accepted:
-                # A move-in may be effective today or earlier: complete it at once.
-                await processes.complete_due(tx, now, settings)
-        elif isinstance(doc, CancelRequest):
-            await processes.answer_cancel(tx, doc, await store.now(tx) or settings.start)
-        elif isinstance(doc, MeasureDataRequest):
-            now = await store.now(tx) or settings.start
-            await requests.answer_measure_data(tx, doc, settings, now)
-        elif isinstance(doc, AggregationRequest):
-            now = await store.now(tx) or settings.start
-            await requests.answer_aggregation(tx, doc, settings, now)
-        elif isinstance(doc, WholesaleSettlementRequest):
-            now = await store.now(tx) or settings.start
-            await wholesale.answer_request(tx, doc, settings, now)
+    reason = await incoming_handler.receive(
+        service.database, _settings(service), document_type, await request.body()
+    )
     if reason is not None:
         return Response({"error": reason}, status_code=400)
     return Response({"status": "accepted"}, status_code=202)
 
 
-def validate_incoming(body: bytes) -> str | None:
-    """Why DataHub would refuse *body* outright (None: accepted for processing)."""
-    try:
-        doc = json.loads(body)
-    except ValueError as exc:
-        return f"invalid JSON: {exc}"
-    if not isinstance(doc, dict) or len(doc) != 1:
-        return "a CIM document has exactly one root element"
-    return None
+class QueuedOut(BaseModel):
+    message_id: str
 
 
 @post("/sim/messages/{category:str}", status_code=201, summary="Queue a raw document as given")
 async def queue_raw(
     category: FromPath[str], request: Request[Any, Any, Any], service: ServiceDep
-) -> dict[str, str]:
+) -> QueuedOut:
     _category(category)
-    body = await request.body()
     document_type = request.headers.get("x-document-type", "raw")
-    async with service.database.transaction() as tx:
-        message_id = await store.enqueue(tx, category, document_type, body)
-    return {"message_id": message_id}
+    message_id = await queue.queue_raw(service, category, document_type, await request.body())
+    return QueuedOut(message_id=message_id)
 
 
 class ClockIn(BaseModel):
@@ -221,48 +185,58 @@ class ClockIn(BaseModel):
     to: datetime | None = None
 
 
+class ClockOut(BaseModel):
+    now: str = Field(description="the simulated time (ISO 8601, UTC)")
+
+
+class GeneratedDayOut(BaseModel):
+    """A local day the clock move generated: documents and series queued per category."""
+
+    local_date: str
+    documents: dict[str, int]
+    series: dict[str, int]
+    duration_ms: int
+
+
+class ClockMovedOut(BaseModel):
+    now: str
+    previous: str
+    generated: list[GeneratedDayOut]
+
+
 @get("/sim/clock", summary="The simulated time")
-async def get_clock(service: ServiceDep) -> dict[str, Any]:
-    async with service.database.connection() as conn:
-        now = await store.now(conn)
-    return {"now": (now or _settings(service).start).isoformat()}
+async def get_clock(service: ServiceDep) -> ClockOut:
+    now = await clock.now(service.database, _settings(service))
+    return ClockOut(now=now.isoformat())
 
 
 @post("/sim/clock", status_code=200, summary="Move the simulated clock forward")
-async def move_clock(data: JSONBody[ClockIn], service: ServiceDep) -> dict[str, Any]:
-    async with service.database.transaction() as tx:
-        now = await store.now(tx) or _settings(service).start
-        if data.to is not None:
-            target = data.to if data.to.tzinfo else data.to.replace(tzinfo=UTC)
-        elif data.advance_days is not None:
-            target = now + timedelta(days=data.advance_days)
-        else:
-            raise Problem(400, "invalid-clock", "Give advance_days or to")
-        if target < now:
-            raise Problem(409, "clock-backwards", "The clock only moves forward", now.isoformat())
-        await store.set_now(tx, target)
-    # Generate the days that have passed; processes effective by a day's start complete
-    # before that day is generated, the rest once the clock has moved.
-    settings = _settings(service)
-    generated = await generation.catch_up(
-        service.database, settings, before_day=processes.completer(settings)
-    )
-    async with service.database.transaction() as tx:
-        await market.lock_generation(tx)
-        await processes.complete_due(tx, target, settings)
-    return {
-        "now": target.isoformat(),
-        "previous": now.isoformat(),
-        "generated": [
-            {
-                "local_date": r.day.isoformat(),
-                "documents": r.documents,
-                "series": r.series,
-                "duration_ms": r.duration_ms,
-            }
-            for r in generated
+async def move_clock(
+    data: JSONBody[ClockIn], service: ServiceDep, catch_up: NamedDependency[CatchUp]
+) -> ClockMovedOut:
+    try:
+        moved = await clock.move(
+            service.database, _settings(service), data.to, data.advance_days, catch_up
+        )
+    except NoClockMove:
+        raise Problem(400, "invalid-clock", "Give advance_days or to") from None
+    except ClockBackwards as exc:
+        raise Problem(
+            409, "clock-backwards", "The clock only moves forward", exc.now.isoformat()
+        ) from None
+    return ClockMovedOut(
+        now=moved.now.isoformat(),
+        previous=moved.previous.isoformat(),
+        generated=[
+            GeneratedDayOut(
+                local_date=r.day.isoformat(),
+                documents=r.documents,
+                series=r.series,
+                duration_ms=r.duration_ms,
+            )
+            for r in moved.generated
         ],
-    }
+    )
 
 
 class FaultIn(BaseModel):
@@ -275,11 +249,15 @@ class FaultIn(BaseModel):
     delay_ms: int = Field(default=2000, ge=0)
 
 
+class FaultInjectedOut(BaseModel):
+    injected: FaultIn
+
+
 MALFORMED = b'{"NotifyValidatedMeasureData_MarketDocument": {"mRID": "broken", '
 
 
 @post("/sim/faults", status_code=201, summary="Inject a fault")
-async def inject_fault(data: JSONBody[FaultIn], service: ServiceDep) -> dict[str, Any]:
+async def inject_fault(data: JSONBody[FaultIn], service: ServiceDep) -> FaultInjectedOut:
     fault = Fault(data.category, data.kind, data.count, data.retry_after, data.delay_ms)
     broken: list[bytes] = []
     if data.kind in GENERATION_FAULTS and data.category not in (
@@ -299,8 +277,8 @@ async def inject_fault(data: JSONBody[FaultIn], service: ServiceDep) -> dict[str
             if data.kind == "malformed"
             else [schema_invalid_document() for _ in range(data.count)]
         )
-    await handlers.inject(service, fault, broken)
-    return {"injected": data.model_dump()}
+    await queue.inject(service, fault, broken)
+    return FaultInjectedOut(injected=data)
 
 
 def schema_invalid_document() -> bytes:
@@ -316,24 +294,38 @@ def schema_invalid_document() -> bytes:
     ).encode()
 
 
+class StatusOut(BaseModel):
+    status: str
+
+
+class ServedOut(BaseModel):
+    """One answer the simulator served on a peek (or an injected failure)."""
+
+    id: int
+    message_id: str | None
+    category: str
+    status: int
+    fault: str | None
+    served_at: str
+
+
 @delete("/sim/faults", status_code=200, summary="Clear every injected fault")
-async def clear_faults(service: ServiceDep) -> dict[str, str]:
-    async with service.database.transaction() as tx:
-        await store.clear_faults(tx)
-    return {"status": "cleared"}
+async def clear_faults(service: ServiceDep) -> StatusOut:
+    await queue.clear_faults(service)
+    return StatusOut(status="cleared")
 
 
 @get("/sim/served", summary="The simulator's log of what it served")
-async def served(service: ServiceDep, since: FromQuery[SequenceId] = 0) -> list[dict[str, Any]]:
-    async with service.database.connection() as conn:
-        rows = await store.served_log(conn, since)
-    return [{**dict(r), "served_at": r["served_at"].isoformat()} for r in rows]
+async def served(service: ServiceDep, since: FromQuery[SequenceId] = 0) -> list[ServedOut]:
+    return [
+        ServedOut(**{**r, "served_at": r["served_at"].isoformat()})
+        for r in await queue.served(service, since)
+    ]
 
 
 @get("/sim/queues", summary="Pending messages per category")
 async def queues(service: ServiceDep) -> dict[str, int]:
-    async with service.database.connection() as conn:
-        return await store.depth(conn)
+    return await queue.depth(service)
 
 
 ROUTES: list[Any] = [

@@ -11,19 +11,15 @@ from typing import Any
 from litestar import Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, Field
-from wattline_platform.business_days import danish_today
 from wattline_platform.identifiers import is_valid_gln
 from wattline_platform.inputs import PageSize
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_simulator import processes
-from wattline_simulator.adapters import market, store
-from wattline_simulator.adapters import wholesale as wholesale_store
 from wattline_simulator.domain import seeding
 from wattline_simulator.domain.market import OTHER_SUPPLIER_GLN, PRICE_AREA
 from wattline_simulator.domain.seeding import MAX_METERING_POINTS, MAX_SEED
-from wattline_simulator.seed import seed as seed_market
+from wattline_simulator.handlers import market
 from wattline_simulator.settings import SimulatorSettings
 
 
@@ -40,33 +36,104 @@ class SeedIn(BaseModel):
     ours_share: float = Field(default=1.0, ge=0, le=1)
 
 
+class MarketOut(BaseModel):
+    """How many metering points the market has, in all and per supplier, grid area,
+    resolution and type."""
+
+    metering_points: int
+    supplier_gln: dict[str, int]
+    grid_area: dict[str, int]
+    resolution: dict[str, int]
+    metering_point_type: dict[str, int]
+
+
+class SeededOut(MarketOut):
+    added: int = Field(description="metering points new with this seeding")
+
+
+class MarketSummaryOut(MarketOut):
+    price_areas: dict[str, str] = Field(description="each grid area's price area (DK1, DK2)")
+
+
 @post("/sim/seed", status_code=200, summary="Seed N metering points (deterministic, idempotent)")
-async def seed(data: JSONBody[SeedIn], service: ServiceDep) -> dict[str, Any]:
-    async with service.database.transaction() as tx:
-        added = await seed_market(
-            tx,
-            data.metering_points,
-            supplier_gln=_settings(service).supplier_gln,
-            seed=data.seed,
-            pt15m_share=data.pt15m_share,
-            ours_share=data.ours_share,
-        )
-        counts = await market.market_counts(tx)
-    return {"added": added, **counts}
+async def seed(data: JSONBody[SeedIn], service: ServiceDep) -> SeededOut:
+    added, counts = await market.seed(
+        service.database,
+        _settings(service),
+        data.metering_points,
+        data.seed,
+        data.pt15m_share,
+        data.ours_share,
+    )
+    return SeededOut(added=added, **counts)
 
 
 @get("/sim/market", summary="Metering points per supplier, grid area, resolution and type")
-async def market_summary(service: ServiceDep) -> dict[str, Any]:
-    async with service.database.connection() as conn:
-        counts = await market.market_counts(conn)
-    return {**counts, "price_areas": dict(PRICE_AREA)}
+async def market_summary(service: ServiceDep) -> MarketSummaryOut:
+    counts = await market.counts(service.database)
+    return MarketSummaryOut(**counts, price_areas=dict(PRICE_AREA))
+
+
+class CountOut(BaseModel):
+    documents: int
+    series: int
+
+
+class DeviationOut(BaseModel):
+    """An injected aggregation_deviation: the position skewed and by how many kWh."""
+
+    position: int
+    kwh: str
+
+
+class AggregateOut(BaseModel):
+    """A day's RSM-014 for a grid area."""
+
+    grid_area: str
+    message_id: str
+    transaction_id: str
+    metering_points: int
+    total_kwh: str
+    sent_total_kwh: str = Field(description="what the RSM-014 said (total_kwh + a deviation)")
+    deviation: DeviationOut | None
+
+
+class GeneratedDayLogOut(BaseModel):
+    local_date: str
+    start: str
+    end: str
+    duration_ms: int
+    documents: dict[str, int] = Field(description="per category")
+    series: dict[str, int] = Field(description="per category")
+    by_kind: dict[str, CountOut]
+    aggregates: list[AggregateOut]
+
+
+class WholesaleGeneratedOut(BaseModel):
+    """An RSM-019 of a month, grid area and charge, with any injected wholesale_deviation."""
+
+    billing_period: str
+    grid_area: str
+    charge_owner_gln: str
+    charge_type: str
+    charge_id: str
+    local_date: str
+    message_id: str
+    amount_dkk: str
+    deviation_dkk: str | None
+
+
+class GeneratedOut(BaseModel):
+    documents: dict[str, int] = Field(description="per category, all days")
+    series: dict[str, int] = Field(description="per category, all days")
+    days: list[GeneratedDayLogOut]
+    wholesale: list[WholesaleGeneratedOut]
 
 
 @get("/sim/generated", summary="What the daily generation queued, in total and per day")
-async def generated(service: ServiceDep) -> dict[str, Any]:
-    async with service.database.connection() as conn:
-        days, logs, aggregates = await market.generated_summary(conn)
-        months = await wholesale_store.generated(conn)
+async def generated(service: ServiceDep) -> GeneratedOut:
+    found = await market.generated(service.database)
+    days, logs, aggregates, months = found.days, found.logs, found.aggregates, found.wholesale
     documents: dict[str, int] = {}
     series: dict[str, int] = {}
     per_day: dict[str, dict[str, Any]] = {
@@ -104,7 +171,7 @@ async def generated(service: ServiceDep) -> dict[str, Any]:
                 else {"position": agg["deviation_position"], "kwh": str(agg["deviation_kwh"])},
             }
         )
-    return {
+    out = {
         "documents": documents,
         "series": series,
         "days": list(per_day.values()),
@@ -124,59 +191,95 @@ async def generated(service: ServiceDep) -> dict[str, Any]:
             for w in months
         ],
     }
+    return GeneratedOut.model_validate(out)
+
+
+class AddressOut(BaseModel):
+    dar_id: str
+    gsrns: list[str]
 
 
 @get("/sim/addresses/{dar_id:str}", summary="The metering points at a DAR address")
-async def address(dar_id: FromPath[str], service: ServiceDep) -> dict[str, Any]:
+async def address(dar_id: FromPath[str], service: ServiceDep) -> AddressOut:
     try:
         key = uuid.UUID(dar_id)
     except ValueError:
         raise Problem(404, "unknown-address", "No such address", dar_id) from None
-    async with service.database.connection() as conn:
-        gsrns = await market.address_gsrns(conn, key)
+    gsrns = await market.address_gsrns(service.database, key)
     if not gsrns:
         raise Problem(404, "unknown-address", "No such address", dar_id)
-    return {"dar_id": str(key), "gsrns": gsrns}
+    return AddressOut(dar_id=str(key), gsrns=gsrns)
+
+
+class MeteringPointOut(BaseModel):
+    gsrn: str
+    grid_area: str
+    price_area: str
+    metering_point_type: str
+    settlement_method: str
+    resolution: str
+    profile: str
+    annual_kwh: int
+    supplier_gln: str | None
+    supply_start: str | None
+    dar_id: str
+    blocked: bool
 
 
 @get("/sim/metering-points/{gsrn:str}", summary="A metering point's master data")
-async def metering_point(gsrn: FromPath[str], service: ServiceDep) -> dict[str, Any]:
-    async with service.database.connection() as conn:
-        row = await market.metering_point(conn, gsrn)
+async def metering_point(gsrn: FromPath[str], service: ServiceDep) -> MeteringPointOut:
+    row = await market.metering_point(service.database, gsrn)
     if row is None:
         raise Problem(404, "unknown-metering-point", "No such metering point", gsrn)
-    return {
-        "gsrn": row["gsrn"],
-        "grid_area": row["grid_area"],
-        "price_area": row["price_area"],
-        "metering_point_type": row["metering_point_type"],
-        "settlement_method": row["settlement_method"],
-        "resolution": row["resolution"],
-        "profile": row["profile"],
-        "annual_kwh": row["annual_kwh"],
-        "supplier_gln": row["supplier_gln"],
-        "supply_start": None if row["supply_start"] is None else row["supply_start"].isoformat(),
-        "dar_id": str(row["dar_id"]),
-        "blocked": row["blocked"],
-    }
+    return MeteringPointOut(
+        **{
+            "gsrn": row["gsrn"],
+            "grid_area": row["grid_area"],
+            "price_area": row["price_area"],
+            "metering_point_type": row["metering_point_type"],
+            "settlement_method": row["settlement_method"],
+            "resolution": row["resolution"],
+            "profile": row["profile"],
+            "annual_kwh": row["annual_kwh"],
+            "supplier_gln": row["supplier_gln"],
+            "supply_start": None
+            if row["supply_start"] is None
+            else row["supply_start"].isoformat(),
+            "dar_id": str(row["dar_id"]),
+            "blocked": row["blocked"],
+        }
+    )
+
+
+class ProcessOut(BaseModel):
+    process_reference: str
+    process_type: str
+    gsrn: str
+    request_transaction_id: str
+    supplier_gln: str
+    previous_supplier_gln: str | None
+    effective_start: str
+    state: str
+    reasons: list[str]
 
 
 @get("/sim/processes", summary="RSM-001 processes: open, completed and rejected")
-async def list_processes(service: ServiceDep) -> list[dict[str, Any]]:
-    async with service.database.connection() as conn:
-        rows = await conn.fetch("SELECT * FROM market_process ORDER BY received_at, gsrn")
+async def list_processes(service: ServiceDep) -> list[ProcessOut]:
+    rows = await market.processes(service.database)
     return [
-        {
-            "process_reference": r["process_reference"],
-            "process_type": r["process_type"],
-            "gsrn": r["gsrn"],
-            "request_transaction_id": r["request_transaction_id"],
-            "supplier_gln": r["supplier_gln"],
-            "previous_supplier_gln": r["previous_supplier_gln"],
-            "effective_start": r["effective_start"].isoformat(),
-            "state": r["state"],
-            "reasons": list(r["reasons"]),
-        }
+        ProcessOut(
+            **{
+                "process_reference": r["process_reference"],
+                "process_type": r["process_type"],
+                "gsrn": r["gsrn"],
+                "request_transaction_id": r["request_transaction_id"],
+                "supplier_gln": r["supplier_gln"],
+                "previous_supplier_gln": r["previous_supplier_gln"],
+                "effective_start": r["effective_start"].isoformat(),
+                "state": r["state"],
+                "reasons": list(r["reasons"]),
+            }
+        )
         for r in rows
     ]
 
@@ -187,20 +290,23 @@ class SwitchIn(BaseModel):
     supplier_gln: str = OTHER_SUPPLIER_GLN
 
 
+class SwitchOut(BaseModel):
+    process_reference: str
+
+
 @post("/sim/processes/switch", status_code=201, summary="Another supplier takes a metering point")
-async def switch(data: JSONBody[SwitchIn], service: ServiceDep) -> dict[str, str]:
+async def switch(data: JSONBody[SwitchIn], service: ServiceDep) -> SwitchOut:
     if not is_valid_gln(data.supplier_gln):
         raise Problem(400, "invalid-gln", "supplier_gln is not a valid GLN", data.supplier_gln)
     effective = data.effective_start
     if effective.tzinfo is None:
         effective = effective.replace(tzinfo=UTC)
-    async with service.database.transaction() as tx:
-        reference = await processes.start_switch(tx, data.gsrn, data.supplier_gln, effective)
+    reference = await market.switch(service.database, data.gsrn, data.supplier_gln, effective)
     if reference is None:
         raise Problem(
             409, "switch-refused", "Unknown metering point or a process is already open", data.gsrn
         )
-    return {"process_reference": reference}
+    return SwitchOut(process_reference=reference)
 
 
 class PointOut(BaseModel):
@@ -228,41 +334,13 @@ class CustomerOut(BaseModel):
     points: list[PointOut]
 
 
-def _customers(
-    grouped: dict[uuid.UUID, list[Any]],
-) -> list[seeding.MarketCustomer]:
-    return [
-        seeding.market_customer(
-            dar_id,
-            tuple(
-                seeding.AddressPoint(
-                    gsrn=r["gsrn"],
-                    metering_point_type=r["metering_point_type"],
-                    profile=r["profile"],
-                    grid_area=r["grid_area"],
-                    price_area=r["price_area"],
-                    settlement_method=r["settlement_method"],
-                    resolution=r["resolution"],
-                    supplier_gln=r["supplier_gln"],
-                    blocked=r["blocked"],
-                )
-                for r in rows
-            ),
-        )
-        for dar_id, rows in grouped.items()
-    ]
-
-
 @get("/sim/customers", summary="Customers a newcomer can sign up (another supplier's, unblocked)")
 async def customers(
     service: ServiceDep,
     limit: FromQuery[PageSize] = 10,
     after: FromQuery[uuid.UUID | None] = None,
 ) -> list[CustomerOut]:
-    async with service.database.connection() as conn:
-        grouped = await market.addresses(
-            conn, _settings(service).supplier_gln, ours=False, limit=limit, after=after
-        )
+    found = await market.customers(service.database, _settings(service), limit, after)
     return [
         CustomerOut(
             dar_id=c.dar_id,
@@ -287,7 +365,7 @@ async def customers(
                 for p in c.points
             ],
         )
-        for c in _customers(grouped)
+        for c in found
     ]
 
 
@@ -299,13 +377,7 @@ async def customers(
 async def portfolio_import_file(
     service: ServiceDep, product: FromQuery[str] = "Spot"
 ) -> Response[str]:
-    settings = _settings(service)
-    async with service.database.connection() as conn:
-        now = await store.now(conn) or settings.start
-        grouped = await market.addresses(conn, settings.supplier_gln, ours=True)
-    rows = seeding.import_rows(
-        _customers(grouped), settings.supplier_gln, danish_today(now), product
-    )
+    rows = await market.portfolio_import_rows(service.database, _settings(service), product)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=seeding.IMPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()

@@ -183,3 +183,32 @@ async def addresses(
     for row in rows:
         result.setdefault(row["dar_id"], []).append(row)
     return result
+
+
+async def any_generated(conn: asyncpg.Connection) -> bool:
+    """Whether any day has been generated yet."""
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM generated_day)"))
+
+
+async def generated_days_within(
+    conn: asyncpg.Connection, start: datetime, end: datetime | None, limit: int
+) -> list[date]:
+    """Generated local days lying within [start, end) (at most *limit*), in order."""
+    rows = await conn.fetch(
+        """SELECT local_date FROM generated_day
+           WHERE day_start >= $1 AND ($2::timestamptz IS NULL OR day_end <= $2)
+           ORDER BY local_date LIMIT $3""",
+        start,
+        end,
+        limit,
+    )
+    return [r["local_date"] for r in rows]
+
+
+async def corrected_days(conn: asyncpg.Connection, gsrn: str) -> set[date]:
+    """The local days whose estimated series of *gsrn* have been corrected."""
+    rows = await conn.fetch(
+        "SELECT local_date FROM estimated_series WHERE gsrn = $1 AND corrected_on IS NOT NULL",
+        gsrn,
+    )
+    return {r["local_date"] for r in rows}

@@ -1,9 +1,10 @@
-"""The simulated DataHub's behaviour on each B2B call, faults included."""
+"""DataHub's queues as the supplier sees them (peek, dequeue) and the faults injected into them."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from wattline_platform.service import Service
 
@@ -93,3 +94,27 @@ async def inject(service: Service, fault: Fault, broken_documents: list[bytes]) 
                 await store.enqueue(tx, fault.category, "unknown", body, fault=fault.kind)
         else:
             await store.set_fault(tx, fault)
+
+
+async def queue_raw(service: Service, category: str, document_type: str, body: bytes) -> str:
+    """Queue *body* as given in *category*; its message id."""
+    async with service.database.transaction() as tx:
+        return await store.enqueue(tx, category, document_type, body)
+
+
+async def clear_faults(service: Service) -> None:
+    """Clear every injected fault."""
+    async with service.database.transaction() as tx:
+        await store.clear_faults(tx)
+
+
+async def served(service: Service, since: int) -> list[dict[str, Any]]:
+    """The served log after entry *since*, oldest first."""
+    async with service.database.connection() as conn:
+        return [dict(r) for r in await store.served_log(conn, since)]
+
+
+async def depth(service: Service) -> dict[str, int]:
+    """Pending messages per category."""
+    async with service.database.connection() as conn:
+        return await store.depth(conn)

@@ -28,11 +28,11 @@ from wattline_cim import (
 )
 
 from wattline_simulator.adapters import market, store
+from wattline_simulator.adapters import processes as process_store
 from wattline_simulator.domain.market import OTHER_SUPPLIER_GLN
 from wattline_simulator.domain.processes import (
     ENDING_PROCESSES,
     HANDLED_PROCESSES,
-    Completed,
     Limits,
     PointState,
     Reason,
@@ -50,23 +50,6 @@ def limits(settings: SimulatorSettings) -> Limits:
         move_in_business_days_back=settings.move_in_max_business_days_back,
         move_in_max_days_ahead=settings.move_in_max_days_ahead,
     )
-
-
-async def _open_process(conn: asyncpg.Connection, gsrn: str) -> bool:
-    found = await conn.fetchval(
-        "SELECT 1 FROM market_process WHERE gsrn = $1 AND state = 'open'", gsrn
-    )
-    return found is not None
-
-
-async def _last_completed(conn: asyncpg.Connection, gsrn: str) -> Completed | None:
-    row = await conn.fetchrow(
-        """SELECT process_type, supplier_gln, previous_supplier_gln, effective_start
-           FROM market_process WHERE gsrn = $1 AND state = 'completed'
-           ORDER BY completed_at DESC, received_at DESC LIMIT 1""",
-        gsrn,
-    )
-    return Completed(**dict(row)) if row else None
 
 
 async def answer_request(
@@ -93,8 +76,8 @@ async def answer_request(
             supplier_gln=point["supplier_gln"],
             customer_key=point["customer_key"],
             blocked=point["blocked"],
-            open_process=await _open_process(conn, request.gsrn),
-            last_completed=await _last_completed(conn, request.gsrn),
+            open_process=await process_store.has_open(conn, request.gsrn),
+            last_completed=await process_store.last_completed(conn, request.gsrn),
         )
     )
     reasons: list[Reason] = decide(
@@ -111,22 +94,19 @@ async def answer_request(
         limits(settings),
     )
     reference = str(uuid.uuid4())
-    await conn.execute(
-        """INSERT INTO market_process (process_reference, process_type, gsrn,
-               request_message_id, request_transaction_id, supplier_gln,
-               balance_responsible_gln, customer_key, effective_start, state, reasons)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
-        reference,
-        request.process_type,
-        request.gsrn,
-        request.message_id,
-        request.transaction_id,
-        request.energy_supplier_gln,
-        request.balance_responsible_gln,
-        key,
-        request.effective_start,
-        "rejected" if reasons else "open",
-        [code for code, _ in reasons],
+    await process_store.add(
+        conn,
+        reference=reference,
+        process_type=request.process_type,
+        gsrn=request.gsrn,
+        request_message_id=request.message_id,
+        request_transaction_id=request.transaction_id,
+        supplier_gln=request.energy_supplier_gln,
+        balance_responsible_gln=request.balance_responsible_gln,
+        customer_key=key,
+        effective_start=request.effective_start,
+        state="rejected" if reasons else "open",
+        reasons=[code for code, _ in reasons],
     )
     answer = ChangeOfSupplierAnswer(
         message_id=str(uuid.uuid4()),
@@ -159,9 +139,8 @@ async def answer_cancel(
     Rejections use the official reason codes: D06 no request with that transaction id, D05
     a different metering point, E16 someone else's request, D20 the process is no longer open.
     """
-    process = await conn.fetchrow(
-        "SELECT * FROM market_process WHERE request_transaction_id = $1 FOR UPDATE",
-        request.original_transaction_id,
+    process = await process_store.by_request_transaction_for_update(
+        conn, request.original_transaction_id
     )
     reason: tuple[str, str] | None = None
     if process is None:
@@ -173,12 +152,7 @@ async def answer_cancel(
     elif process["state"] != "open":
         reason = ("D20", f"the process is {process['state']}, not open")
     else:
-        await conn.execute(
-            "UPDATE market_process SET state = 'cancelled', completed_at = $2 "
-            "WHERE process_reference = $1",
-            process["process_reference"],
-            now,
-        )
+        await process_store.cancel(conn, process["process_reference"], now)
     answer = CancelAnswer(
         message_id=str(uuid.uuid4()),
         receiver_gln=request.sender_gln,
@@ -207,11 +181,7 @@ async def complete_due(
 ) -> int:
     """Complete the open processes effective at or before *until* (the caller holds the
     generation lock); return how many."""
-    due = await conn.fetch(
-        """SELECT * FROM market_process WHERE state = 'open' AND effective_start <= $1
-           ORDER BY effective_start, received_at""",
-        until,
-    )
+    due = await process_store.open_due(conn, until)
     ours = settings.supplier_gln
     for process in due:
         point = await market.metering_point(conn, process["gsrn"])
@@ -220,13 +190,8 @@ async def complete_due(
         ending = process["process_type"] in ENDING_PROCESSES
         if ending:  # the supplier of last resort takes over; the one who ended knows already
             new = OTHER_SUPPLIER_GLN
-        await conn.execute(
-            """UPDATE metering_point SET supplier_gln = $2, supply_start = $3,
-                   customer_key = coalesce($4, customer_key) WHERE gsrn = $1""",
-            process["gsrn"],
-            new,
-            process["effective_start"],
-            process["customer_key"],
+        await process_store.change_supplier(
+            conn, process["gsrn"], new, process["effective_start"], process["customer_key"]
         )
         if new == ours:
             await _queue_master_data(conn, process, point, until, settings)
@@ -248,13 +213,7 @@ async def complete_due(
                 dumps(build_document(notice)),
                 notice.message_id,
             )
-        await conn.execute(
-            """UPDATE market_process SET state = 'completed', completed_at = $2,
-                   previous_supplier_gln = $3 WHERE process_reference = $1""",
-            process["process_reference"],
-            until,
-            previous,
-        )
+        await process_store.complete(conn, process["process_reference"], until, previous)
     return len(due)
 
 
@@ -316,18 +275,18 @@ async def start_switch(
     """Open a change of supplier by another supplier (as DataHub would after confirming
     that supplier's request); None if the metering point is unknown or busy."""
     await market.lock_generation(conn)
-    if await market.metering_point(conn, gsrn) is None or await _open_process(conn, gsrn):
+    if await market.metering_point(conn, gsrn) is None or await process_store.has_open(conn, gsrn):
         return None
     reference = str(uuid.uuid4())
-    await conn.execute(
-        """INSERT INTO market_process (process_reference, process_type, gsrn,
-               request_message_id, request_transaction_id, supplier_gln, effective_start, state)
-           VALUES ($1, 'E03', $2, $3, $4, $5, $6, 'open')""",
-        reference,
-        gsrn,
-        f"sim-{reference}",
-        f"sim-{reference}",
-        supplier_gln,
-        effective_start,
+    await process_store.add(
+        conn,
+        reference=reference,
+        process_type="E03",
+        gsrn=gsrn,
+        request_message_id=f"sim-{reference}",
+        request_transaction_id=f"sim-{reference}",
+        supplier_gln=supplier_gln,
+        effective_start=effective_start,
+        state="open",
     )
     return reference

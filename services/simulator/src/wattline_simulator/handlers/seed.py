@@ -5,24 +5,8 @@ from __future__ import annotations
 import asyncpg
 from wattline_platform.identifiers import is_valid_gln
 
+from wattline_simulator.adapters import seed as seed_store
 from wattline_simulator.domain.seeding import seeded_points
-
-_COLUMNS = [
-    "gsrn",
-    "grid_area",
-    "price_area",
-    "metering_point_type",
-    "settlement_method",
-    "resolution",
-    "profile",
-    "annual_kwh",
-    "supplier_gln",
-    "dar_id",
-    "customer_key",
-    "blocked",
-    "seed",
-    "seed_index",
-]
 
 
 async def seed(
@@ -70,16 +54,4 @@ async def seed(
             ours_share=ours_share,
         )
     ]
-    async with conn.transaction():
-        await conn.execute("DROP TABLE IF EXISTS pg_temp.seed_batch")
-        await conn.execute(
-            "CREATE TEMPORARY TABLE seed_batch (LIKE metering_point INCLUDING DEFAULTS)"
-            " ON COMMIT DROP"
-        )
-        await conn.copy_records_to_table("seed_batch", records=records, columns=_COLUMNS)
-        status: str = await conn.execute(
-            f"""INSERT INTO metering_point ({", ".join(_COLUMNS)})
-                SELECT {", ".join(_COLUMNS)} FROM seed_batch
-                ON CONFLICT (gsrn) DO NOTHING"""
-        )
-    return int(status.rsplit(" ", 1)[1])
+    return await seed_store.add_metering_points(conn, records)

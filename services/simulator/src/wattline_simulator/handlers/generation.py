@@ -34,7 +34,6 @@ from wattline_cim import (
 )
 from wattline_platform.db import Database
 
-from wattline_simulator import charges, wholesale
 from wattline_simulator.adapters import market, store
 from wattline_simulator.adapters import wholesale as wholesale_store
 from wattline_simulator.domain.cimtext import SeriesHead, measure_document, points_text, series_text
@@ -53,6 +52,7 @@ from wattline_simulator.domain.market import (
     local_day_bounds,
     point_day,
 )
+from wattline_simulator.handlers import charges, wholesale
 from wattline_simulator.settings import SimulatorSettings
 
 IDS = uuid.UUID("2b8f0a53-3c1d-5e47-8a9b-0c6d4e1f7a25")
@@ -343,25 +343,25 @@ async def _aggregations(
     return rows, queue
 
 
-async def catch_up(
-    db: Database, settings: SimulatorSettings, before_day: DayHook | None = None
-) -> list[DayResult]:
-    """Generate every local day that has fully passed on the simulated clock and is not
-    generated yet, oldest first, each in its own transaction. *before_day* runs in that
-    transaction first, with the day's start (e.g. to complete processes effective by then).
-    """
+async def days_to_generate(db: Database, settings: SimulatorSettings) -> list[date]:
+    """The local days that have fully passed on the simulated clock and are not generated
+    yet, oldest first."""
     async with db.connection() as conn:
         now = await store.now(conn) or settings.start
         done = await market.generated_days(conn)
-    results: list[DayResult] = []
-    for day in due_days(local_date(settings.start), now):
-        if day in done:
-            continue
-        async with db.transaction() as tx:
-            await market.lock_generation(tx)
-            if await market.is_generated(tx, day):
-                continue
-            if before_day is not None:
-                await before_day(tx, local_day_bounds(day)[0])
-            results.append(await generate_day(tx, day, settings))
-    return results
+    return [day for day in due_days(local_date(settings.start), now) if day not in done]
+
+
+async def generate_due_day(
+    db: Database, day: date, settings: SimulatorSettings, before_day: DayHook | None = None
+) -> DayResult | None:
+    """Generate *day* in one transaction under the generation lock (None: another caller
+    generated it first). *before_day* runs in that transaction first, with the day's start
+    (e.g. to complete processes effective by then)."""
+    async with db.transaction() as tx:
+        await market.lock_generation(tx)
+        if await market.is_generated(tx, day):
+            return None
+        if before_day is not None:
+            await before_day(tx, local_day_bounds(day)[0])
+        return await generate_day(tx, day, settings)

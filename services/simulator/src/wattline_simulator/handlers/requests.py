@@ -17,7 +17,7 @@ for them.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import asyncpg
@@ -46,21 +46,6 @@ def _id(*parts: str) -> str:
     return str(uuid.uuid5(IDS, "/".join(parts)))
 
 
-async def _generated_days(
-    conn: asyncpg.Connection, start: datetime, end: datetime | None
-) -> list[date]:
-    """Generated local days lying within [start, end) (at most ``MAX_DAYS``)."""
-    rows = await conn.fetch(
-        """SELECT local_date FROM generated_day
-           WHERE day_start >= $1 AND ($2::timestamptz IS NULL OR day_end <= $2)
-           ORDER BY local_date LIMIT $3""",
-        start,
-        end,
-        MAX_DAYS,
-    )
-    return [r["local_date"] for r in rows]
-
-
 def _points(values: list[int], estimated: tuple[int, int] | None) -> tuple[MeasurePoint, ...]:
     first, last = estimated if estimated is not None else (0, 0)
     return tuple(
@@ -83,15 +68,9 @@ async def answer_measure_data(
     point = await market.metering_point(conn, request.gsrn)
     if point is None or point["supplier_gln"] != settings.supplier_gln:
         return None
-    corrected = {
-        r["local_date"]
-        for r in await conn.fetch(
-            "SELECT local_date FROM estimated_series WHERE gsrn = $1 AND corrected_on IS NOT NULL",
-            request.gsrn,
-        )
-    }
+    corrected = await market.corrected_days(conn, request.gsrn)
     series: list[MeasureSeries] = []
-    for day in await _generated_days(conn, request.start, request.end):
+    for day in await market.generated_days_within(conn, request.start, request.end, MAX_DAYS):
         plan = day_plan(day)
         values = point_day(
             request.gsrn, plan, point["profile"], point["resolution"], point["annual_kwh"]
@@ -154,7 +133,7 @@ async def answer_aggregation(
         and request.grid_area in (None, p["grid_area"])
     ]
     series: list[AggregationSeries] = []
-    for day in await _generated_days(conn, request.start, request.end):
+    for day in await market.generated_days_within(conn, request.start, request.end, MAX_DAYS):
         plan = day_plan(day)
         totals: dict[str, list[int]] = {}
         estimated_hours: dict[str, set[int]] = {}

@@ -26,7 +26,8 @@ from wattline_cim import (
     dumps,
 )
 
-from wattline_simulator.adapters import store
+from wattline_simulator.adapters import charges as charge_store
+from wattline_simulator.adapters import market, store
 from wattline_simulator.domain.charges import (
     ELECTRICITY_TAX_ID,
     GRID_COMPANY_GLN,
@@ -127,24 +128,6 @@ async def _queue_price_lists(
     return len(rows)
 
 
-async def _pending_links(
-    conn: asyncpg.Connection, supplier_gln: str, day_start: datetime
-) -> list[asyncpg.Record]:
-    """Our metering points without links for their supply period (a seeded point has no
-    supply start: it is linked from the day it is first generated)."""
-    rows: list[asyncpg.Record] = await conn.fetch(
-        """SELECT m.gsrn, m.grid_area, coalesce(m.supply_start, $2) AS supply_start
-           FROM metering_point m
-           LEFT JOIN charge_link_sent s
-             ON s.gsrn = m.gsrn AND (m.supply_start IS NULL OR s.supply_start = m.supply_start)
-           WHERE m.supplier_gln = $1 AND s.gsrn IS NULL
-           ORDER BY m.gsrn""",
-        supplier_gln,
-        day_start,
-    )
-    return rows
-
-
 def charge_links(
     message_id: str,
     receiver_gln: str,
@@ -175,7 +158,7 @@ def charge_links(
 async def _queue_links(
     conn: asyncpg.Connection, plan: DayPlan, settings: SimulatorSettings
 ) -> tuple[int, int]:
-    pending = await _pending_links(conn, settings.supplier_gln, plan.start)
+    pending = await charge_store.pending_links(conn, settings.supplier_gln, plan.start)
     day = plan.day.isoformat()
     per = settings.series_per_message
     rows: list[tuple[str, str, str, bytes, str | None]] = []
@@ -206,12 +189,7 @@ async def _queue_links(
             await store.enqueue_rows(conn, rows)
             rows = []
     await store.enqueue_rows(conn, rows)
-    if sent:
-        await conn.copy_records_to_table(
-            "charge_link_sent",
-            records=sent,
-            columns=["gsrn", "supply_start", "local_date", "transaction_id"],
-        )
+    await charge_store.record_links_sent(conn, sent)
     return (len(pending) + per - 1) // per, len(pending)
 
 
@@ -219,7 +197,7 @@ async def generate_charges(
     conn: asyncpg.Connection, plan: DayPlan, settings: SimulatorSettings
 ) -> list[Log]:
     """Queue a generated day's ``Wholesale`` documents; return their generated-log rows."""
-    first = not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM generated_day)")
+    first = not await market.any_generated(conn)
     receiver = settings.supplier_gln
     information = prices = 0
     if first:
