@@ -1565,3 +1565,56 @@ async def test_a_fee_is_billed_in_its_month_and_credited_when_datahub_removes_it
         "-15.00",
         "-75.00",
     )
+
+
+async def test_two_points_whose_fee_links_start_in_different_months_are_not_priced_alike(
+    rig: Rig,
+) -> None:
+    """A settles with B in one matrix when their prices are the same, but a fee is due on its
+    link's start date: A's open-ended fee link from 15 December was December's, B's from
+    1 January is January's. Cut to January, both links look alike; January bills B's 60.00
+    and not A's again."""
+    scenario, _ = golden("GM01")
+    other = "571313180000000012"
+    events: list[Event] = [
+        *portfolio_events(scenario.charges, scenario.period, scenario.consumption.resolution),
+        *charge_events(scenario.charges, scenario.period.start),
+        *measure_events(scenario.consumption, scenario.period),
+    ]
+    await rig.deliver(*events)
+    twin: list[Event] = []
+    for e in events:
+        if isinstance(e, ProductVersionPublishedV1) or not hasattr(e, "gsrn"):
+            continue
+        update: dict[str, Any] = {"gsrn": other}
+        if isinstance(e, SupplyPeriodChangedV1):
+            update["supply_period_id"] = "0b5e4a52-6a0e-4e4c-9a57-0c6f1a1f2d12"
+        if isinstance(e, ContractChangedV1):
+            update["contract_id"] = str(uuid.uuid4())
+        if isinstance(e, ChargeLinkReceivedV1 | MeasureDataReceivedV1):
+            update["datahub_message_id"] = str(uuid.uuid4())
+        twin.append(e.model_copy(update=update))
+    await rig.deliver(*twin)
+    await pricing.import_spot_file(rig.service.database, spot_file(scenario.spot, scenario.period))
+
+    def fee_link(gsrn: str, start: date) -> ChargeLinkReceivedV1:
+        return ChargeLinkReceivedV1(
+            datahub_message_id=str(uuid.uuid4()),
+            transaction_id=str(uuid.uuid4()),
+            gsrn=gsrn,
+            owner_gln=GRID,
+            charge_type="D02",
+            charge_id="GEBYR-FLYT",
+            factor=1,
+            start=local_midnight(start),
+            end=None,
+        )
+
+    await rig.deliver(
+        _charge(GRID, "D02", "GEBYR-FLYT", [(date(2024, 1, 1), [Decimal("60.00")], "P1D")]),
+        fee_link(GSRN, date(2024, 12, 15)),
+        fee_link(other, date(2025, 1, 1)),
+    )
+    assert (await rig.run("2025-01"))["status"] == "completed"
+    totals = {e["gsrn"]: e["total"] for e in await rig.outbox("settlement.completed")}
+    assert totals == {GSRN: "779.19", other: "854.19"}  # GM01, and GM01 + 60.00 + 15.00 VAT

@@ -269,11 +269,12 @@ async def bulk_groups(
                     ("owner_gln", "charge_type", "charge_id", "factor"),
                 ),
                 _clipped(contracts[item.gsrn], item.period, ("product_id", "product_version")),
+                _fee_links(links[item.gsrn], item.period),
             )
         ].append(item)
 
     spots: dict[tuple[str, Period], Series] = {}
-    for (period, price_area, grid_area, _, _), group in groups.items():
+    for (period, price_area, grid_area, *_), group in groups.items():
         rep = group[0].gsrn
         try:
             charges = await _charges(conn, rep, period)
@@ -346,3 +347,24 @@ def _clipped(
         if start < end:
             out.append((*(r[k] for k in keys), start, end))
     return tuple(out)
+
+
+def _fee_links(rows: Sequence[asyncpg.Record], period: Period) -> tuple[tuple[Any, ...], ...]:
+    """The fee (D02) links overlapping *period* with their real dates: a fee is due on its
+    link's start date, so a link from before the period and one from its first day, alike
+    once clipped, bill differently."""
+    return tuple(
+        sorted(
+            (
+                r["owner_gln"],
+                r["charge_id"],
+                r["factor"],
+                r["start_date"],
+                r["end_date"] or date.max,
+            )
+            for r in rows
+            if r["charge_type"] == "D02"
+            and r["start_date"] < period.end
+            and (r["end_date"] is None or r["end_date"] > period.start)
+        )
+    )
