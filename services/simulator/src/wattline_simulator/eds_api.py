@@ -10,8 +10,8 @@ from wattline_cim import dumps
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_simulator.adapters import store
 from wattline_simulator.domain import spot
+from wattline_simulator.handlers import clock
 from wattline_simulator.settings import SimulatorSettings
 
 
@@ -26,8 +26,7 @@ async def dataset(
         )
     settings = service.settings
     assert isinstance(settings, SimulatorSettings)
-    async with service.database.connection() as conn:
-        now = await store.now(conn) or settings.start
+    now = await clock.now(service.database, settings)
     params = {key: value for key, value in request.query_params.items()}
     try:
         query = spot.parse_query(found, params, now)
