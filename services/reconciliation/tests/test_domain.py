@@ -94,3 +94,13 @@ def test_a_group_only_datahub_has_is_missing_ours_and_one_of_points_without_data
         "missing_ours",
         24,
     )
+
+
+def test_odd_wholesale_versions_rank_as_the_oldest_instead_of_failing() -> None:
+    from wattline_reconciliation.domain.wholesale import series_rank
+
+    assert series_rank("D03", "12") == (3, 12)
+    assert series_rank(None, None) == (0, 0)
+    # '²' and Arabic-Indic digits pass isdigit() but not int(); 20 digits overflow a bigint.
+    assert series_rank("D²", "\u0661\u0662") == (0, 0)
+    assert series_rank("D" + "9" * 20, "9" * 20) == (0, 0)

@@ -66,6 +66,12 @@ async def revoke_customer(conn: asyncpg.Connection, customer_id: str) -> int:
 
 
 async def purge_expired(conn: asyncpg.Connection, before: datetime) -> int:
-    """Delete the tokens that expired before *before*; how many."""
-    status: str = await conn.execute("DELETE FROM portal_tokens WHERE expires_at < $1", before)
+    """Delete up to 100 tokens that expired before *before*; how many. Rows another issuer is
+    deleting are skipped, so two issuers at once never wait on (or deadlock with) each other."""
+    status: str = await conn.execute(
+        """DELETE FROM portal_tokens WHERE token_id IN (
+               SELECT token_id FROM portal_tokens WHERE expires_at < $1
+               LIMIT 100 FOR UPDATE SKIP LOCKED)""",
+        before,
+    )
     return int(status.rsplit(" ", 1)[1])

@@ -68,15 +68,19 @@ class ChargeResult:
 def settlement_rank(settlement_version: str | None) -> int:
     """How final an RSM-019 series is: wholesale fixing (no version) 0, then the correction
     settlements D01, D02, ... counting up; a slice is replaced by a rank at least as high."""
-    if settlement_version and settlement_version[1:].isdigit():
-        return int(settlement_version[1:])
-    return 0
+    return _number(settlement_version[1:] if settlement_version else None)
 
 
 def calculation_rank(calculation_version: str | None) -> int:
     """DataHub's calculation version as a number (none or not a number: 0, the oldest)."""
-    if calculation_version and calculation_version.isdigit():
-        return int(calculation_version)
+    return _number(calculation_version)
+
+
+def _number(text: str | None) -> int:
+    # ASCII digits only (int() refuses '²', which isdigit() takes), and small enough for the
+    # bigint it is stored in: anything else ranks as the oldest rather than failing the series.
+    if text and text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
     return 0
 
 
