@@ -58,9 +58,21 @@ def _authorise(request: Request[Any, Any, Any], service: ServiceDep) -> str:
     return client
 
 
+class DataHubError(BaseModel):
+    """DataHub's own error answer on its B2B API (a refused document, an injected failure)."""
+
+    error: str
+
+
+class Accepted(BaseModel):
+    """DataHub took the document for processing (its answers come through the queues)."""
+
+    status: Literal["accepted"] = "accepted"
+
+
 def _failure(answer: Answer) -> Response[Any]:
     headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else {}
-    return Response({"error": answer.reason}, status_code=answer.status, headers=headers)
+    return Response(DataHubError(error=answer.reason), status_code=answer.status, headers=headers)
 
 
 class TokenOut(BaseModel):
@@ -152,18 +164,21 @@ async def dequeue(
     f"{CIM}/incomingMessages/{{document_type:str}}",
     status_code=202,
     summary="Receive a document from the supplier",
-    responses=problems(401),
+    responses={
+        **problems(401),
+        400: ResponseSpec(DataHubError, description="Not a CIM document DataHub accepts"),
+    },
 )
 async def incoming(
     document_type: FromPath[str], request: Request[Any, Any, Any], service: ServiceDep
-) -> Response[Any]:
+) -> Response[Accepted | DataHubError]:
     _authorise(request, service)
     reason = await incoming_handler.receive(
         service.database, _settings(service), document_type, await request.body()
     )
     if reason is not None:
-        return Response({"error": reason}, status_code=400)
-    return Response({"status": "accepted"}, status_code=202)
+        return Response(DataHubError(error=reason), status_code=400)
+    return Response(Accepted(), status_code=202)
 
 
 class QueuedOut(BaseModel):
