@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 from stdnum.dk import cpr as stdnum_cpr
 from stdnum.dk import cvr as stdnum_cvr
 from wattline_cim import MeasureDataDocument, build_document, dumps, parse_document
 from wattline_platform.identifiers import is_valid_gln, is_valid_gsrn
 from wattline_simulator.domain.cimtext import SeriesHead, measure_document, points_text, series_text
-from wattline_simulator.domain.faults import Fault, budget, generation_fault
+from wattline_simulator.domain.faults import (
+    MALFORMED,
+    Fault,
+    InvalidFault,
+    broken_documents,
+    budget,
+    generation_fault,
+)
 from wattline_simulator.domain.market import (
     OTHER_SUPPLIER_GLN,
     PRICE_AREA,
@@ -240,3 +249,19 @@ def test_generation_fault_budget() -> None:
     assert budget(fault, 5) == 2 and budget(fault, 1) == 1 and budget(None, 5) == 0
     assert budget(Fault("*", "aggregation_deviation", -1), 5) == 5
     assert generation_fault(faults[2:], "aggregation_deviation", "Aggregations") is None
+
+
+def test_broken_documents_of_the_queue_faults_and_the_faults_refused() -> None:
+    assert broken_documents(Fault("MeasureData", "malformed", 2)) == [MALFORMED, MALFORMED]
+    (invalid,) = broken_documents(Fault("MeasureData", "schema_invalid", 1))
+    assert json.loads(invalid)["NotifyValidatedMeasureData_MarketDocument"]["Series"] == (
+        "not a list"
+    )
+    assert broken_documents(Fault("*", "duplicate", 1)) == []
+    assert broken_documents(Fault("Aggregations", "aggregation_deviation", 1)) == []
+    with pytest.raises(InvalidFault, match="applies to Aggregations"):
+        broken_documents(Fault("MeasureData", "aggregation_deviation", 1))
+    with pytest.raises(InvalidFault, match="need a category and a count"):
+        broken_documents(Fault("*", "malformed", 1))
+    with pytest.raises(InvalidFault, match="need a category and a count"):
+        broken_documents(Fault("MeasureData", "schema_invalid", -1))

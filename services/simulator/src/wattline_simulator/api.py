@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -22,12 +21,11 @@ from wattline_simulator.domain import tokens
 from wattline_simulator.domain.clock import ClockBackwards, NoClockMove
 from wattline_simulator.domain.faults import (
     CATEGORIES,
-    GENERATION_CATEGORY,
-    GENERATION_FAULTS,
-    QUEUE_FAULTS,
     Answer,
     Fault,
     FaultKind,
+    InvalidFault,
+    broken_documents,
 )
 from wattline_simulator.handlers import clock, queue
 from wattline_simulator.handlers import incoming as incoming_handler
@@ -268,45 +266,15 @@ class FaultInjectedOut(BaseModel):
     injected: FaultIn
 
 
-MALFORMED = b'{"NotifyValidatedMeasureData_MarketDocument": {"mRID": "broken", '
-
-
 @post("/sim/faults", status_code=201, summary="Inject a fault")
 async def inject_fault(data: JSONBody[FaultIn], service: ServiceDep) -> FaultInjectedOut:
     fault = Fault(data.category, data.kind, data.count, data.retry_after, data.delay_ms)
-    broken: list[bytes] = []
-    if data.kind in GENERATION_FAULTS and data.category not in (
-        "*",
-        GENERATION_CATEGORY[data.kind],
-    ):
-        raise Problem(
-            400,
-            "invalid-fault",
-            f"{data.kind} applies to {GENERATION_CATEGORY[data.kind]}",
-        )
-    if data.kind in QUEUE_FAULTS and data.kind not in ("duplicate", *GENERATION_FAULTS):
-        if data.category == "*" or data.count < 1:
-            raise Problem(400, "invalid-fault", "Broken documents need a category and a count")
-        broken = (
-            [MALFORMED] * data.count
-            if data.kind == "malformed"
-            else [schema_invalid_document() for _ in range(data.count)]
-        )
+    try:
+        broken = broken_documents(fault)
+    except InvalidFault as exc:
+        raise Problem(400, "invalid-fault", str(exc)) from None
     await queue.inject(service, fault, broken)
     return FaultInjectedOut(injected=data)
-
-
-def schema_invalid_document() -> bytes:
-    """A measure-data document with the right root but a body no schema accepts."""
-    return json.dumps(
-        {
-            "NotifyValidatedMeasureData_MarketDocument": {
-                "mRID": "schema-invalid",
-                "type": {"value": "E66"},
-                "Series": "not a list",
-            }
-        }
-    ).encode()
 
 
 class StatusOut(BaseModel):

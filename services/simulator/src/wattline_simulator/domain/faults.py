@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -97,3 +98,41 @@ def budget(fault: Fault | None, wanted: int) -> int:
     if fault is None:
         return 0
     return wanted if fault.remaining < 0 else min(wanted, fault.remaining)
+
+
+class InvalidFault(ValueError):
+    """A fault that cannot be injected as asked (its message says why)."""
+
+
+MALFORMED = b'{"NotifyValidatedMeasureData_MarketDocument": {"mRID": "broken", '
+
+
+def schema_invalid_document() -> bytes:
+    """A measure-data document with the right root but a body no schema accepts."""
+    return json.dumps(
+        {
+            "NotifyValidatedMeasureData_MarketDocument": {
+                "mRID": "schema-invalid",
+                "type": {"value": "E66"},
+                "Series": "not a list",
+            }
+        }
+    ).encode()
+
+
+def broken_documents(fault: Fault) -> list[bytes]:
+    """The broken documents a queue fault puts in its queue at once (none for the others).
+
+    Raises ``InvalidFault`` for a generation fault on a category it does not generate, and
+    for broken documents without a category or a count.
+    """
+    kind, category = fault.kind, fault.category
+    if kind in GENERATION_FAULTS and category not in ("*", GENERATION_CATEGORY[kind]):
+        raise InvalidFault(f"{kind} applies to {GENERATION_CATEGORY[kind]}")
+    if kind in QUEUE_FAULTS and kind not in ("duplicate", *GENERATION_FAULTS):
+        if category == "*" or fault.remaining < 1:
+            raise InvalidFault("Broken documents need a category and a count")
+        if kind == "malformed":
+            return [MALFORMED] * fault.remaining
+        return [schema_invalid_document() for _ in range(fault.remaining)]
+    return []
