@@ -1,8 +1,11 @@
-"""Settlement HTTP API."""
+"""Settlement HTTP API: thin controllers, each with its typed response model (a body exactly
+as the views of ``runs`` build it: amounts and kWh as decimal strings, instants as ISO 8601
+strings, dates ISO)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -23,9 +26,175 @@ from wattline_platform.inputs import (
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_settlement import runs
-from wattline_settlement.adapters import metering_points
-from wattline_settlement.adapters import runs as run_store
+from wattline_settlement import handlers, runs
+from wattline_settlement.adapters import metering_points, read_models
+from wattline_settlement.domain import invoiced
+
+Amount = Annotated[str, Field(description="DKK, 2 decimals", examples=["779.19"])]
+Quantity = Annotated[str, Field(description="kWh, 3 decimals", examples=["243.780"])]
+Instant = Annotated[str, Field(description="ISO 8601 instant (UTC)")]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class SettlementMeteringPointCounts(_Out):
+    metering_points: int
+    master_data_versions: int = Field(description="master-data versions applied, all told")
+
+
+class SettlementMeteringPoint(_Out):
+    gsrn: str
+    grid_area: str
+    price_area: str
+    metering_point_type: str
+    settlement_method: str | None
+    resolution: str
+    master_data_versions: int
+
+
+class RunProgress(_Out):
+    total: int = Field(description="items (supply periods clipped to the month) in scope")
+    done: int
+    settled: int = Field(description="settled by this run")
+    blocked: int = Field(description="still unsettled (reasons in the run's detail)")
+    already_settled: int = Field(description="settled by another run")
+
+
+RunStatus = Literal["waiting", "queued", "running", "completed", "blocked", "failed"]
+
+
+class SettlementRun(_Out):
+    """A run as back office sees it (see ``runs.run_view``)."""
+
+    run_id: str
+    billing_period: str = Field(description="YYYY-MM")
+    grid_area: str | None = Field(description="the run's grid area; null: every one")
+    trigger: Literal["schedule", "retry", "api", "cli"]
+    status: RunStatus
+    progress: RunProgress
+    attempts: int
+    reason: str | None = Field(description="why it waits, or failed")
+    requested_at: Instant
+    started_at: Instant | None
+    finished_at: Instant | None
+
+
+class BlockedItem(_Out):
+    gsrn: str
+    reason: str
+
+
+class SettlementRunDetail(SettlementRun):
+    blocked: list[BlockedItem] = Field(description="what it could not settle, first 100 by GSRN")
+
+
+class SettlementRunPage(_Out):
+    items: list[SettlementRun]
+    total: int
+    page: int
+    page_size: int
+
+
+class SettledPeriod(_Out):
+    start: date = Field(description="first Danish local date")
+    end: date = Field(description="day after the last (exclusive)")
+
+
+class LineChargeAmount(_Out):
+    """What one DataHub charge of a line came to."""
+
+    owner_gln: str
+    charge_type: str
+    charge_id: str
+    quantity_kwh: Quantity | None
+    days: int | None
+    amount: Amount
+
+
+class SettlementLine(_Out):
+    code: str = Field(description="spot_energy, grid_tariff, electricity_tax, grid_fee, …")
+    quantity_kwh: Quantity | None
+    days: int | None = Field(description="days of a subscription line")
+    amount: Amount
+    # Absent (not null) on lines stored before the per-charge amounts were, as before.
+    charges: list[LineChargeAmount] | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="per DataHub charge, when known",
+    )
+
+
+class SettlementOut(_Out):
+    settlement_id: str
+    run_id: str
+    gsrn: str
+    customer_id: str
+    billing_period: str = Field(description="YYYY-MM")
+    period: SettledPeriod
+    grid_area: str
+    consumption_kwh: Quantity
+    lines: list[SettlementLine]
+    subtotal: Amount
+    vat: Amount
+    total: Amount
+    current_total: Amount = Field(description="the total with every correction since")
+    credited: bool
+    invoice_id: str | None
+    invoiced_at: Instant | None
+
+
+class SettlementPage(_Out):
+    items: list[SettlementOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class CorrectionOut(_Out):
+    """A correction (adjustment): the delta to an earlier settlement."""
+
+    correction_id: str
+    settlement_id: str
+    reason: str
+    period: SettledPeriod
+    consumption_kwh: Quantity
+    lines: list[SettlementLine]
+    subtotal: Amount
+    vat: Amount
+    total: Amount
+    invoice_id: str | None
+    invoiced_at: Instant | None
+    created_at: Instant
+
+
+class SettlementWithCorrections(SettlementOut):
+    corrections: list[CorrectionOut]
+
+
+class MeteringPointSettlements(_Out):
+    gsrn: str
+    settlements: list[SettlementWithCorrections]
+
+
+class UninvoicedPage(_Out):
+    settlements: list[SettlementOut]
+    adjustments: list[CorrectionOut]
+    page: int
+    page_size: int
+
+
+class AdjustmentPage(_Out):
+    items: list[CorrectionOut]
+    page: int
+    page_size: int
+
+
+class MarkedInvoiced(_Out):
+    id: str
+    invoice_id: str
+    kind: Literal["settlement", "settlement_correction"]
 
 
 class MeteringPointController(Controller):
@@ -33,17 +202,17 @@ class MeteringPointController(Controller):
     tags = ["settlement"]
 
     @get("/", summary="How many metering points and master-data versions settlement holds")
-    async def summary(self, service: ServiceDep) -> dict[str, int]:
+    async def summary(self, service: ServiceDep) -> SettlementMeteringPointCounts:
         async with service.database.connection() as conn:
-            return await metering_points.stats(conn)
+            return SettlementMeteringPointCounts(**await metering_points.stats(conn))
 
     @get("/{gsrn:str}", summary="Settlement's view of a metering point's master data")
-    async def fetch(self, gsrn: FromPath[str], service: ServiceDep) -> dict[str, Any]:
+    async def fetch(self, gsrn: FromPath[str], service: ServiceDep) -> SettlementMeteringPoint:
         async with service.database.connection() as conn:
             mp = await metering_points.get(conn, gsrn)
         if mp is None:
             raise Problem(404, "metering-point-not-found", "Unknown metering point", gsrn)
-        return mp
+        return SettlementMeteringPoint(**mp)
 
 
 class RunIn(BaseModel):
@@ -59,7 +228,6 @@ class MarkInvoicedIn(BaseModel):
     invoice_id: str = Field(min_length=1, max_length=100)
 
 
-RunStatus = Literal["waiting", "queued", "running", "completed", "blocked", "failed"]
 GridAreaQuery = Annotated[str | None, Parameter(pattern=r"^[0-9]{3}$", description="grid area")]
 
 
@@ -75,18 +243,26 @@ def _run_id(value: str, what: str = "run") -> uuid.UUID:
         raise Problem(404, f"{what}-not-found", f"No such {what}", value) from None
 
 
+def _run(row: Any) -> SettlementRun:
+    return SettlementRun.model_validate(runs.run_view(row))
+
+
+def _settlement(row: Any) -> SettlementOut:
+    return SettlementOut.model_validate(runs.settlement_view(row))
+
+
 class RunController(Controller):
     path = "/api/settlement/runs"
     tags = ["settlement"]
 
     @post("/", status_code=202, summary="Start a settlement run for a billing period")
-    async def start(self, data: JSONBody[RunIn], service: ServiceDep) -> dict[str, Any]:
+    async def start(self, data: JSONBody[RunIn], service: ServiceDep) -> SettlementRun:
         run_id = await runs.start_run(service, data.period, data.grid_area, "api")
         assert run_id is not None
         async with service.database.connection() as conn:
-            row = await conn.fetchrow("SELECT * FROM settlement_run WHERE run_id = $1", run_id)
+            row = await read_models.run(conn, run_id)
         assert row is not None
-        return runs.run_view(row)
+        return _run(row)
 
     @get("/", summary="Runs by billing period, grid area and status")
     async def list_runs(
@@ -97,44 +273,25 @@ class RunController(Controller):
         status: FromQuery[RunStatus | None] = None,
         page: FromQuery[Page] = 1,
         page_size: FromQuery[PageSize] = 100,
-    ) -> dict[str, Any]:
+    ) -> SettlementRunPage:
         limit, offset = _page(page, page_size)
         async with service.database.connection() as conn:
-            where = """WHERE ($1::text IS NULL OR billing_period = $1)
-                         AND ($2::text IS NULL OR grid_area = $2)
-                         AND ($3::text IS NULL OR status = $3)"""
-            total = await conn.fetchval(
-                f"SELECT count(*) FROM settlement_run {where}", period, grid_area, status
-            )
-            rows = await conn.fetch(
-                f"""SELECT * FROM settlement_run {where}
-                    ORDER BY requested_at DESC LIMIT $4 OFFSET $5""",
-                period,
-                grid_area,
-                status,
-                limit,
-                offset,
-            )
-        return {
-            "items": [runs.run_view(r) for r in rows],
-            "total": total,
-            "page": page,
-            "page_size": page_size,
-        }
+            total, rows = await read_models.runs(conn, period, grid_area, status, limit, offset)
+        return SettlementRunPage(
+            items=[_run(r) for r in rows], total=total, page=page, page_size=page_size
+        )
 
     @get("/{run_id:str}", summary="A run with its progress (and what it could not settle)")
-    async def detail(self, run_id: FromPath[str], service: ServiceDep) -> dict[str, Any]:
+    async def detail(self, run_id: FromPath[str], service: ServiceDep) -> SettlementRunDetail:
         key = _run_id(run_id)
         async with service.database.connection() as conn:
-            row = await conn.fetchrow("SELECT * FROM settlement_run WHERE run_id = $1", key)
+            row = await read_models.run(conn, key)
             if row is None:
                 raise Problem(404, "run-not-found", "No such run", run_id)
-            blocked = await conn.fetch(
-                "SELECT gsrn, reason FROM settlement_blocked WHERE run_id = $1 ORDER BY gsrn "
-                "LIMIT 100",
-                key,
-            )
-        return {**runs.run_view(row), "blocked": [dict(b) for b in blocked]}
+            blocked = await read_models.blocked(conn, key)
+        return SettlementRunDetail.model_validate(
+            {**runs.run_view(row), "blocked": [dict(b) for b in blocked]}
+        )
 
     @get("/{run_id:str}/lines", summary="The settlements a run made, with their lines")
     async def lines(
@@ -143,26 +300,16 @@ class RunController(Controller):
         service: ServiceDep,
         page: FromQuery[Page] = 1,
         page_size: FromQuery[PageSize] = 100,
-    ) -> dict[str, Any]:
+    ) -> SettlementPage:
         key = _run_id(run_id)
         limit, offset = _page(page, page_size)
         async with service.database.connection() as conn:
-            if await conn.fetchval("SELECT 1 FROM settlement_run WHERE run_id = $1", key) is None:
+            if not await read_models.run_exists(conn, key):
                 raise Problem(404, "run-not-found", "No such run", run_id)
-            total = await conn.fetchval("SELECT count(*) FROM settlement WHERE run_id = $1", key)
-            rows = await conn.fetch(
-                "SELECT * FROM settlement WHERE run_id = $1 ORDER BY gsrn, period_start "
-                "LIMIT $2 OFFSET $3",
-                key,
-                limit,
-                offset,
-            )
-        return {
-            "items": [runs.settlement_view(r) for r in rows],
-            "total": total,
-            "page": page,
-            "page_size": page_size,
-        }
+            total, rows = await read_models.settlements_of_run(conn, key, limit, offset)
+        return SettlementPage(
+            items=[_settlement(r) for r in rows], total=total, page=page, page_size=page_size
+        )
 
 
 @get(
@@ -170,46 +317,43 @@ class RunController(Controller):
     tags=["settlement"],
     summary="A metering point's settlements and their corrections",
 )
-async def metering_point_settlements(gsrn: FromPath[str], service: ServiceDep) -> dict[str, Any]:
+async def metering_point_settlements(
+    gsrn: FromPath[str], service: ServiceDep
+) -> MeteringPointSettlements:
     async with service.database.connection() as conn:
-        rows = await conn.fetch(
-            "SELECT * FROM settlement WHERE gsrn = $1 ORDER BY period_start", gsrn
-        )
-        corrections = await conn.fetch(
-            """SELECT c.* FROM settlement_correction c JOIN settlement s USING (settlement_id)
-               WHERE s.gsrn = $1 ORDER BY c.created_at""",
-            gsrn,
-        )
-    by_settlement: dict[str, list[dict[str, Any]]] = {}
+        rows, corrections = await read_models.settlements_of_metering_point(conn, gsrn)
+    by_settlement: dict[str, list[CorrectionOut]] = {}
     for c in corrections:
-        by_settlement.setdefault(str(c["settlement_id"]), []).append(_correction_view(c))
-    return {
-        "gsrn": gsrn,
-        "settlements": [
-            {
-                **runs.settlement_view(r),
-                "corrections": by_settlement.get(str(r["settlement_id"]), []),
-            }
+        by_settlement.setdefault(str(c["settlement_id"]), []).append(_correction(c))
+    return MeteringPointSettlements(
+        gsrn=gsrn,
+        settlements=[
+            SettlementWithCorrections.model_validate(
+                {
+                    **runs.settlement_view(r),
+                    "corrections": by_settlement.get(str(r["settlement_id"]), []),
+                }
+            )
             for r in rows
         ],
-    }
+    )
 
 
-def _correction_view(row: Any) -> dict[str, Any]:
-    return {
-        "correction_id": str(row["correction_id"]),
-        "settlement_id": str(row["settlement_id"]),
-        "reason": row["reason"],
-        "period": {"start": row["period_start"].isoformat(), "end": row["period_end"].isoformat()},
-        "consumption_kwh": str(row["consumption_kwh"]),
-        "lines": row["lines"],
-        "subtotal": str(row["subtotal"]),
-        "vat": str(row["vat"]),
-        "total": str(row["total"]),
-        "invoice_id": row["invoice_id"],
-        "invoiced_at": None if row["invoiced_at"] is None else row["invoiced_at"].isoformat(),
-        "created_at": row["created_at"].isoformat(),
-    }
+def _correction(row: Any) -> CorrectionOut:
+    return CorrectionOut(
+        correction_id=str(row["correction_id"]),
+        settlement_id=str(row["settlement_id"]),
+        reason=row["reason"],
+        period=SettledPeriod(start=row["period_start"], end=row["period_end"]),
+        consumption_kwh=str(row["consumption_kwh"]),
+        lines=row["lines"],
+        subtotal=str(row["subtotal"]),
+        vat=str(row["vat"]),
+        total=str(row["total"]),
+        invoice_id=row["invoice_id"],
+        invoiced_at=None if row["invoiced_at"] is None else row["invoiced_at"].isoformat(),
+        created_at=row["created_at"].isoformat(),
+    )
 
 
 class ExportController(Controller):
@@ -221,32 +365,16 @@ class ExportController(Controller):
     @get("/uninvoiced", summary="Settlements and corrections not yet marked invoiced")
     async def uninvoiced(
         self, service: ServiceDep, page: FromQuery[Page] = 1, page_size: FromQuery[PageSize] = 100
-    ) -> dict[str, Any]:
+    ) -> UninvoicedPage:
         limit, offset = _page(page, page_size)
         async with service.database.connection() as conn:
-            rows = await conn.fetch(
-                """SELECT * FROM settlement WHERE invoiced_at IS NULL
-                   ORDER BY created_at, settlement_id LIMIT $1 OFFSET $2""",
-                limit,
-                offset,
-            )
-            # A correction that changes no line's amount (money moved between two charges of
-            # a line) is nothing to invoice: invoicing bills nothing for it, so it would never
-            # be marked and would stay here for ever.
-            corrections = await conn.fetch(
-                """SELECT * FROM settlement_correction c WHERE invoiced_at IS NULL
-                     AND EXISTS (SELECT 1 FROM jsonb_array_elements(c.lines) l
-                                 WHERE (l->>'amount')::numeric <> 0)
-                   ORDER BY created_at, correction_id LIMIT $1 OFFSET $2""",
-                limit,
-                offset,
-            )
-        return {
-            "settlements": [runs.settlement_view(r) for r in rows],
-            "adjustments": [_correction_view(c) for c in corrections],
-            "page": page,
-            "page_size": page_size,
-        }
+            rows, corrections = await read_models.uninvoiced(conn, limit, offset)
+        return UninvoicedPage(
+            settlements=[_settlement(r) for r in rows],
+            adjustments=[_correction(c) for c in corrections],
+            page=page,
+            page_size=page_size,
+        )
 
     @get("/adjustments", summary="Corrections (deltas) to earlier settlements")
     async def adjustments(
@@ -255,49 +383,33 @@ class ExportController(Controller):
         invoiced: FromQuery[bool | None] = None,
         page: FromQuery[Page] = 1,
         page_size: FromQuery[PageSize] = 100,
-    ) -> dict[str, Any]:
+    ) -> AdjustmentPage:
         limit, offset = _page(page, page_size)
         async with service.database.connection() as conn:
-            rows = await conn.fetch(
-                """SELECT * FROM settlement_correction
-                   WHERE $1::boolean IS NULL OR (invoiced_at IS NOT NULL) = $1
-                   ORDER BY created_at, correction_id LIMIT $2 OFFSET $3""",
-                invoiced,
-                limit,
-                offset,
-            )
-        return {"items": [_correction_view(r) for r in rows], "page": page, "page_size": page_size}
+            rows = await read_models.corrections(conn, invoiced, limit, offset)
+        return AdjustmentPage(items=[_correction(r) for r in rows], page=page, page_size=page_size)
 
     @post("/{item_id:str}/mark-invoiced", status_code=200, summary="Mark as invoiced")
     async def mark_invoiced(
         self, item_id: FromPath[str], data: JSONBody[MarkInvoicedIn], service: ServiceDep
-    ) -> dict[str, Any]:
+    ) -> MarkedInvoiced:
         key = _run_id(item_id, "settlement")
-        async with service.database.transaction() as tx:
-            for table, column in (
-                ("settlement", "settlement_id"),
-                ("settlement_correction", "correction_id"),
-            ):
-                row = await tx.fetchrow(
-                    f"SELECT invoice_id FROM {table} WHERE {column} = $1 FOR UPDATE", key
-                )
-                if row is None:
-                    continue
-                if row["invoice_id"] not in (None, data.invoice_id):
-                    raise Problem(
-                        409,
-                        "already-invoiced",
-                        "Already invoiced on another invoice",
-                        f"{item_id} is on invoice {row['invoice_id']}",
-                    )
-                await tx.execute(
-                    f"""UPDATE {table} SET invoice_id = $2,
-                            invoiced_at = coalesce(invoiced_at, now()) WHERE {column} = $1""",
-                    key,
-                    data.invoice_id,
-                )
-                return {"id": item_id, "invoice_id": data.invoice_id, "kind": table}
-        raise Problem(404, "settlement-not-found", "No such settlement or adjustment", item_id)
+        try:
+            kind = await handlers.mark_invoiced(service.database, key, data.invoice_id)
+        except invoiced.NoSuchItem:
+            raise Problem(
+                404, "settlement-not-found", "No such settlement or adjustment", item_id
+            ) from None
+        except invoiced.AlreadyInvoiced as exc:
+            raise Problem(
+                409,
+                "already-invoiced",
+                "Already invoiced on another invoice",
+                f"{item_id} is on invoice {exc.invoice_id}",
+            ) from None
+        return MarkedInvoiced.model_validate(
+            {"id": item_id, "invoice_id": data.invoice_id, "kind": kind}
+        )
 
 
 class ElvarmeIn(BaseModel):
@@ -310,11 +422,27 @@ class ElvarmeIn(BaseModel):
     threshold_kwh: Kwh = Decimal(4000)
 
 
+class Elvarme(_Out):
+    """A metering point's elvarme, as registered."""
+
+    gsrn: str
+    from_date: date
+    consumed_kwh_before: Decimal = Field(description="kWh counted in from_date's year")
+    threshold_kwh: Decimal
+
+
 class ReducedTaxIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     valid_from: BusinessDate
     dkk_per_kwh: Annotated[DkkPerKwh, Ge(0)]
+
+
+class ReducedElectricityTax(_Out):
+    """The reduced electricity tax rate from a date, as registered."""
+
+    valid_from: date
+    dkk_per_kwh: Decimal
 
 
 @put(
@@ -324,23 +452,13 @@ class ReducedTaxIn(BaseModel):
 )
 async def register_elvarme(
     gsrn: FromPath[str], data: JSONBody[ElvarmeIn], service: ServiceDep
-) -> dict[str, Any]:
+) -> Elvarme:
     if not is_valid_gsrn(gsrn):
         raise Problem(400, "invalid-gsrn", "Invalid GSRN", gsrn)
-    async with service.database.transaction() as tx:
-        await tx.execute(
-            """INSERT INTO elvarme (gsrn, from_date, opening_kwh, threshold_kwh)
-               VALUES ($1, $2, $3, $4)
-               ON CONFLICT (gsrn) DO UPDATE SET from_date = $2, opening_kwh = $3,
-                   threshold_kwh = $4, updated_at = now()""",
-            gsrn,
-            data.from_date,
-            data.consumed_kwh_before,
-            data.threshold_kwh,
-        )
-        # Elvarme is master data: settled periods may change.
-        await run_store.queue_recheck(tx, [gsrn], "master_data_changed")
-    return {"gsrn": gsrn, **data.model_dump(mode="json")}
+    await handlers.register_elvarme(
+        service.database, gsrn, data.from_date, data.consumed_kwh_before, data.threshold_kwh
+    )
+    return Elvarme(gsrn=gsrn, **data.model_dump())
 
 
 @put(
@@ -348,15 +466,9 @@ async def register_elvarme(
     tags=["settlement"],
     summary="The reduced electricity tax rate (elvarme) from a date",
 )
-async def reduced_tax(data: JSONBody[ReducedTaxIn], service: ServiceDep) -> dict[str, Any]:
-    async with service.database.transaction() as tx:
-        await tx.execute(
-            """INSERT INTO reduced_electricity_tax (valid_from, dkk_per_kwh) VALUES ($1, $2)
-               ON CONFLICT (valid_from) DO UPDATE SET dkk_per_kwh = $2""",
-            data.valid_from,
-            data.dkk_per_kwh,
-        )
-    return data.model_dump(mode="json")
+async def reduced_tax(data: JSONBody[ReducedTaxIn], service: ServiceDep) -> ReducedElectricityTax:
+    await handlers.set_reduced_tax(service.database, data.valid_from, data.dkk_per_kwh)
+    return ReducedElectricityTax(**data.model_dump())
 
 
 ROUTES: list[Any] = [

@@ -1,14 +1,21 @@
-"""Settlement event handlers: run inside the consumer's transaction (inbox already recorded)."""
+"""Settlement's handlers: the events' (run inside the consumer's transaction, inbox already
+recorded) and the API's writes (each its own transaction)."""
 
 from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
 
 import asyncpg
 from wattline_contracts import Envelope
 from wattline_contracts.invoicing import CreditNoteIssuedV1, InvoiceIssuedV1
 from wattline_contracts.portfolio import MeteringPointRegisteredV1
+from wattline_platform.db import Database
 from wattline_platform.inputs import FIRST_DATE
 
-from wattline_settlement.adapters import metering_points, runs
+from wattline_settlement.adapters import elvarme, metering_points, runs
+from wattline_settlement.domain import invoiced
 
 
 async def on_metering_point_registered(
@@ -47,3 +54,33 @@ async def on_document_issued(
         [b.source_id for b in event.billed if b.source_kind == "correction"],
         event.invoice_id,
     )
+
+
+async def mark_invoiced(db: Database, item_id: uuid.UUID, invoice_id: str) -> str:
+    """Mark the settlement or correction *item_id* as on *invoice_id* (the mark-invoiced
+    API); returns its kind (``settlement``, ``settlement_correction``). Raises
+    :class:`~invoiced.NoSuchItem` or :class:`~invoiced.AlreadyInvoiced`."""
+    async with db.transaction() as tx:
+        found = await runs.invoice_of(tx, item_id)
+        if found is None:
+            raise invoiced.NoSuchItem(str(item_id))
+        kind, current = found
+        invoiced.check_mark(current, invoice_id)
+        await runs.set_invoice(tx, kind, item_id, invoice_id)
+    return kind
+
+
+async def register_elvarme(
+    db: Database, gsrn: str, from_date: date, opening_kwh: Decimal, threshold_kwh: Decimal
+) -> None:
+    """Register (or replace) *gsrn*'s elvarme. It is master data: the metering point's
+    settled periods are rechecked, as they may change."""
+    async with db.transaction() as tx:
+        await elvarme.register(tx, gsrn, from_date, opening_kwh, threshold_kwh)
+        await runs.queue_recheck(tx, [gsrn], "master_data_changed")
+
+
+async def set_reduced_tax(db: Database, valid_from: date, dkk_per_kwh: Decimal) -> None:
+    """The reduced electricity tax rate (elvarme) from *valid_from*."""
+    async with db.transaction() as tx:
+        await elvarme.set_reduced_tax(tx, valid_from, dkk_per_kwh)

@@ -615,3 +615,33 @@ async def mark_invoiced(
             )
             marked += int(status.split()[-1])
     return marked
+
+
+# What can be marked invoiced one at a time (the mark-invoiced API): its table and id column.
+INVOICEABLE = (("settlement", "settlement_id"), ("settlement_correction", "correction_id"))
+
+
+async def invoice_of(conn: asyncpg.Connection, item_id: uuid.UUID) -> tuple[str, str | None] | None:
+    """The kind (``settlement`` or ``settlement_correction``) of the settlement or correction
+    *item_id* and the invoice it is on (``None``: none yet), locked until the transaction
+    ends; ``None`` when there is no such item."""
+    for table, column in INVOICEABLE:
+        row = await conn.fetchrow(
+            f"SELECT invoice_id FROM {table} WHERE {column} = $1 FOR UPDATE", item_id
+        )
+        if row is not None:
+            return table, row["invoice_id"]
+    return None
+
+
+async def set_invoice(
+    conn: asyncpg.Connection, kind: str, item_id: uuid.UUID, invoice_id: str
+) -> None:
+    """Put the *kind* item *item_id* on *invoice_id*; when it was first marked stays."""
+    column = dict(INVOICEABLE)[kind]
+    await conn.execute(
+        f"""UPDATE {kind} SET invoice_id = $2,
+                invoiced_at = coalesce(invoiced_at, now()) WHERE {column} = $1""",
+        item_id,
+        invoice_id,
+    )
