@@ -10,10 +10,10 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from wattline_datahub import pollers
 from wattline_datahub.adapters.datahub_client import DataHubClient
 from wattline_datahub.bootstrap import SPEC, datahub_client
-from wattline_datahub.outbound import Outbound
+from wattline_datahub.handlers import Datahub, polling
+from wattline_datahub.handlers.inbound import Stored
 from wattline_datahub.settings import DatahubSettings
 from wattline_platform import migrations
 from wattline_platform.pii import PiiCipher
@@ -34,16 +34,16 @@ class Rig:
     client: DataHubClient
     sim: httpx.AsyncClient
     settings: DatahubSettings
-    outbound: Outbound
+    dh: Datahub
 
     async def queue(self, category: str, fixture: str) -> str:
         body = (FIXTURES / fixture).read_bytes()
         response = await self.sim.post(f"/sim/messages/{category}", content=body)
         return str(response.json()["message_id"])
 
-    async def drain(self, category: str) -> list[pollers.handlers.Stored]:
+    async def drain(self, category: str) -> list[Stored]:
         results = []
-        while stored := await pollers.poll_once(self.service, self.client, category, self.settings):
+        while stored := await polling.take_one(self.dh, category):
             results.append(stored)
         return results
 
@@ -79,8 +79,8 @@ async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator
             service = Service(SPEC, settings)
             service.db = await make_schema_db(SPEC.migrations_dir)
             client = datahub_client(settings)
-            outbound = Outbound(service, client, settings, PiiCipher(PiiCipher.new_key()))
-            yield Rig(service, client, sim, settings, outbound)
+            dh = Datahub(service, settings, client, PiiCipher(PiiCipher.new_key()))
+            yield Rig(service, client, sim, settings, dh)
             await client.close()
     finally:
         await conn.execute("DROP SCHEMA simulator CASCADE")

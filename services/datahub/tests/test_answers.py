@@ -13,7 +13,7 @@ from litestar.di import Provide
 from prometheus_client import REGISTRY
 from wattline_datahub import api
 from wattline_datahub.adapters import outbound_requests
-from wattline_datahub.handlers import store_inbound
+from wattline_datahub.handlers.inbound import store_inbound
 from wattline_platform.problem import EXCEPTION_HANDLERS
 from wattline_platform.testing import serve_app
 

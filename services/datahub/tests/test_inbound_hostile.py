@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import HealthCheck, given, settings
 from wattline_cim.testing import LONE_SURROGATE, hostile_variants, load_examples, replaced, wire
-from wattline_datahub import handlers
+from wattline_datahub.handlers import inbound
 
 if TYPE_CHECKING:
     from conftest import Rig
@@ -27,9 +27,9 @@ SERIES_ID = ("NotifyValidatedMeasureData_MarketDocument", "Series", 0, "mRID")
 _ids = itertools.count()
 
 
-async def kept(rig: Rig, raw: bytes) -> handlers.Stored:
+async def kept(rig: Rig, raw: bytes) -> inbound.Stored:
     message_id = f"hostile-{next(_ids)}"
-    result = await handlers.store_inbound(rig.service, "Timeseries", message_id, raw)
+    result = await inbound.store_inbound(rig.service, "Timeseries", message_id, raw)
     row = await rig.service.database.fetchrow(
         "SELECT status, reason FROM inbound_messages WHERE message_id = $1", message_id
     )

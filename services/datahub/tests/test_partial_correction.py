@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wattline_cim import dumps
-from wattline_datahub.handlers import store_inbound
+from wattline_datahub.handlers.inbound import store_inbound
 
 from .test_partial_days import ROOT, _hours, _kwh, _measure_events, _subsystem_message
 

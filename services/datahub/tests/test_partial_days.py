@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wattline_cim import dumps
-from wattline_datahub.handlers import store_inbound
+from wattline_datahub.handlers.inbound import store_inbound
 
 if TYPE_CHECKING:
     from conftest import Rig

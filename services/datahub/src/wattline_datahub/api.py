@@ -1,20 +1,46 @@
 """Datahub HTTP API: the dead letters back office and support look at and retry, and
-DataHub's reminders of missing measure data."""
+DataHub's reminders of missing measure data. Thin: query in, a handler, a typed model out."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer
 from wattline_platform.inputs import AfterId, GsrnQuery, Offset, PageSize
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_datahub import handlers
-from wattline_datahub.adapters import inbound_messages
+from wattline_datahub.handlers import inbound
+
+
+def _as_isoformat(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+class DeadLetterOut(BaseModel):
+    """A DataHub message kept aside: it could not be parsed or validated."""
+
+    id: str = Field(description="DataHub's MessageId")
+    category: str = Field(description="the queue it came from (MeasureData, MasterData, ...)")
+    reason: str | None = Field(description="why it could not be used")
+    received_at: Annotated[datetime, PlainSerializer(_as_isoformat, return_type=str)]
+    size_bytes: int = Field(description="length of the raw message")
+
+
+class DeadLetterPage(BaseModel):
+    items: list[DeadLetterOut]
+    total: int = Field(description="dead letters in all, not only on this page")
+
+
+class RetriedOut(BaseModel):
+    """A dead letter that parsed this time: kept, its events published."""
+
+    id: str
+    status: Literal["retried"] = "retried"
+    events: int = Field(description="events the message became")
 
 
 class DeadLetterController(Controller):
@@ -27,32 +53,30 @@ class DeadLetterController(Controller):
         service: ServiceDep,
         limit: FromQuery[PageSize] = 100,
         offset: FromQuery[Offset] = 0,
-    ) -> dict[str, Any]:
-        async with service.database.connection() as conn:
-            rows = await inbound_messages.dead_letters(conn, limit, offset)
-            counts = await inbound_messages.counts(conn)
-        return {
-            "items": [
-                {
-                    "id": r["message_id"],
-                    "category": r["category"],
-                    "reason": r["reason"],
-                    "received_at": r["received_at"].isoformat(),
-                    "size_bytes": r["size"],
-                }
-                for r in rows
+    ) -> DeadLetterPage:
+        page = await inbound.dead_letters(service, limit, offset)
+        return DeadLetterPage(
+            items=[
+                DeadLetterOut(
+                    id=r["message_id"],
+                    category=r["category"],
+                    reason=r["reason"],
+                    received_at=r["received_at"],
+                    size_bytes=r["size"],
+                )
+                for r in page.rows
             ],
-            "total": counts.get("dead_lettered", 0),
-        }
+            total=page.total,
+        )
 
     @post("/{message_id:str}/retry", status_code=200, summary="Parse a dead letter again")
-    async def retry(self, message_id: FromPath[str], service: ServiceDep) -> dict[str, Any]:
-        result = await handlers.retry_dead_letter(service, message_id)
+    async def retry(self, message_id: FromPath[str], service: ServiceDep) -> RetriedOut:
+        result = await inbound.retry_dead_letter(service, message_id)
         if result is None:
             raise Problem(404, "dead-letter-not-found", "No such dead letter", message_id)
         if result.outcome == "dead_lettered":
             raise Problem(422, "still-invalid", "The message still cannot be used", result.reason)
-        return {"id": message_id, "status": "retried", "events": result.events}
+        return RetriedOut(id=message_id, events=result.events)
 
 
 class MissingDataReminderOut(BaseModel):
@@ -85,7 +109,7 @@ class MissingDataReminderController(Controller):
         after: FromQuery[AfterId] = None,
         limit: FromQuery[PageSize] = 100,
     ) -> MissingDataReminderPage:
-        rows = await handlers.missing_data_reminders(service, after, limit, gsrn)
+        rows = await inbound.missing_data_reminders(service, after, limit, gsrn)
         items = [
             MissingDataReminderOut(
                 id=r["id"],

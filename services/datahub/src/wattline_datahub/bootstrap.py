@@ -1,36 +1,50 @@
-"""Composition root of the datahub service."""
+"""Composition root of the datahub service: the only place its parts are built."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from wattline_platform.pii import PiiCipher
 from wattline_platform.service import Service, ServiceSpec
 
-from wattline_datahub import api, consumers, pollers
+from wattline_datahub import api, consumers
 from wattline_datahub.adapters.datahub_client import DataHubClient
-from wattline_datahub.outbound import Outbound
+from wattline_datahub.handlers import Datahub
+from wattline_datahub.jobs import pollers, sender
 from wattline_datahub.settings import DatahubSettings
 
 SPEC = ServiceSpec("datahub", Path(__file__).resolve().parents[2] / "migrations")
 
 
-def build(settings: DatahubSettings | None = None) -> Service:
-    """Wire the datahub service: pollers, the dead-letter API, DataHub reachability."""
+def wire(settings: DatahubSettings | None = None, cipher: PiiCipher | None = None) -> Datahub:
+    """The datahub service and the context its handlers run in: pollers, the sender, the
+    consumers, the dead-letter API, DataHub reachability. Without a PII key (and no *cipher*)
+    documents are kept unsealed and a request with a sealed customer id fails."""
     settings = settings or DatahubSettings()
     client = datahub_client(settings)
     service = Service(SPEC, settings)
-    key = service.platform.pii_key.get_secret_value() if service.platform.pii_key else ""
-    cipher = PiiCipher(key) if key else None
-    outbound = Outbound(service, client, settings, cipher)
+    if cipher is None and service.platform.pii_key:
+        key = service.platform.pii_key.get_secret_value()
+        cipher = PiiCipher(key) if key else None
+    dh = Datahub(service, settings, client, cipher)
     service.route_handlers.extend(api.ROUTES)
-    consumers.register(service, outbound)
-    pollers.start_pollers(service, client, settings)
-    service.background.append(outbound.run_sender)
+    consumers.register(dh)
+    slots = asyncio.Semaphore(settings.concurrency)  # categories polled at the same time
+    for category in settings.categories:
+        service.background.append(
+            lambda c=category: pollers.run_poller(dh, c, slots)  # type: ignore[misc]
+        )
+    service.background.append(lambda: sender.run_sender(dh))
     service.ready_checks["datahub"] = _reachable(client)
     service.shutdown_hooks.append(client.close)
-    return service
+    return dh
+
+
+def build(settings: DatahubSettings | None = None) -> Service:
+    """Wire the datahub service (:func:`wire`) and return it to run."""
+    return wire(settings).service
 
 
 def datahub_client(settings: DatahubSettings) -> DataHubClient:

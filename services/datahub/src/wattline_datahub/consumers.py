@@ -1,16 +1,19 @@
-"""Datahub subscriptions: requests the portfolio and reconciliation raise."""
+"""Datahub subscriptions: requests the portfolio and reconciliation raise (thin: the
+platform decodes and deduplicates, a handler records)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from wattline_contracts.portfolio import DataHubRequestRaisedV1
 from wattline_contracts.reconciliation import DataRequestRaisedV1
-from wattline_platform.service import Service
 
-from wattline_datahub.outbound import Outbound
+from wattline_datahub.handlers import Datahub, requests
 
 
-def register(service: Service, outbound: Outbound) -> None:
+def register(dh: Datahub) -> None:
     """Route consumed event types to handlers."""
-    assert service.consumer is not None
-    service.consumer.on(DataHubRequestRaisedV1)(outbound.record)
-    service.consumer.on(DataRequestRaisedV1)(outbound.record_data_request)
+    consumer = dh.service.consumer
+    assert consumer is not None
+    consumer.on(DataHubRequestRaisedV1)(partial(requests.record_request, dh))
+    consumer.on(DataRequestRaisedV1)(partial(requests.record_data_request, dh))

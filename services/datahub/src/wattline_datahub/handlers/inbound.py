@@ -1,4 +1,9 @@
-"""Datahub commands: store a peeked message with its events in one transaction."""
+"""Messages DataHub sent: keep one with its events in one transaction, retry a dead letter.
+
+Parse outside the transaction (pure, :mod:`wattline_datahub.domain.inbound`), then one
+transaction for the raw message, its events and what it closes; a message id already stored
+(a duplicate delivery) is caught by the primary key and changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -127,6 +132,22 @@ async def store_inbound(service: Service, category: str, message_id: str, raw: b
         _log_refusals(category, message_id, understood)
         _tell_operators(category, message_id, understood.events)
     return result
+
+
+@dataclass(frozen=True)
+class DeadLetters:
+    """One page of dead letters, newest first, and how many there are in all."""
+
+    rows: list[asyncpg.Record]
+    total: int
+
+
+async def dead_letters(service: Service, limit: int, offset: int) -> DeadLetters:
+    """The dead-lettered messages of the page (*limit*, *offset*) and their total."""
+    async with service.database.connection() as conn:
+        rows = await inbound_messages.dead_letters(conn, limit, offset)
+        counts = await inbound_messages.counts(conn)
+    return DeadLetters(rows, counts.get("dead_lettered", 0))
 
 
 async def missing_data_reminders(

@@ -1,0 +1,1 @@
+"""Long work outside consumer callbacks: the pollers of DataHub's queues and the sender."""
