@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import asyncpg
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
@@ -335,6 +336,57 @@ async def import_job(service: Service, settings: PricingSettings | None = None) 
 # --- API ---------------------------------------------------------------------------------
 
 
+# The responses are msgspec structs: they carry the keys ``from`` and ``to`` (a Python keyword),
+# which a struct renames in its body and its schema alike (a pydantic alias is used by neither:
+# the app dumps and documents models by field name).
+
+
+class SpotImportOut(msgspec.Struct, frozen=True, rename={"from_date": "from", "to_date": "to"}):
+    """What an import from Energi Data Service did (see :class:`SpotImport`)."""
+
+    from_date: str
+    to_date: str
+    price_area: str
+    start_utc: str
+    end_utc: str
+    expected: int
+    received: int
+    inserted: int
+    updated: int
+    unchanged: int
+    missing: int
+
+
+class SpotFileImportOut(msgspec.Struct, frozen=True):
+    """What storing an EDS JSON file did: its prices received and how many were new, changed
+    or unchanged, its price areas, and the records skipped (no price yet, other dataset's
+    days)."""
+
+    received: int
+    inserted: int
+    updated: int
+    unchanged: int
+    price_areas: list[str]
+    without_price: int
+    outside_dataset_days: int
+
+
+class SpotPriceOut(msgspec.Struct, frozen=True):
+    start: str
+    resolution: str
+    dkk_per_kwh: str
+    source: str
+
+
+class SpotPricesOut(msgspec.Struct, frozen=True, rename={"from_date": "from", "to_date": "to"}):
+    price_area: str
+    from_date: str
+    to_date: str
+    expected: int
+    count: int
+    prices: list[SpotPriceOut]
+
+
 class SpotImportIn(BaseModel):
     """Import *price_area*'s prices of the local dates ``from``..``to`` (inclusive)."""
 
@@ -360,7 +412,7 @@ class SpotPriceController(Controller):
     tags = ["settlement"]
 
     @post("/import", status_code=200, summary="Import day-ahead prices from Energi Data Service")
-    async def import_(self, data: JSONBody[SpotImportIn], service: ServiceDep) -> dict[str, Any]:
+    async def import_(self, data: JSONBody[SpotImportIn], service: ServiceDep) -> SpotImportOut:
         _check_range(data.from_date, data.to_date)
         settings = pricing_settings()
         start, end = _utc_range(data.from_date, data.to_date)
@@ -379,17 +431,19 @@ class SpotPriceController(Controller):
             raise Problem(
                 502, "spot-source-invalid", "Energi Data Service answered nonsense", str(exc)
             ) from None
-        return {
-            "from": data.from_date.isoformat(),
-            "to": data.to_date.isoformat(),
-            **asdict(result),
-        }
+        return SpotImportOut(
+            from_date=data.from_date.isoformat(), to_date=data.to_date.isoformat(), **asdict(result)
+        )
 
     @post("/upload", status_code=200, summary="Store day-ahead prices from an EDS JSON file")
-    async def upload(self, request: Request[Any, Any, Any], service: ServiceDep) -> dict[str, Any]:
+    async def upload(
+        self, request: Request[Any, Any, Any], service: ServiceDep
+    ) -> SpotFileImportOut:
         body = await request.body()
         try:
-            return await import_spot_file(service.database, body, source="upload")
+            return SpotFileImportOut(
+                **await import_spot_file(service.database, body, source="upload")
+            )
         except InvalidSpotFile as exc:
             raise Problem(400, "invalid-spot-file", "Not a spot price file", str(exc)) from None
 
@@ -400,20 +454,20 @@ class SpotPriceController(Controller):
         price_area: FromQuery[PriceArea],
         from_date: Annotated[date, QueryParameter(name="from")],
         to_date: Annotated[date, QueryParameter(name="to")],
-    ) -> dict[str, Any]:
+    ) -> SpotPricesOut:
         _check_range(from_date, to_date)
         start, end = _utc_range(from_date, to_date)
         async with service.database.connection() as conn:
             prices = await spot_store.list_spot(conn, price_area, start, end)
         expected = charge_rules.spot_intervals_between(start, end)
-        return {
-            "price_area": price_area,
-            "from": from_date.isoformat(),
-            "to": to_date.isoformat(),
-            "expected": len(expected),
-            "count": len(prices),
-            "prices": prices,
-        }
+        return SpotPricesOut(
+            price_area=price_area,
+            from_date=from_date.isoformat(),
+            to_date=to_date.isoformat(),
+            expected=len(expected),
+            count=len(prices),
+            prices=[SpotPriceOut(**p) for p in prices],
+        )
 
 
 ROUTES: list[Any] = [SpotPriceController]
