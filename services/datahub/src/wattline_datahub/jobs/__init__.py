@@ -1,1 +1,50 @@
-"""Long work outside consumer callbacks: the pollers of DataHub's queues and the sender."""
+"""Long work outside consumer callbacks: the pollers of DataHub's queues and the sender.
+
+Both are :func:`while_leased` loops: one replica at a time does the work (a Postgres lease
+per job), and a failure of the database only delays it (what is queued stays queued).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from wattline_platform.logging import get_logger
+
+from wattline_datahub.handlers import Datahub, leases
+
+log = get_logger(__name__)
+
+
+async def while_leased(
+    dh: Datahub,
+    lease: str,
+    step: Callable[[], Awaitable[bool]],
+    *,
+    failed: str,
+    taken: str | None = None,
+    **fields: str,
+) -> None:
+    """Run *step* for as long as the service runs, while holding the lease *lease*.
+
+    Again at once while *step* did work (True), after ``idle_poll_s`` when it did none.
+    Another replica holding the lease: try again in 5 s. Any other failure (the database
+    away): log *failed* with *fields*, take the lease again after 1 s. *taken*: the event
+    logged each time the lease is taken.
+    """
+    while True:
+        try:
+            async with leases.held(dh.service, lease) as ours:
+                if not ours:
+                    await asyncio.sleep(5.0)  # another replica does this work
+                    continue
+                if taken:
+                    log.info(taken, **fields)
+                while True:
+                    if not await step():
+                        await asyncio.sleep(dh.settings.idle_poll_s)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(failed, error=repr(exc), **fields)
+            await asyncio.sleep(1.0)

@@ -6,28 +6,14 @@ whoever holds the lease; its outcome is committed with its event).
 
 from __future__ import annotations
 
-import asyncio
-
-from wattline_platform.logging import get_logger
-
-from wattline_datahub.handlers import Datahub, leases, requests
-
-log = get_logger(__name__)
+from wattline_datahub.handlers import Datahub, requests
+from wattline_datahub.jobs import while_leased
 
 
 async def run_sender(dh: Datahub) -> None:
     """Send pending requests for as long as the service runs, holding the sender lease."""
-    while True:
-        try:
-            async with leases.held(dh.service, "datahub-sender") as ours:
-                if not ours:
-                    await asyncio.sleep(5.0)
-                    continue
-                while True:
-                    if not await requests.send_pending(dh):
-                        await asyncio.sleep(dh.settings.idle_poll_s)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("datahub_sender_error", error=repr(exc))
-            await asyncio.sleep(1.0)
+
+    async def send() -> bool:
+        return await requests.send_pending(dh) > 0
+
+    await while_leased(dh, "datahub-sender", send, failed="datahub_sender_error")
