@@ -29,12 +29,20 @@ def _free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
+# PostgreSQL and the broker of a system sit beside its services, in the block of ports its base
+# port starts (checked free with them): each from a block of its own was checked nowhere, and
+# could land on another system's PostgreSQL.
+PG_OFFSET = 150
+KAFKA_OFFSET = 160
+
+
 def free_base_port() -> int:
     while True:
         # Below the ephemeral range (32768 and up on Linux): a port there can be taken at any
         # moment by an outgoing connection, and the service meant for it then cannot bind.
         base = random.randrange(20000, 32000, 200)
-        offsets = [e.port_offset for e in (*SERVICES, *SERVERS)] + [GATEWAY_METRICS_OFFSET]
+        offsets = [e.port_offset for e in (*SERVICES, *SERVERS)]
+        offsets += [GATEWAY_METRICS_OFFSET, PG_OFFSET, KAFKA_OFFSET]
         if all(_free(base + offset) for offset in offsets):
             return base
 
@@ -45,10 +53,14 @@ class System:
 
     home: Path
     base_port: int = field(default_factory=free_base_port)
-    pg_port: int = field(default_factory=lambda: free_base_port() + 150)
-    kafka_port: int = field(default_factory=lambda: free_base_port() + 160)
+    pg_port: int = 0  # 0: base_port + PG_OFFSET
+    kafka_port: int = 0  # 0: base_port + KAFKA_OFFSET
     proc: subprocess.Popen[bytes] | None = None
     settings: dict[str, str] = field(default_factory=dict)  # extra environment for services
+
+    def __post_init__(self) -> None:
+        self.pg_port = self.pg_port or self.base_port + PG_OFFSET
+        self.kafka_port = self.kafka_port or self.base_port + KAFKA_OFFSET
 
     @property
     def url(self) -> str:
