@@ -10,7 +10,6 @@ and for one aggregate (whose writers serialise on its row) in the order its even
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,8 +19,9 @@ from typing import Any, Protocol
 import asyncpg
 from wattline_contracts import Envelope, Event
 
-from wattline_platform import metrics
+from wattline_platform import leases, metrics
 from wattline_platform.asyncutil import sleep_unless
+from wattline_platform.leases import lock_key
 from wattline_platform.logging import (
     causation_id_var,
     correlation_id_var,
@@ -35,18 +35,8 @@ log = get_logger(__name__)
 MAX_ENVELOPE_BYTES = 900_000
 
 
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit advisory lock key for *name*."""
-    raw = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
-    return raw - (1 << 64) if raw >= 1 << 63 else raw
-
-
 def _append_lock(schema: str) -> int:
     return lock_key(f"outbox-append:{schema}")
-
-
-def _leader_lock(schema: str) -> int:
-    return lock_key(f"outbox-relay:{schema}")
 
 
 @dataclass(frozen=True)
@@ -160,17 +150,9 @@ class OutboxRelay:
         """Run until ``stop``: wait for the leader lease, then publish batches."""
         while not self._stopping.is_set():
             try:
-                async with self.pool.acquire() as lease:
-                    if await lease.fetchval(
-                        "SELECT pg_try_advisory_lock($1)", _leader_lock(self.schema)
-                    ):
-                        try:
-                            await self._lead(lease)
-                        finally:
-                            if not lease.is_closed():
-                                await lease.execute(
-                                    "SELECT pg_advisory_unlock($1)", _leader_lock(self.schema)
-                                )
+                async with leases.held(self.pool, f"outbox-relay:{self.schema}") as lease:
+                    if lease is not None:
+                        await self._lead(lease)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # broker or database down: back off, then retry
