@@ -14,12 +14,12 @@ if TYPE_CHECKING:
 
 
 async def test_a_lease_is_held_by_one_session_until_its_block_ends(rig: Rig) -> None:
-    async with leases.held(rig.service, "datahub-sender") as first:
-        async with leases.held(rig.service, "datahub-sender") as second:
+    async with leases.held(rig.service.database, "datahub-sender") as first:
+        async with leases.held(rig.service.database, "datahub-sender") as second:
             assert (first, second) == (True, False)
-        async with leases.held(rig.service, "datahub-poll:MeasureData") as other:
+        async with leases.held(rig.service.database, "datahub-poll:MeasureData") as other:
             assert other is True  # another job's lease is another lock
-    async with leases.held(rig.service, "datahub-sender") as again:
+    async with leases.held(rig.service.database, "datahub-sender") as again:
         assert again is True  # back in the pool, the connection holds nothing
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from wattline_platform.service import Service
-
-from wattline_datahub.adapters import leases
+from wattline_platform import leases
+from wattline_platform.db import Database
 
 
 @asynccontextmanager
-async def held(service: Service, name: str) -> AsyncIterator[bool]:
+async def held(database: Database, name: str) -> AsyncIterator[bool]:
     """A connection of its own that takes the lease *name*: True inside while this replica
-    holds it, False when another does. The lease ends when the block does."""
-    async with service.database.connection() as conn:
-        yield await leases.try_take(conn, name)
+    holds it, False when another does. The lease ends when the block does (see
+    :mod:`wattline_platform.leases`)."""
+    async with leases.held(database.pool, name) as conn:
+        yield conn is not None

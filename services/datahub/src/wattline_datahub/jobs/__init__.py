@@ -34,7 +34,7 @@ async def while_leased(
     """
     while True:
         try:
-            async with leases.held(dh.service, lease) as ours:
+            async with leases.held(dh.service.database, lease) as ours:
                 if not ours:
                     await asyncio.sleep(5.0)  # another replica does this work
                     continue
