@@ -17,7 +17,7 @@ from wattline_datahub.settings import DatahubSettings
 from wattline_gateway.bootstrap import GatewaySettings
 from wattline_platform.config import PlatformSettings
 from wattline_portfolio.settings import PortfolioSettings
-from wattline_settlement.pricing import PricingSettings
+from wattline_settlement.settings import SettlementSettings
 from wattline_simulator.settings import SimulatorSettings
 
 from wattline.registry import SERVICES
@@ -51,7 +51,7 @@ def child_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ChildEnv:
 
 def test_settlement_fetches_spot_prices_from_this_system_s_simulator(child_env: ChildEnv) -> None:
     child_env("settlement")
-    assert PricingSettings().eds_base_url == SIM
+    assert SettlementSettings().eds_base_url == SIM
     assert PlatformSettings().clock_url == SIM + "/sim/clock"
 
 

@@ -35,10 +35,7 @@ SERVICE_BASE = "wattline_platform.config:ServiceSettings"
 SERVICE_CLASSES: dict[str, tuple[str, ...]] = {
     "portfolio": ("wattline_portfolio.settings:PortfolioSettings",),
     "datahub": ("wattline_datahub.settings:DatahubSettings",),
-    "settlement": (
-        "wattline_settlement.bootstrap:SettlementSettings",
-        "wattline_settlement.pricing:PricingSettings",
-    ),
+    "settlement": ("wattline_settlement.settings:SettlementSettings",),
     "invoicing": ("wattline_invoicing.settings:InvoicingSettings",),
     "reconciliation": ("wattline_reconciliation.settings:ReconciliationSettings",),
     "simulator": ("wattline_simulator.settings:SimulatorSettings",),

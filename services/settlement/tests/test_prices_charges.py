@@ -24,7 +24,6 @@ from wattline_contracts.portfolio import (
     ProductVersionPublishedV1,
     SupplyPeriodChangedV1,
 )
-from wattline_platform.config import ServiceSettings
 from wattline_platform.db import Database
 from wattline_platform.service import Service
 from wattline_platform.testing import SchemaFactory, identity_auth, serve_app
@@ -34,6 +33,7 @@ from wattline_settlement.adapters import prices as spot_store
 from wattline_settlement.bootstrap import SPEC
 from wattline_settlement.domain import charge_rules
 from wattline_settlement.domain.model import Period, PriceVersion, TariffVersion
+from wattline_settlement.settings import SettlementSettings
 from wattline_simulator.bootstrap import SPEC as SIM_SPEC
 from wattline_simulator.bootstrap import build as build_simulator
 from wattline_simulator.domain import charges as sim_charges
@@ -89,26 +89,22 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(
-    make_schema_db: SchemaFactory, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Rig]:
+async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator[Rig]:
     simulator = build_simulator(SimulatorSettings(database_url=postgres_dsn))
     simulator.db = await make_schema_db(SIM_SPEC.migrations_dir)  # its own random schema
-    service = Service(SPEC, ServiceSettings(database_url=postgres_dsn))
+    service = Service(SPEC, SettlementSettings(database_url=postgres_dsn))
     service.db = await make_schema_db(SPEC.migrations_dir)
     service.uses_broker = False
     service.route_handlers.extend(pricing.ROUTES)
     pricing.register(service)
     async with serve_app(simulator.app()) as eds_url:
-        monkeypatch.setenv("WATTLINE_SETTLEMENT_EDS_BASE_URL", eds_url)
-        pricing.pricing_settings.cache_clear()
+        service.settings.eds_base_url = eds_url
         async with (
             spot_store.EdsClient(eds_url) as eds,
             serve_app(service.app()) as url,
             httpx.AsyncClient(base_url=url, timeout=30, auth=identity_auth()) as api,
         ):
             yield Rig(service, service.db, eds_url, eds, api)
-    pricing.pricing_settings.cache_clear()
 
 
 def local_range(first: date, last: date) -> tuple[datetime, datetime]:
@@ -296,7 +292,7 @@ async def test_the_job_imports_yesterday_to_tomorrow(rig: Rig) -> None:
     # The background job does the same every round: a day later, 2 October's 96 quarters
     # per area are new and the rest unchanged
     rig.service.clock = FixedClock(utc("2025-10-02T10:00"))
-    settings = pricing.PricingSettings(eds_base_url=rig.eds_url, spot_import_interval_s=0.05)
+    settings = SettlementSettings(eds_base_url=rig.eds_url, spot_import_interval_s=0.05)
     job = asyncio.create_task(pricing.import_job(rig.service, settings))
     try:
         for _ in range(200):

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 import uvicorn
@@ -52,6 +52,10 @@ log = get_logger(__name__)
 
 ReadyCheck = Callable[[], Awaitable[tuple[bool, str]]]
 
+# The settings class of one service: its bootstrap builds ``Service[ItsSettings]``, so its code
+# reads ``service.settings.<its field>`` typed, with the one default the class declares.
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
 # Exit code of a service that saw the broker lose its state: the supervisor restarts it at once.
 EXIT_BROKER_RESET = 75
 
@@ -82,11 +86,11 @@ class ServiceSpec:
 
 
 @dataclass
-class Service:
-    """The running parts of one service process."""
+class Service(Generic[SettingsT]):
+    """The running parts of one service process, configured by its own *settings* class."""
 
     spec: ServiceSpec
-    settings: ServiceSettings
+    settings: SettingsT
     platform: PlatformSettings = field(default_factory=PlatformSettings)
     route_handlers: list[Any] = field(default_factory=list)
     ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
@@ -438,7 +442,8 @@ def _route_template(scope: Scope) -> str:
     return "unmatched"
 
 
-# Type of the ``service`` parameter of a route handler: the running service.
-ServiceDep = NamedDependency[Service]
+# Type of the ``service`` parameter of a route handler: the running service (a service that
+# reads its own settings there names ``NamedDependency[Service[ItsSettings]]``).
+ServiceDep = NamedDependency[Service[Any]]
 
-__all__ = ["EXIT_BROKER_RESET", "Request", "Service", "ServiceDep", "ServiceSpec"]
+__all__ = ["EXIT_BROKER_RESET", "Request", "Service", "ServiceDep", "ServiceSpec", "SettingsT"]

@@ -13,7 +13,7 @@ from wattline_datahub import api, consumers
 from wattline_datahub.adapters.datahub_client import DataHubClient
 from wattline_datahub.handlers import Datahub
 from wattline_datahub.jobs import pollers, sender
-from wattline_datahub.settings import DatahubSettings
+from wattline_datahub.settings import DatahubService, DatahubSettings
 
 SPEC = ServiceSpec("datahub", Path(__file__).resolve().parents[2] / "migrations")
 
@@ -42,7 +42,7 @@ def wire(settings: DatahubSettings | None = None, cipher: PiiCipher | None = Non
     return dh
 
 
-def build(settings: DatahubSettings | None = None) -> Service:
+def build(settings: DatahubSettings | None = None) -> DatahubService:
     """Wire the datahub service (:func:`wire`) and return it to run."""
     return wire(settings).service
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 from wattline_platform.config import ServiceSettings, require
+from wattline_platform.service import Service
 
 
 class DatahubSettings(ServiceSettings):
@@ -45,3 +46,7 @@ class DatahubSettings(ServiceSettings):
     def require_datahub(self) -> None:
         """Raise MissingSettings (one line naming the variables) unless DataHub is configured."""
         require(self, "datahub", "url", "token_url", "client_id", "client_secret")
+
+
+# The running datahub service: its code reads these settings typed from ``service.settings``.
+DatahubService = Service[DatahubSettings]

@@ -87,7 +87,7 @@ class GatewaySettings(ServiceSettings):
     )
 
 
-def build(settings: GatewaySettings | None = None) -> Service:
+def build(settings: GatewaySettings | None = None) -> Service[GatewaySettings]:
     """Wire the gateway: no broker, its own schema for API keys."""
     settings = settings or GatewaySettings()
     require(settings, "gateway", "services")

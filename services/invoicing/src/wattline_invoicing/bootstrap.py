@@ -14,7 +14,7 @@ from wattline_invoicing.adapters.parties import Parties
 from wattline_invoicing.handlers import Invoicing
 from wattline_invoicing.jobs import billing, delivery
 from wattline_invoicing.jobs import webhooks as webhook_jobs
-from wattline_invoicing.settings import InvoicingSettings
+from wattline_invoicing.settings import InvoicingService, InvoicingSettings
 
 SPEC = ServiceSpec("invoicing", Path(__file__).resolve().parents[2] / "migrations")
 
@@ -65,6 +65,6 @@ def email_channel(settings: InvoicingSettings) -> SmtpChannel | None:
     )
 
 
-def build(settings: InvoicingSettings | None = None) -> Service:
+def build(settings: InvoicingSettings | None = None) -> InvoicingService:
     """Wire the invoicing service: API, consumers, the billing job."""
     return wire(settings).service

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 from wattline_platform.config import ServiceSettings
+from wattline_platform.service import Service
 
 from wattline_invoicing.domain.aconto import AcontoDefault
 from wattline_invoicing.domain.dunning import Policy
@@ -259,3 +260,7 @@ class InvoicingSettings(ServiceSettings):
         if chosen is None:
             return AcontoDefault(Decimal(4000), Decimal("2.00"), Decimal("60.00"))
         return chosen.domain()
+
+
+# The running invoicing service: its code reads these settings typed from ``service.settings``.
+InvoicingService = Service[InvoicingSettings]

@@ -15,7 +15,7 @@ from wattline_platform.service import Service, ServiceSpec
 from wattline_portfolio import api, consumers, handlers, metrics, portal
 from wattline_portfolio.adapters.address_lookup import AddressLookup
 from wattline_portfolio.adapters.vault import Vault
-from wattline_portfolio.settings import PortfolioSettings
+from wattline_portfolio.settings import PortfolioService, PortfolioSettings
 
 SPEC = ServiceSpec("portfolio", Path(__file__).resolve().parents[2] / "migrations")
 log = get_logger(__name__)
@@ -24,7 +24,7 @@ __all__ = ["SPEC", "PortfolioSettings", "build", "portfolio_of", "wire"]
 
 
 def portfolio_of(
-    service: Service, settings: PortfolioSettings, cipher: PiiCipher
+    service: PortfolioService, settings: PortfolioSettings, cipher: PiiCipher
 ) -> handlers.Portfolio:
     """The handlers' context for *service*."""
     client = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0))
@@ -34,7 +34,9 @@ def portfolio_of(
     )
 
 
-def build(settings: PortfolioSettings | None = None, cipher: PiiCipher | None = None) -> Service:
+def build(
+    settings: PortfolioSettings | None = None, cipher: PiiCipher | None = None
+) -> PortfolioService:
     """Wire the portfolio service: API, DataHub answers, the scheduler."""
     return wire(settings, cipher).service
 

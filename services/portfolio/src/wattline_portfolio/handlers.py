@@ -40,7 +40,6 @@ from wattline_platform.grid_areas import price_area
 from wattline_platform.identifiers import is_valid_gsrn
 from wattline_platform.logging import get_logger
 from wattline_platform.problem import Problem
-from wattline_platform.service import Service
 
 from wattline_portfolio.adapters import metering_points, store
 from wattline_portfolio.adapters import products as product_store
@@ -68,7 +67,7 @@ from wattline_portfolio.domain.products import (
     version_to_sign,
 )
 from wattline_portfolio.models import PricesIn, ProductIn, SignupIn
-from wattline_portfolio.settings import PortfolioSettings
+from wattline_portfolio.settings import PortfolioService, PortfolioSettings
 
 log = get_logger(__name__)
 _STARTING = ("BRS-001", "BRS-009")
@@ -79,7 +78,7 @@ _OFFBOARD_REASON: dict[str, OffboardReason] = {"BRS-002": "end_of_supply", "BRS-
 class Portfolio:
     """What the portfolio's handlers work with (built in bootstrap)."""
 
-    service: Service
+    service: PortfolioService
     settings: PortfolioSettings
     vault: Vault
     addresses: AddressLookup
@@ -1218,7 +1217,9 @@ async def change_product(
 # -- metering points ----------------------------------------------------------------------------
 
 
-async def store_metering_point(service: Service, tx: asyncpg.Connection, mp: MeteringPoint) -> bool:
+async def store_metering_point(
+    service: PortfolioService, tx: asyncpg.Connection, mp: MeteringPoint
+) -> bool:
     """Store *mp* in *tx*; publish ``portfolio.metering_point.registered`` when it is new or
     changed. Returns True if changed."""
     current = await metering_points.get(tx, mp.gsrn, for_update=True)
@@ -1240,7 +1241,7 @@ async def store_metering_point(service: Service, tx: asyncpg.Connection, mp: Met
     return True
 
 
-async def register_metering_point(service: Service, mp: MeteringPoint) -> bool:
+async def register_metering_point(service: PortfolioService, mp: MeteringPoint) -> bool:
     """Store *mp*'s master data; publish it when new or changed. Returns True if changed."""
     async with service.database.transaction() as tx:
         return await store_metering_point(service, tx, mp)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from wattline_platform.config import ServiceSettings
+from wattline_platform.service import Service
 
 from wattline_portfolio.domain.dates import DateRules
 
@@ -75,3 +76,7 @@ class PortfolioSettings(ServiceSettings):
             end_max_days_ahead=self.end_max_days_ahead,
             closed_eves=self.closed_eves,
         )
+
+
+# The running portfolio service: its code reads these settings typed from ``service.settings``.
+PortfolioService = Service[PortfolioSettings]

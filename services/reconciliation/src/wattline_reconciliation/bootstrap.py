@@ -9,7 +9,7 @@ from wattline_platform.service import Service, ServiceSpec
 from wattline_reconciliation import api, consumers
 from wattline_reconciliation.handlers import Reconciliation
 from wattline_reconciliation.jobs.reconcile import reconcile_job
-from wattline_reconciliation.settings import ReconciliationSettings
+from wattline_reconciliation.settings import ReconciliationService, ReconciliationSettings
 
 SPEC = ServiceSpec("reconciliation", Path(__file__).resolve().parents[2] / "migrations")
 
@@ -27,6 +27,6 @@ def wire(settings: ReconciliationSettings | None = None) -> Reconciliation:
     return rec
 
 
-def build(settings: ReconciliationSettings | None = None) -> Service:
+def build(settings: ReconciliationSettings | None = None) -> ReconciliationService:
     """Wire the reconciliation service: API, consumers, the reconciliation job."""
     return wire(settings).service

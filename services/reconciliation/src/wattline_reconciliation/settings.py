@@ -7,6 +7,7 @@ from decimal import Decimal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from wattline_platform.config import ServiceSettings
+from wattline_platform.service import Service
 
 
 class ReconciliationSettings(ServiceSettings):
@@ -51,3 +52,7 @@ class ReconciliationSettings(ServiceSettings):
     job_interval_s: float = Field(
         default=5.0, gt=0, le=3600, description="seconds between looks for days to reconcile"
     )
+
+
+# The running reconciliation service: its code reads these settings typed from ``service.settings``.
+ReconciliationService = Service[ReconciliationSettings]

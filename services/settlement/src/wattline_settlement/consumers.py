@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from wattline_contracts.invoicing import CreditNoteIssuedV1, InvoiceIssuedV1
 from wattline_contracts.portfolio import MeteringPointRegisteredV1
-from wattline_platform.service import Service
 
 from wattline_settlement import handlers, metering, pricing
+from wattline_settlement.settings import SettlementService
 
 
-def register(service: Service) -> None:
+def register(service: SettlementService) -> None:
     """Route each consumed event type to its handler."""
     assert service.consumer is not None
     service.consumer.on(MeteringPointRegisteredV1)(handlers.on_metering_point_registered)

@@ -25,7 +25,7 @@ from wattline_platform.business_days import local_midnight
 from wattline_platform.identifiers import is_valid_gsrn
 from wattline_platform.logging import get_logger
 from wattline_platform.problem import Problem
-from wattline_platform.service import Service, ServiceDep
+from wattline_platform.service import ServiceDep
 
 from wattline_settlement.adapters import metering_data
 from wattline_settlement.adapters.metering_data import (
@@ -33,6 +33,7 @@ from wattline_settlement.adapters.metering_data import (
     STEP,
     DayData,
 )
+from wattline_settlement.settings import SettlementService
 
 log = get_logger(__name__)
 
@@ -67,7 +68,7 @@ async def on_measure_data(
     )
 
 
-def register(service: Service) -> None:
+def register(service: SettlementService) -> None:
     """Subscribe the metering-data handlers."""
     assert service.consumer is not None
     service.consumer.on_batch(MeasureDataReceivedV1)(on_measure_data)

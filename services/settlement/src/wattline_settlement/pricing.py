@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from wattline_contracts import Envelope
 from wattline_contracts.datahub import ChargeLinkReceivedV1, ChargeReceivedV1
 from wattline_contracts.portfolio import (
@@ -42,7 +40,7 @@ from wattline_platform.db import Database
 from wattline_platform.inputs import FIRST_DATE, BusinessDate, require_supported_dates
 from wattline_platform.logging import get_logger
 from wattline_platform.problem import Problem
-from wattline_platform.service import Service, ServiceDep
+from wattline_platform.service import ServiceDep
 
 from wattline_settlement.adapters import charges
 from wattline_settlement.adapters import prices as spot_store
@@ -66,6 +64,12 @@ from wattline_settlement.adapters.prices import (
     spot_series,
 )
 from wattline_settlement.domain import charge_rules
+from wattline_settlement.settings import (
+    PriceArea,
+    SettlementDep,
+    SettlementService,
+    SettlementSettings,
+)
 
 __all__ = [
     "ROUTES",
@@ -74,7 +78,6 @@ __all__ = [
     "EdsClient",
     "MissingCharges",
     "MissingPrices",
-    "PricingSettings",
     "SpotImport",
     "SupplyPeriodPart",
     "UnsupportedProduct",
@@ -91,33 +94,7 @@ __all__ = [
 
 log = get_logger(__name__)
 
-PriceArea = Literal["DK1", "DK2"]
 MAX_API_DAYS = 366
-
-
-class PricingSettings(BaseSettings):
-    """Where spot prices come from and how often they are fetched."""
-
-    model_config = SettingsConfigDict(env_prefix="WATTLINE_SETTLEMENT_", extra="ignore")
-
-    eds_base_url: str = Field(
-        default="https://api.energidataservice.dk",
-        description="Energi Data Service's API root, where spot prices are fetched",
-    )
-    eds_timeout_s: float = Field(default=30.0, description="seconds for one EDS request")
-    eds_page_size: int = Field(default=10_000, ge=1, description="records per EDS request")
-    spot_price_areas: tuple[PriceArea, ...] = Field(
-        default=("DK1", "DK2"), description="price areas imported (a JSON list)"
-    )
-    spot_import_interval_s: float = Field(
-        default=3600.0, gt=0, description="how often import_job fetches yesterday..tomorrow"
-    )
-
-
-@functools.lru_cache(maxsize=1)
-def pricing_settings() -> PricingSettings:
-    """The settings, read once (tests clear the cache after changing the environment)."""
-    return PricingSettings()
 
 
 # --- consumers ---------------------------------------------------------------------------
@@ -188,7 +165,7 @@ async def on_supply_period_changed(
     )
 
 
-def register(service: Service) -> None:
+def register(service: SettlementService) -> None:
     """Subscribe the price and charge handlers."""
     assert service.consumer is not None
     on = service.consumer.on
@@ -301,10 +278,10 @@ def _utc_range(first: date, last: date) -> tuple[datetime, datetime]:
 
 
 async def import_recent(
-    service: Service, client: EdsClient, settings: PricingSettings | None = None
+    service: SettlementService, client: EdsClient, settings: SettlementSettings | None = None
 ) -> list[SpotImport]:
     """Import yesterday, today and tomorrow (local, by the service's clock) for each area."""
-    settings = settings or pricing_settings()
+    settings = settings or service.settings
     today = danish_today(await service.clock.now())
     start, end = _utc_range(today - timedelta(days=1), today + timedelta(days=1))
     return [
@@ -313,13 +290,15 @@ async def import_recent(
     ]
 
 
-async def import_job(service: Service, settings: PricingSettings | None = None) -> None:
+async def import_job(
+    service: SettlementService, settings: SettlementSettings | None = None
+) -> None:
     """Background job: every ``spot_import_interval_s``, import yesterday..tomorrow.
 
     Tomorrow's prices appear around 13:00 the day before; until then they count as missing
     and the next round fetches them. A failed round is logged and retried next round.
     """
-    settings = settings or pricing_settings()
+    settings = settings or service.settings
     async with EdsClient(
         settings.eds_base_url, timeout_s=settings.eds_timeout_s, page_size=settings.eds_page_size
     ) as client:
@@ -412,9 +391,9 @@ class SpotPriceController(Controller):
     tags = ["settlement"]
 
     @post("/import", status_code=200, summary="Import day-ahead prices from Energi Data Service")
-    async def import_(self, data: JSONBody[SpotImportIn], service: ServiceDep) -> SpotImportOut:
+    async def import_(self, data: JSONBody[SpotImportIn], service: SettlementDep) -> SpotImportOut:
         _check_range(data.from_date, data.to_date)
-        settings = pricing_settings()
+        settings = service.settings
         start, end = _utc_range(data.from_date, data.to_date)
         try:
             async with EdsClient(

@@ -41,7 +41,6 @@ from wattline_contracts.settlement import (
 )
 from wattline_platform.business_days import danish_today
 from wattline_platform.logging import correlation_id_var, get_logger
-from wattline_platform.service import Service
 
 from wattline_settlement import metrics
 from wattline_settlement.adapters import metering_data
@@ -55,6 +54,7 @@ from wattline_settlement.domain.model import (
     is_no_change,
 )
 from wattline_settlement.inputs import Blocked, Inputs, bulk_groups, load_inputs
+from wattline_settlement.settings import SettlementService
 
 log = get_logger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -148,7 +148,7 @@ def _minus(a: Sequence[Line], b: Sequence[Line]) -> tuple[Line, ...]:
 
 
 async def start_run(
-    service: Service, billing: str, grid_area: str | None, trigger: str
+    service: SettlementService, billing: str, grid_area: str | None, trigger: str
 ) -> uuid.UUID | None:
     billing_period(billing)  # validates
     async with service.database.transaction() as tx:
@@ -190,7 +190,9 @@ async def items_for(
     ]
 
 
-async def work_once(service: Service, *, chunk: int = 2000, lease_s: float = 300.0) -> bool:
+async def work_once(
+    service: SettlementService, *, chunk: int = 2000, lease_s: float = 300.0
+) -> bool:
     """Claim one run and execute it; False when there was nothing to do."""
     async with service.database.transaction() as tx:
         run = await store.claim_run(tx, WORKER, lease_s)
@@ -216,7 +218,7 @@ async def work_once(service: Service, *, chunk: int = 2000, lease_s: float = 300
 
 
 async def execute_run(
-    service: Service, run: asyncpg.Record, *, chunk: int = 2000, lease_s: float = 300.0
+    service: SettlementService, run: asyncpg.Record, *, chunk: int = 2000, lease_s: float = 300.0
 ) -> str:
     """Settle every item of the run not settled before, a chunk per transaction; returns
     the run's status (completed or blocked).
@@ -291,7 +293,7 @@ METERING_LOCK = "SELECT pg_advisory_xact_lock('metering_data'::regclass::oid::in
 
 
 async def _settle_chunk(
-    service: Service,
+    service: SettlementService,
     tx: asyncpg.Connection,
     run_id: uuid.UUID,
     billing: str,
@@ -327,13 +329,12 @@ async def _settle_chunk(
     return settled, blocked, len(done) + len(todo) - len(blocked) - settled
 
 
-def _vat_rate(service: Service) -> Decimal:
-    rate = getattr(service.settings, "vat_rate", Decimal("0.25"))
-    return Decimal(str(rate))
+def _vat_rate(service: SettlementService) -> Decimal:
+    return service.settings.vat_rate
 
 
 async def _settle_items(
-    service: Service,
+    service: SettlementService,
     tx: asyncpg.Connection,
     run_id: uuid.UUID,
     billing: str,
@@ -353,7 +354,7 @@ async def _settle_items(
 
 
 async def _store(
-    service: Service,
+    service: SettlementService,
     tx: asyncpg.Connection,
     run_id: uuid.UUID,
     billing: str,
@@ -425,7 +426,7 @@ async def _log_settled(tx: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -
 
 
 async def _settle_bulk(
-    service: Service,
+    service: SettlementService,
     tx: asyncpg.Connection,
     run_id: uuid.UUID,
     billing: str,
@@ -481,7 +482,7 @@ def _completed(
 # -- corrections --------------------------------------------------------------------------
 
 
-async def queue_changed_data(service: Service, limit: int = 5000) -> int:
+async def queue_changed_data(service: SettlementService, limit: int = 5000) -> int:
     """Queue a recheck for metering points with metering data newer than the watermark in a
     settled period (their own, or the consumption point a production point is netted into).
     Returns how many data rows were looked at."""
@@ -526,7 +527,7 @@ async def queue_changed_data(service: Service, limit: int = 5000) -> int:
 RECHECK_RETRY_S = 300.0  # a recheck that cannot settle yet (data or prices missing) waits
 
 
-async def recheck_some(service: Service, limit: int = 50) -> int:
+async def recheck_some(service: SettlementService, limit: int = 50) -> int:
     """Recheck queued metering points, one transaction each; returns how many."""
     count = 0
     for _ in range(limit):
@@ -540,7 +541,9 @@ async def recheck_some(service: Service, limit: int = 50) -> int:
     return count
 
 
-async def recheck(service: Service, tx: asyncpg.Connection, gsrn: str, reason: str) -> bool:
+async def recheck(
+    service: SettlementService, tx: asyncpg.Connection, gsrn: str, reason: str
+) -> bool:
     """Settle *gsrn*'s settled periods again and publish the differences; settle periods of
     completed billing periods that its supply now covers but were never settled. Returns
     True when something could not be settled yet (the caller tries again later)."""
@@ -712,7 +715,7 @@ def _zero_d(line: Line) -> int | None:
 
 
 async def _settle_newly_covered(
-    service: Service, tx: asyncpg.Connection, gsrn: str, vat_rate: Decimal
+    service: SettlementService, tx: asyncpg.Connection, gsrn: str, vat_rate: Decimal
 ) -> bool:
     """Billing periods already run that the supply now covers but nobody settled (e.g. a
     move-in date corrected back into the previous month): settle them now, on behalf of the
@@ -738,7 +741,7 @@ async def _settle_newly_covered(
 # -- the background jobs ------------------------------------------------------------------
 
 
-async def run_worker(service: Service, interval_s: float = 1.0) -> None:
+async def run_worker(service: SettlementService, interval_s: float = 1.0) -> None:
     """Execute queued runs (any replica; a run is claimed under a lease)."""
     while True:
         try:
@@ -749,7 +752,7 @@ async def run_worker(service: Service, interval_s: float = 1.0) -> None:
         await asyncio.sleep(interval_s)
 
 
-async def correction_worker(service: Service, interval_s: float = 2.0) -> None:
+async def correction_worker(service: SettlementService, interval_s: float = 2.0) -> None:
     """Find settled periods with newer data or a changed supply period; publish deltas."""
     while True:
         try:
@@ -762,7 +765,7 @@ async def correction_worker(service: Service, interval_s: float = 2.0) -> None:
 
 
 async def schedule(
-    service: Service, after_days: int, deadline_days: int = 10, interval_s: float = 60.0
+    service: SettlementService, after_days: int, deadline_days: int = 10, interval_s: float = 60.0
 ) -> None:
     """Start each billing period's scheduled run once (see :func:`schedule_due`), and retry
     blocked runs (:func:`retry_blocked`), every *interval_s*."""
@@ -796,7 +799,7 @@ def _months_to_schedule(newest: str | None, today: date) -> list[str]:
 
 
 async def schedule_due(
-    service: Service,
+    service: SettlementService,
     after_days: int,
     deadline_days: int,
     waiting: dict[str, tuple[Any, ...]] | None = None,
@@ -860,7 +863,7 @@ RETRY_MAX_S = 6 * 3600.0
 
 
 async def retry_blocked(
-    service: Service, after_s: float = 600.0, max_s: float = RETRY_MAX_S
+    service: SettlementService, after_s: float = 600.0, max_s: float = RETRY_MAX_S
 ) -> int:
     """Bring blocked runs to their final state, whichever run of the period is the newest:
     items settled meanwhile by another run or a correction stop counting as blocked (a run

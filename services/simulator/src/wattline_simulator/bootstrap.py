@@ -11,7 +11,7 @@ from wattline_platform.service import Service, ServiceSpec
 
 from wattline_simulator import api, eds_api, market_api
 from wattline_simulator.jobs.catch_up import catch_up
-from wattline_simulator.settings import SimulatorSettings
+from wattline_simulator.settings import SimulatorService, SimulatorSettings
 
 SPEC = ServiceSpec("simulator", Path(__file__).resolve().parents[2] / "migrations", messaging=False)
 
@@ -30,7 +30,7 @@ def needs_identity(method: str, path: str) -> bool:
     return not (method == "GET" and system_read)
 
 
-def build(settings: SimulatorSettings | None = None) -> Service:
+def build(settings: SimulatorSettings | None = None) -> SimulatorService:
     """Wire the simulator (HTTP and its own schema: DataHub is not on our bus)."""
     service = Service(SPEC, settings or SimulatorSettings(), identity_required=needs_identity)
     # A clock move runs the catch-up job before it answers (the simulator has no worker):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from wattline_platform.config import ServiceSettings
+from wattline_platform.service import Service
 
 
 class SimulatorSettings(ServiceSettings):
@@ -60,3 +61,7 @@ class SimulatorSettings(ServiceSettings):
     move_in_max_business_days_back: int = Field(
         default=5, description="BRS-009: earliest move-in, business days back"
     )
+
+
+# The running simulator service: its code reads these settings typed from ``service.settings``.
+SimulatorService = Service[SimulatorSettings]

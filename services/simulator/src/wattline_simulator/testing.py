@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from wattline_platform.service import Service
 
-from wattline_simulator.settings import SimulatorSettings
+from wattline_simulator.settings import SimulatorService, SimulatorSettings
 
 
 @dataclass
@@ -17,7 +16,7 @@ class Sim:
     the ``simulator`` schema."""
 
     client: Any  # litestar.testing.AsyncTestClient
-    service: Service
+    service: SimulatorService
     db: asyncpg.Connection
 
     @property

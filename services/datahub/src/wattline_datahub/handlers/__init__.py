@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wattline_platform.pii import PiiCipher
-from wattline_platform.service import Service
 
 from wattline_datahub.adapters.datahub_client import DataHubClient
-from wattline_datahub.settings import DatahubSettings
+from wattline_datahub.settings import DatahubService, DatahubSettings
 
 
 @dataclass
@@ -23,7 +22,7 @@ class Datahub:
     DataHub client and the cipher that seals personal data at rest (None: no PII key, so a
     request carrying a sealed customer id fails and documents are kept unsealed)."""
 
-    service: Service
+    service: DatahubService
     settings: DatahubSettings
     client: DataHubClient
     cipher: PiiCipher | None = None

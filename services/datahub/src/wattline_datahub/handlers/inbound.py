@@ -14,11 +14,11 @@ import asyncpg
 from wattline_cim import CimError, parse_documents
 from wattline_contracts.datahub import MissingDataRemindedV1
 from wattline_platform.logging import get_logger
-from wattline_platform.service import Service
 
 from wattline_datahub import metrics
 from wattline_datahub.adapters import inbound_messages, outbound_requests, partial_days, reminders
 from wattline_datahub.domain.inbound import Keyed, Understood, interpret, measure_day_event, merge
+from wattline_datahub.settings import DatahubService
 
 Outcome = Literal["stored", "dead_lettered", "duplicate"]
 log = get_logger(__name__)
@@ -104,7 +104,9 @@ def _log_refusals(category: str, message_id: str, understood: Understood) -> Non
         )
 
 
-async def store_inbound(service: Service, category: str, message_id: str, raw: bytes) -> Stored:
+async def store_inbound(
+    service: DatahubService, category: str, message_id: str, raw: bytes
+) -> Stored:
     """Keep the raw message, and its events or its dead-letter reason, atomically.
 
     A message id already stored is a duplicate delivery: nothing changes. A message some of
@@ -142,7 +144,7 @@ class DeadLetters:
     total: int
 
 
-async def dead_letters(service: Service, limit: int, offset: int) -> DeadLetters:
+async def dead_letters(service: DatahubService, limit: int, offset: int) -> DeadLetters:
     """The dead-lettered messages of the page (*limit*, *offset*) and their total."""
     async with service.database.connection() as conn:
         rows = await inbound_messages.dead_letters(conn, limit, offset)
@@ -151,14 +153,14 @@ async def dead_letters(service: Service, limit: int, offset: int) -> DeadLetters
 
 
 async def missing_data_reminders(
-    service: Service, after: int | None, limit: int, gsrn: str | None
+    service: DatahubService, after: int | None, limit: int, gsrn: str | None
 ) -> list[asyncpg.Record]:
     """The reminders of missing data kept, newest first (keyset on their id)."""
     async with service.database.connection() as conn:
         return await reminders.page(conn, after, limit, gsrn)
 
 
-async def retry_dead_letter(service: Service, message_id: str) -> Stored | None:
+async def retry_dead_letter(service: DatahubService, message_id: str) -> Stored | None:
     """Parse a dead-lettered message again (after a fix); publish its events if it now works."""
     async with service.database.transaction() as tx:
         row = await inbound_messages.get_dead_letter(tx, message_id, for_update=True)

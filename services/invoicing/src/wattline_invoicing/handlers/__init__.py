@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wattline_platform.service import Service
-
 from wattline_invoicing.adapters.mailer import Channel
 from wattline_invoicing.adapters.parties import Parties
-from wattline_invoicing.settings import InvoicingSettings
+from wattline_invoicing.settings import InvoicingService, InvoicingSettings
 
 
 @dataclass
@@ -17,7 +15,7 @@ class Invoicing:
     opener of the payers' sealed personal data and the channel bills are e-mailed through
     (None: no mail server is configured, nothing is e-mailed)."""
 
-    service: Service
+    service: InvoicingService
     settings: InvoicingSettings
     parties: Parties = field(default_factory=lambda: Parties(None))
     email: Channel | None = None

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wattline_platform.service import Service
-
 from wattline_reconciliation.domain.energy import Tolerance
-from wattline_reconciliation.settings import ReconciliationSettings
+from wattline_reconciliation.settings import ReconciliationService, ReconciliationSettings
 
 
 @dataclass
 class Reconciliation:
     """What every use case works with: the service (database, outbox) and its settings."""
 
-    service: Service
+    service: ReconciliationService
     settings: ReconciliationSettings
 
     @property

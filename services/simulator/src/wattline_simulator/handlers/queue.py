@@ -6,10 +6,9 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from wattline_platform.service import Service
-
 from wattline_simulator.adapters import store
 from wattline_simulator.domain.faults import Answer, Fault, answer_for, pick
+from wattline_simulator.settings import SimulatorService
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ class Peeked:
     failure: Answer | None = None
 
 
-async def _response_fault(service: Service, category: str) -> Answer | None:
+async def _response_fault(service: SimulatorService, category: str) -> Answer | None:
     """Apply the response fault for the next call on *category*, if any."""
     async with service.database.transaction() as tx:
         fault = pick(await store.faults(tx), category)
@@ -40,12 +39,12 @@ async def _response_fault(service: Service, category: str) -> Answer | None:
     return answer
 
 
-async def check_faults(service: Service, category: str) -> Answer | None:
+async def check_faults(service: SimulatorService, category: str) -> Answer | None:
     """The injected failure for a non-peek call on *category* (dequeue, incoming)."""
     return await _response_fault(service, category)
 
 
-async def peek(service: Service, category: str) -> Peeked:
+async def peek(service: SimulatorService, category: str) -> Peeked:
     """The oldest message of *category*, logged in the served log."""
     failure = await _response_fault(service, category)
     if failure is not None:
@@ -59,7 +58,7 @@ async def peek(service: Service, category: str) -> Peeked:
     return Peeked(200, row["message_id"], bytes(row["body"]), row["document_type"])
 
 
-async def dequeue(service: Service, message_id: str) -> bool:
+async def dequeue(service: SimulatorService, message_id: str) -> bool:
     """Remove a message; a ``duplicate`` fault queues it once more with the same id."""
     async with service.database.transaction() as tx:
         row = await store.dequeue(tx, message_id)
@@ -86,7 +85,7 @@ async def dequeue(service: Service, message_id: str) -> bool:
     return True
 
 
-async def inject(service: Service, fault: Fault, broken_documents: list[bytes]) -> None:
+async def inject(service: SimulatorService, fault: Fault, broken_documents: list[bytes]) -> None:
     """Store *fault*; queue faults put their broken documents in the queue at once."""
     async with service.database.transaction() as tx:
         if broken_documents:
@@ -96,25 +95,27 @@ async def inject(service: Service, fault: Fault, broken_documents: list[bytes]) 
             await store.set_fault(tx, fault)
 
 
-async def queue_raw(service: Service, category: str, document_type: str, body: bytes) -> str:
+async def queue_raw(
+    service: SimulatorService, category: str, document_type: str, body: bytes
+) -> str:
     """Queue *body* as given in *category*; its message id."""
     async with service.database.transaction() as tx:
         return await store.enqueue(tx, category, document_type, body)
 
 
-async def clear_faults(service: Service) -> None:
+async def clear_faults(service: SimulatorService) -> None:
     """Clear every injected fault."""
     async with service.database.transaction() as tx:
         await store.clear_faults(tx)
 
 
-async def served(service: Service, since: int) -> list[dict[str, Any]]:
+async def served(service: SimulatorService, since: int) -> list[dict[str, Any]]:
     """The served log after entry *since*, oldest first."""
     async with service.database.connection() as conn:
         return [dict(r) for r in await store.served_log(conn, since)]
 
 
-async def depth(service: Service) -> dict[str, int]:
+async def depth(service: SimulatorService) -> dict[str, int]:
     """Pending messages per category."""
     async with service.database.connection() as conn:
         return await store.depth(conn)
