@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import asyncpg
-from wattline_platform.outbox import lock_key
+from wattline_platform.leases import lock_key
 
 from wattline_invoicing.domain.invoice import Draft, InvoiceLine
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import httpx
 from standardwebhooks import Webhook
-from wattline_platform.outbox import lock_key
+from wattline_platform.leases import lock_key
 from wattline_platform.pii import PiiCipher, PiiError
 
 Status = Literal["active", "disabled"]

@@ -19,7 +19,7 @@ from typing import Literal
 
 import asyncpg
 from wattline_contracts.invoicing import AllocationV1, PaymentFailedV1, PaymentReceivedV1
-from wattline_platform.outbox import lock_key
+from wattline_platform.leases import lock_key
 
 from wattline_invoicing import metrics
 from wattline_invoicing.adapters import payments as store

@@ -36,8 +36,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from wattline_platform import leases
+from wattline_platform.leases import lock_key
 from wattline_platform.logging import get_logger
-from wattline_platform.outbox import lock_key
 from wattline_platform.pii import PiiCipher
 
 from wattline_invoicing.adapters import webhooks as store
@@ -182,36 +183,33 @@ async def fan_out(
     docstring). Another replica fanning out, or a writer still between drawing an outbox id
     and committing, makes this pass read nothing; the next one goes on."""
     db = inv.service.database
-    async with db.connection() as conn:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _FANOUT_LOCK):
+    async with db.connection() as conn, leases.held_on(conn, _FANOUT_LOCK) as ours:
+        if not ours:
             return FannedOut(0, 0)
-        try:
-            targets = await store.active_targets(conn)
-            wanted = sorted({t for target in targets for t in target.event_types})
-            mark = await store.fanout_mark(conn)
-            events = await store.committed_outbox_after(conn, db.schema, mark, batch, wanted)
-            if not events:
-                return FannedOut(0, 0)
-            new = [
-                NewDelivery(
-                    target.subscription_id,
-                    event.event_id,
-                    event.outbox_id,
-                    event.event_type,
-                    rules.body(event.envelope),
-                )
-                for event in events
-                if event.envelope is not None
-                for target in targets
-                if rules.wants(
-                    target.event_types, target.start_after, event.outbox_id, event.event_type
-                )
-            ]
-            async with conn.transaction():
-                created = await store.add_deliveries(conn, new, _clock(now)())
-                await store.move_fanout_mark(conn, events[-1].outbox_id)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _FANOUT_LOCK)
+        targets = await store.active_targets(conn)
+        wanted = sorted({t for target in targets for t in target.event_types})
+        mark = await store.fanout_mark(conn)
+        events = await store.committed_outbox_after(conn, db.schema, mark, batch, wanted)
+        if not events:
+            return FannedOut(0, 0)
+        new = [
+            NewDelivery(
+                target.subscription_id,
+                event.event_id,
+                event.outbox_id,
+                event.event_type,
+                rules.body(event.envelope),
+            )
+            for event in events
+            if event.envelope is not None
+            for target in targets
+            if rules.wants(
+                target.event_types, target.start_after, event.outbox_id, event.event_type
+            )
+        ]
+        async with conn.transaction():
+            created = await store.add_deliveries(conn, new, _clock(now)())
+            await store.move_fanout_mark(conn, events[-1].outbox_id)
     return FannedOut(len(events), created)
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from datetime import date, timedelta
 
+from wattline_platform import leases
 from wattline_platform.business_days import danish_today
 from wattline_platform.logging import get_logger
-from wattline_platform.outbox import lock_key
 
 from wattline_invoicing import metrics
 from wattline_invoicing.domain.cycles import Cycle, Frequency, cycle_of
@@ -20,7 +20,7 @@ from wattline_invoicing.handlers import Invoicing, bills, dunning, issuing
 
 log = get_logger(__name__)
 
-_LOCK = lock_key("invoicing-billing-job")
+_LEASE = "invoicing-billing-job"  # its lock_key must never change (see leases)
 MAX_CATCH_UP = 8  # cycles per frequency after a jump of the clock
 
 
@@ -48,24 +48,21 @@ async def run_once(inv: Invoicing) -> int:
     """One pass; returns how many documents it issued (dunning's steps are logged)."""
     today = danish_today(await inv.service.clock.now())
     issued = 0
-    async with inv.service.database.connection() as lease:
-        if not await lease.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK):
+    async with leases.held(inv.service.database.pool, _LEASE) as lease:
+        if lease is None:
             return 0
-        try:
-            frequencies: tuple[Frequency, ...] = ("monthly", "quarterly")
-            for frequency in frequencies:
-                oldest = await issuing.oldest_unbilled(inv, frequency)
-                after = inv.settings.close_after_days
-                for cycle in closable_cycles(today, frequency, after, oldest):
-                    issued += metrics.issued(await issuing.close_cycle(inv, cycle, today))
-            issued += metrics.issued(await issuing.issue_final_settlements(inv, today))
-            issued += metrics.issued(await issuing.issue_corrections(inv, today))
-            issued += metrics.issued(await issuing.issue_first_prepayments(inv, today))
-            steps = await dunning.run_dunning(inv, today)
-            if steps:
-                log.info("dunning_steps_taken", steps=steps)
-        finally:
-            await lease.execute("SELECT pg_advisory_unlock($1)", _LOCK)
+        frequencies: tuple[Frequency, ...] = ("monthly", "quarterly")
+        for frequency in frequencies:
+            oldest = await issuing.oldest_unbilled(inv, frequency)
+            after = inv.settings.close_after_days
+            for cycle in closable_cycles(today, frequency, after, oldest):
+                issued += metrics.issued(await issuing.close_cycle(inv, cycle, today))
+        issued += metrics.issued(await issuing.issue_final_settlements(inv, today))
+        issued += metrics.issued(await issuing.issue_corrections(inv, today))
+        issued += metrics.issued(await issuing.issue_first_prepayments(inv, today))
+        steps = await dunning.run_dunning(inv, today)
+        if steps:
+            log.info("dunning_steps_taken", steps=steps)
     return issued
 
 
