@@ -286,12 +286,6 @@ class LeaseLost(Exception):
     """Another worker took the run over (this one was too slow to renew its lease)."""
 
 
-# Metering-data writers hold this lock until they commit (adapters/metering_data.py): a chunk
-# that holds it too reads every day committed before it, and data committed after it is seen
-# by the correction job together with the chunk's settlements.
-METERING_LOCK = "SELECT pg_advisory_xact_lock('metering_data'::regclass::oid::integer, 0)"
-
-
 async def _settle_chunk(
     service: SettlementService,
     tx: asyncpg.Connection,
@@ -303,7 +297,10 @@ async def _settle_chunk(
     """Settle *items* as they are now: their supply periods are read again and locked (a
     change waits for this chunk, then rechecks what it settled), metering data likewise.
     Returns (settled, blocked, found settled by another run meanwhile)."""
-    await tx.execute(METERING_LOCK)
+    # Metering-data writers hold this lock until they commit: holding it too, the chunk reads
+    # every day committed before it, and data committed after it is seen by the correction job
+    # together with the chunk's settlements.
+    await metering_data.lock_writers(tx)
     period = billing_period(billing)
     rows = await tx.fetch(
         """SELECT supply_period_id, gsrn, customer_id,

@@ -145,11 +145,17 @@ _STAGING_COLUMNS = (
     "event_id",
 )
 
-# Writers of this schema's metering data queue here until the writer before them commits, so
-# ids become visible in the order they are drawn ("changed since id X" misses nothing) and
-# versions are numbered from what is committed. The key is the table's oid: one per schema.
-_LOCK_AND_STAGE = """
-SELECT pg_advisory_xact_lock('metering_data'::regclass::oid::integer, 0);
+
+async def lock_writers(tx: asyncpg.Connection) -> None:
+    """Queue behind this schema's metering-data writers until *tx* ends (a transaction lock,
+    not a lease). Writers take it (:func:`store`) so ids become visible in the order they are
+    drawn ("changed since id X" misses nothing) and versions are numbered from what is
+    committed; a settlement chunk takes it to read every day committed before it. The key is
+    the table's oid: one per schema."""
+    await tx.execute("SELECT pg_advisory_xact_lock('metering_data'::regclass::oid::integer, 0)")
+
+
+_STAGE = """
 CREATE TEMPORARY TABLE IF NOT EXISTS metering_data_staging (
     ord                     integer     NOT NULL,
     gsrn                    text        NOT NULL,
@@ -266,7 +272,8 @@ async def store(conn: asyncpg.Connection, days: Sequence[MeasureDay]) -> list[Ch
     """
     if not days:
         return []
-    await conn.execute(_LOCK_AND_STAGE)
+    await lock_writers(conn)
+    await conn.execute(_STAGE)
     days = await _complete_partial(conn, days)
     months = sorted({d.local_date.replace(day=1) for d in days})
     await conn.execute(_PARTITIONS, months)
