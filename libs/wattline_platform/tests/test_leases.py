@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 from wattline_platform import leases, outbox
 from wattline_platform.leases import lock_key
 
@@ -46,6 +47,41 @@ async def test_a_lost_connection_frees_the_lease(postgres_dsn: str) -> None:
             raise AssertionError("the dead session's lease never passed on")
     finally:
         await second.close()
+
+
+async def test_a_holder_learns_its_lease_is_lost_when_its_session_is_terminated(
+    postgres_dsn: str,
+) -> None:
+    holder = await asyncpg.connect(postgres_dsn)
+    admin = await asyncpg.connect(postgres_dsn)
+    try:
+        key = lock_key("test-lease-terminated")
+        assert await leases.try_take(holder, key) is True
+        await leases.ensure_held(holder, key)  # held: no error
+        await leases.Lease(holder, key).ensure_held()
+        with pytest.raises(leases.LeaseLost):  # a key this session does not hold
+            await leases.ensure_held(holder, lock_key("test-lease-never-taken"))
+        pid = holder.get_server_pid()
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid) is True
+        with pytest.raises(leases.LeaseLost):  # the round trip fails with the session
+            await leases.ensure_held(holder, key)
+        assert holder.is_closed()
+        await leases.release(holder, key)  # nothing to release on a dead connection
+    finally:
+        holder.terminate()
+        await admin.close()
+
+
+async def test_a_released_lease_is_lost_to_its_former_holder(postgres_dsn: str) -> None:
+    conn = await asyncpg.connect(postgres_dsn)
+    try:
+        key = lock_key("test-lease-released")
+        assert await leases.try_take(conn, key) is True
+        await leases.release(conn, key)
+        with pytest.raises(leases.LeaseLost):
+            await leases.ensure_held(conn, key)
+    finally:
+        await conn.close()
 
 
 def test_lock_keys_never_change() -> None:

@@ -14,8 +14,11 @@ whole of the work. Why that is correct:
   no longer holds the lease (another replica may already run the job), so it must not go
   on. Doing the work's own queries on the lease's connection (as the relay and the
   webhook fan-out do) makes that automatic: they fail with the connection. Work done on
-  other connections must end with the block; a lost lease connection surfaces at the
-  latest when the block ends (the unlock fails), and the caller's loop takes it again.
+  other connections does not notice: a loop that steps on them checks the lease with
+  :func:`ensure_held` (a round trip on the lease's own connection) before every step and
+  stops with :class:`LeaseLost` when the session is gone, so at most the step already
+  under way overlaps the next holder's work. A bounded block that checks nothing learns
+  it at the latest when it ends (the unlock fails), and the caller's loop takes it again.
 * Released on exit: the block unlocks before the connection goes back to the pool (the
   pool's reset would unlock too, but an explicit unlock keeps a long-lived pooled
   connection from carrying a stale lock if the reset is ever skipped). Session locks
@@ -32,11 +35,27 @@ writers inside one transaction and end with it; they are not leases.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import asyncpg
+
+# A bigint advisory key shows in pg_locks as classid (its high 32 bits) and objid (its low
+# 32 bits), with objsubid 1 (the two-int4 form uses 2).
+_HELD = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+    " AND pid = pg_backend_pid() AND granted AND objsubid = 1"
+    " AND classid::bigint = $1 AND objid::bigint = $2)"
+)
+
+
+class LeaseLost(Exception):
+    """The lease is no longer this session's: its connection died (so the server ended
+    the session and the lock with it, and another replica may hold it now) or it was
+    released. The work done under it must stop."""
 
 
 def lock_key(name: str) -> int:
@@ -54,6 +73,31 @@ async def release(conn: asyncpg.Connection, key: int) -> None:
     """Give the lease *key* up (nothing to do when the connection is already gone)."""
     if not conn.is_closed():
         await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+
+async def ensure_held(conn: asyncpg.Connection, key: int) -> None:
+    """Raise :class:`LeaseLost` unless *conn*'s session still holds the lease *key*: one
+    round trip on *conn*, so a dead or cut connection fails here rather than later."""
+    try:
+        ours = await conn.fetchval(_HELD, (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the connection (or its session) is gone: so is the lease
+        raise LeaseLost(f"lease {key}: its connection failed ({exc!r})") from exc
+    if not ours:
+        raise LeaseLost(f"lease {key}: this session no longer holds it")
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A lease this replica took: the connection holding it and its key."""
+
+    conn: asyncpg.Connection
+    key: int
+
+    async def ensure_held(self) -> None:
+        """Raise :class:`LeaseLost` unless it is still held (see :func:`ensure_held`)."""
+        await ensure_held(self.conn, self.key)
 
 
 @asynccontextmanager

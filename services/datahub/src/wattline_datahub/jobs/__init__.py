@@ -28,19 +28,23 @@ async def while_leased(
     """Run *step* for as long as the service runs, while holding the lease *lease*.
 
     Again at once while *step* did work (True), after ``idle_poll_s`` when it did none.
-    Another replica holding the lease: try again in 5 s. Any other failure (the database
-    away): log *failed* with *fields*, take the lease again after 1 s. *taken*: the event
-    logged each time the lease is taken.
+    Before every step the lease is checked on its own connection (the steps run on
+    others): a lease whose session died may already be another replica's, so the loop
+    stops stepping (:class:`~wattline_datahub.handlers.leases.LeaseLost`, logged as a
+    failure) and takes it again. Another replica holding the lease: try again in 5 s. Any
+    other failure (the database away): log *failed* with *fields*, take the lease again
+    after 1 s. *taken*: the event logged each time the lease is taken.
     """
     while True:
         try:
             async with leases.held(dh.service.database, lease) as ours:
-                if not ours:
+                if ours is None:
                     await asyncio.sleep(5.0)  # another replica does this work
                     continue
                 if taken:
                     log.info(taken, **fields)
                 while True:
+                    await ours.ensure_held()
                     if not await step():
                         await asyncio.sleep(dh.settings.idle_poll_s)
         except asyncio.CancelledError:
