@@ -22,6 +22,7 @@ from wattline_platform.service import ServiceDep
 from wattline_platform.uploads import file_body, read_bounded, require_media_type
 
 from wattline_portfolio import handlers, portfolio_import, queries
+from wattline_portfolio import responses as r
 from wattline_portfolio.adapters import metering_points, store
 from wattline_portfolio.adapters import products as product_store
 from wattline_portfolio.domain.metering_point import InvalidMeteringPoint, MeteringPoint
@@ -73,12 +74,12 @@ class MeteringPointController(Controller):
         return MeteringPointOut(**asdict(mp), changed=changed)
 
     @get("/{gsrn:str}", summary="A metering point's master data")
-    async def fetch(self, gsrn: FromPath[str], service: ServiceDep) -> dict[str, Any]:
+    async def fetch(self, gsrn: FromPath[str], service: ServiceDep) -> r.PortfolioMeteringPoint:
         async with service.database.connection() as conn:
             mp = await metering_points.get(conn, gsrn)
         if mp is None:
             raise Problem(404, "metering-point-not-found", "Unknown metering point", gsrn)
-        return asdict(mp)
+        return r.PortfolioMeteringPoint.of(asdict(mp))
 
 
 def _uuid(value: str, what: str) -> uuid.UUID:
@@ -100,25 +101,27 @@ def routes(p: Portfolio) -> list[Any]:
             summary="Products to offer: our margin and subscription, spot or fixed",
             opt=FOR_CHANNELS,
         )
-        async def list_products(self, include_inactive: FromQuery[bool] = False) -> list[Any]:
+        async def list_products(
+            self, include_inactive: FromQuery[bool] = False
+        ) -> list[r.PortfolioProductOffer]:
             today = await p.today()
             async with p.service.database.connection() as conn:
                 products = await product_store.all_products(conn, only_active=not include_inactive)
             views = (queries.product_view(x, today) for x in products)
-            return [v for v in views if v is not None]
+            return [r.PortfolioProductOffer.of(v) for v in views if v is not None]
 
         @get("/{product_id:str}", summary="A product with all its price versions", opt=FOR_CHANNELS)
-        async def get_product(self, product_id: FromPath[str]) -> dict[str, Any]:
+        async def get_product(self, product_id: FromPath[str]) -> r.PortfolioProduct:
             async with p.service.database.connection() as conn:
                 product = await product_store.get(conn, str(_uuid(product_id, "product")))
             if product is None:
                 raise Problem(404, "product-not-found", "No such product", product_id)
-            return queries.product_detail(product, await p.today())
+            return r.PortfolioProduct.of(queries.product_detail(product, await p.today()))
 
         @post("/", status_code=201, summary="Create a product (its first price version)")
-        async def create_product(self, data: JSONBody[ProductIn]) -> dict[str, Any]:
+        async def create_product(self, data: JSONBody[ProductIn]) -> r.PortfolioProduct:
             product = await handlers.create_product(p, data)
-            return queries.product_detail(product, await p.today())
+            return r.PortfolioProduct.of(queries.product_detail(product, await p.today()))
 
         @post(
             "/{product_id:str}/versions",
@@ -127,19 +130,21 @@ def routes(p: Portfolio) -> list[Any]:
         )
         async def add_version(
             self, product_id: FromPath[str], data: JSONBody[PricesIn]
-        ) -> dict[str, Any]:
+        ) -> r.PortfolioPrices:
             version = await handlers.add_product_version(p, str(_uuid(product_id, "product")), data)
-            return queries._prices(version)
+            return r.PortfolioPrices.of(queries._prices(version))
 
         @patch("/{product_id:str}", summary="Description, order, green flag, active")
-        async def edit(self, product_id: FromPath[str], data: JSONBody[ProductPatch]) -> Any:
+        async def edit(
+            self, product_id: FromPath[str], data: JSONBody[ProductPatch]
+        ) -> r.PortfolioProduct:
             key = str(_uuid(product_id, "product"))
             async with p.service.database.transaction() as tx:
                 await product_store.update_presentation(tx, key, **data.model_dump())
                 product = await product_store.get(tx, key)
             if product is None:
                 raise Problem(404, "product-not-found", "No such product", product_id)
-            return queries.product_detail(product, await p.today())
+            return r.PortfolioProduct.of(queries.product_detail(product, await p.today()))
 
     # What a channel's key may call: each shows it only the signups that channel made. Every
     # other route refuses a channel's key (wattline_platform.identity.FOR_CHANNELS).
@@ -160,39 +165,41 @@ def routes(p: Portfolio) -> list[Any]:
             idempotency_key: Annotated[
                 str | None, HeaderParameter(name="Idempotency-Key", max_length=200)
             ] = None,
-        ) -> Response[dict[str, str]]:
+        ) -> Response[r.PortfolioSignupAccepted]:
             result = await handlers.submit_signup(
                 p, data, idempotency_key, channel=identity.channel
             )
             headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-            return Response(result.body(), status_code=201, headers=headers)
+            return Response(
+                r.PortfolioSignupAccepted.of(result.body()), status_code=201, headers=headers
+            )
 
         @get("/{signup_id:str}/status", summary="Where a signup is")
-        async def status(self, signup_id: FromPath[str], identity: IdentityDep) -> dict[str, Any]:
+        async def status(
+            self, signup_id: FromPath[str], identity: IdentityDep
+        ) -> r.PortfolioSignupStatus:
             async with p.service.database.connection() as conn:
                 row = await store.signup(conn, signup_id, seen_by=identity.channel)
             if row is None:
                 raise Problem(404, "signup-not-found", "No such signup", signup_id)
-            return {
-                "signup_id": row["signup_id"],
-                "status": row["status"],
-                "gsrn": row["gsrn"],
-                "effective_date": row["effective_date"].isoformat(),
-                "rejection_reason": row["rejection_reason"],
-                "end_reason": row["end_reason"],
-                "end_date": None if row["end_date"] is None else row["end_date"].isoformat(),
-            }
+            return r.PortfolioSignupStatus(
+                signup_id=row["signup_id"],
+                status=row["status"],
+                gsrn=row["gsrn"],
+                effective_date=row["effective_date"].isoformat(),
+                rejection_reason=row["rejection_reason"],
+                end_reason=row["end_reason"],
+                end_date=None if row["end_date"] is None else row["end_date"].isoformat(),
+            )
 
         @post("/{signup_id:str}/cancel", status_code=200, summary="Cancel before activation")
         async def cancel(
             self, signup_id: FromPath[str], identity: IdentityDep
-        ) -> Response[dict[str, Any]]:
+        ) -> Response[r.PortfolioSignupCancelled]:
             status, asked = await handlers.cancel_signup(p, signup_id, identity.channel)
-            body = {
-                "signup_id": signup_id,
-                "status": status,
-                "cancellation": "requested" if asked else "done",
-            }
+            body = r.PortfolioSignupCancelled(
+                signup_id=signup_id, status=status, cancellation="requested" if asked else "done"
+            )
             return Response(body, status_code=202 if asked else 200)
 
     class BackOfficeSignupController(Controller):
@@ -208,9 +215,9 @@ def routes(p: Portfolio) -> list[Any]:
             search: FromQuery[SearchText] = None,
             page: FromQuery[Page] = 1,
             page_size: FromQuery[PageSize] = 50,
-        ) -> dict[str, Any]:
+        ) -> r.PortfolioSignupPage:
             async with p.service.database.connection() as conn:
-                return await queries.signups(
+                found = await queries.signups(
                     conn,
                     p.vault,
                     status=status,
@@ -219,24 +226,27 @@ def routes(p: Portfolio) -> list[Any]:
                     page_size=page_size,
                     seen_by=identity.channel,
                 )
+            return r.PortfolioSignupPage.of(found)
 
         @get("/{signup_id:str}", summary="A signup with its customer, payer and process")
-        async def detail(self, signup_id: FromPath[str], identity: IdentityDep) -> dict[str, Any]:
+        async def detail(
+            self, signup_id: FromPath[str], identity: IdentityDep
+        ) -> r.PortfolioSignupDetail:
             async with p.service.database.connection() as conn:
                 found = await queries.signup_detail(conn, p.vault, signup_id, identity.channel)
             if found is None:
                 raise Problem(404, "signup-not-found", "No such signup", signup_id)
-            return found
+            return r.PortfolioSignupDetail.of(found)
 
         @get("/{signup_id:str}/events", summary="The signup's process timeline")
         async def events(
             self, signup_id: FromPath[str], identity: IdentityDep
-        ) -> list[dict[str, Any]]:
+        ) -> list[r.PortfolioProcessEvent]:
             async with p.service.database.connection() as conn:
                 found = await queries.signup_timeline(conn, signup_id, identity.channel)
             if found is None:
                 raise Problem(404, "signup-not-found", "No such signup", signup_id)
-            return found
+            return [r.PortfolioProcessEvent.of(event) for event in found]
 
         @post(
             "/{signup_id:str}/resubmit",
@@ -245,25 +255,27 @@ def routes(p: Portfolio) -> list[Any]:
         )
         async def resubmit(
             self, signup_id: FromPath[str], data: JSONBody[ResubmitIn], identity: IdentityDep
-        ) -> dict[str, Any]:
+        ) -> r.PortfolioResubmitted:
             result = await handlers.resubmit_signup(
                 p, signup_id, data.model_dump(mode="json"), identity.channel
             )
-            return {**result.body(), "resubmission_of": signup_id}
+            return r.PortfolioResubmitted.of({**result.body(), "resubmission_of": signup_id})
 
     @get(
         "/api/address/{dar_id:str}",
         tags=["back office"],
         summary="Metering points at a DAR id",
     )
-    async def address(dar_id: FromPath[str]) -> dict[str, Any]:
+    async def address(dar_id: FromPath[str]) -> r.PortfolioAddress:
         key = _uuid(dar_id, "address")
         gsrns = await handlers.address_gsrns(p, key)
         if not gsrns:
             raise Problem(404, "address-not-found", "No metering point at that address", dar_id)
         async with p.service.database.connection() as conn:
             points = await queries.address_points(conn, gsrns)
-        return {"dar_id": str(key), "gsrns": gsrns, "metering_points": points}
+        return r.PortfolioAddress.of(
+            {"dar_id": str(key), "gsrns": gsrns, "metering_points": points}
+        )
 
     class CustomerController(Controller):
         path = "/api/customers"
@@ -275,28 +287,29 @@ def routes(p: Portfolio) -> list[Any]:
             search: FromQuery[SearchText] = None,
             page: FromQuery[Page] = 1,
             page_size: FromQuery[PageSize] = 50,
-        ) -> dict[str, Any]:
+        ) -> r.PortfolioCustomerPage:
             async with p.service.database.connection() as conn:
-                return await queries.customers(
+                found = await queries.customers(
                     conn, p.vault, search=search, page=page, page_size=page_size
                 )
+            return r.PortfolioCustomerPage.of(found)
 
         @get("/{customer_id:str}", summary="A customer: contracts, metering points, payer")
-        async def detail(self, customer_id: FromPath[str]) -> dict[str, Any]:
+        async def detail(self, customer_id: FromPath[str]) -> r.PortfolioCustomerDetail:
             async with p.service.database.connection() as conn:
                 found = await queries.customer_detail(conn, p.vault, _uuid(customer_id, "customer"))
             if found is None:
                 raise Problem(404, "customer-not-found", "No such customer", customer_id)
-            return found
+            return r.PortfolioCustomerDetail.of(found)
 
     class ProcessController(Controller):
         path = "/api/processes"
         tags = ["back office"]
 
         @post("/", status_code=201, summary="End of supply, move-out, erroneous switch or move")
-        async def start(self, data: JSONBody[ProcessIn]) -> dict[str, Any]:
+        async def start(self, data: JSONBody[ProcessIn]) -> r.PortfolioProcess:
             row = await handlers.start_process(p, data.kind, data.gsrn, data.effective_date)
-            return queries.process_view(row)
+            return r.PortfolioProcess.of(queries.process_view(row))
 
         @get("/", summary="Processes by metering point and status")
         async def list_processes(
@@ -305,26 +318,31 @@ def routes(p: Portfolio) -> list[Any]:
             status: FromQuery[ProcessStatus | None] = None,
             page: FromQuery[Page] = 1,
             page_size: FromQuery[PageSize] = 50,
-        ) -> dict[str, Any]:
+        ) -> r.PortfolioProcessPage:
             async with p.service.database.connection() as conn:
-                return await queries.processes(
+                found = await queries.processes(
                     conn, gsrn=gsrn, status=status, page=page, page_size=page_size
                 )
+            return r.PortfolioProcessPage.of(found)
 
         @get("/{process_id:str}", summary="A process with its timeline")
-        async def detail(self, process_id: FromPath[str]) -> dict[str, Any]:
+        async def detail(self, process_id: FromPath[str]) -> r.PortfolioProcessDetail:
             key = _uuid(process_id, "process")
             async with p.service.database.connection() as conn:
                 row = await store.process_by(conn, "process_id", key, for_update=False)
                 if row is None:
                     raise Problem(404, "process-not-found", "No such process", process_id)
                 events = await store.timeline(conn, [key])
-            return {**queries.process_view(row), "events": queries.timeline_view(events)}
+            return r.PortfolioProcessDetail.of(
+                {**queries.process_view(row), "events": queries.timeline_view(events)}
+            )
 
         @post("/{process_id:str}/cancel", status_code=200, summary="Cancel (RSM-002 if sent)")
-        async def cancel(self, process_id: FromPath[str]) -> Response[dict[str, Any]]:
+        async def cancel(self, process_id: FromPath[str]) -> Response[r.PortfolioProcessCancelled]:
             asked = await handlers.cancel_process(p, _uuid(process_id, "process"))
-            body = {"process_id": process_id, "cancellation": "requested" if asked else "done"}
+            body = r.PortfolioProcessCancelled(
+                process_id=process_id, cancellation="requested" if asked else "done"
+            )
             return Response(body, status_code=202 if asked else 200)
 
     @post(
@@ -335,17 +353,17 @@ def routes(p: Portfolio) -> list[Any]:
     )
     async def product_change(
         contract_id: FromPath[str], data: JSONBody[ProductChangeIn]
-    ) -> dict[str, Any]:
+    ) -> r.PortfolioContractChanged:
         row = await handlers.change_product(
             p, str(_uuid(contract_id, "contract")), str(data.product_id), data.from_date
         )
-        return {
-            "contract_id": str(row["contract_id"]),
-            "product_id": str(row["product_id"]),
-            "product_version": row["product_version"],
-            "start_date": row["start_date"].isoformat(),
-            "end_date": None if row["end_date"] is None else row["end_date"].isoformat(),
-        }
+        return r.PortfolioContractChanged(
+            contract_id=str(row["contract_id"]),
+            product_id=str(row["product_id"]),
+            product_version=row["product_version"],
+            start_date=row["start_date"].isoformat(),
+            end_date=None if row["end_date"] is None else row["end_date"].isoformat(),
+        )
 
     class ImportController(Controller):
         path = "/api/portfolio/imports"
