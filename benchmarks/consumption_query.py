@@ -53,6 +53,7 @@ from wattline_platform.topics import ensure_topics, load_topics
 from wattline_settlement.adapters import metering_data
 from wattline_settlement.adapters.metering_data import MeasureDay
 from wattline_settlement.bootstrap import SPEC as SETTLEMENT
+from wattline_settlement.domain.metering import positions
 
 BATCH = 500
 
@@ -67,7 +68,7 @@ def year_of_days(gsrn: str, year: int, rng: np.random.Generator) -> list[Measure
     day, end = date(year, 1, 1), date(year + 1, 1, 1)
     scale = rng.uniform(0.5, 2.0)
     while day < end:
-        n = metering_data.positions(day, "PT1H")
+        n = positions(day, "PT1H")
         hours = np.arange(n)
         wh = scale * (250 + 400 * np.exp(-((hours - 18) ** 2) / 8)) * rng.uniform(0.6, 1.4, n)
         estimated = rng.random(n) < 0.01
@@ -145,9 +146,7 @@ async def bulk_read(dsn: str, points: list[str], year: int, checks: Checks) -> s
         elapsed = time.perf_counter() - started
     await db.close()
     matrix = result["PT1H"]
-    hours = sum(
-        metering_data.positions(d, "PT1H") for d in _days(date(year, 3, 1), date(year, 4, 1))
-    )
+    hours = sum(positions(d, "PT1H") for d in _days(date(year, 3, 1), date(year, 4, 1)))
     checks.check(
         matrix.wh.shape == (len(points), hours) and not matrix.missing.any(),
         f"the bulk read has every hour of March for every metering point: {matrix.wh.shape}, "
@@ -194,7 +193,7 @@ async def measure(
             if response.status_code != 200:
                 raise RuntimeError(f"{label}: {response.status_code} {response.text[:300]}")
             body = response.json()
-            hours = sum(metering_data.positions(d, "PT1H") for d in _days(first, following))
+            hours = sum(positions(d, "PT1H") for d in _days(first, following))
             if len(body["points"]) != hours or not body["complete"]:
                 raise RuntimeError(f"{label}: {gsrn} {first}: unexpected body")
             done += 1

@@ -71,14 +71,17 @@ from wattline_platform.embedded import Stack, throwaway_stack
 from wattline_platform.grid_areas import price_area
 from wattline_platform.identifiers import gsrn_with_check_digit
 from wattline_platform.logging import configure_logging
-from wattline_settlement import pricing, runs
+from wattline_settlement import runs
 from wattline_settlement.adapters import charges as charge_store
 from wattline_settlement.adapters import metering_data
-from wattline_settlement.adapters.metering_data import STEP, MeasureDay
+from wattline_settlement.adapters.metering_data import MeasureDay
 from wattline_settlement.bootstrap import SPEC as SETTLEMENT
 from wattline_settlement.bootstrap import SettlementSettings, build
 from wattline_settlement.domain import charge_rules
+from wattline_settlement.domain.engine import STEPS
+from wattline_settlement.domain.metering import positions
 from wattline_settlement.domain.model import Period
+from wattline_settlement.handlers import pricing
 from wattline_simulator.domain import charges as sim_charges
 from wattline_simulator.domain.market import GRID_AREA_WEIGHTS
 
@@ -534,9 +537,9 @@ def day_shapes(period: Period, resolution: str) -> list[DayShape]:
     shapes = []
     per_hour = 4 if resolution == "PT15M" else 1
     for day in charge_rules.days_of(period):
-        n = metering_data.positions(day, resolution)
+        n = positions(day, resolution)
         start = local_midnight(day)
-        local = [(start + i * STEP[resolution]).astimezone(DANISH_TZ) for i in range(n)]
+        local = [(start + i * STEPS[resolution]).astimezone(DANISH_TZ) for i in range(n)]
         hour = np.array([t.hour + t.minute / 60 for t in local])
         profile = (
             220

@@ -5,9 +5,9 @@ from __future__ import annotations
 from wattline_contracts import Envelope
 from wattline_contracts.portfolio import MeteringPointRegisteredV1
 from wattline_platform.testing import SchemaFactory
-from wattline_settlement import handlers
 from wattline_settlement.adapters import metering_points
 from wattline_settlement.bootstrap import SPEC
+from wattline_settlement.handlers import master_data
 
 GSRN = "571313100000000003"
 
@@ -23,9 +23,9 @@ async def test_master_data_versions_accumulate(make_schema_db: SchemaFactory) ->
         gsrn=GSRN, grid_area="740", price_area="DK2", resolution="PT15M"
     )
     async with db.transaction() as tx:
-        await handlers.on_metering_point_registered(tx, first, _envelope(first))
+        await master_data.on_metering_point_registered(tx, first, _envelope(first))
     async with db.transaction() as tx:
-        await handlers.on_metering_point_registered(tx, moved, _envelope(moved))
+        await master_data.on_metering_point_registered(tx, moved, _envelope(moved))
     async with db.connection() as conn:
         mp = await metering_points.get(conn, GSRN)
         stats = await metering_points.stats(conn)

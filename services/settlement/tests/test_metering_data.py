@@ -21,10 +21,10 @@ from wattline_contracts.datahub import MeasureDataReceivedV1
 from wattline_platform.db import Database
 from wattline_platform.identifiers import gsrn_with_check_digit
 from wattline_platform.testing import SchemaFactory, identity_auth, serve_app
-from wattline_settlement import metering
 from wattline_settlement.adapters import metering_data
 from wattline_settlement.adapters.metering_data import InvalidMeasureDay
 from wattline_settlement.bootstrap import SPEC, SettlementSettings, build
+from wattline_settlement.handlers import metering
 
 HOUSE = gsrn_with_check_digit("57131310000000001")
 FLAT = gsrn_with_check_digit("57131310000000002")

@@ -27,12 +27,14 @@ from wattline_contracts.portfolio import (
 from wattline_platform.db import Database
 from wattline_platform.service import Service
 from wattline_platform.testing import SchemaFactory, identity_auth, serve_app
-from wattline_settlement import pricing
+from wattline_settlement import consumers, pricing_api
 from wattline_settlement.adapters import charges as charge_store
 from wattline_settlement.adapters import prices as spot_store
 from wattline_settlement.bootstrap import SPEC
 from wattline_settlement.domain import charge_rules
 from wattline_settlement.domain.model import Period, PriceVersion, TariffVersion
+from wattline_settlement.handlers import pricing
+from wattline_settlement.jobs import spot_import
 from wattline_settlement.settings import SettlementSettings
 from wattline_simulator.bootstrap import SPEC as SIM_SPEC
 from wattline_simulator.bootstrap import build as build_simulator
@@ -95,8 +97,8 @@ async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator
     service = Service(SPEC, SettlementSettings(database_url=postgres_dsn))
     service.db = await make_schema_db(SPEC.migrations_dir)
     service.uses_broker = False
-    service.route_handlers.extend(pricing.ROUTES)
-    pricing.register(service)
+    service.route_handlers.extend(pricing_api.ROUTES)
+    consumers.register(service)
     async with serve_app(simulator.app()) as eds_url:
         service.settings.eds_base_url = eds_url
         async with (
@@ -159,7 +161,7 @@ async def test_spot_prices_come_from_eds_over_http_exactly_in_dkk_per_kwh(rig: R
 
     # And the engine gets the 23 hours of the spring-forward day
     async with rig.db.connection() as conn:
-        series = await pricing.spot_series(
+        series = await spot_store.spot_series(
             conn, "DK1", Period(date(2025, 3, 30), date(2025, 3, 31))
         )
     assert (series.resolution, series.start, len(series.values)) == (
@@ -182,7 +184,7 @@ async def test_a_period_across_the_switch_to_quarter_hours_is_read_as_quarters(r
 
     # When the engine asks for both days
     async with rig.db.connection() as conn:
-        series = await pricing.spot_series(
+        series = await spot_store.spot_series(
             conn, "DK2", Period(date(2025, 9, 30), date(2025, 10, 2))
         )
 
@@ -201,7 +203,7 @@ async def test_a_period_across_the_switch_to_quarter_hours_is_read_as_quarters(r
     )
     # September alone stays hourly
     async with rig.db.connection() as conn:
-        hourly = await pricing.spot_series(
+        hourly = await spot_store.spot_series(
             conn, "DK2", Period(date(2025, 9, 30), date(2025, 10, 1))
         )
     assert (hourly.resolution, len(hourly.values)) == ("PT1H", 24)
@@ -218,11 +220,13 @@ async def test_a_missing_hour_blocks_with_the_area_and_the_hour(rig: Rig) -> Non
         utc("2025-01-15T20:00"),
     )
     async with rig.db.connection() as conn:
-        with pytest.raises(pricing.MissingPrices) as caught:
-            await pricing.spot_series(conn, "DK1", Period(date(2025, 1, 14), date(2025, 1, 16)))
+        with pytest.raises(charge_rules.MissingPrices) as caught:
+            await spot_store.spot_series(conn, "DK1", Period(date(2025, 1, 14), date(2025, 1, 16)))
         # Prices of another area never fill the gap
-        with pytest.raises(pricing.MissingPrices, match="DK2 spot prices missing for 48 of 48"):
-            await pricing.spot_series(conn, "DK2", Period(date(2025, 1, 14), date(2025, 1, 16)))
+        with pytest.raises(
+            charge_rules.MissingPrices, match="DK2 spot prices missing for 48 of 48"
+        ):
+            await spot_store.spot_series(conn, "DK2", Period(date(2025, 1, 14), date(2025, 1, 16)))
     assert str(caught.value) == (
         "DK1 spot prices missing for 3 of 48 intervals of 2025-01-14..2025-01-16 "
         "(end exclusive): 2025-01-14T09:00Z..2025-01-14T10:00Z (2 intervals), 2025-01-15T20:00Z"
@@ -293,7 +297,7 @@ async def test_the_job_imports_yesterday_to_tomorrow(rig: Rig) -> None:
     # per area are new and the rest unchanged
     rig.service.clock = FixedClock(utc("2025-10-02T10:00"))
     settings = SettlementSettings(eds_base_url=rig.eds_url, spot_import_interval_s=0.05)
-    job = asyncio.create_task(pricing.import_job(rig.service, settings))
+    job = asyncio.create_task(spot_import.import_job(rig.service, settings))
     try:
         for _ in range(200):
             if await rig.db.fetchval("SELECT count(*) FROM spot_prices") == 2 * (216 + 96):
@@ -402,7 +406,7 @@ async def test_charges_from_datahub_events_with_a_tariff_change_mid_month(rig: R
 
     # When the engine asks for January
     async with rig.db.connection() as conn:
-        charges = await pricing.charges_for(
+        charges = await charge_store.charges_for(
             conn, GSRN, JANUARY, (PriceVersion(date(2025, 1, 1), d("0.05")),), ()
         )
 
@@ -421,7 +425,7 @@ async def test_charges_from_datahub_events_with_a_tariff_change_mid_month(rig: R
 
     # And a period starting after the change sees the new version from its first day
     async with rig.db.connection() as conn:
-        late = await pricing.charges_for(
+        late = await charge_store.charges_for(
             conn, GSRN, Period(date(2025, 1, 20), date(2025, 2, 1)), (), ()
         )
     assert late.grid_tariff == (TariffVersion(date(2025, 1, 20), hourly=tuple(new)),)
@@ -457,7 +461,7 @@ async def test_a_second_grid_tariff_and_factors_add_up(rig: Rig) -> None:
     await rig.deliver(link(GRID_SUBSCRIPTION, date(2025, 1, 20), factor=2))
 
     async with rig.db.connection() as conn:
-        charges = await pricing.charges_for(conn, GSRN, JANUARY, (), ())
+        charges = await charge_store.charges_for(conn, GSRN, JANUARY, (), ())
 
     assert charges.grid_tariff == (
         TariffVersion(date(2025, 1, 1), hourly=WINTER),
@@ -486,8 +490,8 @@ async def test_missing_charges_are_named(rig: Rig) -> None:
         )
     )
     async with rig.db.connection() as conn:
-        with pytest.raises(pricing.MissingCharges) as caught:
-            await pricing.charges_for(conn, GSRN, JANUARY, (), ())
+        with pytest.raises(charge_rules.MissingCharges) as caught:
+            await charge_store.charges_for(conn, GSRN, JANUARY, (), ())
     assert str(caught.value) == (
         "charges missing for 2025-01-01..2025-02-01 (end exclusive): "
         "electricity_tax: no linked charge (31 days from 2025-01-01); "
@@ -500,15 +504,15 @@ async def test_a_tariff_first_priced_on_the_spring_forward_day(rig: Rig) -> None
     await given_the_simulators_charges(rig, date(2025, 3, 30))
     async with rig.db.connection() as conn:
         # The 23-hour day itself settles (position 3 is not used on it) ...
-        spring = await pricing.charges_for(
+        spring = await charge_store.charges_for(
             conn, GSRN, Period(date(2025, 3, 30), date(2025, 3, 31)), (), ()
         )
         assert spring.grid_tariff[0].hourly == WINTER
         # ... but a 24-hour day needs local hour 02, which no series has priced yet
         with pytest.raises(
-            pricing.MissingCharges, match="no price for local hour 02 of D03 NT-C-TIME"
+            charge_rules.MissingCharges, match="no price for local hour 02 of D03 NT-C-TIME"
         ):
-            await pricing.charges_for(
+            await charge_store.charges_for(
                 conn, GSRN, Period(date(2025, 3, 30), date(2025, 4, 1)), (), ()
             )
     # The summer prices of 1 April (24 positions) price every hour again
@@ -518,7 +522,7 @@ async def test_a_tariff_first_priced_on_the_spring_forward_day(rig: Rig) -> None
         )
     )
     async with rig.db.connection() as conn:
-        april = await pricing.charges_for(
+        april = await charge_store.charges_for(
             conn, GSRN, Period(date(2025, 4, 1), date(2025, 5, 1)), (), ()
         )
     assert april.grid_tariff[0].hourly is not None
@@ -576,7 +580,7 @@ async def test_supplier_prices_follow_the_contracts_across_a_product_change(rig:
     await rig.deliver(contract(second, 2, date(2025, 1, 16), None))
 
     async with rig.db.connection() as conn:
-        margin, subscription, fixed = await pricing.supplier_prices(conn, GSRN, JANUARY)
+        margin, subscription, fixed = await charge_store.supplier_prices(conn, GSRN, JANUARY)
         used = await charge_store.products_used(conn, GSRN, JANUARY)
     assert margin == (
         PriceVersion(date(2025, 1, 1), d("0.045")),
@@ -597,12 +601,14 @@ async def test_supplier_prices_follow_the_contracts_across_a_product_change(rig:
         contract(first, 1, date(2024, 11, 1), None), occurred_at=datetime(2024, 1, 1, tzinfo=UTC)
     )
     async with rig.db.connection() as conn:
-        assert (await pricing.supplier_prices(conn, GSRN, JANUARY))[0] == margin
+        assert (await charge_store.supplier_prices(conn, GSRN, JANUARY))[0] == margin
         # Days before the first contract have no supplier price
         with pytest.raises(
-            pricing.MissingCharges, match=re.escape("no contract for 2024-10-01..2024-11-01")
+            charge_rules.MissingCharges, match=re.escape("no contract for 2024-10-01..2024-11-01")
         ):
-            await pricing.supplier_prices(conn, GSRN, Period(date(2024, 10, 1), date(2024, 12, 1)))
+            await charge_store.supplier_prices(
+                conn, GSRN, Period(date(2024, 10, 1), date(2024, 12, 1))
+            )
 
     # A fixed-price product from 16 January: its price replaces the margin from then on
     await rig.deliver(
@@ -618,7 +624,7 @@ async def test_supplier_prices_follow_the_contracts_across_a_product_change(rig:
     )
     await rig.deliver(contract(second, 1, date(2025, 1, 16), None, product_id=FIXED))
     async with rig.db.connection() as conn:
-        assert await pricing.supplier_prices(conn, GSRN, JANUARY) == (
+        assert await charge_store.supplier_prices(conn, GSRN, JANUARY) == (
             (PriceVersion(date(2025, 1, 1), d("0.045")),),
             (
                 PriceVersion(date(2025, 1, 1), d("29.00")),
@@ -627,7 +633,7 @@ async def test_supplier_prices_follow_the_contracts_across_a_product_change(rig:
             (PriceVersion(date(2025, 1, 16), d("1.95")),),
         )
         february = Period(date(2025, 2, 1), date(2025, 3, 1))
-        assert await pricing.supplier_prices(conn, GSRN, february) == (
+        assert await charge_store.supplier_prices(conn, GSRN, february) == (
             (),
             (PriceVersion(date(2025, 2, 1), d("19.00")),),
             (PriceVersion(date(2025, 2, 1), d("1.95")),),
@@ -656,8 +662,10 @@ async def test_supply_periods_are_clipped_and_rolled_back_ones_left_out(rig: Rig
     await rig.deliver(period(void, OTHER_GSRN, date(2025, 1, 5), date(2025, 1, 5), "rolled_back"))
 
     async with rig.db.connection() as conn:
-        parts = await pricing.supply_periods(conn, None, JANUARY)
-        mine = await pricing.supply_periods(conn, GSRN, Period(date(2025, 1, 10), date(2025, 2, 1)))
+        parts = await charge_store.supply_periods(conn, None, JANUARY)
+        mine = await charge_store.supply_periods(
+            conn, GSRN, Period(date(2025, 1, 10), date(2025, 2, 1))
+        )
     assert [(p.supply_period_id, p.gsrn, p.period) for p in parts] == [
         (ended, GSRN, Period(date(2025, 1, 1), date(2025, 1, 10))),
         (current, GSRN, Period(date(2025, 1, 10), date(2025, 2, 1))),
@@ -668,9 +676,9 @@ async def test_supply_periods_are_clipped_and_rolled_back_ones_left_out(rig: Rig
     # A later roll-back of the current period removes it too
     await rig.deliver(period(current, GSRN, date(2025, 1, 10), date(2025, 1, 10), "rolled_back"))
     async with rig.db.connection() as conn:
-        assert [p.supply_period_id for p in await pricing.supply_periods(conn, GSRN, JANUARY)] == [
-            ended
-        ]
+        assert [
+            p.supply_period_id for p in await charge_store.supply_periods(conn, GSRN, JANUARY)
+        ] == [ended]
 
 
 # --- the pure rules ------------------------------------------------------------------------------

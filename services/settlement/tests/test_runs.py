@@ -29,11 +29,12 @@ from wattline_contracts.portfolio import (
 )
 from wattline_platform.service import Service
 from wattline_platform.testing import SchemaFactory, identity_auth
-from wattline_settlement import inputs, pricing, runs
+from wattline_settlement import inputs, runs
 from wattline_settlement.bootstrap import SPEC, SettlementSettings, build
 from wattline_settlement.domain.charge_rules import ENERGINET_GLN, local_midnight
 from wattline_settlement.domain.model import Charges, Period, PriceVersion, Scenario, Series
 from wattline_settlement.domain.scenario import parse_scenario
+from wattline_settlement.handlers import pricing
 
 GOLDEN = (
     Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "settlement" / "golden"

@@ -19,9 +19,9 @@ from litestar import Litestar, Response, get
 from litestar.params import FromPath
 from wattline_platform.db import Database
 from wattline_platform.testing import SchemaFactory, serve_app
-from wattline_settlement import pricing
 from wattline_settlement.adapters import prices as spot_store
 from wattline_settlement.bootstrap import SPEC
+from wattline_settlement.handlers import pricing
 
 SETTINGS = settings(
     derandomize=True,

@@ -26,9 +26,11 @@ from wattline_platform.inputs import (
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_settlement import handlers, runs
+from wattline_settlement import runs
 from wattline_settlement.adapters import metering_points, read_models
 from wattline_settlement.domain import invoiced
+from wattline_settlement.handlers import elvarme
+from wattline_settlement.handlers import invoiced as invoicing
 
 Amount = Annotated[str, Field(description="DKK, 2 decimals", examples=["779.19"])]
 Quantity = Annotated[str, Field(description="kWh, 3 decimals", examples=["243.780"])]
@@ -395,7 +397,7 @@ class ExportController(Controller):
     ) -> MarkedInvoiced:
         key = _run_id(item_id, "settlement")
         try:
-            kind = await handlers.mark_invoiced(service.database, key, data.invoice_id)
+            kind = await invoicing.mark_invoiced(service.database, key, data.invoice_id)
         except invoiced.NoSuchItem:
             raise Problem(
                 404, "settlement-not-found", "No such settlement or adjustment", item_id
@@ -455,7 +457,7 @@ async def register_elvarme(
 ) -> Elvarme:
     if not is_valid_gsrn(gsrn):
         raise Problem(400, "invalid-gsrn", "Invalid GSRN", gsrn)
-    await handlers.register_elvarme(
+    await elvarme.register_elvarme(
         service.database, gsrn, data.from_date, data.consumed_kwh_before, data.threshold_kwh
     )
     return Elvarme(gsrn=gsrn, **data.model_dump())
@@ -467,7 +469,7 @@ async def register_elvarme(
     summary="The reduced electricity tax rate (elvarme) from a date",
 )
 async def reduced_tax(data: JSONBody[ReducedTaxIn], service: ServiceDep) -> ReducedElectricityTax:
-    await handlers.set_reduced_tax(service.database, data.valid_from, data.dkk_per_kwh)
+    await elvarme.set_reduced_tax(service.database, data.valid_from, data.dkk_per_kwh)
     return ReducedElectricityTax(**data.model_dump())
 
 

@@ -7,7 +7,16 @@ from pathlib import Path
 from wattline_platform import metrics as platform_metrics
 from wattline_platform.service import Service, ServiceSpec
 
-from wattline_settlement import api, consumers, metering, metrics, portal, pricing, runs
+from wattline_settlement import (
+    api,
+    consumers,
+    metering_api,
+    metrics,
+    portal_api,
+    pricing_api,
+    runs,
+)
+from wattline_settlement.jobs import spot_import
 from wattline_settlement.settings import SettlementService, SettlementSettings
 
 __all__ = ["SPEC", "SettlementSettings", "build"]
@@ -20,9 +29,9 @@ def build(settings: SettlementSettings | None = None) -> SettlementService:
     settings = settings or SettlementSettings()
     service: SettlementService = Service(SPEC, settings)
     service.route_handlers.extend(api.ROUTES)
-    service.route_handlers.extend(metering.ROUTES)
-    service.route_handlers.extend(pricing.ROUTES)
-    service.route_handlers.extend(portal.ROUTES)
+    service.route_handlers.extend(metering_api.ROUTES)
+    service.route_handlers.extend(pricing_api.ROUTES)
+    service.route_handlers.extend(portal_api.ROUTES)
     consumers.register(service)
     if settings.jobs:
         service.background.append(lambda: runs.run_worker(service))
@@ -30,7 +39,7 @@ def build(settings: SettlementSettings | None = None) -> SettlementService:
         service.background.append(
             lambda: runs.schedule(service, settings.run_after_days, settings.run_deadline_days)
         )
-        service.background.append(lambda: pricing.import_job(service))
+        service.background.append(lambda: spot_import.import_job(service))
     service.background.append(
         lambda: platform_metrics.refresh_gauges(
             service.database,

@@ -22,23 +22,18 @@ import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
-from typing import Literal, NamedTuple, cast
+from typing import NamedTuple, cast
 
 import asyncpg
 import numpy as np
 import numpy.typing as npt
 from wattline_contracts.datahub import MeasureDataReceivedV1
-from wattline_platform.business_days import local_midnight
 
-Resolution = Literal["PT1H", "PT15M"]
+from wattline_settlement.domain.metering import QUALITY_CODES, QUALITY_NAMES, DayData, positions
+from wattline_settlement.domain.model import Resolution
 
-STEP: dict[str, timedelta] = {"PT1H": timedelta(hours=1), "PT15M": timedelta(minutes=15)}
-# DataHub's quality codes, stored as their number (A02 -> 2).
-QUALITY_CODES: dict[str, int] = {"A02": 2, "A03": 3, "A04": 4, "A05": 5, "A06": 6}
-QUALITY_NAMES: dict[int, str] = {code: name for name, code in QUALITY_CODES.items()}
 INT4_MIN = -(2**31)
 INT4_MAX = 2**31 - 1
 # Stands in for a missing value on its way out of bulk reads; never a stored value.
@@ -50,14 +45,6 @@ _ARRAY_HEADER = 20
 
 class InvalidMeasureDay(ValueError):
     """A received day that cannot be stored as it is (its event is dead-lettered)."""
-
-
-# -- time --------------------------------------------------------------------------------------
-@lru_cache(maxsize=16_384)
-def positions(day: date, resolution: str) -> int:
-    """Values in a Danish local day: 23/24/25 hours, or 92/96/100 quarters."""
-    length = local_midnight(day + timedelta(days=1)) - local_midnight(day)
-    return length // STEP[resolution]
 
 
 # -- what is stored ----------------------------------------------------------------------------
@@ -302,23 +289,6 @@ async def store(conn: asyncpg.Connection, days: Sequence[MeasureDay]) -> list[Ch
 
 
 # -- reads -------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class DayData:
-    """One stored version of a metering point's local day."""
-
-    gsrn: str
-    local_date: date
-    resolution: Resolution
-    wh: tuple[int | None, ...]  # Wh per position; None = missing
-    qualities: tuple[str | None, ...]  # "A04" ...; None = no quality given
-    version: int
-    id: int
-    received_at: datetime
-    datahub_message_id: str
-    transaction_id: str
-    original_transaction_id: str | None
-
-
 _DAY_COLUMNS = """id, gsrn, local_date, version, resolution, wh, qualities, received_at,
     datahub_message_id, transaction_id, original_transaction_id"""
 

@@ -1,43 +1,22 @@
-"""Metering data: the store of DataHub's measure data, its consumers and its API.
+"""A metering point's consumption over local dates, as the metering-data API and the portal
+show it: points at PT15M, PT1H, P1D or P1M from the latest stored days.
 
-``datahub.measure_data.received`` events are stored by :func:`on_measure_data`, a batch of
-them at a time (one COPY; see ``adapters/metering_data.py``). ``GET
-/api/metering-points/{gsrn}/consumption`` reads the latest versions back at PT15M, PT1H, P1D or
-P1M. Missing values stay missing, never counted as zero, and are said: a point sums the values
-it has (``kwh`` null only when it has none), is marked incomplete (A05) and counts the
-intervals it lacks, and the response lists every stretch without values (UTC ``[start, end)``).
+Missing values stay missing, never counted as zero, and are said: a point sums the values it
+has (``kwh`` null only when it has none), is marked incomplete (A05) and counts the intervals
+it lacks, and the document lists every stretch without values (UTC ``[start, end)``).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
-import asyncpg
-from litestar import get
-from litestar.params import FromPath, FromQuery, QueryParameter
-from wattline_contracts import Envelope
-from wattline_contracts.datahub import MeasureDataReceivedV1
 from wattline_platform.business_days import local_midnight
-from wattline_platform.identifiers import is_valid_gsrn
-from wattline_platform.logging import get_logger
-from wattline_platform.problem import Problem
-from wattline_platform.service import ServiceDep
 
-from wattline_settlement.adapters import metering_data
-from wattline_settlement.adapters.metering_data import (
-    QUALITY_CODES,
-    STEP,
-    DayData,
-)
-from wattline_settlement.settings import SettlementService
+from wattline_settlement.domain.engine import STEPS
+from wattline_settlement.domain.metering import QUALITY_CODES, DayData, positions
 
-log = get_logger(__name__)
-
-MAX_DAYS = 400
 RESOLUTIONS = ("PT15M", "PT1H", "P1D", "P1M")
 MISSING = "A02"
 # How bad a quality is, by stored code: A02 missing > A05 incomplete > A03 estimated >
@@ -47,34 +26,32 @@ _WORST = {0: "A04", 1: "A06", 2: "A03", 3: "A05", 4: "A02"}
 _INCOMPLETE = 3  # A05: a point some of whose values are missing
 _CODE: dict[str | None, int | None] = {None: None}
 _CODE.update(QUALITY_CODES)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-# -- consuming ---------------------------------------------------------------------------------
-async def on_measure_data(
-    tx: asyncpg.Connection, items: Sequence[tuple[MeasureDataReceivedV1, Envelope]]
-) -> None:
-    """Store the received days as new versions, all in one load (inside the batch's tx)."""
-    days = [metering_data.measure_day(event, envelope.event_id) for event, envelope in items]
-    stored = await metering_data.store(tx, days)
-    # A batch holds many DataHub messages: their MessageIds and correlation ids are named, so
-    # a message followed by either (datahub_message_taken names both) is found here too.
-    log.info(
-        "measure_data_stored",
-        days=len(stored),
-        corrections=sum(1 for change in stored if change.version > 1),
-        datahub_message_ids=sorted({event.datahub_message_id for event, _ in items}),
-        correlation_ids=sorted({envelope.correlation_id for _, envelope in items}),
-    )
+class NoMeteringData(Exception):
+    """Nothing was ever stored for this metering point."""
 
 
-def register(service: SettlementService) -> None:
-    """Subscribe the metering-data handlers."""
-    assert service.consumer is not None
-    service.consumer.on_batch(MeasureDataReceivedV1)(on_measure_data)
+class ResolutionUnavailable(Exception):
+    """PT15M asked of a period with hourly data."""
 
 
-# -- the consumption API -----------------------------------------------------------------------
+def interval_resolution(stored: set[str]) -> str:
+    """What values are counted in: PT15M when every stored day is, else PT1H."""
+    return "PT15M" if stored == {"PT15M"} else "PT1H"
+
+
+def resolution_for(asked: str | None, stored: set[str]) -> str:
+    """The resolution to answer in: the asked one (PT15M only from quarter-hour data), by
+    default the finest the stored days allow. Raises :class:`ResolutionUnavailable`."""
+    finest = interval_resolution(stored)
+    if asked is None:
+        return finest
+    if asked == "PT15M" and stored != {"PT15M"}:
+        raise ResolutionUnavailable("PT15M needs quarter-hour data; this period has hourly data")
+    return asked
+
+
 class ConsumptionPoint(TypedDict):
     """One point at the asked resolution, starting at ``start`` (UTC)."""
 
@@ -122,8 +99,8 @@ def _utc(moment: datetime) -> str:
 @lru_cache(maxsize=8192)
 def _starts(day: date, resolution: str) -> tuple[datetime, ...]:
     """UTC start of each interval of a local day."""
-    first, step = local_midnight(day), STEP[resolution]
-    return tuple(first + k * step for k in range(metering_data.positions(day, resolution)))
+    first, step = local_midnight(day), STEPS[resolution]
+    return tuple(first + k * step for k in range(positions(day, resolution)))
 
 
 @lru_cache(maxsize=8192)
@@ -144,7 +121,7 @@ def _intervals(day: DayData | None, local_date: date, resolution: str) -> _Day:
     """A day's values at *resolution* (PT15M summed to hours if needed: an hour with a missing
     quarter is missing, and the quarters it has still count)."""
     if day is None:
-        n = metering_data.positions(local_date, resolution)
+        n = positions(local_date, resolution)
         return _Day((None,) * n, (True,) * n, (0,) * n)
     ranks = tuple(
         0 if wh is None else _RANK[_CODE[q]] for wh, q in zip(day.wh, day.qualities, strict=True)
@@ -189,7 +166,7 @@ def consumption_document(
     """
     if resolution in ("PT15M", "PT1H"):
         interval_resolution = resolution
-    step = STEP[interval_resolution]
+    step = STEPS[interval_resolution]
     points: list[ConsumptionPoint] = []
     ranges: list[MissingRange] = []
     open_range: list[datetime] = []  # [start, end] of the stretch being extended
@@ -260,84 +237,30 @@ def consumption_document(
     }
 
 
-def _date(value: str | None, name: str) -> date:
-    if not value:
-        raise Problem(400, "invalid-period", "Invalid period", f"'{name}' (YYYY-MM-DD) is required")
+# -- the customer portal's periods ---------------------------------------------------------------
+PORTAL_CODES = {"hour": "PT1H", "day": "P1D", "month": "P1M"}
+
+
+def portal_period(resolution: str, day: date) -> tuple[date, date]:
+    """The local dates ``[start, end)`` a portal view of *day* shows: its day (``hour``), its
+    month (``day``) or its year (``month``)."""
+    if resolution == "hour":
+        return day, date.fromordinal(day.toordinal() + 1)
+    if resolution == "day":
+        first = day.replace(day=1)
+        nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        return first, nxt
+    return date(day.year, 1, 1), date(day.year + 1, 1, 1)
+
+
+def year_before(day: date) -> date:
+    """The same date a year before (28 February for 29 February)."""
     try:
-        if not _DATE.match(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise Problem(
-            400, "invalid-period", "Invalid period", f"'{name}' must be a date YYYY-MM-DD"
-        ) from None
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
 
 
-def _parameters(
-    gsrn: str, start: str | None, end: str | None, resolution: str | None
-) -> tuple[date, date]:
-    if not is_valid_gsrn(gsrn):
-        raise Problem(400, "invalid-gsrn", "Invalid GSRN", f"{gsrn!r} is not a valid GSRN")
-    first, last = _date(start, "from"), _date(end, "to")
-    if first >= last:
-        raise Problem(400, "invalid-period", "Invalid period", "'from' must be before 'to'")
-    if (last - first).days > MAX_DAYS:
-        raise Problem(
-            400, "period-too-long", "Period too long", f"at most {MAX_DAYS} days per request"
-        )
-    if resolution is not None and resolution not in RESOLUTIONS:
-        raise Problem(
-            400,
-            "invalid-resolution",
-            "Invalid resolution",
-            f"resolution must be one of {', '.join(RESOLUTIONS)}",
-        )
-    return first, last
-
-
-@get(
-    "/api/metering-points/{gsrn:str}/consumption",
-    summary="A metering point's metered consumption (latest versions) over local dates",
-    description=(
-        "`from`/`to`: Danish local dates, `to` exclusive, at most 400 days. `resolution`: "
-        "PT15M (only from PT15M data), PT1H, P1D or P1M; default the stored resolution. "
-        "kWh with 3 decimals. A point sums the values it has: kwh is null (quality A02) only "
-        "when it has none; with some missing its quality is A05 and missing_intervals counts "
-        "them (at interval_resolution). total_kwh sums all values present; `missing` lists "
-        "the stretches without values as UTC [start, end); `complete` is true when there are "
-        "none."
-    ),
-    tags=["metering data"],
-)
-async def consumption(
-    gsrn: FromPath[str],
-    service: ServiceDep,
-    from_: Annotated[str | None, QueryParameter(name="from")] = None,
-    to: FromQuery[str | None] = None,
-    resolution: FromQuery[str | None] = None,
-) -> Consumption:
-    start, end = _parameters(gsrn, from_, to, resolution)
-    async with service.database.connection() as conn:
-        days = (await metering_data.latest_days(conn, [gsrn], start, end)).get(gsrn, {})
-        stored = {d.resolution for d in days.values()}
-        if not stored:
-            last = await metering_data.last_resolution(conn, gsrn)
-            if last is None:
-                raise Problem(
-                    404, "metering-data-not-found", "No metering data for this GSRN", gsrn
-                )
-            stored = {last}
-    finest = "PT15M" if stored == {"PT15M"} else "PT1H"
-    if resolution is None:
-        resolution = finest
-    elif resolution == "PT15M" and stored != {"PT15M"}:
-        raise Problem(
-            400,
-            "resolution-unavailable",
-            "Resolution unavailable",
-            "PT15M needs quarter-hour data; this period has hourly data",
-        )
-    return consumption_document(gsrn, start, end, resolution, days, finest)
-
-
-ROUTES: list[Any] = [consumption]
+def supplied_on(day: date, supplied: list[tuple[date, date | None]]) -> bool:
+    """Whether *day* is inside one of the ``[start, end)`` supply dates (end None: open)."""
+    return any(start <= day and (end is None or day < end) for start, end in supplied)

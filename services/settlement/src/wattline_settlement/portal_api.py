@@ -10,7 +10,7 @@ same hourly values (the metering-data API's document), so they add up to the ør
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -24,13 +24,11 @@ from wattline_platform.identity import FOR_CUSTOMERS, IdentityDep
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_settlement import metering
-from wattline_settlement.adapters import metering_data, prices
-from wattline_settlement.adapters import portal as store
 from wattline_settlement.domain import charge_rules
+from wattline_settlement.domain.consumption import Consumption, portal_period, year_before
+from wattline_settlement.handlers import portal
 
 Resolution = Literal["hour", "day", "month"]
-_CODE = {"hour": "PT1H", "day": "P1D", "month": "P1M"}
 FIRST_DAY, LAST_DAY = date(2000, 1, 2), date(2100, 1, 1)
 _RANGE = f"{FIRST_DAY}..{LAST_DAY}"
 
@@ -79,40 +77,7 @@ class PortalConsumption(BaseModel):
     last_year: PortalPeriod
 
 
-def _period(resolution: Resolution, day: date) -> tuple[date, date]:
-    if resolution == "hour":
-        return day, date.fromordinal(day.toordinal() + 1)
-    if resolution == "day":
-        first = day.replace(day=1)
-        nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-        return first, nxt
-    return date(day.year, 1, 1), date(day.year + 1, 1, 1)
-
-
-def _year_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
-
-
-def _within(day: date, supplied: list[tuple[date, date | None]]) -> bool:
-    return any(start <= day and (end is None or day < end) for start, end in supplied)
-
-
-async def _document(
-    service: ServiceDep,
-    gsrn: str,
-    resolution: Resolution,
-    start: date,
-    end: date,
-    supplied: list[tuple[date, date | None]],
-) -> PortalPeriod:
-    async with service.database.connection() as conn:
-        found = (await metering_data.latest_days(conn, [gsrn], start, end)).get(gsrn, {})
-    # Only the days the customer was supplied there: a previous occupant's are not theirs.
-    days = {d: v for d, v in found.items() if _within(d, supplied)}
-    doc = metering.consumption_document(gsrn, start, end, _CODE[resolution], days, "PT1H")
+def _portal_period(doc: Consumption, start: date, end: date) -> PortalPeriod:
     return PortalPeriod(
         from_date=start,
         to_date=end,
@@ -150,18 +115,20 @@ async def portal_consumption(
     not_found = Problem(404, "metering-point-not-found", "Unknown metering point", gsrn)
     if not is_valid_gsrn(gsrn):
         raise not_found
-    async with service.database.connection() as conn:
-        supplied = await store.supply_dates(conn, customer, gsrn)
-    if not supplied:
-        raise not_found
-    start, end = _period(resolution, day)
-    before = _period(resolution, _year_before(day))
+    try:
+        supplied = await portal.supply_dates(service.database, customer, gsrn)
+    except portal.NotTheirs:
+        raise not_found from None
+    start, end = portal_period(resolution, day)
+    before = portal_period(resolution, year_before(day))
     assert local_midnight(start) < local_midnight(end)
+    current = await portal.consumption(service.database, gsrn, resolution, start, end, supplied)
+    last_year = await portal.consumption(service.database, gsrn, resolution, *before, supplied)
     return PortalConsumption(
         gsrn=gsrn,
         resolution=resolution,
-        current=await _document(service, gsrn, resolution, start, end, supplied),
-        last_year=await _document(service, gsrn, resolution, *before, supplied),
+        current=_portal_period(current, start, end),
+        last_year=_portal_period(last_year, *before),
     )
 
 
@@ -211,12 +178,12 @@ async def portal_spot_prices(
     if customer is None:  # FOR_CUSTOMERS lets only portal tokens in
         raise Problem(403, "portal-only", "Only for a customer's portal token")
     _checked(day)
-    start, end = local_midnight(day), local_midnight(day + timedelta(days=1))
-    async with service.database.connection() as conn:
-        areas = await store.price_areas(conn, customer, day)
-        if not areas:
-            raise Problem(404, "no-metering-points", "No metering points", "the customer has none")
-        found = {area: await prices.read_spot(conn, area, start, end) for area in areas}
+    try:
+        found = await portal.spot_prices(service.database, customer, day)
+    except portal.NoMeteringPoints:
+        raise Problem(
+            404, "no-metering-points", "No metering points", "the customer has none"
+        ) from None
     return PortalSpotPrices(
         day=day,
         areas=[
@@ -227,10 +194,10 @@ async def portal_spot_prices(
                 prices=[
                     # As the consumption's points write their starts (with seconds).
                     PortalSpotPrice(start=f"{at:%Y-%m-%dT%H:%M:%S}Z", dkk_per_kwh=price)
-                    for at, price in sorted(found[area].items())
+                    for at, price in sorted(spot.items())
                 ],
             )
-            for area, gsrns in areas.items()
+            for area, (gsrns, spot) in found.items()
         ],
     )
 
