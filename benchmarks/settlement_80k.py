@@ -71,17 +71,17 @@ from wattline_platform.embedded import Stack, throwaway_stack
 from wattline_platform.grid_areas import price_area
 from wattline_platform.identifiers import gsrn_with_check_digit
 from wattline_platform.logging import configure_logging
-from wattline_settlement import runs
 from wattline_settlement.adapters import charges as charge_store
 from wattline_settlement.adapters import metering_data
 from wattline_settlement.adapters.metering_data import MeasureDay
 from wattline_settlement.bootstrap import SPEC as SETTLEMENT
 from wattline_settlement.bootstrap import SettlementSettings, build
 from wattline_settlement.domain import charge_rules
+from wattline_settlement.domain.billing import billing_period
 from wattline_settlement.domain.engine import STEPS
 from wattline_settlement.domain.metering import positions
 from wattline_settlement.domain.model import Period
-from wattline_settlement.handlers import pricing
+from wattline_settlement.handlers import pricing, runs
 from wattline_simulator.domain import charges as sim_charges
 from wattline_simulator.domain.market import GRID_AREA_WEIGHTS
 
@@ -194,7 +194,7 @@ def cpu_of_postgres() -> float:
 
 # -- the data ---------------------------------------------------------------------------------
 def month_period(month: str) -> Period:
-    return runs.billing_period(month)
+    return billing_period(month)
 
 
 def gsrns(n: int) -> list[str]:
@@ -1025,7 +1025,7 @@ def main() -> None:
     parser.add_argument("--fast-db", action="store_true", help="fsync off (as in tests)")
     parser.add_argument("--log-level", default="WARNING")
     args = parse_args(parser, {"metering_points": 20, "fast_db": True, "max_run_seconds": 120})
-    runs.billing_period(args.month)  # validates
+    billing_period(args.month)  # validates
     sys.exit(asyncio.run(run(args)))
 
 

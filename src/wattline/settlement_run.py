@@ -17,8 +17,8 @@ from wattline_platform.db import Database
 
 async def run(dsn: str, period: str, grid_area: str | None, schema: str = "settlement") -> int:
     """Queue and execute the run; print progress; exit code 0 when completed."""
-    from wattline_settlement import runs
     from wattline_settlement.bootstrap import SettlementSettings, build
+    from wattline_settlement.handlers import runs
 
     service = build(SettlementSettings(database_url=dsn, jobs=False))
     service.db = await Database(dsn, schema, max_size=4).open()

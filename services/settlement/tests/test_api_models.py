@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from wattline_settlement import api, runs
+from wattline_settlement import api
+from wattline_settlement.handlers import runs
 
 REQUESTED = datetime(2025, 2, 6, 1, 0, 0, 123456, tzinfo=UTC)
 FINISHED = datetime(2025, 2, 6, 1, 0, 7, tzinfo=UTC)

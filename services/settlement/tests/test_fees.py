@@ -45,9 +45,9 @@ from wattline_settlement.domain.model import (
     PriceVersion,
     Scenario,
     charge_amounts_minus,
+    lines_minus,
 )
 from wattline_settlement.domain.scenario import parse_scenario, result_to_json
-from wattline_settlement.runs import _minus
 
 REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "settlement"
 GRID = "5799994100344"
@@ -150,7 +150,7 @@ def test_a_correction_after_the_fee_link_was_removed_credits_it() -> None:
     gm01, _ = _gm01()
     before = settle(_with_fees(gm01, _fee(date(2025, 1, 15))))
     after = settle(gm01)  # DataHub removed the link: no fee in January any more
-    delta = _minus(after.lines, before.lines)
+    delta = lines_minus(after.lines, before.lines)
     assert delta[-1] == Line("grid_fee", None, None, D("-60.00"))
     assert all(line.amount == 0 for line in delta[:-1])
     assert charge_amounts_minus(after.charge_amounts, before.charge_amounts) == (
@@ -159,7 +159,7 @@ def test_a_correction_after_the_fee_link_was_removed_credits_it() -> None:
     assert after.total - before.total == D("-75.00")  # the fee and its VAT
     # And the other way: a fee linked back-dated into a settled month is billed by its
     # correction, a line the settlement did not have.
-    added = _minus(before.lines, after.lines)
+    added = lines_minus(before.lines, after.lines)
     assert [line.code for line in added][-1] == "grid_fee"
     assert added[-1] == Line("grid_fee", None, None, D("60.00"))
 

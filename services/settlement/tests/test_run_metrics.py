@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime, time
 
 from prometheus_client import REGISTRY
 from wattline_platform.testing import SchemaFactory
-from wattline_settlement import metrics, runs
+from wattline_settlement import metrics
 from wattline_settlement.bootstrap import SPEC, SettlementSettings, build
+from wattline_settlement.handlers import runs
 
 
 @dataclass

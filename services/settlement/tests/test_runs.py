@@ -29,12 +29,12 @@ from wattline_contracts.portfolio import (
 )
 from wattline_platform.service import Service
 from wattline_platform.testing import SchemaFactory, identity_auth
-from wattline_settlement import inputs, runs
 from wattline_settlement.bootstrap import SPEC, SettlementSettings, build
+from wattline_settlement.domain import billing
 from wattline_settlement.domain.charge_rules import ENERGINET_GLN, local_midnight
 from wattline_settlement.domain.model import Charges, Period, PriceVersion, Scenario, Series
 from wattline_settlement.domain.scenario import parse_scenario
-from wattline_settlement.handlers import pricing
+from wattline_settlement.handlers import corrections, events, inputs, pricing, runs
 
 GOLDEN = (
     Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "settlement" / "golden"
@@ -80,8 +80,8 @@ class Rig:
         return runs.run_view(row)
 
     async def corrections(self) -> None:
-        await runs.queue_changed_data(self.service)
-        while await runs.recheck_some(self.service):
+        await corrections.queue_changed_data(self.service)
+        while await corrections.recheck_some(self.service):
             pass
 
 
@@ -296,7 +296,7 @@ def expected_lines(expected: dict[str, Any]) -> list[dict[str, Any]]:
 async def test_golden_settlements_through_the_service(rig: Rig, name: str) -> None:
     scenario, expected = golden(name)
     period = scenario.period
-    month_end = runs.billing_period(billing_of(period)).end
+    month_end = billing.billing_period(billing_of(period)).end
     await given(rig, scenario, supply_end=None if period.end == month_end else period.end)
     view = await rig.run(billing_of(period))
     assert view["status"] == "completed", view
@@ -448,7 +448,7 @@ async def test_golden_corrections_through_the_service(rig: Rig, name: str) -> No
     scenario, expected = golden(name)
     assert scenario.corrected_consumption is not None
     period = scenario.period
-    month = runs.billing_period(billing_of(period))
+    month = billing.billing_period(billing_of(period))
     await given(rig, scenario, supply_end=None if period.end == month.end else period.end)
     await rig.run(billing_of(period))
     corrected = [
@@ -484,7 +484,7 @@ async def test_erroneous_switch_credits_every_settled_month_golden_gm06(rig: Rig
     scenario, expected = golden("GM06")
     period = scenario.period
     await given(rig, scenario)
-    for month in runs.billing_periods_of(period):
+    for month in billing.billing_periods_of(period):
         await rig.run(month)
     assert len(await rig.outbox("settlement.completed")) == 2
     await rig.deliver(supply(period.start, period.start, "rolled_back"))
@@ -853,12 +853,12 @@ async def run_of(rig: Rig, run_id: uuid.UUID | str) -> dict[str, Any]:
 
 
 def test_after_a_clock_jump_every_month_since_the_last_scheduled_one_is_due() -> None:
-    months = runs._months_to_schedule
+    months = billing.months_to_schedule
     assert months(None, date(2025, 3, 10)) == ["2025-02"]
     assert months("2025-02", date(2025, 3, 10)) == ["2025-02"]
     assert months("2024-12", date(2025, 3, 10)) == ["2025-01", "2025-02"]
     assert months("2024-11", date(2025, 1, 1)) == ["2024-12"]
-    assert len(months("2019-01", date(2025, 3, 10))) == runs.MAX_CATCH_UP_MONTHS
+    assert len(months("2019-01", date(2025, 3, 10))) == billing.MAX_CATCH_UP_MONTHS
 
 
 async def test_the_scheduled_run_waits_for_complete_data_then_settles(rig: Rig) -> None:
@@ -1333,7 +1333,7 @@ async def test_a_rollback_reversed_restores_the_credited_settlements(rig: Rig) -
     scenario, expected = golden("GM06")
     period = scenario.period
     await given(rig, scenario)
-    for month in runs.billing_periods_of(period):
+    for month in billing.billing_periods_of(period):
         await rig.run(month)
     await rig.deliver(supply(period.start, period.start, "rolled_back"))
     await rig.corrections()
@@ -1547,7 +1547,7 @@ async def test_a_fee_is_billed_in_its_month_and_credited_when_datahub_removes_it
     async with rig.service.database.connection() as conn:
         _, exact = await inputs.load_inputs(conn, GSRN, scenario.period, Decimal("0.25"))
     # The Decimal path's lines, as the event writes them, are the bulk run's.
-    decimal_lines = runs._line_events(exact.lines, exact.charge_amounts)
+    decimal_lines = events.line_events(exact.lines, exact.charge_amounts)
     assert [x.model_dump(mode="json") for x in decimal_lines] == completed["lines"]
     await rig.corrections()
     assert await rig.outbox("settlement.correction") == []

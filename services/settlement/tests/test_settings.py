@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from wattline_settlement import runs
 from wattline_settlement.bootstrap import build
+from wattline_settlement.handlers import runs
 from wattline_settlement.settings import SettlementSettings
 
 

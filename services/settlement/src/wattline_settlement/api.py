@@ -26,10 +26,9 @@ from wattline_platform.inputs import (
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_settlement import runs
 from wattline_settlement.adapters import metering_points, read_models
 from wattline_settlement.domain import invoiced
-from wattline_settlement.handlers import elvarme
+from wattline_settlement.handlers import elvarme, runs
 from wattline_settlement.handlers import invoiced as invoicing
 
 Amount = Annotated[str, Field(description="DKK, 2 decimals", examples=["779.19"])]

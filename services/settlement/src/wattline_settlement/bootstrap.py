@@ -14,9 +14,8 @@ from wattline_settlement import (
     metrics,
     portal_api,
     pricing_api,
-    runs,
 )
-from wattline_settlement.jobs import spot_import
+from wattline_settlement.jobs import runs, spot_import
 from wattline_settlement.settings import SettlementService, SettlementSettings
 
 __all__ = ["SPEC", "SettlementSettings", "build"]

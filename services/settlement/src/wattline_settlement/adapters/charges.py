@@ -8,6 +8,8 @@ supplier prices) are in :mod:`wattline_settlement.domain.charge_rules`.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -448,3 +450,32 @@ async def supply_periods(
         for r in rows
         if r["clip_start"] < r["clip_end"]
     ]
+
+
+async def links_of(
+    conn: asyncpg.Connection, gsrns: Sequence[str]
+) -> dict[str, list[asyncpg.Record]]:
+    """By GSRN, its charge links in order of charge and start (what its prices depend on)."""
+    links: dict[str, list[asyncpg.Record]] = defaultdict(list)
+    for r in await conn.fetch(
+        """SELECT gsrn, owner_gln, charge_type, charge_id, start_date, end_date, factor
+           FROM charge_links WHERE gsrn = ANY($1)
+           ORDER BY gsrn, owner_gln, charge_type, charge_id, start_date""",
+        list(gsrns),
+    ):
+        links[r["gsrn"]].append(r)
+    return links
+
+
+async def contracts_of(
+    conn: asyncpg.Connection, gsrns: Sequence[str]
+) -> dict[str, list[asyncpg.Record]]:
+    """By GSRN, its contracts (product and version) in order of start."""
+    contracts: dict[str, list[asyncpg.Record]] = defaultdict(list)
+    for r in await conn.fetch(
+        """SELECT gsrn, product_id::text AS product_id, product_version, start_date, end_date
+           FROM contracts WHERE gsrn = ANY($1) ORDER BY gsrn, start_date""",
+        list(gsrns),
+    ):
+        contracts[r["gsrn"]].append(r)
+    return contracts

@@ -3,10 +3,13 @@ has it, and the reduced rate from each date."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
 import asyncpg
+
+from wattline_settlement.domain.model import PriceVersion
 
 
 async def register(
@@ -38,3 +41,25 @@ async def set_reduced_tax(conn: asyncpg.Connection, valid_from: date, dkk_per_kw
         valid_from,
         dkk_per_kwh,
     )
+
+
+async def registration(conn: asyncpg.Connection, gsrn: str, before: date) -> asyncpg.Record | None:
+    """*gsrn*'s elvarme registration if it applies from before *before*."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT * FROM elvarme WHERE gsrn = $1 AND from_date < $2", gsrn, before
+    )
+    return row
+
+
+async def registered(conn: asyncpg.Connection, gsrns: Sequence[str]) -> set[str]:
+    """Those of *gsrns* with elvarme registered."""
+    rows = await conn.fetch("SELECT gsrn FROM elvarme WHERE gsrn = ANY($1)", list(gsrns))
+    return {r["gsrn"] for r in rows}
+
+
+async def reduced_tax_rates(conn: asyncpg.Connection) -> tuple[PriceVersion, ...]:
+    """The reduced electricity tax's rates, oldest first."""
+    rows = await conn.fetch(
+        "SELECT valid_from, dkk_per_kwh FROM reduced_electricity_tax ORDER BY valid_from"
+    )
+    return tuple(PriceVersion(r["valid_from"], Decimal(r["dkk_per_kwh"])) for r in rows)

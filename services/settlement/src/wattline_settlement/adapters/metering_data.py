@@ -546,3 +546,14 @@ def _assemble(
         days_present=days_present,
         max_id=np.fromiter((r["max_id"] for r in group), dtype=np.int64, count=n),
     )
+
+
+async def rows_since(tx: asyncpg.Connection, since: int, limit: int) -> list[asyncpg.Record]:
+    """The next *limit* stored days (``id``, ``gsrn``, ``local_date``) after row *since*, in
+    order: one statement, one snapshot, so a watermark can move exactly past them."""
+    rows: list[asyncpg.Record] = await tx.fetch(
+        "SELECT id, gsrn, local_date FROM metering_data WHERE id > $1 ORDER BY id LIMIT $2",
+        since,
+        limit,
+    )
+    return rows

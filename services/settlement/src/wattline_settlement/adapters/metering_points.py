@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -61,3 +62,13 @@ async def stats(conn: asyncpg.Connection) -> dict[str, int]:
         "metering_points": row["metering_points"],
         "master_data_versions": row["master_data_versions"],
     }
+
+
+async def master_data(conn: asyncpg.Connection, gsrns: Sequence[str]) -> dict[str, asyncpg.Record]:
+    """By GSRN, the grid area, price area and type of those of *gsrns* with master data."""
+    rows = await conn.fetch(
+        """SELECT gsrn, grid_area, price_area, metering_point_type FROM metering_points
+           WHERE gsrn = ANY($1)""",
+        list(gsrns),
+    )
+    return {r["gsrn"]: r for r in rows}

@@ -645,3 +645,133 @@ async def set_invoice(
         item_id,
         invoice_id,
     )
+
+
+async def settled_with_newer_data(
+    tx: asyncpg.Connection, seen: Sequence[asyncpg.Record]
+) -> list[str]:
+    """The metering points with a settlement (not credited) in whose current period one of
+    the *seen* metering-data rows (``gsrn``, ``local_date``, ``id``) is newer than what it
+    used: their own, or the consumption point a production point is netted into."""
+    rows = await tx.fetch(
+        """WITH md AS (SELECT * FROM unnest($1::text[], $2::date[], $3::int8[])
+                       AS md(gsrn, local_date, id)),
+                target AS (
+                    SELECT md.gsrn AS owner, md.* FROM md
+                    UNION ALL
+                    SELECT own.gsrn, md.* FROM md
+                    JOIN metering_points mp ON mp.gsrn = md.gsrn
+                         AND mp.metering_point_type = 'E18'
+                    JOIN supply_periods prod ON prod.gsrn = md.gsrn
+                    JOIN supply_periods own ON own.customer_id = prod.customer_id
+                         AND own.gsrn <> md.gsrn)
+           SELECT DISTINCT s.gsrn FROM target t
+           JOIN settlement s ON s.gsrn = t.owner AND NOT s.credited AND t.id > s.data_id
+                AND t.local_date >= s.current_start AND t.local_date < s.current_end""",
+        [r["gsrn"] for r in seen],
+        [r["local_date"] for r in seen],
+        [r["id"] for r in seen],
+    )
+    return [r["gsrn"] for r in rows]
+
+
+async def lock_settlements(tx: asyncpg.Connection, gsrn: str) -> list[asyncpg.Record]:
+    """*gsrn*'s settlements (credited ones too) by period, locked ``FOR UPDATE``."""
+    rows: list[asyncpg.Record] = await tx.fetch(
+        "SELECT * FROM settlement WHERE gsrn = $1 ORDER BY period_start FOR UPDATE", gsrn
+    )
+    return rows
+
+
+async def advance_data_id(tx: asyncpg.Connection, settlement_id: uuid.UUID, data_id: int) -> None:
+    """The settlement has seen the metering data up to row *data_id* (nothing changed)."""
+    await tx.execute(
+        "UPDATE settlement SET data_id = greatest(data_id, $2) WHERE settlement_id = $1",
+        settlement_id,
+        data_id,
+    )
+
+
+async def add_correction(
+    tx: asyncpg.Connection,
+    correction_id: uuid.UUID,
+    settlement_id: uuid.UUID,
+    reason: str,
+    start: date,
+    end: date,
+    consumption_kwh: Decimal,
+    lines: list[dict[str, Any]],
+    subtotal: Decimal,
+    vat: Decimal,
+    total: Decimal,
+    data_id: int,
+) -> None:
+    """Record a correction: the delta to what *settlement_id* was so far."""
+    await tx.execute(
+        """INSERT INTO settlement_correction (correction_id, settlement_id, reason, period_start,
+               period_end, consumption_kwh, lines, subtotal, vat, total, data_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        correction_id,
+        settlement_id,
+        reason,
+        start,
+        end,
+        consumption_kwh,
+        lines,
+        subtotal,
+        vat,
+        total,
+        data_id,
+    )
+
+
+async def set_current(
+    tx: asyncpg.Connection,
+    settlement_id: uuid.UUID,
+    start: date,
+    end: date,
+    lines: list[dict[str, Any]],
+    subtotal: Decimal,
+    vat: Decimal,
+    total: Decimal,
+    consumption_kwh: Decimal,
+    data_id: int,
+    credited: bool,
+) -> None:
+    """What *settlement_id* is now, with every correction since."""
+    await tx.execute(
+        """UPDATE settlement SET current_start = $2, current_end = $3, current_lines = $4,
+               current_subtotal = $5, current_vat = $6, current_total = $7,
+               current_consumption_kwh = $8, data_id = greatest(data_id, $9), credited = $10
+           WHERE settlement_id = $1""",
+        settlement_id,
+        start,
+        end,
+        lines,
+        subtotal,
+        vat,
+        total,
+        consumption_kwh,
+        data_id,
+        credited,
+    )
+
+
+async def lock_retries(tx: asyncpg.Connection) -> None:
+    """One retry of blocked runs at a time (held until the transaction ends)."""
+    await tx.execute("SELECT pg_advisory_xact_lock(hashtext('settlement.retry_blocked'))")
+
+
+async def settled_tax_kwh(conn: asyncpg.Connection, gsrn: str, start: date, end: date) -> Decimal:
+    """The electricity tax line's kWh of *gsrn*'s settlements (not credited) inside local
+    dates ``[start, end)``: what its elvarme counter counted."""
+    settled: Decimal = await conn.fetchval(
+        """SELECT coalesce(sum((line ->> 'quantity_kwh')::numeric), 0)
+           FROM settlement s, jsonb_array_elements(s.current_lines) AS line
+           WHERE s.gsrn = $1 AND NOT s.credited AND s.current_start >= $2
+             AND s.current_end <= $3 AND line ->> 'code' = 'electricity_tax'""",
+        gsrn,
+        start,
+        end,
+    )
+    return settled

@@ -59,6 +59,7 @@ from wattline_settlement.domain.model import (
     Scenario,
     Series,
     TariffVersion,
+    lines_minus,
 )
 
 STEPS: dict[str, timedelta] = {"PT1H": timedelta(hours=1), "PT15M": timedelta(minutes=15)}
@@ -509,25 +510,14 @@ def make_document(
         return Document(period, consumption_kwh, tuple(lines), subtotal, vat, subtotal + vat)
 
 
-def _difference(a: Decimal | None, b: Decimal | None) -> Decimal | None:
-    return None if a is None or b is None else a - b
-
-
 def correction_of(corrected: Document, original: Document) -> Document:
     """Corrected minus original, figure by figure (spec §5.8): rounded line - rounded line,
-    quantities, days, consumption, subtotal, VAT and total. Telescopes exactly."""
+    quantities, days (:func:`~.model.lines_minus`), consumption, subtotal, VAT and total.
+    Telescopes exactly."""
     if [line.code for line in corrected.lines] != [line.code for line in original.lines]:
         raise ValueError("a correction needs documents with the same lines")
     with localcontext(EXACT):
-        lines = tuple(
-            Line(
-                c.code,
-                _difference(c.quantity_kwh, o.quantity_kwh),
-                None if c.days is None or o.days is None else c.days - o.days,
-                c.amount - o.amount,
-            )
-            for c, o in zip(corrected.lines, original.lines, strict=True)
-        )
+        lines = lines_minus(corrected.lines, original.lines)
         return Document(
             corrected.period,
             corrected.consumption_kwh - original.consumption_kwh,

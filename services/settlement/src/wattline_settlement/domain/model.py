@@ -162,6 +162,38 @@ def charge_amounts_minus(
     return tuple(out)
 
 
+def lines_minus(new: Sequence[Line], old: Sequence[Line]) -> tuple[Line, ...]:
+    """Line by line *new* minus *old*, what a correction adds to each line (spec §5.8: rounded
+    line - rounded line). Codes in new's order, then those only in old; a line on one side
+    only counts as zero on the other, and a kWh or day figure is ``None`` only when it is
+    ``None`` on both sides. Amounts keep (at least) their 2 decimals."""
+    before = {line.code: line for line in old}
+    after = {line.code: line for line in new}
+    out = []
+    for code in [*after, *(c for c in before if c not in after)]:
+        x, y = after.get(code), before.get(code)
+        out.append(
+            Line(
+                code,
+                _less(
+                    None if x is None else x.quantity_kwh,
+                    None if y is None else y.quantity_kwh,
+                    Decimal(0),
+                ),
+                _less(None if x is None else x.days, None if y is None else y.days, 0),
+                (x.amount if x else Decimal(0)) - (y.amount if y else Decimal(0)) + Decimal("0.00"),
+            )
+        )
+    return tuple(out)
+
+
+def unit_price(line: Line) -> Decimal | None:
+    """What a line costs per kWh (per day for a subscription), to 6 decimals; ``None`` for a
+    line with neither (a fee) or with nothing of either."""
+    base = line.quantity_kwh if line.quantity_kwh else (line.days or None)
+    return (line.amount / Decimal(base)).quantize(Decimal("0.000001")) if base else None
+
+
 def is_no_change(lines: Sequence[Line], amounts: Sequence[ChargeAmount]) -> bool:
     """Whether a correction's deltas (per line, and per charge from
     :func:`charge_amounts_minus`) change nothing: no amount, kWh or day of any line or any

@@ -3,6 +3,11 @@
 Master data (portfolio's events), metering data (DataHub's RSM-012), spot prices (Energi Data
 Service), charges and links (DataHub's RSM-034/031) and our product prices (portfolio's
 events). Anything missing blocks the settlement with a reason; nothing is ever settled at 0.
+
+One loader per input, used by both engines: :func:`master_data`, :func:`charges`,
+:func:`spot`, :func:`products`, :func:`production_point`, :func:`elvarme_of` and the metering
+data (:func:`consumption` as a Decimal series for :func:`load_inputs`, the same latest
+versions as NumPy matrices for :func:`bulk_groups`); the SQL is in ``adapters/``.
 """
 
 from __future__ import annotations
@@ -12,28 +17,27 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asyncpg
 from wattline_platform.business_days import local_midnight
 
 from wattline_settlement.adapters import charges as charge_store
-from wattline_settlement.adapters import metering_data
+from wattline_settlement.adapters import elvarme as elvarme_store
+from wattline_settlement.adapters import metering_data, metering_points, runs, supply_periods
 from wattline_settlement.adapters import prices as price_store
 from wattline_settlement.domain import engine
+from wattline_settlement.domain.billing import Item
 from wattline_settlement.domain.bulk import settle_many
+from wattline_settlement.domain.charge_rules import ChargeError, MissingPrices
 from wattline_settlement.domain.model import (
     Charges,
     Elvarme,
     Period,
-    PriceVersion,
     Result,
     Scenario,
     Series,
 )
-
-if TYPE_CHECKING:
-    from wattline_settlement.runs import Item
 
 
 class Blocked(Exception):
@@ -49,6 +53,14 @@ class ProductSpan:
 
 
 @dataclass(frozen=True)
+class MasterData:
+    """What settling a metering point needs of its master data."""
+
+    grid_area: str
+    price_area: str
+
+
+@dataclass(frozen=True)
 class Inputs:
     grid_area: str
     price_area: str
@@ -61,21 +73,11 @@ async def production_point(conn: asyncpg.Connection, gsrn: str, period: Period) 
     """The solar production (E18) metering point settled with consumption point *gsrn*: the
     customer's one E18 point we supply in *period* (spec §5.5, per-interval net). Blocked when
     the pairing is ambiguous (several E17 or E18 points of the customer)."""
-    rows = await conn.fetch(
-        """SELECT DISTINCT mp.gsrn, mp.metering_point_type FROM supply_periods own
-           JOIN supply_periods sp ON sp.customer_id = own.customer_id
-           JOIN metering_points mp ON mp.gsrn = sp.gsrn
-           WHERE own.gsrn = $1 AND sp.reason <> 'rolled_back'
-             AND sp.start_date < $3 AND coalesce(sp.end_date, $3) > $2
-             AND own.start_date < $3 AND coalesce(own.end_date, $3) > $2""",
-        gsrn,
-        period.start,
-        period.end,
-    )
-    production = sorted(r["gsrn"] for r in rows if r["metering_point_type"] == "E18")
+    rows = await supply_periods.customer_points(conn, gsrn, period)
+    production = sorted(point for point, kind in rows if kind == "E18")
     if not production:
         return None
-    consumption = [r["gsrn"] for r in rows if r["metering_point_type"] == "E17"]
+    consumption = [point for point, kind in rows if kind == "E17"]
     if len(production) > 1 or len(consumption) > 1:
         raise Blocked(
             f"{gsrn}: which production point nets against which consumption point is "
@@ -89,37 +91,54 @@ async def elvarme_of(conn: asyncpg.Connection, gsrn: str, period: Period) -> Elv
     date, when that is inside the period: it applies from then on), if it is registered:
     the registration's opening kWh (in its own year) plus what we settled in the year before
     the period."""
-    row = await conn.fetchrow(
-        "SELECT * FROM elvarme WHERE gsrn = $1 AND from_date < $2", gsrn, period.end
-    )
+    row = await elvarme_store.registration(conn, gsrn, period.end)
     if row is None:
         return None
     year_start = period.start.replace(month=1, day=1)
     # The counter counts taxed kWh (the import, net of solar production: spec §5.5/§5.7),
     # which is the electricity tax line's quantity.
-    settled = await conn.fetchval(
-        """SELECT coalesce(sum((line ->> 'quantity_kwh')::numeric), 0)
-           FROM settlement s, jsonb_array_elements(s.current_lines) AS line
-           WHERE s.gsrn = $1 AND NOT s.credited AND s.current_start >= $2
-             AND s.current_end <= $3 AND line ->> 'code' = 'electricity_tax'""",
-        gsrn,
-        max(year_start, row["from_date"]),
-        period.start,
+    settled = await runs.settled_tax_kwh(
+        conn, gsrn, max(year_start, row["from_date"]), period.start
     )
     opening = row["opening_kwh"] if row["from_date"].year == period.start.year else Decimal(0)
-    rates = await conn.fetch(
-        "SELECT valid_from, dkk_per_kwh FROM reduced_electricity_tax ORDER BY valid_from"
-    )
+    rates = await elvarme_store.reduced_tax_rates(conn)
     since = max(period.start, row["from_date"])
-    if not rates or rates[0]["valid_from"] > since:
+    if not rates or rates[0].valid_from > since:
         raise Blocked(f"{gsrn}: elvarme registered, but no reduced electricity tax rate in force")
     return Elvarme(
         from_date=row["from_date"] if row["from_date"] > period.start else None,
         threshold_kwh=Decimal(row["threshold_kwh"]),
         consumed_kwh_before_period=(opening + settled).quantize(Decimal("0.001")),
-        reduced_electricity_tax=tuple(
-            PriceVersion(r["valid_from"], Decimal(r["dkk_per_kwh"])) for r in rates
-        ),
+        reduced_electricity_tax=rates,
+    )
+
+
+async def master_data(conn: asyncpg.Connection, gsrns: Sequence[str]) -> dict[str, MasterData]:
+    """The master data of those of *gsrns* that have it."""
+    return {
+        gsrn: MasterData(r["grid_area"], r["price_area"])
+        for gsrn, r in (await metering_points.master_data(conn, gsrns)).items()
+    }
+
+
+async def charges(conn: asyncpg.Connection, gsrn: str, period: Period) -> Charges:
+    """*gsrn*'s charges and supplier prices (a spot margin or a fixed price) over *period*
+    (:class:`ChargeError` when they are missing or contradict each other)."""
+    margin, subscription, fixed = await charge_store.supplier_prices(conn, gsrn, period)
+    found = await charge_store.charges_for(conn, gsrn, period, margin, subscription)
+    return replace(found, fixed_price=fixed)
+
+
+async def spot(conn: asyncpg.Connection, price_area: str, period: Period) -> Series:
+    """The price area's spot prices over *period* (:class:`MissingPrices` when some are)."""
+    return await price_store.spot_series(conn, price_area, period)
+
+
+async def products(conn: asyncpg.Connection, gsrn: str, period: Period) -> tuple[ProductSpan, ...]:
+    """Our products (and their versions) *gsrn* was settled with in *period*."""
+    return tuple(
+        ProductSpan(str(r["product_id"]), r["product_version"], r["start_date"], r["end_date"])
+        for r in await charge_store.products_used(conn, gsrn, period)
     )
 
 
@@ -128,31 +147,31 @@ async def load_inputs(
 ) -> tuple[Inputs, Result]:
     """Gather *gsrn*'s inputs for *period* and settle it (Blocked when something is missing);
     a solar customer's production point is netted per interval."""
-    mp = await conn.fetchrow("SELECT * FROM metering_points WHERE gsrn = $1", gsrn)
+    mp = (await master_data(conn, [gsrn])).get(gsrn)
     if mp is None:
         raise Blocked(f"{gsrn}: no master data")
-    consumption, data_id = await _consumption(conn, gsrn, period)
+    consumption_, data_id = await consumption(conn, gsrn, period)
     production: Series | None = None
     solar = await production_point(conn, gsrn, period)
     if solar is not None:
-        production, solar_id = await _consumption(conn, solar, period)
+        production, solar_id = await consumption(conn, solar, period)
         data_id = max(data_id, solar_id)
     try:
-        charges = await _charges(conn, gsrn, period)
-    except charge_store.ChargeError as exc:
+        charges_ = await charges(conn, gsrn, period)
+    except ChargeError as exc:
         raise Blocked(f"{gsrn}: {exc}") from None
-    spot: Series | None = None
-    if production is not None or engine.spot_needed(period, charges):  # fixed: no spot
+    spot_: Series | None = None
+    if production is not None or engine.spot_needed(period, charges_):  # fixed: no spot
         try:
-            spot = await price_store.spot_series(conn, mp["price_area"], period)
-        except price_store.MissingPrices as exc:
+            spot_ = await spot(conn, mp.price_area, period)
+        except MissingPrices as exc:
             raise Blocked(f"{gsrn}: {exc}") from None
     scenario = Scenario(
         period=period,
         vat_rate=vat_rate,
-        consumption=consumption,
-        spot=spot,
-        charges=charges,
+        consumption=consumption_,
+        spot=spot_,
+        charges=charges_,
         production=production,
         elvarme=await elvarme_of(conn, gsrn, period),
     )
@@ -160,24 +179,21 @@ async def load_inputs(
         result = engine.settle(scenario)
     except engine.BadScenario as exc:
         raise Blocked(f"{gsrn}: {exc}") from None
-    products = tuple(
-        ProductSpan(str(r["product_id"]), r["product_version"], r["start_date"], r["end_date"])
-        for r in await charge_store.products_used(conn, gsrn, period)
-    )
     return (
-        Inputs(mp["grid_area"], mp["price_area"], consumption.resolution, data_id, products),
+        Inputs(
+            mp.grid_area,
+            mp.price_area,
+            consumption_.resolution,
+            data_id,
+            await products(conn, gsrn, period),
+        ),
         result,
     )
 
 
-async def _charges(conn: asyncpg.Connection, gsrn: str, period: Period) -> Charges:
-    """*gsrn*'s charges and supplier prices (a spot margin or a fixed price) over *period*."""
-    margin, subscription, fixed = await charge_store.supplier_prices(conn, gsrn, period)
-    charges = await charge_store.charges_for(conn, gsrn, period, margin, subscription)
-    return replace(charges, fixed_price=fixed)
-
-
-async def _consumption(conn: asyncpg.Connection, gsrn: str, period: Period) -> tuple[Series, int]:
+async def consumption(conn: asyncpg.Connection, gsrn: str, period: Period) -> tuple[Series, int]:
+    """*gsrn*'s metering data over *period* (latest versions) as one series in kWh, and the
+    newest row used; Blocked when a day or a value is missing or resolutions differ."""
     days = (await metering_data.latest_days(conn, [gsrn], period.start, period.end)).get(gsrn, {})
     values: list[Decimal] = []
     resolutions = set()
@@ -209,40 +225,13 @@ async def bulk_groups(
     """Settle *items* in groups that share every price: yields (items, results) per settled
     group and (items, reason) for items that cannot be settled yet."""
     gsrns = sorted({i.gsrn for i in items})
-    mps = {
-        r["gsrn"]: r
-        for r in await conn.fetch(
-            "SELECT gsrn, grid_area, price_area FROM metering_points WHERE gsrn = ANY($1)", gsrns
-        )
-    }
-    links: dict[str, list[asyncpg.Record]] = defaultdict(list)
-    for r in await conn.fetch(
-        """SELECT gsrn, owner_gln, charge_type, charge_id, start_date, end_date, factor
-           FROM charge_links WHERE gsrn = ANY($1)
-           ORDER BY gsrn, owner_gln, charge_type, charge_id, start_date""",
-        gsrns,
-    ):
-        links[r["gsrn"]].append(r)
-    contracts: dict[str, list[asyncpg.Record]] = defaultdict(list)
-    for r in await conn.fetch(
-        """SELECT gsrn, product_id::text AS product_id, product_version, start_date, end_date
-           FROM contracts WHERE gsrn = ANY($1) ORDER BY gsrn, start_date""",
-        gsrns,
-    ):
-        contracts[r["gsrn"]].append(r)
-
-    one_by_one = {
-        r["gsrn"] for r in await conn.fetch("SELECT gsrn FROM elvarme WHERE gsrn = ANY($1)", gsrns)
-    }
-    solar_customers = {
-        str(r["customer_id"])
-        for r in await conn.fetch(
-            """SELECT DISTINCT sp.customer_id FROM supply_periods sp
-               JOIN metering_points mp USING (gsrn)
-               WHERE mp.metering_point_type = 'E18' AND sp.customer_id::text = ANY($1::text[])""",
-            sorted({i.customer_id for i in items}),
-        )
-    }
+    mps = await master_data(conn, gsrns)
+    links = await charge_store.links_of(conn, gsrns)
+    contracts = await charge_store.contracts_of(conn, gsrns)
+    one_by_one = await elvarme_store.registered(conn, gsrns)
+    solar_customers = await supply_periods.customers_with_production(
+        conn, sorted({i.customer_id for i in items})
+    )
     groups: dict[tuple[Any, ...], list[Item]] = defaultdict(list)
     for item in items:
         mp = mps.get(item.gsrn)
@@ -261,8 +250,8 @@ async def bulk_groups(
         groups[
             (
                 item.period,
-                mp["price_area"],
-                mp["grid_area"],
+                mp.price_area,
+                mp.grid_area,
                 _clipped(
                     links[item.gsrn],
                     item.period,
@@ -277,21 +266,16 @@ async def bulk_groups(
     for (period, price_area, grid_area, *_), group in groups.items():
         rep = group[0].gsrn
         try:
-            charges = await _charges(conn, rep, period)
-            spot = None
-            if engine.spot_needed(period, charges):  # no production here: fixed needs no spot
+            charges_ = await charges(conn, rep, period)
+            spot_ = None
+            if engine.spot_needed(period, charges_):  # no production here: fixed needs no spot
                 if (price_area, period) not in spots:
-                    spots[price_area, period] = await price_store.spot_series(
-                        conn, price_area, period
-                    )
-                spot = spots[price_area, period]
-        except (price_store.MissingPrices, charge_store.ChargeError) as exc:
+                    spots[price_area, period] = await spot(conn, price_area, period)
+                spot_ = spots[price_area, period]
+        except (MissingPrices, ChargeError) as exc:
             yield group, str(exc)
             continue
-        products = tuple(
-            ProductSpan(str(r["product_id"]), r["product_version"], r["start_date"], r["end_date"])
-            for r in await charge_store.products_used(conn, rep, period)
-        )
+        used = await products(conn, rep, period)
         by_gsrn = {i.gsrn: i for i in group}
         settled: set[str] = set()
         matrices = await metering_data.bulk_latest(conn, list(by_gsrn), period.start, period.end)
@@ -308,8 +292,8 @@ async def bulk_groups(
                     series.wh[complete],
                     period=period,
                     resolution=resolution,
-                    spot=spot,
-                    charges=charges,
+                    spot=spot_,
+                    charges=charges_,
                     vat_rate=vat_rate,
                 )
             except engine.BadScenario as exc:
@@ -320,9 +304,7 @@ async def bulk_groups(
             for k, row in enumerate(complete):
                 gsrn = series.gsrns[row]
                 settled.add(gsrn)
-                inputs = Inputs(
-                    grid_area, price_area, resolution, int(series.max_id[row]), products
-                )
+                inputs = Inputs(grid_area, price_area, resolution, int(series.max_id[row]), used)
                 out.append((by_gsrn[gsrn], inputs, results[k]))
             yield [item for item, _, _ in out], out
         unsettled = [i for i in group if i.gsrn not in settled]

@@ -1,0 +1,432 @@
+"""Settlement runs: the job that turns stored data into settled periods.
+
+A run settles every supply period of ours that overlaps a billing period (a local month),
+clipped to it (partial periods at supply start and end), once: the settlement is keyed by
+supply period and billing period, so running again settles only what was not settled
+before and publishes nothing twice. Runs are jobs, claimed under a lease by any replica
+(``jobs/runs.py``), never work inside a consumer callback. What changes after a period was
+settled is corrected by ``handlers/corrections.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+from wattline_contracts.envelope import Event
+from wattline_platform.business_days import danish_today
+from wattline_platform.logging import correlation_id_var, get_logger
+
+from wattline_settlement import metrics
+from wattline_settlement.adapters import metering_data, supply_periods
+from wattline_settlement.adapters import runs as store
+from wattline_settlement.domain.billing import Item, billing_period, months_to_schedule
+from wattline_settlement.domain.model import Result
+from wattline_settlement.handlers.events import completed
+from wattline_settlement.handlers.inputs import Blocked, Inputs, bulk_groups, load_inputs
+from wattline_settlement.settings import SettlementService
+
+log = get_logger(__name__)
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def start_run(
+    service: SettlementService, billing: str, grid_area: str | None, trigger: str
+) -> uuid.UUID | None:
+    """Queue a run of the billing period *billing* (``YYYY-MM``), of one grid area or all."""
+    billing_period(billing)  # validates
+    async with service.database.transaction() as tx:
+        return await store.create_run(tx, billing, grid_area, trigger)
+
+
+async def work_once(
+    service: SettlementService, *, chunk: int = 2000, lease_s: float = 300.0
+) -> bool:
+    """Claim one run and execute it; False when there was nothing to do."""
+    async with service.database.transaction() as tx:
+        run = await store.claim_run(tx, WORKER, lease_s)
+        if run is not None:
+            await store.reset_progress(tx, run["run_id"])
+    if run is None:
+        return False
+    started = time.perf_counter()
+    # A run is work that starts here: its id is its correlation id, in its log lines and in
+    # the envelopes of the settlements it publishes (and so in invoicing's lines about them).
+    token = correlation_id_var.set(str(run["run_id"]))
+    try:
+        outcome = await execute_run(service, run, chunk=chunk, lease_s=lease_s)
+    except Exception as exc:
+        log.exception("settlement_run_failed", run_id=str(run["run_id"]))
+        async with service.database.transaction() as tx:
+            await store.finish_run(tx, run["run_id"], WORKER, "failed", repr(exc)[:500])
+        outcome = "failed"
+    finally:
+        correlation_id_var.reset(token)
+    metrics.run_finished(outcome, time.perf_counter() - started)
+    return True
+
+
+async def execute_run(
+    service: SettlementService, run: asyncpg.Record, *, chunk: int = 2000, lease_s: float = 300.0
+) -> str:
+    """Settle every item of the run not settled before, a chunk per transaction; returns
+    the run's status (completed or blocked).
+
+    Run again (a retry of a blocked run, or one taken over), it counts from scratch: every
+    item in its scope now is in ``total``; those settled by an earlier attempt of this run
+    count as ``settled``, those another run settled as ``already_settled``."""
+    run_id, billing = run["run_id"], run["billing_period"]
+    vat_rate = _vat_rate(service)
+    async with service.database.connection() as conn:
+        items = await supply_periods.items(conn, billing_period(billing), run["grid_area"])
+        done = await store.settled_by(conn, billing, [i.supply_period_id for i in items])
+    todo = [i for i in items if i.supply_period_id not in done]
+    own = sum(1 for settled_in in done.values() if settled_in == run_id)
+    async with service.database.transaction() as tx:
+        await store.progress(
+            tx,
+            run_id,
+            WORKER,
+            lease_s,
+            total=len(items),
+            done=len(done),
+            settled=own,
+            already_settled=len(done) - own,
+        )
+    log.info("settlement_run_started", run_id=str(run_id), period=billing, items=len(todo))
+    reasons: list[str] = []
+    for first in range(0, len(todo), chunk):
+        part = todo[first : first + chunk]
+        for attempt in range(1, 4):
+            try:
+                async with service.database.transaction() as tx:
+                    settled, blocked, elsewhere = await _settle_chunk(
+                        service, tx, run_id, billing, part, vat_rate
+                    )
+                    if not await store.progress(
+                        tx,
+                        run_id,
+                        WORKER,
+                        lease_s,
+                        done=len(part),
+                        settled=settled,
+                        blocked=len(blocked),
+                        already_settled=elsewhere,
+                    ):
+                        raise LeaseLost("the run's lease was lost to another worker")
+                break
+            except asyncpg.DeadlockDetectedError:
+                if attempt == 3:
+                    raise
+                log.warning("settlement_chunk_retried", run_id=str(run_id), attempt=attempt)
+        reasons += [reason for _, _, reason in blocked]
+    summary = None
+    if reasons:
+        summary = f"{len(reasons)} not settled; first: {reasons[0]}"[:500]
+    async with service.database.transaction() as tx:
+        status = await store.finish_settled(tx, run_id, WORKER, summary)
+        if status is None:
+            raise LeaseLost("the run's lease was lost to another worker")
+    log.info("settlement_run_finished", run_id=str(run_id), status=status)
+    return str(status)
+
+
+class LeaseLost(Exception):
+    """Another worker took the run over (this one was too slow to renew its lease)."""
+
+
+async def _settle_chunk(
+    service: SettlementService,
+    tx: asyncpg.Connection,
+    run_id: uuid.UUID,
+    billing: str,
+    items: Sequence[Item],
+    vat_rate: Decimal,
+) -> tuple[int, list[tuple[str, str, str]], int]:
+    """Settle *items* as they are now: their supply periods are read again and locked (a
+    change waits for this chunk, then rechecks what it settled), metering data likewise.
+    Returns (settled, blocked, found settled by another run meanwhile)."""
+    # Metering-data writers hold this lock until they commit: holding it too, the chunk reads
+    # every day committed before it, and data committed after it is seen by the correction job
+    # together with the chunk's settlements.
+    await metering_data.lock_writers(tx)
+    current = await supply_periods.lock_items(
+        tx, [i.supply_period_id for i in items], billing_period(billing)
+    )
+    done = await store.settled_keys(tx, billing, [i.supply_period_id for i in current])
+    todo = [i for i in current if i.supply_period_id not in done]
+    settled, blocked = await _settle_bulk(service, tx, run_id, billing, todo, vat_rate)
+    # Computed but inserted by a concurrent worker first: settled elsewhere as well.
+    return settled, blocked, len(done) + len(todo) - len(blocked) - settled
+
+
+def _vat_rate(service: SettlementService) -> Decimal:
+    return service.settings.vat_rate
+
+
+async def settle_items(
+    service: SettlementService,
+    tx: asyncpg.Connection,
+    run_id: uuid.UUID,
+    billing: str,
+    items: Sequence[Item],
+    vat_rate: Decimal,
+) -> tuple[int, list[tuple[str, str, str]]]:
+    blocked: list[tuple[str, str, str]] = []
+    computed: list[tuple[Item, Inputs, Result]] = []
+    for item in items:
+        try:
+            inputs, result = await load_inputs(tx, item.gsrn, item.period, vat_rate)
+        except Blocked as exc:
+            blocked.append((item.gsrn, item.supply_period_id, str(exc)))
+            continue
+        computed.append((item, inputs, result))
+    return await _store(service, tx, run_id, billing, computed, blocked, vat_rate)
+
+
+async def _store(
+    service: SettlementService,
+    tx: asyncpg.Connection,
+    run_id: uuid.UUID,
+    billing: str,
+    computed: Sequence[tuple[Item, Inputs, Result]],
+    blocked: list[tuple[str, str, str]],
+    vat_rate: Decimal,
+) -> tuple[int, list[tuple[str, str, str]]]:
+    """Store settlements (those not stored before) and publish them; record what was blocked."""
+    rows: list[dict[str, Any]] = []
+    for item, inputs, result in computed:
+        settlement_id = uuid.uuid5(uuid.UUID(item.supply_period_id), billing)
+        lines = store.lines_json(result.lines, result.charge_amounts)
+        rows.append(
+            {
+                "settlement_id": settlement_id,
+                "run_id": run_id,
+                "gsrn": item.gsrn,
+                "customer_id": uuid.UUID(item.customer_id),
+                "supply_period_id": uuid.UUID(item.supply_period_id),
+                "billing_period": billing,
+                "grid_area": inputs.grid_area,
+                "price_area": inputs.price_area,
+                "period_start": item.period.start,
+                "period_end": item.period.end,
+                "consumption_kwh": result.consumption_kwh,
+                "lines": lines,
+                "subtotal": result.subtotal,
+                "vat": result.vat,
+                "total": result.total,
+                "current_start": item.period.start,
+                "current_end": item.period.end,
+                "current_lines": lines,
+                "current_subtotal": result.subtotal,
+                "current_vat": result.vat,
+                "current_total": result.total,
+                "current_consumption_kwh": result.consumption_kwh,
+                "data_id": inputs.data_id,
+            }
+        )
+    settled = await store.insert_settlements(tx, rows)
+    events: list[tuple[Event, str]] = []
+    for row, (item, inputs, result) in zip(rows, computed, strict=True):
+        if row["_new"]:
+            events.append((completed(row, item, inputs, result, vat_rate), item.gsrn))
+    if events:
+        await service.emit_many(tx, events)
+        await _log_settled(tx, [row for row in rows if row["_new"]])
+    if blocked:
+        await store.add_blocked(tx, run_id, blocked)
+    return settled, blocked
+
+
+async def _log_settled(tx: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """One line per new settlement naming the DataHub messages its metering data came from
+    (the latest version of each day settled), so `grep <DataHub MessageId>` finds the
+    settlement, and its settlement_id then the invoice that billed it. Read in the chunk's
+    transaction, under the metering-data lock: the same versions the settlement used."""
+    spans = [metering_data.Span(r["gsrn"], r["period_start"], r["period_end"]) for r in rows]
+    for row, message_ids in zip(rows, await metering_data.sources(tx, spans), strict=True):
+        log.info(
+            "settlement_settled",
+            settlement_id=str(row["settlement_id"]),
+            run_id=str(row["run_id"]),
+            gsrn=row["gsrn"],
+            period=row["billing_period"],
+            total=str(row["total"]),
+            datahub_message_ids=message_ids,
+        )
+
+
+async def _settle_bulk(
+    service: SettlementService,
+    tx: asyncpg.Connection,
+    run_id: uuid.UUID,
+    billing: str,
+    items: Sequence[Item],
+    vat_rate: Decimal,
+) -> tuple[int, list[tuple[str, str, str]]]:
+    """Settle many items at once: items whose prices are the same (period, price area, linked
+    charges and product versions) share one price computation and are settled as one NumPy
+    matrix, equal figure for figure to the Decimal path (see domain/bulk.py)."""
+    computed: list[tuple[Item, Inputs, Result]] = []
+    blocked: list[tuple[str, str, str]] = []
+    async for group_items, outcome in bulk_groups(tx, items, vat_rate):
+        if isinstance(outcome, str):
+            blocked += [(i.gsrn, i.supply_period_id, outcome) for i in group_items]
+        else:
+            computed += outcome
+    return await _store(service, tx, run_id, billing, computed, blocked, vat_rate)
+
+
+async def schedule_due(
+    service: SettlementService,
+    after_days: int,
+    deadline_days: int,
+    waiting: dict[str, tuple[Any, ...]] | None = None,
+) -> list[str]:
+    """Start the scheduled runs that are due; returns the months whose run was queued.
+
+    A month's run is recorded once, *after_days* after the month's end (Danish local dates;
+    after a jump of the clock, every month since the newest one recorded), as ``waiting``.
+    It is queued when the month's metering data is complete: every local day of the month
+    inside each supply period of ours has its data, every value there
+    (:func:`adapters.runs.incomplete_supply`, one statement per month). Late data (DataHub
+    catching up, the simulator's clock jumped ahead of its deliveries) so holds the run back
+    instead of blocking all of it; the run's ``reason`` says how much is missing. At the
+    latest *deadline_days* after the month's end it is queued regardless, and what cannot be
+    settled then is blocked and retried. *waiting* remembers the data's version at a month's
+    last incomplete check, so an unchanged month is not counted again.
+    """
+    today = danish_today(await service.clock.now())
+    async with service.database.transaction() as tx:
+        for billing in months_to_schedule(await store.newest_scheduled(tx), today):
+            if today < billing_period(billing).end + timedelta(days=after_days):
+                break  # and every later month
+            if await store.create_run(tx, billing, None, "schedule", "waiting"):
+                log.info("settlement_run_scheduled", period=billing)
+    released = []
+    async with service.database.connection() as conn:
+        pending = await store.waiting_runs(conn)
+    for run in pending:
+        billing = run["billing_period"]
+        period = billing_period(billing)
+        deadline = period.end + timedelta(days=max(deadline_days, after_days))
+        why = "deadline"
+        if today < deadline:
+            async with service.database.connection() as conn:
+                version = await store.data_version(conn)
+                if waiting is not None and waiting.get(billing) == version:
+                    continue
+                items, incomplete = await store.incomplete_supply(conn, period.start, period.end)
+            if incomplete:
+                if waiting is not None:
+                    waiting[billing] = version
+                reason = (
+                    f"waiting for metering data: {incomplete} of {items} supply periods "
+                    f"incomplete; starts by {deadline.isoformat()} regardless"
+                )
+                async with service.database.transaction() as tx:
+                    await store.note_waiting(tx, run["run_id"], reason)
+                log.info("settlement_run_waiting", period=billing, reason=reason)
+                continue
+            why = "data_complete"
+        async with service.database.transaction() as tx:
+            if await store.release_waiting(tx, run["run_id"]):
+                log.info("settlement_run_queued", period=billing, why=why)
+                released.append(billing)
+        if waiting is not None:
+            waiting.pop(billing, None)
+    return released
+
+
+RETRY_MAX_S = 6 * 3600.0
+
+
+async def retry_blocked(
+    service: SettlementService, after_s: float = 600.0, max_s: float = RETRY_MAX_S
+) -> int:
+    """Bring blocked runs to their final state, whichever run of the period is the newest:
+    items settled meanwhile by another run or a correction stop counting as blocked (a run
+    left with none is completed), and each run still blocked is queued again, *after_s*
+    after it finished, doubling with each attempt up to *max_s*. Run again, it settles only
+    what is still unsettled, in its own scope (period and grid area). Returns how many runs
+    were queued again."""
+    async with service.database.transaction() as tx:
+        await store.lock_retries(tx)
+        reconciled = await store.reconcile_blocked(tx)
+        queued = await store.requeue_blocked(tx, after_s, max_s)
+    for row in reconciled:
+        log.info(
+            "settlement_run_reconciled",
+            run_id=str(row["run_id"]),
+            period=row["billing_period"],
+            status=row["status"],
+        )
+    for row in queued:
+        log.info(
+            "settlement_run_retried",
+            run_id=str(row["run_id"]),
+            period=row["billing_period"],
+            attempt=row["attempts"] + 1,
+        )
+    return len(queued)
+
+
+def run_view(row: asyncpg.Record) -> dict[str, Any]:
+    """A run as back office sees it: the latest outcome of each of its items.
+
+    ``progress.total`` is every item (supply period clipped to the month) in its scope at its
+    latest attempt; ``settled`` those this run settled, ``already_settled`` those another
+    run had settled (or settled meanwhile), ``blocked`` those still unsettled, with their
+    reasons in the run's detail. A blocked run is run again in place until nothing of it is
+    blocked (``attempts`` counts how often it ran), and an item settled elsewhere stops
+    counting as blocked here, so a finished run's status is its final state: ``completed``
+    when everything in its scope is settled, ``blocked`` while anything is not. A scheduled
+    run is ``waiting`` (with the reason) until its month's metering data is complete.
+    """
+    return {
+        "run_id": str(row["run_id"]),
+        "billing_period": row["billing_period"],
+        "grid_area": row["grid_area"],
+        "trigger": row["trigger"],
+        "status": row["status"],
+        "progress": {
+            "total": row["total_items"],
+            "done": row["done_items"],
+            "settled": row["settled_items"],
+            "blocked": row["blocked_items"],
+            "already_settled": row["already_settled_items"],
+        },
+        "attempts": row["attempts"],
+        "reason": row["reason"],
+        "requested_at": store.iso(row["requested_at"]),
+        "started_at": store.iso(row["started_at"]),
+        "finished_at": store.iso(row["finished_at"]),
+    }
+
+
+def settlement_view(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "settlement_id": str(row["settlement_id"]),
+        "run_id": str(row["run_id"]),
+        "gsrn": row["gsrn"],
+        "customer_id": str(row["customer_id"]),
+        "billing_period": row["billing_period"],
+        "period": {"start": row["period_start"].isoformat(), "end": row["period_end"].isoformat()},
+        "grid_area": row["grid_area"],
+        "consumption_kwh": str(row["consumption_kwh"]),
+        "lines": row["lines"],
+        "subtotal": str(row["subtotal"]),
+        "vat": str(row["vat"]),
+        "total": str(row["total"]),
+        "current_total": str(row["current_total"]),
+        "credited": row["credited"],
+        "invoice_id": row["invoice_id"],
+        "invoiced_at": store.iso(row["invoiced_at"]),
+    }
