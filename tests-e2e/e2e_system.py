@@ -225,9 +225,12 @@ class System:
         return total
 
 
-def running(home: Path, settings: dict[str, str] | None = None) -> Iterator[System]:
-    """A system of its own in *home* for a fixture to yield from: started, then stopped."""
-    system = System(home, settings=settings or {})
+def running(
+    home: Path, settings: dict[str, str] | None = None, kind: type[System] | None = None
+) -> Iterator[System]:
+    """A system of its own in *home* for a fixture to yield from: started, then stopped
+    (*kind*: a System subclass to build, such as scenario.Scenario)."""
+    system = (kind or System)(home, settings=settings or {})
     system.start()
     try:
         yield system

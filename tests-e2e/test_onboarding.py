@@ -1,4 +1,5 @@
-"""Onboarding through the gateway, the datahub service and the simulator's market rules.
+"""Onboarding through the gateway, the datahub service and the simulator's market rules, and
+one metering point followed from DataHub's RSM-012 to its settlement line.
 
 A system of its own: a small market (another supplier holds every metering point, so our
 signups are switches) and a 2-second hold before a signup is sent to DataHub, so a signup can
@@ -8,174 +9,139 @@ be cancelled before DataHub hears of it. The whole system follows the simulator'
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
-import time
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
-import httpx
 import pytest
-from e2e_system import System, running
-from wattline_platform.business_days import business_days_ahead, business_days_back
-from wattline_simulator.domain.seeding import SeededPoint, customer_id_for, seeded_points
+from scenario import COPENHAGEN, Scenario, eventually, generated_client, started
+from wattline_platform.business_days import business_days_back
+from wattline_simulator.domain.seeding import SeededPoint, seeded_points
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+D = Decimal
 SEED, POINTS = 21, 40
 OTHER_SUPPLIER = "5799994000046"
-_TAKEN: set[str] = set()  # metering points already used by a test of this module
 
 
 @pytest.fixture(scope="module")
-def onboarding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    yield from running(
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    yield from started(
         tmp_path_factory.mktemp("wattline-onboarding"),
         {"WATTLINE_PORTFOLIO_SEND_DELAY_S": "2"},
     )
 
 
-class Market:
-    """The gateway and the simulator, and every API response seen (for the CPR check)."""
-
-    def __init__(self, system: System, api: httpx.AsyncClient, sim: httpx.AsyncClient) -> None:
-        self.system, self.api, self.sim = system, api, sim
-        self.responses: list[str] = []
-        points = list(seeded_points(SEED, POINTS, supplier_gln=OTHER_SUPPLIER))
-        shared = {p.dar_id for p in points if sum(q.dar_id == p.dar_id for q in points) > 1}
-        self.free = [p for p in points if p.metering_point_type == "E17" and p.dar_id not in shared]
-
-    async def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        response = await self.api.request(method, url, **kwargs)
-        self.responses.append(response.text)
-        return response
-
-    def take(self) -> SeededPoint:
-        point = next(p for p in self.free if p.gsrn not in _TAKEN)
-        _TAKEN.add(point.gsrn)
-        return point
-
-    @staticmethod
-    def cpr(point: SeededPoint) -> str:
-        return customer_id_for(point.dar_id, point.profile == "business")[1]
-
-    async def today(self) -> date:
-        now = datetime.fromisoformat((await self.sim.get("/sim/clock")).json()["now"])
-        return now.astimezone(COPENHAGEN).date()
-
-    async def move_clock(self, day: date) -> None:
-        """Move the simulated clock to 01:00 Danish time on *day* (DataHub effectuates)."""
-        moment = datetime(day.year, day.month, day.day, 1, tzinfo=COPENHAGEN)
-        response = await self.sim.post(
-            "/sim/clock", json={"to": moment.astimezone(UTC).isoformat()}, timeout=600
-        )
-        assert response.status_code == 200, response.text
-
-    async def signup(
-        self, point: SeededPoint, headers: dict[str, str] | None = None, **changes: Any
-    ) -> httpx.Response:
-        products = (await self.call("GET", "/api/products")).json()
-        body = {
-            "dar_id": str(point.dar_id),
-            "customer_name": "Anders Jensen",
-            "cpr_cvr": self.cpr(point),
-            "contact_type": "business" if point.profile == "business" else "private",
-            "email": "anders@example.dk",
-            "product_id": products[0]["product_id"],
-            "type": "switch",
-            "effective_date": business_days_ahead(await self.today(), 15).isoformat(),
-            "billing_street": "Nørrebrogade",
-            "billing_house_number": "42",
-            "billing_postal_code": "2200",
-            "billing_city": "København N",
-            **changes,
-        }
-        return await self.call("POST", "/api/signup", json=body, headers=headers or {})
-
-    async def detail(self, signup_id: str) -> dict[str, Any]:
-        response = await self.call("GET", f"/api/signups/{signup_id}")
-        assert response.status_code == 200, response.text
-        found: dict[str, Any] = response.json()
-        return found
-
-    async def wait_process(self, signup_id: str, *statuses: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        status = None
-        while time.monotonic() < deadline:
-            status = (await self.detail(signup_id))["process"]["status"]
-            if status in statuses:
-                return
-            await asyncio.sleep(0.3)
-        raise AssertionError(f"{signup_id} is {status}, not {statuses}")
-
-    async def sim_processes(self, gsrn: str) -> list[dict[str, Any]]:
-        return [p for p in (await self.sim.get("/sim/processes")).json() if p["gsrn"] == gsrn]
-
-    async def customer(self, signup_id: str) -> dict[str, Any]:
-        customer_id = (await self.detail(signup_id))["customer"]["id"]
-        found: dict[str, Any] = (await self.call("GET", f"/api/customers/{customer_id}")).json()
-        return found
-
-    async def wait_period(self, signup_id: str, gsrn: str, end: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        periods: list[dict[str, Any]] = []
-        while time.monotonic() < deadline:
-            periods = [
-                p for p in (await self.customer(signup_id))["supply_periods"] if p["gsrn"] == gsrn
-            ]
-            if periods and periods[-1]["end_date"] == end:
-                return
-            await asyncio.sleep(0.3)
-        raise AssertionError(f"supply periods of {gsrn}: {periods}")
+@pytest.fixture(autouse=True)
+async def market(system: Scenario) -> None:
+    """Every test: DataHub's market of 40 points another supplier holds, and the gateway's
+    answers seen from here on (for the CPR check)."""
+    seeded = await system.given_a_market(metering_points=POINTS, seed=SEED, ours_share=0)
+    assert seeded.status_code == 200, seeded.text
+    system.responses.clear()
 
 
-@pytest.fixture
-async def market(onboarding: System) -> AsyncIterator[Market]:
-    async with (
-        onboarding.client() as api,
-        httpx.AsyncClient(
-            base_url=onboarding.simulator_url, timeout=60, auth=onboarding.identity_auth()
-        ) as sim,
-    ):
-        seeded = await sim.post(
-            "/sim/seed", json={"metering_points": POINTS, "seed": SEED, "ours_share": 0}
-        )
-        assert seeded.status_code == 200, seeded.text
-        yield Market(onboarding, api, sim)
+def take(system: Scenario) -> SeededPoint:
+    return system.given_a_free_point(SEED, POINTS, OTHER_SUPPLIER)
 
 
-async def test_signup_to_active_then_409_on_cancel(market: Market) -> None:
-    point = market.take()
-    response = await market.signup(point)
+async def test_rsm012_from_datahub_to_a_settlement_line(system: Scenario, tmp_path: Path) -> None:
+    """First in the module: the market's clock still stands at 1 January 2025. The run and
+    its lines go through a client generated from the gateway's OpenAPI document."""
+    # Given a metering point of ours on the fixed-price product (1.10 DKK/kWh): the customer
+    # signed up, DataHub confirmed the switch and effectuated it on 22 January.
+    # (The last free point: the other tests take theirs from the front, as before.)
+    point = system.given_a_free_point(SEED, POINTS, OTHER_SUPPLIER, last=True)
+    signup = await system.given_an_active_metering_point(point, product="Fastpris")
+    assert signup["effective_date"] == "2025-01-22"  # 15 business days after 1 January
+    # When January ends (DataHub sends its own days) and DataHub then sends validated hourly
+    # data (RSM-012) for each supplied day, 22 to 31 January: 0.417 kWh every hour
+    await system.when_the_clock_moves_to("2025-02-02T00:00:00+00:00")
+    await system.then_datahub_has_sent_everything()
+    days = [date(2025, 1, 22) + timedelta(days=k) for k in range(10)]
+    await system.when_datahub_sends_hourly_data(
+        point.gsrn, days, D("0.417"), registered="2025-02-02T05:55:00Z"
+    )
+    metered = await eventually(
+        lambda: system.then_consumption(point.gsrn, "2025-01-22", "2025-02-01"),
+        lambda c: c["total_kwh"] == "100.080",
+        60,
+    )
+    assert (metered["total_kwh"], metered["complete"]) == ("100.080", True), metered
+    # and a settlement run of January is made
+    client_dir = tmp_path / "client"
+    client_dir.mkdir()
+    api, client, warnings = generated_client(system, client_dir)
+    print("\nopenapi-python-client warned:\n  " + "\n  ".join(warnings))
+    start = importlib_module(api, "api.settlement.api_settlement_runs_start")
+    detail = importlib_module(api, "api.settlement.api_settlement_runs_run_id_detail")
+    lines = importlib_module(api, "api.settlement.api_settlement_runs_run_id_lines_lines")
+    started_run = await start.asyncio(client=client, body=api.models.RunIn(period="2025-01"))
+    assert isinstance(started_run, api.models.SettlementRun), started_run
+    run = await eventually(
+        lambda: detail.asyncio(started_run.run_id, client=client),
+        lambda r: r.status in ("completed", "blocked", "failed"),
+        60,
+    )
+    assert run.status == "completed", run
+    page = await lines.asyncio(run.run_id, client=client)
+    assert isinstance(page, api.models.SettlementPage), page
+    # then its settlement line bills exactly what DataHub metered, priced by hand:
+    [settlement] = [s for s in page.items if s.gsrn == point.gsrn]
+    assert (settlement.period.start, settlement.period.end) == (date(2025, 1, 22), date(2025, 2, 1))
+    # 10 days x 24 hours x 0.417 kWh = 100.080 kWh
+    kwh = 10 * 24 * D("0.417")
+    assert kwh == D("100.080") and D(settlement.consumption_kwh) == kwh
+    by_code = {line.code: line for line in settlement.lines}
+    energy = by_code["fixed_price_energy"]
+    # 100.080 kWh x 1.10 DKK/kWh = 110.0880 DKK, rounded half up to the øre: 110.09
+    assert kwh * D("1.10") == D("110.0880")
+    assert D(energy.quantity_kwh) == kwh and D(energy.amount) == D("110.09")
+    # elafgift 0.720 DKK/kWh: 100.080 x 0.720 = 72.05760 DKK -> 72.06
+    assert (kwh * D("0.720")).quantize(D("0.01"), ROUND_HALF_UP) == D("72.06")
+    assert D(by_code["electricity_tax"].amount) == D("72.06")
+
+
+def importlib_module(package: object, name: str) -> Any:
+    """A module of the generated client's package, by its dotted name under it."""
+    return importlib.import_module(f"{package.__name__}.{name}")  # type: ignore[attr-defined]
+
+
+async def test_signup_to_active_then_409_on_cancel(system: Scenario) -> None:
+    point = take(system)
+    response = await system.when_a_customer_signs_up(point)
     assert response.status_code == 201, response.text
     signup = response.json()
     assert signup["status"] == "registered" and signup["gsrn"] == point.gsrn
     signup_id = signup["signup_id"]
 
     # BRS-001 sent, RSM-001 confirmed by the simulator's rules.
-    await market.wait_process(signup_id, "effectuation_pending")
-    [process] = await market.sim_processes(point.gsrn)
+    await system.then_process_becomes(signup_id, "effectuation_pending")
+    [process] = await system.then_datahub_processes(point.gsrn)
     assert (process["process_type"], process["state"]) == ("E03", "open")
     assert process["effective_start"].startswith(
         (date.fromisoformat(signup["effective_date"]) - timedelta(days=1)).isoformat()
     )
-    status = (await market.call("GET", f"/api/signup/{signup_id}/status")).json()
+    status = (await system.call("GET", f"/api/signup/{signup_id}/status")).json()
     assert status["status"] == "processing"
 
     # The effective date comes: RSM-022, and the portfolio exists.
-    await market.move_clock(date.fromisoformat(signup["effective_date"]))
-    await market.wait_process(signup_id, "completed")
-    status = (await market.call("GET", f"/api/signup/{signup_id}/status")).json()
+    await system.when_the_clock_moves_to_day(date.fromisoformat(signup["effective_date"]))
+    await system.then_process_becomes(signup_id, "completed")
+    status = (await system.call("GET", f"/api/signup/{signup_id}/status")).json()
     assert status["status"] == "active"
-    customer = await market.customer(signup_id)
+    customer = await system.then_customer_of(signup_id)
     assert [m["gsrn"] for m in customer["metering_points"]] == [point.gsrn]
     assert customer["metering_points"][0]["grid_area"] == point.grid_area
     assert [(c["gsrn"], c["start_date"], c["end_date"]) for c in customer["contracts"]] == [
         (point.gsrn, signup["effective_date"], None)
     ]
     assert customer["supply_periods"][0]["start_date"] == signup["effective_date"]
-    timeline = (await market.call("GET", f"/api/signups/{signup_id}/events")).json()
+    timeline = (await system.call("GET", f"/api/signups/{signup_id}/events")).json()
     assert [e["status"] for e in timeline if e["source"] == "datahub"] == [
         "sent_to_datahub",
         "acknowledged",
@@ -183,138 +149,123 @@ async def test_signup_to_active_then_409_on_cancel(market: Market) -> None:
         "completed",
     ]
 
-    late = await market.call("POST", f"/api/signup/{signup_id}/cancel")
+    late = await system.call("POST", f"/api/signup/{signup_id}/cancel")
     assert late.status_code == 409, late.text
     assert late.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_rejected_by_datahub_with_the_reason(market: Market) -> None:
-    point = market.take()
-    response = await market.signup(point, cpr_cvr="0101901234")  # not the customer there
+async def test_rejected_by_datahub_with_the_reason(system: Scenario) -> None:
+    point = take(system)
+    response = await system.when_a_customer_signs_up(
+        point, cpr_cvr="0101901234"
+    )  # not the customer there
     signup_id = response.json()["signup_id"]
-    await market.wait_process(signup_id, "rejected")
-    status = (await market.call("GET", f"/api/signup/{signup_id}/status")).json()
+    await system.then_process_becomes(signup_id, "rejected")
+    status = (await system.call("GET", f"/api/signup/{signup_id}/status")).json()
     assert status["status"] == "rejected"
     assert status["rejection_reason"].startswith("D17")
     # Back office corrects the CPR number and re-submits.
-    fixed = await market.call(
-        "POST", f"/api/signups/{signup_id}/resubmit", json={"cpr_cvr": market.cpr(point)}
+    fixed = await system.call(
+        "POST", f"/api/signups/{signup_id}/resubmit", json={"cpr_cvr": system.cpr(point)}
     )
     assert fixed.status_code == 201, fixed.text
-    await market.wait_process(fixed.json()["signup_id"], "effectuation_pending")
+    await system.then_process_becomes(fixed.json()["signup_id"], "effectuation_pending")
 
 
-async def test_cancel_before_sending_and_after_sending_via_rsm002(market: Market) -> None:
-    early, late = market.take(), market.take()
-    response = await market.signup(early)
+async def test_cancel_before_sending_and_after_sending_via_rsm002(system: Scenario) -> None:
+    early, late = take(system), take(system)
+    response = await system.when_a_customer_signs_up(early)
     assert response.status_code == 201, response.text
-    cancelled = await market.call("POST", f"/api/signup/{response.json()['signup_id']}/cancel")
+    cancelled = await system.call("POST", f"/api/signup/{response.json()['signup_id']}/cancel")
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
 
-    response = await market.signup(late)
+    response = await system.when_a_customer_signs_up(late)
     signup_id = response.json()["signup_id"]
-    await market.wait_process(signup_id, "effectuation_pending")
-    busy = await market.signup(late, customer_name="Somebody Else")
+    await system.then_process_becomes(signup_id, "effectuation_pending")
+    busy = await system.when_a_customer_signs_up(late, customer_name="Somebody Else")
     assert busy.status_code == 409 and busy.json()["signup_id"] == signup_id
-    cancel = await market.call("POST", f"/api/signup/{signup_id}/cancel")
+    cancel = await system.call("POST", f"/api/signup/{signup_id}/cancel")
     assert cancel.status_code == 202, cancel.text
-    await market.wait_process(signup_id, "cancelled")
-    assert (await market.call("GET", f"/api/signup/{signup_id}/status")).json()[
+    await system.then_process_becomes(signup_id, "cancelled")
+    assert (await system.call("GET", f"/api/signup/{signup_id}/status")).json()[
         "status"
     ] == "cancelled"
-    [process] = await market.sim_processes(late.gsrn)
+    [process] = await system.then_datahub_processes(late.gsrn)
     assert process["state"] == "cancelled"
     await asyncio.sleep(1)  # the early one's hold is long over: DataHub never heard of it
-    assert await market.sim_processes(early.gsrn) == []
+    assert await system.then_datahub_processes(early.gsrn) == []
 
 
 async def test_other_supplier_mid_month_move_out_mid_quarter_and_move_in_back_dated(
-    market: Market,
+    system: Scenario,
 ) -> None:
-    switched, moving = market.take(), market.take()
-    first = (await market.signup(switched)).json()
-    second = (await market.signup(moving)).json()
+    switched, moving = take(system), take(system)
+    first = (await system.when_a_customer_signs_up(switched)).json()
+    second = (await system.when_a_customer_signs_up(moving)).json()
     for s in (first, second):
-        await market.wait_process(s["signup_id"], "effectuation_pending")
+        await system.then_process_becomes(s["signup_id"], "effectuation_pending")
     start = date.fromisoformat(first["effective_date"])
-    await market.move_clock(start)
+    await system.when_the_clock_moves_to_day(start)
     for s in (first, second):
-        await market.wait_process(s["signup_id"], "completed")
+        await system.then_process_becomes(s["signup_id"], "completed")
 
     # Another supplier takes the first from the 15th of next month (RSM-004 to us) ...
     month = (start.replace(day=1) + timedelta(days=32)).replace(day=15)
-    taken = await market.sim.post(
-        "/sim/processes/switch",
-        json={
-            "gsrn": switched.gsrn,
-            "effective_start": datetime(month.year, month.month, 15, tzinfo=COPENHAGEN)
-            .astimezone(UTC)
-            .isoformat(),
-        },
+    taken = await system.when_another_supplier_takes_over(
+        switched.gsrn, datetime(month.year, month.month, 15, tzinfo=COPENHAGEN)
     )
     assert taken.status_code == 201, taken.text
     # ... and the second customer moves out on the 12th, mid-quarter.
     move_out_day = month.replace(day=12)
-    moved = await market.call(
-        "POST",
-        "/api/processes",
-        json={"kind": "move_out", "gsrn": moving.gsrn, "effective_date": move_out_day.isoformat()},
-    )
+    moved = await system.when_the_customer_moves_out(moving.gsrn, move_out_day)
     assert moved.status_code == 201, moved.text
-    await _wait_process_status(market, moved.json()["process_id"], "effectuation_pending")
+    await system.then_process_status_becomes(moved.json()["process_id"], "effectuation_pending")
 
-    await market.move_clock(month + timedelta(days=1))
-    await market.wait_period(first["signup_id"], switched.gsrn, month.isoformat())
-    await market.wait_period(second["signup_id"], moving.gsrn, move_out_day.isoformat())
-    await _wait_process_status(market, moved.json()["process_id"], "completed")
+    await system.when_the_clock_moves_to_day(month + timedelta(days=1))
+    await system.then_supply_period_ends(first["signup_id"], switched.gsrn, month.isoformat())
+    await system.then_supply_period_ends(second["signup_id"], moving.gsrn, move_out_day.isoformat())
+    await system.then_process_status_becomes(moved.json()["process_id"], "completed")
 
     # A move-in dated three business days back, effectuated by DataHub at once.
-    back = business_days_back(await market.today(), 3)
-    point = market.take()
-    response = await market.signup(point, type="move_in", effective_date=back.isoformat())
+    back = business_days_back(await system.today(), 3)
+    point = take(system)
+    response = await system.when_a_customer_signs_up(
+        point, type="move_in", effective_date=back.isoformat()
+    )
     assert response.status_code == 201, response.text
     signup_id = response.json()["signup_id"]
-    await market.wait_process(signup_id, "effectuation_pending", "completed")
-    await market.move_clock(await market.today())
-    await market.wait_process(signup_id, "completed")
-    periods = (await market.customer(signup_id))["supply_periods"]
+    await system.then_process_becomes(signup_id, "effectuation_pending", "completed")
+    await system.when_the_clock_moves_to_day(await system.today())
+    await system.then_process_becomes(signup_id, "completed")
+    periods = (await system.then_customer_of(signup_id))["supply_periods"]
     assert [(p["gsrn"], p["start_date"]) for p in periods if p["gsrn"] == point.gsrn] == [
         (point.gsrn, back.isoformat())
     ]
 
 
-async def _wait_process_status(market: Market, process_id: str, status: str) -> None:
-    deadline = time.monotonic() + 60
-    found = None
-    while time.monotonic() < deadline:
-        found = (await market.call("GET", f"/api/processes/{process_id}")).json()["status"]
-        if found == status:
-            return
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"process {process_id} is {found}, not {status}")
-
-
-async def test_no_cpr_number_in_logs_events_or_api_responses(market: Market) -> None:
+async def test_no_cpr_number_in_logs_events_or_api_responses(system: Scenario) -> None:
     """Runs last in this module: every CPR number used above, grepped everywhere."""
     points = list(seeded_points(SEED, POINTS, supplier_gln=OTHER_SUPPLIER))
-    numbers = {market.cpr(p) for p in points} | {"0101901234"}
+    numbers = {system.cpr(p) for p in points} | {"0101901234"}
     # Produce some traffic of its own so the test stands alone too.
-    point = market.take()
+    point = take(system)
     key = {"Idempotency-Key": f"e2e-{point.gsrn}"}
-    response = await market.signup(point, headers=key)
+    response = await system.when_a_customer_signs_up(point, headers=key)
     assert response.status_code == 201
-    replayed = await market.signup(point, headers=key)  # a retry through the gateway
+    replayed = await system.when_a_customer_signs_up(
+        point, headers=key
+    )  # a retry through the gateway
     assert replayed.status_code == 201 and replayed.json() == response.json()
     assert replayed.headers["idempotent-replayed"] == "true"
-    await market.wait_process(response.json()["signup_id"], "effectuation_pending")
-    for signup in (await market.call("GET", "/api/signups", params={"page_size": 500})).json()[
+    await system.then_process_becomes(response.json()["signup_id"], "effectuation_pending")
+    for signup in (await system.call("GET", "/api/signups", params={"page_size": 500})).json()[
         "items"
     ]:
-        await market.detail(signup["signup_id"])
-        await market.customer(signup["signup_id"])
+        await system.then_signup(signup["signup_id"])
+        await system.then_customer_of(signup["signup_id"])
 
-    conn = await asyncpg.connect(market.system.admin_dsn)
+    conn = await asyncpg.connect(system.admin_dsn)
     try:
         schemas = [
             r["table_schema"]
@@ -335,11 +286,11 @@ async def test_no_cpr_number_in_logs_events_or_api_responses(market: Market) -> 
     finally:
         await conn.close()
     assert any("portfolio.customer.activated" in e for e in events)
-    logs = market.system.log.read_text()
+    logs = system.log.read_text()
     for number in numbers:
         assert number not in logs, "a CPR number in the logs"
         assert not [e for e in events if number in e], "a CPR number in an event"
-        assert not [r for r in market.responses if number in r], "a CPR number in a response"
+        assert not [r for r in system.responses if number in r], "a CPR number in a response"
         assert not [r for r in portfolio if number in r], "a CPR number stored in clear"
-    masked = market.cpr(point)[:6] + "****"
-    assert any(masked in r for r in market.responses)
+    masked = system.cpr(point)[:6] + "****"
+    assert any(masked in r for r in system.responses)
