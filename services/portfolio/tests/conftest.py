@@ -33,6 +33,7 @@ from wattline_platform.service import Service
 from wattline_platform.testing import SchemaFactory, identity_auth, serve_app
 from wattline_portfolio import handlers
 from wattline_portfolio.bootstrap import SPEC, wire
+from wattline_portfolio.handlers import products, scheduler
 from wattline_portfolio.settings import PortfolioSettings
 from wattline_simulator.bootstrap import SPEC as SIM_SPEC
 from wattline_simulator.bootstrap import build as build_simulator
@@ -148,7 +149,7 @@ class Rig:
     async def raise_and_send(self) -> list[dict[str, Any]]:
         """The scheduler raises due requests; the datahub service reports each one sent."""
         before = len(await self.events("portfolio.datahub_request.raised"))
-        await handlers.raise_due(self.p)
+        await scheduler.raise_due(self.p)
         raised = (await self.events("portfolio.datahub_request.raised"))[before:]
         for request in raised:
             await self.deliver(
@@ -245,7 +246,7 @@ async def rig(make_schema_db: SchemaFactory, postgres_dsn: str) -> AsyncIterator
             service.background.clear()
             clock = FixedClock(datetime(2025, 3, 3, 9, tzinfo=UTC))  # Monday 3 March 2025
             service.clock = clock
-            await handlers.ensure_default_products(portfolio)
+            await products.ensure_default_products(portfolio)
             points = list(seeded_points(SEED, POINTS, supplier_gln=OTHER_SUPPLIER))
             async with (
                 serve_app(service.app()) as url,

@@ -8,8 +8,7 @@ from litestar.testing import AsyncTestClient
 from wattline_platform.pii import PiiCipher
 from wattline_platform.problem import EXCEPTION_HANDLERS
 from wattline_platform.testing import caller_identity
-from wattline_portfolio import api
-from wattline_portfolio.bootstrap import wire
+from wattline_portfolio.bootstrap import routes, wire
 from wattline_portfolio.settings import PortfolioSettings
 
 
@@ -20,7 +19,7 @@ async def test_an_address_lookup_without_a_configured_lookup_is_a_503_problem(
     assert p.settings.address_lookup_url is None
     # The routes without the service's lifespan: the lookup is refused before any I/O.
     app = Litestar(
-        api.routes(p),
+        [routes(p)],
         dependencies={
             "service": Provide(lambda: p.service, sync_to_thread=False),
             "identity": Provide(lambda: caller_identity(), sync_to_thread=False),  # back office

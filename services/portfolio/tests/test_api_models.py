@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from wattline_portfolio import queries
 from wattline_portfolio import responses as r
+from wattline_portfolio.handlers import queries
 
 CREATED = datetime(2025, 2, 6, 9, 30, 0, 123456, tzinfo=UTC)
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import httpx
 import pytest
-from wattline_portfolio import handlers
 from wattline_portfolio.domain.portfolio_import import split_street
+from wattline_portfolio.handlers import supply
 from wattline_simulator.domain.seeding import SeededPoint, customer_id_for
 
 if TYPE_CHECKING:
@@ -305,7 +305,7 @@ async def test_a_row_that_fails_while_stored_leaves_nothing_behind(
     rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     good, failing = rig.single(0), rig.single(1)
-    real = handlers.start_supply
+    real = supply.start_supply
 
     async def start_supply(p: Any, tx: Any, supply: Any, process: Any) -> tuple[str, str]:
         ids = await real(p, tx, supply, process)  # period, contract and events written...
@@ -313,7 +313,7 @@ async def test_a_row_that_fails_while_stored_leaves_nothing_behind(
             raise asyncpg.CheckViolationError("the disk is full")  # ...then the row fails
         return ids
 
-    monkeypatch.setattr(handlers, "start_supply", start_supply)
+    monkeypatch.setattr(supply, "start_supply", start_supply)
     report = await imported(rig, [row_for(rig, failing, name="Half Row"), row_for(rig, good)])
     assert (report["imported"], report["rejected"]) == (1, 1)
     assert report["errors"][0]["reasons"] == [

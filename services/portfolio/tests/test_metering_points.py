@@ -8,9 +8,9 @@ import pytest
 from wattline_platform.logging import correlation_id_var
 from wattline_platform.pii import PiiCipher
 from wattline_platform.testing import SchemaFactory
-from wattline_portfolio import handlers
 from wattline_portfolio.bootstrap import SPEC, PortfolioSettings, build
 from wattline_portfolio.domain.metering_point import InvalidMeteringPoint, MeteringPoint
+from wattline_portfolio.handlers import metering_points
 
 GSRN = "571313100000000003"
 
@@ -33,11 +33,15 @@ async def test_registering_writes_state_and_event_together_and_only_on_change(
     service.db = await make_schema_db(SPEC.migrations_dir)
     token = correlation_id_var.set("signup-42")
     try:
-        assert await handlers.register_metering_point(service, MeteringPoint(GSRN, "344", "DK1"))
-        assert not await handlers.register_metering_point(
+        assert await metering_points.register_metering_point(
             service, MeteringPoint(GSRN, "344", "DK1")
         )
-        assert await handlers.register_metering_point(service, MeteringPoint(GSRN, "344", "DK2"))
+        assert not await metering_points.register_metering_point(
+            service, MeteringPoint(GSRN, "344", "DK1")
+        )
+        assert await metering_points.register_metering_point(
+            service, MeteringPoint(GSRN, "344", "DK2")
+        )
     finally:
         correlation_id_var.reset(token)
 
@@ -67,5 +71,5 @@ async def test_a_failed_transaction_leaves_neither_state_nor_event(
 
     monkeypatch.setattr(service, "emit", broken_emit)
     with pytest.raises(RuntimeError):
-        await handlers.register_metering_point(service, MeteringPoint(GSRN, "344", "DK1"))
+        await metering_points.register_metering_point(service, MeteringPoint(GSRN, "344", "DK1"))
     assert await service.database.fetch("SELECT 1 FROM metering_points") == []

@@ -9,7 +9,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from wattline_platform.business_days import business_days_ahead
-from wattline_portfolio import handlers
+from wattline_portfolio.handlers import scheduler
 
 if TYPE_CHECKING:
     from conftest import Rig
@@ -155,11 +155,11 @@ async def test_the_scheduler_sends_brs001_for_a_switch_and_brs009_for_a_move_in(
 async def test_the_hold_keeps_a_signup_from_datahub(rig: Rig) -> None:
     rig.p.settings = rig.p.settings.model_copy(update={"send_delay_s": 3600})
     response = await rig.client.post("/api/signup", json=rig.signup_body(rig.single(0)))
-    assert await handlers.raise_due(rig.p) == 0
+    assert await scheduler.raise_due(rig.p) == 0
     await rig.service.database.execute(
         "UPDATE process SET send_after = now() WHERE signup_id = $1", response.json()["signup_id"]
     )
-    assert await handlers.raise_due(rig.p) == 1
+    assert await scheduler.raise_due(rig.p) == 1
 
 
 async def test_rsm001_confirm_acknowledges_and_rsm022_activates_with_the_portfolio(

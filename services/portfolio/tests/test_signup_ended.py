@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from wattline_portfolio import handlers
+from wattline_portfolio.handlers import scheduler
 
 if TYPE_CHECKING:
     from conftest import Rig
@@ -56,10 +56,10 @@ async def test_a_signup_whose_customer_moved_out_has_ended(rig: Rig) -> None:
     signup_id = await rig.activate(point)
     rig.clock.set_today(date(2025, 4, 1))
     await _back_office(rig, "move_out", point.gsrn, "2025-05-15")
-    await handlers.complete_due(rig.p)
+    await scheduler.complete_due(rig.p)
     assert (await _views(rig, signup_id))[0]["status"] == "active"  # not before the date
     rig.clock.set_today(date(2025, 5, 15))
-    assert await handlers.complete_due(rig.p) == 1
+    assert await scheduler.complete_due(rig.p) == 1
     await _ended_as(rig, signup_id, "move_out", "2025-05-15")
 
 
@@ -69,7 +69,7 @@ async def test_a_signup_whose_supply_we_ended_has_ended(rig: Rig) -> None:
     rig.clock.set_today(date(2025, 6, 2))
     await _back_office(rig, "end_of_supply", point.gsrn, "2025-07-01")
     rig.clock.set_today(date(2025, 7, 1))
-    assert await handlers.complete_due(rig.p) == 1
+    assert await scheduler.complete_due(rig.p) == 1
     await _ended_as(rig, signup_id, "end_of_supply", "2025-07-01")
 
 

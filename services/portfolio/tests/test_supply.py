@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from wattline_portfolio import handlers
+from wattline_portfolio.handlers import scheduler
 
 if TYPE_CHECKING:
     from conftest import Rig
@@ -74,18 +74,18 @@ async def test_a_move_out_in_the_middle_of_a_quarter(rig: Rig) -> None:
     assert (request["kind"], request["effective_date"]) == ("BRS-010", "2025-05-15")
     assert request["customer_id_sealed"] is None  # ending our own supply names nobody
     await rig.answer(request["request_id"], point.gsrn)
-    await handlers.complete_due(rig.p)
+    await scheduler.complete_due(rig.p)
     assert await _period(rig, point.gsrn) == (date(2025, 3, 24), None, "active")
 
     rig.clock.set_today(date(2025, 5, 15))
-    assert await handlers.complete_due(rig.p) == 1
+    assert await scheduler.complete_due(rig.p) == 1
     assert await _period(rig, point.gsrn) == (date(2025, 3, 24), date(2025, 5, 15), "ended")
     [offboarded] = await rig.events("portfolio.customer.offboarded")
     assert (offboarded["end_date"], offboarded["reason"]) == ("2025-05-15", "move_out")
     detail = (await rig.client.get(f"/api/processes/{process['process_id']}")).json()
     assert detail["status"] == "completed"
     assert [e["status"] for e in detail["events"]][-1] == "completed"
-    assert await handlers.complete_due(rig.p) == 0
+    assert await scheduler.complete_due(rig.p) == 0
 
 
 async def test_back_office_processes_are_refused_clearly(rig: Rig) -> None:

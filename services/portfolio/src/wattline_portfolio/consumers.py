@@ -15,8 +15,7 @@ from wattline_contracts.datahub import (
 )
 from wattline_contracts.envelope import Envelope
 
-from wattline_portfolio import handlers
-from wattline_portfolio.handlers import Portfolio
+from wattline_portfolio.handlers import Portfolio, datahub_events
 
 
 def register(p: Portfolio) -> None:
@@ -32,8 +31,8 @@ def register(p: Portfolio) -> None:
 
         return handle
 
-    consumer.on(RequestSentV1)(bound(handlers.on_request_sent))
-    consumer.on(RequestFailedV1)(bound(handlers.on_request_failed))
-    consumer.on(ProcessAnsweredV1)(bound(handlers.on_process_answered))
-    consumer.on(MasterDataReceivedV1)(bound(handlers.on_master_data))
-    consumer.on(NotificationReceivedV1)(bound(handlers.on_notification))
+    consumer.on(RequestSentV1)(bound(datahub_events.on_request_sent))
+    consumer.on(RequestFailedV1)(bound(datahub_events.on_request_failed))
+    consumer.on(ProcessAnsweredV1)(bound(datahub_events.on_process_answered))
+    consumer.on(MasterDataReceivedV1)(bound(datahub_events.on_master_data))
+    consumer.on(NotificationReceivedV1)(bound(datahub_events.on_notification))

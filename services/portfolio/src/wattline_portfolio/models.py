@@ -1,9 +1,11 @@
-"""Request bodies of the portfolio API (what sales channels and back office send)."""
+"""Request bodies of the portfolio API (what sales channels and back office send), the
+import's report and the customer portal's answers."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal, Self
 
 from annotated_types import Ge, Le
@@ -221,3 +223,74 @@ class ImportReport(ImportSummary):
 class ImportPage(BaseModel):
     items: list[ImportSummary]
     next_after: uuid.UUID | None = Field(description="pass as ?after= for the next page")
+
+
+# -- the customer portal's answers ---------------------------------------------------------------
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PortalAddress(_Out):
+    street: str
+    house_number: str
+    floor: str | None
+    door: str | None
+    postal_code: str
+    city: str
+
+
+class PortalSupply(_Out):
+    start_date: date = Field(description="first day we supply it (Danish local date)")
+    end_date: date | None = Field(description="day after the last (exclusive); null: open")
+    supplied_now: bool = Field(description="we supply it today")
+
+
+class PortalMeteringPoint(_Out):
+    gsrn: str
+    type: Literal["consumption", "production", "exchange", "other"]
+    grid_area: str | None = Field(description="the grid company's area (netområde)")
+    price_area: Literal["DK1", "DK2"] | None
+    resolution: str | None = Field(description="PT1H hourly or PT15M quarter-hourly")
+    address_dar_id: uuid.UUID | None = Field(
+        description="the supply address's id in Danmarks Adresseregister (DAR)"
+    )
+    supply: PortalSupply = Field(description="the current supply period (else the latest)")
+
+
+class PortalMeteringPoints(_Out):
+    name: str = Field(description="the customer's name")
+    postal_address: PortalAddress = Field(description="where bills are sent")
+    metering_points: list[PortalMeteringPoint]
+
+
+class PortalPriceTerms(_Out):
+    version: int = Field(description="the product's price version the contract signed")
+    valid_from: date
+    price_type: Literal["spot", "fixed"]
+    margin_dkk_per_kwh: Decimal = Field(description="on top of the spot price, excl. VAT")
+    fixed_price_dkk_per_kwh: Decimal | None = Field(description="fixed price, excl. VAT")
+    subscription_dkk_per_month: Decimal = Field(description="excl. VAT")
+
+
+class PortalProduct(_Out):
+    name: str
+    description: str
+    green_energy: bool
+    prices: PortalPriceTerms
+
+
+class PortalContract(_Out):
+    gsrn: str
+    start_date: date
+    end_date: date | None = Field(description="exclusive; null: until further notice")
+    billing_frequency: Literal["monthly", "quarterly"]
+    payment_model: Literal["aconto", "arrears"]
+    product: PortalProduct
+
+
+class PortalContracts(_Out):
+    """The customer's current contract on each metering point (else the next one)."""
+
+    contracts: list[PortalContract]

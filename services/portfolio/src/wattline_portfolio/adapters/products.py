@@ -119,3 +119,13 @@ async def update_presentation(
         active,
     )
     return bool(status.endswith(" 1"))
+
+
+async def lock_catalogue(conn: asyncpg.Connection) -> None:
+    """Serialise, until the transaction ends, the creation of the default catalogue."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('portfolio.default_products'))")
+
+
+async def any_product(conn: asyncpg.Connection) -> bool:
+    """Whether there is a product at all."""
+    return bool(await conn.fetchval("SELECT count(*) FROM product"))

@@ -163,6 +163,13 @@ async def add_timeline(
         )
 
 
+async def process_status(conn: asyncpg.Connection, process_id: uuid.UUID) -> str | None:
+    found: str | None = await conn.fetchval(
+        "SELECT status FROM process WHERE process_id = $1", process_id
+    )
+    return found
+
+
 async def set_cancel_request(
     conn: asyncpg.Connection, process_id: uuid.UUID, request_id: str, transaction_id: str
 ) -> None:
@@ -239,6 +246,21 @@ async def signup(
     )
 
 
+async def signup_status(conn: asyncpg.Connection, signup_id: str) -> str | None:
+    found: str | None = await conn.fetchval(
+        "SELECT status FROM signup WHERE signup_id = $1", signup_id
+    )
+    return found
+
+
+async def is_move_in(conn: asyncpg.Connection, signup_id: str | None) -> bool | None:
+    """Whether the signup *signup_id* is a move-in (None: no such signup)."""
+    found: bool | None = await conn.fetchval(
+        "SELECT type = 'move_in' FROM signup WHERE signup_id = $1", signup_id
+    )
+    return found
+
+
 async def signup_by_key(
     conn: asyncpg.Connection, key: str, channel: str | None
 ) -> asyncpg.Record | None:
@@ -304,6 +326,52 @@ async def insert_supply_period(
         signup_id,
     )
     return str(period_id)
+
+
+async def supply_period(
+    conn: asyncpg.Connection, period_id: Any, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM supply_period WHERE supply_period_id = $1::uuid"
+        + (" FOR UPDATE" if for_update else ""),
+        period_id,
+    )
+
+
+async def period_ended_on(
+    conn: asyncpg.Connection, gsrn: str, end_date: date, *, other_than: Any
+) -> asyncpg.Record | None:
+    """Our supply period of *gsrn* (not *other_than*) that ended on *end_date*, locked."""
+    return await conn.fetchrow(
+        """SELECT * FROM supply_period WHERE gsrn = $1 AND status = 'ended' AND end_date = $2
+           AND supply_period_id <> $3 FOR UPDATE""",
+        gsrn,
+        end_date,
+        other_than,
+    )
+
+
+async def period_starting(
+    conn: asyncpg.Connection, gsrn: str, start_date: date
+) -> asyncpg.Record | None:
+    """Our supply period of *gsrn* (not rolled back) that starts on *start_date*, locked."""
+    return await conn.fetchrow(
+        """SELECT * FROM supply_period WHERE gsrn = $1 AND status <> 'rolled_back'
+           AND start_date = $2 FOR UPDATE""",
+        gsrn,
+        start_date,
+    )
+
+
+async def lock_period_of_contract(conn: asyncpg.Connection, contract_id: str) -> None:
+    """Lock the supply period of *contract_id* (the period before its contracts: the order
+    supply changes lock them in)."""
+    await conn.execute(
+        """SELECT 1 FROM supply_period WHERE supply_period_id =
+               (SELECT supply_period_id FROM contract WHERE contract_id = $1::uuid)
+           FOR UPDATE""",
+        contract_id,
+    )
 
 
 async def current_period(

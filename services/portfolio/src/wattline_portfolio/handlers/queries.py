@@ -1,7 +1,7 @@
 """What back office and sales channels read: signups, customers, processes, products.
 
 CPR/CVR numbers are only ever shown masked; other personal data is opened for the API
-(behind the gateway's keys) and never logged.
+(behind the gateway's keys) and never logged. The SQL is in ``adapters.read_models``.
 """
 
 from __future__ import annotations
@@ -12,15 +12,21 @@ from typing import Any
 
 import asyncpg
 
-from wattline_portfolio.adapters import store
+from wattline_portfolio.adapters import products as product_store
+from wattline_portfolio.adapters import read_models, store
 from wattline_portfolio.adapters.vault import Vault
 from wattline_portfolio.domain.identity import Person
 from wattline_portfolio.domain.products import Product
+from wattline_portfolio.handlers import Portfolio
+from wattline_portfolio.handlers.errors import SignupNotFound
 from wattline_portfolio.models import SignupIn
 
 
 def page_clause(page: int, page_size: int) -> tuple[int, int]:
     return max(1, min(page_size, 500)), (max(1, page) - 1) * max(1, min(page_size, 500))
+
+
+# -- products -----------------------------------------------------------------------------------
 
 
 def product_view(product: Product, today: date) -> dict[str, Any] | None:
@@ -54,6 +60,9 @@ def _prices(v: Any) -> dict[str, Any]:
     }
 
 
+prices_view = _prices
+
+
 def product_detail(product: Product, today: date) -> dict[str, Any]:
     view = product_view(product, today) or {
         "product_id": product.product_id,
@@ -64,6 +73,27 @@ def product_detail(product: Product, today: date) -> dict[str, Any]:
         "active": product.active,
     }
     return {**view, "versions": [_prices(v) for v in product.versions]}
+
+
+async def offers(p: Portfolio, *, include_inactive: bool) -> list[dict[str, Any]]:
+    """The products to offer today (those with a price in force)."""
+    today = await p.today()
+    async with p.service.database.connection() as conn:
+        products = await product_store.all_products(conn, only_active=not include_inactive)
+    views = (product_view(x, today) for x in products)
+    return [v for v in views if v is not None]
+
+
+async def product(p: Portfolio, product_id: uuid.UUID) -> dict[str, Any] | None:
+    """A product with all its price versions (None: no such product)."""
+    async with p.service.database.connection() as conn:
+        found = await product_store.get(conn, str(product_id))
+    if found is None:
+        return None
+    return product_detail(found, await p.today())
+
+
+# -- people and signups -------------------------------------------------------------------------
 
 
 def person_view(
@@ -125,39 +155,6 @@ _MP_COLUMNS = (
     "settlement_method",
     "resolution",
 )
-_SIGNUPS = """SELECT s.*, c.sealed AS customer_sealed FROM signup s
-              JOIN party c ON c.party_id = s.customer_id"""
-
-
-async def signups(
-    conn: asyncpg.Connection,
-    vault: Vault,
-    *,
-    status: str | None,
-    search: str | None,
-    page: int,
-    page_size: int,
-    seen_by: str | None = None,
-) -> dict[str, Any]:
-    """Signups, newest first, by status and/or a search term: a signup id, a GSRN, or an exact
-    CPR/CVR number, name or e-mail (matched by blind index). *seen_by*: only that sales
-    channel's."""
-    where, args = _signup_filter(vault, status, search, seen_by)
-    limit, offset = page_clause(page, page_size)
-    total = await conn.fetchval(
-        f"SELECT count(*) FROM signup s JOIN party c ON c.party_id = s.customer_id {where}", *args
-    )
-    rows = await conn.fetch(
-        f"{_SIGNUPS} {where} ORDER BY s.created_at DESC, s.signup_id DESC "
-        f"LIMIT {limit} OFFSET {offset}",
-        *args,
-    )
-    return {
-        "items": [_signup_row(vault, r, seen_by) for r in rows],
-        "total": total,
-        "page": max(1, page),
-        "page_size": limit,
-    }
 
 
 def search_indexes(vault: Vault, term: str) -> list[str]:
@@ -171,45 +168,59 @@ def search_indexes(vault: Vault, term: str) -> list[str]:
     return indexes
 
 
-def _signup_filter(
-    vault: Vault, status: str | None, search: str | None, seen_by: str | None
-) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    args: list[Any] = []
-    if seen_by is not None:
-        args.append(seen_by)
-        clauses.append(f"s.channel = ${len(args)}")
-    if status:
-        args.append(status)
-        clauses.append(f"s.status = ${len(args)}")
-    if search:
-        term = search.strip()
-        args += [term.upper(), term, search_indexes(vault, term)]
-        n = len(args)
-        clauses.append(
-            f"(s.signup_id = ${n - 2} OR s.gsrn = ${n - 1} OR c.cpr_cvr_index = ANY(${n}) "
-            f"OR c.name_index = ANY(${n}) OR c.email_index = ANY(${n}))"
+async def signups(
+    p: Portfolio,
+    *,
+    status: str | None,
+    search: str | None,
+    page: int,
+    page_size: int,
+    seen_by: str | None = None,
+) -> dict[str, Any]:
+    """Signups, newest first, by status and/or a search term: a signup id, a GSRN, or an exact
+    CPR/CVR number, name or e-mail (matched by blind index). *seen_by*: only that sales
+    channel's."""
+    limit, offset = page_clause(page, page_size)
+    indexes = search_indexes(p.vault, search.strip()) if search else []
+    async with p.service.database.connection() as conn:
+        total, rows = await read_models.signups(
+            conn,
+            status=status,
+            search=search,
+            indexes=indexes,
+            seen_by=seen_by,
+            limit=limit,
+            offset=offset,
         )
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
+    return {
+        "items": [_signup_row(p.vault, r, seen_by) for r in rows],
+        "total": total,
+        "page": max(1, page),
+        "page_size": limit,
+    }
 
 
-async def signup_detail(
-    conn: asyncpg.Connection, vault: Vault, signup_id: str, seen_by: str | None = None
-) -> dict[str, Any] | None:
-    row = await conn.fetchrow(
-        f"{_SIGNUPS} WHERE s.signup_id = $1 AND ($2::text IS NULL OR s.channel = $2)",
-        signup_id,
-        seen_by,
-    )
+async def signup_status(p: Portfolio, signup_id: str, seen_by: str | None) -> asyncpg.Record:
+    """The signup (*seen_by*: only if that channel made it)."""
+    async with p.service.database.connection() as conn:
+        row = await store.signup(conn, signup_id, seen_by=seen_by)
     if row is None:
-        return None
-    process = await store.process_by(conn, "process_id", row["process_id"], for_update=False)
-    assert process is not None
-    customer = await store.party(conn, str(row["customer_id"]))
-    payer = await store.party(conn, str(row["payer_id"])) if row["payer_id"] else None
-    resubmitted_as = await conn.fetchval(
-        "SELECT signup_id FROM signup WHERE resubmission_of = $1", signup_id
-    )
+        raise SignupNotFound(signup_id)
+    return row
+
+
+async def signup_detail(p: Portfolio, signup_id: str, seen_by: str | None = None) -> dict[str, Any]:
+    """A signup with its customer, payer and process."""
+    vault = p.vault
+    async with p.service.database.connection() as conn:
+        row = await read_models.signup(conn, signup_id, seen_by)
+        if row is None:
+            raise SignupNotFound(signup_id)
+        process = await store.process_by(conn, "process_id", row["process_id"], for_update=False)
+        assert process is not None
+        customer = await store.party(conn, str(row["customer_id"]))
+        payer = await store.party(conn, str(row["payer_id"])) if row["payer_id"] else None
+        resubmitted_as = await read_models.resubmitted_as(conn, signup_id)
     assert customer is not None
     # A channel: the people as it sent them, never what the parties keep (see _signup_row).
     sent = _submitted(vault, row) if seen_by is not None else None
@@ -225,6 +236,9 @@ async def signup_detail(
         "resubmitted_as": resubmitted_as,
         "updated_at": row["updated_at"].isoformat(),
     }
+
+
+# -- processes ----------------------------------------------------------------------------------
 
 
 def process_view(row: asyncpg.Record) -> dict[str, Any]:
@@ -257,32 +271,48 @@ def timeline_view(rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
 
 
 async def signup_timeline(
-    conn: asyncpg.Connection, signup_id: str, seen_by: str | None = None
-) -> list[dict[str, Any]] | None:
-    row = await store.signup(conn, signup_id, seen_by=seen_by)
-    if row is None:
-        return None
-    return timeline_view(await store.timeline(conn, [row["process_id"]]))
+    p: Portfolio, signup_id: str, seen_by: str | None = None
+) -> list[dict[str, Any]]:
+    """The signup's process timeline."""
+    async with p.service.database.connection() as conn:
+        row = await store.signup(conn, signup_id, seen_by=seen_by)
+        if row is None:
+            raise SignupNotFound(signup_id)
+        return timeline_view(await store.timeline(conn, [row["process_id"]]))
+
+
+async def process_detail(p: Portfolio, process_id: uuid.UUID) -> dict[str, Any] | None:
+    """A process with its timeline (None: no such process)."""
+    async with p.service.database.connection() as conn:
+        row = await store.process_by(conn, "process_id", process_id, for_update=False)
+        if row is None:
+            return None
+        events = await store.timeline(conn, [process_id])
+    return {**process_view(row), "events": timeline_view(events)}
+
+
+async def processes(
+    p: Portfolio, *, gsrn: str | None, status: str | None, page: int, page_size: int
+) -> dict[str, Any]:
+    limit, offset = page_clause(page, page_size)
+    async with p.service.database.connection() as conn:
+        rows = await read_models.processes(
+            conn, gsrn=gsrn, status=status, limit=limit, offset=offset
+        )
+    return {"items": [process_view(r) for r in rows], "page": max(1, page), "page_size": limit}
+
+
+# -- customers ----------------------------------------------------------------------------------
 
 
 async def customers(
-    conn: asyncpg.Connection, vault: Vault, *, search: str | None, page: int, page_size: int
+    p: Portfolio, *, search: str | None, page: int, page_size: int
 ) -> dict[str, Any]:
-    args: list[Any] = []
-    where = "WHERE p.role = 'customer'"
-    if search:
-        args.append(search_indexes(vault, search))
-        where += (
-            " AND (p.cpr_cvr_index = ANY($1) OR p.name_index = ANY($1) OR p.email_index = ANY($1))"
-        )
+    vault = p.vault
     limit, offset = page_clause(page, page_size)
-    total = await conn.fetchval(f"SELECT count(*) FROM party p {where}", *args)
-    rows = await conn.fetch(
-        f"""SELECT p.*, EXISTS (SELECT 1 FROM supply_period sp WHERE sp.customer_id = p.party_id
-                 AND sp.status = 'active' AND sp.end_date IS NULL) AS supplied
-            FROM party p {where} ORDER BY p.created_at DESC LIMIT {limit} OFFSET {offset}""",
-        *args,
-    )
+    indexes = search_indexes(vault, search) if search else None
+    async with p.service.database.connection() as conn:
+        total, rows = await read_models.customers(conn, indexes=indexes, limit=limit, offset=offset)
     return {
         "items": [
             {
@@ -301,29 +331,20 @@ async def customers(
     }
 
 
-async def customer_detail(
-    conn: asyncpg.Connection, vault: Vault, customer_id: uuid.UUID
-) -> dict[str, Any] | None:
-    party = await conn.fetchrow(
-        "SELECT * FROM party WHERE party_id = $1 AND role = 'customer'", customer_id
-    )
-    if party is None:
-        return None
-    signup_rows = await conn.fetch(
-        f"{_SIGNUPS} WHERE s.customer_id = $1 ORDER BY s.created_at DESC", customer_id
-    )
-    periods = await conn.fetch(
-        "SELECT * FROM supply_period WHERE customer_id = $1 ORDER BY start_date", customer_id
-    )
-    contracts = await conn.fetch(
-        """SELECT c.*, p.name AS product_name FROM contract c JOIN product p USING (product_id)
-           WHERE c.customer_id = $1 ORDER BY c.start_date""",
-        customer_id,
-    )
-    gsrns = sorted({r["gsrn"] for r in periods})
-    points = await conn.fetch("SELECT * FROM metering_points WHERE gsrn = ANY($1)", gsrns)
-    payer_ids = {c["payer_id"] for c in contracts if c["payer_id"] is not None}
-    payers = [await store.party(conn, str(pid)) for pid in sorted(payer_ids, key=str)]
+async def customer_detail(p: Portfolio, customer_id: uuid.UUID) -> dict[str, Any] | None:
+    """A customer: contracts, metering points, payer (None: no such customer)."""
+    vault = p.vault
+    async with p.service.database.connection() as conn:
+        party = await read_models.customer(conn, customer_id)
+        if party is None:
+            return None
+        signup_rows = await read_models.signups_of(conn, customer_id)
+        periods = await read_models.periods_of(conn, customer_id)
+        contracts = await read_models.contracts_of(conn, customer_id)
+        gsrns = sorted({r["gsrn"] for r in periods})
+        points = await read_models.metering_points(conn, gsrns)
+        payer_ids = {c["payer_id"] for c in contracts if c["payer_id"] is not None}
+        payers = [await store.party(conn, str(pid)) for pid in sorted(payer_ids, key=str)]
     return {
         **person_view(vault, party),
         "customer_id": str(party["party_id"]),
@@ -359,41 +380,14 @@ async def customer_detail(
     }
 
 
-async def processes(
-    conn: asyncpg.Connection, *, gsrn: str | None, status: str | None, page: int, page_size: int
-) -> dict[str, Any]:
-    limit, offset = page_clause(page, page_size)
-    clauses, args = [], []
-    for column, value in (("gsrn", gsrn), ("status", status)):
-        if value is not None:
-            args.append(value)
-            clauses.append(f"{column} = ${len(args)}")
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    rows = await conn.fetch(
-        f"SELECT * FROM process {where} ORDER BY created_at DESC LIMIT {limit} OFFSET {offset}",
-        *args,
-    )
-    return {"items": [process_view(r) for r in rows], "page": max(1, page), "page_size": limit}
+# -- addresses ----------------------------------------------------------------------------------
 
 
-async def address_points(conn: asyncpg.Connection, gsrns: list[str]) -> list[dict[str, Any]]:
+async def address_points(p: Portfolio, gsrns: list[str]) -> list[dict[str, Any]]:
     """Each GSRN at an address, with whether we supply it and any open process on it."""
-    supplied = {
-        r["gsrn"]
-        for r in await conn.fetch(
-            """SELECT gsrn FROM supply_period WHERE gsrn = ANY($1) AND status = 'active'
-               AND end_date IS NULL""",
-            gsrns,
-        )
-    }
-    open_rows = {
-        r["gsrn"]: r
-        for r in await conn.fetch(
-            """SELECT gsrn, process_id, kind, status, signup_id FROM process WHERE gsrn = ANY($1)
-               AND status NOT IN ('completed', 'rejected', 'cancelled')""",
-            gsrns,
-        )
-    }
+    async with p.service.database.connection() as conn:
+        supplied = await read_models.supplied(conn, gsrns)
+        open_rows = await read_models.open_processes(conn, gsrns)
     return [
         {
             "gsrn": g,

@@ -54,12 +54,10 @@ from typing import Any
 import asyncpg
 from wattline_contracts.portfolio_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from wattline_platform.logging import get_logger
-from wattline_platform.problem import Problem
 
-from wattline_portfolio import handlers
-from wattline_portfolio.adapters import imports, portfolio_csv, store
+from wattline_portfolio.adapters import imports as import_store
+from wattline_portfolio.adapters import portfolio_csv, store
 from wattline_portfolio.adapters import products as product_store
-from wattline_portfolio.adapters.portfolio_csv import CsvRefused
 from wattline_portfolio.domain.portfolio_import import (
     Catalogue,
     Defaults,
@@ -68,7 +66,9 @@ from wattline_portfolio.domain.portfolio_import import (
     is_external_id,
     parse_row,
 )
-from wattline_portfolio.handlers import NewSupply, Portfolio
+from wattline_portfolio.handlers import Portfolio, supply
+from wattline_portfolio.handlers.metering_points import store_metering_point
+from wattline_portfolio.handlers.parties import save_party
 from wattline_portfolio.models import ImportPage, ImportReport, ImportRowError, ImportSummary
 
 log = get_logger(__name__)
@@ -82,18 +82,15 @@ class _Refused(Exception):
 
 
 async def import_portfolio(p: Portfolio, body: bytes) -> ImportReport:
-    """Import the CSV *body* (see the module docstring) and store its report. Raises a Problem
-    when the file as a whole is refused."""
+    """Import the CSV *body* (see the module docstring) and store its report. Raises
+    ``adapters.portfolio_csv.CsvRefused`` when the file as a whole is refused."""
     received_at = datetime.now(UTC)
-    try:
-        rows = portfolio_csv.read(
-            body,
-            required=REQUIRED_COLUMNS,
-            optional=OPTIONAL_COLUMNS,
-            max_rows=p.settings.import_max_rows,
-        )
-    except CsvRefused as exc:
-        raise Problem(exc.status, exc.kind, exc.title, exc.detail, **exc.extra) from None
+    rows = portfolio_csv.read(
+        body,
+        required=REQUIRED_COLUMNS,
+        optional=OPTIONAL_COLUMNS,
+        max_rows=p.settings.import_max_rows,
+    )
     async with p.service.database.connection() as conn:
         catalogue = Catalogue(await product_store.all_products(conn))
     defaults = Defaults(p.settings.billing_frequency, p.settings.payment_model)
@@ -120,11 +117,11 @@ async def import_portfolio(p: Portfolio, body: bytes) -> ImportReport:
 
     import_id = uuid.uuid4()
     async with p.service.database.transaction() as tx:
-        await imports.insert_import(tx, import_id, received_at, len(rows), _errors(rejected))
+        await import_store.insert_import(tx, import_id, received_at, len(rows), _errors(rejected))
     for start in range(0, len(accepted), CHUNK_ROWS):
         await _import_chunk(p, import_id, accepted[start : start + CHUNK_ROWS])
     async with p.service.database.transaction() as tx:
-        await imports.finish_import(tx, import_id, datetime.now(UTC))
+        await import_store.finish_import(tx, import_id, datetime.now(UTC))
     report = await import_report(p, import_id)
     assert report is not None
     log.info(
@@ -180,7 +177,7 @@ async def _import_chunk(p: Portfolio, import_id: uuid.UUID, rows: list[ImportRow
                 )
                 reason = "could not be stored (an internal error, logged with the line)"
                 refused.append(RowRejected(row.line, row.external_id, (reason,)))
-        await imports.add_progress(
+        await import_store.add_progress(
             tx, import_id, imported=imported, already_imported=already, errors=_errors(refused)
         )
 
@@ -191,7 +188,7 @@ async def _import_row(
     """One row in *tx*: True when imported now, False when an import already took it."""
     gsrn = row.metering_point.gsrn
     await store.lock_gsrn(tx, gsrn)
-    if not await imports.claim_row(tx, row.external_id, import_id, row.line, gsrn):
+    if not await import_store.claim_row(tx, row.external_id, import_id, row.line, gsrn):
         return False
     process = await store.open_process(tx, gsrn)
     if process is not None:
@@ -199,7 +196,7 @@ async def _import_row(
         raise _Refused(f"metering point {gsrn} has an open process ({process['kind']}{signup})")
     period = await store.supplying_period(tx, gsrn, row.supply_start)
     if period is not None:
-        other = await imports.row_of_period(tx, period["supply_period_id"])
+        other = await import_store.row_of_period(tx, period["supply_period_id"])
         source = (
             f"import row {other}"
             if other
@@ -212,15 +209,13 @@ async def _import_row(
             f"metering point {gsrn} is already supplied by us from "
             f"{period['start_date'].isoformat()}{until} ({source})"
         )
-    customer_id = await handlers.save_party(p, tx, "customer", row.customer, overwrite=True)
-    payer_id = (
-        await handlers.save_party(p, tx, "payer", row.payer, overwrite=True) if row.payer else None
-    )
-    await handlers.store_metering_point(p.service, tx, row.metering_point)
-    period_id, contract_id = await handlers.start_supply(
+    customer_id = await save_party(p, tx, "customer", row.customer, overwrite=True)
+    payer_id = await save_party(p, tx, "payer", row.payer, overwrite=True) if row.payer else None
+    await store_metering_point(p.service, tx, row.metering_point)
+    period_id, contract_id = await supply.start_supply(
         p,
         tx,
-        NewSupply(
+        supply.NewSupply(
             gsrn=gsrn,
             customer_id=customer_id,
             payer_id=payer_id,
@@ -233,7 +228,7 @@ async def _import_row(
         ),
         None,
     )
-    await imports.complete_row(
+    await import_store.complete_row(
         tx,
         row.external_id,
         supply_period_id=period_id,
@@ -249,7 +244,7 @@ async def _import_row(
 async def list_imports(p: Portfolio, *, limit: int, after: uuid.UUID | None) -> ImportPage:
     """Imports, newest first (a page of at most *limit*, after the import *after*)."""
     async with p.service.database.connection() as conn:
-        rows = await imports.list_imports(conn, limit=limit, after=after)
+        rows = await import_store.list_imports(conn, limit=limit, after=after)
     items = [
         ImportSummary(
             import_id=r["import_id"],
@@ -268,7 +263,7 @@ async def list_imports(p: Portfolio, *, limit: int, after: uuid.UUID | None) -> 
 async def import_report(p: Portfolio, import_id: uuid.UUID) -> ImportReport | None:
     """The stored report of an import (None: no such import)."""
     async with p.service.database.connection() as conn:
-        row = await imports.get_import(conn, import_id)
+        row = await import_store.get_import(conn, import_id)
     if row is None:
         return None
     return ImportReport(

@@ -1,0 +1,1 @@
+"""Long work outside consumer callbacks and requests."""
