@@ -78,7 +78,7 @@ from wattline_settlement.bootstrap import SPEC as SETTLEMENT
 from wattline_settlement.bootstrap import SettlementSettings, build
 from wattline_settlement.domain import charge_rules
 from wattline_settlement.domain.billing import billing_period
-from wattline_settlement.domain.engine import STEPS
+from wattline_settlement.domain.engine import STEPS, days_of
 from wattline_settlement.domain.metering import positions
 from wattline_settlement.domain.model import Period
 from wattline_settlement.handlers import pricing, runs
@@ -498,7 +498,7 @@ def spot_file(period: Period, rng: np.random.Generator) -> bytes:
     """EDS's answer for the month, both areas: Elspotprices (hourly) before 2025-10-01,
     DayAheadPrices (quarters) from it; DKK/MWh with a morning and an evening peak."""
     records: list[dict[str, str]] = []
-    for day in charge_rules.days_of(period):
+    for day in days_of(period):
         resolution = charge_rules.spot_resolution(day)
         for start in charge_rules.spot_intervals(day):
             local = start.astimezone(DANISH_TZ)
@@ -536,7 +536,7 @@ def day_shapes(period: Period, resolution: str) -> list[DayShape]:
     hour, divided over the quarters at PT15M); DST days have 23/25 hours."""
     shapes = []
     per_hour = 4 if resolution == "PT15M" else 1
-    for day in charge_rules.days_of(period):
+    for day in days_of(period):
         n = positions(day, resolution)
         start = local_midnight(day)
         local = [(start + i * STEPS[resolution]).astimezone(DANISH_TZ) for i in range(n)]

@@ -24,30 +24,24 @@ from wattline_platform.business_days import danish_today
 
 from wattline_settlement.domain import charge_rules
 from wattline_settlement.domain.charge_rules import (
-    ChargeError,
     ChargeInfo,
     ChargeKey,
     ChargeLinkSpan,
     ChargePrice,
-    ConflictingCharges,
     ContractTerms,
-    MissingCharges,
-    UnsupportedProduct,
 )
 from wattline_settlement.domain.model import Charges, Period, PriceVersion
 
 __all__ = [
-    "ChargeError",
-    "ConflictingCharges",
-    "MissingCharges",
     "SupplyPeriodPart",
-    "UnsupportedProduct",
     "apply_charge",
     "apply_charge_link",
     "apply_contract",
     "apply_product_version",
     "apply_supply_period",
     "charges_for",
+    "contracts_of",
+    "links_of",
     "products_used",
     "supplier_prices",
     "supply_periods",

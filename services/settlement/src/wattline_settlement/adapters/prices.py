@@ -21,7 +21,7 @@ from wattline_platform.inputs import FIRST_DATE, LAST_DATE
 
 from wattline_settlement.adapters import runs as runs_store
 from wattline_settlement.domain import charge_rules
-from wattline_settlement.domain.charge_rules import MissingPrices
+from wattline_settlement.domain.engine import format_instant
 from wattline_settlement.domain.model import Period, Resolution, Series
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "EdsClient",
     "EdsError",
     "InvalidSpotFile",
-    "MissingPrices",
     "SpotPrice",
     "StoreResult",
     "datasets_for",
@@ -264,7 +263,7 @@ async def store_spot(
         held = by_area.setdefault(price.price_area, {}).get(price.start_utc)
         if held is not None and held.dkk_per_kwh != price.dkk_per_kwh:
             raise InvalidSpotFile(
-                f"{price.price_area} {charge_rules.fmt_utc(price.start_utc)} has two prices: "
+                f"{price.price_area} {format_instant(price.start_utc)} has two prices: "
                 f"{held.dkk_per_kwh} and {price.dkk_per_kwh} DKK/kWh"
             )
         by_area[price.price_area][price.start_utc] = price
@@ -351,7 +350,7 @@ async def list_spot(
     )
     return [
         {
-            "start": charge_rules.fmt_utc(r["start_utc"]),
+            "start": format_instant(r["start_utc"]),
             "resolution": r["resolution"],
             "dkk_per_kwh": str(r["dkk_per_kwh"]),
             "source": r["source"],

@@ -58,15 +58,16 @@ Supplier prices (portfolio's contracts)
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
 from wattline_platform.business_days import DANISH_TZ, danish_today
 from wattline_platform.business_days import local_midnight as local_midnight
 
+from wattline_settlement.domain.engine import days_of, format_instant
 from wattline_settlement.domain.model import (
     ChargePart,
     Charges,
@@ -150,19 +151,6 @@ class UnsupportedProduct(ChargeError):
 # --- time --------------------------------------------------------------------------------------
 
 
-def days_of(period: Period) -> Iterator[date]:
-    """Each local date of ``[start, end)``."""
-    day = period.start
-    while day < period.end:
-        yield day
-        day += timedelta(days=1)
-
-
-def fmt_utc(instant: datetime) -> str:
-    """``2025-01-14T23:00Z``."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
-
-
 def spot_resolution(day: date) -> Resolution:
     """The day-ahead market's resolution on a local day."""
     return "PT15M" if day >= QUARTER_HOUR_SPOT_FROM else "PT1H"
@@ -211,8 +199,8 @@ def _runs(instants: Sequence[datetime]) -> list[tuple[datetime, datetime, int]]:
 def _run_text(run: tuple[datetime, datetime, int]) -> str:
     first, last, count = run
     if count == 1:
-        return fmt_utc(first)
-    return f"{fmt_utc(first)}..{fmt_utc(last)} ({count} intervals)"
+        return format_instant(first)
+    return f"{format_instant(first)}..{format_instant(last)} ({count} intervals)"
 
 
 # --- spot ----------------------------------------------------------------------------------
@@ -321,7 +309,8 @@ def prices_from_series(
         step = HOUR if resolution == "PT1H" else QUARTER
         if (end - start) % step or (end - start) // step != len(prices):
             raise InvalidPriceSeries(
-                f"{len(prices)} prices for {fmt_utc(start)}..{fmt_utc(end)} at {resolution}"
+                f"{len(prices)} prices for {format_instant(start)}..{format_instant(end)} "
+                f"at {resolution}"
             )
         days: dict[date, list[Decimal | None]] = {}
         seen: set[tuple[date, int, int]] = set()

@@ -33,6 +33,7 @@ from wattline_settlement.adapters import prices as spot_store
 from wattline_settlement.adapters import runs as run_store
 from wattline_settlement.adapters.prices import EdsClient, StoreResult
 from wattline_settlement.domain import charge_rules
+from wattline_settlement.domain.engine import format_instant
 from wattline_settlement.settings import SettlementService, SettlementSettings
 
 log = get_logger(__name__)
@@ -168,8 +169,8 @@ async def import_spot(
     received = {p.start_utc for _, found in fetched for p in found}
     result = SpotImport(
         price_area=price_area,
-        start_utc=charge_rules.fmt_utc(start_utc),
-        end_utc=charge_rules.fmt_utc(end_utc),
+        start_utc=format_instant(start_utc),
+        end_utc=format_instant(end_utc),
         expected=len(expected),
         received=total.received,
         inserted=total.inserted,
