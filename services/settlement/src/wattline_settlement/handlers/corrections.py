@@ -22,10 +22,9 @@ from wattline_platform.logging import get_logger
 from wattline_settlement.adapters import metering_data, supply_periods
 from wattline_settlement.adapters import runs as store
 from wattline_settlement.domain.billing import billing_period
+from wattline_settlement.domain.corrections import what_changed, zeroed
 from wattline_settlement.domain.model import (
     ChargeAmount,
-    Line,
-    Period,
     charge_amounts_minus,
     is_no_change,
     lines_minus,
@@ -96,19 +95,6 @@ async def recheck(
     return await _settle_newly_covered(service, tx, gsrn, vat_rate) or blocked
 
 
-# The reasons a recheck is queued with that a correction carries as they are.
-CHANGE_REASONS = frozenset(
-    {
-        "metering_data_corrected",
-        "charge_prices_changed",
-        "charge_links_changed",
-        "contract_changed",
-        "spot_prices_changed",
-        "master_data_changed",
-    }
-)
-
-
 class _NotYet(Exception):
     """A settlement cannot be recalculated yet."""
 
@@ -117,25 +103,19 @@ async def _correct(
     tx: asyncpg.Connection, row: asyncpg.Record, reason: str, vat_rate: Decimal
 ) -> SettlementCorrectionV1 | None:
     supply = await supply_periods.get(tx, row["supply_period_id"])
-    billing = billing_period(row["billing_period"])
-    clip: Period | None = None
-    # What was queued says what changed (newer metering data, a back-dated price, link,
-    # contract or master data), unless the supply period itself changed or was rolled back.
-    why = reason if reason in CHANGE_REASONS else "metering_data_corrected"
-    if supply is None or supply["reason"] == "rolled_back":
-        why = "erroneous_switch"
-    else:
-        start = max(supply["start_date"], billing.start)
-        end = min(supply["end_date"] or billing.end, billing.end)
-        if start < end:
-            clip = Period(start, end)
-        if (start, end) != (row["current_start"], row["current_end"]):
-            why = "supply_period_changed"
+    why, clip = what_changed(
+        reason,
+        None
+        if supply is None or supply["reason"] == "rolled_back"
+        else (supply["start_date"], supply["end_date"]),
+        billing_period(row["billing_period"]),
+        (row["current_start"], row["current_end"]),
+    )
     current = store.lines_from_json(row["current_lines"])
     current_amounts = store.charge_amounts_from_json(row["current_lines"])
     new_amounts: tuple[ChargeAmount, ...] = ()
     if clip is None:  # nothing of it is ours (any more): credit what was settled in full
-        new_lines = tuple(Line(x.code, _zero_q(x), _zero_d(x), Decimal("0.00")) for x in current)
+        new_lines = zeroed(current)
         subtotal = vat = total = Decimal("0.00")
         consumption = Decimal("0.000")
         data_id = row["data_id"]
@@ -222,14 +202,6 @@ async def _correct(
         vat=d_vat,
         total=d_total,
     )
-
-
-def _zero_q(line: Line) -> Decimal | None:
-    return None if line.quantity_kwh is None else Decimal("0.000")
-
-
-def _zero_d(line: Line) -> int | None:
-    return None if line.days is None else 0
 
 
 async def _settle_newly_covered(
