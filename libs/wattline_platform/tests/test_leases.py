@@ -84,6 +84,29 @@ async def test_a_released_lease_is_lost_to_its_former_holder(postgres_dsn: str) 
         await conn.close()
 
 
+async def test_a_transaction_lock_is_held_until_the_transaction_ends(postgres_dsn: str) -> None:
+    first = await asyncpg.connect(postgres_dsn)
+    second = await asyncpg.connect(postgres_dsn)
+    try:
+        key = lock_key("test-xact-lock")
+        try_exclusive = "SELECT pg_try_advisory_xact_lock($1)"
+        try_shared = "SELECT pg_try_advisory_xact_lock_shared($1)"
+        async with first.transaction():
+            await leases.xact_lock(first, key)
+            async with second.transaction():
+                assert await second.fetchval(try_shared, key) is False
+        async with second.transaction():  # the first transaction ended: so did its lock
+            assert await second.fetchval(try_exclusive, key) is True
+        async with first.transaction():
+            await leases.xact_lock(first, key, shared=True)
+            async with second.transaction():
+                assert await second.fetchval(try_shared, key) is True  # shared with shared
+                assert await second.fetchval(try_exclusive, key) is False
+    finally:
+        await first.close()
+        await second.close()
+
+
 def test_lock_keys_never_change() -> None:
     # Two versions of a service side by side during an upgrade must contend for the same key.
     # The values of before the lease moved to this module (outbox.lock_key, same hash).

@@ -30,7 +30,8 @@ upgrade would both hold "their" lease and both run the job. :func:`lock_key` is 
 hash of the name for exactly that reason.
 
 Transaction-level locks (``pg_advisory_xact_lock``) are a different thing: they serialise
-writers inside one transaction and end with it; they are not leases.
+writers inside one transaction and end with it; they are not leases. :func:`xact_lock` takes
+one, so no service spells the SQL itself.
 """
 
 from __future__ import annotations
@@ -86,6 +87,16 @@ async def ensure_held(conn: asyncpg.Connection, key: int) -> None:
         raise LeaseLost(f"lease {key}: its connection failed ({exc!r})") from exc
     if not ours:
         raise LeaseLost(f"lease {key}: this session no longer holds it")
+
+
+async def xact_lock(tx: asyncpg.Connection, key: int, *, shared: bool = False) -> None:
+    """Wait for the transaction-level advisory lock *key* and hold it until *tx*'s
+    transaction ends (exclusive, or *shared* with the other shared holders). Not a lease:
+    it serialises writers inside transactions; outside one it would end at once."""
+    if shared:
+        await tx.execute("SELECT pg_advisory_xact_lock_shared($1)", key)
+    else:
+        await tx.execute("SELECT pg_advisory_xact_lock($1)", key)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import asyncpg
+from wattline_platform import leases
 from wattline_platform.leases import lock_key
 
 from wattline_invoicing.domain.invoice import Draft, InvoiceLine
@@ -115,10 +116,7 @@ async def lock_feed(tx: asyncpg.Connection, *, reader: bool) -> None:
     """The feed lock, as the outbox's (``wattline_platform.outbox``): an issuing transaction
     takes it shared before it draws feed positions, a reader exclusively while it reads. A
     reader so sees every position below the highest it sees committed, and none in flight."""
-    if reader:
-        await tx.execute("SELECT pg_advisory_xact_lock($1)", _FEED_LOCK)
-    else:
-        await tx.execute("SELECT pg_advisory_xact_lock_shared($1)", _FEED_LOCK)
+    await leases.xact_lock(tx, _FEED_LOCK, shared=not reader)
 
 
 @dataclass(frozen=True)

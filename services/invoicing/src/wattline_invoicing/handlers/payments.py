@@ -19,6 +19,7 @@ from typing import Literal
 
 import asyncpg
 from wattline_contracts.invoicing import AllocationV1, PaymentFailedV1, PaymentReceivedV1
+from wattline_platform import leases
 from wattline_platform.leases import lock_key
 
 from wattline_invoicing import metrics
@@ -89,7 +90,7 @@ async def book_receipts(inv: Invoicing, receipts: Sequence[Receipt]) -> Booked:
     total = Booked()
     for start in range(0, len(receipts), CHUNK):
         async with inv.service.database.transaction() as tx:
-            await tx.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
+            await leases.xact_lock(tx, _LOCK)
             booked = await _book_chunk(inv, tx, receipts[start : start + CHUNK])
         metrics.booked(booked.matched, booked.unmatched)
         total += booked
@@ -244,7 +245,7 @@ async def book_failures(inv: Invoicing, failures: Sequence[Failure]) -> Booked:
     payment's allocations are taken back and the ledger owes it again), each once."""
     booked = Booked()
     async with inv.service.database.transaction() as tx:
-        await tx.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
+        await leases.xact_lock(tx, _LOCK)
         known = await store.known_refs(tx, [f.external_ref for f in failures])
         # Every payer a reversal may touch, locked first and in order (as the cycle close
         # locks its accounts): locking them one by one in file order could deadlock it.
@@ -327,7 +328,7 @@ async def allocate(
     """Back office names the payer (and the invoice) of a payment on the suspense list; it is
     then allocated as a matched receipt would be."""
     async with inv.service.database.transaction() as tx:
-        await tx.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
+        await leases.xact_lock(tx, _LOCK)
         payment = await store.get(tx, payment_id, lock=True)
         if payment is None:
             raise UnknownPayment(str(payment_id))

@@ -127,7 +127,7 @@ async def subscribe(
     types = rules.check_event_types(event_types)
     secret = rules.new_secret()
     async with inv.service.database.transaction() as tx:
-        await tx.execute("SELECT pg_advisory_xact_lock($1)", _FANOUT_LOCK)
+        await leases.xact_lock(tx, _FANOUT_LOCK)
         created = await store.add_subscription(
             tx, uuid.uuid4(), url, types, description, SecretBox(cipher).seal(secret)
         )

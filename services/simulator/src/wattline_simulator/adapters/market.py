@@ -8,13 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+from wattline_platform import leases
 
 GENERATION_LOCK = 0x5717_6E6E_0001  # advisory lock serialising the daily generation
 
 
 async def lock_generation(conn: asyncpg.Connection) -> None:
     """Serialise generation (and process completion) until the transaction ends."""
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", GENERATION_LOCK)
+    await leases.xact_lock(conn, GENERATION_LOCK)
 
 
 async def supplied_points(conn: asyncpg.Connection, supplier_gln: str) -> list[asyncpg.Record]:
