@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 class ServiceEntry:
     name: str
     port_offset: int  # port = base port + offset; the gateway sits on the base port
+    # Its Prometheus /metrics apart from its public port, at base port + this offset
+    # (passed as WATTLINE_<NAME>_METRICS_PORT); None: /metrics is served on its own port.
+    metrics_port_offset: int | None = None
 
     @property
     def schema(self) -> str:
@@ -35,6 +38,9 @@ class ServiceEntry:
         return spec
 
 
+# The gateway's /metrics, apart from its public port (base): for Prometheus and `wattline status`.
+GATEWAY_METRICS_OFFSET = 100
+
 SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry("portfolio", 101),
     ServiceEntry("datahub", 102),
@@ -42,7 +48,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry("invoicing", 104),
     ServiceEntry("reconciliation", 105),
     ServiceEntry("simulator", 106),
-    ServiceEntry("gateway", 0),
+    ServiceEntry("gateway", 0, metrics_port_offset=GATEWAY_METRICS_OFFSET),
 )
 
 
@@ -58,8 +64,6 @@ class ServerEntry:
 # The mail server every e-mailed bill goes to (aiosmtpd, each message a file in <home>/mail);
 # its offset follows the services' so a system keeps to base, base+100.. base+107.
 MAIL = ServerEntry("mail", 107)
-# The gateway's /metrics, apart from its public port (base): for Prometheus and `wattline status`.
-GATEWAY_METRICS_OFFSET = 100
 SERVERS: tuple[ServerEntry, ...] = (MAIL,)
 
 

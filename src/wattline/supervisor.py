@@ -29,7 +29,7 @@ from wattline_platform.service import EXIT_BROKER_RESET
 from wattline_platform.topics import ensure_topics, load_topics
 
 from wattline import system
-from wattline.registry import GATEWAY_METRICS_OFFSET, MAIL, SERVICES
+from wattline.registry import GATEWAY_METRICS_OFFSET, MAIL, SERVICES, by_name
 from wattline.stack import embedded_logins, migrate_all, provision
 
 COLORS = ["36", "32", "33", "35", "34", "91", "96", "92", "93"]
@@ -124,7 +124,7 @@ class Supervisor:
         return f"http://127.0.0.1:{self.base_port}"
 
     def service_port(self, name: str) -> int:
-        return next(self.base_port + e.port_offset for e in SERVICES if e.name == name)
+        return self.base_port + by_name(name).port_offset
 
     @property
     def metrics_url(self) -> str:
@@ -291,8 +291,9 @@ class Supervisor:
                 f"WATTLINE_{name.upper()}_PORT": str(self.service_port(name)),
             }
         )
-        if name == "gateway":
-            env["WATTLINE_GATEWAY_METRICS_PORT"] = str(self.base_port + GATEWAY_METRICS_OFFSET)
+        metrics_offset = by_name(name).metrics_port_offset
+        if metrics_offset is not None:
+            env[f"WATTLINE_{name.upper()}_METRICS_PORT"] = str(self.base_port + metrics_offset)
         if self.pg is not None:
             # Its own role only: no service is given the superuser's password.
             env["DATABASE_URL"] = env[f"WATTLINE_{name.upper()}_DATABASE_URL"] = (
