@@ -103,6 +103,10 @@ class Scenario(System):
 
     responses: list[str] = field(default_factory=list)  # every gateway answer seen by call()
     taken: set[str] = field(default_factory=set)  # metering points a test has signed up
+    # One gateway and one simulator client per event loop (building one per call costs CPU).
+    _clients: dict[int, tuple[httpx.AsyncClient, httpx.AsyncClient]] = field(
+        default_factory=dict, repr=False
+    )
 
     # --- reaching it ---------------------------------------------------------------------
 
@@ -122,10 +126,15 @@ class Scenario(System):
             base_url=self.simulator_url, timeout=600, auth=self.identity_auth()
         )
 
+    def _shared(self) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._clients:
+            self._clients[loop] = (self.api(), self.sim())
+        return self._clients[loop]
+
     async def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """One gateway call with the admin key; its body is kept in `responses`."""
-        async with self.api() as api:
-            response = await api.request(method, url, **kwargs)
+        response = await self._shared()[0].request(method, url, **kwargs)
         self.responses.append(response.text)
         return response
 
@@ -136,8 +145,8 @@ class Scenario(System):
         return response.json()
 
     async def simulator(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        async with self.sim() as sim:
-            return await sim.request(method, url, **kwargs)
+        """One call of the simulator's control routes."""
+        return await self._shared()[1].request(method, url, **kwargs)
 
     async def cli(self, *args: str, cwd: Path, timeout: float = 300) -> Any:
         """`wattline ARGS` as a user runs it against this system (only its home says which)."""
@@ -192,6 +201,25 @@ class Scenario(System):
             for period in detail["supply_periods"]:
                 owners[period["gsrn"]] = item["customer_id"]
         return owners
+
+    async def when_a_metering_point_is_registered(
+        self, gsrn: str, headers: dict[str, str] | None = None, **master_data: str
+    ) -> httpx.Response:
+        """Back office registers *gsrn* with *master_data* in the portfolio (no signup)."""
+        body = {"gsrn": gsrn, **master_data}
+        return await self.call(
+            "POST", "/api/portfolio/metering-points", json=body, headers=headers or {}
+        )
+
+    async def then_settlement_sees(self, gsrn: str) -> httpx.Response:
+        """Settlement's view of *gsrn* once it has one (404 until the event arrives)."""
+        for _ in range(100):
+            seen = await self.call("GET", f"/api/settlement/metering-points/{gsrn}")
+            if seen.status_code == 200:
+                break
+            assert seen.status_code == 404
+            await asyncio.sleep(0.1)
+        return seen
 
     # --- given: a customer of ours -------------------------------------------------------
 
@@ -338,6 +366,10 @@ class Scenario(System):
     async def when_a_fault_is_injected(self, **fault: Any) -> None:
         injected = await self.simulator("POST", "/sim/faults", json=fault)
         assert injected.status_code == 201, injected.text
+
+    async def when_the_faults_clear(self) -> None:
+        """DataHub works again: every injected fault is withdrawn."""
+        await self.simulator("DELETE", "/sim/faults")
 
     # --- when: settlement and invoicing --------------------------------------------------
 

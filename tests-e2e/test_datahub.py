@@ -6,13 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 from typing import Any
 
-import asyncpg
-import httpx
 import pytest
-from e2e_system import System
+from scenario import Scenario, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -28,15 +25,6 @@ FAULTS: list[dict[str, Any]] = [
 ]
 
 
-async def _drained(sim: httpx.AsyncClient, timeout: float = 240, *, but: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not {c for c in (await sim.get("/sim/queues")).json() if c != but}:
-            return
-        await asyncio.sleep(0.5)
-    raise TimeoutError(f"queues not drained: {(await sim.get('/sim/queues')).json()}")
-
-
 def _classify(served: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
     """Message ids the simulator served deliberately broken, and the good ones."""
     ids = {e["message_id"] for e in served if e["status"] == 200}
@@ -44,37 +32,32 @@ def _classify(served: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
     return broken, ids - broken
 
 
-async def _stored(system: System) -> dict[str, Any]:
-    conn = await asyncpg.connect(system.admin_dsn)
-    try:
-        rows = await conn.fetch("SELECT message_id, status, reason FROM datahub.inbound_messages")
-        events = await conn.fetch(
-            """SELECT event_type, envelope->'payload'->>'gsrn' AS gsrn,
-                      envelope->'payload'->>'local_date' AS day,
-                      envelope->'payload'->>'transaction_id' AS tx
-               FROM datahub.outbox"""
-        )
-    finally:
-        await conn.close()
+async def _stored(system: Scenario) -> dict[str, Any]:
+    rows = await system.sql("SELECT message_id, status, reason FROM datahub.inbound_messages")
+    events = await system.sql(
+        """SELECT event_type, envelope->'payload'->>'gsrn' AS gsrn,
+                  envelope->'payload'->>'local_date' AS day,
+                  envelope->'payload'->>'transaction_id' AS tx
+           FROM datahub.outbox"""
+    )
     return {"messages": rows, "events": events}
 
 
-async def test_a_day_with_every_fault_kind_is_stored_exactly_once(system: System) -> None:
-    async with httpx.AsyncClient(
-        base_url=system.simulator_url, timeout=60, auth=system.identity_auth()
-    ) as sim:
-        seeded = await sim.post("/sim/seed", json={"metering_points": 1000, "seed": 7})
-        assert seeded.status_code in (200, 201), seeded.text
-        for fault in FAULTS:
-            assert (await sim.post("/sim/faults", json=fault)).status_code == 201
-        await sim.post("/sim/clock", json={"advance_days": 1})
-        await _drained(sim, but="Wholesale")  # that category is down (a partial outage) ...
-        assert (await sim.get("/sim/queues")).json().get("Wholesale")
-        await sim.delete("/sim/faults")  # ... until it comes back
-        await _drained(sim)
-        await asyncio.sleep(2)  # the last dequeue's transaction is long committed by now
-        served = (await sim.get("/sim/served")).json()
-        generated = (await sim.get("/sim/generated")).json()
+async def test_a_day_with_every_fault_kind_is_stored_exactly_once(system: Scenario) -> None:
+    # Given a market of 1000 points and DataHub failing in every way it can
+    seeded = await system.given_a_market(metering_points=1000, seed=7)
+    assert seeded.status_code in (200, 201), seeded.text
+    for fault in FAULTS:
+        await system.when_a_fault_is_injected(**fault)
+    # When a day passes
+    await system.when_a_day_passes()
+    await system.then_datahub_has_sent_everything(but="Wholesale")  # that category is down ...
+    assert (await system.simulator("GET", "/sim/queues")).json().get("Wholesale")
+    await system.when_the_faults_clear()  # ... until it comes back
+    await system.then_datahub_has_sent_everything()
+    await asyncio.sleep(2)  # the last dequeue's transaction is long committed by now
+    served = (await system.simulator("GET", "/sim/served")).json()
+    generated = (await system.simulator("GET", "/sim/generated")).json()
 
     stored = await _stored(system)
     by_status: dict[str, set[str]] = {}
@@ -112,16 +95,12 @@ async def test_a_day_with_every_fault_kind_is_stored_exactly_once(system: System
     assert len(measure) == len(set(measure)) == generated["series"]["MeasureData"]
 
     # ... and the relay published every one of those events to the broker.
-    for _ in range(50):
-        conn = await asyncpg.connect(system.admin_dsn)
-        unpublished = await conn.fetchval(
-            "SELECT count(*) FROM datahub.outbox WHERE published_at IS NULL"
-        )
-        await conn.close()
-        if unpublished == 0:
-            break
-        await asyncio.sleep(0.2)
-    assert unpublished == 0
+    unpublished = await eventually(
+        lambda: system.sql("SELECT count(*) AS n FROM datahub.outbox WHERE published_at IS NULL"),
+        lambda rows: rows[0]["n"] == 0,
+        10,
+    )
+    assert unpublished[0]["n"] == 0
 
     # Back office sees the dead letters through the gateway; retrying one still fails.
     async with system.client() as api:
@@ -137,21 +116,18 @@ async def test_a_day_with_every_fault_kind_is_stored_exactly_once(system: System
 
 
 async def test_kill_9_of_the_datahub_service_while_it_polls_loses_and_duplicates_nothing(
-    system: System,
+    system: Scenario,
 ) -> None:
-    async with httpx.AsyncClient(
-        base_url=system.simulator_url, timeout=60, auth=system.identity_auth()
-    ) as sim:
-        await sim.post("/sim/seed", json={"metering_points": 1000, "seed": 7})
-        before = len((await sim.get("/sim/served")).json())
-        await sim.post("/sim/clock", json={"advance_days": 1})
-        victim = system.pid("datahub")
-        while len((await sim.get("/sim/served")).json()) < before + 5:
-            await asyncio.sleep(0.05)
-        os.kill(victim, signal.SIGKILL)
-        await _drained(sim)
-        await asyncio.sleep(2)
-        served = (await sim.get("/sim/served")).json()
+    await system.given_a_market(metering_points=1000, seed=7)
+    before = len((await system.simulator("GET", "/sim/served")).json())
+    await system.simulator("POST", "/sim/clock", json={"advance_days": 1})
+    victim = system.pid("datahub")
+    while len((await system.simulator("GET", "/sim/served")).json()) < before + 5:
+        await asyncio.sleep(0.05)
+    os.kill(victim, signal.SIGKILL)
+    await system.then_datahub_has_sent_everything()
+    await asyncio.sleep(2)
+    served = (await system.simulator("GET", "/sim/served")).json()
     assert system.pid("datahub") != victim
     stored = await _stored(system)
     _, good = _classify(served)

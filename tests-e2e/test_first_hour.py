@@ -8,27 +8,22 @@ act on this system only, and say clearly when no system is running.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
-import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from e2e_system import System, wait_for, wattline
+from e2e_system import System, wattline
+from scenario import COPENHAGEN, Scenario, eventually
 from wattline_platform.business_days import business_days_ahead
-
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 @pytest.fixture(scope="module")
-def first(system: System, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+def first(system: System, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     """A second Wattline, started while the session's (`system`) runs beside it."""
-    second = System(tmp_path_factory.mktemp("wattline-first-hour"))
+    second = Scenario(tmp_path_factory.mktemp("wattline-first-hour"))
     second.start()
     try:
         yield second
@@ -67,7 +62,7 @@ def test_without_a_running_system_every_command_says_so(tmp_path: Path) -> None:
     assert out.returncode == 1 and "is not running" in out.stderr, out.stderr
 
 
-def test_system_description_names_this_system(first: System) -> None:
+def test_system_description_names_this_system(first: Scenario) -> None:
     described = json.loads((first.home / "system.json").read_text())
     assert described["gateway_url"] == first.url
     assert described["database_url"].endswith(f":{first.pg_port}/wattline")
@@ -76,7 +71,7 @@ def test_system_description_names_this_system(first: System) -> None:
     assert oct((first.home / "system.json").stat().st_mode & 0o777) == "0o600"
 
 
-def test_status_apikey_migrate_act_on_this_system(first: System, tmp_path: Path) -> None:
+def test_status_apikey_migrate_act_on_this_system(first: Scenario, tmp_path: Path) -> None:
     status = wattline("status", home=first.home, cwd=tmp_path)
     assert status.returncode == 0, status.stdout + status.stderr
     assert "outbox portfolio" in status.stdout and "gateway" not in status.stderr
@@ -97,108 +92,83 @@ def test_status_apikey_migrate_act_on_this_system(first: System, tmp_path: Path)
     assert migrated.returncode == 0 and "portfolio: 0 applied" in migrated.stdout
 
 
-def _today(sim: httpx.Client) -> date:
-    now = datetime.fromisoformat(sim.get("/sim/clock").json()["now"])
-    return now.astimezone(COPENHAGEN).date()
-
-
-def test_seed_import_signup_settle_on_this_system(first: System, tmp_path: Path) -> None:
-    seeded = wattline(
-        "sim", "seed", "--metering-points", "60", "--seed", "31", "--ours-share", "0.2",
-        "--customers", "3", home=first.home, cwd=tmp_path,
-    )  # fmt: skip
-    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+async def test_seed_import_signup_settle_on_this_system(first: Scenario, tmp_path: Path) -> None:
+    # Given the go-live import, printed for the user
+    seeded = await first.given_the_go_live_import(
+        metering_points=60, seed=31, ours_share="0.2", customers=3, cwd=tmp_path
+    )
     assert "60 metering points added" in seeded.stdout
     assert " rejected" in seeded.stdout and ", 0 rejected" in seeded.stdout, seeded.stdout
 
-    listed = wattline("sim", "customers", "--json", "--limit", "3", home=first.home, cwd=tmp_path)
+    listed = await first.cli("sim", "customers", "--json", "--limit", "3", cwd=tmp_path)
     customers = json.loads(listed.stdout)
     assert len(customers) == 3
     assert all(c["cpr_cvr"] in seeded.stdout and c["dar_id"] in seeded.stdout for c in customers)
 
-    with (
-        httpx.Client(base_url=first.url, headers={"X-API-Key": first.key}, timeout=60) as api,
-        httpx.Client(base_url=first.simulator_url, timeout=600, auth=first.identity_auth()) as sim,
-    ):
-        # The imported points are ours: settlement knows them from the portfolio's events.
-        imported = list(csv.DictReader(io.StringIO(sim.get("/sim/portfolio-import.csv").text)))
-        assert imported, "ours_share 0.2 of 60 gave us no points"
-        for row in imported:
-            known = wait_for(
-                lambda gsrn=row["gsrn"]: api.get(f"/api/settlement/metering-points/{gsrn}"),
-                lambda r: r.status_code == 200,
-            )
-            assert known.status_code == 200, known.text
+    # The imported points are ours: settlement knows them from the portfolio's events.
+    imported = await first.given_our_imported_points()
+    assert imported, "ours_share 0.2 of 60 gave us no points"
+    await first.given_settlement_knows([row["gsrn"] for row in imported])
 
-        # The printed customer signs up and is active after one clock advance.
-        customer = customers[0]
-        products = api.get("/api/products").json()
-        effective = business_days_ahead(_today(sim), 15)
-        body = {
-            "dar_id": customer["dar_id"],
-            "gsrn": customer["gsrn"] if customer["several_points"] else None,
-            "customer_name": customer["name"],
-            "cpr_cvr": customer["cpr_cvr"],
-            "contact_type": customer["contact_type"],
-            "email": customer["email"],
-            "product_id": products[0]["product_id"],
-            "type": "switch",
-            "effective_date": effective.isoformat(),
-            "billing_street": customer["billing_street"],
-            "billing_house_number": customer["billing_house_number"],
-            "billing_postal_code": customer["billing_postal_code"],
-            "billing_city": customer["billing_city"],
-        }
-        signup = api.post("/api/signup", json={k: v for k, v in body.items() if v is not None})
-        assert signup.status_code == 201, signup.text
-        signup_id = signup.json()["signup_id"]
-        wait_for(
-            lambda: api.get(f"/api/signup/{signup_id}/status").json(),
-            lambda s: s["status"] == "processing",
-        )
-        advanced = wattline(
-            "sim", "clock", "--to",
-            datetime(effective.year, effective.month, effective.day, 1, tzinfo=COPENHAGEN)
-            .astimezone(UTC).isoformat(),
-            home=first.home, cwd=tmp_path, timeout=600,
-        )  # fmt: skip
-        assert advanced.returncode == 0, advanced.stderr
-        status = wait_for(
-            lambda: api.get(f"/api/signup/{signup_id}/status").json(),
-            lambda s: s["status"] == "active",
-        )
-        assert status["status"] == "active", status
+    # When the printed customer signs up, then it is active after one clock advance.
+    customer = customers[0]
+    effective = business_days_ahead(await first.today(), 15)
+    body = {
+        "dar_id": customer["dar_id"],
+        "gsrn": customer["gsrn"] if customer["several_points"] else None,
+        "customer_name": customer["name"],
+        "cpr_cvr": customer["cpr_cvr"],
+        "contact_type": customer["contact_type"],
+        "email": customer["email"],
+        "product_id": await first.product_id(),
+        "type": "switch",
+        "effective_date": effective.isoformat(),
+        "billing_street": customer["billing_street"],
+        "billing_house_number": customer["billing_house_number"],
+        "billing_postal_code": customer["billing_postal_code"],
+        "billing_city": customer["billing_city"],
+    }
+    signup = await first.call(
+        "POST", "/api/signup", json={k: v for k, v in body.items() if v is not None}
+    )
+    assert signup.status_code == 201, signup.text
+    signup_id = signup.json()["signup_id"]
+    await eventually(
+        lambda: first.then_signup_status(signup_id), lambda s: s["status"] == "processing"
+    )
+    await first.when_an_operator_moves_the_clock(
+        datetime(effective.year, effective.month, effective.day, 1, tzinfo=COPENHAGEN)
+        .astimezone(UTC)
+        .isoformat(),
+        cwd=tmp_path,
+        wait=False,
+        timeout=600,
+    )
+    status = await eventually(
+        lambda: first.then_signup_status(signup_id), lambda s: s["status"] == "active"
+    )
+    assert status["status"] == "active", status
 
-        # January ends; DataHub's data for it arrives.
-        advanced = wattline("sim", "clock", "--to", "2025-02-03T00:00:00+00:00",
-                            home=first.home, cwd=tmp_path, timeout=600)  # fmt: skip
-        assert advanced.returncode == 0, advanced.stderr
-        wait_for(lambda: sim.get("/sim/queues").json(), lambda q: not any(q.values()), 300)
+    # When January ends, DataHub's data for it arrives.
+    await first.when_an_operator_moves_the_clock(
+        "2025-02-03T00:00:00+00:00", cwd=tmp_path, wait=False, timeout=600
+    )
+    await first.then_datahub_has_sent_everything(300)
 
-        # Spot prices come from this system's simulator (Energi Data Service locally).
-        for area in ("DK1", "DK2"):
-            spot = api.post(
-                "/api/settlement/spot-prices/import",
-                json={"price_area": area, "from": "2025-01-01", "to": "2025-01-31"},
-            )
-            assert spot.status_code == 200, spot.text
+    # Spot prices come from this system's simulator (Energi Data Service locally).
+    await first.when_spot_prices_are_imported("2025-01-01", "2025-01-31")
 
-        # A settlement run from the command line acts on this system's database.
-        for _ in range(10):
-            run = wattline("settlement", "run", "--period", "2025-01", home=first.home,
-                           cwd=tmp_path)  # fmt: skip
-            if run.returncode == 0:
-                break
-            time.sleep(2)  # the last days' data may still be on its way to settlement
-        assert run.returncode == 0, run.stdout + run.stderr
-        assert "completed" in run.stdout.splitlines()[-1], run.stdout
-        consumption = sum(r["metering_point_type"] == "E17" for r in imported)
-        lines = api.get("/api/settlement/runs", params={"period": "2025-01"}).json()["items"]
-        settled = sum(r["progress"]["settled"] for r in lines)
-        assert settled >= consumption + 1, lines  # the imported points and the signup's
+    # A settlement run from the command line acts on this system's database.
+    run = await first.when_an_operator_runs_settlement("2025-01", cwd=tmp_path,
+                                                       until_completed=False)  # fmt: skip
+    assert "completed" in run.stdout.splitlines()[-1], run.stdout
+    consumption = sum(r["metering_point_type"] == "E17" for r in imported)
+    lines = (await first.get("/api/settlement/runs", params={"period": "2025-01"}))["items"]
+    settled = sum(r["progress"]["settled"] for r in lines)
+    assert settled >= consumption + 1, lines  # the imported points and the signup's
 
 
-def test_replay_acts_on_this_system(first: System, tmp_path: Path) -> None:
+def test_replay_acts_on_this_system(first: Scenario, tmp_path: Path) -> None:
     out = wattline("replay", "--service", "portfolio", "--since", "2020-01-01", home=first.home,
                    cwd=tmp_path)  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -210,7 +180,7 @@ def test_replay_acts_on_this_system(first: System, tmp_path: Path) -> None:
     asyncio.run(settled())
 
 
-def test_the_other_system_was_not_touched(system: System, first: System, tmp_path: Path) -> None:
+def test_the_other_system_was_not_touched(system: System, first: Scenario, tmp_path: Path) -> None:
     """Everything above acted on `first`: the session's system, running beside it, saw none."""
     assert system.url != first.url and system.pg_port != first.pg_port
     with httpx.Client(base_url=system.url, headers={"X-API-Key": system.key}) as client:

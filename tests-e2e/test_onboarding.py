@@ -77,6 +77,11 @@ async def test_rsm012_from_datahub_to_a_settlement_line(system: Scenario, tmp_pa
     client_dir.mkdir()
     api, client, warnings = generated_client(system, client_dir)
     print("\nopenapi-python-client warned:\n  " + "\n  ".join(warnings))
+    # Settlement's and the portfolio's operations all generate, their models complete (a CSV
+    # upload is no JSON model: the generator skips that body's content type, nothing more).
+    gaps = [w for w in warnings if ("/api/settlement/" in w or "/api/portfolio/" in w)
+            and "Unsupported content type" not in w]  # fmt: skip
+    assert not gaps, warnings
     start = importlib_module(api, "api.settlement.api_settlement_runs_start")
     detail = importlib_module(api, "api.settlement.api_settlement_runs_run_id_detail")
     lines = importlib_module(api, "api.settlement.api_settlement_runs_run_id_lines_lines")

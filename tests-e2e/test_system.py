@@ -13,6 +13,7 @@ import httpx
 import psutil
 import pytest
 from e2e_system import System, new_gsrns
+from scenario import Scenario
 
 pytestmark = pytest.mark.e2e
 
@@ -27,44 +28,35 @@ async def test_readiness_names_every_service(system: System) -> None:
     assert checks["database"]["ok"] and checks["migrations"]["ok"]
 
 
-async def test_walking_skeleton_through_the_gateway(system: System) -> None:
+async def test_walking_skeleton_through_the_gateway(system: Scenario) -> None:
     gsrn = new_gsrns(1)[0]
-    async with system.client() as client:
-        created = await client.post(
-            "/api/portfolio/metering-points",
-            json={"gsrn": gsrn, "grid_area": "344", "price_area": "DK2", "resolution": "PT15M"},
-            headers={"X-Correlation-ID": "e2e-walking-skeleton"},
-        )
-        assert created.status_code == 201, created.text
-        assert created.headers["x-correlation-id"] == "e2e-walking-skeleton"
-        for _ in range(100):
-            seen = await client.get(f"/api/settlement/metering-points/{gsrn}")
-            if seen.status_code == 200:
-                break
-            assert seen.status_code == 404
-            await asyncio.sleep(0.1)
-        assert seen.json() == {
-            "gsrn": gsrn,
-            "grid_area": "344",
-            "price_area": "DK2",
-            "metering_point_type": "E17",
-            "settlement_method": "D01",
-            "resolution": "PT15M",
-            "master_data_versions": 1,
-        }
-        bad = await client.post(
-            "/api/portfolio/metering-points",
-            json={
-                "gsrn": gsrn[:-1] + str((int(gsrn[-1]) + 1) % 10),
-                "grid_area": "344",
-                "price_area": "DK1",
-            },
-        )
-        assert bad.status_code == 422
-        assert bad.headers["content-type"].startswith("application/problem+json")
-        docs = (await client.get("/docs/openapi.json")).json()
-        assert "/api/portfolio/metering-points" in docs["paths"]
-        assert "/api/settlement/metering-points/{gsrn}" in docs["paths"]
+    # When a metering point is registered through the gateway
+    created = await system.when_a_metering_point_is_registered(
+        gsrn, grid_area="344", price_area="DK2", resolution="PT15M",
+        headers={"X-Correlation-ID": "e2e-walking-skeleton"},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    assert created.headers["x-correlation-id"] == "e2e-walking-skeleton"
+    # Then settlement has its master data (from the portfolio's event)
+    seen = await system.then_settlement_sees(gsrn)
+    assert seen.json() == {
+        "gsrn": gsrn,
+        "grid_area": "344",
+        "price_area": "DK2",
+        "metering_point_type": "E17",
+        "settlement_method": "D01",
+        "resolution": "PT15M",
+        "master_data_versions": 1,
+    }
+    # A GSRN whose check digit is wrong is refused, as a problem
+    bad = await system.when_a_metering_point_is_registered(
+        gsrn[:-1] + str((int(gsrn[-1]) + 1) % 10), grid_area="344", price_area="DK1"
+    )
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
+    docs = await system.get("/docs/openapi.json")
+    assert "/api/portfolio/metering-points" in docs["paths"]
+    assert "/api/settlement/metering-points/{gsrn}" in docs["paths"]
 
 
 async def test_c_kill_9_a_consumer_while_1000_events_flow(system: System) -> None:
