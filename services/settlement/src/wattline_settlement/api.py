@@ -26,9 +26,8 @@ from wattline_platform.inputs import (
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_settlement.adapters import metering_points, read_models
 from wattline_settlement.domain import invoiced
-from wattline_settlement.handlers import elvarme, runs
+from wattline_settlement.handlers import elvarme, queries, runs
 from wattline_settlement.handlers import invoiced as invoicing
 
 Amount = Annotated[str, Field(description="DKK, 2 decimals", examples=["779.19"])]
@@ -204,13 +203,13 @@ class MeteringPointController(Controller):
 
     @get("/", summary="How many metering points and master-data versions settlement holds")
     async def summary(self, service: ServiceDep) -> SettlementMeteringPointCounts:
-        async with service.database.connection() as conn:
-            return SettlementMeteringPointCounts(**await metering_points.stats(conn))
+        return SettlementMeteringPointCounts(
+            **await queries.metering_point_counts(service.database)
+        )
 
     @get("/{gsrn:str}", summary="Settlement's view of a metering point's master data")
     async def fetch(self, gsrn: FromPath[str], service: ServiceDep) -> SettlementMeteringPoint:
-        async with service.database.connection() as conn:
-            mp = await metering_points.get(conn, gsrn)
+        mp = await queries.metering_point(service.database, gsrn)
         if mp is None:
             raise Problem(404, "metering-point-not-found", "Unknown metering point", gsrn)
         return SettlementMeteringPoint(**mp)
@@ -260,8 +259,7 @@ class RunController(Controller):
     async def start(self, data: JSONBody[RunIn], service: ServiceDep) -> SettlementRun:
         run_id = await runs.start_run(service, data.period, data.grid_area, "api")
         assert run_id is not None
-        async with service.database.connection() as conn:
-            row = await read_models.run(conn, run_id)
+        row = await queries.run(service.database, run_id)
         assert row is not None
         return _run(row)
 
@@ -276,8 +274,7 @@ class RunController(Controller):
         page_size: FromQuery[PageSize] = 100,
     ) -> SettlementRunPage:
         limit, offset = _page(page, page_size)
-        async with service.database.connection() as conn:
-            total, rows = await read_models.runs(conn, period, grid_area, status, limit, offset)
+        total, rows = await queries.runs(service.database, period, grid_area, status, limit, offset)
         return SettlementRunPage(
             items=[_run(r) for r in rows], total=total, page=page, page_size=page_size
         )
@@ -285,11 +282,10 @@ class RunController(Controller):
     @get("/{run_id:str}", summary="A run with its progress (and what it could not settle)")
     async def detail(self, run_id: FromPath[str], service: ServiceDep) -> SettlementRunDetail:
         key = _run_id(run_id)
-        async with service.database.connection() as conn:
-            row = await read_models.run(conn, key)
-            if row is None:
-                raise Problem(404, "run-not-found", "No such run", run_id)
-            blocked = await read_models.blocked(conn, key)
+        try:
+            row, blocked = await queries.run_detail(service.database, key)
+        except queries.NoSuchRun:
+            raise Problem(404, "run-not-found", "No such run", run_id) from None
         return SettlementRunDetail.model_validate(
             {**runs.run_view(row), "blocked": [dict(b) for b in blocked]}
         )
@@ -304,10 +300,10 @@ class RunController(Controller):
     ) -> SettlementPage:
         key = _run_id(run_id)
         limit, offset = _page(page, page_size)
-        async with service.database.connection() as conn:
-            if not await read_models.run_exists(conn, key):
-                raise Problem(404, "run-not-found", "No such run", run_id)
-            total, rows = await read_models.settlements_of_run(conn, key, limit, offset)
+        try:
+            total, rows = await queries.settlements_of_run(service.database, key, limit, offset)
+        except queries.NoSuchRun:
+            raise Problem(404, "run-not-found", "No such run", run_id) from None
         return SettlementPage(
             items=[_settlement(r) for r in rows], total=total, page=page, page_size=page_size
         )
@@ -321,8 +317,7 @@ class RunController(Controller):
 async def metering_point_settlements(
     gsrn: FromPath[str], service: ServiceDep
 ) -> MeteringPointSettlements:
-    async with service.database.connection() as conn:
-        rows, corrections = await read_models.settlements_of_metering_point(conn, gsrn)
+    rows, corrections = await queries.settlements_of_metering_point(service.database, gsrn)
     by_settlement: dict[str, list[CorrectionOut]] = {}
     for c in corrections:
         by_settlement.setdefault(str(c["settlement_id"]), []).append(_correction(c))
@@ -368,8 +363,7 @@ class ExportController(Controller):
         self, service: ServiceDep, page: FromQuery[Page] = 1, page_size: FromQuery[PageSize] = 100
     ) -> UninvoicedPage:
         limit, offset = _page(page, page_size)
-        async with service.database.connection() as conn:
-            rows, corrections = await read_models.uninvoiced(conn, limit, offset)
+        rows, corrections = await queries.uninvoiced(service.database, limit, offset)
         return UninvoicedPage(
             settlements=[_settlement(r) for r in rows],
             adjustments=[_correction(c) for c in corrections],
@@ -386,8 +380,7 @@ class ExportController(Controller):
         page_size: FromQuery[PageSize] = 100,
     ) -> AdjustmentPage:
         limit, offset = _page(page, page_size)
-        async with service.database.connection() as conn:
-            rows = await read_models.corrections(conn, invoiced, limit, offset)
+        rows = await queries.corrections(service.database, invoiced, limit, offset)
         return AdjustmentPage(items=[_correction(r) for r in rows], page=page, page_size=page_size)
 
     @post("/{item_id:str}/mark-invoiced", status_code=200, summary="Mark as invoiced")
