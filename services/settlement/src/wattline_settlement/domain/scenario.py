@@ -148,7 +148,7 @@ def _decimal(value: Any, where: str, places: int, negative: bool) -> Decimal:
     number = Decimal(value)
     if number < 0 and not negative:
         _bad(f"{where}: {value} is negative")
-    return number.copy_abs() if number.is_zero() else number  # "-0.000" is zero
+    return abs(number) if number.is_zero() else number  # "-0.000" is zero
 
 
 def _date(value: Any, where: str) -> date:
@@ -468,7 +468,7 @@ def scenario_from_json(text: str | bytes) -> Scenario:
 def _fixed(value: Decimal, places: int) -> str:
     # EXACT traps Inexact: a figure with more decimals than its format is a bug, not rounded.
     fixed = value.quantize(Decimal(1).scaleb(-places), context=EXACT)
-    return f"{fixed.copy_abs() if fixed.is_zero() else fixed:f}"
+    return f"{abs(fixed) if fixed.is_zero() else fixed:f}"
 
 
 def _money(value: Decimal) -> str:
