@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -45,6 +46,17 @@ class Problem(Exception):
             doc["instance"] = instance
         doc.update(self.extensions)
         return doc
+
+
+def uuid_or_404(value: str, what: str, *, detail_limit: int | None = None) -> uuid.UUID:
+    """The UUID a path names, or a 404 ``<what>-not-found`` problem ("No such <what>") when
+    it is not one: nothing by that id can exist. The detail repeats *value*, cut to
+    *detail_limit* characters when one is given."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        detail = value if detail_limit is None else value[:detail_limit]
+        raise Problem(404, f"{what}-not-found", f"No such {what}", detail) from None
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> Response[Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -16,7 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParam
 from wattline_platform.business_days import danish_today
 from wattline_platform.inputs import Cursor, PageSize
 from wattline_platform.openapi_problems import problems
-from wattline_platform.problem import Problem
+from wattline_platform.problem import Problem, uuid_or_404
 from wattline_platform.uploads import file_body, read_bounded, require_media_type
 
 from wattline_invoicing import delivery_api
@@ -107,13 +106,6 @@ def _account(value: str) -> str:
     return value
 
 
-def _uuid(value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise Problem(404, f"{what}-not-found", f"No such {what}", value) from None
-
-
 _BS_TYPES = ("text/plain", "application/octet-stream")
 _STATEMENT_TYPES = ("text/csv", "application/xml", "text/xml")
 # Bounded, and no NUL (PostgreSQL text cannot hold one: it would be a 500, not a 400).
@@ -158,16 +150,16 @@ def routes(inv: Invoicing) -> list[Any]:
         async def detail(self, invoice_id: FromPath[str]) -> InvoiceDetail | Response[Any]:
             async with _problems("invoice"):
                 if invoice_id.endswith(".pdf"):
-                    data = await bills.pdf(inv, _uuid(invoice_id[:-4], "invoice"))
+                    data = await bills.pdf(inv, uuid_or_404(invoice_id[:-4], "invoice"))
                     return Response(
                         data,
                         media_type="application/pdf",
                         headers={"content-disposition": f'inline; filename="{invoice_id}"'},
                     )
                 if invoice_id.endswith(".html"):
-                    page = await bills.html(inv, _uuid(invoice_id[:-5], "invoice"))
+                    page = await bills.html(inv, uuid_or_404(invoice_id[:-5], "invoice"))
                     return Response(page, media_type="text/html; charset=utf-8")
-                return await queries.invoice_detail(inv, _uuid(invoice_id, "invoice"))
+                return await queries.invoice_detail(inv, uuid_or_404(invoice_id, "invoice"))
 
         @post(
             "/cycles/{cycle:str}/close",
@@ -195,7 +187,7 @@ def routes(inv: Invoicing) -> list[Any]:
         )
         async def dispute(self, invoice_id: FromPath[str], data: JSONBody[DisputeIn]) -> DisputeOut:
             async with _problems("invoice"):
-                return await dunning.dispute(inv, _uuid(invoice_id, "invoice"), data.reason)
+                return await dunning.dispute(inv, uuid_or_404(invoice_id, "invoice"), data.reason)
 
         @delete(
             "/{invoice_id:str}/dispute",
@@ -204,7 +196,7 @@ def routes(inv: Invoicing) -> list[Any]:
         )
         async def resolve(self, invoice_id: FromPath[str]) -> DisputeOut:
             async with _problems("invoice"):
-                return await dunning.dispute(inv, _uuid(invoice_id, "invoice"), None)
+                return await dunning.dispute(inv, uuid_or_404(invoice_id, "invoice"), None)
 
     class DunningController(Controller):
         path = "/api/dunning"
@@ -370,7 +362,7 @@ def routes(inv: Invoicing) -> list[Any]:
         @get("/{payment_id:str}", summary="A payment and what it pays")
         async def payment(self, payment_id: FromPath[str]) -> PaymentOut:
             async with _problems("payment"):
-                return await payment_imports.payment(inv, _uuid(payment_id, "payment"))
+                return await payment_imports.payment(inv, uuid_or_404(payment_id, "payment"))
 
         @post(
             "/{payment_id:str}/allocate",
@@ -380,8 +372,10 @@ def routes(inv: Invoicing) -> list[Any]:
         async def allocate(
             self, payment_id: FromPath[str], data: JSONBody[AllocateIn]
         ) -> PaymentOut:
-            key = _uuid(payment_id, "payment")
-            invoice_id = None if data.invoice_id is None else _uuid(data.invoice_id, "invoice")
+            key = uuid_or_404(payment_id, "payment")
+            invoice_id = (
+                None if data.invoice_id is None else uuid_or_404(data.invoice_id, "invoice")
+            )
             async with _problems("payment"):
                 await payments.allocate(inv, key, data.account_id, invoice_id)
                 return await payment_imports.payment(inv, key)

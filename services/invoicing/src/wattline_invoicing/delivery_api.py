@@ -8,14 +8,13 @@ Thin, like ``api``: typed models in and out, domain errors as problem+json.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Literal
 
 from litestar import Controller, get, post
 from litestar.params import FromPath
 from pydantic import BaseModel, ConfigDict, Field
-from wattline_platform.problem import Problem
+from wattline_platform.problem import Problem, uuid_or_404
 
 from wattline_invoicing.adapters.deliveries import Delivery
 from wattline_invoicing.handlers import Invoicing, delivery
@@ -68,13 +67,6 @@ class DeliveriesOut(BaseModel):
     deliveries: list[DeliveryOut]
 
 
-def _invoice_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise Problem(404, "invoice-not-found", "No such invoice", value) from None
-
-
 def routes(inv: Invoicing) -> list[type[Controller]]:
     """The delivery route handlers bound to *inv*."""
 
@@ -84,7 +76,7 @@ def routes(inv: Invoicing) -> list[type[Controller]]:
 
         @get("/", summary="How the document went to its payer, per channel")
         async def deliveries(self, invoice_id: FromPath[str]) -> DeliveriesOut:
-            key = _invoice_id(invoice_id)
+            key = uuid_or_404(invoice_id, "invoice")
             try:
                 number, found = await delivery.deliveries_of(inv, key)
             except NotFound:
@@ -100,7 +92,7 @@ def routes(inv: Invoicing) -> list[type[Controller]]:
             "(also after failed or no_address); it goes out with the next delivery round",
         )
         async def resend_email(self, invoice_id: FromPath[str]) -> DeliveryOut:
-            key = _invoice_id(invoice_id)
+            key = uuid_or_404(invoice_id, "invoice")
             try:
                 found = await delivery.resend(inv, key, "email", await delivery.WALL_CLOCK.now())
             except NotFound:

@@ -20,7 +20,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, ConfigDict, Field
 from wattline_platform.inputs import Cursor, PageSize
 from wattline_platform.pii import PiiCipher
-from wattline_platform.problem import Problem
+from wattline_platform.problem import Problem, uuid_or_404
 
 from wattline_invoicing.adapters.webhooks import TIMEOUT_S, Delivery, Subscription
 from wattline_invoicing.domain.webhooks import EVENT_TYPES, InvalidWebhookUrl, UnknownEventType
@@ -153,10 +153,7 @@ async def _problems() -> AsyncIterator[None]:
 
 
 def _uuid(value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise Problem(404, f"{what}-not-found", f"No such {what}", value[:100]) from None
+    return uuid_or_404(value, what, detail_limit=100)
 
 
 def routes(inv: Invoicing, cipher: PiiCipher | None = None) -> list[type[Controller]]:
