@@ -270,20 +270,11 @@ async def _estimate(
 
 @dataclass(frozen=True)
 class NewDocument:
-    """A document numbered and dated, about to be stored (:func:`_store`)."""
+    """A document numbered and dated, about to be stored (:func:`_store`): the row the
+    adapter stores and the account it is issued to."""
 
-    invoice_id: uuid.UUID
+    row: invoices.Row
     account: Account
-    draft: Draft
-    series: str
-    year: int
-    seq: int
-    number: str
-    cycle: str | None
-    period: tuple[date, date]
-    issue_date: date
-    due_date: date
-    fi_payment_id: str | None
 
 
 def _numbered(
@@ -297,9 +288,9 @@ def _numbered(
 ) -> NewDocument:
     series = numbering.series_for(draft.kind, inv.settings.credit_notes_own_series)
     payable = draft.kind == "invoice" and draft.amount_due > 0
-    return NewDocument(
+    row = invoices.Row(
         invoice_id=uuid.uuid4(),
-        account=account,
+        account_id=account.account_id,
         draft=draft,
         series=series.name,
         year=today.year,
@@ -311,6 +302,7 @@ def _numbered(
         due_date=terms.due_date(today, inv.settings.payment_terms_days),
         fi_payment_id=fik.for_invoice(series.digit, today.year, seq) if payable else None,
     )
+    return NewDocument(row, account)
 
 
 async def _issue(
@@ -335,57 +327,54 @@ async def _store(
     """Store *docs* (numbered in *tx*) with their lines, mark what they bill, book them in
     the ledger and write their events: the one place a document comes into being."""
     await invoices.lock_feed(tx, reader=False)
-    stored = await invoices.insert_many(tx, [
-        invoices.Row(
-            invoice_id=d.invoice_id, account_id=d.account.account_id, draft=d.draft,
-            series=d.series, year=d.year, seq=d.seq, number=d.number, cycle=d.cycle,
-            period=d.period, issue_date=d.issue_date, due_date=d.due_date,
-            fi_payment_id=d.fi_payment_id,
-        )
-        for d in docs
-    ])  # fmt: skip
+    stored = await invoices.insert_many(tx, [d.row for d in docs])
     await billables.mark_billed_many(
-        tx, [(b.source_id, d.invoice_id) for d in docs for b in d.draft.billables]
+        tx, [(b.source_id, d.row.invoice_id) for d in docs for b in d.row.draft.billables]
     )
     await invoices.book_many(
         tx,
         [
-            (d.account.account_id, d.draft.kind, d.number, d.draft.amount_due, d.issue_date,
-             d.invoice_id)
+            (d.row.account_id, d.row.draft.kind, d.row.number, d.row.draft.amount_due,
+             d.row.issue_date, d.row.invoice_id)
             for d in docs
         ],
     )  # fmt: skip
     corrects = {
-        d.draft.corrects_invoice_id for d in docs if d.draft.corrects_invoice_id is not None
+        d.row.draft.corrects_invoice_id for d in docs if d.row.draft.corrects_invoice_id is not None
     }
     numbers = await invoices.numbers_of(tx, [uuid.UUID(c) for c in corrects])
     events = []
     for doc, issued in zip(docs, stored, strict=True):
-        billed = [(b.source_id, b.kind) for b in doc.draft.billables]
+        billed = [(b.source_id, b.kind) for b in doc.row.draft.billables]
         corrects_number = (
             None
-            if doc.draft.corrects_invoice_id is None
-            else numbers.get(uuid.UUID(doc.draft.corrects_invoice_id))
+            if doc.row.draft.corrects_invoice_id is None
+            else numbers.get(uuid.UUID(doc.row.draft.corrects_invoice_id))
         )
         event = document_event(
-            issued, doc.draft.lines, billed, doc.account.account_number, corrects_number
+            issued, doc.row.draft.lines, billed, doc.account.account_number, corrects_number
         )
         events.append((event, doc.account.account_id))
     await inv.service.emit_many(tx, events)
-    await deliveries.create(tx, [d.invoice_id for d in docs], delivery.CHANNELS)
+    await deliveries.create(tx, [d.row.invoice_id for d in docs], delivery.CHANNELS)
     # One line per document naming what it bills: settlement's settlement_settled line names
     # the DataHub messages behind a settlement_id, so one id leads from DataHub to the invoice.
     for doc in docs:
         log.info(
             "invoice_issued",
-            number=doc.number,
-            kind=doc.draft.kind,
+            number=doc.row.number,
+            kind=doc.row.draft.kind,
             account_number=doc.account.account_number,
-            settlement_ids=[b.source_id for b in doc.draft.billables if b.kind == "settlement"],
-            correction_ids=[b.source_id for b in doc.draft.billables if b.kind == "correction"],
+            settlement_ids=[b.source_id for b in doc.row.draft.billables if b.kind == "settlement"],
+            correction_ids=[b.source_id for b in doc.row.draft.billables if b.kind == "correction"],
         )
     if len(docs) > 1:
-        log.info("invoices_issued", documents=len(docs), first=docs[0].number, last=docs[-1].number)
+        log.info(
+            "invoices_issued",
+            documents=len(docs),
+            first=docs[0].row.number,
+            last=docs[-1].row.number,
+        )
     return stored
 
 
