@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 import asyncpg
+from wattline_cim import CimDocument, build_document, dumps
 
 from wattline_simulator.domain.faults import Fault
 
@@ -29,6 +30,14 @@ async def enqueue(
         fault,
     )
     return message_id
+
+
+async def enqueue_document(
+    conn: asyncpg.Connection, category: str, document_type: str, document: CimDocument
+) -> None:
+    """Queue one CIM document, serialised as DataHub sends it, under its own message id."""
+    body = dumps(build_document(document))
+    await enqueue(conn, category, document_type, body, document.message_id)
 
 
 async def enqueue_many(conn: asyncpg.Connection, rows: list[tuple[str, str, str, bytes]]) -> None:

@@ -23,8 +23,6 @@ from wattline_cim import (
     ChangeOfSupplierAnswer,
     ChangeOfSupplierRequest,
     GenericNotification,
-    build_document,
-    dumps,
 )
 
 from wattline_simulator.adapters import market, store
@@ -125,9 +123,7 @@ async def answer_request(
         ),
     )
     document_type = "RejectRequestChangeOfSupplier" if reasons else "ConfirmRequestChangeOfSupplier"
-    await store.enqueue(
-        conn, "MasterData", document_type, dumps(build_document(answer)), answer.message_id
-    )
+    await store.enqueue_document(conn, "MasterData", document_type, answer)
     return answer
 
 
@@ -170,9 +166,7 @@ async def answer_cancel(
         ),
     )
     document_type = f"{'Confirm' if reason is None else 'Reject'}RequestCancelChangeOfSupplier"
-    await store.enqueue(
-        conn, "MasterData", document_type, dumps(build_document(answer)), answer.message_id
-    )
+    await store.enqueue_document(conn, "MasterData", document_type, answer)
     return answer
 
 
@@ -206,13 +200,7 @@ async def complete_due(
                 validity_start=process["effective_start"],
                 process_reference=process["process_reference"],
             )
-            await store.enqueue(
-                conn,
-                "MasterData",
-                "GenericNotification",
-                dumps(build_document(notice)),
-                notice.message_id,
-            )
+            await store.enqueue_document(conn, "MasterData", "GenericNotification", notice)
         await process_store.complete(conn, process["process_reference"], until, previous)
     return len(due)
 
@@ -260,13 +248,7 @@ async def _queue_master_data(
         supply_start=process["effective_start"],
         address=Address(dar_id=str(point["dar_id"]), country="DK", actual_address=True),
     )
-    await store.enqueue(
-        conn,
-        "MasterData",
-        "AccountingPointCharacteristics",
-        dumps(build_document(document)),
-        document.message_id,
-    )
+    await store.enqueue_document(conn, "MasterData", "AccountingPointCharacteristics", document)
 
 
 async def start_switch(

@@ -30,8 +30,6 @@ from wattline_cim import (
     MeasureDataRequest,
     MeasurePoint,
     MeasureSeries,
-    build_document,
-    dumps,
 )
 
 from wattline_simulator.adapters import market, store
@@ -100,13 +98,7 @@ async def answer_measure_data(
         created=now,
         series=tuple(series),
     )
-    await store.enqueue(
-        conn,
-        "MeasureData",
-        "NotifyValidatedMeasureData",
-        dumps(build_document(document)),
-        document.message_id,
-    )
+    await store.enqueue_document(conn, "MeasureData", "NotifyValidatedMeasureData", document)
     return document
 
 
@@ -180,11 +172,5 @@ async def answer_aggregation(
         created=now,
         series=tuple(series),
     )
-    await store.enqueue(
-        conn,
-        "Aggregations",
-        "NotifyAggregatedMeasureData",
-        dumps(build_document(document)),
-        document.message_id,
-    )
+    await store.enqueue_document(conn, "Aggregations", "NotifyAggregatedMeasureData", document)
     return document
