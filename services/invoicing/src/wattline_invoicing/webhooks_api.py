@@ -83,7 +83,7 @@ class EventTypesOut(_Out):
     event_types: list[str]
 
 
-class DeliveryOut(_Out):
+class WebhookDeliveryOut(_Out):
     delivery_id: str
     event_id: str = Field(description="also the webhook-id header, the same on every attempt")
     event_type: str
@@ -97,7 +97,7 @@ class DeliveryOut(_Out):
 
 
 class DeliveryPage(_Out):
-    items: list[DeliveryOut]
+    items: list[WebhookDeliveryOut]
     next: str | None = Field(description="cursor for ?after= (None: the last page)")
 
 
@@ -114,8 +114,8 @@ def _webhook(sub: Subscription) -> WebhookOut:
     )
 
 
-def _delivery(item: Delivery) -> DeliveryOut:
-    return DeliveryOut(
+def _delivery(item: Delivery) -> WebhookDeliveryOut:
+    return WebhookDeliveryOut(
         delivery_id=str(item.delivery_id),
         event_id=str(item.event_id),
         event_type=item.event_type,
@@ -238,7 +238,7 @@ def routes(inv: Invoicing, cipher: PiiCipher | None = None) -> list[type[Control
         )
         async def resend(
             self, webhook_id: FromPath[str], delivery_id: FromPath[str]
-        ) -> DeliveryOut:
+        ) -> WebhookDeliveryOut:
             async with _problems():
                 return _delivery(
                     await webhooks.resend(
