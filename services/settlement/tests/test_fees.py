@@ -164,6 +164,19 @@ def test_a_correction_after_the_fee_link_was_removed_credits_it() -> None:
     assert added[-1] == Line("grid_fee", None, None, D("60.00"))
 
 
+def test_a_correction_line_keeps_its_figures_decimals_and_none_only_when_both_lack_one() -> None:
+    # kWh deltas keep 3 decimals even when both sides are zero (the run's correction once
+    # wrote "0" there, the engine's correction "0.000"; one function now, the engine's shape).
+    new = [Line("energy", D("0.000"), None, D("0.00")), Line("subscription", None, 30, D("75.00"))]
+    old = [Line("energy", D("0.000"), None, D("0.00")), Line("spot", D("12.500"), None, D("9.99"))]
+    delta = lines_minus(new, old)
+    assert [(line.code, str(line.quantity_kwh), line.days, str(line.amount)) for line in delta] == [
+        ("energy", "0.000", None, "0.00"),
+        ("subscription", "None", 30, "75.00"),
+        ("spot", "-12.500", None, "-9.99"),
+    ]
+
+
 def test_bad_fees_are_bad_scenarios() -> None:
     gm01, _ = _gm01()
     with pytest.raises(BadScenario, match="unknown line"):
