@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from wattline_contracts.portfolio import ProcessStatus
 from wattline_platform.identity import FOR_CHANNELS, IdentityDep
 from wattline_platform.inputs import Cursor, GsrnQuery, Page, PageSize, SearchText
-from wattline_platform.problem import Problem, problem_response
+from wattline_platform.problem import Problem, problem_response, uuid_or_404
 from wattline_platform.service import ServiceDep
 from wattline_platform.uploads import file_body, read_bounded, require_media_type
 
@@ -164,13 +164,6 @@ class MeteringPointController(Controller):
         return r.PortfolioMeteringPoint.of(asdict(mp))
 
 
-def _uuid(value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise Problem(404, f"{what}-not-found", f"No such {what}", value) from None
-
-
 class ProductController(Controller):
     path = "/api/products"
     tags = ["products"]
@@ -190,7 +183,7 @@ class ProductController(Controller):
     async def get_product(
         self, product_id: FromPath[str], portfolio: PortfolioDep
     ) -> r.PortfolioProduct:
-        found = await queries.product(portfolio, _uuid(product_id, "product"))
+        found = await queries.product(portfolio, uuid_or_404(product_id, "product"))
         if found is None:
             raise Problem(404, "product-not-found", "No such product", product_id)
         return r.PortfolioProduct.of(found)
@@ -210,7 +203,7 @@ class ProductController(Controller):
     async def add_version(
         self, product_id: FromPath[str], data: JSONBody[PricesIn], portfolio: PortfolioDep
     ) -> r.PortfolioPrices:
-        key = str(_uuid(product_id, "product"))
+        key = str(uuid_or_404(product_id, "product"))
         version = await products.add_product_version(portfolio, key, data)
         return r.PortfolioPrices.of(queries.prices_view(version))
 
@@ -218,7 +211,9 @@ class ProductController(Controller):
     async def edit(
         self, product_id: FromPath[str], data: JSONBody[ProductPatch], portfolio: PortfolioDep
     ) -> r.PortfolioProduct:
-        product = await products.edit_product(portfolio, str(_uuid(product_id, "product")), data)
+        product = await products.edit_product(
+            portfolio, str(uuid_or_404(product_id, "product")), data
+        )
         if product is None:
             raise Problem(404, "product-not-found", "No such product", product_id)
         return r.PortfolioProduct.of(queries.product_detail(product, await portfolio.today()))
@@ -342,7 +337,7 @@ class BackOfficeSignupController(Controller):
     summary="Metering points at a DAR id",
 )
 async def address(dar_id: FromPath[str], portfolio: PortfolioDep) -> r.PortfolioAddress:
-    key = _uuid(dar_id, "address")
+    key = uuid_or_404(dar_id, "address")
     gsrns = await signups.address_gsrns(portfolio, key)
     if not gsrns:
         raise Problem(404, "address-not-found", "No metering point at that address", dar_id)
@@ -369,7 +364,7 @@ class CustomerController(Controller):
     async def detail(
         self, customer_id: FromPath[str], portfolio: PortfolioDep
     ) -> r.PortfolioCustomerDetail:
-        found = await queries.customer_detail(portfolio, _uuid(customer_id, "customer"))
+        found = await queries.customer_detail(portfolio, uuid_or_404(customer_id, "customer"))
         if found is None:
             raise Problem(404, "customer-not-found", "No such customer", customer_id)
         return r.PortfolioCustomerDetail.of(found)
@@ -402,7 +397,7 @@ class ProcessController(Controller):
     async def detail(
         self, process_id: FromPath[str], portfolio: PortfolioDep
     ) -> r.PortfolioProcessDetail:
-        found = await queries.process_detail(portfolio, _uuid(process_id, "process"))
+        found = await queries.process_detail(portfolio, uuid_or_404(process_id, "process"))
         if found is None:
             raise Problem(404, "process-not-found", "No such process", process_id)
         return r.PortfolioProcessDetail.of(found)
@@ -411,7 +406,7 @@ class ProcessController(Controller):
     async def cancel(
         self, process_id: FromPath[str], portfolio: PortfolioDep
     ) -> Response[r.PortfolioProcessCancelled]:
-        asked = await processes.cancel_process(portfolio, _uuid(process_id, "process"))
+        asked = await processes.cancel_process(portfolio, uuid_or_404(process_id, "process"))
         body = r.PortfolioProcessCancelled(
             process_id=process_id, cancellation="requested" if asked else "done"
         )
@@ -428,7 +423,7 @@ async def product_change(
     contract_id: FromPath[str], data: JSONBody[ProductChangeIn], portfolio: PortfolioDep
 ) -> r.PortfolioContractChanged:
     row = await contracts.change_product(
-        portfolio, str(_uuid(contract_id, "contract")), str(data.product_id), data.from_date
+        portfolio, str(uuid_or_404(contract_id, "contract")), str(data.product_id), data.from_date
     )
     return r.PortfolioContractChanged(
         contract_id=str(row["contract_id"]),
@@ -478,7 +473,7 @@ class ImportController(Controller):
 
     @get("/{import_id:str}", summary="The report of a portfolio import")
     async def report(self, import_id: FromPath[str], portfolio: PortfolioDep) -> ImportReport:
-        found = await imports.import_report(portfolio, _uuid(import_id, "import"))
+        found = await imports.import_report(portfolio, uuid_or_404(import_id, "import"))
         if found is None:
             raise Problem(404, "import-not-found", "No such import", import_id)
         return found
