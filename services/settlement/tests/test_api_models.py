@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from wattline_settlement import api
+from wattline_settlement import api, models
 from wattline_settlement.handlers import runs
 
 REQUESTED = datetime(2025, 2, 6, 1, 0, 0, 123456, tzinfo=UTC)
@@ -88,16 +88,16 @@ def _settlement_row() -> dict[str, Any]:
 def test_a_run_is_the_run_view() -> None:
     for row in (_run_row(), _run_row(grid_area="344", status="waiting", finished_at=None)):
         view = runs.run_view(row)
-        assert _body(api.SettlementRun.model_validate(view)) == json.dumps(view)
+        assert _body(models.SettlementRun.model_validate(view)) == json.dumps(view)
     view = runs.run_view(_run_row())
     assert view["requested_at"] == "2025-02-06T01:00:00.123456+00:00"
     detail = {**view, "blocked": [{"gsrn": "571313100000000017", "reason": "no spot prices"}]}
-    assert _body(api.SettlementRunDetail.model_validate(detail)) == json.dumps(detail)
+    assert _body(models.SettlementRunDetail.model_validate(detail)) == json.dumps(detail)
 
 
 def test_a_settlement_is_the_settlement_view_with_and_without_charges() -> None:
     view = runs.settlement_view(_settlement_row())
-    body = _body(api.SettlementOut.model_validate(view))
+    body = _body(models.SettlementOut.model_validate(view))
     assert body == json.dumps(view)
     assert json.loads(body)["lines"][1] == {
         "code": "grid_subscription",
@@ -106,7 +106,7 @@ def test_a_settlement_is_the_settlement_view_with_and_without_charges() -> None:
         "amount": "49.00",
     }  # no "charges": null
     marked = {**view, "invoice_id": "INV-1", "invoiced_at": FINISHED.isoformat()}
-    assert _body(api.SettlementOut.model_validate(marked)) == json.dumps(marked)
+    assert _body(models.SettlementOut.model_validate(marked)) == json.dumps(marked)
 
 
 def test_a_correction_is_the_body_it_was() -> None:
@@ -144,12 +144,12 @@ def test_a_correction_is_the_body_it_was() -> None:
 
 
 def test_elvarme_and_the_reduced_rate_echo_the_request_as_before() -> None:
-    data = api.ElvarmeIn(from_date=date(2025, 1, 1), consumed_kwh_before=Decimal("1200.500"))
-    assert _body(api.Elvarme(gsrn="571313100000000017", **data.model_dump())) == json.dumps(
+    data = models.ElvarmeIn(from_date=date(2025, 1, 1), consumed_kwh_before=Decimal("1200.500"))
+    assert _body(models.Elvarme(gsrn="571313100000000017", **data.model_dump())) == json.dumps(
         {"gsrn": "571313100000000017", **data.model_dump(mode="json")}
     )
-    rate = api.ReducedTaxIn(valid_from=date(2025, 1, 1), dkk_per_kwh=Decimal("0.008000"))
-    assert _body(api.ReducedElectricityTax(**rate.model_dump())) == json.dumps(
+    rate = models.ReducedTaxIn(valid_from=date(2025, 1, 1), dkk_per_kwh=Decimal("0.008000"))
+    assert _body(models.ReducedElectricityTax(**rate.model_dump())) == json.dumps(
         rate.model_dump(mode="json")
     )
     assert rate.model_dump(mode="json")["dkk_per_kwh"] == "0.008000"
