@@ -1,0 +1,202 @@
+"""The back office as customer service uses it, in a real browser (issue 16).
+
+A system of its own (the tests move its market clock a month ahead, and the datahub tests of
+the session's system count every dead letter and stored message there): a market of 30
+metering points of which the go-live import made about a third ours. Staff log in with the
+login `wattline up` made (`system.json`), then sign a customer up at an address with three
+metering points and follow the signup to active, correct a rejected signup, cancel one, open a
+customer, a settlement run's lines and an invoice's PDF, place a payment from the suspense
+list and retry a dead letter. Each page is asserted on the data it shows (a GSRN, an amount in
+Danish format, a status in Danish), so a broken API call behind it fails the test; each is
+checked by axe-core (no critical violation) and photographed (browser.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from browser import (
+    ARGS,
+    CHROMIUM,
+    DIST,
+    Watched,
+    accessible,
+    credentials,
+    danish_date,
+    log_in,
+    new_context,
+)
+from playwright.async_api import Browser, async_playwright, expect
+from scenario import Scenario, eventually, started
+from wattline_simulator.domain.seeding import SeededPoint, seeded_points
+
+pytestmark = pytest.mark.e2e
+
+SEED, POINTS, OURS_SHARE = 5, 30, "0.3"
+OUR_GLN = "5799994000015"  # the simulator's supplier: us
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    assert DIST.exists(), f"the back office is not built ({DIST}): run `make backoffice`"
+    yield from started(
+        tmp_path_factory.mktemp("wattline-backoffice"),
+        {
+            "WATTLINE_PORTFOLIO_BILLING_FREQUENCY": "monthly",
+            "WATTLINE_PORTFOLIO_PAYMENT_MODEL": "arrears",
+            "WATTLINE_INVOICING_JOB_INTERVAL_S": "1",
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+async def market(system: Scenario, tmp_path_factory: pytest.TempPathFactory) -> list[SeededPoint]:
+    """DataHub's market; the go-live import made the points of our share ours."""
+    await system.given_the_go_live_import(
+        metering_points=POINTS, seed=SEED, ours_share=OURS_SHARE, customers=1,
+        cwd=tmp_path_factory.mktemp("go-live"),
+    )  # fmt: skip
+    return list(seeded_points(SEED, POINTS, supplier_gln=OUR_GLN, ours_share=float(OURS_SHARE)))
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One chromium for the session (Debian's; Playwright's own download is not used)."""
+    assert CHROMIUM.exists(), f"no chromium at {CHROMIUM}: `make test` installs it"
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def anonymous(browser: Browser, system: Scenario, tmp_path: Path) -> AsyncIterator[Watched]:
+    """A browser that has not logged in."""
+    context = await new_context(browser, system.url)
+    watched = Watched(await context.new_page(), system.url, tmp_path)
+    yield watched
+    await context.close()
+    watched.assert_clean()
+
+
+@pytest.fixture
+async def staff(browser: Browser, system: Scenario, tmp_path: Path) -> AsyncIterator[Watched]:
+    """A browser logged in as the back-office user `wattline up` made."""
+    context = await new_context(browser, system.url)
+    await log_in(context, credentials(system.home))
+    watched = Watched(await context.new_page(), system.url, tmp_path)
+    yield watched
+    await context.close()
+    watched.assert_clean()
+
+
+def free_points(market: list[SeededPoint]) -> list[SeededPoint]:
+    """Consumption points another supplier holds alone at their address, not blocked."""
+    at: dict[object, list[SeededPoint]] = defaultdict(list)
+    for point in market:
+        at[point.dar_id].append(point)
+    return [
+        p
+        for p in market
+        if p.metering_point_type == "E17" and p.supplier_gln != OUR_GLN and not p.blocked
+        and len(at[p.dar_id]) == 1
+    ]  # fmt: skip
+
+
+def take(system: Scenario, market: list[SeededPoint]) -> SeededPoint:
+    point = next(p for p in free_points(market) if p.gsrn not in system.taken)
+    system.taken.add(point.gsrn)
+    return point
+
+
+async def test_staff_log_in_and_out(anonymous: Watched, system: Scenario) -> None:
+    page = anonymous.page
+    login = credentials(system.home)
+    # Not logged in, a deep link shows the login page (GET /api/session answers 401).
+    with anonymous.expecting(401, "/api/session"):
+        await anonymous.open("/signups")
+        await expect(page.get_by_role("button", name="Log ind")).to_be_visible()
+        await accessible(anonymous, "login")
+        await anonymous.screenshot("login")
+        # A wrong password is refused with the problem's title.
+        await page.get_by_label("Brugernavn").fill(login["username"])
+        await page.get_by_label("Adgangskode").fill("not-the-password")
+        await page.get_by_role("button", name="Log ind").click()
+        await expect(page.get_by_role("alert")).to_contain_text("401")
+    await page.get_by_label("Adgangskode").fill(login["password"])
+    await page.get_by_role("button", name="Log ind").click()
+    # Logged in, the page asked for is shown, and who is logged in.
+    await expect(page.get_by_role("heading", name="Tilmeldinger")).to_be_visible()
+    await expect(page.get_by_text(login["username"])).to_be_visible()
+    cookies = await page.context.cookies()
+    [session] = [c for c in cookies if c["name"] == "wattline_session"]
+    assert session["httpOnly"] and session["sameSite"] == "Strict", session
+    assert await page.evaluate("document.cookie") == ""  # the session id never reaches JS
+    with anonymous.expecting(401, "/api/session"):
+        await page.get_by_role("button", name="Log ud").click()
+        await expect(page.get_by_role("button", name="Log ind")).to_be_visible()
+        await page.reload()
+        await expect(page.get_by_role("button", name="Log ind")).to_be_visible()
+
+
+async def test_a_signup_at_an_address_with_three_metering_points_becomes_active(
+    staff: Watched, system: Scenario, market: list[SeededPoint]
+) -> None:
+    # Given an address with three metering points (two consumption, one solar), all another
+    # supplier's: staff must pick the one the customer moves to us.
+    at: dict[object, list[SeededPoint]] = defaultdict(list)
+    for point in market:
+        at[point.dar_id].append(point)
+    [address] = [ps for ps in at.values() if len(ps) == 3 and ps[0].supplier_gln != OUR_GLN]
+    chosen = address[2]  # the second consumption point, not the first one listed
+    assert chosen.metering_point_type == "E17"
+    system.taken.add(chosen.gsrn)
+    page = staff.page
+
+    await staff.open("/signups/new")
+    await page.get_by_label("DAR-adresse-id").fill(str(chosen.dar_id))
+    await page.get_by_role("button", name="Slå adressen op").click()
+    picker = page.get_by_role("radiogroup")
+    for point in address:  # every metering point at the address is offered
+        await expect(picker).to_contain_text(point.gsrn)
+    await accessible(staff, "signup-new")
+    await page.get_by_role("radio", name=chosen.gsrn).check()
+    await page.get_by_label("Produkt").select_option(index=1)
+    await page.get_by_label("Navn").fill("Anders Jensen")
+    await page.get_by_label("CPR/CVR").fill(system.cpr(chosen))
+    await page.get_by_label("E-mail").fill("anders@example.dk")
+    await page.get_by_label("Vej").fill("Nørrebrogade")
+    await page.get_by_label("Husnummer").fill("42")
+    await page.get_by_label("Postnummer").fill("2200")
+    await page.get_by_label("By").fill("København N")
+    await page.get_by_label("Leverandørskift").check()
+    await staff.screenshot("signup-new")
+    await page.get_by_role("button", name="Opret tilmelding").click()
+
+    # Then the signup's page (a deep link of its own) shows the metering point chosen, and
+    # DataHub's confirmation.
+    await expect(page).to_have_url(re.compile(r"/backoffice/signups/[0-9a-f-]{36}$"))
+    signup_id = page.url.rsplit("/", 1)[1]
+    await expect(page.get_by_text(chosen.gsrn)).to_be_visible()
+    signup = await system.then_signup(signup_id)
+    assert signup["gsrn"] == chosen.gsrn, signup
+    await system.then_process_becomes(signup_id, "effectuation_pending")
+    await page.reload()
+    await expect(page.get_by_text("Afventer ikrafttræden")).to_be_visible()
+    await expect(page.get_by_text(danish_date(signup["effective_date"]))).to_be_visible()
+
+    # When the market clock reaches the switch date, DataHub effectuates it: active.
+    effective = signup["effective_date"]
+    await system.when_the_clock_moves_to_day(date.fromisoformat(effective))
+    await eventually(
+        lambda: system.then_signup_status(signup_id), lambda s: s["status"] == "active"
+    )
+    await page.reload()
+    await expect(page.get_by_text("Aktiv", exact=True).first).to_be_visible()
+    await accessible(staff, "signup-detail")
+    await staff.screenshot("signup-detail")
