@@ -174,6 +174,23 @@ def migrate() -> None:
 
 
 @app.command()
+def openapi(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="write it here (default: stdout)")
+    ] = None,
+) -> None:
+    """Write the public OpenAPI document (every service's and the gateway's own /api routes,
+    what the gateway serves at /schema/openapi.json) without a running system."""
+    from wattline.openapi import public_document, render
+
+    text = render(asyncio.run(public_document()))
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@app.command()
 def topics() -> None:
     """Create the topics of deploy/topics.yaml (and their .dlq twins) on the system's broker."""
     from wattline_platform.topics import ensure_topics, load_topics

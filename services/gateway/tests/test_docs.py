@@ -3,25 +3,37 @@ it shows (/schema/openapi.json) holds the paths of the services behind the gatew
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 from litestar import Litestar, get
+from typer.testing import CliRunner
 from wattline_gateway.bootstrap import SPEC, GatewaySettings, build
+from wattline_gateway.domain import openapi
 from wattline_gateway.handlers import create_api_key
 from wattline_platform import migrations
-from wattline_platform.pii import PiiCipher
-from wattline_platform.service import Service
 from wattline_platform.testing import free_port, serve_app
 
+from wattline import cli
+from wattline.openapi import (
+    BUILDERS,
+    render,
+    routed_services,
+    service_document,
+    service_documents,
+)
+
+SCHEMAS = "#/components/schemas/"
 EXTERNAL_URL = re.compile(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", re.IGNORECASE)
 
 
@@ -30,14 +42,6 @@ class Rig:
     client: httpx.AsyncClient
     conn: asyncpg.Connection
     backends: dict[str, str]
-
-
-async def _real_openapi(service: Service) -> dict[str, Any]:
-    """The OpenAPI document the real service serves (its app is built, never started)."""
-    doc: dict[str, Any] = service.app().openapi_schema.to_schema()
-    for hook in service.shutdown_hooks:
-        await hook()
-    return doc
 
 
 def _backend(doc: dict[str, Any]) -> Litestar:
@@ -195,28 +199,8 @@ async def test_docs_page_serves_every_file_it_references_itself(rig: Rig) -> Non
 async def test_the_documents_paths_are_those_of_the_real_services_behind_it(
     postgres_dsn: str,
 ) -> None:
-    # The real portfolio's, settlement's and invoicing's documents (imported here, so that a
-    # service that does not import fails this test and not the whole module).
-    from wattline_invoicing.bootstrap import InvoicingSettings
-    from wattline_invoicing.bootstrap import build as build_invoicing
-    from wattline_portfolio.bootstrap import PortfolioSettings
-    from wattline_portfolio.bootstrap import build as build_portfolio
-    from wattline_settlement.bootstrap import SettlementSettings
-    from wattline_settlement.bootstrap import build as build_settlement
-
-    docs = {
-        "portfolio": await _real_openapi(
-            build_portfolio(
-                PortfolioSettings(database_url=postgres_dsn), PiiCipher(PiiCipher.new_key())
-            )
-        ),
-        "settlement": await _real_openapi(
-            build_settlement(SettlementSettings(database_url=postgres_dsn, jobs=False))
-        ),
-        "invoicing": await _real_openapi(
-            build_invoicing(InvoicingSettings(database_url=postgres_dsn, jobs=False))
-        ),
-    }
+    # The real portfolio's, settlement's and invoicing's documents, built in process.
+    docs = {name: await service_document(name) for name in ("portfolio", "settlement", "invoicing")}
     async with _gateway(postgres_dsn, docs) as rig:
         client, conn = rig.client, rig.conn
         key = await create_api_key(conn, "website", ["signup:write"])
@@ -431,48 +415,13 @@ def test_clashing_schemas_are_same_named_ones_that_differ() -> None:
 async def test_every_operation_answers_with_a_typed_schema_but_the_listed_ones(
     postgres_dsn: str,
 ) -> None:
-    """The merged document of every service with /api paths (the simulator has none: it is
-    DataHub's stand-in, not behind the gateway) and the gateway's own operations."""
-    from wattline_datahub.bootstrap import build as build_datahub
-    from wattline_datahub.settings import DatahubSettings
-    from wattline_invoicing.bootstrap import InvoicingSettings
-    from wattline_invoicing.bootstrap import build as build_invoicing
-    from wattline_portfolio.bootstrap import PortfolioSettings
-    from wattline_portfolio.bootstrap import build as build_portfolio
-    from wattline_reconciliation.bootstrap import build as build_reconciliation
-    from wattline_reconciliation.settings import ReconciliationSettings
-    from wattline_settlement.bootstrap import SettlementSettings
-    from wattline_settlement.bootstrap import build as build_settlement
-
-    nowhere = "http://127.0.0.1:9"  # datahub's DataHub: built, never called
-    docs = {
-        "portfolio": await _real_openapi(
-            build_portfolio(
-                PortfolioSettings(database_url=postgres_dsn), PiiCipher(PiiCipher.new_key())
-            )
-        ),
-        "datahub": await _real_openapi(
-            build_datahub(
-                DatahubSettings(
-                    database_url=postgres_dsn,
-                    url=nowhere,
-                    token_url=nowhere + "/token",
-                    client_id="wattline",
-                    client_secret="unused",
-                )
-            )
-        ),
-        "settlement": await _real_openapi(
-            build_settlement(SettlementSettings(database_url=postgres_dsn, jobs=False))
-        ),
-        "invoicing": await _real_openapi(
-            build_invoicing(InvoicingSettings(database_url=postgres_dsn, jobs=False))
-        ),
-        "reconciliation": await _real_openapi(
-            build_reconciliation(ReconciliationSettings(database_url=postgres_dsn))
-        ),
-    }
-    clashes = _clashing_schemas(docs)
+    """The merged document of every service (the simulator has no /api paths: it is DataHub's
+    stand-in) and the gateway's own operations."""
+    docs = await service_documents()
+    # The services with public paths (the simulator's same-named models stay out: the merge
+    # takes the schemas a service's public paths use).
+    public = {n: doc for n, doc in docs.items() if any(p.startswith("/api/") for p in doc["paths"])}
+    clashes = _clashing_schemas(public)
     assert not clashes, f"schemas of one name, different content, in two services: {clashes}"
     async with _gateway(postgres_dsn, docs) as rig:
         doc = (await rig.client.get("/schema/openapi.json")).json()
@@ -489,3 +438,62 @@ async def test_every_operation_answers_with_a_typed_schema_but_the_listed_ones(
     assert not new, f"operations without a typed response model: {new}"
     typed = sorted(UNTYPED_OPERATIONS - untyped)
     assert not typed, f"typed (or gone) now, remove them from UNTYPED_OPERATIONS: {typed}"
+
+
+async def test_wattline_openapi_writes_what_a_gateway_in_front_of_every_service_serves(
+    postgres_dsn: str, tmp_path: Path
+) -> None:
+    written = tmp_path / "openapi.json"
+    # In a thread: the command runs its own event loop, as from a shell.
+    result = await asyncio.to_thread(
+        CliRunner().invoke, cli.app, ["openapi", "-o", str(written)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    text = written.read_text(encoding="utf-8")
+    assert text.endswith("}\n") and text == render(json.loads(text))  # sorted, indented
+    docs = await service_documents()
+    async with _gateway(postgres_dsn, docs) as rig:
+        served = (await rig.client.get("/schema/openapi.json")).json()
+    assert json.loads(text) == served
+    assert served["x-unavailable"] == []
+    assert "post" in served["paths"]["/api/signup"] and "/api/audit" in served["paths"]
+    # Only what the paths use: the models only the simulator has (it has no /api paths).
+    others = {
+        name for n, doc in docs.items() if n != "simulator" for name in doc["components"]["schemas"]
+    }
+    simulators = set(docs["simulator"]["components"]["schemas"]) - others
+    assert "ClockOut" in simulators and not simulators & set(served["components"]["schemas"])
+    # Stable: a second run writes the same bytes.
+    again = await asyncio.to_thread(CliRunner().invoke, cli.app, ["openapi"])
+    assert again.exit_code == 0 and again.stdout == text
+
+
+def test_the_command_builds_every_service_the_gateway_routes_to() -> None:
+    assert set(BUILDERS) == routed_services()
+
+
+def test_the_merge_takes_each_services_public_paths_and_only_the_models_they_use() -> None:
+    def part(path: str, point: dict[str, Any], **more: Any) -> dict[str, Any]:
+        ok = {"200": {"content": {"application/json": {"schema": {"$ref": SCHEMAS + "Page"}}}}}
+        page = {"type": "object", "properties": {"items": {"$ref": SCHEMAS + "Point"}}}
+        return {
+            "paths": {path: {"get": {"responses": ok}}, "/health/live": {"get": {}}},
+            "components": {"schemas": {"Page": page, "Point": point, **more}},
+        }
+
+    ours = {"type": "object", "properties": {"gsrn": {"type": "string"}}}
+    market = {"type": "object", "properties": {"grid_area": {"type": "string"}}}
+    parts = {
+        # Its models share the portfolio's names, its paths are not /api: it must not count.
+        "simulator": part("/sim/points", market, Clock={"type": "object"}),
+        "portfolio": part("/api/portfolio/points", ours, Unused={"type": "object"}),
+        "settlement": None,
+    }
+    merged = openapi.merge(parts, lambda first: first if first != "sim" else None, {})
+    assert set(merged["paths"]) == {"/api/portfolio/points"}
+    assert merged["components"]["schemas"]["Point"] == ours
+    assert set(merged["components"]["schemas"]) == {"Page", "Point"}
+    assert merged["x-unavailable"] == ["settlement"]
+    assert openapi.merge(dict(reversed(parts.items())), lambda f: f, {}) == openapi.merge(
+        parts, lambda f: f, {}
+    )

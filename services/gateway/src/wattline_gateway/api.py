@@ -30,7 +30,7 @@ from wattline_platform.service import ServiceDep
 from wattline_gateway import audit_api, docs, handlers, portal_api
 from wattline_gateway.adapters import api_keys as repo
 from wattline_gateway.adapters import portal_tokens as portal_repo
-from wattline_gateway.domain import api_keys, audit, paths, portal_tokens
+from wattline_gateway.domain import api_keys, audit, openapi, paths, portal_tokens
 from wattline_gateway.domain.rate_limit import Buckets, FailureLimiter
 
 # Request headers passed on to services; credentials stay at the gateway.
@@ -397,26 +397,9 @@ async def _record_outcome(service: ServiceDep, entry: int, status: int) -> None:
 
 
 async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
-    """One OpenAPI document for the public API: every service's ``/api`` paths together.
-
-    A service contributes the paths the gateway routes to it: under its own name and under
-    the aliases it owns.
-    """
-    doc: dict[str, Any] = {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Wattline API",
-            "version": "0.1.0",
-            "description": "All public endpoints, served through the gateway.",
-        },
-        "paths": {},
-        "components": {
-            "schemas": {},
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
-        },
-        "security": [{"apiKey": []}],
-        "x-unavailable": [],
-    }
+    """One OpenAPI document for the public API: every service's ``/api`` paths together, as
+    each service serves its document now (one that does not answer is named in
+    ``x-unavailable``)."""
 
     async def fetch(name: str, base: str) -> tuple[str, dict[str, Any] | None]:
         try:
@@ -427,21 +410,17 @@ async def merged_openapi(gateway: Gateway) -> dict[str, Any]:
         except httpx.HTTPError:
             return name, None
 
-    for name, part in await asyncio.gather(
-        *(fetch(n, b) for n, b in sorted(gateway.services.items()))
-    ):
-        if part is None:
-            doc["x-unavailable"].append(name)
-            continue
-        for path, item in part.get("paths", {}).items():
-            if path.startswith("/api/") and gateway.owner(_first_segment(path)) == name:
-                doc["paths"][path] = item
-        doc["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
-    # The gateway's own /api routes: the audit trail, portal tokens.
-    own = _own_openapi(gateway)
-    doc["paths"].update(own.get("paths", {}))
-    doc["components"]["schemas"].update(own.get("components", {}).get("schemas", {}))
-    return document_problems(doc, gateway=True)  # and what the gateway itself answers
+    parts = await asyncio.gather(*(fetch(n, b) for n, b in sorted(gateway.services.items())))
+    return public_openapi(gateway, dict(parts))
+
+
+def public_openapi(gateway: Gateway, parts: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+    """The public document of the services' own documents *parts* (name -> document, None:
+    it did not answer), the gateway's own ``/api`` routes (the audit trail, portal tokens)
+    and what the gateway itself answers; ``wattline openapi`` builds it from documents made
+    in process."""
+    doc = openapi.merge(parts, gateway.owner, _own_openapi(gateway))
+    return document_problems(doc, gateway=True)
 
 
 def _own_openapi(gateway: Gateway) -> dict[str, Any]:
@@ -453,11 +432,6 @@ def _own_openapi(gateway: Gateway) -> dict[str, Any]:
     )
     doc: dict[str, Any] = app.openapi_schema.to_schema()
     return doc
-
-
-def _first_segment(api_path: str) -> str:
-    """``products`` of ``/api/products/{id}``."""
-    return api_path.removeprefix("/api/").split("/", 1)[0]
 
 
 DOCS_HEADERS = {

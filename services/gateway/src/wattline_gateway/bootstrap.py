@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pydantic import Field
@@ -125,6 +126,16 @@ def build(settings: GatewaySettings | None = None) -> Service[GatewaySettings]:
     for name, base in sorted(settings.services.items()):
         service.ready_checks[name] = _downstream_ready(client, base)
     return service
+
+
+async def public_openapi(parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The document a gateway in front of services serving *parts* (name -> the document
+    each serves) would serve at /schema/openapi.json, without either running (``wattline
+    openapi``): the same merge, this deployment's aliases."""
+    settings = GatewaySettings(services=dict.fromkeys(parts, "http://unused.invalid"))
+    async with httpx.AsyncClient() as client:  # never called: the parts are at hand
+        gateway = api.Gateway(dict(settings.services), client, aliases=dict(settings.aliases))
+        return api.public_openapi(gateway, dict(parts))
 
 
 def _downstream_ready(
