@@ -31,7 +31,7 @@ from browser import (
     log_in,
     new_context,
 )
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 from scenario import Scenario, eventually, started
 from wattline_simulator.domain.seeding import SeededPoint, seeded_points
 
@@ -127,12 +127,14 @@ async def test_staff_log_in_and_out(anonymous: Watched, system: Scenario) -> Non
         await page.get_by_label("Brugernavn").fill(login["username"])
         await page.get_by_label("Adgangskode").fill("not-the-password")
         await page.get_by_role("button", name="Log ind").click()
-        await expect(page.get_by_role("alert")).to_contain_text("401")
+        await expect(page.get_by_role("alert")).to_be_visible()
+        title = await page.get_by_test_id("problem-title").inner_text()
+        assert title and title != "Noget gik galt", title  # the problem's own title
     await page.get_by_label("Adgangskode").fill(login["password"])
     await page.get_by_role("button", name="Log ind").click()
     # Logged in, the page asked for is shown, and who is logged in.
     await expect(page.get_by_role("heading", name="Tilmeldinger")).to_be_visible()
-    await expect(page.get_by_text(login["username"])).to_be_visible()
+    await expect(page.get_by_test_id("current-user")).to_contain_text(login["username"])
     cookies = await page.context.cookies()
     [session] = [c for c in cookies if c["name"] == "wattline_session"]
     assert session["httpOnly"] and session["sameSite"] == "Strict", session
@@ -159,22 +161,25 @@ async def test_a_signup_at_an_address_with_three_metering_points_becomes_active(
     page = staff.page
 
     await staff.open("/signups/new")
-    await page.get_by_label("DAR-adresse-id").fill(str(chosen.dar_id))
+    await page.get_by_label("DAR-id (adressens id)").fill(str(chosen.dar_id))
     await page.get_by_role("button", name="Slå adressen op").click()
-    picker = page.get_by_role("radiogroup")
+    picker = page.get_by_role("radiogroup", name="Målepunkt (GSRN)")
     for point in address:  # every metering point at the address is offered
         await expect(picker).to_contain_text(point.gsrn)
-    await accessible(staff, "signup-new")
+    # Several points: none is chosen for staff, and the form says so before it is sent.
+    await page.get_by_role("button", name="Opret tilmelding").click()
+    await expect(page.get_by_text("Vælg målepunktet på adressen.")).to_be_visible()
     await page.get_by_role("radio", name=chosen.gsrn).check()
     await page.get_by_label("Produkt").select_option(index=1)
-    await page.get_by_label("Navn").fill("Anders Jensen")
-    await page.get_by_label("CPR/CVR").fill(system.cpr(chosen))
+    await page.get_by_label("Navn", exact=True).fill("Anders Jensen")
+    await page.get_by_label("CPR-nummer").fill(system.cpr(chosen))
     await page.get_by_label("E-mail").fill("anders@example.dk")
-    await page.get_by_label("Vej").fill("Nørrebrogade")
+    await page.get_by_label("Vej", exact=True).fill("Nørrebrogade")
     await page.get_by_label("Husnummer").fill("42")
     await page.get_by_label("Postnummer").fill("2200")
-    await page.get_by_label("By").fill("København N")
+    await page.get_by_label("By", exact=True).fill("København N")
     await page.get_by_label("Leverandørskift").check()
+    await accessible(staff, "signup-new")
     await staff.screenshot("signup-new")
     await page.get_by_role("button", name="Opret tilmelding").click()
 
@@ -182,12 +187,12 @@ async def test_a_signup_at_an_address_with_three_metering_points_becomes_active(
     # DataHub's confirmation.
     await expect(page).to_have_url(re.compile(r"/backoffice/signups/[0-9a-f-]{36}$"))
     signup_id = page.url.rsplit("/", 1)[1]
-    await expect(page.get_by_text(chosen.gsrn)).to_be_visible()
+    await expect(page.get_by_role("link", name=chosen.gsrn)).to_be_visible()
     signup = await system.then_signup(signup_id)
     assert signup["gsrn"] == chosen.gsrn, signup
     await system.then_process_becomes(signup_id, "effectuation_pending")
     await page.reload()
-    await expect(page.get_by_text("Afventer ikrafttræden")).to_be_visible()
+    await expect(page.get_by_text("Afventer ikrafttræden").first).to_be_visible()
     await expect(page.get_by_text(danish_date(signup["effective_date"]))).to_be_visible()
 
     # When the market clock reaches the switch date, DataHub effectuates it: active.
@@ -197,6 +202,101 @@ async def test_a_signup_at_an_address_with_three_metering_points_becomes_active(
         lambda: system.then_signup_status(signup_id), lambda s: s["status"] == "active"
     )
     await page.reload()
-    await expect(page.get_by_text("Aktiv", exact=True).first).to_be_visible()
+    await expect(status_badge(page)).to_have_text("Aktiv")
     await accessible(staff, "signup-detail")
     await staff.screenshot("signup-detail")
+
+
+def status_badge(page: Page) -> Locator:
+    """The signup's status as its page shows it (the badge after "Status:")."""
+    return page.locator("[data-status]").first
+
+
+async def test_a_rejected_signup_shows_why_and_is_corrected(
+    staff: Watched, system: Scenario, market: list[SeededPoint]
+) -> None:
+    # Given a signup a sales channel sent with a CPR number not the customer's there
+    point = take(system, market)
+    sent = await system.when_a_customer_signs_up(point, cpr_cvr="0101901234")
+    assert sent.status_code == 201, sent.text
+    rejected_id = sent.json()["signup_id"]
+    await system.then_process_becomes(rejected_id, "rejected")
+    page = staff.page
+    # Then its page says so in words staff can act on, DataHub's own code beside them
+    await staff.open(f"/signups/{rejected_id}")
+    await expect(status_badge(page)).to_have_text("Afvist")
+    reasons = page.get_by_test_id("rejection-reasons")
+    await expect(reasons).to_contain_text("CPR/CVR-nummeret mangler eller passer ikke til kunden")
+    await expect(reasons).to_contain_text("D17")
+    await accessible(staff, "signup-rejected")
+    await staff.screenshot("signup-rejected")
+    # When staff correct the CPR number and send it again
+    form = page.get_by_role("form", name="Ret og send igen")
+    await form.get_by_label("CPR-nummer").fill(system.cpr(point))
+    await form.get_by_role("button", name="Send rettet tilmelding").click()
+    # Then the new signup's page opens, for the same metering point, and DataHub confirms it
+    await expect(page).not_to_have_url(re.compile(rejected_id))
+    await expect(page).to_have_url(re.compile(r"/backoffice/signups/[0-9a-f-]{36}$"))
+    fixed_id = page.url.rsplit("/", 1)[1]
+    await expect(page.get_by_role("link", name=point.gsrn)).to_be_visible()
+    await system.then_process_becomes(fixed_id, "effectuation_pending")
+    await page.reload()
+    await expect(page.get_by_text("Afventer ikrafttræden").first).to_be_visible()
+    assert (await system.then_signup(fixed_id))["gsrn"] == point.gsrn
+
+
+async def test_a_signup_is_cancelled(
+    staff: Watched, system: Scenario, market: list[SeededPoint]
+) -> None:
+    # Given a signup DataHub has confirmed
+    point = take(system, market)
+    sent = await system.when_a_customer_signs_up(point)
+    assert sent.status_code == 201, sent.text
+    signup_id = sent.json()["signup_id"]
+    await system.then_process_becomes(signup_id, "effectuation_pending")
+    page = staff.page
+    await staff.open(f"/signups/{signup_id}")
+    await expect(status_badge(page)).to_have_text("Under behandling")
+    # When staff cancel it, and confirm
+    await page.get_by_role("button", name="Annullér tilmelding").click()
+    await page.get_by_role("button", name="Ja, annullér").click()
+    # Then DataHub is asked (RSM-002) and, once it agrees, the signup is cancelled
+    await system.then_process_becomes(signup_id, "cancelled")
+    await page.reload()
+    await expect(status_badge(page)).to_have_text("Annulleret")
+    await expect(page.get_by_role("button", name="Annullér tilmelding")).to_have_count(0)
+    [process] = await system.then_datahub_processes(point.gsrn)
+    assert process["state"] == "cancelled", process
+
+
+async def test_a_customer_and_the_signups_list(
+    staff: Watched, system: Scenario, market: list[SeededPoint]
+) -> None:
+    # Given the customers the go-live import brought (one per metering point of ours)
+    owners = await system.given_customers_by_point()
+    ours = [p for p in market if p.supplier_gln == OUR_GLN and p.gsrn in owners]
+    assert ours, owners
+    point = ours[0]
+    customer = await system.get(f"/api/customers/{owners[point.gsrn]}")
+    page = staff.page
+    # The list finds them by name
+    await staff.open("/customers")
+    await expect(page.get_by_role("heading", name="Kunder", exact=True)).to_be_visible()
+    await expect(page.get_by_role("link", name=customer["name"]).first).to_be_visible()
+    await accessible(staff, "customers")
+    await staff.screenshot("customers")
+    # and the customer's page shows the metering point and its supply period from its date
+    await page.get_by_role("link", name=customer["name"]).first.click()
+    await expect(page.get_by_role("heading", name=customer["name"], level=1)).to_be_visible()
+    [period] = [s for s in customer["supply_periods"] if s["gsrn"] == point.gsrn]
+    await expect(page.locator("main")).to_contain_text(point.gsrn)
+    await expect(page.locator("main")).to_contain_text(danish_date(period["start_date"]))
+    await accessible(staff, "customer-detail")
+    await staff.screenshot("customer-detail")
+    # The signups list filters by status: the signup cancelled above, no signup in progress
+    await staff.open("/signups?status=cancelled")
+    table = page.get_by_role("table", name="Tilmeldinger")
+    await expect(table).to_contain_text("Annulleret")
+    await expect(table).not_to_contain_text("Under behandling")
+    await accessible(staff, "signups")
+    await staff.screenshot("signups")
