@@ -118,7 +118,7 @@ export function DataTable<T>({ caption, columns, rows, rowKey, rowHref, paging, 
                     onClick={href ? (e) => !(e.target as HTMLElement).closest("a,button") && navigate(href) : undefined}
                   >
                     {columns.map((c) => (
-                      <td key={c.key} className={`px-3 py-2 align-top ${c.align === "right" ? "text-right tabular-nums" : ""}`}>
+                      <td key={c.key} className={`px-3 py-2 align-top ${c.align === "right" ? "whitespace-nowrap text-right tabular-nums" : ""}`}>
                         {c.cell(row)}
                       </td>
                     ))}

@@ -26,10 +26,11 @@ export function Field({
   const describedBy = [hint ? hintId : null, error ? errorId : null].filter(Boolean).join(" ") || undefined;
   return (
     <div className="flex flex-col gap-1">
-      <label htmlFor={id} className="text-sm font-medium">
-        {label}
+      {/* The asterisk stays outside the label: the control's name is the label alone. */}
+      <span className="text-sm font-medium">
+        <label htmlFor={id}>{label}</label>
         {required && <span aria-hidden="true"> *</span>}
-      </label>
+      </span>
       {children({ id, "aria-invalid": Boolean(error), "aria-describedby": describedBy, "aria-required": required || undefined })}
       {hint && (
         <p id={hintId} className="text-sm text-slate-600">

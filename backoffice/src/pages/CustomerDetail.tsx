@@ -29,7 +29,7 @@ const signupColumns: Column<Detail["signups"][number]>[] = [
     header: "Tilmelding",
     cell: (s) => (
       <Link to={`/signups/${s.signup_id}`} className="link font-mono text-sm">
-        {s.signup_id.slice(0, 8)}
+        {s.signup_id}
       </Link>
     ),
   },

@@ -76,7 +76,7 @@ export function SignupDetail() {
         return (
           <>
             <PageHeader
-              title={`Tilmelding ${s.signup_id.slice(0, 8)}`}
+              title={`Tilmelding ${s.signup_id}`}
               actions={CANCELLABLE.has(s.status) ? <CancelSignup signupId={s.signup_id} onDone={reload} /> : undefined}
             >
               <span className="mr-2">Status:</span>
@@ -100,12 +100,12 @@ export function SignupDetail() {
             )}
             {s.resubmission_of && (
               <p className="mb-4">
-                Rettelse af <Link to={`/signups/${s.resubmission_of}`} className="link">tilmelding {s.resubmission_of.slice(0, 8)}</Link>.
+                Rettelse af <Link to={`/signups/${s.resubmission_of}`} className="link">tilmelding {s.resubmission_of}</Link>.
               </p>
             )}
             {s.resubmitted_as && (
               <p className="mb-4">
-                Sendt igen som <Link to={`/signups/${s.resubmitted_as}`} className="link">tilmelding {s.resubmitted_as.slice(0, 8)}</Link>.
+                Sendt igen som <Link to={`/signups/${s.resubmitted_as}`} className="link">tilmelding {s.resubmitted_as}</Link>.
               </p>
             )}
             <Section title="Tilmelding">

@@ -19,7 +19,7 @@ const columns: Column<Row>[] = [
     header: "Tilmelding",
     cell: (r) => (
       <Link to={`/signups/${r.signup_id}`} className="link font-mono text-sm" title={r.signup_id}>
-        {r.signup_id.slice(0, 8)}
+        {r.signup_id}
       </Link>
     ),
   },
