@@ -7,6 +7,7 @@ regenerating fails here, not in a browser."""
 from __future__ import annotations
 
 import difflib
+import re
 import subprocess
 from pathlib import Path
 
@@ -48,3 +49,13 @@ def test_schema_d_ts_is_what_openapi_typescript_makes_of_it(tmp_path: Path) -> N
     )
     assert made.returncode == 0, made.stdout + made.stderr
     _same(BACKOFFICE / "src" / "api" / "schema.d.ts", out)
+
+
+def test_the_readme_shows_every_screenshot_and_each_one_exists() -> None:
+    """The README's back-office pictures are the files the browser tests save (with
+    WATTLINE_SCREENSHOTS=1): none shown that is missing, none saved that is not shown."""
+    readme = (REPO / "README.md").read_text()
+    shown = set(re.findall(r"\]\((docs/screenshots/[\w-]+\.png)\)", readme))
+    saved = {str(p.relative_to(REPO)) for p in (REPO / "docs" / "screenshots").glob("*.png")}
+    assert shown, "README.md shows no screenshot of the back office"
+    assert shown == saved, {"shown, not saved": shown - saved, "saved, not shown": saved - shown}
