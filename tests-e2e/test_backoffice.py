@@ -28,6 +28,7 @@ from browser import (
     accessible,
     credentials,
     danish_date,
+    dkk,
     log_in,
     new_context,
 )
@@ -300,3 +301,50 @@ async def test_a_customer_and_the_signups_list(
     await expect(table).not_to_contain_text("Under behandling")
     await accessible(staff, "signups")
     await staff.screenshot("signups")
+
+
+@pytest.fixture(scope="module")
+async def january(
+    system: Scenario, market: list[SeededPoint], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, object]:
+    """January is over: DataHub sent its data, spot prices came, the month was settled (a
+    run through the API) and its invoice cycle closed. The run."""
+    await system.when_an_operator_moves_the_clock(
+        "2025-02-02T00:00:00+00:00", cwd=tmp_path_factory.mktemp("clock")
+    )
+    await system.when_spot_prices_are_imported("2025-01-01", "2025-01-31")
+    run = await system.when_settlement_runs("2025-01")
+    assert run["status"] == "completed", run
+    closed = await eventually(
+        lambda: system.call("POST", "/api/invoices/cycles/2025-01/close"),
+        lambda r: r.status_code == 200 and r.json()["issued"],
+        60,
+    )
+    assert closed.status_code == 200 and closed.json()["issued"], closed.text
+    return run
+
+
+async def test_a_settlement_runs_lines(
+    staff: Watched, system: Scenario, january: dict[str, object]
+) -> None:
+    run_id = str(january["run_id"])
+    settled = (await system.get(f"/api/settlement/runs/{run_id}/lines"))["items"]
+    assert settled, january
+    first = settled[0]
+    page = staff.page
+    # The runs list shows January's run, and its page every metering point it settled
+    await staff.open("/settlement/runs")
+    runs = page.get_by_role("table", name="Afregningskørsler")
+    await expect(runs).to_contain_text("2025-01")
+    await accessible(staff, "settlement-runs")
+    await staff.screenshot("settlement-runs")
+    await page.get_by_role("link", name=run_id[:8]).click()
+    await expect(page.get_by_role("heading", name="Afregningskørsel 2025-01")).to_be_visible()
+    lines = page.get_by_role("table", name="Afregninger")
+    row = lines.get_by_role("row").filter(has_text=first["gsrn"])
+    await expect(row).to_contain_text(dkk(first["total"]).replace(" kr.", ""))
+    await expect(row).to_contain_text(dkk(first["subtotal"]).replace(" kr.", ""))
+    for other in settled[1:]:
+        await expect(lines).to_contain_text(other["gsrn"])
+    await accessible(staff, "settlement-run")
+    await staff.screenshot("settlement-run")
