@@ -6,6 +6,7 @@ import { Loaded } from "../components/States";
 import { formatDate, formatDkk, formatKwh } from "../lib/format";
 import { SETTLEMENT_LINE, lookup } from "../lib/labels";
 import { useApi } from "../lib/useApi";
+import { Consumption } from "./Consumption";
 
 type Settlement = Schemas["SettlementWithCorrections"];
 
@@ -75,6 +76,10 @@ export async function settlementsOf(gsrn: string): Promise<Schemas["MeteringPoin
   }
 }
 
+function latestPeriod(settlements: Settlement[]): string | undefined {
+  return settlements.map((s) => s.billing_period).sort().at(-1);
+}
+
 export function MeteringPointDetail() {
   const { gsrn = "" } = useParams();
   const point = useApi(() => ok(api.GET("/api/portfolio/metering-points/{gsrn}", { params: { path: { gsrn } } })), [gsrn]);
@@ -100,6 +105,11 @@ export function MeteringPointDetail() {
       </Section>
       <Section title="Afregninger">
         <Loaded state={settlements}>{(s) => <SettlementLines settlements={s.settlements} />}</Loaded>
+      </Section>
+      <Section title="Forbrug">
+        <Loaded state={settlements}>
+          {(s) => <Consumption gsrn={gsrn} initialMonth={latestPeriod(s.settlements) ?? ""} />}
+        </Loaded>
       </Section>
     </>
   );

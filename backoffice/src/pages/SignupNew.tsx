@@ -121,9 +121,15 @@ function AddressLookup({ onFound }: { onFound: (a: Address | null) => void }) {
   );
 }
 
+/** A fresh Idempotency-Key (crypto.randomUUID exists only on https or localhost). */
+function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 export function SignupNew() {
   const navigate = useNavigate();
-  const idempotencyKey = useRef(crypto.randomUUID());
+  const idempotencyKey = useRef(newKey());
   const [address, setAddress] = useState<Address | null>(null);
   const [gsrn, setGsrn] = useState("");
   const [productId, setProductId] = useState("");
