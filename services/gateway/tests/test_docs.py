@@ -189,6 +189,7 @@ async def test_docs_page_serves_every_file_it_references_itself(rig: Rig) -> Non
         "/api/audit",
         "/api/portal-tokens",
         "/api/portal-tokens/{token_id}",
+        "/api/session",
     }
     assert bodies["/schema/openapi.json"] == (await client.get("/docs/openapi.json")).content
     for url, body in bodies.items():
@@ -255,6 +256,7 @@ async def test_a_service_that_is_down_is_named_and_the_rest_still_shown(postgres
             "/api/audit",
             "/api/portal-tokens",
             "/api/portal-tokens/{token_id}",
+            "/api/session",
         }
         assert {"settlementPage", "AuditPage", "AuditEntry"} <= set(doc["components"]["schemas"])
 
@@ -457,6 +459,9 @@ async def test_wattline_openapi_writes_what_a_gateway_in_front_of_every_service_
     assert json.loads(text) == served
     assert served["x-unavailable"] == []
     assert "post" in served["paths"]["/api/signup"] and "/api/audit" in served["paths"]
+    session = served["paths"]["/api/session"]  # the back office's login, typed
+    assert set(session) == {"get", "post", "delete"}
+    assert {"LoginIn", "SessionOut"} <= set(served["components"]["schemas"])
     # Only what the paths use: the models only the simulator has (it has no /api paths).
     others = {
         name for n, doc in docs.items() if n != "simulator" for name in doc["components"]["schemas"]

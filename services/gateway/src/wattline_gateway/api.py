@@ -27,10 +27,11 @@ from wattline_platform.openapi_problems import document_problems
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_gateway import audit_api, docs, handlers, portal_api
+from wattline_gateway import audit_api, docs, handlers, portal_api, session_api
 from wattline_gateway.adapters import api_keys as repo
 from wattline_gateway.adapters import portal_tokens as portal_repo
-from wattline_gateway.domain import api_keys, audit, openapi, paths, portal_tokens
+from wattline_gateway.adapters.backoffice import Session
+from wattline_gateway.domain import api_keys, audit, backoffice, openapi, paths, portal_tokens
 from wattline_gateway.domain.rate_limit import Buckets, FailureLimiter
 
 # Request headers passed on to services; credentials stay at the gateway.
@@ -76,6 +77,9 @@ class Gateway:
         default_factory=lambda: portal_tokens.BackOfficeIssuer(PORTAL_TOKEN_TTL)
     )
     portal_rate_limit_per_minute: int = 120
+    # A back-office user's browser session (session_api): how long it lives, how fast it goes.
+    session_lifetime: timedelta = timedelta(hours=8)
+    session_rate_limit_per_minute: int = 600
     _failures: FailureLimiter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -85,8 +89,9 @@ class Gateway:
             raise ValueError(f"aliases {shadowed} are also service names")
         if audit_api.FIRST_SEGMENT in {*self.aliases, *self.services}:
             raise ValueError(f"/api/{audit_api.FIRST_SEGMENT} is the gateway's own audit trail")
-        if portal_api.FIRST_SEGMENT in {*self.aliases, *self.services}:
-            raise ValueError(f"/api/{portal_api.FIRST_SEGMENT} is the gateway's own")
+        for own in (portal_api.FIRST_SEGMENT, session_api.FIRST_SEGMENT):
+            if own in {*self.aliases, *self.services}:
+                raise ValueError(f"/api/{own} is the gateway's own")
 
     def owner(self, first_segment: str) -> str | None:
         """The service that serves ``/api/<first_segment>/...``, or None."""
@@ -109,10 +114,8 @@ class Gateway:
         ``failed_auth_per_minute`` gets 429 before its key is looked at, so a flood of guesses
         learns nothing, while other addresses are not affected.
         """
-        address = request.client.host if request.client else "unknown"
-        wait = self._failures.blocked_for(address, time.monotonic())
-        if wait:
-            raise _rate_limited(wait, "too many failed authentications from this address")
+        address = self.address_of(request)
+        self.refuse_blocked(address)
         try:
             key = await self.authenticate(service, request)
             wanted = lacking(key)
@@ -120,15 +123,73 @@ class Gateway:
                 raise Problem(403, "forbidden", "Missing scope", f"key '{key.name}' lacks {wanted}")
         except Problem as refused:
             if refused.status in (401, 403):
-                self._failures.fail(address, time.monotonic())
+                self.failed(address)
             raise
         self.throttle(key)
         return key
+
+    @staticmethod
+    def address_of(request: Request[Any, Any, Any]) -> str:
+        return request.client.host if request.client else "unknown"
+
+    def refuse_blocked(self, address: str) -> None:
+        """429 while *address* is over its failed authentications."""
+        wait = self._failures.blocked_for(address, time.monotonic())
+        if wait:
+            raise _rate_limited(wait, "too many failed authentications from this address")
+
+    def failed(self, address: str) -> None:
+        """Count one failed authentication (or login) of *address*."""
+        self._failures.fail(address, time.monotonic())
+
+    async def session(self, service: ServiceDep, request: Request[Any, Any, Any]) -> Session:
+        """The live back-office session the request's cookie carries, else 401 (a cookie
+        that names no live session counts as a failed authentication)."""
+        token = request.cookies.get(session_api.COOKIE)
+        if not token:
+            raise Problem(401, "unauthenticated", "Not logged in", "log in: POST /api/session")
+        address = self.address_of(request)
+        self.refuse_blocked(address)
+        found = await handlers.session_of(service.database, token)
+        if found is None:
+            self.failed(address)
+            raise Problem(401, "invalid-session", "Session ended", "log in again")
+        return found
+
+    def identity_of(self, session: Session) -> repo.StoredKey:
+        """A session as the key it acts as: the user's scopes, named ``user:<username>``."""
+        return repo.StoredKey(
+            session.id,
+            f"{backoffice.USER_PREFIX}{session.username}",
+            "",
+            session.scopes,
+            self.session_rate_limit_per_minute,
+            None,
+        )
+
+    @staticmethod
+    def check_csrf(request: Request[Any, Any, Any]) -> None:
+        """403 for a state-changing request without the back office's own header: a
+        cross-site form cannot set it."""
+        if request.method.upper() in api_keys.READ_METHODS:
+            return
+        if request.headers.get(session_api.CSRF_HEADER) != session_api.CSRF_VALUE:
+            raise Problem(
+                403,
+                "csrf",
+                "Missing X-Requested-By",
+                f"a request with the session cookie that changes state must send "
+                f"'X-Requested-By: {session_api.CSRF_VALUE}'",
+            )
 
     async def authenticate(
         self, service: ServiceDep, request: Request[Any, Any, Any]
     ) -> repo.StoredKey:
         key = request.headers.get("x-api-key") or _bearer(request.headers.get("authorization"))
+        if not key and request.cookies.get(session_api.COOKIE):  # a back-office user's browser
+            session = await self.session(service, request)
+            self.check_csrf(request)
+            return self.identity_of(session)
         if not key:
             raise Problem(
                 401,
@@ -370,8 +431,7 @@ def routes(gateway: Gateway) -> list[Any]:
         openapi,
         docs_page,
         docs_asset,
-        *audit_api.routes(gateway),
-        *portal_api.routes(gateway),
+        *own_routes(gateway),
     ]
 
 
@@ -423,10 +483,19 @@ def public_openapi(gateway: Gateway, parts: dict[str, dict[str, Any] | None]) ->
     return document_problems(doc, gateway=True)
 
 
+def own_routes(gateway: Gateway) -> list[Any]:
+    """The gateway's own ``/api`` routes: the audit trail, portal tokens, the session."""
+    return [
+        *audit_api.routes(gateway),
+        *portal_api.routes(gateway),
+        *session_api.routes(gateway),
+    ]
+
+
 def _own_openapi(gateway: Gateway) -> dict[str, Any]:
     """The OpenAPI document of the gateway's own ``/api`` routes (merged into the public one)."""
     app = Litestar(
-        [*audit_api.routes(gateway), *portal_api.routes(gateway)],
+        own_routes(gateway),
         dependencies={"service": Provide(lambda: None, sync_to_thread=False)},
         openapi_config=OpenAPIConfig(title="Wattline gateway", version="0.1.0"),
     )

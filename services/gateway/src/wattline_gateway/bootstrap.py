@@ -71,6 +71,12 @@ class GatewaySettings(ServiceSettings):
             "Retry-After above it)"
         ),
     )
+    session_hours: float = Field(
+        default=8,
+        gt=0,
+        le=24 * 30,
+        description="how long a back-office user's login (POST /api/session) lasts",
+    )
     connect_timeout_s: float = Field(default=2.0, description="connecting to a service")
     read_timeout_s: float = Field(default=30.0, description="waiting for a service's answer")
     max_body_bytes: int = Field(
@@ -107,6 +113,7 @@ def build(settings: GatewaySettings | None = None) -> Service[GatewaySettings]:
         failed_auth_per_minute=settings.failed_auth_per_minute,
         portal_issuer=BackOfficeIssuer(timedelta(minutes=settings.portal_token_ttl_minutes)),
         portal_rate_limit_per_minute=settings.portal_rate_limit_per_minute,
+        session_lifetime=timedelta(hours=settings.session_hours),
         identity_key=None
         if platform.identity_key is None
         else platform.identity_key.get_secret_value(),

@@ -6,15 +6,16 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from wattline_platform.db import Database
 
 from wattline_gateway.adapters import api_keys as repo
 from wattline_gateway.adapters import audit as audit_repo
+from wattline_gateway.adapters import backoffice as backoffice_repo
 from wattline_gateway.adapters import portal_tokens as portal_repo
-from wattline_gateway.domain import api_keys, audit, portal_tokens
+from wattline_gateway.domain import api_keys, audit, backoffice, portal_tokens
 
 
 async def create_api_key(
@@ -36,6 +37,63 @@ async def create_api_key(
 async def revoke_api_key(conn: asyncpg.Connection, name: str) -> bool:
     """Revoke the key called *name*; False when there is no such active key."""
     return await repo.revoke(conn, name)
+
+
+# -- back-office users and sessions -------------------------------------------------------
+
+
+async def create_backoffice_user(
+    conn: asyncpg.Connection, username: str, scopes: list[str], password: str | None = None
+) -> str | None:
+    """Store user *username* with *scopes* (as an API key's) and a password (random unless
+    given); the password (shown once, stored hashed), or None when the user exists."""
+    name = backoffice.validate_username(username)
+    checked = api_keys.validate_scopes(scopes)
+    secret = password or backoffice.new_password()
+    created = await backoffice_repo.insert_user(
+        conn, name, backoffice.hash_password(secret), checked
+    )
+    return secret if created else None
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str  # for the cookie only: never logged, never stored
+    session: backoffice_repo.Session
+
+
+async def log_in(
+    db: Database, username: str, password: str, lifetime: timedelta, now: datetime | None = None
+) -> NewSession | None:
+    """A new session of *username* when *password* is theirs and they are enabled, else None
+    (the same work either way)."""
+    now = now or datetime.now(UTC)
+    async with db.connection() as conn:
+        user = await backoffice_repo.active_user(conn, username)
+    if not backoffice.verify_password(password, user[0] if user else None) or user is None:
+        return None
+    token = backoffice.new_session_token()
+    session = backoffice_repo.Session(uuid.uuid4(), username, user[1], now + lifetime)
+    async with db.transaction() as tx:
+        await backoffice_repo.insert_session(
+            tx, session.id, backoffice.hash_token(token), username, now, session.expires_at
+        )
+        # Logging in keeps the table small: sessions a day past their end go.
+        await backoffice_repo.purge_sessions(tx, now - timedelta(days=1))
+    return NewSession(token, session)
+
+
+async def session_of(db: Database, token: str) -> backoffice_repo.Session | None:
+    """The live session whose cookie carries *token*, else None."""
+    async with db.connection() as conn:
+        return await backoffice_repo.live_session(
+            conn, backoffice.hash_token(token), datetime.now(UTC)
+        )
+
+
+async def log_out(db: Database, session_id: uuid.UUID) -> None:
+    async with db.connection() as conn:
+        await backoffice_repo.revoke_session(conn, session_id)
 
 
 # -- portal tokens ------------------------------------------------------------------------
