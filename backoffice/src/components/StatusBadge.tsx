@@ -1,6 +1,6 @@
 import { statusLabel, type LabelKind, type Tone } from "../lib/labels";
 
-const TONES: Record<Tone, string> = {
+export const TONES: Record<Tone, string> = {
   neutral: "bg-slate-100 text-slate-800 ring-slate-300",
   info: "bg-blue-50 text-blue-900 ring-blue-300",
   success: "bg-green-50 text-green-900 ring-green-300",
