@@ -38,8 +38,11 @@ export function Layout() {
             if (entries.length === 0) return null;
             return (
               <div key={group} className="mb-4">
-                <h2 className="px-2 text-xs font-semibold uppercase tracking-wide text-slate-600">{group}</h2>
-                <ul className="mt-1">
+                {/* Not a heading: a page's h1 ("Kunder") must be the only heading of that name. */}
+                <p id={`nav-${group}`} className="px-2 text-xs font-semibold uppercase tracking-wide text-slate-600">
+                  {group}
+                </p>
+                <ul className="mt-1" aria-labelledby={`nav-${group}`}>
                   {entries.map((r) => (
                     <li key={r.path}>
                       <NavLink
