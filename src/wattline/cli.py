@@ -34,6 +34,8 @@ app = typer.Typer(
 )
 apikey_app = typer.Typer(help="Manage API keys of the public gateway.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
+user_app = typer.Typer(help="Manage users of the back office (/backoffice).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 datahub_app = typer.Typer(help="Look at DataHub documents as Wattline does.", no_args_is_help=True)
 app.add_typer(datahub_app, name="datahub")
 sim_app = typer.Typer(help="Drive the DataHub simulator.", no_args_is_help=True)
@@ -435,6 +437,39 @@ def apikey_create(
         raise typer.BadParameter(str(exc)) from exc
     except asyncpg.UniqueViolationError as exc:
         raise typer.BadParameter(f"a key named {name!r} exists") from exc
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="the username they log in with, e.g. karin")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scope",
+            help="admin or <service>:read|write (as an API key's), repeatable; default admin",
+        ),
+    ] = None,
+) -> None:
+    """Create a back-office user; the generated password is printed once (only a hash of it
+    is stored)."""
+    from wattline_gateway.domain.api_keys import InvalidScope
+    from wattline_gateway.domain.backoffice import InvalidUsername
+    from wattline_gateway.handlers import create_backoffice_user
+
+    async def run() -> str | None:
+        conn = await _connect("gateway")
+        try:
+            return await create_backoffice_user(conn, name, list(scope or ["admin"]))
+        finally:
+            await conn.close()
+
+    try:
+        password = _run(run())
+    except (InvalidScope, InvalidUsername) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if password is None:
+        raise typer.BadParameter(f"a user named {name!r} exists")
+    typer.echo(password)
 
 
 @apikey_app.command("revoke")

@@ -35,6 +35,10 @@ from wattline.stack import embedded_logins, migrate_all, provision
 COLORS = ["36", "32", "33", "35", "34", "91", "96", "92", "93"]
 
 
+BACKOFFICE_USER = "admin"
+BACKOFFICE_PASSWORD_FILE = "backoffice-password"  # noqa: S105 (a file name)
+
+
 def say(message: str) -> None:
     print(f"wattline     | {message}", flush=True)
 
@@ -328,7 +332,8 @@ class Supervisor:
                     pass
                 await asyncio.sleep(0.5)
         key_note = await self._dev_key()
-        self._describe()
+        login = await self._backoffice_login()
+        path = self._describe(login)
         checks: dict[str, Any] = body.get("checks", {})
         say("readiness:")
         for name, check in sorted(checks.items()):
@@ -338,11 +343,15 @@ class Supervisor:
         say(f"gateway: {self.gateway_url}   API docs: {self.gateway_url}/docs")
         say(f"gateway metrics (Prometheus): {self.metrics_url}")
         say(key_note)
+        say(
+            f"Back office: {self.gateway_url}/backoffice/  "
+            f"(user {login['username']}, password in {path})"
+        )
         say("Ctrl-C stops everything")
 
-    def _describe(self) -> None:
+    def _describe(self, backoffice: dict[str, str] | None = None) -> Path:
         """Record where everything is, for every other `wattline` command (wattline.system)."""
-        system.SystemDescription(
+        return system.SystemDescription(
             pid=os.getpid(),
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
             gateway_url=self.gateway_url,
@@ -359,6 +368,7 @@ class Supervisor:
             mail_url=self.mail_url,
             mail_dir=str(self.mail_dir),
             metrics_url=self.metrics_url,
+            backoffice=backoffice,
         ).write(self.home)
 
     async def _dev_key(self) -> str:
@@ -376,6 +386,21 @@ class Supervisor:
                 await conn.close()
             self._kept(path.name, lambda: secret)
         return f"dev API key (admin): {path}"
+
+    async def _backoffice_login(self) -> dict[str, str]:
+        """The back office's first user, admin (scope admin), made on first start with a
+        random password kept in <home>/backoffice-password; a restart finds it there."""
+        from wattline_gateway.domain.backoffice import new_password
+        from wattline_gateway.handlers import create_backoffice_user
+
+        password = self._kept(BACKOFFICE_PASSWORD_FILE, new_password)
+        conn = await asyncpg.connect(self.admin_dsn, server_settings={"search_path": "gateway"})
+        try:
+            # None: made on an earlier start (with this password, unless changed since).
+            await create_backoffice_user(conn, BACKOFFICE_USER, ["admin"], password=password)
+        finally:
+            await conn.close()
+        return {"username": BACKOFFICE_USER, "password": password}
 
     # -- supervision ----------------------------------------------------------------------
     async def _watch(self) -> None:

@@ -47,6 +47,9 @@ class SystemDescription:
     mail_url: str | None = None  # the local mail server (smtp://127.0.0.1:<port>)
     mail_dir: str | None = None  # ... and the Maildir it writes every message to
     metrics_url: str | None = None  # the gateway's /metrics (not on its public port)
+    # The back office's first user, made on first start: {"username": ..., "password": ...}
+    # (the file is mode 600; the password is kept in <home>/backoffice-password across runs).
+    backoffice: dict[str, str] | None = None
 
     def write(self, home: Path) -> Path:
         """Write atomically (mode 600: it names the admin database URL)."""
