@@ -44,7 +44,7 @@ export function PaymentDetail() {
                 ["Reference", p.reference || "–"],
                 ["Betalerkonto", p.account_id ? <span className="font-mono text-sm">{p.account_id}</span> : "Ukendt"],
                 ["Status", <OpsBadge kind="payment" status={p.status} />],
-                ["Ikke fordelt", formatDkk(p.unallocated)],
+                ["Ufordelt beløb", formatDkk(p.unallocated)],
               ]}
             />
           </Section>
