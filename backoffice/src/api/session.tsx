@@ -1,13 +1,9 @@
 // Who is logged in. The session itself is an HttpOnly cookie the gateway sets: JavaScript never
 // sees it, only the user and scopes GET /api/session answers.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { CSRF_HEADER, problemOf, setUnauthorizedHandler } from "./client";
+import { ApiError, api, ok, setUnauthorizedHandler, type Schemas } from "./client";
 
-export interface SessionUser {
-  username: string;
-  scopes: string[];
-  expires_at: string;
-}
+export type SessionUser = Schemas["SessionOut"];
 
 type State = { kind: "checking" } | { kind: "anonymous"; expired: boolean } | { kind: "user"; user: SessionUser };
 
@@ -19,29 +15,13 @@ interface SessionApi {
 
 const SessionContext = createContext<SessionApi | null>(null);
 
-async function sessionCall(method: "GET" | "POST" | "DELETE", body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = {};
-  if (method !== "GET") headers[CSRF_HEADER.name] = CSRF_HEADER.value;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  return fetch("/api/session", {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<State>({ kind: "checking" });
 
   useEffect(() => {
     let current = true;
-    sessionCall("GET").then(
-      async (response) => {
-        if (!current) return;
-        if (response.ok) setState({ kind: "user", user: (await response.json()) as SessionUser });
-        else setState({ kind: "anonymous", expired: false });
-      },
+    ok(api.GET("/api/session")).then(
+      (user) => current && setState({ kind: "user", user }),
       () => current && setState({ kind: "anonymous", expired: false }),
     );
     setUnauthorizedHandler(() => setState({ kind: "anonymous", expired: true }));
@@ -51,14 +31,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const login = useCallback(async (username: string, password: string) => {
-    const response = await sessionCall("POST", { username, password });
-    if (!response.ok) throw await problemOf(response);
-    setState({ kind: "user", user: (await response.json()) as SessionUser });
+    const user = await ok(api.POST("/api/session", { body: { username, password } }));
+    setState({ kind: "user", user });
   }, []);
 
   const logout = useCallback(async () => {
-    const response = await sessionCall("DELETE");
-    if (!response.ok && response.status !== 401) throw await problemOf(response);
+    try {
+      await api.DELETE("/api/session");
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401)) throw err; // already logged out
+    }
     setState({ kind: "anonymous", expired: false });
   }, []);
 
