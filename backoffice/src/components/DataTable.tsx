@@ -30,6 +30,8 @@ interface Props<T> {
   pageSize?: number;
   empty?: ReactNode;
   busy?: boolean;
+  /** Client-side search: a search box filters the rows whose text contains what is typed. */
+  searchText?: (row: T) => string;
 }
 
 type Sort = { key: string; direction: "ascending" | "descending" } | null;
@@ -42,18 +44,32 @@ function compare(a: string | number | null, b: string | number | null): number {
   return String(a).localeCompare(String(b), "da-DK", { numeric: true });
 }
 
-export function DataTable<T>({ caption, columns, rows, rowKey, rowHref, paging, pageSize = 25, empty, busy }: Props<T>) {
+export function DataTable<T>({
+  caption,
+  columns,
+  rows,
+  rowKey,
+  rowHref,
+  paging,
+  pageSize = 25,
+  empty,
+  busy,
+  searchText,
+}: Props<T>) {
   const navigate = useNavigate();
   const [sort, setSort] = useState<Sort>(null);
   const [clientPage, setClientPage] = useState(1);
+  const [query, setQuery] = useState("");
 
   const sorted = useMemo(() => {
+    const needle = query.toLocaleLowerCase("da-DK");
+    const found = searchText && needle ? rows.filter((r) => searchText(r).toLocaleLowerCase("da-DK").includes(needle)) : rows;
     const column = sort && columns.find((c) => c.key === sort.key);
-    if (!column?.sortValue || !sort) return rows;
+    if (!column?.sortValue || !sort) return found;
     const value = column.sortValue;
     const sign = sort.direction === "ascending" ? 1 : -1;
-    return [...rows].sort((a, b) => sign * compare(value(a), value(b)));
-  }, [rows, columns, sort]);
+    return [...found].sort((a, b) => sign * compare(value(a), value(b)));
+  }, [rows, columns, sort, query, searchText]);
 
   const pages = paging
     ? Math.max(1, Math.ceil(paging.total / paging.pageSize))
@@ -72,6 +88,18 @@ export function DataTable<T>({ caption, columns, rows, rowKey, rowHref, paging, 
 
   return (
     <div>
+      {searchText && (
+        <div className="mb-3">
+          <SearchBox
+            label={`Søg i ${caption.toLocaleLowerCase("da-DK")}`}
+            value={query}
+            onSearch={(text) => {
+              setQuery(text);
+              setClientPage(1);
+            }}
+          />
+        </div>
+      )}
       <div className="overflow-x-auto rounded-md border border-slate-200 bg-white">
         <table className="w-full border-collapse text-left" aria-busy={busy || undefined}>
           <caption className="sr-only">{caption}</caption>

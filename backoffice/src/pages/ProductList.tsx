@@ -5,8 +5,8 @@ import { PageHeader } from "../components/Page";
 import { Loaded } from "../components/States";
 import { formatDate, formatDkk, formatDkkPerKwh } from "../lib/format";
 import { PRICE_TYPE, lookup } from "../lib/labels";
-import { useApi } from "../lib/useApi";
 import { useSearchParams } from "react-router";
+import { useApi } from "../lib/useApi";
 
 type Row = Schemas["PortfolioProductOffer"];
 
@@ -68,6 +68,7 @@ export function ProductList() {
             rowKey={(r) => r.product_id}
             rowHref={(r) => `/products/${r.product_id}`}
             empty="Ingen produkter."
+            searchText={(r) => `${r.name} ${r.description}`}
           />
         )}
       </Loaded>
