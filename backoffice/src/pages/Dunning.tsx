@@ -22,15 +22,17 @@ const claimColumns: Column<Claim>[] = [
   { key: "handed_off_on", header: "Overdraget", cell: (c) => formatDate(c.handed_off_on), sortValue: (c) => c.handed_off_on },
 ];
 
-/** Open invoices past their due date, every page of them (bounded). */
-async function overdueInvoices(): Promise<Invoice[]> {
-  const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Europe/Copenhagen" });
+// Today in Denmark (the browser's clock, not a simulated market's), as YYYY-MM-DD.
+const today = () => new Date().toLocaleDateString("sv-SE", { timeZone: "Europe/Copenhagen" });
+
+/** Open invoices due before *cutoff*, every page of them (bounded). */
+async function overdueInvoices(cutoff: string): Promise<Invoice[]> {
   const found: Invoice[] = [];
   for (const status of ["issued", "partly_paid"] as const) {
     let after: string | undefined;
     for (let guard = 0; guard < 20; guard++) {
       const page = await ok(api.GET("/api/invoices", { params: { query: { status, after, limit: 500 } } }));
-      found.push(...page.items.filter((i) => i.kind === "invoice" && i.due_date < today && Number(i.amount_due) > 0));
+      found.push(...page.items.filter((i) => i.kind === "invoice" && i.due_date < cutoff && Number(i.amount_due) > 0));
       if (!page.next) break;
       after = page.next;
     }
@@ -39,9 +41,10 @@ async function overdueInvoices(): Promise<Invoice[]> {
 }
 
 export function Dunning() {
-  const { values, apply, key } = useFilters(["since"]);
+  const { values, apply, key } = useFilters(["since", "due_before"]);
+  const cutoff = /^\d{4}-\d{2}-\d{2}$/.test(values.due_before) ? values.due_before : today();
   const claims = useApi(() => ok(api.GET("/api/dunning/collection", { params: { query: { since: values.since || undefined } } })), [key]);
-  const overdue = useApi(overdueInvoices, []);
+  const overdue = useApi(() => overdueInvoices(cutoff), [cutoff]);
   return (
     <>
       <PageHeader
@@ -52,7 +55,17 @@ export function Dunning() {
           </a>
         }
       />
+      <FilterBar
+        key={key}
+        values={values}
+        onApply={apply}
+        fields={[
+          { name: "due_before", label: "Forfaldne før", type: "date" },
+          { name: "since", label: "Overdraget siden", type: "date" },
+        ]}
+      />
       <Section title="Forfaldne fakturaer">
+        <p className="mb-2 text-sm text-slate-700">Åbne fakturaer med forfald før {formatDate(cutoff)}.</p>
         {overdue.error !== undefined ? (
           <ErrorState error={overdue.error} onRetry={overdue.reload} />
         ) : (
@@ -68,7 +81,6 @@ export function Dunning() {
         )}
       </Section>
       <Section title="Overdraget til inkasso">
-        <FilterBar key={key} values={values} onApply={apply} fields={[{ name: "since", label: "Overdraget siden", type: "date" }]} />
         {claims.error !== undefined ? (
           <ErrorState error={claims.error} onRetry={claims.reload} />
         ) : (
