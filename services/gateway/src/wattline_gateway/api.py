@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -21,13 +22,14 @@ from litestar.di import Provide
 from litestar.enums import HttpMethod
 from litestar.openapi import OpenAPIConfig
 from litestar.params import FromPath
+from litestar.response import Redirect
 from wattline_platform import identity
 from wattline_platform.logging import CORRELATION_HEADER, correlation_id_var, get_logger
 from wattline_platform.openapi_problems import document_problems
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_gateway import audit_api, docs, handlers, portal_api, session_api
+from wattline_gateway import audit_api, backoffice_files, docs, handlers, portal_api, session_api
 from wattline_gateway.adapters import api_keys as repo
 from wattline_gateway.adapters import portal_tokens as portal_repo
 from wattline_gateway.adapters.backoffice import Session
@@ -80,6 +82,7 @@ class Gateway:
     # A back-office user's browser session (session_api): how long it lives, how fast it goes.
     session_lifetime: timedelta = timedelta(hours=8)
     session_rate_limit_per_minute: int = 600
+    backoffice_dir: Path | None = None  # the built web app served at /backoffice/
     _failures: FailureLimiter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -426,11 +429,42 @@ def routes(gateway: Gateway) -> list[Any]:
             headers={**DOCS_HEADERS, "cache-control": "public, max-age=86400, immutable"},
         )
 
+    # Litestar routes /backoffice and /backoffice/ alike: the app's relative URLs need the slash.
+    @get(
+        [backoffice_files.PREFIX, f"{backoffice_files.PREFIX}/{{rest:path}}"],
+        include_in_schema=False,
+    )
+    async def backoffice_file(
+        request: Request[Any, Any, Any], rest: FromPath[str] = ""
+    ) -> Response[bytes] | Redirect:
+        raw = request.scope.get("raw_path") or request.scope["path"].encode()
+        if not rest and not raw.endswith(b"/"):
+            return Redirect(f"{backoffice_files.PREFIX}/")
+        try:
+            found = backoffice_files.find(gateway.backoffice_dir, rest)
+        except backoffice_files.NotBuilt:
+            raise Problem(
+                404,
+                "backoffice-not-built",
+                "The back office is not built",
+                "run `make backoffice` (or set WATTLINE_GATEWAY_BACKOFFICE_DIR to its build)",
+            ) from None
+        except backoffice_files.NotFound:
+            raise Problem(
+                404, "not-found", "No such file", f"{backoffice_files.PREFIX}/{rest}"
+            ) from None
+        return Response(
+            await asyncio.to_thread(found.path.read_bytes),
+            media_type=found.media_type,
+            headers={**backoffice_files.HEADERS, "cache-control": found.cache_control},
+        )
+
     return [
         proxy,
         openapi,
         docs_page,
         docs_asset,
+        backoffice_file,
         *own_routes(gateway),
     ]
 

@@ -20,6 +20,13 @@ from wattline_gateway.domain.portal_tokens import BackOfficeIssuer
 SPEC = ServiceSpec("gateway", Path(__file__).resolve().parents[2] / "migrations", messaging=False)
 
 
+def _checkout_backoffice() -> Path | None:
+    """The checkout's backoffice/dist (services/gateway/src/wattline_gateway -> the root),
+    when this runs from a checkout that has built it."""
+    built = Path(__file__).resolve().parents[4] / "backoffice" / "dist"
+    return built if built.is_dir() else None
+
+
 class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WATTLINE_GATEWAY_", extra="ignore")
 
@@ -30,8 +37,8 @@ class GatewaySettings(ServiceSettings):
         le=65535,
         description=(
             "port of the gateway's /metrics, apart from its public port (which serves only "
-            "/health/*, /docs, the OpenAPI document and /api/*): for Prometheus, never publish "
-            "it; 0 takes any free port"
+            "/health/*, /docs, the OpenAPI document, /backoffice/ and /api/*): for Prometheus, "
+            "never publish it; 0 takes any free port"
         ),
     )
     # No default: the services' addresses belong to the deployment (`wattline up` and
@@ -77,6 +84,13 @@ class GatewaySettings(ServiceSettings):
         le=24 * 30,
         description="how long a back-office user's login (POST /api/session) lasts",
     )
+    backoffice_dir: Path | None = Field(
+        default=None,
+        description=(
+            "the back office's build (Vite's dist/), served at /backoffice/; unset: the "
+            "checkout's backoffice/dist when it exists (`make backoffice` builds it)"
+        ),
+    )
     connect_timeout_s: float = Field(default=2.0, description="connecting to a service")
     read_timeout_s: float = Field(default=30.0, description="waiting for a service's answer")
     max_body_bytes: int = Field(
@@ -114,6 +128,7 @@ def build(settings: GatewaySettings | None = None) -> Service[GatewaySettings]:
         portal_issuer=BackOfficeIssuer(timedelta(minutes=settings.portal_token_ttl_minutes)),
         portal_rate_limit_per_minute=settings.portal_rate_limit_per_minute,
         session_lifetime=timedelta(hours=settings.session_hours),
+        backoffice_dir=settings.backoffice_dir or _checkout_backoffice(),
         identity_key=None
         if platform.identity_key is None
         else platform.identity_key.get_secret_value(),
