@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { api, ok, type Schemas } from "../api/client";
 import { DataTable, type Column } from "../components/DataTable";
@@ -107,15 +107,21 @@ function AllocateForm({ payment, onCancel, onDone }: { payment: Payment; onCance
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const trimmed = account.trim();
+  // The account's open invoices, asked for once typing pauses (not on every keystroke).
+  const [lookedUp, setLookedUp] = useState("");
+  useEffect(() => {
+    const timer = setTimeout(() => setLookedUp(trimmed), 400);
+    return () => clearTimeout(timer);
+  }, [trimmed]);
   const open = useApi(async () => {
-    if (!trimmed) return [];
+    if (!lookedUp) return [];
     const [issued, partly] = await Promise.all(
       (["issued", "partly_paid"] as const).map((status) =>
-        ok(api.GET("/api/invoices", { params: { query: { account: trimmed, status, limit: 500 } } })),
+        ok(api.GET("/api/invoices", { params: { query: { account: lookedUp, status, limit: 500 } } })),
       ),
     );
     return [...(issued?.items ?? []), ...(partly?.items ?? [])].filter((i) => i.kind === "invoice");
-  }, [trimmed]);
+  }, [lookedUp]);
 
   const review = (e: FormEvent) => {
     e.preventDefault();
