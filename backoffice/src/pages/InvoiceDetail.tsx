@@ -77,7 +77,12 @@ export function InvoiceDetail() {
                 ["Type", lookup(INVOICE_KIND, inv.kind)],
                 ["Status", <OpsBadge kind="invoice" status={inv.status} />],
                 ["Kontonummer", String(inv.account_number)],
-                ["Betalerkonto", <span className="font-mono text-sm">{inv.account_id}</span>],
+                [
+                  "Betalerkonto",
+                  <Link to={`/invoices?account=${encodeURIComponent(inv.account_id)}`} className="link font-mono text-sm" title="Kontoens fakturaer">
+                    {inv.account_id}
+                  </Link>,
+                ],
                 ["Afregningsperiode", inv.cycle ?? "–"],
                 ["Periode", formatPeriod(inv.period_start, inv.period_end)],
                 ["Udstedt", formatDate(inv.issue_date)],

@@ -42,7 +42,16 @@ export function PaymentDetail() {
                 ["Beløb", formatDkk(p.amount)],
                 ["Kilde", lookup(PAYMENT_SOURCE, p.source)],
                 ["Reference", p.reference || "–"],
-                ["Betalerkonto", p.account_id ? <span className="font-mono text-sm">{p.account_id}</span> : "Ukendt"],
+                [
+                  "Betalerkonto",
+                  p.account_id ? (
+                    <Link to={`/invoices?account=${encodeURIComponent(p.account_id)}`} className="link font-mono text-sm" title="Kontoens fakturaer">
+                      {p.account_id}
+                    </Link>
+                  ) : (
+                    "Ukendt"
+                  ),
+                ],
                 ["Status", <OpsBadge kind="payment" status={p.status} />],
                 ["Ufordelt beløb", formatDkk(p.unallocated)],
               ]}
