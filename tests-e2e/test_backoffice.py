@@ -13,11 +13,13 @@ checked by axe-core (no critical violation) and photographed (browser.py).
 
 from __future__ import annotations
 
+import io
 import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser import (
@@ -31,8 +33,10 @@ from browser import (
     dkk,
     log_in,
     new_context,
+    normalised,
 )
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from pypdf import PdfReader
 from scenario import Scenario, eventually, started
 from wattline_simulator.domain.seeding import SeededPoint, seeded_points
 
@@ -155,7 +159,11 @@ async def test_a_signup_at_an_address_with_three_metering_points_becomes_active(
     at: dict[object, list[SeededPoint]] = defaultdict(list)
     for point in market:
         at[point.dar_id].append(point)
-    [address] = [ps for ps in at.values() if len(ps) == 3 and ps[0].supplier_gln != OUR_GLN]
+    [address] = [
+        ps
+        for ps in at.values()
+        if len(ps) == 3 and all(p.supplier_gln != OUR_GLN and not p.blocked for p in ps)
+    ]
     chosen = address[2]  # the second consumption point, not the first one listed
     assert chosen.metering_point_type == "E17"
     system.taken.add(chosen.gsrn)
@@ -171,7 +179,7 @@ async def test_a_signup_at_an_address_with_three_metering_points_becomes_active(
     await page.get_by_role("button", name="Opret tilmelding").click()
     await expect(page.get_by_text("Vælg målepunktet på adressen.")).to_be_visible()
     await page.get_by_role("radio", name=chosen.gsrn).check()
-    await page.get_by_label("Produkt").select_option(index=1)
+    await page.get_by_label("Produkt", exact=True).select_option(index=1)
     await page.get_by_label("Navn", exact=True).fill("Anders Jensen")
     await page.get_by_label("CPR-nummer").fill(system.cpr(chosen))
     await page.get_by_label("E-mail").fill("anders@example.dk")
@@ -194,7 +202,8 @@ async def test_a_signup_at_an_address_with_three_metering_points_becomes_active(
     await system.then_process_becomes(signup_id, "effectuation_pending")
     await page.reload()
     await expect(page.get_by_text("Afventer ikrafttræden").first).to_be_visible()
-    await expect(page.get_by_text(danish_date(signup["effective_date"]))).to_be_visible()
+    facts = page.get_by_role("region", name="Tilmelding")
+    await expect(facts).to_contain_text(danish_date(signup["effective_date"]))
 
     # When the market clock reaches the switch date, DataHub effectuates it: active.
     effective = signup["effective_date"]
@@ -348,3 +357,98 @@ async def test_a_settlement_runs_lines(
         await expect(lines).to_contain_text(other["gsrn"])
     await accessible(staff, "settlement-run")
     await staff.screenshot("settlement-run")
+
+
+async def an_invoice(system: Scenario) -> dict[str, Any]:
+    """One of January's invoices, in detail."""
+    items = (await system.get("/api/invoices", params={"cycle": "2025-01"}))["items"]
+    assert items, "January's cycle issued no invoice"
+    found: dict[str, Any] = await system.get(f"/api/invoices/{items[0]['invoice_id']}")
+    return found
+
+
+async def test_an_invoice_and_its_pdf(
+    staff: Watched, system: Scenario, january: dict[str, object]
+) -> None:
+    invoice = await an_invoice(system)
+    page = staff.page
+    # The list of January's invoices shows its total in Danish format
+    await staff.open("/invoices?cycle=2025-01")
+    listed = page.get_by_role("table", name="Fakturaer")
+    await expect(listed).to_contain_text(str(invoice["number"]))
+    await expect(listed).to_contain_text(dkk(invoice["total"]))
+    await accessible(staff, "invoices")
+    await staff.screenshot("invoices")
+    # Its page: every line's metering point, the total, and the PDF the payer got
+    await staff.open(f"/invoices/{invoice['invoice_id']}")
+    await expect(page.locator("main")).to_contain_text(dkk(invoice["total"]))
+    lines = page.get_by_role("table", name="Fakturalinjer")
+    for gsrn in {line["gsrn"] for line in invoice["lines"] if line.get("gsrn")}:
+        await expect(lines).to_contain_text(gsrn)
+    await accessible(staff, "invoice")
+    await staff.screenshot("invoice")
+    href = await page.get_by_role("link", name="Åbn PDF").get_attribute("href")
+    assert href, "no PDF link"
+    bill = await page.context.request.get(href)  # as the new tab asks: the session's cookie
+    assert bill.status == 200 and bill.headers["content-type"].startswith("application/pdf")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(await bill.body())).pages)
+    assert dkk(invoice["total"]).removesuffix(" kr.") in normalised(text), text[:500]
+
+
+async def test_a_payment_on_the_suspense_list_is_placed(
+    staff: Watched, system: Scenario, january: dict[str, object]
+) -> None:
+    # Given a bank transfer whose reference names nothing of ours
+    invoice = await an_invoice(system)
+    statement = "entry_id,booking_date,amount,reference\nbt-suspense-1,2025-02-03,123.45,ukendt\n"
+    booked = await system.call(
+        "POST", "/api/payments/bank-statements", content=statement.encode(),
+        headers={"content-type": "text/csv"},
+    )  # fmt: skip
+    assert booked.status_code == 200, booked.text
+    [waiting] = [
+        p
+        for p in (await system.get("/api/payments/suspense"))["items"]
+        if p["reference"] == "ukendt"
+    ]
+    page = staff.page
+    # Then it waits on the suspense list, and staff place it on the payer's invoice
+    await staff.open("/payments/suspense")
+    suspense = page.get_by_role("table", name="Ikke-fordelte betalinger")
+    await expect(suspense).to_contain_text("123,45 kr.")
+    await accessible(staff, "suspense")
+    await staff.screenshot("suspense")
+    await page.get_by_role("button", name="Fordel betaling på 123,45").click()
+    await page.get_by_label("Betalerkonto").fill(str(invoice["account_id"]))
+    await page.get_by_role("button", name="Fordel betaling", exact=True).click()
+    await page.get_by_role("button", name="Bekræft fordeling").click()
+    await expect(page.get_by_role("status").first).to_be_visible()
+    await expect(suspense).not_to_contain_text("123,45 kr.")
+    placed = await system.get(f"/api/payments/{waiting['payment_id']}")
+    assert placed["account_id"] == invoice["account_id"], placed
+    assert placed["status"] == "matched", placed
+
+
+async def test_a_dead_letter_is_retried(staff: Watched, system: Scenario) -> None:
+    # Given a message from DataHub that cannot be read (not JSON): dead-lettered
+    message_id = await system.when_datahub_sends("MeasureData", b"{this is not json")
+    await eventually(
+        lambda: system.get("/api/datahub/dead-letters"),
+        lambda page: any(i["id"] == message_id for i in page["items"]),
+        60,
+    )
+    page = staff.page
+    await staff.open("/datahub/dead-letters")
+    letters = page.get_by_role("table", name="Afviste beskeder")
+    row = letters.get_by_role("row").filter(has_text=message_id)
+    await expect(row).to_contain_text("MeasureData")
+    await accessible(staff, "dead-letters")
+    await staff.screenshot("dead-letters")
+    # When staff retry it, the parser still refuses it: the problem is shown, the letter stays
+    with staff.expecting(422, f"/api/datahub/dead-letters/{message_id}/retry"):
+        await row.get_by_role("button", name=f"Prøv igen: besked {message_id}").click()
+        await expect(row.get_by_role("alert")).to_be_visible()
+    title = await row.get_by_test_id("problem-title").inner_text()
+    assert title and title != "Noget gik galt", title
+    listed = await system.get("/api/datahub/dead-letters")
+    assert any(i["id"] == message_id for i in listed["items"]), listed
