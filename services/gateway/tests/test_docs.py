@@ -147,7 +147,7 @@ async def test_docs_page_serves_every_file_it_references_itself(rig: Rig) -> Non
     client = rig.client
     page = await client.get("/docs")  # no API key: the docs are public
     assert page.status_code == 200
-    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-type"] == "text/html; charset=utf-8"  # once, not twice
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert "connect-src 'self'" in page.headers["content-security-policy"]
     html = page.text
@@ -168,6 +168,7 @@ async def test_docs_page_serves_every_file_it_references_itself(rig: Rig) -> Non
         assert answer.status_code == 200, url
         media_type, least = _expected(url)
         assert answer.headers["content-type"].startswith(media_type), url
+        assert answer.headers["content-type"].count("charset") <= 1, url
         assert len(answer.content) >= least, url
         bodies[url] = answer.content
 
@@ -187,6 +188,8 @@ async def test_docs_page_serves_every_file_it_references_itself(rig: Rig) -> Non
         "/api/products",
         "/api/settlement/runs",
         "/api/audit",
+        "/api/api-keys",
+        "/api/api-keys/{name}",
         "/api/portal-tokens",
         "/api/portal-tokens/{token_id}",
         "/api/session",
@@ -254,6 +257,8 @@ async def test_a_service_that_is_down_is_named_and_the_rest_still_shown(postgres
         assert set(doc["paths"]) == {
             "/api/settlement/runs",
             "/api/audit",
+            "/api/api-keys",
+            "/api/api-keys/{name}",
             "/api/portal-tokens",
             "/api/portal-tokens/{token_id}",
             "/api/session",

@@ -58,12 +58,13 @@ def asset_url(name: str) -> str:
     return f"{ASSETS_PATH}/{SWAGGER_UI_VERSION}/{name}"
 
 
-# URL name -> (file in the Swagger UI bundle, or None for the initializer above; media type)
+# URL name -> (file in the Swagger UI bundle, or None for the initializer above; media type,
+# to which Litestar adds "; charset=utf-8" for text/*)
 ASSETS: dict[str, tuple[str | None, str]] = {
-    "swagger-ui-bundle.js": ("swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
-    "swagger-ui.css": ("swagger-ui.css", "text/css; charset=utf-8"),
+    "swagger-ui-bundle.js": ("swagger-ui-bundle.js", "text/javascript"),
+    "swagger-ui.css": ("swagger-ui.css", "text/css"),
     "favicon-32x32.png": ("favicon-32x32.png", "image/png"),
-    "wattline-docs.js": (None, "text/javascript; charset=utf-8"),
+    "wattline-docs.js": (None, "text/javascript"),
 }
 
 
