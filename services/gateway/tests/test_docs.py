@@ -188,6 +188,8 @@ async def test_docs_page_serves_every_file_it_references_itself(rig: Rig) -> Non
         "/api/products",
         "/api/settlement/runs",
         "/api/audit",
+        "/api/api-keys",
+        "/api/api-keys/{name}",
         "/api/portal-tokens",
         "/api/portal-tokens/{token_id}",
         "/api/session",
@@ -255,6 +257,8 @@ async def test_a_service_that_is_down_is_named_and_the_rest_still_shown(postgres
         assert set(doc["paths"]) == {
             "/api/settlement/runs",
             "/api/audit",
+            "/api/api-keys",
+            "/api/api-keys/{name}",
             "/api/portal-tokens",
             "/api/portal-tokens/{token_id}",
             "/api/session",

@@ -29,7 +29,15 @@ from wattline_platform.openapi_problems import document_problems
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
 
-from wattline_gateway import audit_api, backoffice_files, docs, handlers, portal_api, session_api
+from wattline_gateway import (
+    apikeys_api,
+    audit_api,
+    backoffice_files,
+    docs,
+    handlers,
+    portal_api,
+    session_api,
+)
 from wattline_gateway.adapters import api_keys as repo
 from wattline_gateway.adapters import portal_tokens as portal_repo
 from wattline_gateway.adapters.backoffice import Session
@@ -92,7 +100,7 @@ class Gateway:
             raise ValueError(f"aliases {shadowed} are also service names")
         if audit_api.FIRST_SEGMENT in {*self.aliases, *self.services}:
             raise ValueError(f"/api/{audit_api.FIRST_SEGMENT} is the gateway's own audit trail")
-        for own in (portal_api.FIRST_SEGMENT, session_api.FIRST_SEGMENT):
+        for own in (portal_api.FIRST_SEGMENT, session_api.FIRST_SEGMENT, apikeys_api.FIRST_SEGMENT):
             if own in {*self.aliases, *self.services}:
                 raise ValueError(f"/api/{own} is the gateway's own")
 
@@ -251,6 +259,13 @@ class Gateway:
             self._keys.clear()
         self._keys[prefix] = (now, stored)
         return stored
+
+    def forget_key(self, name: str) -> None:
+        """Drop the key called *name* from this process's cache: revoked here, it is refused
+        at once (other gateway processes refuse it when their copy expires)."""
+        for prefix, (_, stored) in list(self._keys.items()):
+            if stored is not None and stored.name == name:
+                del self._keys[prefix]
 
     def throttle(self, key: repo.StoredKey) -> None:
         # A customer's portal tokens share one bucket: logging in again is no way round it.
@@ -518,9 +533,11 @@ def public_openapi(gateway: Gateway, parts: dict[str, dict[str, Any] | None]) ->
 
 
 def own_routes(gateway: Gateway) -> list[Any]:
-    """The gateway's own ``/api`` routes: the audit trail, portal tokens, the session."""
+    """The gateway's own ``/api`` routes: the audit trail, API keys, portal tokens, the
+    session."""
     return [
         *audit_api.routes(gateway),
+        *apikeys_api.routes(gateway),
         *portal_api.routes(gateway),
         *session_api.routes(gateway),
     ]

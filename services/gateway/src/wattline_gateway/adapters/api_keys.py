@@ -79,3 +79,13 @@ async def list_keys(conn: asyncpg.Connection) -> list[asyncpg.Record]:
            FROM api_keys ORDER BY name"""
     )
     return rows
+
+
+async def listed(conn: asyncpg.Connection, name: str) -> asyncpg.Record | None:
+    """The key called *name* as ``list_keys`` shows it (no hash), or None."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """SELECT name, prefix, scopes, rate_limit_per_minute, channel, created_at, revoked_at
+           FROM api_keys WHERE name = $1""",
+        name,
+    )
+    return row
