@@ -1,6 +1,7 @@
 // Every page of the back office: its route and, when it has one, its place in the navigation.
 // Adding a page: a file in pages/, one entry here (with `nav` when it belongs in the menu).
 import type { ReactNode } from "react";
+import { ApiKeys } from "./pages/ApiKeys";
 import { Audit } from "./pages/Audit";
 import { DeadLetters } from "./pages/DeadLetters";
 import { Dunning } from "./pages/Dunning";
@@ -53,4 +54,5 @@ export const ROUTES: PageRoute[] = [
   { path: "/reconciliation", element: <Reconciliation />, nav: { label: "Afstemning", group: "Drift" } },
   { path: "/reconciliation/energy/:gridArea/:date", element: <ReconciliationDay /> },
   { path: "/audit", element: <Audit />, nav: { label: "Revisionsspor", group: "Drift" } },
+  { path: "/api-keys", element: <ApiKeys />, nav: { label: "API-nøgler", group: "Drift" } },
 ];
