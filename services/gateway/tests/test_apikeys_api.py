@@ -13,7 +13,7 @@ import pytest
 from litestar import Litestar, get
 from litestar.params import FromPath
 from wattline_gateway.bootstrap import SPEC, GatewaySettings, build
-from wattline_gateway.handlers import create_api_key
+from wattline_gateway.handlers import create_api_key, create_backoffice_user
 from wattline_platform import migrations
 from wattline_platform.testing import serve_app
 
@@ -141,3 +141,27 @@ async def test_only_an_admin_back_office_caller_manages_keys(gateway: Gateway) -
         _problem(await client.delete("/api/api-keys/reader", headers=headers), 403)
     _problem(await client.get("/api/api-keys"), 401)
     assert await conn.fetchval("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL") == 2
+
+
+async def test_a_back_office_admin_session_manages_keys_with_the_csrf_header(
+    gateway: Gateway,
+) -> None:
+    client, conn = gateway
+    await create_backoffice_user(conn, "anna", ["admin"], password="a long test password")
+    login = await client.post(
+        "/api/session", json={"username": "anna", "password": "a long test password"}
+    )
+    assert login.status_code == 200, login.text
+    wanted = {"name": "erp", "scopes": ["settlement:read"]}
+
+    csrf = _problem(await client.post("/api/api-keys", json=wanted), 403)
+    assert csrf["type"].endswith("csrf")
+    created = await client.post(
+        "/api/api-keys", json=wanted, headers={"X-Requested-By": "wattline-backoffice"}
+    )
+    assert created.status_code == 201, created.text
+    assert [row["name"] for row in (await client.get("/api/api-keys")).json()] == ["erp"]
+    entry = await conn.fetchrow(
+        "SELECT key_name, target, status FROM audit_log WHERE path = '/api/api-keys'"
+    )
+    assert dict(entry) == {"key_name": "user:anna", "target": "erp", "status": 201}
