@@ -59,7 +59,6 @@ async def test_staff_create_a_key_it_works_they_revoke_it_and_it_is_refused(
     await expect(row).to_contain_text("settlement:read")
     await expect(row).to_contain_text("Back office")
     await accessible(staff, "api-keys")
-    await staff.screenshot("api-keys")
 
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         auth = {"X-API-Key": secret}
