@@ -16,26 +16,20 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from browser import (
-    ARGS,
-    CHROMIUM,
-    DIST,
     Watched,
     accessible,
     credentials,
     danish_date,
     dkk,
-    log_in,
-    new_context,
     normalised,
 )
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from playwright.async_api import Locator, Page, expect
 from pypdf import PdfReader
 from scenario import Scenario, eventually, started
 from wattline_simulator.domain.seeding import SeededPoint, seeded_points
@@ -48,7 +42,6 @@ OUR_GLN = "5799994000015"  # the simulator's supplier: us
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
-    assert DIST.exists(), f"the back office is not built ({DIST}): run `make backoffice`"
     yield from started(
         tmp_path_factory.mktemp("wattline-backoffice"),
         {
@@ -67,37 +60,6 @@ async def market(system: Scenario, tmp_path_factory: pytest.TempPathFactory) -> 
         cwd=tmp_path_factory.mktemp("go-live"),
     )  # fmt: skip
     return list(seeded_points(SEED, POINTS, supplier_gln=OUR_GLN, ours_share=float(OURS_SHARE)))
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    """One chromium for the session (Debian's; Playwright's own download is not used)."""
-    assert CHROMIUM.exists(), f"no chromium at {CHROMIUM}: `make test` installs it"
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
-async def anonymous(browser: Browser, system: Scenario, tmp_path: Path) -> AsyncIterator[Watched]:
-    """A browser that has not logged in."""
-    context = await new_context(browser, system.url)
-    watched = Watched(await context.new_page(), system.url, tmp_path)
-    yield watched
-    await context.close()
-    watched.assert_clean()
-
-
-@pytest.fixture
-async def staff(browser: Browser, system: Scenario, tmp_path: Path) -> AsyncIterator[Watched]:
-    """A browser logged in as the back-office user `wattline up` made."""
-    context = await new_context(browser, system.url)
-    await log_in(context, credentials(system.home))
-    watched = Watched(await context.new_page(), system.url, tmp_path)
-    yield watched
-    await context.close()
-    watched.assert_clean()
 
 
 def free_points(market: list[SeededPoint]) -> list[SeededPoint]:

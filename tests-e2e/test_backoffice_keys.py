@@ -5,13 +5,11 @@ secret once, the key reads the API, staff revoke it on the page and the API refu
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
-from browser import ARGS, CHROMIUM, DIST, Watched, accessible, credentials, log_in, new_context
-from playwright.async_api import Browser, async_playwright, expect
+from browser import Watched, accessible
+from playwright.async_api import expect
 from scenario import Scenario, eventually
 
 pytestmark = pytest.mark.e2e
@@ -19,23 +17,6 @@ pytestmark = pytest.mark.e2e
 # The gateway that revoked a key drops it from its cache at once; any other gateway process
 # would refuse it when its cached copy ends (api.KEY_CACHE_SECONDS, 30 s).
 REFUSED_WITHIN_S = 35
-
-
-@pytest.fixture
-async def staff(system: Scenario, tmp_path: Path) -> AsyncIterator[Watched]:
-    """The admin's logged-in browser (chromium as browser.py starts it)."""
-    assert DIST.exists(), f"the back office is not built ({DIST}): run `make backoffice`"
-    async with async_playwright() as playwright:
-        browser: Browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=ARGS
-        )
-        context = await new_context(browser, system.url)
-        await log_in(context, credentials(system.home))
-        watched = Watched(await context.new_page(), system.url, tmp_path)
-        yield watched
-        await context.close()
-        await browser.close()
-    watched.assert_clean()
 
 
 async def test_staff_create_a_key_it_works_they_revoke_it_and_it_is_refused(
