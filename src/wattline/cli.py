@@ -421,7 +421,7 @@ def apikey_create(
 ) -> None:
     """Create a key; it is printed once and only its hash is stored."""
     import asyncpg
-    from wattline_gateway.domain.api_keys import InvalidChannel, InvalidScope
+    from wattline_gateway.domain.api_keys import InvalidChannel, InvalidName, InvalidScope
     from wattline_gateway.handlers import create_api_key
 
     async def run() -> str:
@@ -433,7 +433,7 @@ def apikey_create(
 
     try:
         typer.echo(_run(run()))
-    except (InvalidScope, InvalidChannel) as exc:
+    except (InvalidScope, InvalidChannel, InvalidName) as exc:
         raise typer.BadParameter(str(exc)) from exc
     except asyncpg.UniqueViolationError as exc:
         raise typer.BadParameter(f"a key named {name!r} exists") from exc

@@ -60,3 +60,25 @@ def test_buckets_by_name_are_bounded_and_forget_the_least_recently_used() -> Non
     assert len(buckets) == 2
     assert "customer-b" not in buckets and "customer-a" in buckets
     assert buckets.get("customer-a", 5) is not first  # a changed limit starts a full bucket
+
+
+def test_key_names_cannot_pass_for_a_back_office_user() -> None:
+    # The audit trail names sessions user:<name>; the CLI's keys are checked like the API's.
+    assert api_keys.validate_name("erp.nightly-1") == "erp.nightly-1"
+    for bad in ("user:karin", "", "-x", "a" * 101, "é"):
+        with pytest.raises(api_keys.InvalidName):
+            api_keys.validate_name(bad)
+
+
+def test_a_forgiven_failure_is_given_back_once_and_never_above_the_limit() -> None:
+    limiter = FailureLimiter(per_minute=2)
+    limiter.fail("10.0.0.1", now=100.0)
+    limiter.fail("10.0.0.1", now=100.0)
+    assert limiter.blocked_for("10.0.0.1", now=100.0) > 0
+    limiter.forgive("10.0.0.1", now=100.0)
+    assert limiter.blocked_for("10.0.0.1", now=100.0) == 0
+    limiter.forgive("10.0.0.1", now=100.0)
+    limiter.forgive("10.0.0.1", now=100.0)  # capped at the limit: two more failures block it
+    limiter.fail("10.0.0.1", now=100.0)
+    limiter.fail("10.0.0.1", now=100.0)
+    assert limiter.blocked_for("10.0.0.1", now=100.0) > 0

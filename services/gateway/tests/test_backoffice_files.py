@@ -93,6 +93,7 @@ async def test_nothing_outside_the_build_and_missing_files_are_problems(
         "/backoffice/..%2Fsecret.txt",
         "/backoffice/assets/..%2F..%2Fsecret.txt",
         "/backoffice/%2e%2e/secret.txt",
+        "/backoffice/" + "a" * 300 + ".js",  # too long a name for the file system
     ):
         answer = await client.get(path)
         assert answer.status_code in (400, 404), path

@@ -3,6 +3,7 @@ holding them does; a session ends at logout, expiry or when the user is disabled
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -174,6 +175,38 @@ async def test_failed_logins_count_against_the_address(
     # Over the limit even the right password learns nothing.
     right = await _log_in(client, "target", password)
     assert right.status_code == 429 and int(right.headers["retry-after"]) >= 1
+
+
+async def test_parallel_guesses_cannot_outrun_the_limit_and_logins_that_succeed_do_not_count(
+    gateway: tuple[httpx.AsyncClient, asyncpg.Connection, list[identity.Identity]],
+) -> None:
+    client, conn, _ = gateway
+    password = await create_backoffice_user(conn, "busy", ["settlement:read"])
+    assert password is not None
+    # Eight right logins in a row at a limit of five failures: none of them is a failure.
+    for _ in range(8):
+        assert (await _log_in(client, "busy", password)).status_code == 200
+    # Twelve guesses at once: each is counted before its password is hashed, so only as many
+    # as the limit are even tried.
+    statuses = await asyncio.gather(*(_log_in(client, "busy", f"g{i}") for i in range(12)))
+    assert sorted(r.status_code for r in statuses) == [401] * 5 + [429] * 7
+
+
+async def test_a_new_login_ends_the_browsers_old_session_and_answers_carry_nosniff(
+    gateway: tuple[httpx.AsyncClient, asyncpg.Connection, list[identity.Identity]],
+) -> None:
+    client, conn, _ = gateway
+    password = await create_backoffice_user(conn, "again", ["settlement:read"])
+    assert password is not None
+    first = (await _log_in(client, "again", password)).cookies["wattline_session"]
+    second = (await _log_in(client, "again", password)).cookies["wattline_session"]
+    assert first != second
+    old = await client.get("/api/session", cookies={"wattline_session": first})
+    assert old.status_code == 401
+    now = await client.get(
+        f"/api/settlement/metering-points/{GSRN}", cookies={"wattline_session": second}
+    )
+    assert now.status_code == 200 and now.headers["x-content-type-options"] == "nosniff"
 
 
 async def test_a_session_over_https_sets_a_secure_cookie_and_an_api_key_wins(

@@ -153,6 +153,10 @@ class Gateway:
         """Count one failed authentication (or login) of *address*."""
         self._failures.fail(address, time.monotonic())
 
+    def forgive(self, address: str) -> None:
+        """Take back one counted failure of *address* (a login that succeeded)."""
+        self._failures.forgive(address, time.monotonic())
+
     async def session(self, service: ServiceDep, request: Request[Any, Any, Any]) -> Session:
         """The live back-office session the request's cookie carries, else 401 (a cookie
         that names no live session counts as a failed authentication)."""
@@ -338,9 +342,26 @@ class Gateway:
             upstream.content,
             status_code=upstream.status_code,
             headers={
-                k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS
+                **{
+                    k: v
+                    for k, v in upstream.headers.items()
+                    if k.lower() in FORWARDED_RESPONSE_HEADERS
+                },
+                **_served_headers(upstream.headers.get("content-type", "")),
             },
         )
+
+
+def _served_headers(content_type: str) -> dict[str, str]:
+    """What every answer of a service carries on the back office's origin: no sniffing, and
+    an HTML page (a bill as HTML) sandboxed with no script, so a missed escape in one could
+    not act with a logged-in user's session."""
+    headers = {"x-content-type-options": "nosniff"}
+    if content_type.lower().startswith("text/html"):
+        headers["content-security-policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+        )
+    return headers
 
 
 def _rate_limited(wait: float, detail: str) -> Problem:
@@ -468,8 +489,14 @@ def routes(gateway: Gateway) -> list[Any]:
             raise Problem(
                 404, "not-found", "No such file", f"{backoffice_files.PREFIX}/{rest}"
             ) from None
+        try:
+            body = await asyncio.to_thread(found.path.read_bytes)
+        except FileNotFoundError:  # gone since it was found (a build under way)
+            raise Problem(
+                404, "not-found", "No such file", f"{backoffice_files.PREFIX}/{rest}"
+            ) from None
         return Response(
-            await asyncio.to_thread(found.path.read_bytes),
+            body,
             media_type=found.media_type,
             headers={**backoffice_files.HEADERS, "cache-control": found.cache_control},
         )

@@ -31,14 +31,12 @@ if TYPE_CHECKING:
 
 PATH = "/api/api-keys"
 FIRST_SEGMENT = "api-keys"  # neither a service's name nor an alias may be this
-# A key's name is on the audit trail beside users' 'user:<name>': no ':' in it.
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=NAME_PATTERN, description="who uses it, e.g. erp (unique)")
+    name: str = Field(pattern=api_keys.NAME_PATTERN, description="who uses it, e.g. erp (unique)")
     scopes: list[str] = Field(
         min_length=1, max_length=50, description="admin, portal:issue or <service>:read|write"
     )

@@ -72,10 +72,14 @@ def find(root: Path | None, rest: str) -> Found:
     if any(part in ("..", ".") or "\\" in part or "\x00" in part for part in parts):
         raise NotFound(rest)
     base = root.resolve()
-    candidate = base.joinpath(*parts).resolve() if parts else base / INDEX
+    try:  # a name too long for the file system is no file of ours either
+        candidate = base.joinpath(*parts).resolve() if parts else base / INDEX
+        is_file = candidate.is_file()
+    except OSError:
+        raise NotFound(rest) from None
     if not candidate.is_relative_to(base):  # a symlink out of the build
         raise NotFound(rest)
-    if candidate.is_file():
+    if is_file:
         hashed = len(parts) > 1 and parts[0] == HASHED_DIR
         return Found(candidate, _media_type(candidate), IMMUTABLE if hashed else "no-cache")
     if parts and "." in parts[-1]:

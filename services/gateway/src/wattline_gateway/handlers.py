@@ -3,6 +3,7 @@ the audit trail and read it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ async def create_api_key(
 ) -> str:
     """Store a new key with *scopes*, bound to sales *channel* if given; return the key itself
     (shown once, never stored)."""
+    api_keys.validate_name(name)
     checked = api_keys.validate_scopes(scopes)
     bound = api_keys.validate_channel(channel)
     new = api_keys.generate()
@@ -62,15 +64,30 @@ class NewSession:
     session: backoffice_repo.Session
 
 
+# scrypt runs in threads (it releases the GIL), so a login never stalls the gateway's other
+# requests; two at a time at most, so a flood of logins queues instead of eating the memory.
+_HASHING = asyncio.Semaphore(2)
+
+
 async def log_in(
-    db: Database, username: str, password: str, lifetime: timedelta, now: datetime | None = None
+    db: Database,
+    username: str,
+    password: str,
+    lifetime: timedelta,
+    now: datetime | None = None,
+    replacing: str | None = None,
 ) -> NewSession | None:
     """A new session of *username* when *password* is theirs and they are enabled, else None
-    (the same work either way)."""
+    (the same work either way). The session whose token is *replacing* (the browser's old
+    cookie) ends with the new one's start."""
     now = now or datetime.now(UTC)
     async with db.connection() as conn:
         user = await backoffice_repo.active_user(conn, username)
-    if not backoffice.verify_password(password, user[0] if user else None) or user is None:
+    async with _HASHING:
+        verified = await asyncio.to_thread(
+            backoffice.verify_password, password, user[0] if user else None
+        )
+    if not verified or user is None:
         return None
     token = backoffice.new_session_token()
     session = backoffice_repo.Session(uuid.uuid4(), username, user[1], now + lifetime)
@@ -78,6 +95,8 @@ async def log_in(
         await backoffice_repo.insert_session(
             tx, session.id, backoffice.hash_token(token), username, now, session.expires_at
         )
+        if replacing:
+            await backoffice_repo.revoke_session_by_token(tx, backoffice.hash_token(replacing))
         # Logging in keeps the table small: sessions a day past their end go.
         await backoffice_repo.purge_sessions(tx, now - timedelta(days=1))
     return NewSession(token, session)

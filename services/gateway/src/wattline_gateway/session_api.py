@@ -16,6 +16,7 @@ from litestar import Request, Response, delete, get, post
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 from pydantic import BaseModel, ConfigDict, Field
+from wattline_platform.logging import get_logger
 from wattline_platform.openapi_problems import problems
 from wattline_platform.problem import Problem
 from wattline_platform.service import ServiceDep
@@ -26,6 +27,7 @@ from wattline_gateway.adapters.backoffice import Session
 if TYPE_CHECKING:
     from wattline_gateway.api import Gateway
 
+log = get_logger(__name__)
 PATH = "/api/session"
 FIRST_SEGMENT = "session"  # neither a service's name nor an alias may be this
 COOKIE = "wattline_session"
@@ -81,12 +83,19 @@ def routes(gateway: Gateway) -> list[Any]:
     ) -> Response[SessionOut]:
         address = gateway.address_of(request)
         gateway.refuse_blocked(address)
+        # Counted as a failure before it is checked (and forgiven if it succeeds), so logins
+        # sent in parallel cannot all pass the limit while their passwords are hashed.
+        gateway.failed(address)
         new = await handlers.log_in(
-            service.database, data.username, data.password, gateway.session_lifetime
+            service.database,
+            data.username,
+            data.password,
+            gateway.session_lifetime,
+            replacing=request.cookies.get(COOKIE),
         )
         if new is None:
-            gateway.failed(address)
             raise Problem(401, "invalid-login", "Invalid username or password")
+        gateway.forgive(address)
         identity = gateway.identity_of(new.session)
         await gateway.audited(
             service, identity, "POST", PATH, new.session.username, _nothing, lambda _: 200
@@ -131,13 +140,16 @@ def routes(gateway: Gateway) -> list[Any]:
         session = await gateway.session(service, request)
         gateway.check_csrf(request)
 
-        async def end() -> None:
-            await handlers.log_out(service.database, session.id)
-
-        await gateway.audited(
-            service, gateway.identity_of(session), "DELETE", PATH, session.username, end,
-            lambda _: 204,
-        )  # fmt: skip
+        # Ended first: a logout must not wait on the audit trail (an entry that cannot be
+        # written is logged and the user is still logged out).
+        await handlers.log_out(service.database, session.id)
+        try:
+            await gateway.audited(
+                service, gateway.identity_of(session), "DELETE", PATH, session.username,
+                _nothing, lambda _: 204,
+            )  # fmt: skip
+        except Problem:
+            log.warning("logout_not_audited", session=str(session.id))
         response: Response[None] = Response(None, status_code=204)
         response.delete_cookie(COOKIE, path="/")
         return response

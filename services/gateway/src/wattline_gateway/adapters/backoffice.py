@@ -91,6 +91,14 @@ async def revoke_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> Non
     )
 
 
+async def revoke_session_by_token(conn: asyncpg.Connection, token_hash: str) -> None:
+    await conn.execute(
+        "UPDATE backoffice_sessions SET revoked_at = now()"
+        " WHERE token_hash = $1 AND revoked_at IS NULL",
+        token_hash,
+    )
+
+
 async def purge_sessions(conn: asyncpg.Connection, ended_before: datetime) -> None:
     """Delete sessions that expired before *ended_before* (of no use to anyone)."""
     await conn.execute("DELETE FROM backoffice_sessions WHERE expires_at < $1", ended_before)

@@ -11,12 +11,19 @@ from dataclasses import dataclass
 KEY_PATTERN = re.compile(r"^wl_([0-9a-f]{12})_([A-Za-z0-9_-]{20,})$")
 # portal:issue: may issue customers' portal tokens (domain/portal_tokens.py).
 SCOPE_PATTERN = re.compile(r"^(admin|portal:issue|[a-z][a-z-]*:(read|write))$")
+# A key's name is on the audit trail beside users' 'user:<name>': no ':' in it.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 CHANNEL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # as the column's CHECK
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class InvalidScope(ValueError):
     """A scope that is not ``admin`` or ``<service>:read|write``."""
+
+
+class InvalidName(ValueError):
+    """A key name that is not 1-100 letters, digits, '.', '_' or '-' (starting with neither
+    of the last three)."""
 
 
 class InvalidChannel(ValueError):
@@ -63,6 +70,13 @@ def validate_scopes(scopes: list[str]) -> list[str]:
             f"invalid scopes {bad or scopes}: use admin, portal:issue or <service>:read|write"
         )
     return sorted(set(scopes))
+
+
+def validate_name(name: str) -> str:
+    """*name* as stored, or InvalidName."""
+    if not re.match(NAME_PATTERN, name):
+        raise InvalidName(f"invalid key name {name!r}: 1-100 letters, digits, '.', '_' or '-'")
+    return name
 
 
 def validate_channel(channel: str | None) -> str | None:

@@ -26,6 +26,11 @@ class TokenBucket:
         self.updated = now
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / rate
 
+    def give_back(self, now: float) -> None:
+        """Return one token taken earlier (never above ``per_minute``)."""
+        self.wait(now)
+        self.tokens = min(float(self.per_minute), self.tokens + 1)
+
     def take(self, now: float) -> float:
         """Take one token at time *now*; return 0 if allowed, else seconds to wait."""
         wait = self.wait(now)
@@ -84,6 +89,13 @@ class FailureLimiter:
         """Seconds *address* must wait before it may try again (0: it may)."""
         bucket = self._buckets.peek(address)
         return bucket.wait(now) if bucket is not None else 0.0
+
+    def forgive(self, address: str, now: float) -> None:
+        """Take back one failure counted for *address* (an attempt counted before it was
+        checked, that succeeded)."""
+        bucket = self._buckets.peek(address)
+        if bucket is not None:
+            bucket.give_back(now)
 
     def fail(self, address: str, now: float) -> float:
         """Count a failure of *address*; the seconds it must now wait (0 while under limit)."""
