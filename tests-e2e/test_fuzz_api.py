@@ -155,11 +155,13 @@ class Target:
 def target(system: System, auth: str, customer: PortalCustomer | None = None) -> Target:
     if auth == "admin-key":
         # The customer portal's routes answer only a customer's portal token (an admin key
-        # gets 403 there by design): the portal-token run fuzzes them.
+        # gets 403 there by design): the portal-token run fuzzes them. Revoking a key by name
+        # is left out: fuzzed, it revoked the system's own admin key and every later call
+        # was 401 (the gateway tests cover it).
         return Target(
             system.url,
             headers=(f"Authorization: Bearer {admin_key(system)}",),
-            options=("--exclude-path-regex", PORTAL_PATHS),
+            options=("--exclude-path-regex", f"({PORTAL_PATHS}|^/api/api-keys/)"),
         )
     if auth == "portal-token":
         assert customer is not None
