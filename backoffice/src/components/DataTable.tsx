@@ -18,6 +18,14 @@ export interface ServerPaging {
   onPage: (page: number) => void;
 }
 
+/** The paging of an API page (`page`, `page_size`, `total`), once it has come. */
+export function serverPaging(
+  data: { page: number; page_size: number; total: number } | undefined,
+  onPage: (page: number) => void,
+): ServerPaging | undefined {
+  return data && { page: data.page, pageSize: data.page_size, total: data.total, onPage };
+}
+
 interface Props<T> {
   caption: string;
   columns: Column<T>[];

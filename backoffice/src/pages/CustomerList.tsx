@@ -1,6 +1,6 @@
 import { Link } from "react-router";
 import { api, ok, type Schemas } from "../api/client";
-import { DataTable, SearchBox, type Column } from "../components/DataTable";
+import { DataTable, SearchBox, type Column, serverPaging } from "../components/DataTable";
 import { PageHeader } from "../components/Page";
 import { ErrorState } from "../components/States";
 import { StatusBadge } from "../components/StatusBadge";
@@ -57,14 +57,7 @@ export function CustomerList() {
           rowHref={(r) => `/customers/${r.customer_id}`}
           busy={list.loading}
           empty={list.loading ? "Henter…" : "Ingen kunder matcher."}
-          paging={
-            list.data && {
-              page: list.data.page,
-              pageSize: list.data.page_size,
-              total: list.data.total,
-              onPage: (p) => set("page", p),
-            }
-          }
+          paging={serverPaging(list.data, (p) => set("page", p))}
         />
       )}
     </>

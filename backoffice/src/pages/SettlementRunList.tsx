@@ -1,6 +1,6 @@
 import { Link } from "react-router";
 import { api, ok, type Schemas } from "../api/client";
-import { DataTable, type Column } from "../components/DataTable";
+import { DataTable, type Column, serverPaging } from "../components/DataTable";
 import { PageHeader } from "../components/Page";
 import { ErrorState } from "../components/States";
 import { formatDateTime } from "../lib/format";
@@ -83,14 +83,7 @@ export function SettlementRunList() {
           rowHref={(r) => `/settlement/runs/${r.run_id}`}
           busy={list.loading}
           empty={list.loading ? "Henter…" : "Ingen afregningskørsler matcher."}
-          paging={
-            list.data && {
-              page: list.data.page,
-              pageSize: list.data.page_size,
-              total: list.data.total,
-              onPage: (p) => apply({ ...values, page: String(p) }),
-            }
-          }
+          paging={serverPaging(list.data, (p) => apply({ ...values, page: String(p) }))}
         />
       )}
     </>
