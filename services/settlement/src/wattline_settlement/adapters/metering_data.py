@@ -133,13 +133,15 @@ _STAGING_COLUMNS = (
 )
 
 
-async def lock_writers(tx: asyncpg.Connection) -> None:
+async def lock_writers(tx: asyncpg.Connection, *, shared: bool = False) -> None:
     """Queue behind this schema's metering-data writers until *tx* ends (a transaction lock,
     not a lease). Writers take it (:func:`store`) so ids become visible in the order they are
     drawn ("changed since id X" misses nothing) and versions are numbered from what is
-    committed; a settlement chunk takes it to read every day committed before it. The key is
-    the table's oid: one per schema."""
-    await tx.execute("SELECT pg_advisory_xact_lock('metering_data'::regclass::oid::integer, 0)")
+    committed; a settlement chunk takes it *shared* to read every day committed before it:
+    chunks (of one run, by several workers) do not wait for each other, a writer waits for
+    them and they for it. The key is the table's oid: one per schema."""
+    kind = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    await tx.execute(f"SELECT {kind}('metering_data'::regclass::oid::integer, 0)")
 
 
 _STAGE = """
