@@ -121,6 +121,20 @@ class ServiceSettings(BaseSettings):
     outbox_retention_days: int = Field(
         default=30, description="days published outbox rows are kept (for replays)"
     )
+    inbox_retention_days: int = Field(
+        default=45,
+        ge=0,
+        description="days a consumed event's id is kept in the inbox to refuse its redelivery; "
+        "0 keeps them forever. At least the longest topic retention (deploy/topics.yaml, "
+        "7 days) + the outbox retention (the replay window) + 1 day, else the service refuses "
+        "to start (the rule: wattline_platform.inbox)",
+    )
+    inbox_prune_batch_size: int = Field(
+        default=10_000, ge=1, description="inbox rows deleted per transaction when pruning"
+    )
+    inbox_prune_interval_s: float = Field(
+        default=3600.0, gt=0, description="how often one replica prunes the inbox"
+    )
     consumer_batch_size: int = Field(
         default=500, description="events a consumer takes per transaction at most"
     )

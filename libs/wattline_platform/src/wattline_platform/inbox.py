@@ -1,11 +1,21 @@
-"""The inbox: deduplicate consumed events by id, in the same transaction as their effect."""
+"""The inbox: deduplicate consumed events by id, in the same transaction as their effect,
+and forget them once no redelivery can come (:class:`InboxPruner`)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 import asyncpg
+
+from wattline_platform import leases
+from wattline_platform.asyncutil import sleep_unless
+from wattline_platform.logging import get_logger
+
+log = get_logger(__name__)
 
 
 async def record(tx: asyncpg.Connection, event_id: uuid.UUID, topic: str, event_type: str) -> bool:
@@ -35,3 +45,110 @@ async def record_many(
         [e[2] for e in events],
     )
     return {r["event_id"] for r in rows}
+
+
+# --- retention ------------------------------------------------------------------------------
+#
+# An inbox row is the only thing that makes a redelivered event a duplicate, so it may go only
+# once no delivery of that event can come any more. Why ``processed_at + broker retention +
+# replay window + margin`` is such a time, for an inbox row processed at P of an event whose
+# outbox row was written at T (T <= P: it was consumed after it was written):
+#
+# * A delivery needs a record on the broker. A record published at time Pub is kept until
+#   Pub + the topic's ``retention.ms`` (deploy/topics.yaml; `longest_retention` takes the
+#   longest of them), and a consumer group that starts afresh reads no older record than that.
+# * An event is (re-)published only from its outbox row: at first, after a broker reset (the
+#   relay re-publishes everything retained) or by `wattline replay`. The relay deletes a
+#   published row once it is ``outbox_retention_days`` old, so no publish happens after
+#   T + outbox retention (+ the relay's lag, when a replay was scheduled just before).
+# * So the last delivery is before T + outbox retention + broker retention + lag, which is
+#   before P + the same. The margin (at least a day) covers the relay's lag and clock skew.
+#
+# The outbox retention that matters is the *producer's*; every service has the same default
+# (30 days), and a deployer who raises one service's must raise its consumers' inbox retention
+# with it. Dead-lettered events are never recorded in the inbox, so they need no row.
+
+MIN_MARGIN = timedelta(days=1)
+
+
+class RetentionTooShort(SystemExit):
+    """The configured inbox retention would forget events a redelivery can still bring.
+
+    A ``SystemExit`` so a service refuses to start with this one line rather than a traceback.
+    """
+
+
+def check_retention(
+    retention: timedelta, *, broker_retention: timedelta | None, replay_window: timedelta
+) -> None:
+    """Refuse an inbox *retention* that does not outlast every possible redelivery (see above).
+
+    *broker_retention* is None when some topic keeps its records forever: then no retention
+    is safe. Raises :class:`RetentionTooShort` naming the bound.
+    """
+    if broker_retention is None:
+        raise RetentionTooShort(
+            "inbox retention: a topic keeps its records forever (retention.ms -1 or unset), so "
+            "no inbox row may ever be deleted; set the inbox retention to 0 (keep forever)"
+        )
+    minimum = broker_retention + replay_window + MIN_MARGIN
+    if retention < minimum:
+        raise RetentionTooShort(
+            f"inbox retention {retention.days} days is shorter than the longest topic "
+            f"retention ({broker_retention}) + the outbox's replay window ({replay_window}) "
+            f"+ a margin of {MIN_MARGIN}: at least {minimum.days} days"
+        )
+
+
+@dataclass
+class InboxPruner:
+    """Deletes a schema's inbox rows older than *retention*, in batches, one replica at a time.
+
+    Each batch is its own short transaction on the lease's connection, so a consumer's insert
+    never waits for a long delete and a lost lease stops the work at the next batch. Rows that
+    old can never be looked up again (see the rule above), so deleting them races with nothing.
+    """
+
+    pool: asyncpg.Pool
+    schema: str
+    retention: timedelta
+    batch_size: int = 10_000
+    interval_s: float = 3600.0
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self) -> None:
+        """Prune every *interval_s* while this replica holds the lease, until ``stop``."""
+        while not self._stopping.is_set():
+            try:
+                async with leases.held(self.pool, f"inbox-prune:{self.schema}") as lease:
+                    if lease is not None:
+                        await self.prune(lease)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database away: the next round tries again
+                log.warning("inbox_prune_failed", schema=self.schema, error=repr(exc))
+            await sleep_unless(self._stopping, self.interval_s)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def prune(self, conn: asyncpg.Connection) -> int:
+        """Delete every row older than the retention on *conn*, batch by batch; return how
+        many went."""
+        total = 0
+        while not self._stopping.is_set():
+            status: str = await conn.execute(
+                f"""DELETE FROM {self.schema}.inbox WHERE event_id IN (
+                        SELECT event_id FROM {self.schema}.inbox
+                        WHERE processed_at < now() - $1::interval
+                        ORDER BY processed_at LIMIT $2)""",
+                self.retention,
+                self.batch_size,
+            )
+            deleted = int(status.split()[-1])
+            total += deleted
+            if deleted < self.batch_size:
+                break
+        if total:
+            log.info("inbox_pruned", schema=self.schema, rows=total)
+        return total

@@ -30,7 +30,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
 from wattline_contracts import Envelope, Event
 
-from wattline_platform import identity, metrics, migrations, outbox
+from wattline_platform import identity, inbox, metrics, migrations, outbox
 from wattline_platform.broker import KafkaPublisher, make_broker, start_broker
 from wattline_platform.clock import Clock, RemoteClock, make_clock
 from wattline_platform.config import PlatformSettings, ServiceSettings
@@ -46,7 +46,7 @@ from wattline_platform.logging import (
 )
 from wattline_platform.openapi_problems import ProblemDocumentingJsonPlugin
 from wattline_platform.problem import EXCEPTION_HANDLERS, send_exception
-from wattline_platform.topics import read_epoch
+from wattline_platform.topics import load_topics, longest_retention, read_epoch
 
 log = get_logger(__name__)
 
@@ -133,6 +133,15 @@ class Service(Generic[SettingsT]):
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._relay: outbox.OutboxRelay | None = None
+        self._inbox_pruner: inbox.InboxPruner | None = None
+        if self.consumer is not None and self.settings.inbox_retention_days > 0:
+            # Checked before anything starts: a too short retention would let a redelivered
+            # event be applied twice.
+            inbox.check_retention(
+                timedelta(days=self.settings.inbox_retention_days),
+                broker_retention=longest_retention(load_topics()),
+                replay_window=timedelta(days=self.settings.outbox_retention_days),
+            )
         self._broker_started = False
         self._epoch: str | None = None
         self._clock: Clock | None = None
@@ -195,6 +204,15 @@ class Service(Generic[SettingsT]):
                     retention=timedelta(days=self.settings.outbox_retention_days),
                 )
                 self._tasks.append(asyncio.create_task(self._relay.run()))
+                if self.consumer is not None and self.settings.inbox_retention_days > 0:
+                    self._inbox_pruner = inbox.InboxPruner(
+                        self.db.pool,
+                        self.db.schema,
+                        timedelta(days=self.settings.inbox_retention_days),
+                        batch_size=self.settings.inbox_prune_batch_size,
+                        interval_s=self.settings.inbox_prune_interval_s,
+                    )
+                    self._tasks.append(asyncio.create_task(self._inbox_pruner.run()))
             self._tasks.append(asyncio.create_task(self._watch_epoch()))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job()))
@@ -205,6 +223,8 @@ class Service(Generic[SettingsT]):
             log.info("service_stopping")
             if self._relay is not None:
                 self._relay.stop()
+            if self._inbox_pruner is not None:
+                self._inbox_pruner.stop()
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -15,6 +15,7 @@ import contextlib
 import os
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,12 @@ def load_topics(path: Path | None = None) -> list[TopicSpec]:
     for entry in doc["topics"]:
         partitions = int(entry.get("partitions", defaults.get("partitions", 1)))
         rf = int(entry.get("replication_factor", defaults.get("replication_factor", 1)))
-        config = {str(k): str(v) for k, v in entry.get("config", {}).items()}
+        # A topic's own config wins over the defaults' (e.g. retention.ms, which the inbox's
+        # retention is bounded by: see wattline_platform.inbox).
+        config = {
+            str(k): str(v)
+            for k, v in {**defaults.get("config", {}), **entry.get("config", {})}.items()
+        }
         specs.append(TopicSpec(entry["name"], partitions, rf, config))
         specs.append(TopicSpec(entry["name"] + DLQ_SUFFIX, 1, rf, {}))
     # The marker must outlive any retention period: deleting it would look like a new broker.
@@ -66,6 +72,22 @@ def load_topics(path: Path | None = None) -> list[TopicSpec]:
         )
     )
     return specs
+
+
+def longest_retention(specs: list[TopicSpec]) -> timedelta | None:
+    """The longest ``retention.ms`` of the event topics in *specs* (their .dlq twins and the
+    epoch marker aside): how long the broker may still hold, and redeliver, a record. None
+    when a topic keeps its records forever (``-1``) or names no retention, since then no
+    bound is known."""
+    longest = timedelta(0)
+    for spec in specs:
+        if spec.name == EPOCH_TOPIC or spec.name.endswith(DLQ_SUFFIX):
+            continue
+        raw = spec.config.get("retention.ms")
+        if raw is None or int(raw) < 0:
+            return None
+        longest = max(longest, timedelta(milliseconds=int(raw)))
+    return longest
 
 
 async def ensure_topics(bootstrap: str, specs: list[TopicSpec]) -> str:
