@@ -44,7 +44,7 @@ async def test_ids_older_than_the_retention_go_in_batches_and_recent_ones_still_
 ) -> None:
     old = await _consume(schema_db, 23, days_ago=50)
     recent = await _consume(schema_db, 4, days_ago=44)
-    pruner = inbox.InboxPruner(schema_db.pool, schema_db.schema, timedelta(days=45), batch_size=5)
+    pruner = inbox.pruner(schema_db.pool, schema_db.schema, timedelta(days=45), batch_size=5)
     async with schema_db.connection() as conn:
         assert await pruner.prune(conn) == 23  # five batches of 5 or fewer
         assert await pruner.prune(conn) == 0  # nothing left that old
@@ -57,9 +57,7 @@ async def test_ids_older_than_the_retention_go_in_batches_and_recent_ones_still_
 
 async def test_only_the_replica_holding_the_lease_prunes(schema_db: Database) -> None:
     await _consume(schema_db, 3, days_ago=60)
-    pruner = inbox.InboxPruner(
-        schema_db.pool, schema_db.schema, timedelta(days=45), interval_s=0.05
-    )
+    pruner = inbox.pruner(schema_db.pool, schema_db.schema, timedelta(days=45), interval_s=0.05)
     async with leases.held(schema_db.pool, f"inbox-prune:{schema_db.schema}") as other:
         assert other is not None  # another replica prunes this schema
         task = asyncio.create_task(pruner.run())

@@ -1,21 +1,15 @@
 """The inbox: deduplicate consumed events by id, in the same transaction as their effect,
-and forget them once no redelivery can come (:class:`InboxPruner`)."""
+and forget them once no redelivery can come (:func:`pruner`)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import asyncpg
 
-from wattline_platform import leases
-from wattline_platform.asyncutil import sleep_unless
-from wattline_platform.logging import get_logger
-
-log = get_logger(__name__)
+from wattline_platform.retention import Pruner
 
 
 async def record(tx: asyncpg.Connection, event_id: uuid.UUID, topic: str, event_type: str) -> bool:
@@ -100,55 +94,34 @@ def check_retention(
         )
 
 
-@dataclass
-class InboxPruner:
-    """Deletes a schema's inbox rows older than *retention*, in batches, one replica at a time.
+async def delete_older(
+    conn: asyncpg.Connection, schema: str, retention: timedelta, limit: int
+) -> int:
+    """Delete at most *limit* of *schema*'s inbox rows processed longer than *retention* ago,
+    oldest first; return how many went. Rows that old can never be looked up again (see the
+    rule above), so deleting them races with no consumer."""
+    status: str = await conn.execute(
+        f"""DELETE FROM {schema}.inbox WHERE event_id IN (
+                SELECT event_id FROM {schema}.inbox
+                WHERE processed_at < now() - $1::interval
+                ORDER BY processed_at LIMIT $2)""",
+        retention,
+        limit,
+    )
+    return int(status.split()[-1])
 
-    Each batch is its own short transaction on the lease's connection, so a consumer's insert
-    never waits for a long delete and a lost lease stops the work at the next batch. Rows that
-    old can never be looked up again (see the rule above), so deleting them races with nothing.
-    """
 
-    pool: asyncpg.Pool
-    schema: str
-    retention: timedelta
-    batch_size: int = 10_000
-    interval_s: float = 3600.0
-    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+def pruner(
+    pool: asyncpg.Pool,
+    schema: str,
+    retention: timedelta,
+    *,
+    batch_size: int = 10_000,
+    interval_s: float = 3600.0,
+) -> Pruner:
+    """The leased job pruning *schema*'s inbox (one replica at a time, in batches)."""
 
-    async def run(self) -> None:
-        """Prune every *interval_s* while this replica holds the lease, until ``stop``."""
-        while not self._stopping.is_set():
-            try:
-                async with leases.held(self.pool, f"inbox-prune:{self.schema}") as lease:
-                    if lease is not None:
-                        await self.prune(lease)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # database away: the next round tries again
-                log.warning("inbox_prune_failed", schema=self.schema, error=repr(exc))
-            await sleep_unless(self._stopping, self.interval_s)
+    async def delete_batch(conn: asyncpg.Connection, limit: int) -> int:
+        return await delete_older(conn, schema, retention, limit)
 
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def prune(self, conn: asyncpg.Connection) -> int:
-        """Delete every row older than the retention on *conn*, batch by batch; return how
-        many went."""
-        total = 0
-        while not self._stopping.is_set():
-            status: str = await conn.execute(
-                f"""DELETE FROM {self.schema}.inbox WHERE event_id IN (
-                        SELECT event_id FROM {self.schema}.inbox
-                        WHERE processed_at < now() - $1::interval
-                        ORDER BY processed_at LIMIT $2)""",
-                self.retention,
-                self.batch_size,
-            )
-            deleted = int(status.split()[-1])
-            total += deleted
-            if deleted < self.batch_size:
-                break
-        if total:
-            log.info("inbox_pruned", schema=self.schema, rows=total)
-        return total
+    return Pruner(pool, f"inbox-prune:{schema}", delete_batch, batch_size, interval_s)

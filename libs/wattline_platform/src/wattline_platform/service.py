@@ -30,7 +30,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
 from wattline_contracts import Envelope, Event
 
-from wattline_platform import identity, inbox, metrics, migrations, outbox
+from wattline_platform import identity, inbox, metrics, migrations, outbox, retention
 from wattline_platform.broker import KafkaPublisher, make_broker, start_broker
 from wattline_platform.clock import Clock, RemoteClock, make_clock
 from wattline_platform.config import PlatformSettings, ServiceSettings
@@ -133,7 +133,7 @@ class Service(Generic[SettingsT]):
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._relay: outbox.OutboxRelay | None = None
-        self._inbox_pruner: inbox.InboxPruner | None = None
+        self._inbox_pruner: retention.Pruner | None = None
         if self.consumer is not None and self.settings.inbox_retention_days > 0:
             # Checked before anything starts: a too short retention would let a redelivered
             # event be applied twice.
@@ -205,7 +205,7 @@ class Service(Generic[SettingsT]):
                 )
                 self._tasks.append(asyncio.create_task(self._relay.run()))
                 if self.consumer is not None and self.settings.inbox_retention_days > 0:
-                    self._inbox_pruner = inbox.InboxPruner(
+                    self._inbox_pruner = inbox.pruner(
                         self.db.pool,
                         self.db.schema,
                         timedelta(days=self.settings.inbox_retention_days),

@@ -10,6 +10,7 @@ from wattline_platform import identity
 from wattline_platform.service import Service, ServiceSpec
 
 from wattline_simulator import api, eds_api, market_api
+from wattline_simulator.jobs import served_retention
 from wattline_simulator.jobs.catch_up import catch_up
 from wattline_simulator.settings import SimulatorService, SimulatorSettings
 
@@ -42,4 +43,6 @@ def build(settings: SimulatorSettings | None = None) -> SimulatorService:
             dependencies={"catch_up": Provide(lambda: catch_up, sync_to_thread=False)},
         )
     )
+    if service.settings.served_log_retention_hours > 0:
+        service.background.append(served_retention.job(service))
     return service

@@ -47,6 +47,16 @@ class SimulatorSettings(ServiceSettings):
         le=10_000,
         description="RSM-012 series bundled in one queued document by the daily generation",
     )
+    served_log_retention_hours: int = Field(
+        default=168,
+        ge=0,
+        description="hours an entry of the served log (GET /sim/served: every peek answered, "
+        "an empty one included) is kept; 0 keeps them forever. Nothing depends on old "
+        "entries: tests and benchmarks read the ones after their own start",
+    )
+    served_log_prune_interval_s: float = Field(
+        default=600.0, gt=0, description="how often the served log is pruned"
+    )
     # RSM-001 rules (BRS-001 / BRS-009): how far ahead a change of supplier / move-in may be
     # dated, and how many business days back a move-in may be dated.
     change_of_supplier_min_days_ahead: int = Field(

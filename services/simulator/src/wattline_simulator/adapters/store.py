@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 from wattline_cim import CimDocument, build_document, dumps
@@ -105,6 +105,18 @@ async def served_log(conn: asyncpg.Connection, since_id: int = 0) -> list[asyncp
         since_id,
     )
     return rows
+
+
+async def delete_served_before(conn: asyncpg.Connection, retention: timedelta, limit: int) -> int:
+    """Delete at most *limit* served-log entries older than *retention*, oldest first."""
+    status: str = await conn.execute(
+        """DELETE FROM served WHERE id IN (
+               SELECT id FROM served WHERE served_at < now() - $1::interval
+               ORDER BY served_at LIMIT $2)""",
+        retention,
+        limit,
+    )
+    return int(status.split()[-1])
 
 
 async def record_incoming(
