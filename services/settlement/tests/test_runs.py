@@ -4,6 +4,7 @@ golden cases of the shared specification; re-runs and corrections."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -13,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from wattline_contracts.datahub import (
     ChargeLinkReceivedV1,
@@ -27,8 +29,10 @@ from wattline_contracts.portfolio import (
     ProductVersionPublishedV1,
     SupplyPeriodChangedV1,
 )
+from wattline_platform.identifiers import gsrn_with_check_digit
 from wattline_platform.service import Service
 from wattline_platform.testing import SchemaFactory, identity_auth
+from wattline_settlement.adapters import run_chunks
 from wattline_settlement.bootstrap import SPEC, SettlementSettings, build
 from wattline_settlement.domain import billing
 from wattline_settlement.domain.charge_rules import ENERGINET_GLN, local_midnight
@@ -73,6 +77,9 @@ class Rig:
         assert run_id is not None
         while await runs.work_once(self.service):
             pass
+        return await self.view(run_id)
+
+    async def view(self, run_id: uuid.UUID | None) -> dict[str, Any]:
         row = await self.service.database.fetchrow(
             "SELECT * FROM settlement_run WHERE run_id = $1", run_id
         )
@@ -264,6 +271,24 @@ async def given(
     await rig.deliver(*measure_events(scenario.consumption, period))
     if scenario.spot is not None:
         await pricing.import_spot_file(rig.service.database, spot_file(scenario.spot, period))
+
+
+def twin_events(events: Sequence[Event], gsrn: str, supply_period_id: str) -> list[Event]:
+    """*events*' metering-point events again for another metering point *gsrn* (its own
+    supply period, contract and DataHub messages); products and charges are shared."""
+    twin: list[Event] = []
+    for e in events:
+        if isinstance(e, ProductVersionPublishedV1) or not hasattr(e, "gsrn"):
+            continue
+        update: dict[str, Any] = {"gsrn": gsrn}
+        if isinstance(e, SupplyPeriodChangedV1):
+            update["supply_period_id"] = supply_period_id
+        if isinstance(e, ContractChangedV1):
+            update["contract_id"] = str(uuid.uuid4())
+        if isinstance(e, ChargeLinkReceivedV1 | MeasureDataReceivedV1):
+            update["datahub_message_id"] = str(uuid.uuid4())
+        twin.append(e.model_copy(update=update))
+    return twin
 
 
 def billing_of(period: Period) -> str:
@@ -1583,19 +1608,7 @@ async def test_two_points_whose_fee_links_start_in_different_months_are_not_pric
         *measure_events(scenario.consumption, scenario.period),
     ]
     await rig.deliver(*events)
-    twin: list[Event] = []
-    for e in events:
-        if isinstance(e, ProductVersionPublishedV1) or not hasattr(e, "gsrn"):
-            continue
-        update: dict[str, Any] = {"gsrn": other}
-        if isinstance(e, SupplyPeriodChangedV1):
-            update["supply_period_id"] = "0b5e4a52-6a0e-4e4c-9a57-0c6f1a1f2d12"
-        if isinstance(e, ContractChangedV1):
-            update["contract_id"] = str(uuid.uuid4())
-        if isinstance(e, ChargeLinkReceivedV1 | MeasureDataReceivedV1):
-            update["datahub_message_id"] = str(uuid.uuid4())
-        twin.append(e.model_copy(update=update))
-    await rig.deliver(*twin)
+    await rig.deliver(*twin_events(events, other, "0b5e4a52-6a0e-4e4c-9a57-0c6f1a1f2d12"))
     await pricing.import_spot_file(rig.service.database, spot_file(scenario.spot, scenario.period))
 
     def fee_link(gsrn: str, start: date) -> ChargeLinkReceivedV1:
@@ -1619,3 +1632,133 @@ async def test_two_points_whose_fee_links_start_in_different_months_are_not_pric
     assert (await rig.run("2025-01"))["status"] == "completed"
     totals = {e["gsrn"]: e["total"] for e in await rig.outbox("settlement.completed")}
     assert totals == {GSRN: "779.19", other: "854.19"}  # GM01, and GM01 + 60.00 + 15.00 VAT
+
+
+# -- one run, many workers ---------------------------------------------------------------------
+async def given_points(rig: Rig, n: int) -> list[str]:
+    """GM01's January for *n* metering points (GSRN and n - 1 twins), spot prices imported;
+    returns their GSRNs."""
+    scenario, _ = golden("GM01")
+    events: list[Event] = [
+        *portfolio_events(scenario.charges, scenario.period, scenario.consumption.resolution),
+        *charge_events(scenario.charges, scenario.period.start),
+        *measure_events(scenario.consumption, scenario.period),
+    ]
+    await rig.deliver(*events)
+    points = [GSRN]
+    for k in range(1, n):
+        gsrn = gsrn_with_check_digit(f"57131318{k:09d}")
+        points.append(gsrn)
+        await rig.deliver(*twin_events(events, gsrn, str(uuid.UUID(int=k))))
+    assert scenario.spot is not None
+    await pricing.import_spot_file(rig.service.database, spot_file(scenario.spot, scenario.period))
+    return points
+
+
+async def _settled_once(rig: Rig, points: Sequence[str]) -> None:
+    """Every metering point has one settlement (GM01's 779.19) and one event, none more."""
+    rows = await rig.service.database.fetch("SELECT gsrn, total FROM settlement ORDER BY gsrn")
+    assert [(r["gsrn"], str(r["total"])) for r in rows] == [(g, "779.19") for g in sorted(points)]
+    published = await rig.outbox("settlement.completed")
+    assert sorted(e["gsrn"] for e in published) == sorted(points)
+
+
+async def test_two_workers_share_one_run_and_settle_each_point_once(rig: Rig) -> None:
+    # Given January for 8 metering points, and the run planned into chunks of one
+    points = await given_points(rig, 8)
+    run_id = await runs.start_run(rig.service, "2025-01", None, "api")
+    assert await runs.work_once(rig.service, chunk=1, worker="planner")
+    assert (
+        await rig.service.database.fetchval(
+            "SELECT chunks_left FROM settlement_run WHERE run_id = $1", run_id
+        )
+        == 8
+    )
+
+    # When two workers take chunks at the same time
+    async def worker(name: str) -> None:
+        while await runs.work_once(rig.service, chunk=1, worker=name):
+            pass
+
+    await asyncio.gather(worker("a"), worker("b"))
+
+    # Then both settled chunks, each chunk once, and every point is settled once
+    done_by = await rig.service.database.fetch(
+        "SELECT chunk_no, done_by FROM settlement_run_chunk WHERE run_id = $1", run_id
+    )
+    assert sorted(r["chunk_no"] for r in done_by) == list(range(8))
+    assert {r["done_by"] for r in done_by} == {"a", "b"}
+    await _settled_once(rig, points)
+    view = await rig.view(run_id)
+    assert view["status"] == "completed"
+    assert view["progress"] == {
+        "total": 8, "done": 8, "settled": 8, "blocked": 0, "already_settled": 0,
+    }  # fmt: skip
+
+
+async def test_a_killed_workers_chunk_is_taken_over(rig: Rig, postgres_dsn: str) -> None:
+    # Given January for 4 metering points in chunks of one, and a worker that has claimed
+    # the first chunk and settled it, uncommitted, on its own connection
+    points = await given_points(rig, 4)
+    run_id = await runs.start_run(rig.service, "2025-01", None, "api")
+    assert await runs.work_once(rig.service, chunk=1, worker="planner")
+    doomed = await asyncpg.connect(
+        postgres_dsn, server_settings={"search_path": rig.service.database.schema}
+    )
+    tx = doomed.transaction()
+    await tx.start()
+    held = await run_chunks.claim(doomed)
+    assert held is not None and held.chunk_no == 0
+    vat = rig.service.settings.vat_rate
+    settled, _, _ = await runs._settle_chunk(
+        rig.service, doomed, run_id, "2025-01", held.supply_period_ids, vat
+    )
+    assert settled == 1
+
+    # When another worker works meanwhile, it settles every other chunk and skips that one
+    while await runs.work_once(rig.service, chunk=1, worker="survivor"):
+        pass
+    view = await rig.view(run_id)
+    assert view["status"] == "running" and view["progress"]["done"] == 3
+    assert await rig.service.database.fetchval("SELECT count(*) FROM settlement") == 3
+
+    # And when the first worker dies (its connection gone, as with kill -9)
+    doomed.terminate()
+    # Then its chunk is free at once: the survivor settles it and finishes the run
+    assert await runs.work_once(rig.service, chunk=1, worker="survivor")
+    view = await rig.view(run_id)
+    assert view["status"] == "completed"
+    assert view["progress"]["settled"] == 4 and view["progress"]["done"] == 4
+    assert (
+        await rig.service.database.fetchval(
+            "SELECT done_by FROM settlement_run_chunk WHERE run_id = $1 AND chunk_no = 0", run_id
+        )
+        == "survivor"
+    )
+    await _settled_once(rig, points)
+
+
+async def test_two_runs_of_one_month_at_once_settle_each_point_once(rig: Rig) -> None:
+    # Given January for 6 metering points and two runs of it, both planned before either
+    # settles anything (chunks of two: each run's chunks hold the same items)
+    points = await given_points(rig, 6)
+    first = await runs.start_run(rig.service, "2025-01", None, "api")
+    second = await runs.start_run(rig.service, "2025-01", None, "cli")
+    assert await runs.work_once(rig.service, chunk=2, worker="planner")
+    assert await runs.work_once(rig.service, chunk=2, worker="planner")
+
+    # When two workers work through both at the same time
+    async def worker(name: str) -> None:
+        while await runs.work_once(rig.service, chunk=2, worker=name):
+            pass
+
+    await asyncio.gather(worker("a"), worker("b"))
+
+    # Then the unique settlement key let each point be settled once, by one of the runs;
+    # the other run counts it as already settled
+    await _settled_once(rig, points)
+    views = [await rig.view(r) for r in (first, second)]
+    assert [v["status"] for v in views] == ["completed", "completed"]
+    assert sum(v["progress"]["settled"] for v in views) == 6
+    for v in views:
+        assert v["progress"]["settled"] + v["progress"]["already_settled"] == 6

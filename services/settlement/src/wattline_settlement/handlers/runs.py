@@ -3,16 +3,17 @@
 A run settles every supply period of ours that overlaps a billing period (a local month),
 clipped to it (partial periods at supply start and end), once: the settlement is keyed by
 supply period and billing period, so running again settles only what was not settled
-before and publishes nothing twice. Runs are jobs, claimed under a lease by any replica
-(``jobs/runs.py``), never work inside a consumer callback. What changes after a period was
-settled is corrected by ``handlers/corrections.py``.
+before and publishes nothing twice. Runs are jobs, planned into chunks that any replica
+claims (:func:`work_once`, looped by ``jobs/runs.py``), never work inside a consumer
+callback. What changes after a period was settled is corrected by
+``handlers/corrections.py``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-import time
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -26,6 +27,7 @@ from wattline_platform.logging import correlation_id_var, get_logger
 
 from wattline_settlement import metrics
 from wattline_settlement.adapters import metering_data, supply_periods
+from wattline_settlement.adapters import run_chunks as chunks_store
 from wattline_settlement.adapters import runs as store
 from wattline_settlement.domain.billing import Item, billing_period, months_to_schedule
 from wattline_settlement.domain.model import Result
@@ -47,99 +49,166 @@ async def start_run(
 
 
 async def work_once(
-    service: SettlementService, *, chunk: int = 2000, lease_s: float = 300.0
+    service: SettlementService,
+    *,
+    chunk: int = 2000,
+    lease_s: float = 300.0,
+    worker: str = WORKER,
 ) -> bool:
-    """Claim one run and execute it; False when there was nothing to do."""
+    """Do one piece of run work: settle a chunk of a running run, or else plan the oldest
+    queued run into chunks of *chunk* items; False when there was nothing to do.
+
+    Any number of workers (replicas, or tasks of one) share a run this way, each chunk
+    settled once:
+
+    * **Planning** claims the run row (``FOR UPDATE SKIP LOCKED``), counts its items from
+      scratch (those an earlier attempt settled as ``settled``, those another run settled as
+      ``already_settled``) and writes the rest as chunks, in one transaction: a planner that
+      dies leaves the run queued. A run with nothing left to settle finishes there.
+    * **A chunk** is claimed in the transaction that settles it, its row locked until that
+      transaction ends (``FOR UPDATE SKIP LOCKED``: other workers take the next one). It is
+      marked done and counted into the run in the same transaction, so a worker killed
+      mid-chunk (its connection closed, its transaction rolled back by PostgreSQL) leaves the
+      chunk to do, free at once for any other worker: no lease to run out, nothing half
+      done. The settlement's unique key (supply period, billing period) stays the last
+      guard: an item settled by anyone else meanwhile counts as ``already_settled``.
+    * **The last chunk** finishes the run in its own transaction: the run row's lock (the
+      chunk's count is its last statement) orders the chunks' commits, so exactly one sees
+      no chunk left.
+
+    *lease_s* is the lease of a run still running under the one-worker scheme of before
+    (a run left running by an older version is planned again once it expires)."""
+    for attempt in range(1, 4):
+        try:
+            outcome = await _settle_next_chunk(service, worker)
+            break
+        except asyncpg.DeadlockDetectedError:
+            if attempt == 3:
+                raise
+            log.warning("settlement_chunk_retried", attempt=attempt)
+    if outcome is not None:
+        return outcome
+    return await _plan_next_run(service, chunk, lease_s, worker)
+
+
+async def drain(service: SettlementService, *, workers: int = 2, chunk: int = 2000) -> None:
+    """Work until no run is queued and none has chunks left, with *workers* concurrent
+    workers in this process: while one settles a chunk in Python, another's reads and writes
+    run in PostgreSQL (a chunk another replica holds is waited for)."""
+
+    async def one() -> None:
+        while True:
+            if await work_once(service, chunk=chunk):
+                continue
+            async with service.database.connection() as conn:
+                if not await chunks_store.open_work(conn):
+                    return
+            await asyncio.sleep(0.05)  # another worker holds the last chunks
+
+    await asyncio.gather(*(one() for _ in range(workers)))
+
+
+async def _plan_next_run(
+    service: SettlementService, chunk: int, lease_s: float, worker: str
+) -> bool:
     async with service.database.transaction() as tx:
-        run = await store.claim_run(tx, WORKER, lease_s)
-        if run is not None:
-            await store.reset_progress(tx, run["run_id"])
-    if run is None:
-        return False
-    started = time.perf_counter()
-    # A run is work that starts here: its id is its correlation id, in its log lines and in
-    # the envelopes of the settlements it publishes (and so in invoicing's lines about them).
-    token = correlation_id_var.set(str(run["run_id"]))
-    try:
-        outcome = await execute_run(service, run, chunk=chunk, lease_s=lease_s)
-    except Exception as exc:
-        log.exception("settlement_run_failed", run_id=str(run["run_id"]))
-        async with service.database.transaction() as tx:
-            await store.finish_run(tx, run["run_id"], WORKER, "failed", repr(exc)[:500])
-        outcome = "failed"
-    finally:
-        correlation_id_var.reset(token)
-    metrics.run_finished(outcome, time.perf_counter() - started)
+        run = await store.claim_run(tx, worker, lease_s)
+        if run is None:
+            return False
+        run_id, billing = run["run_id"], run["billing_period"]
+        token = correlation_id_var.set(str(run_id))
+        try:
+            await store.reset_progress(tx, run_id)
+            items = await supply_periods.items(tx, billing_period(billing), run["grid_area"])
+            done = await store.settled_by(tx, billing, [i.supply_period_id for i in items])
+            todo = [i.supply_period_id for i in items if i.supply_period_id not in done]
+            own = sum(1 for settled_in in done.values() if settled_in == run_id)
+            await store.progress(
+                tx,
+                run_id,
+                worker,
+                lease_s,
+                total=len(items),
+                done=len(done),
+                settled=own,
+                already_settled=len(done) - own,
+            )
+            parts = [todo[first : first + chunk] for first in range(0, len(todo), chunk)]
+            await chunks_store.plan(tx, run_id, parts)
+            log.info(
+                "settlement_run_started",
+                run_id=str(run_id),
+                period=billing,
+                items=len(todo),
+                chunks=len(parts),
+            )
+            finished = await _finish(tx, run_id) if not parts else None
+        finally:
+            correlation_id_var.reset(token)
+    if finished is not None:
+        metrics.run_finished(*finished)
     return True
 
 
-async def execute_run(
-    service: SettlementService, run: asyncpg.Record, *, chunk: int = 2000, lease_s: float = 300.0
-) -> str:
-    """Settle every item of the run not settled before, a chunk per transaction; returns
-    the run's status (completed or blocked).
-
-    Run again (a retry of a blocked run, or one taken over), it counts from scratch: every
-    item in its scope now is in ``total``; those settled by an earlier attempt of this run
-    count as ``settled``, those another run settled as ``already_settled``."""
-    run_id, billing = run["run_id"], run["billing_period"]
-    vat_rate = _vat_rate(service)
-    async with service.database.connection() as conn:
-        items = await supply_periods.items(conn, billing_period(billing), run["grid_area"])
-        done = await store.settled_by(conn, billing, [i.supply_period_id for i in items])
-    todo = [i for i in items if i.supply_period_id not in done]
-    own = sum(1 for settled_in in done.values() if settled_in == run_id)
-    async with service.database.transaction() as tx:
-        await store.progress(
-            tx,
-            run_id,
-            WORKER,
-            lease_s,
-            total=len(items),
-            done=len(done),
-            settled=own,
-            already_settled=len(done) - own,
-        )
-    log.info("settlement_run_started", run_id=str(run_id), period=billing, items=len(todo))
-    reasons: list[str] = []
-    for first in range(0, len(todo), chunk):
-        part = todo[first : first + chunk]
-        for attempt in range(1, 4):
+async def _settle_next_chunk(service: SettlementService, worker: str) -> bool | None:
+    """Settle the next chunk to do (see :func:`work_once`); None when there is none."""
+    finished: tuple[str, float | None] | None = None
+    try:
+        async with service.database.transaction() as tx:
+            part = await chunks_store.claim(tx)
+            if part is None:
+                return None
+            token = correlation_id_var.set(str(part.run_id))
             try:
-                async with service.database.transaction() as tx:
-                    settled, blocked, elsewhere = await _settle_chunk(
-                        service, tx, run_id, billing, part, vat_rate
-                    )
-                    if not await store.progress(
-                        tx,
-                        run_id,
-                        WORKER,
-                        lease_s,
-                        done=len(part),
-                        settled=settled,
-                        blocked=len(blocked),
-                        already_settled=elsewhere,
-                    ):
-                        raise LeaseLost("the run's lease was lost to another worker")
-                break
-            except asyncpg.DeadlockDetectedError:
-                if attempt == 3:
-                    raise
-                log.warning("settlement_chunk_retried", run_id=str(run_id), attempt=attempt)
-        reasons += [reason for _, _, reason in blocked]
-    summary = None
-    if reasons:
-        summary = f"{len(reasons)} not settled; first: {reasons[0]}"[:500]
-    async with service.database.transaction() as tx:
-        status = await store.finish_settled(tx, run_id, WORKER, summary)
-        if status is None:
-            raise LeaseLost("the run's lease was lost to another worker")
+                async with tx.transaction():  # a savepoint: a chunk that fails fails its run
+                    finished = await _settle_claimed(service, tx, part, worker)
+            except (asyncpg.DeadlockDetectedError, RunStopped):
+                raise
+            except Exception as exc:
+                log.exception("settlement_run_failed", run_id=str(part.run_id))
+                finished = ("failed", await chunks_store.fail(tx, part.run_id, repr(exc)))
+            finally:
+                correlation_id_var.reset(token)
+    except RunStopped as exc:
+        log.warning("settlement_chunk_dropped", reason=str(exc))
+        return True
+    if finished is not None and finished[1] is not None:
+        metrics.run_finished(*finished)
+    return True
+
+
+async def _settle_claimed(
+    service: SettlementService, tx: asyncpg.Connection, part: chunks_store.Chunk, worker: str
+) -> tuple[str, float | None] | None:
+    """Settle the claimed chunk and count it into its run; the run's status and seconds when
+    this was its last chunk."""
+    settled, blocked, elsewhere = await _settle_chunk(
+        service, tx, part.run_id, part.billing_period, part.supply_period_ids, _vat_rate(service)
+    )
+    left = await chunks_store.done(
+        tx,
+        part,
+        worker,
+        done=len(part.supply_period_ids),
+        settled=settled,
+        blocked=len(blocked),
+        already_settled=elsewhere,
+    )
+    if left is None:
+        raise RunStopped("the run stopped running (failed) while this chunk was settled")
+    if left > 0:
+        return None
+    return await _finish(tx, part.run_id)
+
+
+async def _finish(tx: asyncpg.Connection, run_id: uuid.UUID) -> tuple[str, float]:
+    status, seconds = await chunks_store.finish(tx, run_id)
     log.info("settlement_run_finished", run_id=str(run_id), status=status)
-    return str(status)
+    return status, seconds
 
 
-class LeaseLost(Exception):
-    """Another worker took the run over (this one was too slow to renew its lease)."""
+class RunStopped(Exception):
+    """The run of a chunk stopped running meanwhile (another worker failed it)."""
 
 
 async def _settle_chunk(
@@ -147,19 +216,17 @@ async def _settle_chunk(
     tx: asyncpg.Connection,
     run_id: uuid.UUID,
     billing: str,
-    items: Sequence[Item],
+    supply_period_ids: Sequence[str],
     vat_rate: Decimal,
 ) -> tuple[int, list[tuple[str, str, str]], int]:
-    """Settle *items* as they are now: their supply periods are read again and locked (a
-    change waits for this chunk, then rechecks what it settled), metering data likewise.
+    """Settle the supply periods *supply_period_ids* as they are now: read again and locked
+    (a change waits for this chunk, then rechecks what it settled), metering data likewise.
     Returns (settled, blocked, found settled by another run meanwhile)."""
     # Metering-data writers hold this lock until they commit: holding it too, the chunk reads
     # every day committed before it, and data committed after it is seen by the correction job
     # together with the chunk's settlements.
-    await metering_data.lock_writers(tx)
-    current = await supply_periods.lock_items(
-        tx, [i.supply_period_id for i in items], billing_period(billing)
-    )
+    await metering_data.lock_writers(tx, shared=True)
+    current = await supply_periods.lock_items(tx, supply_period_ids, billing_period(billing))
     done = await store.settled_keys(tx, billing, [i.supply_period_id for i in current])
     todo = [i for i in current if i.supply_period_id not in done]
     settled, blocked = await _settle_bulk(service, tx, run_id, billing, todo, vat_rate)

@@ -1,5 +1,5 @@
 """The settlement's background loops: the run worker, the correction worker and the run
-schedule (each any replica; the work itself is claimed under leases and locks)."""
+schedule (each any replica; the work itself is claimed under row locks and leases)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,23 @@ from wattline_settlement.settings import SettlementService
 log = get_logger(__name__)
 
 
-async def run_worker(service: SettlementService, interval_s: float = 1.0) -> None:
-    """Execute queued runs (any replica; a run is claimed under a lease)."""
-    while True:
-        try:
-            while await work_once(service):
-                pass
-        except Exception as exc:
-            log.error("run_worker_failed", error=repr(exc))
-        await asyncio.sleep(interval_s)
+async def run_worker(
+    service: SettlementService, interval_s: float = 1.0, concurrency: int = 2
+) -> None:
+    """Plan queued runs and settle their chunks (any replica; see ``handlers.runs.work_once``),
+    *concurrency* chunks at a time: while one is settled in Python, another's reads and
+    writes run in PostgreSQL."""
+
+    async def one() -> None:
+        while True:
+            try:
+                while await work_once(service):
+                    pass
+            except Exception as exc:
+                log.error("run_worker_failed", error=repr(exc))
+            await asyncio.sleep(interval_s)
+
+    await asyncio.gather(*(one() for _ in range(concurrency)))
 
 
 async def correction_worker(service: SettlementService, interval_s: float = 2.0) -> None:
