@@ -52,6 +52,7 @@ from wattline_simulator.domain.seeding import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests-e2e"))
 from _bench import health_latencies, latency_summary, parse_args, percentile
+from _resources import ResourceSampler, format_report
 from e2e_system import System
 
 from wattline.registry import GATEWAY_METRICS_OFFSET, SERVICES
@@ -746,7 +747,11 @@ def main() -> None:
         if args.settle > 0:
             print(f"letting it settle for {args.settle:g}s", flush=True)
             time.sleep(args.settle)
-        code = 0 if asyncio.run(run(args, system)) else 1
+        # Peak memory and CPU per process of the system while it takes the load (issue 17).
+        with ResourceSampler(home) as sampler:
+            code = 0 if asyncio.run(run(args, system)) else 1
+        print("resources per process during the run (RSS of its process tree; CPU % of one "
+              "core):\n" + format_report(sampler.report()), flush=True)  # fmt: skip
     except KeyboardInterrupt:
         print("\ninterrupted", flush=True)
         code = 130
