@@ -12,7 +12,7 @@ from wattline_platform.service import Service, ServiceSpec
 from wattline_datahub import api, consumers
 from wattline_datahub.adapters.datahub_client import DataHubClient
 from wattline_datahub.handlers import Datahub
-from wattline_datahub.jobs import pollers, sender
+from wattline_datahub.jobs import pollers, retention, sender
 from wattline_datahub.settings import DatahubService, DatahubSettings
 
 SPEC = ServiceSpec("datahub", Path(__file__).resolve().parents[2] / "migrations")
@@ -37,6 +37,7 @@ def wire(settings: DatahubSettings | None = None, cipher: PiiCipher | None = Non
             lambda c=category: pollers.run_poller(dh, c, slots)  # type: ignore[misc]
         )
     service.background.append(lambda: sender.run_sender(dh))
+    service.background.append(lambda: retention.run_retention(dh))
     service.ready_checks["datahub"] = _reachable(client)
     service.shutdown_hooks.append(client.close)
     return dh

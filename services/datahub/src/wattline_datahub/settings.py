@@ -7,7 +7,7 @@ DataHub's address and our credentials have no defaults: a deployment names them
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 from wattline_platform.config import ServiceSettings, require
 from wattline_platform.service import Service
@@ -42,6 +42,33 @@ class DatahubSettings(ServiceSettings):
     max_backoff_s: float = Field(
         default=30.0, description="longest wait after DataHub failed or asked us to back off"
     )
+
+    raw_compress_after_days: int = Field(
+        default=30,
+        ge=0,
+        description="days a raw inbound DataHub message is kept as sent before it is kept "
+        "lzma-compressed (still readable: dead-letter retry, support tools)",
+    )
+    raw_keep_days: int = Field(
+        default=2192,
+        ge=1,
+        description="days a raw inbound DataHub message is kept before it is deleted; the "
+        "bookkeeping law keeps material 5 years from the end of its financial year, and 6 "
+        "years (2192 days) covers a message from any day of that year. Dead letters are kept "
+        "until retried",
+    )
+    retention_batch: int = Field(
+        default=500, ge=1, le=10_000, description="raw messages compressed (and deleted) a pass"
+    )
+    retention_interval_s: float = Field(
+        default=600.0, gt=0, description="wait between retention passes that found nothing"
+    )
+
+    @model_validator(mode="after")
+    def _keep_after_compress(self) -> DatahubSettings:
+        if self.raw_keep_days < self.raw_compress_after_days:
+            raise ValueError("raw_keep_days must not be shorter than raw_compress_after_days")
+        return self
 
     def require_datahub(self) -> None:
         """Raise MissingSettings (one line naming the variables) unless DataHub is configured."""

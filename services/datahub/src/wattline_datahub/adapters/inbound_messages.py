@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 
 
@@ -47,7 +49,7 @@ async def get_dead_letter(
     conn: asyncpg.Connection, message_id: str, *, for_update: bool = False
 ) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await conn.fetchrow(
-        "SELECT message_id, category, raw, reason FROM inbound_messages "
+        "SELECT message_id, category, raw, raw_lzma, reason FROM inbound_messages "
         "WHERE message_id = $1 AND status = 'dead_lettered'"
         + (" FOR UPDATE" if for_update else ""),
         message_id,
@@ -78,3 +80,54 @@ async def mark_retried(
 async def counts(conn: asyncpg.Connection) -> dict[str, int]:
     rows = await conn.fetch("SELECT status, count(*) AS n FROM inbound_messages GROUP BY status")
     return {r["status"]: r["n"] for r in rows}
+
+
+async def plain_before(
+    conn: asyncpg.Connection, before: datetime, limit: int
+) -> list[asyncpg.Record]:
+    """Up to *limit* messages received before *before* whose body is not compressed yet, locked
+    (rows another pass holds are skipped). Dead letters stay plain: they wait for a retry."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """SELECT message_id, raw FROM inbound_messages
+           WHERE raw IS NOT NULL AND received_at < $1 AND status <> 'dead_lettered'
+           ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
+        before,
+        limit,
+    )
+    return rows
+
+
+async def store_packed(conn: asyncpg.Connection, packed: list[tuple[str, bytes]]) -> None:
+    """Keep each ``(message_id, compressed body)`` instead of the plain body."""
+    await conn.execute(
+        """UPDATE inbound_messages m SET raw = NULL, raw_lzma = p.body, compressed_at = now()
+           FROM unnest($1::text[], $2::bytea[]) AS p(message_id, body)
+           WHERE m.message_id = p.message_id""",
+        [m for m, _ in packed],
+        [b for _, b in packed],
+    )
+
+
+async def delete_before(conn: asyncpg.Connection, before: datetime, limit: int) -> int:
+    """Delete up to *limit* messages received before *before* (dead letters are kept)."""
+    deleted = await conn.fetchval(
+        """WITH gone AS (
+               DELETE FROM inbound_messages WHERE message_id IN (
+                   SELECT message_id FROM inbound_messages
+                   WHERE received_at < $1 AND status <> 'dead_lettered'
+                   ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+               RETURNING 1)
+           SELECT count(*) FROM gone""",
+        before,
+        limit,
+    )
+    return int(deleted)
+
+
+async def get_body(conn: asyncpg.Connection, message_id: str) -> asyncpg.Record | None:
+    """A stored message's body columns (plain ``raw`` or compressed ``raw_lzma``)."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT message_id, category, raw, raw_lzma FROM inbound_messages WHERE message_id = $1",
+        message_id,
+    )
+    return row

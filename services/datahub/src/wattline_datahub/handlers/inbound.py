@@ -18,6 +18,7 @@ from wattline_platform.logging import get_logger
 from wattline_datahub import metrics
 from wattline_datahub.adapters import inbound_messages, outbound_requests, partial_days, reminders
 from wattline_datahub.domain.inbound import Keyed, Understood, interpret, measure_day_event, merge
+from wattline_datahub.domain.retention import body
 from wattline_datahub.settings import DatahubService
 
 Outcome = Literal["stored", "dead_lettered", "duplicate"]
@@ -166,7 +167,9 @@ async def retry_dead_letter(service: DatahubService, message_id: str) -> Stored 
         row = await inbound_messages.get_dead_letter(tx, message_id, for_update=True)
         if row is None:
             return None
-        understood, document_type, reason = _understand(bytes(row["raw"]), message_id)
+        understood, document_type, reason = _understand(
+            body(row["raw"], row["raw_lzma"]), message_id
+        )
         if reason is not None:
             await inbound_messages.set_reason(tx, message_id, reason)
             return Stored("dead_lettered", 0, reason)

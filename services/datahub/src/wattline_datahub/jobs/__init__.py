@@ -23,6 +23,7 @@ async def while_leased(
     *,
     failed: str,
     taken: str | None = None,
+    idle_s: float | None = None,
     **fields: str,
 ) -> None:
     """Run *step* for as long as the service runs, while holding the lease *lease*.
@@ -46,7 +47,7 @@ async def while_leased(
                 while True:
                     await ours.ensure_held()
                     if not await step():
-                        await asyncio.sleep(dh.settings.idle_poll_s)
+                        await asyncio.sleep(idle_s or dh.settings.idle_poll_s)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
