@@ -279,3 +279,16 @@ def test_a_request_ending_before_it_starts_is_refused(name: str, root: str) -> N
     parsed = parse_document(dumps(_load(name)))
     with pytest.raises(ValueError, match="is not after start"):
         type(parsed).model_validate({**parsed.model_dump(), "end": parsed.start})  # type: ignore[union-attr]
+
+
+def test_a_code_list_holds_exactly_energinets_codes_and_the_empty_local_one() -> None:
+    # The quick check merges a oneOf of code lists into one enum: the same values pass.
+    doc, period = _rsm012()
+    period["Point"][0]["quality"] = {"value": ""}  # the schema's "local" list: valid JSON-wise
+    validate(doc)
+    period["Point"][0]["quality"] = {"value": "A99"}
+    with pytest.raises(CimError, match=r"^schema: .*Point/0/quality/value"):
+        validate(doc)
+    period["Point"][0]["quality"] = {"value": 4}
+    with pytest.raises(CimError, match=r"^schema:"):
+        validate(doc)
