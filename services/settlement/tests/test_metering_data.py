@@ -208,11 +208,13 @@ async def test_the_staging_table_is_empty_after_each_commit(make_schema_db: Sche
         for day in days:
             async with conn.transaction():
                 await metering_data.store(conn, [day])
-            size = await conn.fetchval("SELECT pg_relation_size('pg_temp.metering_data_staging')")
+            size = await conn.fetchval("SELECT pg_relation_size('pg_temp.metering_day_staging')")
             assert size == 0
         with pytest.raises(asyncpg.CheckViolationError):
             async with conn.transaction():
-                await metering_data.store(conn, [days[0], replace(days[1], wh=(1,) * 30)])
+                await metering_data.store(
+                    conn, [days[0], replace(days[1], wh=(1,) * 30, qualities=(4,) * 30)]
+                )
         async with conn.transaction():  # a rolled-back load leaves nothing for the next one
             stored = await metering_data.store(conn, [days[1]])
         assert [c.version for c in stored] == [2]
@@ -243,15 +245,15 @@ async def test_month_partitions_are_created_across_a_month_boundary(
         "metering_data_2025_02": 2,
         "metering_data_2025_03": 1,
     }
-    # Each partition has the parent's indexes (the primary key, the id and the gaps index).
+    # Each partition has the parent's indexes (the primary key, the BRIN on id and the gaps).
     indexed = await db.fetch(
         """SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index
            WHERE indrelid = 'metering_data_2025_03'::regclass"""
     )
     defs = sorted(r["def"] for r in indexed)
     assert len(defs) == 3
-    assert any("(id)" in d for d in defs)
-    assert any("WHERE (array_position(wh, NULL" in d for d in defs)
+    assert any("USING brin (id)" in d for d in defs)
+    assert any("WHERE ((get_byte(payload, 0) & 1) = 1)" in d for d in defs)
 
 
 async def test_writers_creating_the_same_partition_at_once_both_succeed(
@@ -716,4 +718,137 @@ async def test_a_stored_batch_names_the_datahub_messages_correlation_ids(
     assert (stored["days"], stored["correlation_ids"]) == (2, ["msg-a", "msg-b"])
     assert stored["datahub_message_ids"] == sorted(
         [first.datahub_message_id, second.datahub_message_id]
+    )
+
+
+# -- the packed format and its migration --------------------------------------------------------
+OLD_ROWS = [  # (gsrn, day, version, resolution, wh, qualities, transaction id, original)
+    (
+        HOUSE,
+        date(2025, 1, 14),
+        1,
+        "PT1H",
+        [100 * (p + 1) for p in range(24)],
+        [3] * 24,
+        "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        None,
+    ),
+    (
+        HOUSE,
+        date(2025, 1, 14),
+        2,
+        "PT1H",
+        [None] + [70_000] * 22 + [-5],
+        [2] + [4] * 23,
+        "TX-not-a-uuid-7",
+        "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+    ),
+    (
+        FLAT,
+        SPRING_FORWARD,
+        1,
+        "PT1H",
+        [0] * 23,
+        [None] * 23,
+        "0b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        None,
+    ),
+    (
+        SHOP,
+        FALL_BACK,
+        1,
+        "PT15M",
+        [p for p in range(99)] + [None],
+        [4] * 99 + [2],
+        "2b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        None,
+    ),
+]
+
+
+async def test_days_stored_in_the_old_format_read_back_identically_after_the_migration(
+    make_schema_db: SchemaFactory,
+) -> None:
+    from wattline_platform import migrations
+
+    every = migrations.load(migrations.PLATFORM_SQL, "platform") + migrations.load(
+        SPEC.migrations_dir, "service"
+    )
+    old = [m for m in every if m.name.startswith("service/") and m.name < "service/0007"]
+    db = await make_schema_db(old)
+    async with db.connection() as conn:
+        for gsrn, day, version, resolution, wh, qualities, tx, original in OLD_ROWS:
+            await conn.execute("SELECT metering_data_partition($1)", day)
+            await conn.execute(
+                """INSERT INTO metering_data (gsrn, local_date, version, resolution, wh,
+                       qualities, datahub_message_id, transaction_id, original_transaction_id,
+                       event_id)
+                   VALUES ($1, $2, $3, $4, $5, $6, 'MSG-' || $1, $7, $8, gen_random_uuid())""",
+                gsrn,
+                day,
+                version,
+                resolution,
+                wh,
+                qualities,
+                tx,
+                original,
+            )
+        ids = await conn.fetch("SELECT gsrn, local_date, version, id FROM metering_data")
+        await migrations.apply(conn, db.schema, every)
+        house = await metering_data.day_versions(conn, HOUSE, date(2025, 1, 14))
+        flat = await metering_data.day_versions(conn, FLAT, SPRING_FORWARD)
+        shop = await metering_data.day_versions(conn, SHOP, FALL_BACK)
+        # The SQL packing is the Python packing, byte for byte.
+        for gsrn, day, version, resolution, wh, qualities, *_ in OLD_ROWS:
+            stored = await conn.fetchval(
+                "SELECT payload FROM metering_data WHERE gsrn = $1 AND local_date = $2"
+                " AND version = $3",
+                int(gsrn),
+                day,
+                version,
+            )
+            assert stored == metering_data.pack(resolution, wh, qualities)  # type: ignore[arg-type]
+        series = await metering_data.bulk_latest(
+            conn, [HOUSE, SHOP], date(2025, 1, 1), date(2025, 11, 1)
+        )
+        # A day stored after the migration gets an id after the old ones.
+        await deliver(db, hourly(HOUSE, date(2025, 1, 15)))
+        [newest] = await metering_data.changed_since(conn, max(r["id"] for r in ids))
+
+    by_key = {(r["gsrn"], r["local_date"], r["version"]): r["id"] for r in ids}
+    for got, (gsrn, day, version, resolution, wh, qualities, tx, original) in zip(
+        [*house, *flat, *shop], OLD_ROWS, strict=True
+    ):
+        assert (got.gsrn, got.local_date, got.version, got.resolution) == (
+            gsrn,
+            day,
+            version,
+            resolution,
+        )
+        assert got.wh == tuple(wh)
+        assert got.qualities == tuple(None if q is None else f"A0{q}" for q in qualities)
+        assert (got.transaction_id, got.original_transaction_id) == (tx, original)
+        assert got.datahub_message_id == f"MSG-{gsrn}"
+        assert got.id == by_key[(gsrn, day, version)]
+    assert house[1].wh[0] is None and house[1].wh[1] == 70_000 and house[1].wh[-1] == -5
+    hourly_series = series["PT1H"]
+    row = hourly_series.wh[hourly_series.index[HOUSE]]
+    assert row[13 * 24 + 1] == 70_000 and row[13 * 24 + 23] == -5
+    assert hourly_series.missing[hourly_series.index[HOUSE], 13 * 24]
+    quarters = series["PT15M"]
+    assert quarters.wh[0].sum() == sum(range(99))
+    assert (newest.gsrn, newest.local_date, newest.version) == (HOUSE, date(2025, 1, 15), 1)
+
+
+def test_a_packed_day_is_near_its_values() -> None:
+    """A household's PT1H day: 24 values in 2 bytes, one quality: 50 bytes for 96 raw."""
+    day = metering_data.pack("PT1H", [100 * (p + 1) for p in range(24)], [4] * 24)
+    assert len(day) == 1 + 48 + 1
+    assert metering_data.unpack(day) == ("PT1H", tuple(100 * (p + 1) for p in range(24)), (4,) * 24)
+    big = metering_data.pack("PT15M", [None, 2**31 - 1] + [0] * 94, [None, 6] + [4] * 94)
+    assert len(big) == 1 + 96 * 4 + 96
+    assert metering_data.unpack(big) == (
+        "PT15M",
+        (None, 2**31 - 1) + (0,) * 94,
+        (None, 6) + (4,) * 94,
     )

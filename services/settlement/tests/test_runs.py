@@ -1445,7 +1445,8 @@ async def test_a_settlement_names_the_datahub_messages_it_settled(rig: Rig) -> N
     messages = [
         r["datahub_message_id"]
         for r in await rig.service.database.fetch(
-            "SELECT datahub_message_id FROM metering_data ORDER BY datahub_message_id"
+            "SELECT datahub_message_id FROM metering_data JOIN metering_data_source s"
+            " ON s.id = source_id ORDER BY datahub_message_id"
         )
     ]
     assert len(messages) == 31

@@ -1,8 +1,10 @@
 """Settlement's store of DataHub's metered data (RSM-012), and its reads for the engine.
 
 One row per metering point, Danish local day and received version in ``metering_data``
-(``migrations/0002_metering_data.sql``): values as an integer array of Wh (kWh x 1000, exact; a
-NULL element is a missing value), qualities as small integer codes, partitioned by month. A
+(``migrations/0007_metering_data_packed.sql``), partitioned by month: the GSRN as a bigint and
+the values and qualities packed into one ``payload`` (:func:`pack`: Wh, kWh x 1000, exact, as
+2-byte or 4-byte integers with a missing value marked; one quality per position, or one for the
+day), the DataHub MessageId and receipt time once per message in ``metering_data_source``. A
 correction is the next version of the day; nothing is overwritten.
 
 Writes: :func:`store` loads a batch of days with one COPY into a session's temporary staging
@@ -19,12 +21,14 @@ many), :func:`changed_since` (what a settlement job must look at again) and
 from __future__ import annotations
 
 import itertools
+import re
+import struct
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 import asyncpg
 import numpy as np
@@ -36,11 +40,13 @@ from wattline_settlement.domain.model import Resolution
 
 INT4_MIN = -(2**31)
 INT4_MAX = 2**31 - 1
-# Stands in for a missing value on its way out of bulk reads; never a stored value.
-_BULK_MISSING = INT4_MIN
-# Length of array_send()'s header for a one-dimensional array (ndim, flags, element type,
-# length, lower bound); after it, each element is its length and its big-endian value.
-_ARRAY_HEADER = 20
+# The payload's flags (byte 0; migrations/0007_metering_data_packed.sql describes the layout).
+_GAP, _WIDE, _PER_POSITION, _PT15M = 1, 2, 4, 8
+# Missing values in the payload: no stored value can be either (wh_of refuses INT4_MIN).
+_NARROW_MISSING = 0xFFFF
+_WIDE_MISSING = INT4_MIN
+# A TransactionId kept as a uuid on the day's row (its text form is exactly this).
+_CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 class InvalidMeasureDay(ValueError):
@@ -110,6 +116,54 @@ def measure_day(event: MeasureDataReceivedV1, event_id: uuid.UUID) -> MeasureDay
     )
 
 
+def pack(
+    resolution: Resolution, wh: Sequence[int | None], qualities: Sequence[int | None]
+) -> bytes:
+    """A day's values and quality codes as the stored payload: a flags byte, the values
+    (2-byte unsigned when all fit in 0..65534, else 4-byte signed; big-endian, a missing value
+    marked) and the qualities (one byte for the day when they are all the same, else one per
+    position). ``metering_pack`` in the migration packs the same bytes in SQL."""
+    if len(qualities) != len(wh):
+        raise InvalidMeasureDay(f"{len(qualities)} qualities for {len(wh)} values")
+    wide = any(v is not None and not 0 <= v < _NARROW_MISSING for v in wh)
+    per_position = any(q != qualities[0] for q in qualities)
+    flags = (
+        (_GAP if None in wh else 0)
+        | (_WIDE if wide else 0)
+        | (_PER_POSITION if per_position else 0)
+        | (_PT15M if resolution == "PT15M" else 0)
+    )
+    missing = _WIDE_MISSING if wide else _NARROW_MISSING
+    values = struct.pack(
+        f">{len(wh)}{'i' if wide else 'H'}", *(missing if v is None else v for v in wh)
+    )
+    codes = bytes(0 if q is None else q for q in (qualities if per_position else qualities[:1]))
+    return bytes((flags,)) + values + codes
+
+
+def unpack(payload: bytes) -> tuple[Resolution, tuple[int | None, ...], tuple[int | None, ...]]:
+    """The resolution, values and quality codes of a stored payload (:func:`pack`'s inverse)."""
+    flags = payload[0]
+    wide, per_position = flags & _WIDE, flags & _PER_POSITION
+    width = 4 if wide else 2
+    n = (len(payload) - (1 if per_position else 2)) // (width + (1 if per_position else 0))
+    missing = _WIDE_MISSING if wide else _NARROW_MISSING
+    raw = struct.unpack_from(f">{n}{'i' if wide else 'H'}", payload, 1)
+    codes = payload[1 + n * width :]
+    qualities = tuple(None if c == 0 else c for c in (codes if per_position else codes * n))
+    resolution: Resolution = "PT15M" if flags & _PT15M else "PT1H"
+    return resolution, tuple(None if v == missing else v for v in raw), qualities
+
+
+def gsrn_key(gsrn: str) -> int:
+    """The stored form of a GSRN (18 digits: a bigint)."""
+    return int(gsrn)
+
+
+def gsrn_text(key: int) -> str:
+    return f"{key:018d}"
+
+
 class Change(NamedTuple):
     """A stored version of a day, in the global order of ``id``."""
 
@@ -119,18 +173,7 @@ class Change(NamedTuple):
     version: int
 
 
-_STAGING_COLUMNS = (
-    "ord",
-    "gsrn",
-    "local_date",
-    "resolution",
-    "wh",
-    "qualities",
-    "datahub_message_id",
-    "transaction_id",
-    "original_transaction_id",
-    "event_id",
-)
+_STAGING_COLUMNS = ("ord", "gsrn", "local_date", "source_id", "transaction_uuid", "payload")
 
 
 async def lock_writers(tx: asyncpg.Connection, *, shared: bool = False) -> None:
@@ -145,21 +188,23 @@ async def lock_writers(tx: asyncpg.Connection, *, shared: bool = False) -> None:
 
 
 _STAGE = """
-CREATE TEMPORARY TABLE IF NOT EXISTS metering_data_staging (
-    ord                     integer     NOT NULL,
-    gsrn                    text        NOT NULL,
-    local_date              date        NOT NULL,
-    resolution              text        NOT NULL,
-    wh                      integer[]   NOT NULL,
-    qualities               smallint[]  NOT NULL,
-    datahub_message_id      text        NOT NULL,
-    transaction_id          text        NOT NULL,
-    original_transaction_id text,
-    event_id                uuid        NOT NULL
+CREATE TEMPORARY TABLE IF NOT EXISTS metering_day_staging (
+    ord              integer NOT NULL,
+    gsrn             bigint  NOT NULL,
+    local_date       date    NOT NULL,
+    source_id        integer NOT NULL,
+    transaction_uuid uuid,
+    payload          bytea   NOT NULL
 ) ON COMMIT DELETE ROWS;
 """
 
 _PARTITIONS = "SELECT metering_data_partition(m) FROM unnest($1::date[]) AS m"
+
+_SOURCE = """
+INSERT INTO metering_data_source (datahub_message_id, transaction_id, original_transaction_id)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+RETURNING id, datahub_message_id, transaction_id, original_transaction_id
+"""
 
 # Moves the staged rows (emptying the staging table for a next batch in this transaction) and
 # numbers each day's versions on from the highest stored one, in batch order. The dead rows
@@ -167,18 +212,16 @@ _PARTITIONS = "SELECT metering_data_partition(m) FROM unnest($1::date[]) AS m"
 # table, and a pooled session lives long.
 _INSERT = """
 WITH staged AS (
-    DELETE FROM pg_temp.metering_data_staging RETURNING *
+    DELETE FROM pg_temp.metering_day_staging RETURNING *
 ), numbered AS (
     SELECT s.*, row_number() OVER (PARTITION BY s.gsrn, s.local_date ORDER BY s.ord) AS n
     FROM staged s
 )
-INSERT INTO metering_data (gsrn, local_date, version, resolution, wh, qualities,
-                           datahub_message_id, transaction_id, original_transaction_id, event_id)
+INSERT INTO metering_data (gsrn, local_date, version, source_id, transaction_uuid, payload)
 SELECT n.gsrn, n.local_date,
        n.n + coalesce((SELECT max(m.version) FROM metering_data m
                        WHERE m.gsrn = n.gsrn AND m.local_date = n.local_date), 0),
-       n.resolution, n.wh, n.qualities,
-       n.datahub_message_id, n.transaction_id, n.original_transaction_id, n.event_id
+       n.source_id, n.transaction_uuid, n.payload
 FROM numbered n
 ORDER BY n.ord
 RETURNING id, gsrn, local_date, version
@@ -211,9 +254,9 @@ def laid_over(stored: MeasureDay | None, piece: MeasureDay) -> MeasureDay:
 
 
 _LATEST_OF = """
-SELECT DISTINCT ON (m.gsrn, m.local_date) m.gsrn, m.local_date, m.resolution, m.wh, m.qualities
+SELECT DISTINCT ON (m.gsrn, m.local_date) m.gsrn, m.local_date, m.payload
 FROM metering_data m
-JOIN unnest($1::text[], $2::date[]) AS k(gsrn, local_date)
+JOIN unnest($1::int8[], $2::date[]) AS k(gsrn, local_date)
   ON m.gsrn = k.gsrn AND m.local_date = k.local_date
 ORDER BY m.gsrn, m.local_date, m.version DESC
 """
@@ -228,15 +271,16 @@ async def _complete_partial(
     keys = {(d.gsrn, d.local_date) for d in days if _in_part(d)}
     if not keys:
         return list(days)
-    rows = await conn.fetch(_LATEST_OF, [k[0] for k in keys], [k[1] for k in keys])
+    rows = await conn.fetch(_LATEST_OF, [gsrn_key(k[0]) for k in keys], [k[1] for k in keys])
     latest: dict[tuple[str, date], MeasureDay] = {}
     for r in rows:
-        latest[(r["gsrn"], r["local_date"])] = MeasureDay(
-            gsrn=r["gsrn"],
+        resolution, wh, qualities = unpack(r["payload"])
+        latest[(gsrn_text(r["gsrn"]), r["local_date"])] = MeasureDay(
+            gsrn=gsrn_text(r["gsrn"]),
             local_date=r["local_date"],
-            resolution=r["resolution"],
-            wh=tuple(r["wh"]),
-            qualities=tuple(r["qualities"]),
+            resolution=resolution,
+            wh=wh,
+            qualities=qualities,
             datahub_message_id="",
             transaction_id="",
             original_transaction_id=None,
@@ -266,42 +310,68 @@ async def store(conn: asyncpg.Connection, days: Sequence[MeasureDay]) -> list[Ch
     days = await _complete_partial(conn, days)
     months = sorted({d.local_date.replace(day=1) for d in days})
     await conn.execute(_PARTITIONS, months)
+    sources = await _sources_of(conn, days)
     await conn.copy_records_to_table(
-        "metering_data_staging",
+        "metering_day_staging",
         schema_name="pg_temp",
         columns=_STAGING_COLUMNS,
         records=[
             (
                 i,
-                d.gsrn,
+                gsrn_key(d.gsrn),
                 d.local_date,
-                d.resolution,
-                d.wh,
-                d.qualities,
-                d.datahub_message_id,
-                d.transaction_id,
-                d.original_transaction_id,
-                d.event_id,
+                sources[_source_key(d)],
+                uuid.UUID(d.transaction_id) if _canonical(d.transaction_id) else None,
+                pack(d.resolution, d.wh, d.qualities),
             )
             for i, d in enumerate(days)
         ],
     )
     rows = await conn.fetch(_INSERT)
-    return [Change(r["id"], r["gsrn"], r["local_date"], r["version"]) for r in rows]
+    return [Change(r["id"], gsrn_text(r["gsrn"]), r["local_date"], r["version"]) for r in rows]
+
+
+def _canonical(transaction_id: str) -> bool:
+    return _CANONICAL_UUID.match(transaction_id) is not None
+
+
+def _source_key(day: MeasureDay) -> tuple[str, str | None, str | None]:
+    """What a day shares with the other days of its DataHub message: the MessageId, and the
+    rare TransactionId that is not a canonical UUID or the transaction a correction corrects."""
+    own = None if _canonical(day.transaction_id) else day.transaction_id
+    return day.datahub_message_id, own, day.original_transaction_id
+
+
+async def _sources_of(
+    conn: asyncpg.Connection, days: Sequence[MeasureDay]
+) -> dict[tuple[str, str | None, str | None], int]:
+    keys = list(dict.fromkeys(_source_key(d) for d in days))
+    rows = await conn.fetch(_SOURCE, *(list(column) for column in zip(*keys, strict=True)))
+    return {
+        (r["datahub_message_id"], r["transaction_id"], r["original_transaction_id"]): r["id"]
+        for r in rows
+    }
 
 
 # -- reads -------------------------------------------------------------------------------------
-_DAY_COLUMNS = """id, gsrn, local_date, version, resolution, wh, qualities, received_at,
-    datahub_message_id, transaction_id, original_transaction_id"""
+_DAYS = """
+SELECT {distinct} d.id, d.gsrn, d.local_date, d.version, d.payload, s.received_at,
+       s.datahub_message_id, coalesce(d.transaction_uuid::text, s.transaction_id) AS transaction_id,
+       s.original_transaction_id
+FROM metering_data d JOIN metering_data_source s ON s.id = d.source_id
+WHERE {where}
+ORDER BY {order}
+"""
 
 
 def _day(row: asyncpg.Record) -> DayData:
+    resolution, wh, qualities = unpack(row["payload"])
     return DayData(
-        gsrn=row["gsrn"],
+        gsrn=gsrn_text(row["gsrn"]),
         local_date=row["local_date"],
-        resolution=row["resolution"],
-        wh=tuple(row["wh"]),
-        qualities=tuple(None if q is None else QUALITY_NAMES[q] for q in row["qualities"]),
+        resolution=resolution,
+        wh=wh,
+        qualities=tuple(None if q is None else QUALITY_NAMES[q] for q in qualities),
         version=row["version"],
         id=row["id"],
         received_at=row["received_at"],
@@ -320,26 +390,27 @@ async def latest_days(
     :func:`bulk_latest`.
     """
     rows = await conn.fetch(
-        f"""SELECT DISTINCT ON (gsrn, local_date) {_DAY_COLUMNS}
-            FROM metering_data
-            WHERE gsrn = ANY($1::text[]) AND local_date >= $2 AND local_date < $3
-            ORDER BY gsrn, local_date, version DESC""",
-        list(gsrns),
+        _DAYS.format(
+            distinct="DISTINCT ON (d.gsrn, d.local_date)",
+            where="d.gsrn = ANY($1::int8[]) AND d.local_date >= $2 AND d.local_date < $3",
+            order="d.gsrn, d.local_date, d.version DESC",
+        ),
+        [gsrn_key(g) for g in gsrns],
         start,
         end,
     )
     result: dict[str, dict[date, DayData]] = {}
     for row in rows:
-        result.setdefault(row["gsrn"], {})[row["local_date"]] = _day(row)
+        day = _day(row)
+        result.setdefault(day.gsrn, {})[day.local_date] = day
     return result
 
 
 async def day_versions(conn: asyncpg.Connection, gsrn: str, local_date: date) -> list[DayData]:
     """Every version of one day, oldest first: a correction's before and after."""
     rows = await conn.fetch(
-        f"""SELECT {_DAY_COLUMNS} FROM metering_data
-            WHERE gsrn = $1 AND local_date = $2 ORDER BY version""",
-        gsrn,
+        _DAYS.format(distinct="", where="d.gsrn = $1 AND d.local_date = $2", order="d.version"),
+        gsrn_key(gsrn),
         local_date,
     )
     return [_day(r) for r in rows]
@@ -359,7 +430,7 @@ async def changed_since(
         after_id,
         limit,
     )
-    return [Change(r["id"], r["gsrn"], r["local_date"], r["version"]) for r in rows]
+    return [Change(r["id"], gsrn_text(r["gsrn"]), r["local_date"], r["version"]) for r in rows]
 
 
 class Span(NamedTuple):
@@ -373,13 +444,14 @@ class Span(NamedTuple):
 
 
 _SOURCES = """
-SELECT s.ord, array_agg(DISTINCT d.datahub_message_id ORDER BY d.datahub_message_id) AS ids
-FROM unnest($1::text[], $2::date[], $3::date[], $4::int8[]) WITH ORDINALITY
+SELECT s.ord, array_agg(DISTINCT src.datahub_message_id ORDER BY src.datahub_message_id) AS ids
+FROM unnest($1::int8[], $2::date[], $3::date[], $4::int8[]) WITH ORDINALITY
      AS s(gsrn, first_day, end_day, after_id, ord)
 CROSS JOIN LATERAL (
-    SELECT DISTINCT ON (m.local_date) m.id, m.datahub_message_id FROM metering_data m
+    SELECT DISTINCT ON (m.local_date) m.id, m.source_id FROM metering_data m
     WHERE m.gsrn = s.gsrn AND m.local_date >= s.first_day AND m.local_date < s.end_day
     ORDER BY m.local_date, m.version DESC) d
+JOIN metering_data_source src ON src.id = d.source_id
 WHERE d.id > s.after_id
 GROUP BY s.ord
 """
@@ -393,7 +465,7 @@ async def sources(conn: asyncpg.Connection, spans: Sequence[Span]) -> list[list[
         return []
     rows = await conn.fetch(
         _SOURCES,
-        [s.gsrn for s in spans],
+        [gsrn_key(s.gsrn) for s in spans],
         [s.start for s in spans],
         [s.end for s in spans],
         [s.after_id for s in spans],
@@ -405,11 +477,13 @@ async def sources(conn: asyncpg.Connection, spans: Sequence[Span]) -> list[list[
 async def last_resolution(conn: asyncpg.Connection, gsrn: str) -> Resolution | None:
     """The resolution of the metering point's latest stored day; None when it has no data."""
     value = await conn.fetchval(
-        """SELECT resolution FROM metering_data WHERE gsrn = $1
+        """SELECT get_byte(payload, 0) FROM metering_data WHERE gsrn = $1
            ORDER BY local_date DESC, version DESC LIMIT 1""",
-        gsrn,
+        gsrn_key(gsrn),
     )
-    return cast(Resolution | None, value)
+    if value is None:
+        return None
+    return "PT15M" if value & _PT15M else "PT1H"
 
 
 # -- bulk reads --------------------------------------------------------------------------------
@@ -436,17 +510,23 @@ class BulkSeries:
     max_id: npt.NDArray[np.int64]  # (metering points,): highest id read, for changed_since
 
 
-_BULK = f"""
-SELECT gsrn, resolution,
+# Each metering point's latest days as one blob of their values (the payload without its flags
+# byte and qualities) and each day's share of it in bytes: 2 per position, or 4 where a day
+# holds a value beyond 0..65534.
+_BULK = """
+SELECT lpad(gsrn::text, 18, '0') AS gsrn, pt15m,
        array_agg(local_date - $2::date ORDER BY local_date) AS days,
-       string_agg(substring(array_send(array_replace(wh, NULL, {_BULK_MISSING}))
-                            FROM {_ARRAY_HEADER + 1}), ''::bytea ORDER BY local_date) AS blob,
+       array_agg(size ORDER BY local_date) AS sizes,
+       string_agg(substring(payload FROM 2 FOR size), ''::bytea ORDER BY local_date) AS blob,
        max(id) AS max_id
-FROM (SELECT DISTINCT ON (gsrn, local_date) gsrn, local_date, resolution, wh, id
+FROM (SELECT DISTINCT ON (gsrn, local_date) gsrn, local_date, payload, id,
+             get_byte(payload, 0) & 8 = 8 AS pt15m,
+             metering_positions(payload)
+               * CASE WHEN get_byte(payload, 0) & 2 = 2 THEN 4 ELSE 2 END AS size
       FROM metering_data
-      WHERE gsrn = ANY($1::text[]) AND local_date >= $2 AND local_date < $3
+      WHERE gsrn = ANY($1::int8[]) AND local_date >= $2 AND local_date < $3
       ORDER BY gsrn, local_date, version DESC) AS latest
-GROUP BY gsrn, resolution
+GROUP BY gsrn, pt15m
 """
 
 
@@ -473,10 +553,11 @@ async def bulk_latest(
     order = {g: i for i, g in enumerate(wanted)}
     parts: dict[Resolution, list[BulkSeries]] = {}
     for first in range(0, len(wanted), chunk_size):
-        rows = await conn.fetch(_BULK, wanted[first : first + chunk_size], start, end)
+        keys = [gsrn_key(g) for g in wanted[first : first + chunk_size]]
+        rows = await conn.fetch(_BULK, keys, start, end)
         groups: dict[Resolution, list[asyncpg.Record]] = {}
         for row in rows:
-            groups.setdefault(row["resolution"], []).append(row)
+            groups.setdefault("PT15M" if row["pt15m"] else "PT1H", []).append(row)
         for resolution, group in groups.items():
             group.sort(key=lambda r: order[r["gsrn"]])
             parts.setdefault(resolution, []).append(_assemble(resolution, start, end, group))
@@ -519,16 +600,12 @@ def _assemble(
         itertools.chain.from_iterable(day_lists), dtype=np.int64, count=int(days_per_row.sum())
     )
     row_of_day = np.repeat(np.arange(n, dtype=np.int64), days_per_row)
-    # Each element is (length 4, value): every other big-endian int32 is a value.
-    values = np.frombuffer(b"".join(r["blob"] for r in group), dtype=">i4")[1::2]
     counts = per_day[days]
     total = int(counts.sum())
-    if values.size != total:
-        raise RuntimeError(f"bulk read: {values.size} values for {total} intervals")
+    values, present = _values(b"".join(r["blob"] for r in group), group, counts, total)
     within_day = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
     flat = np.repeat(row_of_day * width + day_columns[days], counts) + within_day
 
-    present = values != _BULK_MISSING
     wh = np.zeros(n * width, dtype=np.int64)
     missing = np.ones(n * width, dtype=np.bool_)
     wh[flat] = np.where(present, values, 0)
@@ -550,11 +627,37 @@ def _assemble(
     )
 
 
+def _values(
+    blob: bytes, group: list[asyncpg.Record], counts: npt.NDArray[np.int64], total: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The *total* values of a bulk read's blob in order, and which are present. All 2-byte
+    (the usual month) is one view of the bytes; days with 4-byte values are gathered."""
+    if len(blob) == 2 * total:
+        narrow = np.frombuffer(blob, dtype=">u2")
+        return narrow.astype(np.int64), narrow != _NARROW_MISSING
+    sizes = np.fromiter(
+        itertools.chain.from_iterable(r["sizes"] for r in group), dtype=np.int64, count=len(counts)
+    )
+    if int(sizes.sum()) != len(blob) or np.any((sizes != 2 * counts) & (sizes != 4 * counts)):
+        raise RuntimeError(f"bulk read: {len(blob)} bytes for {total} intervals")
+    raw = np.frombuffer(blob, dtype=np.uint8).astype(np.int64)
+    width = np.repeat(sizes // counts, counts)
+    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    at = np.repeat(np.cumsum(sizes) - sizes, counts) + within * width
+    values = (raw[at] << 8) | raw[at + 1]
+    wide = width == 4
+    unsigned = (values[wide] << 16) | (raw[at[wide] + 2] << 8) | raw[at[wide] + 3]
+    values[wide] = np.where(unsigned >= 2**31, unsigned - 2**32, unsigned)
+    present = np.where(wide, values != _WIDE_MISSING, values != _NARROW_MISSING)
+    return values, present
+
+
 async def rows_since(tx: asyncpg.Connection, since: int, limit: int) -> list[asyncpg.Record]:
     """The next *limit* stored days (``id``, ``gsrn``, ``local_date``) after row *since*, in
     order: one statement, one snapshot, so a watermark can move exactly past them."""
     rows: list[asyncpg.Record] = await tx.fetch(
-        "SELECT id, gsrn, local_date FROM metering_data WHERE id > $1 ORDER BY id LIMIT $2",
+        """SELECT id, lpad(gsrn::text, 18, '0') AS gsrn, local_date FROM metering_data
+           WHERE id > $1 ORDER BY id LIMIT $2""",
         since,
         limit,
     )

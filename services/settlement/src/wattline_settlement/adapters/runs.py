@@ -431,7 +431,7 @@ async def note_waiting(conn: asyncpg.Connection, run_id: uuid.UUID, reason: str)
 async def data_version(conn: asyncpg.Connection) -> tuple[Any, ...]:
     """Changes whenever metering data or a supply period does (cheap: indexes, no arrays)."""
     row = await conn.fetchrow(
-        """SELECT (SELECT max(id) FROM metering_data) AS data_id,
+        """SELECT (SELECT max(id) FROM metering_data_source) AS data_id,
                   (SELECT max(updated_at) FROM supply_periods) AS supply_at,
                   (SELECT count(*) FROM supply_periods) AS supply_count"""
     )
@@ -452,14 +452,16 @@ async def incomplete_supply(conn: asyncpg.Connection, start: date, end: date) ->
         raise ValueError(f"{start}..{end}: at most 62 days")
     row = await conn.fetchrow(
         """WITH stored AS (
-               SELECT gsrn, bit_or(1::int8 << (local_date - $1)) AS days
+               SELECT lpad(gsrn::text, 18, '0') AS gsrn,
+                      bit_or(1::int8 << (local_date - $1)) AS days
                FROM metering_data WHERE local_date >= $1 AND local_date < $2
                GROUP BY gsrn),
            gaps AS (
-               SELECT m.gsrn, bit_or(1::int8 << (m.local_date - $1)) AS days
+               SELECT lpad(m.gsrn::text, 18, '0') AS gsrn,
+                      bit_or(1::int8 << (m.local_date - $1)) AS days
                FROM metering_data m
                WHERE m.local_date >= $1 AND m.local_date < $2
-                 AND array_position(m.wh, NULL) IS NOT NULL
+                 AND get_byte(m.payload, 0) & 1 = 1
                  AND m.version = (SELECT max(n.version) FROM metering_data n
                                   WHERE n.gsrn = m.gsrn AND n.local_date = m.local_date)
                GROUP BY m.gsrn),
