@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from math import lcm
 from typing import Any
 
@@ -261,6 +262,61 @@ def _standard_wh(
     return standard
 
 
+@dataclass(frozen=True)
+class _PriceSetup:
+    """What settling a period needs of its prices, whatever the consumption: the timeline,
+    the interval prices and each line's scaled price vector. The same for every chunk of a
+    run with the same prices, so it is made once (:func:`_price_setup` is memoised on its
+    immutable inputs; a change of any price is another key)."""
+
+    timeline: engine.Timeline
+    prices: engine.IntervalPrices
+    part_shared: dict[int, ChargeAmount]
+    part_scaled: dict[int, tuple[_Scaled, Int64Array]]
+    energy: dict[str, _Scaled]
+    tax: _Scaled
+    spot: _Scaled | None
+    price_peak: int | None  # None: a price does not scale into int64
+
+
+@lru_cache(maxsize=256)
+def _price_setup(
+    period: Period, resolution: Resolution, spot: Series | None, charges: Charges, solar: bool
+) -> _PriceSetup:
+    tl = engine.timeline(period, resolution)
+    prices = engine.interval_prices(tl, spot, charges)
+    part_shared = {
+        k: engine.subscription_part(period, p)
+        for k, p in enumerate(charges.parts)
+        if p.code not in engine.PER_KWH_PARTS
+    }
+    part_scaled: dict[int, tuple[_Scaled, Int64Array]] = {}
+    energy: dict[str, _Scaled] = {}
+    tax = _Scaled(np.zeros(0, np.int64), 1, 0)
+    spot_scaled: _Scaled | None = None
+    price_peak: int | None = None
+    try:
+        energy = {code: _scaled(values) for code, values, _ in prices.energy_lines()}
+        tax = _scaled(prices.electricity_tax)
+        # The solar export earns the spot price, a line of its own for a fixed-price product.
+        spot_scaled = None if not solar or prices.spot is None else _scaled(prices.spot)
+        extra = [] if spot_scaled is None else [spot_scaled.peak]
+        for k, p in enumerate(charges.parts):
+            if k in part_shared:
+                continue
+            values = engine.part_prices(tl, p)
+            scaled_part = _scaled([_ZERO if v is None else v for v in values])
+            mask = np.asarray([0 if v is None else 1 for v in values], dtype=np.int64)
+            part_scaled[k] = (scaled_part, mask)
+            extra.append(scaled_part.peak)
+        price_peak = max([s.peak for s in energy.values()] + [tax.peak, 1, *extra])
+    except OverflowError:
+        price_peak = None
+    for array in (*(v.ints for v in energy.values()), tax.ints):
+        array.setflags(write=False)  # shared by every caller of this setup
+    return _PriceSetup(tl, prices, part_shared, part_scaled, energy, tax, spot_scaled, price_peak)
+
+
 def settle_many(
     consumption_wh: npt.ArrayLike,
     *,
@@ -284,7 +340,8 @@ def settle_many(
     ``settlement``), figure by figure. Raises :class:`engine.BadScenario` for bad input.
     """
     engine.check_common(period, spot, charges, vat_rate)
-    tl = engine.timeline(period, resolution)
+    setup = _price_setup(period, resolution, spot, charges, production_wh is not None)
+    tl, prices = setup.timeline, setup.prices
     n = len(tl)
     cons = _matrix(consumption_wh, n, "consumption_wh")
     rows = cons.shape[0]
@@ -299,7 +356,6 @@ def settle_many(
     if prod is not None and spot is None:
         raise engine.BadScenario("spot: required with production (an export earns the spot price)")
 
-    prices = engine.interval_prices(tl, spot, charges)
     grid_line, supplier_line = engine.subscription_lines(period, charges)
     fees = engine.fee_lines(period, charges, engine.fee_codes(period, charges))
     codes = (*prices.line_codes(), *(f.code for f in fees))
@@ -325,33 +381,14 @@ def settle_many(
         code: None if w is None else np.asarray(w, dtype=np.int64)
         for code, _, w in prices.energy_lines()
     }
-    spot_scaled: _Scaled | None = None
     parts = charges.parts
-    part_shared = {
-        k: engine.subscription_part(period, p)
-        for k, p in enumerate(parts)
-        if p.code not in engine.PER_KWH_PARTS
-    }
-    part_scaled: dict[int, tuple[_Scaled, Int64Array]] = {}
-    try:
-        energy = {code: _scaled(values) for code, values, _ in prices.energy_lines()}
-        tax = _scaled(prices.electricity_tax)
-        # The solar export earns the spot price, a line of its own for a fixed-price product.
-        spot_scaled = None if prod is None or prices.spot is None else _scaled(prices.spot)
-        extra = [] if spot_scaled is None else [spot_scaled.peak]
-        for k, p in enumerate(parts):
-            if k in part_shared:
-                continue
-            values = engine.part_prices(tl, p)
-            scaled_part = _scaled([_ZERO if v is None else v for v in values])
-            mask = np.asarray([0 if v is None else 1 for v in values], dtype=np.int64)
-            part_scaled[k] = (scaled_part, mask)
-            extra.append(scaled_part.peak)
-        price_peak = max([s.peak for s in energy.values()] + [tax.peak, 1, *extra])
-        safe = peak <= _LIMIT // (price_peak * max(n, 1))
-    except OverflowError:
+    part_shared = setup.part_shared
+    part_scaled = setup.part_scaled
+    energy, tax, spot_scaled = setup.energy, setup.tax, setup.spot
+    if setup.price_peak is None:  # prices that do not scale into int64: the Decimal path
         safe = np.zeros(rows, np.bool_)
-
+    else:
+        safe = peak <= _LIMIT // (setup.price_peak * max(n, 1))
     decimal_rows = [int(r) for r in np.flatnonzero(~safe)]
     elvarme_groups: dict[tuple[PriceVersion, ...], list[int]] = {}
     for row in (int(r) for r in np.flatnonzero(safe)):
