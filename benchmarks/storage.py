@@ -133,7 +133,7 @@ async def run(args: argparse.Namespace) -> int:
             results.append((resolution, days, stored, floor))
         await db.close()
         await conn.close()
-    print(f"storage, {args.metering_points:,} metering points, one month each:")
+    print(f"\nRESULT storage, {args.metering_points:,} metering points, one month each:")
     for resolution, days, stored, floor in results:
         per_day = stored / days
         print(
