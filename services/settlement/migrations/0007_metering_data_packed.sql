@@ -89,9 +89,10 @@ CREATE TABLE metering_data (
     CONSTRAINT metering_data_key PRIMARY KEY (gsrn, local_date, version),
     -- 23, 24 or 25 hours (DST); 92, 96 or 100 quarters; no flag unknown.
     CONSTRAINT metering_data_payload CHECK (
-        CASE WHEN length(payload) = 0 OR get_byte(payload, 0) > 15 THEN false
-             WHEN get_byte(payload, 0) & 8 = 8 THEN metering_positions(payload) IN (92, 96, 100)
-             ELSE metering_positions(payload) BETWEEN 23 AND 25 END)
+        CASE WHEN length(payload) < 2 OR get_byte(payload, 0) > 15 THEN false
+             WHEN get_byte(payload, 0) & 8 = 8
+             THEN coalesce(metering_positions(payload) IN (92, 96, 100), false)
+             ELSE coalesce(metering_positions(payload) BETWEEN 23 AND 25, false) END)
 ) PARTITION BY RANGE (local_date);
 ALTER SEQUENCE metering_data_id_seq OWNED BY metering_data.id;
 

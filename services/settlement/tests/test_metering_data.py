@@ -852,3 +852,28 @@ def test_a_packed_day_is_near_its_values() -> None:
         (None, 2**31 - 1) + (0,) * 94,
         (None, 6) + (4,) * 94,
     )
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",
+        b"\x00",
+        b"\x00\x00\x00",
+        b"\x10" + b"\x00" * 49,
+        b"\x00" * 47,
+        b"\x08" + b"\x00" * 50,
+    ],
+)
+async def test_a_payload_that_does_not_add_up_is_refused(
+    make_schema_db: SchemaFactory, payload: bytes
+) -> None:
+    db = await make_schema_db(SPEC.migrations_dir)
+    async with db.transaction() as tx:
+        await tx.execute("SELECT metering_data_partition('2025-01-14')")
+        with pytest.raises(asyncpg.CheckViolationError):
+            await tx.execute(
+                """INSERT INTO metering_data (gsrn, source_id, local_date, version, payload)
+                   VALUES (571313100000000012, 1, '2025-01-14', 1, $1)""",
+                payload,
+            )
