@@ -172,8 +172,10 @@ async def _settle_next_chunk(service: SettlementService, worker: str) -> bool | 
     except RunStopped as exc:
         log.warning("settlement_chunk_dropped", reason=str(exc))
         return True
-    if finished is not None and finished[1] is not None:
-        metrics.run_finished(*finished)
+    if finished is not None:
+        status, seconds = finished
+        if seconds is not None:  # None: another worker had failed or finished the run
+            metrics.run_finished(status, seconds)
     return True
 
 
