@@ -142,7 +142,7 @@ async def run(args: argparse.Namespace) -> int:
             f"{floor / days:,.0f} B, {floor / 2**20:,.1f} MiB; ratio {stored / floor:.2f}"
         )
     print(machine("fsync off"))
-    return checks.exit_code()
+    return int(checks.exit_code())
 
 
 def main() -> None:
