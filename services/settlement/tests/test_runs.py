@@ -33,6 +33,7 @@ from wattline_platform.identifiers import gsrn_with_check_digit
 from wattline_platform.service import Service
 from wattline_platform.testing import SchemaFactory, identity_auth
 from wattline_settlement.adapters import run_chunks
+from wattline_settlement.adapters import runs as run_store
 from wattline_settlement.bootstrap import SPEC, SettlementSettings, build
 from wattline_settlement.domain import billing
 from wattline_settlement.domain.charge_rules import ENERGINET_GLN, local_midnight
@@ -1763,3 +1764,76 @@ async def test_two_runs_of_one_month_at_once_settle_each_point_once(rig: Rig) ->
     assert sum(v["progress"]["settled"] for v in views) == 6
     for v in views:
         assert v["progress"]["settled"] + v["progress"]["already_settled"] == 6
+
+
+def _gm01_twin(k: int) -> tuple[str, list[Event]]:
+    """GM01's January events for another metering point (the *k*-th twin) of ours."""
+    scenario, _ = golden("GM01")
+    events: list[Event] = [
+        *portfolio_events(scenario.charges, scenario.period, scenario.consumption.resolution),
+        *charge_events(scenario.charges, scenario.period.start),
+        *measure_events(scenario.consumption, scenario.period),
+    ]
+    gsrn = gsrn_with_check_digit(f"57131318{k:09d}")
+    return gsrn, twin_events(events, gsrn, str(uuid.UUID(int=k)))
+
+
+async def test_a_supply_period_arriving_while_its_month_runs_is_settled_after_the_run(
+    rig: Rig,
+) -> None:
+    """The run planned January without it; the recheck waits for the run, then settles it on
+    the run's behalf (before, it found no finished run and dropped it: never settled)."""
+    await given_points(rig, 2)
+    run_id = await runs.start_run(rig.service, "2025-01", None, "api")
+    assert await runs.work_once(rig.service, chunk=1, worker="planner")  # planned: 2 chunks
+    late, events = _gm01_twin(7)
+    await rig.deliver(*events)
+    await rig.corrections()
+    waiting = await rig.service.database.fetchval(
+        "SELECT count(*) FROM settlement_recheck WHERE gsrn = $1", late
+    )
+    assert waiting == 1  # kept for later, not dropped
+    while await runs.work_once(rig.service, chunk=1, worker="w"):
+        pass
+    await rig.service.database.execute("UPDATE settlement_recheck SET queued_at = now()")
+    await rig.corrections()
+    view = await rig.view(run_id)
+    assert view["status"] == "completed"
+    assert view["progress"]["total"] == 3 and view["progress"]["settled"] == 3
+    totals = {e["gsrn"]: e["total"] for e in await rig.outbox("settlement.completed")}
+    assert totals[late] == "779.19" and len(totals) == 3
+
+
+async def test_a_day_stored_during_a_recheck_that_settles_is_corrected_after_it(
+    rig: Rig,
+) -> None:
+    """A recheck settling a newly covered period holds the metering-data writers off until
+    it commits, so the correction job sees the settlement with the newer day behind it."""
+    await given_points(rig, 1)
+    await rig.run("2025-01")
+    late, events = _gm01_twin(7)
+    await rig.deliver(*events)  # queues a recheck of `late`, settled on the run's behalf
+    day = next(e for e in events if isinstance(e, MeasureDataReceivedV1))
+    corrected = day.model_copy(
+        update={
+            "datahub_message_id": str(uuid.uuid4()),
+            "transaction_id": str(uuid.uuid4()),
+            "quantities_kwh": [q * 10 for q in day.quantities_kwh],
+        }
+    )
+    await rig.service.database.execute("DELETE FROM settlement_recheck WHERE gsrn <> $1", late)
+    async with rig.service.database.transaction() as tx:  # recheck_some's transaction
+        row = await run_store.claim_recheck(tx)
+        assert row is not None and row["gsrn"] == late
+        await corrections.recheck(rig.service, tx, row["gsrn"], row["reason"])
+        writer = asyncio.create_task(rig.deliver(corrected))
+        await asyncio.sleep(0.5)
+        assert not writer.done()  # DataHub's corrected day waits for the recheck
+    await writer
+    await rig.corrections()
+    settlement = await rig.service.database.fetchrow(
+        "SELECT settlement_id, data_id FROM settlement WHERE gsrn = $1", late
+    )
+    newest = await rig.service.database.fetchval("SELECT max(id) FROM metering_data")
+    assert settlement["data_id"] == newest
+    assert len(await rig.outbox("settlement.correction")) == 1

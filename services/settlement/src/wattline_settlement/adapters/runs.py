@@ -285,6 +285,18 @@ async def add_blocked(
     )
 
 
+async def unfinished_runs_covering(conn: asyncpg.Connection, gsrn: str) -> list[str]:
+    """Billing periods with a run queued or running whose scope holds *gsrn*."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT r.billing_period FROM settlement_run r
+           WHERE r.status IN ('queued', 'running')
+             AND (r.grid_area IS NULL
+                  OR r.grid_area = (SELECT grid_area FROM metering_points WHERE gsrn = $1))""",
+        gsrn,
+    )
+    return [row["billing_period"] for row in rows]
+
+
 async def newest_runs_covering(conn: asyncpg.Connection, gsrn: str) -> list[asyncpg.Record]:
     """Per billing period, the newest finished run whose scope holds *gsrn* (all grid areas,
     or the metering point's own): the run a settlement made later by a recheck belongs to.

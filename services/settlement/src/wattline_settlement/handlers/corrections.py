@@ -78,6 +78,10 @@ async def recheck(
     completed billing periods that its supply now covers but were never settled. Returns
     True when something could not be settled yet (the caller tries again later)."""
     vat_rate = service.settings.vat_rate
+    # As a run's chunk does: a settlement made here (newly covered) reads every day committed
+    # before it, and a day committed after it waits for this transaction, so the watermark job
+    # sees the settlement and queues the newer day against it (else its correction was lost).
+    await metering_data.lock_writers(tx, shared=True)
     # Credited ones too: a supply period ours again (a rollback reversed) restores them.
     settled = await store.lock_settlements(tx, gsrn)
     events: list[tuple[Event, str]] = []
@@ -212,6 +216,12 @@ async def _settle_newly_covered(
     newest finished run of the period whose scope holds *gsrn* (never a run of another grid
     area), whose counts and status then include them."""
     not_yet = False
+    # A run of the period still to finish was planned (or will be) without a supply period
+    # that arrived meanwhile: wait for it to finish, then settle on its behalf.
+    for billing in await store.unfinished_runs_covering(tx, gsrn):
+        items = await supply_periods.items(tx, billing_period(billing), None, gsrn)
+        done = await store.settled_keys(tx, billing, [i.supply_period_id for i in items])
+        not_yet = not_yet or any(i.supply_period_id not in done for i in items)
     for row in await store.newest_runs_covering(tx, gsrn):
         billing, run_id = row["billing_period"], row["run_id"]
         items = await supply_periods.items(tx, billing_period(billing), None, gsrn)
