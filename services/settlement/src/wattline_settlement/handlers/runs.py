@@ -270,6 +270,8 @@ async def _store(
     vat_rate: Decimal,
 ) -> tuple[int, list[tuple[str, str, str]]]:
     """Store settlements (those not stored before) and publish them; record what was blocked."""
+    # In key order: two runs' chunks inserting shared keys in opposite orders would deadlock.
+    computed = sorted(computed, key=lambda c: c[0].supply_period_id)
     rows: list[dict[str, Any]] = []
     for item, inputs, result in computed:
         settlement_id = uuid.uuid5(uuid.UUID(item.supply_period_id), billing)
