@@ -826,9 +826,9 @@ async def test_the_elvarme_counter_carries_into_the_next_month(rig: Rig) -> None
         )
         await rig.run("2025-01")
         kinds = await rig.service.database.fetch(
-            "SELECT jsonb_typeof(current_lines) FROM settlement"
+            "SELECT jsonb_typeof(lines), current_lines FROM settlement"
         )
-        assert [k[0] for k in kinds] == ["array"]  # a document, not a string holding one
+        assert [tuple(k) for k in kinds] == [("array", None)]  # a document; stored once
         await rig.run("2025-02")
         january, february = await rig.outbox("settlement.completed")
     tax = [
@@ -1837,3 +1837,50 @@ async def test_a_day_stored_during_a_recheck_that_settles_is_corrected_after_it(
     newest = await rig.service.database.fetchval("SELECT max(id) FROM metering_data")
     assert settlement["data_id"] == newest
     assert len(await rig.outbox("settlement.correction")) == 1
+
+
+async def test_settlements_stored_before_lines_were_kept_once_read_the_same_after(
+    make_schema_db: SchemaFactory,
+) -> None:
+    """Migration 0009 on a populated table: current lines equal to the first ones go (NULL,
+    read as the first ones), a corrected settlement keeps its own."""
+    from wattline_platform import migrations
+
+    every = migrations.load(migrations.PLATFORM_SQL, "platform") + migrations.load(
+        SPEC.migrations_dir, "service"
+    )
+    db = await make_schema_db(
+        [m for m in every if m.name.startswith("service/") and m.name < "service/0009"]
+    )
+    first = [{"code": "spot_energy", "quantity_kwh": "100.000", "amount": "80.00"}]
+    corrected = [{"code": "spot_energy", "quantity_kwh": "110.000", "amount": "88.00"}]
+    run_id = uuid.uuid4()
+    async with db.connection() as conn:
+        await conn.execute(
+            """INSERT INTO settlement_run (run_id, billing_period, trigger, status)
+               VALUES ($1, '2025-01', 'api', 'completed')""",
+            run_id,
+        )
+        for gsrn, now in ((GSRN, first), ("571313180000000107", corrected)):
+            await conn.execute(
+                """INSERT INTO settlement (settlement_id, run_id, gsrn, customer_id,
+                       supply_period_id, billing_period, grid_area, price_area, period_start,
+                       period_end, consumption_kwh, lines, subtotal, vat, total,
+                       current_start, current_end, current_lines, current_subtotal,
+                       current_vat, current_total, current_consumption_kwh, data_id)
+                   VALUES (gen_random_uuid(), $1, $2, gen_random_uuid(), gen_random_uuid(),
+                       '2025-01', '344', 'DK1', '2025-01-01', '2025-02-01', 100, $3::jsonb,
+                       80, 20, 100, '2025-01-01', '2025-02-01', $4::jsonb, 80, 20, 100, 100, 1)""",
+                run_id,
+                gsrn,
+                json.dumps(first),
+                json.dumps(now),
+            )
+        await migrations.apply(conn, db.schema, every)
+        stored = dict(await conn.fetch("SELECT gsrn, current_lines FROM settlement"))
+        assert stored[GSRN] is None and json.loads(stored["571313180000000107"]) == corrected
+        async with conn.transaction():
+            [kept] = await run_store.lock_settlements(conn, GSRN)
+            [other] = await run_store.lock_settlements(conn, "571313180000000107")
+        assert json.loads(kept["lines_now"]) == first
+        assert json.loads(other["lines_now"]) == corrected

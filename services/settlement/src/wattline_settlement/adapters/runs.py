@@ -231,7 +231,11 @@ async def insert_settlements(conn: asyncpg.Connection, rows: Sequence[dict[str, 
     )
     selected = ", ".join(f"{c}::jsonb" if _TYPES[c] == "jsonb" else c for c in columns)
     values = [
-        [json.dumps(row[c]) if _TYPES[c] == "jsonb" else row[c] for row in rows] for c in columns
+        [
+            json.dumps(row[c]) if _TYPES[c] == "jsonb" and row[c] is not None else row[c]
+            for row in rows
+        ]
+        for c in columns
     ]
     new = {
         r["settlement_id"]
@@ -690,9 +694,12 @@ async def settled_with_newer_data(
 
 
 async def lock_settlements(tx: asyncpg.Connection, gsrn: str) -> list[asyncpg.Record]:
-    """*gsrn*'s settlements (credited ones too) by period, locked ``FOR UPDATE``."""
+    """*gsrn*'s settlements (credited ones too) by period, locked ``FOR UPDATE``, each with
+    ``lines_now``: its current lines (the first ones while no correction changed them)."""
     rows: list[asyncpg.Record] = await tx.fetch(
-        "SELECT * FROM settlement WHERE gsrn = $1 ORDER BY period_start FOR UPDATE", gsrn
+        """SELECT *, coalesce(current_lines, lines) AS lines_now FROM settlement
+           WHERE gsrn = $1 ORDER BY period_start FOR UPDATE""",
+        gsrn,
     )
     return rows
 
@@ -781,7 +788,7 @@ async def settled_tax_kwh(conn: asyncpg.Connection, gsrn: str, start: date, end:
     dates ``[start, end)``: what its elvarme counter counted."""
     settled: Decimal = await conn.fetchval(
         """SELECT coalesce(sum((line ->> 'quantity_kwh')::numeric), 0)
-           FROM settlement s, jsonb_array_elements(s.current_lines) AS line
+           FROM settlement s, jsonb_array_elements(coalesce(s.current_lines, s.lines)) AS line
            WHERE s.gsrn = $1 AND NOT s.credited AND s.current_start >= $2
              AND s.current_end <= $3 AND line ->> 'code' = 'electricity_tax'""",
         gsrn,

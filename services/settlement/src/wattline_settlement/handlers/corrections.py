@@ -115,8 +115,8 @@ async def _correct(
         billing_period(row["billing_period"]),
         (row["current_start"], row["current_end"]),
     )
-    current = store.lines_from_json(row["current_lines"])
-    current_amounts = store.charge_amounts_from_json(row["current_lines"])
+    current = store.lines_from_json(row["lines_now"])
+    current_amounts = store.charge_amounts_from_json(row["lines_now"])
     new_amounts: tuple[ChargeAmount, ...] = ()
     if clip is None:  # nothing of it is ours (any more): credit what was settled in full
         new_lines = zeroed(current)

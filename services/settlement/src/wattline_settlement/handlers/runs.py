@@ -295,7 +295,7 @@ async def _store(
                 "total": result.total,
                 "current_start": item.period.start,
                 "current_end": item.period.end,
-                "current_lines": lines,
+                "current_lines": None,  # as first settled, until a correction
                 "current_subtotal": result.subtotal,
                 "current_vat": result.vat,
                 "current_total": result.total,
