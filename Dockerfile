@@ -3,6 +3,18 @@
 # for the one-shot jobs.
 
 # ---------------------------------------------------------------------------------------------
+# Back office: the web app the gateway serves at /backoffice/, built by Vite from the locked npm
+# dependencies (the same `npm ci` + `npm run build` as `make backoffice`).
+# ---------------------------------------------------------------------------------------------
+FROM node:20-slim AS backoffice
+
+WORKDIR /backoffice
+COPY backoffice/package.json backoffice/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY backoffice/ ./
+RUN npm run build
+
+# ---------------------------------------------------------------------------------------------
 # Builder: resolve the locked dependency set into /app/.venv with uv.
 # ---------------------------------------------------------------------------------------------
 FROM python:3.11-slim AS builder
@@ -42,6 +54,8 @@ RUN groupadd --system --gid 10001 wattline \
        --shell /usr/sbin/nologin wattline
 
 COPY --from=builder /app /app
+# The gateway looks for the build at <checkout>/backoffice/dist (bootstrap.py), here /app.
+COPY --from=backoffice /backoffice/dist /app/backoffice/dist
 
 ENV PATH=/app/.venv/bin:$PATH \
     VIRTUAL_ENV=/app/.venv \

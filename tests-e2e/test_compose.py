@@ -347,3 +347,20 @@ def test_dockerfile_is_multi_stage_and_uses_the_lock() -> None:
     assert "pip install uv" in text
     assert "ghcr.io/astral-sh/uv" not in text
     assert re.search(r"^\s*USER\s+wattline\s*$", text, re.MULTILINE)
+
+
+def test_the_image_carries_the_back_office_where_the_gateway_looks() -> None:
+    """A gateway in compose or Kubernetes serves /backoffice/ only if the image has the build
+    at <checkout>/backoffice/dist: the gateway's bootstrap looks there, and /app is the checkout."""
+    text = DOCKERFILE.read_text()
+    stage = re.search(r"^FROM\s+node:(\d+)\S*\s+AS\s+(\w+)\s*$", text, re.MULTILINE)
+    assert stage, "no Node.js stage builds the back office"
+    assert int(stage.group(1)) >= 20  # Makefile's `node` target asks for Node.js 20 or newer
+    assert "npm ci" in text and "npm run build" in text
+    assert re.search(
+        rf"^COPY --from={stage.group(2)} \S+/dist /app/backoffice/dist\s*$", text, re.MULTILINE
+    ), "the runtime stage does not copy the back office build to /app/backoffice/dist"
+    bootstrap = ROOT / "services/gateway/src/wattline_gateway/bootstrap.py"
+    assert 'parents[4] / "backoffice" / "dist"' in bootstrap.read_text()
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "backoffice/node_modules" in ignored  # the stage installs its own, for Linux
