@@ -352,6 +352,8 @@ def test_the_jobs_migrate_every_schema_as_its_role_and_create_the_topics(overlay
     topics = jobs["wattline-topics"]["spec"]["template"]["spec"]["containers"][0]
     assert topics["command"] == ["wattline", "topics"]
     assert environment(manifests, topics)["KAFKA_BOOTSTRAP"] == "kafka:9092"
+    replication = {"dev": "1", "production": "3"}[overlay]  # one broker, or a cluster of three
+    assert environment(manifests, topics)["WATTLINE_TOPICS_REPLICATION_FACTOR"] == replication
     # Only the migrate job logs in as the superuser.
     for workload, container in _containers(manifests):
         if workload != "wattline-migrate":

@@ -197,7 +197,10 @@ def topics() -> None:
     """Create the topics of deploy/topics.yaml (and their .dlq twins) on the system's broker."""
     from wattline_platform.topics import ensure_topics, load_topics
 
-    specs = load_topics()
+    try:
+        specs = load_topics()
+    except ValueError as exc:  # a bad WATTLINE_TOPICS_REPLICATION_FACTOR
+        _fail(f"wattline topics: {exc}", 2)
 
     async def run() -> str:
         return await ensure_topics(_target().kafka_bootstrap, specs)

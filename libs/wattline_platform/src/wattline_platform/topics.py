@@ -49,10 +49,36 @@ def default_topics_file() -> Path:
     return Path(__file__).resolve().parents[4] / "deploy" / "topics.yaml"
 
 
+def _replication_override() -> int | None:
+    """``WATTLINE_TOPICS_REPLICATION_FACTOR``: every topic's replication factor on this cluster
+    (the topics file's 1 suits one broker; production wants 3), or None when unset."""
+    raw = os.environ.get("WATTLINE_TOPICS_REPLICATION_FACTOR", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(
+            f"WATTLINE_TOPICS_REPLICATION_FACTOR must be a whole number >= 1, not {raw!r}"
+        )
+    return int(raw)
+
+
 def load_topics(path: Path | None = None) -> list[TopicSpec]:
-    """Read the topic definitions, adding a ``.dlq`` twin for each and the epoch marker."""
+    """Read the topic definitions, adding a ``.dlq`` twin for each and the epoch marker.
+
+    With ``WATTLINE_TOPICS_REPLICATION_FACTOR`` set, every topic gets that replication factor,
+    and (from 3 replicas) ``min.insync.replicas`` 2 unless the file says otherwise, so a write
+    the producers' ``acks=all`` confirmed survives the loss of one broker.
+    """
     doc: dict[str, Any] = yaml.safe_load((path or default_topics_file()).read_text())
-    defaults = doc.get("defaults", {})
+    defaults = dict(doc.get("defaults", {}))
+    override = _replication_override()
+    if override is not None:
+        defaults["replication_factor"] = override
+        if override >= 3:
+            defaults["config"] = {"min.insync.replicas": "2", **defaults.get("config", {})}
+        doc["topics"] = [
+            {k: v for k, v in entry.items() if k != "replication_factor"} for entry in doc["topics"]
+        ]
     specs: list[TopicSpec] = []
     for entry in doc["topics"]:
         partitions = int(entry.get("partitions", defaults.get("partitions", 1)))
