@@ -225,3 +225,8 @@ class ProcessStatusChangedV1(Event):
     previous_status: ProcessStatus | None = None
     effective_date: date
     reasons: list[str] = Field(default=[], description="DataHub's codes with their text")
+    customer: Party | None = Field(
+        default=None,
+        description="a signup's process: its customer, sealed (added later: optional), so the "
+        "signup's confirmation can reach the customer before the supply starts",
+    )
