@@ -1,0 +1,1 @@
+"""Pure rules of notifications: kinds, preferences, Danish formatting, retry backoff."""

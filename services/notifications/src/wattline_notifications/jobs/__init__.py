@@ -1,0 +1,1 @@
+"""Long work outside consumer callbacks: sending the deliveries."""
