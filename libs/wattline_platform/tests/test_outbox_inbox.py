@@ -22,6 +22,7 @@ from wattline_platform.broker import KafkaPublisher, make_broker
 from wattline_platform.config import PlatformSettings
 from wattline_platform.consumer import EventConsumer
 from wattline_platform.db import Database
+from wattline_platform.logging import correlation_id_var
 from wattline_platform.testing import SchemaFactory, create_topics, event_class
 
 EFFECTS_SQL = "CREATE TABLE effects (n int NOT NULL, event_id uuid NOT NULL);"
@@ -377,3 +378,49 @@ async def test_an_oversized_event_is_refused_in_the_writers_transaction(harness:
 
 async def _true_when(value: bool) -> bool:
     return value
+
+
+async def test_payloads_appended_as_json_are_enveloped_like_events_and_applied_once(
+    harness: Harness,
+) -> None:
+    """``append_payloads`` writes what ``append`` would (the envelope pydantic makes, with a
+    new event id each and the current correlation id), from payload JSON built elsewhere;
+    the relay publishes them and a consumer applies each once."""
+    token = correlation_id_var.set("run-42")
+    try:
+        async with harness.producer_db.transaction() as tx:
+            await outbox.append_payloads(
+                tx,
+                harness.evt,
+                [("571313100000000003", f'{{"n":{n}}}') for n in (7, 8, 9)],
+                producer="test",
+                schema=harness.producer_db.schema,
+            )
+            await outbox.append(
+                tx, harness.evt(n=10), key="k", producer="test", schema=harness.producer_db.schema
+            )  # type: ignore[call-arg]
+    finally:
+        correlation_id_var.reset(token)
+    rows = await harness.producer_db.fetch(
+        "SELECT event_id, key, event_type, envelope FROM outbox ORDER BY id"
+    )
+    envelopes = [Envelope.model_validate_json(r["envelope"]) for r in rows]
+    assert [e.payload["n"] for e in envelopes] == [7, 8, 9, 10]
+    assert [harness.evt.model_validate(e.payload).n for e in envelopes[:3]] == [7, 8, 9]  # type: ignore[attr-defined]
+    assert len({e.event_id for e in envelopes}) == 4
+    assert [e.event_id for e in envelopes] == [r["event_id"] for r in rows]
+    assert [r["key"] for r in rows[:3]] == ["571313100000000003"] * 3
+    assert {(e.type, e.version, e.producer) for e in envelopes} == {(harness.evt.TYPE, 1, "test")}
+    assert [e.correlation_id for e in envelopes[:3]] == ["run-42"] * 3
+    # The same fields as the model's own dump (pydantic's JSON, byte for byte).
+    assert rows[0]["envelope"] == envelopes[0].model_dump_json()
+
+    consumer = await harness.consumer()
+    relay = await harness.relay()
+    assert await relay.publish_once() == 4
+    await wait_until(lambda: _effects_are(harness, [7, 8, 9, 10]))
+    await harness.stop(consumer)
+
+
+async def _effects_are(harness: Harness, expected: list[int]) -> bool:
+    return await harness.effects() == expected

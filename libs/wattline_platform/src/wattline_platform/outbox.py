@@ -10,10 +10,11 @@ and for one aggregate (whose writers serialise on its row) in the order its even
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import asyncpg
@@ -75,15 +76,89 @@ async def append_envelopes(
     An event too large for the broker is refused here, in the caller's transaction, rather
     than blocking the relay later.
     """
-    if not envelopes:
+    await _insert(
+        tx,
+        schema,
+        [(e.event_id, e.type, e.key, e.model_dump_json(), e.occurred_at) for e in envelopes],
+    )
+
+
+# Stands for the event id and the key while one envelope is dumped as the batch's template.
+_PROBE_ID = uuid.UUID(int=0)
+_PROBE_KEY = "\x00key\x00"
+
+
+async def append_payloads(
+    tx: asyncpg.Connection,
+    event_type: type[Event],
+    payloads: Sequence[tuple[str, str]],
+    *,
+    producer: str,
+    schema: str,
+) -> None:
+    """Write many events of *event_type* given as ``(key, payload JSON)`` pairs, each in an
+    envelope as :func:`envelope_for` makes it (a new event id, the current correlation and
+    causation ids; one ``occurred_at`` for the batch: its events happen in one transaction).
+
+    For tens of thousands of events of one shape (a settlement run): no model is built or
+    validated per event. The caller vouches that every payload is the JSON of a valid
+    *event_type* (it renders them by construction and checks a sample against the model);
+    the relay and the consumers read them like any other event. The envelope is pydantic's
+    own JSON, dumped once with stand-ins for the id and the key."""
+    if not payloads:
         return
-    bodies = [e.model_dump_json() for e in envelopes]
-    for env, body in zip(envelopes, bodies, strict=True):
-        if len(body.encode()) > MAX_ENVELOPE_BYTES:
+    occurred_at = datetime.now(UTC)
+    probe = Envelope(
+        event_id=_PROBE_ID,
+        type=event_type.TYPE,
+        version=event_type.VERSION,
+        occurred_at=occurred_at,
+        correlation_id=correlation_id_var.get() or new_correlation_id(),
+        causation_id=causation_id_var.get(),
+        producer=producer,
+        key=_PROBE_KEY,
+        payload={},
+    ).model_dump_json()
+    tail = f'{json.dumps(_PROBE_KEY)},"payload":{{}}}}'
+    assert probe.endswith(tail) and probe.count(str(_PROBE_ID)) == 1, probe
+    template = (
+        probe[: -len(tail)].replace("%", "%%").replace(str(_PROBE_ID), "%s") + '%s,"payload":%s}'
+    )
+    ids = [uuid.uuid4() for _ in payloads]
+    await _insert(
+        tx,
+        schema,
+        [
+            (
+                event_id,
+                event_type.TYPE,
+                key,
+                template % (event_id, json.dumps(key), payload),
+                occurred_at,
+            )
+            for event_id, (key, payload) in zip(ids, payloads, strict=True)
+        ],
+    )
+
+
+async def _insert(
+    tx: asyncpg.Connection,
+    schema: str,
+    rows: Sequence[tuple[uuid.UUID, str, str, str, datetime]],
+) -> None:
+    """Insert ``(event_id, type, key, envelope JSON, occurred_at)`` rows in one statement,
+    after the shared append lock (see the module doc); an envelope too large for the broker
+    is refused."""
+    if not rows:
+        return
+    for event_id, event_type, _, body, _ in rows:
+        # A str's UTF-8 form is at most 4 bytes a character: encode only when it could matter.
+        if len(body) * 4 > MAX_ENVELOPE_BYTES and len(body.encode()) > MAX_ENVELOPE_BYTES:
             raise ValueError(
-                f"{env.type} {env.event_id} is {len(body.encode())} bytes; "
+                f"{event_type} {event_id} is {len(body.encode())} bytes; "
                 f"events must stay under {MAX_ENVELOPE_BYTES} (split it)"
             )
+    ids, types, keys, bodies, occurred = zip(*rows, strict=True)
     await tx.execute(
         """
         WITH lock AS (SELECT pg_advisory_xact_lock_shared($1))
@@ -94,12 +169,12 @@ async def append_envelopes(
              AS e(event_id, topic, key, event_type, envelope, occurred_at)
         """,
         _append_lock(schema),
-        [e.event_id for e in envelopes],
-        [e.type for e in envelopes],
-        [e.key for e in envelopes],
-        [e.type for e in envelopes],
-        bodies,
-        [e.occurred_at for e in envelopes],
+        list(ids),
+        list(types),
+        list(keys),
+        list(types),
+        list(bodies),
+        list(occurred),
     )
 
 

@@ -182,6 +182,15 @@ class Service(Generic[SettingsT]):
             schema=self.database.schema,
         )
 
+    async def emit_payloads(
+        self, tx: asyncpg.Connection, event_type: type[Event], payloads: Sequence[tuple[str, str]]
+    ) -> None:
+        """Append many ``(key, payload JSON)`` events of one type (see
+        :func:`outbox.append_payloads`: the caller vouches for the payloads)."""
+        await outbox.append_payloads(
+            tx, event_type, payloads, producer=self.spec.name, schema=self.database.schema
+        )
+
     # -- lifecycle ----------------------------------------------------------------------
     @asynccontextmanager
     async def lifespan(self, _: Litestar) -> AsyncIterator[None]:
