@@ -112,6 +112,37 @@ class ProductVersionPublishedV1(Event):
     valid_from: date
 
 
+class ChannelPriceV1(BaseModel):
+    """One sales channel's prices in a campaign: product version ``version`` of its own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: Literal["web", "app", "customer_service", "partner"]
+    version: int = Field(ge=1, description="the product version a contract signs through it")
+    price_type: Literal["spot", "fixed"]
+    margin_dkk_per_kwh: Decimal = Field(description="within the product's margin corridor")
+    fixed_price_dkk_per_kwh: Decimal | None = None
+    subscription_dkk_per_month: Decimal
+
+
+class ChannelPricesPublishedV1(Event):
+    """A campaign: sales channels' own prices of a product from ``valid_from`` (to
+    ``valid_to`` inclusive, None: until the channel's next version). Each row is also
+    published as ``portfolio.product.version_published`` under its version, which is how
+    settlement and invoicing bill a contract signed through the channel."""
+
+    TYPE: ClassVar[str] = "portfolio.channel_prices.published"
+    VERSION: ClassVar[int] = 1
+
+    campaign_id: str
+    product_id: str
+    valid_from: date
+    valid_to: date | None = None
+    min_margin_dkk_per_kwh: Decimal | None = Field(description="the corridor it was checked in")
+    max_margin_dkk_per_kwh: Decimal | None
+    prices: list[ChannelPriceV1]
+
+
 SupplyReason = Literal[
     "started",  # RSM-022 confirmed our supply from start_date
     "ended",  # our supply ends at end_date (move-out, end of supply, another supplier)

@@ -27,6 +27,7 @@ from wattline_contracts.invoicing import (
     ReminderSentV1,
 )
 from wattline_contracts.portfolio import (
+    ChannelPricesPublishedV1,
     ContractChangedV1,
     CustomerActivatedV1,
     CustomerOffboardedV1,
@@ -46,6 +47,7 @@ from wattline_contracts.settlement import SettlementCompletedV1, SettlementCorre
 EVENTS: tuple[type[Event], ...] = (
     MeteringPointRegisteredV1,
     ProductVersionPublishedV1,
+    ChannelPricesPublishedV1,
     SupplyPeriodChangedV1,
     ContractChangedV1,
     CustomerActivatedV1,

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 from wattline_portfolio import responses as r
+from wattline_portfolio.domain.products import MarginCorridor
 from wattline_portfolio.handlers import queries
 
 CREATED = datetime(2025, 2, 6, 9, 30, 0, 123456, tzinfo=UTC)
@@ -44,6 +45,7 @@ def _product(*versions: Any) -> Any:
         display_order=10,
         active=True,
         versions=list(versions),
+        corridor=MarginCorridor(),
         on=lambda day: max(
             (v for v in versions if v.valid_from <= day),
             key=lambda v: v.valid_from,

@@ -20,7 +20,7 @@ from litestar.types import ExceptionHandlersMap
 from pydantic import BaseModel, ConfigDict
 from wattline_contracts.portfolio import ProcessStatus
 from wattline_platform.identity import FOR_CHANNELS, IdentityDep
-from wattline_platform.inputs import Cursor, GsrnQuery, Page, PageSize, SearchText
+from wattline_platform.inputs import BusinessDate, Cursor, GsrnQuery, Page, PageSize, SearchText
 from wattline_platform.problem import Problem, problem_response, uuid_or_404
 from wattline_platform.service import ServiceDep
 from wattline_platform.uploads import file_body, read_bounded, require_media_type
@@ -31,7 +31,9 @@ from wattline_portfolio.domain.metering_point import InvalidMeteringPoint, Meter
 from wattline_portfolio.domain.process import SignupStatus
 from wattline_portfolio.handlers import (
     Portfolio,
+    channel_prices,
     contracts,
+    history,
     imports,
     metering_points,
     processes,
@@ -41,6 +43,8 @@ from wattline_portfolio.handlers import (
 )
 from wattline_portfolio.handlers import errors as e
 from wattline_portfolio.models import (
+    CampaignIn,
+    Channel,
     ImportPage,
     ImportReport,
     PricesIn,
@@ -107,6 +111,14 @@ PROBLEMS: dict[type[e.Refused], tuple[int, str, str]] = {
     e.ChangeBeforeStart: (400, "invalid-date", "from_date must be after the contract's start"),
     e.ContractNotFound: (404, "contract-not-found", "No such contract"),
     e.ContractEnded: (409, "contract-ended", "The contract has ended"),
+    e.OutsideMarginCorridor: (
+        422,
+        "margin-outside-corridor",
+        "Margin outside the product's margin corridor",
+    ),
+    e.InvalidCampaign: (422, "invalid-campaign", "Invalid campaign"),
+    e.ChannelNotAllowed: (403, "channel-not-allowed", "Not this key's channel"),
+    e.CustomerNotFound: (404, "customer-not-found", "No such customer"),
 }
 
 
@@ -174,9 +186,17 @@ class ProductController(Controller):
         opt=FOR_CHANNELS,
     )
     async def list_products(
-        self, portfolio: PortfolioDep, include_inactive: FromQuery[bool] = False
+        self,
+        portfolio: PortfolioDep,
+        identity: IdentityDep,
+        include_inactive: FromQuery[bool] = False,
+        channel: FromQuery[Channel | None] = None,
     ) -> list[r.PortfolioProductOffer]:
-        offers = await queries.offers(portfolio, include_inactive=include_inactive)
+        offers = await queries.offers(
+            portfolio,
+            include_inactive=include_inactive,
+            channel=signups.pricing_channel(identity.channel, channel),
+        )
         return [r.PortfolioProductOffer.of(v) for v in offers]
 
     @get("/{product_id:str}", summary="A product with all its price versions", opt=FOR_CHANNELS)
@@ -207,7 +227,36 @@ class ProductController(Controller):
         version = await products.add_product_version(portfolio, key, data)
         return r.PortfolioPrices.of(queries.prices_view(version))
 
-    @patch("/{product_id:str}", summary="Description, order, green flag, active")
+    @get(
+        "/{product_id:str}/channel-prices",
+        summary="Each channel's price on a day (?as_of=, default today) and every channel "
+        "version ever published",
+    )
+    async def channel_prices(
+        self,
+        product_id: FromPath[str],
+        portfolio: PortfolioDep,
+        as_of: FromQuery[BusinessDate | None] = None,
+    ) -> r.PortfolioChannelPrices:
+        key = str(uuid_or_404(product_id, "product"))
+        product = await channel_prices.product_with_channels(portfolio, key)
+        day = as_of or await portfolio.today()
+        return r.PortfolioChannelPrices.of(queries.channel_prices_view(product, day))
+
+    @post(
+        "/{product_id:str}/channel-prices",
+        status_code=201,
+        summary="Publish a campaign: channel prices from a date (new versions; within the "
+        "margin corridor)",
+    )
+    async def publish_campaign(
+        self, product_id: FromPath[str], data: JSONBody[CampaignIn], portfolio: PortfolioDep
+    ) -> r.PortfolioCampaign:
+        key = str(uuid_or_404(product_id, "product"))
+        versions = await channel_prices.publish_campaign(portfolio, key, data)
+        return r.PortfolioCampaign.of(queries.campaign_view(key, versions))
+
+    @patch("/{product_id:str}", summary="Description, order, green flag, active, corridor")
     async def edit(
         self, product_id: FromPath[str], data: JSONBody[ProductPatch], portfolio: PortfolioDep
     ) -> r.PortfolioProduct:
@@ -240,9 +289,10 @@ class SignupController(Controller):
             str | None, HeaderParameter(name="Idempotency-Key", max_length=200)
         ] = None,
     ) -> Response[r.PortfolioSignupAccepted]:
-        result = await signups.submit_signup(
-            portfolio, data, idempotency_key, channel=identity.channel
-        )
+        with history.acting_as(identity.key_name):
+            result = await signups.submit_signup(
+                portfolio, data, idempotency_key, channel=identity.channel
+            )
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return Response(
             r.PortfolioSignupAccepted.of(result.body()), status_code=201, headers=headers
@@ -267,7 +317,8 @@ class SignupController(Controller):
     async def cancel(
         self, signup_id: FromPath[str], identity: IdentityDep, portfolio: PortfolioDep
     ) -> Response[r.PortfolioSignupCancelled]:
-        status, asked = await signups.cancel_signup(portfolio, signup_id, identity.channel)
+        with history.acting_as(identity.key_name):
+            status, asked = await signups.cancel_signup(portfolio, signup_id, identity.channel)
         body = r.PortfolioSignupCancelled(
             signup_id=signup_id, status=status, cancellation="requested" if asked else "done"
         )
@@ -325,9 +376,10 @@ class BackOfficeSignupController(Controller):
         identity: IdentityDep,
         portfolio: PortfolioDep,
     ) -> r.PortfolioResubmitted:
-        result = await signups.resubmit_signup(
-            portfolio, signup_id, data.model_dump(mode="json"), identity.channel
-        )
+        with history.acting_as(identity.key_name):
+            result = await signups.resubmit_signup(
+                portfolio, signup_id, data.model_dump(mode="json"), identity.channel
+            )
         return r.PortfolioResubmitted.of({**result.body(), "resubmission_of": signup_id})
 
 
@@ -368,6 +420,40 @@ class CustomerController(Controller):
         if found is None:
             raise Problem(404, "customer-not-found", "No such customer", customer_id)
         return r.PortfolioCustomerDetail.of(found)
+
+    @get(
+        "/{customer_id:str}/history",
+        summary="The customer's history, oldest first (keyset: ?after=<next_cursor>)",
+    )
+    async def customer_history(
+        self,
+        customer_id: FromPath[str],
+        portfolio: PortfolioDep,
+        after: FromQuery[Cursor] = None,
+        limit: FromQuery[PageSize] = 50,
+    ) -> r.PortfolioHistoryPage:
+        key = uuid_or_404(customer_id, "customer")
+        if after is not None and not (after.isdecimal() and len(after) <= 18):
+            raise Problem(400, "invalid-cursor", "Invalid cursor", "?after= takes a next_cursor")
+        rows, cursor = await history.history_page(
+            portfolio, key, None if after is None else int(after), max(1, min(limit, 200))
+        )
+        return r.PortfolioHistoryPage(
+            items=[
+                r.PortfolioHistoryEntry(
+                    entry_id=row["entry_id"],
+                    occurred_at=row["occurred_at"].isoformat(),
+                    kind=row["kind"],
+                    performed_by=row["performed_by"],
+                    correlation_id=row["correlation_id"],
+                    description_da=row["description_da"],
+                    description_en=row["description_en"],
+                    reference=row["reference"],
+                )
+                for row in rows
+            ],
+            next_cursor=None if cursor is None else str(cursor),
+        )
 
 
 class ProcessController(Controller):
@@ -420,11 +506,18 @@ class ProcessController(Controller):
     summary="Move a contract to another product from a date (a new contract)",
 )
 async def product_change(
-    contract_id: FromPath[str], data: JSONBody[ProductChangeIn], portfolio: PortfolioDep
+    contract_id: FromPath[str],
+    data: JSONBody[ProductChangeIn],
+    portfolio: PortfolioDep,
+    identity: IdentityDep,
 ) -> r.PortfolioContractChanged:
-    row = await contracts.change_product(
-        portfolio, str(uuid_or_404(contract_id, "contract")), str(data.product_id), data.from_date
-    )
+    with history.acting_as(identity.key_name):
+        row = await contracts.change_product(
+            portfolio,
+            str(uuid_or_404(contract_id, "contract")),
+            str(data.product_id),
+            data.from_date,
+        )
     return r.PortfolioContractChanged(
         contract_id=str(row["contract_id"]),
         product_id=str(row["product_id"]),

@@ -1,4 +1,5 @@
-"""Portfolio subscriptions: what became of our DataHub requests, and DataHub's news."""
+"""Portfolio subscriptions: what became of our DataHub requests, DataHub's news, and
+invoicing's invoices and payments for the customer history."""
 
 from __future__ import annotations
 
@@ -14,8 +15,14 @@ from wattline_contracts.datahub import (
     RequestSentV1,
 )
 from wattline_contracts.envelope import Envelope
+from wattline_contracts.invoicing import (
+    CreditNoteIssuedV1,
+    InvoiceIssuedV1,
+    PaymentOverdueV1,
+    PaymentReceivedV1,
+)
 
-from wattline_portfolio.handlers import Portfolio, datahub_events
+from wattline_portfolio.handlers import Portfolio, datahub_events, history
 
 
 def register(p: Portfolio) -> None:
@@ -36,3 +43,8 @@ def register(p: Portfolio) -> None:
     consumer.on(ProcessAnsweredV1)(bound(datahub_events.on_process_answered))
     consumer.on(MasterDataReceivedV1)(bound(datahub_events.on_master_data))
     consumer.on(NotificationReceivedV1)(bound(datahub_events.on_notification))
+    # The customer history's invoices and payments.
+    consumer.on(InvoiceIssuedV1)(bound(history.on_invoice_issued))
+    consumer.on(CreditNoteIssuedV1)(bound(history.on_credit_note_issued))
+    consumer.on(PaymentReceivedV1)(bound(history.on_payment_received))
+    consumer.on(PaymentOverdueV1)(bound(history.on_payment_overdue))

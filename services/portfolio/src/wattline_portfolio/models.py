@@ -41,6 +41,11 @@ class SignupIn(BaseModel):
     email: str | None = Field(default=None, pattern=_EMAIL, max_length=254)
     phone: str | None = Field(default=None, max_length=20)
     product_id: uuid.UUID
+    channel: Literal["web", "app", "customer_service", "partner"] | None = Field(
+        default=None,
+        description="whose prices the customer signs: a channel's key signs its own channel's "
+        "(a partner's key: partner); back office may name one; none: the base price",
+    )
     type: SignupType
     effective_date: BusinessDate | None = Field(
         default=None,
@@ -173,6 +178,39 @@ class ProductIn(PricesIn):
     description: str = Field(default="", max_length=2000)
     green_energy: bool = False
     display_order: DisplayOrder = 100
+    min_margin_dkk_per_kwh: DkkPerKwh | None = Field(
+        default=None, description="the margin corridor's lower limit; none: no limit"
+    )
+    max_margin_dkk_per_kwh: DkkPerKwh | None = Field(
+        default=None, description="the margin corridor's upper limit; none: no limit"
+    )
+
+
+Channel = Literal["web", "app", "customer_service", "partner"]
+
+
+class ChannelPriceIn(BaseModel):
+    """One sales channel's prices in a campaign (DKK excl. VAT)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    price_type: Literal["spot", "fixed"] = "spot"
+    margin_dkk_per_kwh: DkkPerKwh
+    subscription_dkk_per_month: DkkPerMonth
+    fixed_price_dkk_per_kwh: DkkPerKwh | None = None
+
+
+class CampaignIn(BaseModel):
+    """A campaign: channel price rows valid from a date, optionally to a date (inclusive)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    valid_from: BusinessDate
+    valid_to: BusinessDate | None = Field(
+        default=None, description="last day (inclusive); none: until the channel's next version"
+    )
+    prices: list[ChannelPriceIn] = Field(min_length=1, max_length=4)
 
 
 class ProductPatch(BaseModel):
@@ -182,6 +220,12 @@ class ProductPatch(BaseModel):
     green_energy: bool | None = None
     display_order: DisplayOrder | None = None
     active: bool | None = None
+    min_margin_dkk_per_kwh: DkkPerKwh | None = Field(
+        default=None, description="the margin corridor's lower limit, for rows published later"
+    )
+    max_margin_dkk_per_kwh: DkkPerKwh | None = Field(
+        default=None, description="the margin corridor's upper limit, for rows published later"
+    )
 
 
 class ProductChangeIn(BaseModel):

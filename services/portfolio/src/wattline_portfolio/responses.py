@@ -58,6 +58,29 @@ class PortfolioProductOffer(_ProductBase):
     fixed_price_dkk_per_kwh: str | None = Field(description="decimal string; None for spot")
     subscription_dkk_per_month: str = Field(description="decimal string")
     next_version: PortfolioPrices | None = Field(description="the next price change, if any")
+    channel: Literal["web", "app", "customer_service", "partner"] | None = Field(
+        default=None, description="absent unless asked for a channel's prices (?channel=)"
+    )
+    price_source: Literal["channel", "base"] | None = Field(
+        default=None,
+        description="with a channel: its own price (channel) or the product's base price, "
+        "which it sells at when it has no price in force (base)",
+    )
+    campaign_id: str | None = Field(default=None, description="the campaign of a channel price")
+    valid_to: str | None = Field(
+        default=None, description="ISO date, last day of a time-limited channel price"
+    )
+
+    @model_serializer(mode="wrap")
+    def _channel_keys_only_for_a_channel(self, handler: SerializerFunctionWrapHandler) -> Any:
+        body = handler(self)
+        if self.channel is None:  # the body of before for a plain product list
+            for key in _CHANNEL_KEYS:
+                body.pop(key, None)
+        return body
+
+
+_CHANNEL_KEYS = ("channel", "price_source", "campaign_id", "valid_to")
 
 
 # The keys of today's prices in a product's body: absent (not null) when no price version is in
@@ -94,6 +117,12 @@ class PortfolioProduct(_ProductBase):
         default=None, description="the next price change, if any"
     )
     versions: list[PortfolioPrices]
+    min_margin_dkk_per_kwh: str | None = Field(
+        description="decimal string: the margin corridor's lower limit; None: no limit"
+    )
+    max_margin_dkk_per_kwh: str | None = Field(
+        description="decimal string: the margin corridor's upper limit; None: no limit"
+    )
 
     @model_validator(mode="after")
     def _priced_whole(self) -> Self:
@@ -318,3 +347,84 @@ class PortfolioContractChanged(_Body):
     product_version: int
     start_date: str = Field(description="ISO date")
     end_date: str | None = Field(description="ISO date")
+
+
+class PortfolioChannelVersion(_Body):
+    """A channel's price version as published (never rewritten)."""
+
+    channel: Literal["web", "app", "customer_service", "partner"]
+    campaign_id: str
+    version: int = Field(description="the product version a contract signed through it keeps")
+    valid_from: str = Field(description="ISO date")
+    valid_to: str | None = Field(description="ISO date, inclusive; None: until the next")
+    price_type: Literal["spot", "fixed"]
+    margin_dkk_per_kwh: str = Field(description="decimal string")
+    fixed_price_dkk_per_kwh: str | None = Field(description="decimal string; None for spot")
+    subscription_dkk_per_month: str = Field(description="decimal string")
+
+
+class PortfolioChannelPrice(_Body):
+    """What a channel sells a product at on the day asked: its own version or the base."""
+
+    channel: Literal["web", "app", "customer_service", "partner"]
+    price_source: Literal["channel", "base"]
+    campaign_id: str | None
+    version: int
+    valid_from: str = Field(description="ISO date")
+    valid_to: str | None = Field(description="ISO date, inclusive")
+    price_type: Literal["spot", "fixed"]
+    margin_dkk_per_kwh: str = Field(description="decimal string")
+    fixed_price_dkk_per_kwh: str | None = Field(description="decimal string; None for spot")
+    subscription_dkk_per_month: str = Field(description="decimal string")
+
+
+class PortfolioChannelPrices(_Body):
+    product_id: str
+    as_of: str = Field(description="ISO date the current prices are for")
+    min_margin_dkk_per_kwh: str | None
+    max_margin_dkk_per_kwh: str | None
+    current: list[PortfolioChannelPrice] = Field(
+        description="per channel; a channel is missing when the product has no price that day"
+    )
+    versions: list[PortfolioChannelVersion] = Field(
+        description="every channel version, newest first"
+    )
+
+
+class PortfolioCampaign(_Body):
+    """A published campaign: its rows, each a new product version."""
+
+    product_id: str
+    campaign_id: str
+    valid_from: str = Field(description="ISO date")
+    valid_to: str | None = Field(description="ISO date, inclusive")
+    versions: list[PortfolioChannelVersion]
+
+
+class PortfolioHistoryEntry(_Body):
+    entry_id: int
+    occurred_at: str = Field(description="ISO instant")
+    kind: Literal[
+        "profile_updated",
+        "signup_registered",
+        "signup_rejected",
+        "signup_cancelled",
+        "supply_activated",
+        "supply_ended",
+        "product_changed",
+        "invoice_issued",
+        "credit_note_issued",
+        "payment_received",
+        "payment_overdue",
+        "gdpr",
+    ]
+    performed_by: str = Field(description="the API key's name, or 'system'")
+    correlation_id: str | None
+    description_da: str
+    description_en: str
+    reference: str | None = Field(description="the signup, invoice number or other id it concerns")
+
+
+class PortfolioHistoryPage(_Body):
+    items: list[PortfolioHistoryEntry] = Field(description="oldest first")
+    next_cursor: str | None = Field(description="pass as ?after= for the next page; None: last")

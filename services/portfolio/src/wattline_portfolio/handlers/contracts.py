@@ -8,6 +8,7 @@ import asyncpg
 
 from wattline_portfolio.adapters import products as product_store
 from wattline_portfolio.adapters import store
+from wattline_portfolio.domain import history as entries
 from wattline_portfolio.domain.products import version_to_sign
 from wattline_portfolio.handlers import Portfolio
 from wattline_portfolio.handlers.errors import (
@@ -17,6 +18,7 @@ from wattline_portfolio.handlers.errors import (
     ProductNotAvailable,
     RetroactiveChange,
 )
+from wattline_portfolio.handlers.history import record
 from wattline_portfolio.handlers.supply import contract_event
 
 
@@ -56,6 +58,17 @@ async def change_product(
         )
         if old["end_date"] is not None:
             new = await store.update_contract(tx, new["contract_id"], end_date=old["end_date"])
+        await record(
+            tx,
+            str(old["customer_id"]),
+            entries.product_changed(
+                str(new["contract_id"]),
+                old["gsrn"],
+                await product_store.name_of(tx, product_id),
+                version.version,
+                from_date,
+            ),
+        )
         await p.service.emit_many(
             tx, [(contract_event(ended), old["gsrn"]), (contract_event(new), old["gsrn"])]
         )

@@ -36,6 +36,23 @@ class ProductNotAvailable(Refused):
     """No active product with a price version to sign on that date."""
 
 
+class OutsideMarginCorridor(Refused):
+    """A price row's margin is outside its product's margin corridor (facts: the margin, which
+    bound and the limit)."""
+
+
+class InvalidCampaign(Refused):
+    """A campaign of channel prices breaks a rule (its dates, its channels)."""
+
+
+class ChannelNotAllowed(Refused):
+    """A channel's key asked to sign another channel's prices."""
+
+
+class CustomerNotFound(Refused):
+    """No such customer."""
+
+
 # -- signups ------------------------------------------------------------------------------------
 class AddressLookupFailed(Refused):
     """The DAR address lookup did not answer usefully."""

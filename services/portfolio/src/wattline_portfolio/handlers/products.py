@@ -13,6 +13,8 @@ from wattline_contracts.portfolio import ProductVersionPublishedV1
 from wattline_portfolio.adapters import products as product_store
 from wattline_portfolio.domain.products import (
     InvalidProduct,
+    MarginCorridor,
+    OutsideCorridor,
     Prices,
     Product,
     ProductVersion,
@@ -22,13 +24,21 @@ from wattline_portfolio.handlers import Portfolio
 from wattline_portfolio.handlers.errors import (
     InvalidPrices,
     InvalidPriceVersion,
+    OutsideMarginCorridor,
     ProductExists,
     ProductNotFound,
 )
 from wattline_portfolio.models import PricesIn, ProductIn, ProductPatch
 
 
-def _version_event(product: Product, version: ProductVersion) -> ProductVersionPublishedV1:
+def outside_corridor(exc: OutsideCorridor) -> OutsideMarginCorridor:
+    """The refusal of a row outside the corridor, naming the limit."""
+    return OutsideMarginCorridor(
+        str(exc), margin=str(exc.margin), bound=exc.bound, limit=str(exc.limit)
+    )
+
+
+def version_event(product: Product, version: ProductVersion) -> ProductVersionPublishedV1:
     return ProductVersionPublishedV1(
         product_id=product.product_id,
         version=version.version,
@@ -51,6 +61,10 @@ async def create_product(p: Portfolio, body: ProductIn, product_id: str | None =
             body.subscription_dkk_per_month,
             body.fixed_price_dkk_per_kwh,
         )
+        corridor = MarginCorridor(body.min_margin_dkk_per_kwh, body.max_margin_dkk_per_kwh)
+        corridor.check(prices.margin_dkk_per_kwh)
+    except OutsideCorridor as exc:
+        raise outside_corridor(exc) from None
     except InvalidProduct as exc:
         raise InvalidPrices(str(exc)) from None
     product = Product(
@@ -61,11 +75,12 @@ async def create_product(p: Portfolio, body: ProductIn, product_id: str | None =
         body.display_order,
         True,
         (ProductVersion(1, body.valid_from, prices),),
+        corridor,
     )
     try:
         async with p.service.database.transaction() as tx:
             await product_store.insert(tx, product)
-            await p.emit(tx, _version_event(product, product.versions[0]), product.product_id)
+            await p.emit(tx, version_event(product, product.versions[0]), product.product_id)
     except asyncpg.UniqueViolationError:
         raise ProductExists(body.name) from None
     return product
@@ -85,19 +100,40 @@ async def add_product_version(p: Portfolio, product_id: str, prices_in: PricesIn
                 prices_in.subscription_dkk_per_month,
                 prices_in.fixed_price_dkk_per_kwh,
             )
-            number = next_version(product.versions, prices_in.valid_from, today)
+            product.corridor.check(prices.margin_dkk_per_kwh)
+            # One numbering for base and channel versions (a contract names one row).
+            number = max(
+                next_version(product.versions, prices_in.valid_from, today),
+                product.next_number(),
+            )
+        except OutsideCorridor as exc:
+            raise outside_corridor(exc) from None
         except InvalidProduct as exc:
             raise InvalidPriceVersion(str(exc)) from None
         version = ProductVersion(number, prices_in.valid_from, prices)
         await product_store.insert_version(tx, product_id, version)
-        await p.emit(tx, _version_event(product, version), product_id)
+        await p.emit(tx, version_event(product, version), product_id)
     return version
 
 
 async def edit_product(p: Portfolio, product_id: str, patch: ProductPatch) -> Product | None:
-    """Change a product's description, order, green flag or active flag (None: no such
-    product)."""
+    """Change a product's description, order, green flag, active flag or margin corridor
+    (None: no such product). A corridor applies to rows published from now on."""
     async with p.service.database.transaction() as tx:
+        product = await product_store.get(tx, product_id, for_update=True)
+        if product is None:
+            return None
+        try:
+            MarginCorridor(
+                product.corridor.minimum
+                if patch.min_margin_dkk_per_kwh is None
+                else patch.min_margin_dkk_per_kwh,
+                product.corridor.maximum
+                if patch.max_margin_dkk_per_kwh is None
+                else patch.max_margin_dkk_per_kwh,
+            )
+        except InvalidProduct as exc:
+            raise InvalidPrices(str(exc)) from None
         await product_store.update_presentation(tx, product_id, **patch.model_dump())
         return await product_store.get(tx, product_id)
 
@@ -143,5 +179,5 @@ async def ensure_default_products(p: Portfolio) -> int:
                 ),
             )
             await product_store.insert(tx, product)
-            await p.emit(tx, _version_event(product, product.versions[0]), product.product_id)
+            await p.emit(tx, version_event(product, product.versions[0]), product.product_id)
     return len(DEFAULT_CATALOGUE)

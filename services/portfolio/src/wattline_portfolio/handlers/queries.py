@@ -16,7 +16,13 @@ from wattline_portfolio.adapters import products as product_store
 from wattline_portfolio.adapters import read_models, store
 from wattline_portfolio.adapters.vault import Vault
 from wattline_portfolio.domain.identity import Person
-from wattline_portfolio.domain.products import Product
+from wattline_portfolio.domain.products import (
+    CHANNELS,
+    Channel,
+    ChannelVersion,
+    Product,
+    channel_version_on,
+)
 from wattline_portfolio.handlers import Portfolio
 from wattline_portfolio.handlers.errors import SignupNotFound
 from wattline_portfolio.models import SignupIn
@@ -29,12 +35,31 @@ def page_clause(page: int, page_size: int) -> tuple[int, int]:
 # -- products -----------------------------------------------------------------------------------
 
 
-def product_view(product: Product, today: date) -> dict[str, Any] | None:
-    """A product as a sales channel offers it today (None: no price in force yet)."""
+def product_view(
+    product: Product, today: date, channel: Channel | None = None
+) -> dict[str, Any] | None:
+    """A product as a sales channel offers it today (None: no price in force yet). With
+    *channel*: that channel's price in force today, or the base price when it has none
+    (``price_source`` says which), and the channel's next version if one is announced."""
     current = product.on(today)
     if current is None:
         return None
-    upcoming = [v for v in product.versions if v.valid_from > today]
+    upcoming: list[Any] = [v for v in product.versions if v.valid_from > today]
+    offered: Any = current
+    extra: dict[str, Any] = {}
+    if channel is not None:
+        own = channel_version_on(product.channel_versions, channel, today)
+        announced = [
+            v for v in product.channel_versions if v.channel == channel and v.valid_from > today
+        ]
+        upcoming = announced or upcoming
+        offered = own or current
+        extra = {
+            "channel": channel,
+            "price_source": "base" if own is None else "channel",
+            "campaign_id": None if own is None else own.campaign_id,
+            "valid_to": None if own is None or own.valid_to is None else own.valid_to.isoformat(),
+        }
     return {
         "product_id": product.product_id,
         "name": product.name,
@@ -42,8 +67,9 @@ def product_view(product: Product, today: date) -> dict[str, Any] | None:
         "green_energy": product.green_energy,
         "display_order": product.display_order,
         "active": product.active,
-        **_prices(current),
+        **_prices(offered),
         "next_version": _prices(min(upcoming, key=lambda v: v.valid_from)) if upcoming else None,
+        **extra,
     }
 
 
@@ -72,16 +98,79 @@ def product_detail(product: Product, today: date) -> dict[str, Any]:
         "display_order": product.display_order,
         "active": product.active,
     }
-    return {**view, "versions": [_prices(v) for v in product.versions]}
+    return {
+        **view,
+        "versions": [_prices(v) for v in product.versions],
+        "min_margin_dkk_per_kwh": _amount(product.corridor.minimum),
+        "max_margin_dkk_per_kwh": _amount(product.corridor.maximum),
+    }
 
 
-async def offers(p: Portfolio, *, include_inactive: bool) -> list[dict[str, Any]]:
-    """The products to offer today (those with a price in force)."""
+async def offers(
+    p: Portfolio, *, include_inactive: bool, channel: Channel | None = None
+) -> list[dict[str, Any]]:
+    """The products to offer today (those with a price in force), at *channel*'s prices."""
     today = await p.today()
     async with p.service.database.connection() as conn:
         products = await product_store.all_products(conn, only_active=not include_inactive)
-    views = (product_view(x, today) for x in products)
+    views = (product_view(x, today, channel) for x in products)
     return [v for v in views if v is not None]
+
+
+def _channel_version_view(v: ChannelVersion) -> dict[str, Any]:
+    return {
+        "channel": v.channel,
+        "campaign_id": v.campaign_id,
+        **_prices(v),
+        "valid_to": None if v.valid_to is None else v.valid_to.isoformat(),
+    }
+
+
+def campaign_view(product_id: str, versions: tuple[ChannelVersion, ...]) -> dict[str, Any]:
+    first = versions[0]
+    return {
+        "product_id": product_id,
+        "campaign_id": first.campaign_id,
+        "valid_from": first.valid_from.isoformat(),
+        "valid_to": None if first.valid_to is None else first.valid_to.isoformat(),
+        "versions": [_channel_version_view(v) for v in versions],
+    }
+
+
+def channel_prices_view(product: Product, as_of: date) -> dict[str, Any]:
+    """Each channel's price in force on *as_of* (the base price where it has none) and every
+    channel version ever published, newest first: old rows stay readable as they were."""
+    base = product.on(as_of)
+    current = []
+    for channel in CHANNELS:
+        own = channel_version_on(product.channel_versions, channel, as_of)
+        if own is not None:
+            current.append({**_channel_version_view(own), "price_source": "channel"})
+        elif base is not None:
+            current.append(
+                {
+                    "channel": channel,
+                    "campaign_id": None,
+                    **_prices(base),
+                    "valid_to": None,
+                    "price_source": "base",
+                }
+            )
+    return {
+        "product_id": product.product_id,
+        "as_of": as_of.isoformat(),
+        "min_margin_dkk_per_kwh": _amount(product.corridor.minimum),
+        "max_margin_dkk_per_kwh": _amount(product.corridor.maximum),
+        "current": current,
+        "versions": [
+            _channel_version_view(v)
+            for v in sorted(product.channel_versions, key=lambda v: -v.version)
+        ],
+    }
+
+
+def _amount(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 async def product(p: Portfolio, product_id: uuid.UUID) -> dict[str, Any] | None:

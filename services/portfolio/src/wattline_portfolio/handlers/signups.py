@@ -16,15 +16,18 @@ from wattline_platform.logging import get_logger
 from wattline_portfolio.adapters import products as product_store
 from wattline_portfolio.adapters import store
 from wattline_portfolio.adapters.address_lookup import AddressLookupUnavailable
+from wattline_portfolio.domain import channels
+from wattline_portfolio.domain import history as entries
 from wattline_portfolio.domain.dates import InvalidEffectiveDate
 from wattline_portfolio.domain.identity import InvalidIdentity
 from wattline_portfolio.domain.process import SIGNUP_KINDS, Step
-from wattline_portfolio.domain.products import version_to_sign
+from wattline_portfolio.domain.products import Channel, version_to_sign
 from wattline_portfolio.handlers import Portfolio
 from wattline_portfolio.handlers.errors import (
     AddressLookupFailed,
     AlreadyResubmitted,
     AlreadySupplied,
+    ChannelNotAllowed,
     EffectiveDateNotAllowed,
     IdempotencyKeyReused,
     InvalidCprCvr,
@@ -38,6 +41,7 @@ from wattline_portfolio.handlers.errors import (
     SignupNotFound,
     SignupNotRejected,
 )
+from wattline_portfolio.handlers.history import record
 from wattline_portfolio.handlers.parties import save_party
 from wattline_portfolio.handlers.processes import (
     cancel,
@@ -113,6 +117,14 @@ async def _first_result(
     return None if first is None else _replay(first, request_index)
 
 
+def pricing_channel(key_channel: str | None, asked: Channel | None) -> Channel | None:
+    """The channel whose prices a caller sees and signs (see domain.channels)."""
+    try:
+        return channels.signing_channel(key_channel, asked)
+    except channels.ChannelNotAllowed as exc:
+        raise ChannelNotAllowed(str(exc)) from None
+
+
 async def submit_signup(
     p: Portfolio,
     body: SignupIn,
@@ -124,11 +136,14 @@ async def submit_signup(
     process in one transaction. No metering point, contract or supply period yet: those come
     with DataHub's master data on the effective date. *channel*: the sales channel making it
     (it alone sees the signup then; an Idempotency-Key is one channel's)."""
-    request_json = body.model_dump_json()
+    # Without a channel the request is as it was before signups had one (its fingerprint
+    # unchanged: a repeated request of then still replays).
+    request_json = body.model_dump_json(exclude={"channel"} if body.channel is None else None)
     request_index = p.vault.fingerprint(request_json)
     replayed = await _first_result(p, idempotency_key, channel, request_index)
     if replayed is not None:
         return replayed
+    price_channel = pricing_channel(channel, body.channel)
     try:
         customer, payer = body.customer(), body.payer()
     except InvalidIdentity as exc:
@@ -149,7 +164,7 @@ async def submit_signup(
     try:
         async with p.service.database.transaction() as tx:
             product = await product_store.get(tx, str(body.product_id))
-            version = version_to_sign(product, effective_date)
+            version = version_to_sign(product, effective_date, price_channel, today)
             if version is None:
                 raise ProductNotAvailable(str(body.product_id))
             await store.lock_gsrn(tx, gsrn)
@@ -187,6 +202,14 @@ async def submit_signup(
                 process_id=process_id,
                 resubmission_of=resubmission_of,
                 channel=channel,
+                price_channel=price_channel,
+            )
+            await record(
+                tx,
+                customer_id,
+                entries.signup_registered(
+                    signup_id, body.type, gsrn, effective_date, price_channel, version.version
+                ),
             )
             step = Step("pending", f"signup {signup_id} registered ({body.type})")
             await store.add_timeline(tx, process_id, [step], "api")

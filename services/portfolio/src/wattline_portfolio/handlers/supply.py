@@ -21,8 +21,11 @@ from wattline_contracts.portfolio import (
 )
 from wattline_platform.logging import get_logger
 
+from wattline_portfolio.adapters import products as product_store
 from wattline_portfolio.adapters import store
+from wattline_portfolio.domain import history as entries
 from wattline_portfolio.handlers import Portfolio
+from wattline_portfolio.handlers.history import record
 from wattline_portfolio.handlers.parties import save_party
 from wattline_portfolio.models import SignupIn
 
@@ -157,6 +160,12 @@ async def start_supply(
     assert customer is not None and period is not None
     reference = supply.signup_id or supply.reference
     assert reference is not None
+    name = await product_store.name_of(tx, supply.product_id)
+    await record(
+        tx,
+        customer_id,
+        entries.supply_activated(reference, gsrn, supply.start, name, supply.product_version),
+    )
     await p.service.emit_many(
         tx,
         [
@@ -205,6 +214,7 @@ async def end_period(
     events.append((_offboarded(row, end, reason), row["gsrn"]))
     if row["signup_id"] is not None:
         await store.end_signup(tx, row["signup_id"], reason, end)
+    await record(tx, str(row["customer_id"]), entries.supply_ended(row["gsrn"], end, reason))
     await p.service.emit_many(tx, events)
     log.info("supply_ended", gsrn=row["gsrn"], end_date=end.isoformat(), reason=reason)
 
@@ -226,6 +236,9 @@ async def roll_back(p: Portfolio, tx: asyncpg.Connection, period: asyncpg.Record
     events.append((_offboarded(row, start, "erroneous_switch"), row["gsrn"]))
     if row["signup_id"] is not None:
         await store.end_signup(tx, row["signup_id"], "erroneous_switch", start)
+    await record(
+        tx, str(row["customer_id"]), entries.supply_ended(row["gsrn"], start, "erroneous_switch")
+    )
     await p.service.emit_many(tx, events)
 
 
