@@ -187,6 +187,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/customers/{customer_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customer's history, oldest first (keyset: ?after=<next_cursor>) */
+        get: operations["ApiCustomersCustomerIdHistoryCustomerHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datahub/dead-letters": {
         parameters: {
             query?: never;
@@ -946,8 +963,26 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Description, order, green flag, active */
+        /** Description, order, green flag, active, corridor */
         patch: operations["ApiProductsProductIdEdit"];
+        trace?: never;
+    };
+    "/api/products/{product_id}/channel-prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each channel's price on a day (?as_of=, default today) and every channel version ever published */
+        get: operations["ApiProductsProductIdChannelPricesChannelPrices"];
+        put?: never;
+        /** Publish a campaign: channel prices from a date (new versions; within the margin corridor) */
+        post: operations["ApiProductsProductIdChannelPricesPublishCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/products/{product_id}/versions": {
@@ -1722,6 +1757,30 @@ export interface components {
         BlockedItem: {
             gsrn: string;
             reason: string;
+        };
+        /** CampaignIn */
+        CampaignIn: {
+            prices: components["schemas"]["ChannelPriceIn"][];
+            /**
+             * Format: date
+             * @description a date from 2000-01-01 to 2100-12-31
+             */
+            valid_from: string;
+            /** @description last day (inclusive); none: until the channel's next version */
+            valid_to?: string | null;
+        };
+        /** ChannelPriceIn */
+        ChannelPriceIn: {
+            /** @enum {string} */
+            channel: "web" | "app" | "customer_service" | "partner";
+            fixed_price_dkk_per_kwh?: number | null;
+            margin_dkk_per_kwh: number;
+            /**
+             * @default spot
+             * @enum {string}
+             */
+            price_type: "spot" | "fixed";
+            subscription_dkk_per_month: number;
         };
         /** ClaimOut */
         ClaimOut: {
@@ -2797,6 +2856,69 @@ export interface components {
             postal_code: string;
             street: string;
         };
+        /** PortfolioCampaign */
+        PortfolioCampaign: {
+            campaign_id: string;
+            product_id: string;
+            /** @description ISO date */
+            valid_from: string;
+            /** @description ISO date, inclusive */
+            valid_to: string | null;
+            versions: components["schemas"]["PortfolioChannelVersion"][];
+        };
+        /** PortfolioChannelPrice */
+        PortfolioChannelPrice: {
+            campaign_id: string | null;
+            /** @enum {string} */
+            channel: "web" | "app" | "customer_service" | "partner";
+            /** @description decimal string; None for spot */
+            fixed_price_dkk_per_kwh: string | null;
+            /** @description decimal string */
+            margin_dkk_per_kwh: string;
+            /** @enum {string} */
+            price_source: "channel" | "base";
+            /** @enum {string} */
+            price_type: "spot" | "fixed";
+            /** @description decimal string */
+            subscription_dkk_per_month: string;
+            /** @description ISO date */
+            valid_from: string;
+            /** @description ISO date, inclusive */
+            valid_to: string | null;
+            version: number;
+        };
+        /** PortfolioChannelPrices */
+        PortfolioChannelPrices: {
+            /** @description ISO date the current prices are for */
+            as_of: string;
+            /** @description per channel; a channel is missing when the product has no price that day */
+            current: components["schemas"]["PortfolioChannelPrice"][];
+            max_margin_dkk_per_kwh: string | null;
+            min_margin_dkk_per_kwh: string | null;
+            product_id: string;
+            /** @description every channel version, newest first */
+            versions: components["schemas"]["PortfolioChannelVersion"][];
+        };
+        /** PortfolioChannelVersion */
+        PortfolioChannelVersion: {
+            campaign_id: string;
+            /** @enum {string} */
+            channel: "web" | "app" | "customer_service" | "partner";
+            /** @description decimal string; None for spot */
+            fixed_price_dkk_per_kwh: string | null;
+            /** @description decimal string */
+            margin_dkk_per_kwh: string;
+            /** @enum {string} */
+            price_type: "spot" | "fixed";
+            /** @description decimal string */
+            subscription_dkk_per_month: string;
+            /** @description ISO date */
+            valid_from: string;
+            /** @description ISO date, inclusive; None: until the next */
+            valid_to: string | null;
+            /** @description the product version a contract signed through it keeps */
+            version: number;
+        };
         /** PortfolioContract */
         PortfolioContract: {
             billing_frequency: string;
@@ -2857,6 +2979,28 @@ export interface components {
             name: string;
             /** @enum {string} */
             status: "active" | "inactive";
+        };
+        /** PortfolioHistoryEntry */
+        PortfolioHistoryEntry: {
+            correlation_id: string | null;
+            description_da: string;
+            description_en: string;
+            entry_id: number;
+            /** @enum {string} */
+            kind: "profile_updated" | "signup_registered" | "signup_rejected" | "signup_cancelled" | "supply_activated" | "supply_ended" | "product_changed" | "invoice_issued" | "credit_note_issued" | "payment_received" | "payment_overdue" | "gdpr";
+            /** @description ISO instant */
+            occurred_at: string;
+            /** @description the API key's name, or 'system' */
+            performed_by: string;
+            /** @description the signup, invoice number or other id it concerns */
+            reference: string | null;
+        };
+        /** PortfolioHistoryPage */
+        PortfolioHistoryPage: {
+            /** @description oldest first */
+            items: components["schemas"]["PortfolioHistoryEntry"][];
+            /** @description pass as ?after= for the next page; None: last */
+            next_cursor: string | null;
         };
         /** PortfolioMeteringPoint */
         PortfolioMeteringPoint: {
@@ -2966,6 +3110,10 @@ export interface components {
             green_energy: boolean;
             /** @description decimal string */
             margin_dkk_per_kwh?: string | null;
+            /** @description decimal string: the margin corridor's upper limit; None: no limit */
+            max_margin_dkk_per_kwh: string | null;
+            /** @description decimal string: the margin corridor's lower limit; None: no limit */
+            min_margin_dkk_per_kwh: string | null;
             name: string;
             /** @description the next price change, if any */
             next_version?: components["schemas"]["PortfolioPrices"] | null;
@@ -2983,6 +3131,13 @@ export interface components {
         /** PortfolioProductOffer */
         PortfolioProductOffer: {
             active: boolean;
+            /** @description the campaign of a channel price */
+            campaign_id?: string | null;
+            /**
+             * @description absent unless asked for a channel's prices (?channel=)
+             * @enum {null|string}
+             */
+            channel?: "web" | "app" | "customer_service" | "partner" | null;
             description: string;
             display_order: number;
             /** @description decimal string; None for spot */
@@ -2993,6 +3148,11 @@ export interface components {
             name: string;
             /** @description the next price change, if any */
             next_version: components["schemas"]["PortfolioPrices"] | null;
+            /**
+             * @description with a channel: its own price (channel) or the product's base price, which it sells at when it has no price in force (base)
+             * @enum {null|string}
+             */
+            price_source?: "channel" | "base" | null;
             /** @enum {string} */
             price_type: "spot" | "fixed";
             product_id: string;
@@ -3000,6 +3160,8 @@ export interface components {
             subscription_dkk_per_month: string;
             /** @description ISO date */
             valid_from: string;
+            /** @description ISO date, last day of a time-limited channel price */
+            valid_to?: string | null;
             version: number;
         };
         /** PortfolioResubmitted */
@@ -3189,6 +3351,10 @@ export interface components {
             /** @default false */
             green_energy: boolean;
             margin_dkk_per_kwh: number;
+            /** @description the margin corridor's upper limit; none: no limit */
+            max_margin_dkk_per_kwh?: number | null;
+            /** @description the margin corridor's lower limit; none: no limit */
+            min_margin_dkk_per_kwh?: number | null;
             name: string;
             /**
              * @default spot
@@ -3208,6 +3374,10 @@ export interface components {
             description?: string | null;
             display_order?: number | null;
             green_energy?: boolean | null;
+            /** @description the margin corridor's upper limit, for rows published later */
+            max_margin_dkk_per_kwh?: number | null;
+            /** @description the margin corridor's lower limit, for rows published later */
+            min_margin_dkk_per_kwh?: number | null;
         };
         /** ReducedElectricityTax */
         ReducedElectricityTax: {
@@ -3501,6 +3671,11 @@ export interface components {
             billing_house_number: string;
             billing_postal_code: string;
             billing_street: string;
+            /**
+             * @description whose prices the customer signs: a channel's key signs its own channel's (a partner's key: partner); back office may name one; none: the base price
+             * @enum {null|string}
+             */
+            channel?: "web" | "app" | "customer_service" | "partner" | null;
             /** @enum {string} */
             contact_type: "private" | "business";
             /** @description CPR (private) or CVR */
@@ -4670,6 +4845,96 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PortfolioCustomerDetail"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The owning service is unreachable */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The owning service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The owning service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiCustomersCustomerIdHistoryCustomerHistory: {
+        parameters: {
+            query?: {
+                after?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortfolioHistoryPage"];
                 };
             };
             /** @description Invalid request */
@@ -8549,6 +8814,7 @@ export interface operations {
         parameters: {
             query?: {
                 include_inactive?: boolean;
+                channel?: "web" | "app" | "customer_service" | "partner" | null;
             };
             header?: never;
             path?: never;
@@ -8839,6 +9105,195 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PortfolioProduct"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The owning service is unreachable */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The owning service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The owning service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiProductsProductIdChannelPricesChannelPrices: {
+        parameters: {
+            query?: {
+                as_of?: string | null;
+            };
+            header?: never;
+            path: {
+                product_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortfolioChannelPrices"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The owning service is unreachable */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The owning service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The owning service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiProductsProductIdChannelPricesPublishCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                product_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortfolioCampaign"];
                 };
             };
             /** @description Invalid request */

@@ -7,6 +7,7 @@ import { StatusBadge } from "../components/StatusBadge";
 import { formatDate } from "../lib/format";
 import { CONTACT_TYPE, END_REASON, SIGNUP_TYPE, lookup } from "../lib/labels";
 import { useApi } from "../lib/useApi";
+import { CustomerHistory } from "./CustomerHistory";
 import { SettlementLines, settlementsOf } from "./MeteringPointDetail";
 
 type Detail = Schemas["PortfolioCustomerDetail"];
@@ -117,6 +118,7 @@ export function CustomerDetail() {
           {c.metering_points.map((m) => (
             <PointSettlements key={m.gsrn} gsrn={m.gsrn} />
           ))}
+          <CustomerHistory customerId={c.customer_id} />
         </>
       )}
     </Loaded>

@@ -6,6 +6,7 @@ import { Loaded } from "../components/States";
 import { formatDate, formatDkk, formatDkkPerKwh } from "../lib/format";
 import { PRICE_TYPE, lookup } from "../lib/labels";
 import { useApi } from "../lib/useApi";
+import { ChannelPrices } from "./ChannelPrices";
 
 type Version = Schemas["PortfolioPrices"];
 
@@ -42,6 +43,7 @@ export function ProductDetail() {
           <Section title="Prisversioner">
             <DataTable caption="Prisversioner" columns={versionColumns} rows={p.versions} rowKey={(v) => String(v.version)} />
           </Section>
+          <ChannelPrices productId={p.product_id} priceType={p.price_type ?? p.versions[p.versions.length - 1]?.price_type ?? "spot"} />
         </>
       )}
     </Loaded>
