@@ -219,7 +219,8 @@ async def settled_by(
 
 async def insert_settlements(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> int:
     """Insert settlements; one that exists already (a concurrent worker) is skipped.
-    Returns how many were new (the caller publishes only those)."""
+    Returns how many were new (the caller publishes only those). A jsonb column takes a
+    document or its JSON text."""
     if not rows:
         return 0
     columns = [c for c in rows[0] if not c.startswith("_")]
@@ -232,7 +233,9 @@ async def insert_settlements(conn: asyncpg.Connection, rows: Sequence[dict[str, 
     selected = ", ".join(f"{c}::jsonb" if _TYPES[c] == "jsonb" else c for c in columns)
     values = [
         [
-            json.dumps(row[c]) if _TYPES[c] == "jsonb" and row[c] is not None else row[c]
+            json.dumps(row[c])
+            if _TYPES[c] == "jsonb" and row[c] is not None and not isinstance(row[c], str)
+            else row[c]
             for row in rows
         ]
         for c in columns

@@ -39,7 +39,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
-from math import lcm
+from math import gcd, lcm
 from typing import Any
 
 import numpy as np
@@ -157,6 +157,110 @@ class BulkSettlement:
     def results(self) -> list[Result]:
         """Every row's :class:`Result`, in row order."""
         return [self.result(row) for row in range(len(self))]
+
+    def figures(self) -> Figures:
+        """Every row's figures as integer arrays, for rendering many rows at once: each equal
+        to the :class:`Result`'s for the rows in ``Figures.rows`` (see there)."""
+        rows = len(self)
+        # Rows whose figures :meth:`result` alone gives: settled by the Decimal path, or
+        # beyond the integer bounds below (absurd quantities only).
+        slow = np.zeros(rows, np.bool_)
+        slow[list(self.decimal_rows)] = True
+        if self.aconto is not None:
+            slow[:] = True
+        per_kwh = [k for k, code in enumerate(self.codes) if code not in _NO_KWH]
+        unit = np.zeros((rows, len(self.codes)), np.int64)
+        unit_negative = np.zeros((rows, len(self.codes)), np.bool_)
+        unit_defined = np.zeros((rows, len(self.codes)), np.bool_)
+        for k in per_kwh:
+            magnitude, negative, defined, ok = _unit_prices(
+                self.amount_ore[:, k], self.quantity_wh[:, k]
+            )
+            unit[:, k], unit_negative[:, k], unit_defined[:, k] = magnitude, negative, defined
+            slow |= ~ok
+        parts = len(self.part_specs)
+        charge = np.zeros((rows, parts), np.int64)
+        shared = self.part_shared or {}
+        for k in range(parts):
+            if k in shared:
+                continue
+            assert self.part_numerator is not None
+            charge[:, k], ok = _charge_units(self.part_numerator[:, k], self.part_denominators[k])
+            slow |= ~ok
+        return Figures(
+            rows=np.flatnonzero(~slow),
+            per_kwh_lines=tuple(per_kwh),
+            unit_price_micro=unit,
+            unit_price_negative=unit_negative,
+            unit_price_defined=unit_defined,
+            per_kwh_charges=tuple(k for k in range(parts) if k not in shared),
+            charge_micro=charge,
+        )
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What :meth:`BulkSettlement.figures` adds to the settlement's arrays, for the rows in
+    ``rows`` (the others: :meth:`BulkSettlement.result`, one by one).
+
+    Lines with a quantity (``per_kwh_lines``, by column) have figures of their own per row;
+    a subscription or a fee is the same for every row (it does not depend on consumption).
+    Their unit price (``model.unit_price``: amount / kWh to 6 decimals, half even as the
+    Decimal quantize) is ``unit_price_micro`` millionths of a DKK in magnitude, negative
+    where ``unit_price_negative`` (a negative amount: ``-0.000000`` too), none where not
+    ``unit_price_defined`` (no kWh). Of the linked charges, those per kWh
+    (``per_kwh_charges``, by part) have their amount per row, ``charge_micro`` millionths
+    (``engine.round_places`` to ``CHARGE_PLACES``, half away from zero); a subscription part
+    or a fee is shared by every row (``part_shared``, ``fee_amounts``)."""
+
+    rows: Int64Array
+    per_kwh_lines: tuple[int, ...]
+    unit_price_micro: Int64Array  # (rows, lines)
+    unit_price_negative: npt.NDArray[np.bool_]
+    unit_price_defined: npt.NDArray[np.bool_]
+    per_kwh_charges: tuple[int, ...]
+    charge_micro: Int64Array  # (rows, parts)
+
+
+_INT64_MAX = 2**63 - 1
+# Unit prices: the Decimal quotient q = 10·øre / Wh (DKK per kWh) is rounded to 28 digits
+# before its quantize to 6 decimals. Off a tie, q is at least 10⁻⁶ / (2·Wh) from it, and the
+# 28-digit rounding moves it by at most 5·10⁻²⁷·q: less, while q·Wh = 10·|øre| < 10²⁰ (far
+# inside the bound on øre below); a tie itself has under 28 digits. So one exact half-even
+# rounding of the integers gives the Decimal's number.
+_UNIT_MAX_WH = 10**14
+_UNIT_SCALE = 10**7  # øre / Wh to millionths of a DKK per kWh: ·10⁻²·10³·10⁶
+
+
+def _unit_prices(
+    amount_ore: Int64Array, quantity_wh: Int64Array
+) -> tuple[Int64Array, npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """``model.unit_price`` of a per-kWh line, per row: (magnitude in millionths, negative,
+    defined, within the integer bounds)."""
+    magnitude = np.abs(amount_ore)
+    ok = (magnitude <= (_INT64_MAX - _UNIT_MAX_WH) // (2 * _UNIT_SCALE)) & (
+        quantity_wh < _UNIT_MAX_WH
+    )
+    defined = quantity_wh != 0
+    wh = np.where(defined & ok, quantity_wh, 1)
+    scaled = np.where(ok, magnitude, 0) * _UNIT_SCALE
+    units, remainder = np.divmod(scaled, wh)
+    twice = 2 * remainder
+    units += (twice > wh) | ((twice == wh) & (units % 2 == 1))  # half even
+    return units, amount_ore < 0, defined, ok
+
+
+def _charge_units(
+    numerator: Int64Array, denominator: int
+) -> tuple[Int64Array, npt.NDArray[np.bool_]]:
+    """A per-kWh part's exact amount ``numerator / (1000·denominator)`` DKK rounded half away
+    from zero to CHARGE_PLACES decimals, in those units; and the rows within int64."""
+    scale, divisor = 10**engine.CHARGE_PLACES, 1000 * denominator
+    common = gcd(scale, divisor)
+    scale, divisor = scale // common, divisor // common
+    # _round_div computes 2·|x| + divisor.
+    ok = np.abs(numerator) <= (_INT64_MAX - divisor) // (2 * scale)
+    return _round_div(np.where(ok, numerator, 0) * scale, divisor), ok
 
 
 def _dkk(ore: Any) -> Decimal:

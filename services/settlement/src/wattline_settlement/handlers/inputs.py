@@ -28,7 +28,7 @@ from wattline_settlement.adapters import metering_data, metering_points, runs, s
 from wattline_settlement.adapters import prices as price_store
 from wattline_settlement.domain import engine
 from wattline_settlement.domain.billing import Item
-from wattline_settlement.domain.bulk import settle_many
+from wattline_settlement.domain.bulk import BulkSettlement, settle_many
 from wattline_settlement.domain.charge_rules import ChargeError, MissingPrices
 from wattline_settlement.domain.model import (
     Charges,
@@ -219,11 +219,26 @@ async def consumption(conn: asyncpg.Connection, gsrn: str, period: Period) -> tu
     return Series(resolution, local_midnight(period.start), tuple(values)), data_id
 
 
+@dataclass(frozen=True)
+class BulkGroup:
+    """Items settled as one matrix: row k of *bulk* is ``items[k]``, its newest metering-data
+    row ``data_ids[k]``; *inputs* is every row's but for its ``data_id``."""
+
+    items: list[Item]
+    data_ids: list[int]
+    inputs: Inputs
+    bulk: BulkSettlement
+
+    def inputs_of(self, row: int) -> Inputs:
+        return replace(self.inputs, data_id=self.data_ids[row])
+
+
 async def bulk_groups(
     conn: asyncpg.Connection, items: Sequence[Item], vat_rate: Decimal
-) -> AsyncIterator[tuple[list[Item], list[tuple[Item, Inputs, Result]] | str]]:
-    """Settle *items* in groups that share every price: yields (items, results) per settled
-    group and (items, reason) for items that cannot be settled yet."""
+) -> AsyncIterator[tuple[list[Item], BulkGroup | list[tuple[Item, Inputs, Result]] | str]]:
+    """Settle *items* in groups that share every price: yields (items, group) per group
+    settled as one matrix, (items, results) for those settled one by one and (items,
+    reason) for items that cannot be settled yet."""
     gsrns = sorted({i.gsrn for i in items})
     mps = await master_data(conn, gsrns)
     links = await charge_store.links_of(conn, gsrns)
@@ -299,14 +314,17 @@ async def bulk_groups(
             except engine.BadScenario as exc:
                 yield [by_gsrn[series.gsrns[row]] for row in complete], str(exc)
                 continue
-            results = bulk.results()
-            out = []
-            for k, row in enumerate(complete):
-                gsrn = series.gsrns[row]
-                settled.add(gsrn)
-                inputs = Inputs(grid_area, price_area, resolution, int(series.max_id[row]), used)
-                out.append((by_gsrn[gsrn], inputs, results[k]))
-            yield [item for item, _, _ in out], out
+            group_items = [by_gsrn[series.gsrns[row]] for row in complete]
+            settled.update(i.gsrn for i in group_items)
+            yield (
+                group_items,
+                BulkGroup(
+                    group_items,
+                    [int(series.max_id[row]) for row in complete],
+                    Inputs(grid_area, price_area, resolution, 0, used),
+                    bulk,
+                ),
+            )
         unsettled = [i for i in group if i.gsrn not in settled]
         if unsettled:
             yield (

@@ -21,18 +21,24 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from wattline_contracts.envelope import Event
+from wattline_contracts.settlement import SettlementCompletedV1
 from wattline_platform.business_days import danish_today
 from wattline_platform.logging import correlation_id_var, get_logger
 
 from wattline_settlement import metrics
-from wattline_settlement.adapters import metering_data, supply_periods
+from wattline_settlement.adapters import json_rows, metering_data, supply_periods
 from wattline_settlement.adapters import run_chunks as chunks_store
 from wattline_settlement.adapters import runs as store
 from wattline_settlement.domain.billing import Item, billing_period, months_to_schedule
 from wattline_settlement.domain.model import Result
-from wattline_settlement.handlers.events import completed
-from wattline_settlement.handlers.inputs import Blocked, Inputs, bulk_groups, load_inputs
+from wattline_settlement.handlers.events import completed, render_group
+from wattline_settlement.handlers.inputs import (
+    Blocked,
+    BulkGroup,
+    Inputs,
+    bulk_groups,
+    load_inputs,
+)
 from wattline_settlement.settings import SettlementService
 
 log = get_logger(__name__)
@@ -257,7 +263,7 @@ async def settle_items(
             blocked.append((item.gsrn, item.supply_period_id, str(exc)))
             continue
         computed.append((item, inputs, result))
-    return await _store(service, tx, run_id, billing, computed, blocked, vat_rate)
+    return await _store(service, tx, run_id, billing, computed, [], blocked, vat_rate)
 
 
 async def _store(
@@ -266,54 +272,130 @@ async def _store(
     run_id: uuid.UUID,
     billing: str,
     computed: Sequence[tuple[Item, Inputs, Result]],
+    groups: Sequence[BulkGroup],
     blocked: list[tuple[str, str, str]],
     vat_rate: Decimal,
 ) -> tuple[int, list[tuple[str, str, str]]]:
-    """Store settlements (those not stored before) and publish them; record what was blocked."""
+    """Store settlements (those not stored before) and publish them; record what was blocked.
+    *computed* are settled one by one, *groups* as matrices (rendered at once)."""
+    rows = [_result_row(run_id, billing, *c, vat_rate) for c in computed]
+    for group in groups:
+        rows += _group_rows(run_id, billing, group, vat_rate)
     # In key order: two runs' chunks inserting shared keys in opposite orders would deadlock.
-    computed = sorted(computed, key=lambda c: c[0].supply_period_id)
-    rows: list[dict[str, Any]] = []
-    for item, inputs, result in computed:
-        settlement_id = uuid.uuid5(uuid.UUID(item.supply_period_id), billing)
-        lines = store.lines_json(result.lines, result.charge_amounts)
-        rows.append(
-            {
-                "settlement_id": settlement_id,
-                "run_id": run_id,
-                "gsrn": item.gsrn,
-                "customer_id": uuid.UUID(item.customer_id),
-                "supply_period_id": uuid.UUID(item.supply_period_id),
-                "billing_period": billing,
-                "grid_area": inputs.grid_area,
-                "price_area": inputs.price_area,
-                "period_start": item.period.start,
-                "period_end": item.period.end,
-                "consumption_kwh": result.consumption_kwh,
-                "lines": lines,
-                "subtotal": result.subtotal,
-                "vat": result.vat,
-                "total": result.total,
-                "current_start": item.period.start,
-                "current_end": item.period.end,
-                "current_lines": None,  # as first settled, until a correction
-                "current_subtotal": result.subtotal,
-                "current_vat": result.vat,
-                "current_total": result.total,
-                "current_consumption_kwh": result.consumption_kwh,
-                "data_id": inputs.data_id,
-            }
-        )
+    rows.sort(key=lambda row: row["supply_period_id"])
     settled = await store.insert_settlements(tx, rows)
-    events: list[tuple[Event, str]] = []
-    for row, (item, inputs, result) in zip(rows, computed, strict=True):
-        if row["_new"]:
-            events.append((completed(row, item, inputs, result, vat_rate), item.gsrn))
-    if events:
-        await service.emit_many(tx, events)
-        await _log_settled(tx, [row for row in rows if row["_new"]])
+    new = [row for row in rows if row["_new"]]
+    if new:
+        await service.emit_payloads(
+            tx, SettlementCompletedV1, [(row["gsrn"], row["_payload"]) for row in new]
+        )
+        await _log_settled(tx, new)
     if blocked:
         await store.add_blocked(tx, run_id, blocked)
     return settled, blocked
+
+
+def _row(
+    run_id: uuid.UUID,
+    billing: str,
+    item: Item,
+    inputs: Inputs,
+    figures: tuple[Decimal, str, Decimal, Decimal, Decimal],
+    payload: str,
+) -> dict[str, Any]:
+    """A settlement row as stored; *figures*: consumption, lines (jsonb text), subtotal, VAT,
+    total; *payload*: its settlement.completed (JSON)."""
+    consumption, lines, subtotal, vat, total = figures
+    return {
+        "settlement_id": uuid.uuid5(uuid.UUID(item.supply_period_id), billing),
+        "run_id": run_id,
+        "gsrn": item.gsrn,
+        "customer_id": uuid.UUID(item.customer_id),
+        "supply_period_id": uuid.UUID(item.supply_period_id),
+        "billing_period": billing,
+        "grid_area": inputs.grid_area,
+        "price_area": inputs.price_area,
+        "period_start": item.period.start,
+        "period_end": item.period.end,
+        "consumption_kwh": consumption,
+        "lines": lines,
+        "subtotal": subtotal,
+        "vat": vat,
+        "total": total,
+        "current_start": item.period.start,
+        "current_end": item.period.end,
+        "current_lines": None,  # as first settled, until a correction
+        "current_subtotal": subtotal,
+        "current_vat": vat,
+        "current_total": total,
+        "current_consumption_kwh": consumption,
+        "data_id": inputs.data_id,
+        "_payload": payload,
+    }
+
+
+def _result_row(
+    run_id: uuid.UUID,
+    billing: str,
+    item: Item,
+    inputs: Inputs,
+    result: Result,
+    vat_rate: Decimal,
+) -> dict[str, Any]:
+    """The row of a settlement made one by one, its event made by the contract's model."""
+    head = {
+        "settlement_id": uuid.uuid5(uuid.UUID(item.supply_period_id), billing),
+        "run_id": run_id,
+        "billing_period": billing,
+    }
+    lines = json_rows.dumps(store.lines_json(result.lines, result.charge_amounts))
+    figures = (result.consumption_kwh, lines, result.subtotal, result.vat, result.total)
+    payload = completed(head, item, inputs, result, vat_rate).model_dump_json()
+    return _row(run_id, billing, item, inputs, figures, payload)
+
+
+def _group_rows(
+    run_id: uuid.UUID, billing: str, group: BulkGroup, vat_rate: Decimal
+) -> list[dict[str, Any]]:
+    """The rows of a group settled as one matrix: rendered at once from templates
+    (``events.render_group``), but for the few rows its figures leave to their Result."""
+    bulk = group.bulk
+    figures = bulk.figures()
+    fast = figures.rows.tolist()
+    slow = sorted(set(range(len(bulk))) - set(fast))
+    rows = [
+        _result_row(run_id, billing, group.items[r], group.inputs_of(r), bulk.result(r), vat_rate)
+        for r in slow
+    ]
+    if not fast:
+        return rows
+    items = [group.items[r] for r in fast]
+    settlement_ids = [str(uuid.uuid5(uuid.UUID(i.supply_period_id), billing)) for i in items]
+    head = {"settlement_id": settlement_ids[0], "run_id": run_id, "billing_period": billing}
+    rendered = render_group(
+        bulk,
+        figures,
+        (head, items[0], group.inputs_of(fast[0])),
+        {
+            "settlement_id": settlement_ids,
+            "gsrn": [i.gsrn for i in items],
+            "customer_id": [i.customer_id for i in items],
+            "supply_period_id": [i.supply_period_id for i in items],
+        },
+        vat_rate,
+    )
+    for k, (r, item) in enumerate(zip(fast, items, strict=True)):
+        figures_k = (
+            rendered.consumption_kwh[k],
+            rendered.lines[k],
+            rendered.subtotal[k],
+            rendered.vat[k],
+            rendered.total[k],
+        )
+        rows.append(
+            _row(run_id, billing, item, group.inputs_of(r), figures_k, rendered.payloads[k])
+        )
+    return rows
 
 
 async def _log_settled(tx: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -346,13 +428,16 @@ async def _settle_bulk(
     charges and product versions) share one price computation and are settled as one NumPy
     matrix, equal figure for figure to the Decimal path (see domain/bulk.py)."""
     computed: list[tuple[Item, Inputs, Result]] = []
+    groups: list[BulkGroup] = []
     blocked: list[tuple[str, str, str]] = []
     async for group_items, outcome in bulk_groups(tx, items, vat_rate):
         if isinstance(outcome, str):
             blocked += [(i.gsrn, i.supply_period_id, outcome) for i in group_items]
+        elif isinstance(outcome, BulkGroup):
+            groups.append(outcome)
         else:
             computed += outcome
-    return await _store(service, tx, run_id, billing, computed, blocked, vat_rate)
+    return await _store(service, tx, run_id, billing, computed, groups, blocked, vat_rate)
 
 
 async def schedule_due(
