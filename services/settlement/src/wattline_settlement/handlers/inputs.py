@@ -230,7 +230,14 @@ class BulkGroup:
     bulk: BulkSettlement
 
     def inputs_of(self, row: int) -> Inputs:
-        return replace(self.inputs, data_id=self.data_ids[row])
+        shared = self.inputs  # not dataclasses.replace: it is called for every row
+        return Inputs(
+            shared.grid_area,
+            shared.price_area,
+            shared.resolution,
+            self.data_ids[row],
+            shared.products,
+        )
 
 
 async def bulk_groups(
