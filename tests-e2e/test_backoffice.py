@@ -414,3 +414,80 @@ async def test_a_dead_letter_is_retried(staff: Watched, system: Scenario) -> Non
     assert title and title != "Noget gik galt", title
     listed = await system.get("/api/datahub/dead-letters")
     assert any(i["id"] == message_id for i in listed["items"]), listed
+
+
+async def test_a_products_channel_prices_and_a_campaign(staff: Watched, system: Scenario) -> None:
+    # Given a product of its own, margins allowed from 0.01 to 0.40 DKK/kWh
+    created = await system.call(
+        "POST", "/api/products",
+        json={"name": "Kampagneprodukt", "valid_from": "2026-12-01", "margin_dkk_per_kwh": "0.05",
+              "subscription_dkk_per_month": "29", "min_margin_dkk_per_kwh": "0.01",
+              "max_margin_dkk_per_kwh": "0.40"},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    product_id = created.json()["product_id"]
+    page = staff.page
+    await staff.open(f"/products/{product_id}")
+    await expect(page.get_by_role("heading", name="Kampagneprodukt", level=1)).to_be_visible()
+    versions = page.get_by_role("table", name="Kanalprisversioner")
+    await expect(versions).to_contain_text("Ingen kanalpriser endnu")
+    form = page.get_by_role("form", name="Udgiv kampagne")
+    await form.get_by_label("Gælder fra").fill("2027-01-04")
+    # A margin above the corridor is refused, naming the limit; nothing is published
+    await form.get_by_label("Tillæg Web (kr./kWh)").fill("0,45")
+    await form.get_by_label("Abonnement Web (kr./måned)").fill("19")
+    with staff.expecting(422, f"/api/products/{product_id}/channel-prices"):
+        await form.get_by_role("button", name="Udgiv kampagne").click()
+        await expect(form.get_by_role("alert")).to_contain_text(
+            "margin 0.45 DKK/kWh above the product's maximum 0.40"
+        )
+    await expect(versions).to_contain_text("Ingen kanalpriser endnu")
+    # Within it, the campaign is a new version for the web and the partners
+    await form.get_by_label("Tillæg Web (kr./kWh)").fill("0,03")
+    await form.get_by_label("Tillæg Partnere (kr./kWh)").fill("0,035")
+    await form.get_by_label("Abonnement Partnere (kr./måned)").fill("25")
+    await form.get_by_role("button", name="Udgiv kampagne").click()
+    await expect(form.get_by_role("status")).to_contain_text("Kampagnen er udgivet: version 2, 3")
+    web = versions.get_by_role("row").filter(has_text="Web")
+    await expect(web).to_contain_text("0,03 kr./kWh")
+    await expect(web).to_contain_text("04.01.2027")
+    await expect(web).to_contain_text("19,00 kr.")
+    await expect(versions.get_by_role("row").filter(has_text="Partnere")).to_contain_text("0,035")
+    prices = await system.get(f"/api/products/{product_id}/channel-prices")
+    assert [(v["channel"], v["version"], v["margin_dkk_per_kwh"]) for v in prices["versions"]] == [
+        ("partner", 3, "0.035000"),
+        ("web", 2, "0.030000"),
+    ]
+    await accessible(staff, "channel-prices")
+    await staff.screenshot("channel-prices")
+
+
+async def test_a_customers_history(
+    staff: Watched, system: Scenario, january: dict[str, object]
+) -> None:
+    # Given January's invoice of a customer the go-live import brought
+    invoice = await an_invoice(system)
+    owners = await system.given_customers_by_point()
+    customer_id = next(
+        owners[line["gsrn"]] for line in invoice["lines"] if line.get("gsrn") in owners
+    )
+    history = await eventually(
+        lambda: system.get(f"/api/customers/{customer_id}/history"),
+        lambda h: any(i["kind"] == "invoice_issued" for i in h["items"]),
+        60,
+    )
+    kinds = [i["kind"] for i in history["items"]]
+    assert kinds.index("supply_activated") < kinds.index("invoice_issued"), kinds
+    page = staff.page
+    await staff.open(f"/customers/{customer_id}")
+    table = page.get_by_role("table", name="Kundens historik")
+    await expect(table.get_by_role("row").filter(has_text="Levering startet")).to_contain_text(
+        "System"
+    )
+    billed = table.get_by_role("row").filter(has_text=f"Faktura {invoice['number']} udstedt")
+    await expect(billed).to_contain_text(dkk(invoice["total"]).removesuffix("."))
+    [entry] = [i for i in history["items"] if i["reference"] == invoice["number"]]
+    assert entry["correlation_id"], entry
+    await expect(billed).to_contain_text(entry["correlation_id"])
+    await accessible(staff, "customer-history")
+    await staff.screenshot("customer-history")
