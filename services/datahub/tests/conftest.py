@@ -12,7 +12,7 @@ import httpx
 import pytest
 from wattline_datahub.adapters.datahub_client import DataHubClient
 from wattline_datahub.bootstrap import SPEC, datahub_client
-from wattline_datahub.handlers import Datahub, polling
+from wattline_datahub.handlers import Datahub, inbound, polling
 from wattline_datahub.handlers.inbound import Stored
 from wattline_datahub.settings import DatahubSettings
 from wattline_platform import migrations
@@ -42,9 +42,13 @@ class Rig:
         return str(response.json()["message_id"])
 
     async def drain(self, category: str) -> list[Stored]:
+        """Take *category*'s messages one at a time, each parsed once kept: what each became."""
         results = []
-        while stored := await polling.take_one(self.dh, category):
-            results.append(stored)
+        while taken := await polling.take_one(self.dh, category):
+            if taken.outcome == "received":
+                [parsed] = await inbound.parse_next(self.service) or []
+                taken = parsed.stored
+            results.append(taken)
         return results
 
     async def outbox(self) -> list[dict[str, object]]:

@@ -12,16 +12,17 @@ from wattline_platform.service import Service, ServiceSpec
 from wattline_datahub import api, consumers
 from wattline_datahub.adapters.datahub_client import DataHubClient
 from wattline_datahub.handlers import Datahub
-from wattline_datahub.jobs import pollers, retention, sender
+from wattline_datahub.handlers.parsing import InProcesses
+from wattline_datahub.jobs import parsers, pollers, retention, sender
 from wattline_datahub.settings import DatahubService, DatahubSettings
 
 SPEC = ServiceSpec("datahub", Path(__file__).resolve().parents[2] / "migrations")
 
 
 def wire(settings: DatahubSettings | None = None, cipher: PiiCipher | None = None) -> Datahub:
-    """The datahub service and the context its handlers run in: pollers, the sender, the
-    consumers, the dead-letter API, DataHub reachability. Without a PII key (and no *cipher*)
-    documents are kept unsealed and a request with a sealed customer id fails."""
+    """The datahub service and the context its handlers run in: pollers, parse workers, the
+    sender, the consumers, the dead-letter API, DataHub reachability. Without a PII key (and
+    no *cipher*) documents are kept unsealed and a request with a sealed customer id fails."""
     settings = settings or DatahubSettings()
     client = datahub_client(settings)
     service = Service(SPEC, settings)
@@ -29,6 +30,10 @@ def wire(settings: DatahubSettings | None = None, cipher: PiiCipher | None = Non
         key = service.platform.pii_key.get_secret_value()
         cipher = PiiCipher(key) if key else None
     dh = Datahub(service, settings, client, cipher)
+    if settings.parse_processes:
+        pool = InProcesses(settings.parse_processes)
+        dh.parse = pool
+        service.shutdown_hooks.append(pool.close)
     service.route_handlers.extend(api.ROUTES)
     consumers.register(dh)
     slots = asyncio.Semaphore(settings.concurrency)  # categories polled at the same time
@@ -36,6 +41,8 @@ def wire(settings: DatahubSettings | None = None, cipher: PiiCipher | None = Non
         service.background.append(
             lambda c=category: pollers.run_poller(dh, c, slots)  # type: ignore[misc]
         )
+    for _ in range(settings.parse_workers):  # in every replica: they share what is received
+        service.background.append(lambda: parsers.run_parser(dh))
     service.background.append(lambda: sender.run_sender(dh))
     service.background.append(lambda: retention.run_retention(dh))
     service.ready_checks["datahub"] = _reachable(client)

@@ -36,3 +36,8 @@ MISSING_DATA_REMINDERS = Counter(
     "wattline_datahub_missing_data_reminders_total",
     "Metering points DataHub reminded us it misses measure data for (RSM-018)",
 )
+PARSE_SECONDS = Histogram(
+    "wattline_datahub_parse_seconds",
+    "Time to parse a received DataHub message into its events (in a thread or a process)",
+    ["category"],
+)

@@ -39,6 +39,23 @@ class DatahubSettings(ServiceSettings):
     )
     concurrency: int = Field(default=4, ge=1, description="categories polled at the same time")
     idle_poll_s: float = Field(default=1.0, description="wait after an empty queue")
+    parse_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="received messages this replica parses and commits at the same time (every "
+        "replica parses; a category's messages are still committed in DataHub's order)",
+    )
+    parse_processes: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="processes this replica parses in; 0: a thread of the service's own "
+        "process (one core per replica, the GIL)",
+    )
+    parse_idle_s: float = Field(
+        default=0.2, gt=0, description="wait of a parse worker that found nothing received"
+    )
     max_backoff_s: float = Field(
         default=30.0, description="longest wait after DataHub failed or asked us to back off"
     )

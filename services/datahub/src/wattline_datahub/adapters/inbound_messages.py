@@ -7,31 +7,68 @@ from datetime import datetime
 import asyncpg
 
 
-async def insert(
-    conn: asyncpg.Connection,
-    message_id: str,
-    category: str,
-    document_type: str | None,
-    raw: bytes,
-    status: str,
-    reason: str | None,
-    events: int,
-) -> bool:
-    """Store a message; False when its id is already stored (a duplicate delivery)."""
+async def receive(conn: asyncpg.Connection, message_id: str, category: str, raw: bytes) -> bool:
+    """Keep a message as DataHub served it, to be parsed; False when its id is already stored
+    (a duplicate delivery). Its ``arrival`` number orders it after its category's earlier ones."""
     inserted = await conn.fetchval(
-        """INSERT INTO inbound_messages
-               (message_id, category, document_type, raw, status, reason, events)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """INSERT INTO inbound_messages (message_id, category, raw, status)
+           VALUES ($1, $2, $3, 'received')
            ON CONFLICT (message_id) DO NOTHING RETURNING true""",
         message_id,
         category,
-        document_type,
         raw,
+    )
+    return bool(inserted)
+
+
+_RECEIVED = "SELECT message_id, category, arrival, raw, raw_lzma FROM inbound_messages"
+
+
+async def claim_next(conn: asyncpg.Connection) -> asyncpg.Record | None:
+    """The earliest received message no other transaction holds, locked until this one ends."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        _RECEIVED + " WHERE status = 'received' ORDER BY arrival LIMIT 1 FOR UPDATE SKIP LOCKED"
+    )
+    return row
+
+
+async def lock_earlier(
+    conn: asyncpg.Connection, category: str, arrival: int
+) -> list[asyncpg.Record]:
+    """The messages of *category* before *arrival* still received, locked, earliest first.
+
+    Waits for each one another transaction holds: that one ends parsed (and drops out) or
+    rolled back (its worker died: the message is this transaction's now). Rows are locked
+    latest first, so a waiting transaction holds only messages after the one it waits for
+    and two waits never close a circle.
+    """
+    rows = await conn.fetch(
+        _RECEIVED + " WHERE status = 'received' AND category = $1 AND arrival < $2"
+        " ORDER BY arrival DESC FOR UPDATE",
+        category,
+        arrival,
+    )
+    return list(reversed(rows))
+
+
+async def settle(
+    conn: asyncpg.Connection,
+    message_id: str,
+    status: str,
+    document_type: str | None,
+    reason: str | None,
+    events: int,
+) -> None:
+    """Record what a received message became (stored, or dead-lettered with its reason)."""
+    await conn.execute(
+        """UPDATE inbound_messages SET status = $2, document_type = $3, reason = $4,
+               events = $5, updated_at = now() WHERE message_id = $1""",
+        message_id,
         status,
+        document_type,
         reason,
         events,
     )
-    return bool(inserted)
 
 
 async def dead_letters(conn: asyncpg.Connection, limit: int, offset: int) -> list[asyncpg.Record]:
@@ -86,10 +123,11 @@ async def plain_before(
     conn: asyncpg.Connection, before: datetime, limit: int
 ) -> list[asyncpg.Record]:
     """Up to *limit* messages received before *before* whose body is not compressed yet, locked
-    (rows another pass holds are skipped). Dead letters stay plain: they wait for a retry."""
+    (rows another pass holds are skipped). Dead letters stay plain: they wait for a retry;
+    so does a message not parsed yet."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """SELECT message_id, raw FROM inbound_messages
-           WHERE raw IS NOT NULL AND received_at < $1 AND status <> 'dead_lettered'
+           WHERE raw IS NOT NULL AND received_at < $1 AND status IN ('stored', 'retried')
            ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
         before,
         limit,
@@ -109,12 +147,13 @@ async def store_packed(conn: asyncpg.Connection, packed: list[tuple[str, bytes]]
 
 
 async def delete_before(conn: asyncpg.Connection, before: datetime, limit: int) -> int:
-    """Delete up to *limit* messages received before *before* (dead letters are kept)."""
+    """Delete up to *limit* messages received before *before* (dead letters are kept, and
+    so is a message not parsed yet)."""
     deleted = await conn.fetchval(
         """WITH gone AS (
                DELETE FROM inbound_messages WHERE message_id IN (
                    SELECT message_id FROM inbound_messages
-                   WHERE received_at < $1 AND status <> 'dead_lettered'
+                   WHERE received_at < $1 AND status IN ('stored', 'retried')
                    ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED)
                RETURNING 1)
            SELECT count(*) FROM gone""",
@@ -129,5 +168,13 @@ async def get_body(conn: asyncpg.Connection, message_id: str) -> asyncpg.Record 
     row: asyncpg.Record | None = await conn.fetchrow(
         "SELECT message_id, category, raw, raw_lzma FROM inbound_messages WHERE message_id = $1",
         message_id,
+    )
+    return row
+
+
+async def get_outcome(conn: asyncpg.Connection, message_id: str) -> asyncpg.Record:
+    """A stored message's status, events and reason."""
+    row: asyncpg.Record = await conn.fetchrow(
+        "SELECT status, events, reason FROM inbound_messages WHERE message_id = $1", message_id
     )
     return row

@@ -1,7 +1,9 @@
-"""Long work outside consumer callbacks: the pollers of DataHub's queues and the sender.
+"""Long work outside consumer callbacks: the pollers of DataHub's queues, the parse workers
+and the sender.
 
-Both are :func:`while_leased` loops: one replica at a time does the work (a Postgres lease
-per job), and a failure of the database only delays it (what is queued stays queued).
+The pollers and the sender are :func:`while_leased` loops: one replica at a time does the
+work (a Postgres lease per job), and a failure of the database only delays it (what is
+queued stays queued). The parse workers run in every replica.
 """
 
 from __future__ import annotations

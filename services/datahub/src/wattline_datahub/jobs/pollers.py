@@ -1,8 +1,9 @@
-"""One poller per DataHub queue category: peek, store, dequeue, again.
+"""One poller per DataHub queue category: peek, keep (received), dequeue, again.
 
 One replica polls a category at a time (a Postgres lease), which keeps DataHub's order;
-categories are polled concurrently, at most ``concurrency`` at once. Why a message is
-neither lost nor taken twice: :mod:`wattline_datahub.handlers.polling`.
+categories are polled concurrently, at most ``concurrency`` at once. The parse workers
+(:mod:`wattline_datahub.jobs.parsers`, in every replica) turn what is kept into events. Why a
+message is neither lost nor taken twice: :mod:`wattline_datahub.handlers.polling`.
 """
 
 from __future__ import annotations
