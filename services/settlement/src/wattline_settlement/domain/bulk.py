@@ -289,11 +289,13 @@ class _Scaled:
 
 
 def _scale(*vectors: Sequence[Decimal]) -> tuple[list[list[int]], int]:
-    fractions = [[Fraction(p) for p in vector] for vector in vectors]
-    denominator = lcm(1, *(f.denominator for vector in fractions for f in vector))
+    # Integer ratios in lowest terms, as Fraction would make them, without a Fraction each
+    # (a PT15M month is tens of thousands of prices).
+    ratios = [[p.as_integer_ratio() for p in vector] for vector in vectors]
+    denominator = lcm(1, *{d for vector in ratios for _, d in vector})
     if denominator >= _MAX_DENOMINATOR:
         raise OverflowError("prices with too many decimals for int64")  # caught: Decimal path
-    return [[int(f * denominator) for f in vector] for vector in fractions], denominator
+    return [[n * (denominator // d) for n, d in vector] for vector in ratios], denominator
 
 
 def _scaled(values: Sequence[Decimal]) -> _Scaled:
