@@ -36,6 +36,8 @@ from e2e_system import System, running, wattline
 from wattline_platform.business_days import business_days_ahead
 from wattline_simulator.domain.seeding import SeededPoint, customer_id_for, seeded_points
 
+from wattline.registry import SERVICES
+
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 AREAS = ("DK1", "DK2")
 # A validated RSM-012 (hourly, one day) that DataHub sends; steps copy it with their figures.
@@ -499,6 +501,62 @@ class Scenario(System):
             params={"from": start, "to": end, "resolution": "P1M"},
         )
         return found
+
+    # --- the whole stored state ----------------------------------------------------------
+
+    async def stored_state(self) -> dict[str, tuple[int, str]]:
+        """Every service table's rows and an MD5 of their contents (`schema.table` ->
+        (rows, md5)). The outbox by its event ids alone (publishing stamps its rows); the
+        relay's broker epoch is left out (a new broker is a new epoch), and so is the
+        simulator's log of every request DataHub served (each poll of an empty queue too)."""
+        schemas = [entry.schema for entry in SERVICES]
+        tables = await self.sql(
+            """SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relname AS table
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p')
+                 AND NOT c.relispartition AND c.relname <> 'relay_state'
+                 AND format('%I.%I', n.nspname, c.relname) <> 'simulator.served'""",
+            schemas,
+        )
+        state: dict[str, tuple[int, str]] = {}
+        for row in tables:
+            rows = "t.event_id::text" if row["table"] == "outbox" else "t::text"
+            [found] = await self.sql(
+                f"SELECT count(*) AS n, md5(coalesce(string_agg({rows}, '|' ORDER BY {rows}),"
+                f" '')) AS digest FROM {row['name']} t"
+            )
+            state[row["name"]] = (found["n"], found["digest"])
+        return state
+
+    async def unpublished_events(self) -> int:
+        """Outbox events of every service not yet on the broker."""
+        total = 0
+        for entry in SERVICES:
+            [found] = await self.sql(
+                "SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n"
+                " ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'outbox'",
+                entry.schema,
+            )
+            if found["n"]:
+                [row] = await self.sql(
+                    f"SELECT count(*) AS n FROM {entry.schema}.outbox WHERE published_at IS NULL"
+                )
+                total += row["n"]
+        return total
+
+    async def when_the_system_is_quiet(self, timeout: float = 180) -> dict[str, tuple[int, str]]:
+        """Wait until every event is published and nothing stored changes for 5 seconds (every
+        consumer has applied what it was sent); the stored state then."""
+        deadline = time.monotonic() + timeout
+        before = await self.stored_state()
+        while True:
+            await asyncio.sleep(5)
+            now = await self.stored_state()
+            if now == before and await self.unpublished_events() == 0:
+                return now
+            changing = sorted(t for t in now if now[t] != before.get(t))
+            assert time.monotonic() < deadline, f"still changing: {changing}"
+            before = now
 
 
 def generated_client(system: System, into: Path) -> tuple[ModuleType, Any, list[str]]:

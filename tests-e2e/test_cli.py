@@ -127,3 +127,28 @@ async def test_a_second_up_from_a_home_being_started_is_refused(tmp_path: Path) 
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         assert await Supervisor(tmp_path).run() == 1
     assert not (tmp_path / "system.json").exists()
+
+
+def test_a_backup_s_password_never_reaches_a_command_line() -> None:
+    from wattline.backup import _libpq
+
+    target, env = _libpq("postgresql://postgres:s3cr%3Dt@127.0.0.1:5433/wattline")
+    assert target == "postgresql://postgres@127.0.0.1:5433/wattline"
+    assert env["PGPASSWORD"] == "s3cr=t"
+
+
+def test_a_tampered_or_foreign_backup_is_refused(tmp_path: Path) -> None:
+    import json
+
+    from wattline.backup import BackupError, read_manifest
+
+    with pytest.raises(BackupError, match="not a Wattline backup"):
+        read_manifest(tmp_path)
+    (tmp_path / "database.dump").write_bytes(b"PGDMP...")
+    manifest = {"format": 1, "dump_sha256": "0" * 64, "schemas": {}, "keys": []}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BackupError, match="SHA-256 differs"):
+        read_manifest(tmp_path)
+    (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "format": 9}))
+    with pytest.raises(BackupError, match="format 9"):
+        read_manifest(tmp_path)

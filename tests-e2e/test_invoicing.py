@@ -6,33 +6,34 @@ what is owed: the ledger ends at zero."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from e2e_system import wattline
 from pypdf import PdfReader
 from scenario import Scenario, eventually, rsm012, started
 from wattline_invoicing.adapters.betalingsservice import PaymentResult, write_0602
 
 D = Decimal
 QUARTER = ("2025-01", "2025-02", "2025-03")
+SETTINGS = {
+    "WATTLINE_INVOICING_JOB_INTERVAL_S": "1",
+    # The go-live import's default for contracts: quarterly, in arrears.
+    "WATTLINE_PORTFOLIO_BILLING_FREQUENCY": "quarterly",
+    "WATTLINE_PORTFOLIO_PAYMENT_MODEL": "arrears",
+}
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     """A system of its own: this test moves its market clock a quarter ahead."""
-    yield from started(
-        tmp_path_factory.mktemp("wattline-invoicing"),
-        {
-            "WATTLINE_INVOICING_JOB_INTERVAL_S": "1",
-            # The go-live import's default for contracts: quarterly, in arrears.
-            "WATTLINE_PORTFOLIO_BILLING_FREQUENCY": "quarterly",
-            "WATTLINE_PORTFOLIO_PAYMENT_MODEL": "arrears",
-        },
-    )
+    yield from started(tmp_path_factory.mktemp("wattline-invoicing"), SETTINGS)
 
 
 def _danish(amount: Decimal) -> str:
@@ -126,3 +127,57 @@ async def test_a_quarter_billed_corrected_and_paid(system: Scenario, tmp_path: P
     # Then settlement sees what invoicing billed.
     uninvoiced = await system.get("/api/settlements/uninvoiced")
     assert not any(s["gsrn"] in gsrns for s in uninvoiced["settlements"]), uninvoiced
+
+
+async def test_the_billed_quarter_backed_up_and_restored_into_a_fresh_home(
+    system: Scenario, tmp_path: Path
+) -> None:
+    """After the quarter above (settlements, invoices, a credit note, a payment): a backup,
+    restored into a fresh home whose system meets a fresh broker. Its relays publish every
+    outbox again; every consumer skips what it had applied, so every table ends as it was."""
+    # Given the system at rest, backed up
+    quiet = await system.when_the_system_is_quiet()
+    made = await system.cli("backup", str(tmp_path / "backup"), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "keys" in made.stdout and "pii.key" in made.stdout
+    assert await system.when_the_system_is_quiet() == quiet  # the backup is that state
+    invoices = await system.then_invoices_of_cycle("2025-Q1")
+    assert invoices and (tmp_path / "backup" / "keys").stat().st_mode & 0o077 == 0
+
+    # When it is restored into a fresh home and started there
+    fresh = tmp_path / "fresh"
+    restored = await asyncio.to_thread(
+        wattline, "--home", str(fresh), "restore", str(tmp_path / "backup"), home=None,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert restored.returncode == 0, restored.stderr
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    counted = {f"{schema}.{table}": n for schema, t in manifest["schemas"].items()
+               for table, n in t.items()}  # fmt: skip
+    assert {table: counted[table] for table in quiet} == {t: n for t, (n, _) in quiet.items()}
+    assert f"restored {sum(counted.values())} rows" in restored.stdout
+    # A second restore into the same home is refused: its database is no longer empty.
+    again = await asyncio.to_thread(
+        wattline, "--home", str(fresh), "restore", str(tmp_path / "backup"), home=None,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 2 and "fresh home" in again.stderr, again.stderr
+    restarted = started(fresh, SETTINGS)
+    twin = next(restarted)
+    try:
+        # Then, once all is applied, every outbox was published again to its new broker
+        after = await twin.when_the_system_is_quiet()
+        [epoch] = await twin.sql("SELECT broker_epoch FROM portfolio.relay_state")
+        [original] = await system.sql("SELECT broker_epoch FROM portfolio.relay_state")
+        assert epoch["broker_epoch"] != original["broker_epoch"]
+        # and every table holds what it held: nothing applied twice, nothing lost
+        assert {t for t in after if after[t] != quiet.get(t)} == set()
+        assert after == quiet
+        # and the API shows the same invoices, the payer's sealed name read with the key
+        assert await twin.then_invoices_of_cycle("2025-Q1") == invoices
+        account = invoices[0]["account_id"]
+        assert await twin.get(f"/api/billing-accounts/{account}") == await system.get(
+            f"/api/billing-accounts/{account}"
+        )
+    finally:
+        restarted.close()  # stops the restored system

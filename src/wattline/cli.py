@@ -271,6 +271,84 @@ def replay(
     _run(run())
 
 
+@app.command()
+def backup(
+    folder: Annotated[Path, typer.Argument(help="a new (or empty) folder for the backup")],
+) -> None:
+    """Back up every service's schema (one consistent snapshot) and the home's keys."""
+    from wattline import backup as backups
+
+    target = _target()
+
+    async def run() -> backups.Made:
+        home: Path | None = target.home
+        try:
+            system.load(target.home)
+        except system.NoSystem:
+            home = None  # a deployment (DATABASE_URL): its keys are in its secret store
+        return await backups.backup(target.database_url, folder, home)
+
+    try:
+        made = _run(run())
+    except backups.BackupError as exc:
+        _fail(f"wattline backup: {exc}")
+    typer.echo(
+        f"backed up {made.rows} rows of {made.tables} tables into {made.folder} "
+        f"(dump {made.size / 1e6:.1f} MB)"
+    )
+    if made.keys:
+        typer.echo(
+            f"{made.folder / backups.KEYS} holds {', '.join(made.keys)}: the PII key reads the "
+            "personal data in the dump, so keep that folder apart from the dump"
+        )
+
+
+@app.command()
+def restore(
+    folder: Annotated[Path, typer.Argument(help="a folder `wattline backup` made")],
+) -> None:
+    """Restore a backup into a fresh home (or the empty database DATABASE_URL names)."""
+    import fcntl
+
+    from wattline_platform.embedded import serving
+
+    from wattline import backup as backups
+
+    home = _target().home
+    url = os.environ.get("DATABASE_URL")
+
+    async def into_home() -> int:
+        backups.check_keys(folder, manifest, home)
+        async with serving(home) as pg:
+            tables = await backups.restore_database(folder, pg.admin_dsn, manifest)
+        backups.restore_keys(folder, manifest, home)
+        return tables
+
+    try:
+        manifest = backups.read_manifest(folder)
+        if url:
+            tables = _run(backups.restore_database(folder, url, manifest))
+        else:
+            (home / "run").mkdir(parents=True, exist_ok=True)
+            with open(home / "run" / "lock", "w") as lock:  # the lock `wattline up` holds
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    _fail(f"wattline restore: a Wattline is running from {home}; stop it first")
+                tables = _run(into_home())
+    except backups.BackupError as exc:
+        _fail(f"wattline restore: {exc}", 2)
+    rows = sum(sum(t.values()) for t in manifest["schemas"].values())
+    typer.echo(f"restored {rows} rows of {tables} tables (taken {manifest['created_at']})")
+    if url:
+        typer.echo("the services' PII_KEY must be the backup's keys/pii.key")
+    else:
+        typer.echo(
+            f"start it with `wattline --home {home} up`: its fresh broker gets every outbox "
+            "again, and each consumer skips the events it had applied"
+        )
+
+
 def _utc(value: datetime | None) -> datetime | None:
     from datetime import UTC
 

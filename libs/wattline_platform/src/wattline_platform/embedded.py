@@ -401,3 +401,22 @@ async def throwaway_stack(*, fast_db: bool = False) -> AsyncIterator[Stack]:
         for proc in procs:
             proc.wait(30)
         shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def serving(home: Path) -> AsyncIterator[EmbeddedPostgres]:
+    """The home's own PostgreSQL (initialised on first use, with its ``wattline`` database) on
+    a free port while a tool needs it with no system running, stopped afterwards.
+
+    For `wattline restore`; `wattline up` supervises the server itself.
+    """
+    pg = EmbeddedPostgres(home, free_port())
+    uid, gid = pg.prepare()
+    proc = _spawn(pg.argv(), uid, gid)
+    try:
+        await pg.wait_ready()
+        await pg.ensure_database()
+        yield pg
+    finally:
+        proc.send_signal(signal.SIGINT)  # fast shutdown: what was committed is on disk
+        proc.wait(60)
