@@ -154,3 +154,41 @@ async def test_history_of_no_customer_and_a_bad_cursor(rig: Rig) -> None:
     customer_id = await rig.service.database.fetchval("SELECT party_id FROM party LIMIT 1")
     bad = await rig.client.get(f"/api/customers/{customer_id}/history", params={"after": "x1"})
     assert bad.status_code == 400 and bad.json()["type"].endswith("invalid-cursor")
+
+
+async def test_a_rejected_and_a_cancelled_signup_are_in_the_history(rig: Rig) -> None:
+    point = rig.single(0)
+    signed = await rig.client.post("/api/signup", json=rig.signup_body(point))
+    assert signed.status_code == 201, signed.text
+    rejected_id = signed.json()["signup_id"]
+    process = await rig.process_of(rejected_id)
+    await rig.raise_and_send()
+    await rig.answer(
+        process["request_id"],
+        point.gsrn,
+        accepted=False,
+        reasons=("D17: CPR/CVR does not match the customer of the metering point",),
+    )
+    # The same customer signs up elsewhere and cancels before it is sent.
+    other = await rig.client.post(
+        "/api/signup", json=rig.signup_body(rig.single(1), cpr_cvr=rig.cpr_of(point))
+    )
+    assert other.status_code == 201, other.text
+    cancelled_id = other.json()["signup_id"]
+    cancelled = await rig.client.post(f"/api/signup/{cancelled_id}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+
+    customer_id = await rig.service.database.fetchval(
+        "SELECT customer_id FROM signup WHERE signup_id = $1", rejected_id
+    )
+    items = (await rig.client.get(f"/api/customers/{customer_id}/history")).json()["items"]
+    assert [(i["kind"], i["reference"], i["performed_by"]) for i in items] == [
+        ("signup_registered", rejected_id, "test"),
+        ("signup_rejected", rejected_id, "system"),
+        ("signup_registered", cancelled_id, "test"),
+        ("signup_cancelled", cancelled_id, "test"),
+    ]
+    assert items[1]["description_en"] == (
+        f"Signup {rejected_id} rejected by DataHub: "
+        "D17: CPR/CVR does not match the customer of the metering point"
+    )

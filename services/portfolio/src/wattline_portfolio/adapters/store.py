@@ -274,14 +274,16 @@ async def signup_by_key(
 
 async def sync_signup(
     conn: asyncpg.Connection, signup_id: str, status: str, rejection_reason: str | None
-) -> None:
-    await conn.execute(
+) -> bool:
+    """The signup's external status (whether it changed)."""
+    done = await conn.execute(
         """UPDATE signup SET status = $2, rejection_reason = coalesce($3, rejection_reason),
                updated_at = now() WHERE signup_id = $1 AND status <> $2""",
         signup_id,
         status,
         rejection_reason,
     )
+    return bool(done.endswith(" 1"))
 
 
 async def end_signup(conn: asyncpg.Connection, signup_id: str, reason: str, end_date: date) -> None:

@@ -74,6 +74,23 @@ def signup_registered(
     )
 
 
+def signup_ended_early(signup_id: str, status: str, reason: str | None) -> Entry:
+    """A signup DataHub rejected (with its reason, a code list text) or that was cancelled."""
+    if status == "rejected":
+        return Entry(
+            "signup_rejected",
+            f"Tilmelding {signup_id} afvist af DataHub: {reason or 'ingen årsag'}",
+            f"Signup {signup_id} rejected by DataHub: {reason or 'no reason'}",
+            signup_id,
+        )
+    return Entry(
+        "signup_cancelled",
+        f"Tilmelding {signup_id} annulleret",
+        f"Signup {signup_id} cancelled",
+        signup_id,
+    )
+
+
 def supply_activated(reference: str, gsrn: str, start: date, product: str, version: int) -> Entry:
     return Entry(
         "supply_activated",

@@ -17,6 +17,7 @@ from wattline_contracts.portfolio import (
 from wattline_platform.identifiers import is_valid_gsrn
 
 from wattline_portfolio.adapters import store
+from wattline_portfolio.domain import history as entries
 from wattline_portfolio.domain.dates import InvalidEffectiveDate
 from wattline_portfolio.domain.process import (
     BACK_OFFICE_KINDS,
@@ -40,6 +41,7 @@ from wattline_portfolio.handlers.errors import (
     ProcessNotFound,
     SupplyStartsThen,
 )
+from wattline_portfolio.handlers.history import record
 
 # The processes that start our supply of a metering point: a switch to us, a move-in.
 STARTING = ("BRS-001", "BRS-009")
@@ -235,4 +237,11 @@ async def apply(
         previous = step.status
     if steps and row["signup_id"]:
         rejected = steps[-1].detail if process.status == "rejected" else None
-        await store.sync_signup(tx, row["signup_id"], external_status(process.status), rejected)
+        status = external_status(process.status)
+        changed = await store.sync_signup(tx, row["signup_id"], status, rejected)
+        if changed and status in ("rejected", "cancelled") and row["customer_id"] is not None:
+            await record(
+                tx,
+                str(row["customer_id"]),
+                entries.signup_ended_early(row["signup_id"], status, rejected),
+            )
