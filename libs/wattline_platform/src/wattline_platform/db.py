@@ -12,6 +12,19 @@ import asyncpg
 # asyncpg's Connection is generic in its stubs; services only need the plain type.
 Connection = asyncpg.Connection
 
+# A replica that hangs, or vanishes from the network, inside a transaction would hold its row
+# locks (a settlement chunk, a claimed DataHub message) and keep the others from taking its
+# work over. PostgreSQL ends such a session: one idle in a transaction for 5 minutes (no
+# transaction here waits on anything but the database for more than seconds), and one whose
+# client stops answering TCP keepalives (after about 2 minutes). Leases are session locks of
+# connections outside a transaction: a live replica's stay.
+SESSION_LIMITS = {
+    "idle_in_transaction_session_timeout": "300s",
+    "tcp_keepalives_idle": "60",
+    "tcp_keepalives_interval": "10",
+    "tcp_keepalives_count": "6",
+}
+
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
@@ -44,6 +57,7 @@ class Database:
                 server_settings={
                     "search_path": self.schema,
                     "application_name": f"wattline-{self.schema}",
+                    **SESSION_LIMITS,
                 },
                 init=_init_connection,
             )
