@@ -154,6 +154,10 @@ async def test_a_contract_signed_through_a_channel_keeps_that_version(rig: Rig) 
     ) as web:
         other = await web.post("/api/signup", json=rig.signup_body(point, channel="app"))
         assert other.status_code == 403 and other.json()["type"].endswith("channel-not-allowed")
+        # The website's key sees its own channel's prices, and only those.
+        [offer] = [p for p in (await web.get("/api/products")).json() if p["product_id"] == SPOT]
+        assert (offer["channel"], offer["price_source"], offer["version"]) == ("web", "channel", 2)
+        assert (await web.get("/api/products", params={"channel": "app"})).status_code == 403
         signed = await web.post("/api/signup", json=rig.signup_body(point))
         assert signed.status_code == 201, signed.text
     signup_id = signed.json()["signup_id"]
