@@ -6,7 +6,7 @@ import re
 from typing import Annotated
 
 from litestar import Controller, get, put
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 from wattline_platform.inputs import Cursor, PageSize
 from wattline_platform.problem import Problem
 
@@ -37,12 +37,14 @@ def routes(n: Notifications) -> list[type[Controller]]:
         tags = ["notifications"]
 
         @get("/", summary="How a customer wants each kind of message")
-        async def read(self, customer_id: str) -> ContactPreferencesOut:
+        async def read(self, customer_id: FromPath[str]) -> ContactPreferencesOut:
             chosen = await queries.preferences(n, _customer(customer_id))
             return ContactPreferencesOut(customer_id=customer_id, **chosen)
 
         @put("/", summary="Set how a customer wants each kind of message (e-mail, SMS, none)")
-        async def write(self, customer_id: str, data: ContactPreferences) -> ContactPreferencesOut:
+        async def write(
+            self, customer_id: FromPath[str], data: JSONBody[ContactPreferences]
+        ) -> ContactPreferencesOut:
             chosen = await queries.set_preferences(n, _customer(customer_id), data.model_dump())
             return ContactPreferencesOut(customer_id=customer_id, **chosen)
 

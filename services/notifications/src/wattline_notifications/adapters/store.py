@@ -74,11 +74,12 @@ async def claim_due(
     tx: asyncpg.Connection, now: datetime, channels: Sequence[Channel]
 ) -> asyncpg.Record | None:
     """The next due pending delivery through one of *channels*, locked for this transaction
-    (another replica skips it; a crashed one's lock ends with its connection)."""
+    (another replica skips it; a crashed one's lock ends with its connection). NO KEY: the
+    SMS log's row referencing it is inserted from another connection while it is held."""
     row: asyncpg.Record | None = await tx.fetchrow(
         """SELECT delivery_id, party_id, kind, channel, facts, attempts FROM delivery
            WHERE status = 'pending' AND next_attempt_at <= $1 AND channel = ANY($2::text[])
-           ORDER BY next_attempt_at, delivery_id LIMIT 1 FOR UPDATE SKIP LOCKED""",
+           ORDER BY next_attempt_at, delivery_id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED""",
         now,
         list(channels),
     )
