@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
@@ -31,17 +30,14 @@ from pathlib import Path
 import asyncpg
 import httpx
 from _bench import Checks, bench_identity, machine, parse_args
+from _datahub_stack import migrate, print_logs, service_env, start, stop
 from wattline_cim import parse_documents, schema
 from wattline_datahub.bootstrap import SPEC as DATAHUB
 from wattline_datahub.domain.inbound import interpret
-from wattline_platform import migrations
-from wattline_platform.embedded import Stack, child_preexec, free_port, throwaway_stack, wait_port
+from wattline_platform.embedded import Stack, free_port, throwaway_stack, wait_port
 from wattline_platform.topics import ensure_topics, load_topics
 from wattline_settlement.bootstrap import SPEC as SETTLEMENT
 from wattline_simulator.bootstrap import SPEC as SIMULATOR
-
-CLIENT_ID = "wattline-benchmark"
-CLIENT_SECRET = "benchmark-secret"
 
 
 class TimedOut(Exception):
@@ -49,12 +45,13 @@ class TimedOut(Exception):
 
 
 async def _status(dsn: str) -> tuple[int, int, int, int, int]:
-    """Messages stored, events written, of them measure data, not yet published (datahub), and
-    day rows stored (settlement)."""
+    """Messages stored and parsed, events written, of them measure data, not yet published
+    (datahub), and day rows stored (settlement)."""
     conn = await asyncpg.connect(dsn)
     try:
         row = await conn.fetchrow(
-            """SELECT (SELECT count(*) FROM datahub.inbound_messages) AS stored,
+            """SELECT (SELECT count(*) FROM datahub.inbound_messages
+                       WHERE status <> 'received') AS stored,
                       (SELECT count(*) FROM datahub.outbox) AS events,
                       (SELECT count(*) FROM datahub.outbox
                        WHERE topic = 'datahub.measure_data.received') AS measure,
@@ -104,12 +101,6 @@ async def _message_ids(dsn: str) -> set[str]:
         await conn.close()
 
 
-def print_logs(logs: Path) -> None:
-    """The services' last words, to see why a run failed."""
-    for log in sorted(logs.glob("*.log")):
-        print(f"--- last lines of {log.name} ---\n{log.read_text()[-3000:]}", flush=True)
-
-
 async def run(args: argparse.Namespace) -> int:
     async with throwaway_stack(fast_db=args.fast_db) as stack:
         procs: list[subprocess.Popen[bytes]] = []
@@ -124,55 +115,23 @@ async def run(args: argparse.Namespace) -> int:
             print_logs(logs)
             raise
         finally:
-            for proc in procs:
-                proc.terminate()
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop(procs)
 
 
 async def _run(
     args: argparse.Namespace, stack: Stack, procs: list[subprocess.Popen[bytes]], logs: Path
 ) -> int:
     dsn = stack.dsn
-    conn = await asyncpg.connect(dsn)
-    for spec in (SIMULATOR, DATAHUB, SETTLEMENT):
-        assert spec.db_schema is not None
-        await migrations.apply(conn, spec.db_schema, spec.migrations())
-    await conn.close()
+    await migrate(dsn, SIMULATOR, DATAHUB, SETTLEMENT)
     await ensure_topics(stack.bootstrap, load_topics())
     sim_port, dh_port, st_port = free_port(), free_port(), free_port()
     identity_key, signed = bench_identity()
-    env = {
-        **os.environ,
-        "IDENTITY_KEY": identity_key,
-        "DATABASE_URL": dsn,
-        "KAFKA_BOOTSTRAP": stack.bootstrap,
-        "WATTLINE_SIMULATOR_PORT": str(sim_port),
-        "WATTLINE_DATAHUB_PORT": str(dh_port),
-        "WATTLINE_SETTLEMENT_PORT": str(st_port),
-        "WATTLINE_DATAHUB_URL": f"http://127.0.0.1:{sim_port}",
-        # The simulator's token endpoint, with credentials both sides are given here.
-        "WATTLINE_DATAHUB_TOKEN_URL": f"http://127.0.0.1:{sim_port}/oauth2/v2.0/token",
-        "WATTLINE_DATAHUB_CLIENT_ID": CLIENT_ID,
-        "WATTLINE_DATAHUB_CLIENT_SECRET": CLIENT_SECRET,
-        "WATTLINE_SIMULATOR_CLIENT_ID": CLIENT_ID,
-        "WATTLINE_SIMULATOR_CLIENT_SECRET": CLIENT_SECRET,
-        "LOG_LEVEL": "WARNING",
-    }
+    env = service_env(dsn, stack.bootstrap, identity_key, sim_port)
+    env["WATTLINE_DATAHUB_PORT"] = str(dh_port)
+    env["WATTLINE_SETTLEMENT_PORT"] = str(st_port)
     t_start = time.perf_counter()
     for module in ("wattline_simulator", "wattline_datahub", "wattline_settlement"):
-        with (logs / f"{module}.log").open("wb") as log:
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", module],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    preexec_fn=child_preexec(),
-                )
-            )
+        procs.append(start(module, env, logs))
     await wait_port("127.0.0.1", sim_port, 30)
     await wait_port("127.0.0.1", dh_port, 30)
     await wait_port("127.0.0.1", st_port, 30)

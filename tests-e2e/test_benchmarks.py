@@ -22,7 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
 # Modules starting with "_" are the scripts' shared code, not benchmarks.
 SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("*.py") if not p.name.startswith("_"))
-TIMEOUT_S = {"signup_load.py": 240.0, "scale_out.py": 240.0}  # a whole system; replica processes
+TIMEOUT_S = {  # a whole system; replica processes
+    "signup_load.py": 240.0,
+    "scale_out.py": 240.0,
+    "scale_out_ingest.py": 240.0,
+}
 DEFAULT_TIMEOUT_S = 150.0
 
 
