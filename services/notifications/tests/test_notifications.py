@@ -67,7 +67,7 @@ async def test_an_issued_invoice_reaches_the_mail_catcher_in_danish(rig: Any) ->
 
 async def test_a_preference_of_none_sends_nothing_and_sms_goes_to_the_log(rig: Any) -> None:
     response = await rig.client.put(
-        f"/api/customers/{CUSTOMER_ID}/contact-preferences",
+        f"/api/notifications/contact-preferences/{CUSTOMER_ID}",
         json={"invoice_issued": "none", "payment_overdue": "sms", "supply_active": "none"},
     )
     assert response.status_code == 200, response.text
@@ -98,7 +98,7 @@ async def test_a_preference_of_none_sends_nothing_and_sms_goes_to_the_log(rig: A
 
 async def test_a_failing_mail_server_is_retried_with_backoff_and_recorded(rig: Any) -> None:
     await rig.client.put(
-        f"/api/customers/{CUSTOMER_ID}/contact-preferences", json={"supply_active": "none"}
+        f"/api/notifications/contact-preferences/{CUSTOMER_ID}", json={"supply_active": "none"}
     )
     await rig.activated()
     await rig.deliver(
@@ -153,7 +153,7 @@ async def test_a_duplicate_event_sends_one_mail(rig: Any) -> None:
 
 async def test_bad_input_is_a_problem_not_a_500(rig: Any) -> None:
     bad = await rig.client.put(
-        f"/api/customers/{CUSTOMER_ID}/contact-preferences", json={"invoice_issued": "fax"}
+        f"/api/notifications/contact-preferences/{CUSTOMER_ID}", json={"invoice_issued": "fax"}
     )
     assert bad.status_code == 400
     assert bad.headers["content-type"].startswith("application/problem+json")

@@ -33,7 +33,8 @@ def _customer(value: str) -> str:
 
 def routes(n: Notifications) -> list[type[Controller]]:
     class Preferences(Controller):
-        path = "/api/customers/{customer_id:str}/contact-preferences"
+        # Under its own first segment: the gateway sends /api/customers/ to the portfolio.
+        path = "/api/notifications/contact-preferences/{customer_id:str}"
         tags = ["notifications"]
 
         @get("/", summary="How a customer wants each kind of message")
