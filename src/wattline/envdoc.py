@@ -39,6 +39,7 @@ SERVICE_CLASSES: dict[str, tuple[str, ...]] = {
     "invoicing": ("wattline_invoicing.settings:InvoicingSettings",),
     "reconciliation": ("wattline_reconciliation.settings:ReconciliationSettings",),
     "simulator": ("wattline_simulator.settings:SimulatorSettings",),
+    "notifications": ("wattline_notifications.settings:NotificationsSettings",),
     "gateway": ("wattline_gateway.bootstrap:GatewaySettings",),
 }
 WIDTH = 96

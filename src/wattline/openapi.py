@@ -70,6 +70,13 @@ def _simulator() -> Service[Any]:
     return build(SimulatorSettings(database_url=NOWHERE))
 
 
+def _notifications() -> Service[Any]:
+    from wattline_notifications.bootstrap import build
+    from wattline_notifications.settings import NotificationsSettings
+
+    return build(NotificationsSettings(database_url=NOWHERE, jobs=False))
+
+
 # Every service the gateway routes to in a system `wattline up` starts (the registry's, but
 # the gateway itself); a test holds the two lists equal.
 BUILDERS: dict[str, Callable[[], Service[Any]]] = {
@@ -79,6 +86,7 @@ BUILDERS: dict[str, Callable[[], Service[Any]]] = {
     "invoicing": _invoicing,
     "reconciliation": _reconciliation,
     "simulator": _simulator,
+    "notifications": _notifications,
 }
 
 

@@ -48,6 +48,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry("invoicing", 104),
     ServiceEntry("reconciliation", 105),
     ServiceEntry("simulator", 106),
+    ServiceEntry("notifications", 108),
     ServiceEntry("gateway", 0, metrics_port_offset=GATEWAY_METRICS_OFFSET),
 )
 
@@ -62,7 +63,7 @@ class ServerEntry:
 
 
 # The mail server every e-mailed bill goes to (aiosmtpd, each message a file in <home>/mail);
-# its offset follows the services' so a system keeps to base, base+100.. base+107.
+# its offset follows the first six services' (notifications came later, at base+108).
 MAIL = ServerEntry("mail", 107)
 SERVERS: tuple[ServerEntry, ...] = (MAIL,)
 

@@ -124,6 +124,7 @@ EVERY_SERVICE_BUT_THE_SIMULATOR = (
     "settlement",
     "invoicing",
     "reconciliation",
+    "notifications",
     "gateway",
 )
 
@@ -198,6 +199,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "WATTLINE_INVOICING_SMTP_STARTTLS) or smtps://host:port (TLS from the first byte), "
         "port 25/465 when left out; unset: nothing is e-mailed and the bills' deliveries wait "
         "as pending until it is set",
+        required=False,
+        system=Server("mail", "smtp", 1025),
+    ),
+    Endpoint(
+        "WATTLINE_NOTIFICATIONS_SMTP_URL",
+        ("notifications",),
+        "the mail server notifications are e-mailed through: smtp://host:port (STARTTLS when "
+        "WATTLINE_NOTIFICATIONS_SMTP_STARTTLS) or smtps://host:port; unset: e-mails wait as "
+        "pending until it is set",
         required=False,
         system=Server("mail", "smtp", 1025),
     ),
