@@ -58,9 +58,12 @@ def wire(
     if settings.jobs:
         service.background.append(lambda: deliver_job(n))
     if n.email is None or cipher is None:
-        log.warning(
-            "notifications_email_off", reason="no smtp_url" if n.email is None else "no PII key"
-        )
+        reason = "no smtp_url" if n.email is None else "no PII key"
+
+        async def say_email_off() -> None:  # at start, not at build (`wattline openapi` builds)
+            log.warning("notifications_email_off", reason=reason)
+
+        service.background.append(say_email_off)
     return n
 
 
