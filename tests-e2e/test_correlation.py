@@ -86,12 +86,12 @@ async def test_one_datahub_message_is_followed_to_its_settlement_and_invoice(
     assert line["period"] == "2025-01" and line["datahub_message_ids"], line
     message_id = line["datahub_message_ids"][0]
     found = grep(month, message_id)
-    assert any('"datahub_message_taken"' in raw and raw.startswith("datahub") for raw in found)
+    assert any('"datahub_message_parsed"' in raw and raw.startswith("datahub") for raw in found)
     assert any(line["settlement_id"] in raw for raw in found if '"settlement_settled"' in raw)
     taken = [
         e
         for e in lines(month, "datahub")
-        if e.get("event") == "datahub_message_taken" and e.get("datahub_message_id") == message_id
+        if e.get("event") == "datahub_message_parsed" and e.get("datahub_message_id") == message_id
     ]
     assert taken and taken[0]["outcome"] == "stored", taken
     # and the settlement's id, grepped, names the invoice that billed it

@@ -1099,6 +1099,21 @@ def sim_clock(
             if time.monotonic() > deadline:
                 _fail(f"DataHub still holds messages after 600 s: {queued}")
             await asyncio.sleep(1)
+        # The datahub service keeps a message before it parses it: fetched is not yet parsed.
+        while wait:
+            conn = await _connect()
+            try:
+                received = await conn.fetchval(
+                    "SELECT count(*) FROM datahub.inbound_messages WHERE status = 'received'"
+                )
+            finally:
+                await conn.close()
+            if not received:
+                typer.echo("and has parsed every message it fetched")
+                break
+            if time.monotonic() > deadline:
+                _fail(f"our datahub service still has {received} messages to parse after 600 s")
+            await asyncio.sleep(0.5)
         return result
 
     _run(run())

@@ -14,6 +14,7 @@ import asyncio
 import multiprocessing
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from wattline_cim import CimError, parse_documents
@@ -34,13 +35,22 @@ class Understanding:
 
 def understand(raw: bytes, message_id: str) -> Understanding:
     """Parse *raw*, served under *message_id*, into what it becomes; never raises for a bad
-    document (a CimError is its reason)."""
+    document (a CimError is its reason).
+
+    Parsing is pure, so any other exception is a document our parser cannot take (a fault of
+    ours, or of the document) and would fail the same way every time: the message is dead-
+    lettered with it, to be retried once fixed, instead of being claimed again and again by
+    every worker while the messages behind it wait."""
     try:
         docs = parse_documents(raw)
         parts = [interpret(doc, message_id) for doc in docs]
         return Understanding(Understood.joined(parts), type(docs[0]).__name__)
     except CimError as exc:
         return Understanding(Understood(), None, str(exc))
+    except Exception as exc:
+        return Understanding(
+            Understood(), None, f"the parser failed on this document: {type(exc).__name__}"
+        )
 
 
 Parse = Callable[[bytes, str], Awaitable[Understanding]]
@@ -56,13 +66,28 @@ class InProcesses:
     service's threads or connections is copied), each with the CIM schemas compiled first."""
 
     def __init__(self, processes: int) -> None:
-        self._pool = ProcessPoolExecutor(
-            processes, mp_context=multiprocessing.get_context("spawn"), initializer=warm
+        self.processes = processes
+        self._pool = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=warm
         )
 
     async def __call__(self, raw: bytes, message_id: str) -> Understanding:
+        """A process that dies (the OOM killer, a crash) breaks the whole pool: it is replaced
+        and the message parsed once more; one that kills its process again is dead-lettered
+        rather than breaking every pool after it."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, understand, raw, message_id)
+        for _ in range(2):
+            pool = self._pool
+            try:
+                return await loop.run_in_executor(pool, understand, raw, message_id)
+            except BrokenProcessPool:
+                if self._pool is pool:  # the first to notice replaces it
+                    self._pool = self._new()
+                    pool.shutdown(wait=False, cancel_futures=True)
+        return Understanding(Understood(), None, "the parser's process died on this document")
 
     async def close(self) -> None:
         await asyncio.to_thread(self._pool.shutdown, True, cancel_futures=True)

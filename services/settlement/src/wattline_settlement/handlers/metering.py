@@ -35,7 +35,7 @@ async def on_measure_data(
     days = [metering_data.measure_day(event, envelope.event_id) for event, envelope in items]
     stored = await metering_data.store(tx, days)
     # A batch holds many DataHub messages: their MessageIds and correlation ids are named, so
-    # a message followed by either (datahub_message_taken names both) is found here too.
+    # a message followed by either (datahub_message_parsed names both) is found here too.
     log.info(
         "measure_data_stored",
         days=len(stored),
