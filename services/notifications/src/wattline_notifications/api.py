@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 from wattline_platform.inputs import Cursor, PageSize
 from wattline_platform.problem import Problem
 
+from wattline_notifications.domain.messages import KINDS, Kind, Preference
 from wattline_notifications.handlers import Notifications, queries
 from wattline_notifications.models import (
     ContactPreferences,
@@ -46,7 +47,8 @@ def routes(n: Notifications) -> list[type[Controller]]:
         async def write(
             self, customer_id: FromPath[str], data: JSONBody[ContactPreferences]
         ) -> ContactPreferencesOut:
-            chosen = await queries.set_preferences(n, _customer(customer_id), data.model_dump())
+            wanted: dict[Kind, Preference] = {kind: getattr(data, kind) for kind in KINDS}
+            chosen = await queries.set_preferences(n, _customer(customer_id), wanted)
             return ContactPreferencesOut(customer_id=customer_id, **chosen)
 
     class Deliveries(Controller):
