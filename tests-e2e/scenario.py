@@ -545,12 +545,12 @@ class Scenario(System):
         return total
 
     async def when_the_system_is_quiet(self, timeout: float = 180) -> dict[str, tuple[int, str]]:
-        """Wait until every event is published and nothing stored changes for 5 seconds (every
+        """Wait until every event is published and nothing stored changes for 3 seconds (every
         consumer has applied what it was sent); the stored state then."""
         deadline = time.monotonic() + timeout
         before = await self.stored_state()
         while True:
-            await asyncio.sleep(5)
+            await asyncio.sleep(3)
             now = await self.stored_state()
             if now == before and await self.unpublished_events() == 0:
                 return now
