@@ -46,6 +46,8 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from wattline_platform import smtp
+
 
 @dataclass(frozen=True)
 class OutgoingBill:
@@ -159,18 +161,15 @@ class SmtpChannel:
         return str(message["Message-ID"])
 
     def _deliver(self, message: EmailMessage) -> None:
-        context = ssl.create_default_context()
-        client: smtplib.SMTP
-        if self.tls == "tls":
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_s, context=context)
-        else:
-            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
-        with client:
-            if self.tls == "starttls":
-                client.starttls(context=context)
-            if self.username:
-                client.login(self.username, self.password or "")
-            client.send_message(message)
+        smtp.deliver(
+            message,
+            host=self.host,
+            port=self.port,
+            tls=self.tls,
+            username=self.username,
+            password=self.password,
+            timeout_s=self.timeout_s,
+        )
 
 
 def _one_line(text: str) -> str:

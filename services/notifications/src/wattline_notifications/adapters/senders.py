@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import re
 import smtplib
-import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -22,6 +21,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from wattline_platform import smtp
 from wattline_platform.db import Database
 from wattline_platform.pii import PiiCipher
 
@@ -134,18 +134,15 @@ class SmtpEmailSender:
         return str(message["Message-ID"])
 
     def _deliver(self, message: EmailMessage) -> None:
-        context = ssl.create_default_context()
-        client: smtplib.SMTP
-        if self.tls == "tls":
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_s, context=context)
-        else:
-            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
-        with client:
-            if self.tls == "starttls":
-                client.starttls(context=context)
-            if self.username:
-                client.login(self.username, self.password or "")
-            client.send_message(message)
+        smtp.deliver(
+            message,
+            host=self.host,
+            port=self.port,
+            tls=self.tls,
+            username=self.username,
+            password=self.password,
+            timeout_s=self.timeout_s,
+        )
 
 
 def _text(said: bytes | str) -> str:
